@@ -1,0 +1,492 @@
+// This file holds MemoryStore, the reference Store: everything in maps under
+// one lock. It is what storetest is checked against first, the default of the
+// example server, and a fine choice for tests and single-process hosts that
+// may forget every sign-in on restart.
+
+package pbxauth
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+)
+
+// MemoryStore is an in-memory Store. The zero value is not usable; create one
+// with NewMemoryStore. It is safe for concurrent use.
+type MemoryStore struct {
+	mu         sync.RWMutex
+	system     System
+	tenants    map[string]Tenant // by ID
+	domains    map[string]string // lower(domain) -> tenant ID
+	users      map[string]User   // by ID
+	usernames  map[string]string // tenantID + "\x00" + lower(username) -> user ID
+	families   map[string]Family
+	tokens     map[Hash]Token
+	flows      map[Hash]Flow
+	counters   map[string]Counter
+	identities map[string]string // issuer + "\x00" + subject -> user ID
+}
+
+var (
+	_ Store   = (*MemoryStore)(nil)
+	_ Sweeper = (*MemoryStore)(nil)
+)
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{
+		tenants:    map[string]Tenant{},
+		domains:    map[string]string{},
+		users:      map[string]User{},
+		usernames:  map[string]string{},
+		families:   map[string]Family{},
+		tokens:     map[Hash]Token{},
+		flows:      map[Hash]Flow{},
+		counters:   map[string]Counter{},
+		identities: map[string]string{},
+	}
+}
+
+func expired(expiresAt, now time.Time) bool { return !now.Before(expiresAt) }
+
+func usernameKey(tenantID, username string) string {
+	return tenantID + "\x00" + strings.ToLower(username)
+}
+
+func cloneTenant(t Tenant) Tenant {
+	if t.MS365 != nil {
+		m := *t.MS365
+		t.MS365 = &m
+	}
+	return t
+}
+
+// System implements Store.
+func (m *MemoryStore) System(ctx context.Context) (System, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.system, nil
+}
+
+// PutSystem implements Store.
+func (m *MemoryStore) PutSystem(ctx context.Context, s System) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.system = s
+	return nil
+}
+
+// CreateTenant implements Store.
+func (m *MemoryStore) CreateTenant(ctx context.Context, t Tenant) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d := strings.ToLower(t.Domain)
+	if _, ok := m.tenants[t.ID]; ok {
+		return ErrConflict
+	}
+	if _, ok := m.domains[d]; ok {
+		return ErrConflict
+	}
+	m.tenants[t.ID] = cloneTenant(t)
+	m.domains[d] = t.ID
+	return nil
+}
+
+// UpdateTenant implements Store.
+func (m *MemoryStore) UpdateTenant(ctx context.Context, t Tenant) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old, ok := m.tenants[t.ID]
+	if !ok {
+		return ErrNotFound
+	}
+	d := strings.ToLower(t.Domain)
+	if id, ok := m.domains[d]; ok && id != t.ID {
+		return ErrConflict
+	}
+	delete(m.domains, strings.ToLower(old.Domain))
+	m.domains[d] = t.ID
+	m.tenants[t.ID] = cloneTenant(t)
+	return nil
+}
+
+// Tenant implements Store.
+func (m *MemoryStore) Tenant(ctx context.Context, id string) (Tenant, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	t, ok := m.tenants[id]
+	if !ok {
+		return Tenant{}, ErrNotFound
+	}
+	return cloneTenant(t), nil
+}
+
+// TenantByDomain implements Store.
+func (m *MemoryStore) TenantByDomain(ctx context.Context, domain string) (Tenant, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	id, ok := m.domains[strings.ToLower(domain)]
+	if !ok {
+		return Tenant{}, ErrNotFound
+	}
+	return cloneTenant(m.tenants[id]), nil
+}
+
+// CreateUser implements Store.
+func (m *MemoryStore) CreateUser(ctx context.Context, u User) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := usernameKey(u.TenantID, u.Username)
+	if _, ok := m.users[u.ID]; ok {
+		return ErrConflict
+	}
+	if _, ok := m.usernames[k]; ok {
+		return ErrConflict
+	}
+	m.users[u.ID] = u
+	m.usernames[k] = u.ID
+	return nil
+}
+
+// UpdateUser implements Store.
+func (m *MemoryStore) UpdateUser(ctx context.Context, u User) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old, ok := m.users[u.ID]
+	if !ok {
+		return ErrNotFound
+	}
+	k := usernameKey(u.TenantID, u.Username)
+	if id, ok := m.usernames[k]; ok && id != u.ID {
+		return ErrConflict
+	}
+	delete(m.usernames, usernameKey(old.TenantID, old.Username))
+	m.usernames[k] = u.ID
+	m.users[u.ID] = u
+	return nil
+}
+
+// User implements Store.
+func (m *MemoryStore) User(ctx context.Context, id string) (User, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	u, ok := m.users[id]
+	if !ok {
+		return User{}, ErrNotFound
+	}
+	return u, nil
+}
+
+// UserByName implements Store.
+func (m *MemoryStore) UserByName(ctx context.Context, tenantID, username string) (User, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	id, ok := m.usernames[usernameKey(tenantID, username)]
+	if !ok {
+		return User{}, ErrNotFound
+	}
+	return m.users[id], nil
+}
+
+// UsersByEmail implements Store.
+func (m *MemoryStore) UsersByEmail(ctx context.Context, tenantID, email string) ([]User, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	users := []User{}
+	for _, u := range m.users {
+		if u.TenantID == tenantID && u.Email != "" && strings.EqualFold(u.Email, email) {
+			users = append(users, u)
+		}
+	}
+	return users, nil
+}
+
+// SwapPasswordHash implements Store.
+func (m *MemoryStore) SwapPasswordHash(ctx context.Context, userID, oldHash, newHash string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[userID]
+	if !ok {
+		return ErrNotFound
+	}
+	if u.PasswordHash != oldHash {
+		return ErrConflict
+	}
+	u.PasswordHash = newHash
+	m.users[userID] = u
+	return nil
+}
+
+// ResetPassword implements Store.
+func (m *MemoryStore) ResetPassword(ctx context.Context, userID, newHash string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[userID]
+	if !ok {
+		return ErrNotFound
+	}
+	u.PasswordHash = newHash
+	u.PasswordForceReset = false
+	m.users[userID] = u
+	m.revokeUserLocked(userID)
+	return nil
+}
+
+// CreateFamily implements Store.
+func (m *MemoryStore) CreateFamily(ctx context.Context, f Family, tokens ...Token) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.families[f.ID]; ok {
+		return ErrConflict
+	}
+	for i, t := range tokens {
+		if _, ok := m.tokens[t.Hash]; ok {
+			return ErrConflict
+		}
+		for _, u := range tokens[:i] {
+			if u.Hash == t.Hash {
+				return ErrConflict
+			}
+		}
+	}
+	m.families[f.ID] = f
+	for _, t := range tokens {
+		m.tokens[t.Hash] = t
+	}
+	return nil
+}
+
+// AddToken implements Store.
+func (m *MemoryStore) AddToken(ctx context.Context, t Token, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.families[t.FamilyID]
+	if !ok || f.Revoked || expired(f.ExpiresAt, now) {
+		return ErrNotFound
+	}
+	if _, ok := m.tokens[t.Hash]; ok {
+		return ErrConflict
+	}
+	m.tokens[t.Hash] = t
+	return nil
+}
+
+// grantLocked reads a token's grant; the caller holds m.mu.
+func (m *MemoryStore) grantLocked(h Hash, kind TokenKind, now time.Time) (Grant, error) {
+	t, ok := m.tokens[h]
+	if !ok || t.Kind != kind || expired(t.ExpiresAt, now) {
+		return Grant{}, ErrNotFound
+	}
+	f, ok := m.families[t.FamilyID]
+	if !ok || f.Revoked || expired(f.ExpiresAt, now) {
+		return Grant{}, ErrNotFound
+	}
+	u, ok := m.users[f.UserID]
+	if !ok || u.Disabled {
+		return Grant{}, ErrNotFound
+	}
+	return Grant{Token: t, Family: f, User: u}, nil
+}
+
+// Grant implements Store.
+func (m *MemoryStore) Grant(ctx context.Context, h Hash, kind TokenKind, now time.Time) (Grant, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.grantLocked(h, kind, now)
+}
+
+// RotateRefresh implements Store.
+func (m *MemoryStore) RotateRefresh(ctx context.Context, h Hash, now time.Time, next ...Token) (Grant, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g, err := m.grantLocked(h, RefreshToken, now)
+	if err != nil {
+		return Grant{}, err
+	}
+	if !g.Token.UsedAt.IsZero() {
+		return g, ErrTokenReused
+	}
+	for _, t := range next {
+		if _, ok := m.tokens[t.Hash]; ok {
+			return Grant{}, ErrConflict
+		}
+	}
+	used := g.Token
+	used.UsedAt = now
+	m.tokens[h] = used
+	for _, t := range next {
+		m.tokens[t.Hash] = t
+	}
+	return g, nil
+}
+
+// RevokeFamily implements Store.
+func (m *MemoryStore) RevokeFamily(ctx context.Context, familyID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if f, ok := m.families[familyID]; ok {
+		f.Revoked = true
+		m.families[familyID] = f
+	}
+	return nil
+}
+
+// RevokeUser implements Store.
+func (m *MemoryStore) RevokeUser(ctx context.Context, userID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.revokeUserLocked(userID)
+	return nil
+}
+
+func (m *MemoryStore) revokeUserLocked(userID string) {
+	for id, f := range m.families {
+		if f.UserID == userID && !f.Revoked {
+			f.Revoked = true
+			m.families[id] = f
+		}
+	}
+}
+
+// CreateFlow implements Store.
+func (m *MemoryStore) CreateFlow(ctx context.Context, f Flow) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.flows[f.Hash]; ok {
+		return ErrConflict
+	}
+	f.Version = 1
+	m.flows[f.Hash] = f
+	return nil
+}
+
+// Flow implements Store.
+func (m *MemoryStore) Flow(ctx context.Context, h Hash, now time.Time) (Flow, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	f, ok := m.flows[h]
+	if !ok || expired(f.ExpiresAt, now) {
+		return Flow{}, ErrNotFound
+	}
+	return f, nil
+}
+
+// UpdateFlow implements Store.
+func (m *MemoryStore) UpdateFlow(ctx context.Context, f Flow, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old, ok := m.flows[f.Hash]
+	if !ok || expired(old.ExpiresAt, now) {
+		return ErrNotFound
+	}
+	if old.Version != f.Version {
+		return ErrConflict
+	}
+	f.Version++
+	m.flows[f.Hash] = f
+	return nil
+}
+
+// ConsumeFlow implements Store.
+func (m *MemoryStore) ConsumeFlow(ctx context.Context, h Hash, purpose FlowPurpose, now time.Time) (Flow, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.flows[h]
+	if !ok || f.Purpose != purpose || expired(f.ExpiresAt, now) {
+		return Flow{}, ErrNotFound
+	}
+	delete(m.flows, h)
+	return f, nil
+}
+
+// Counter implements Store.
+func (m *MemoryStore) Counter(ctx context.Context, key string, now time.Time) (Counter, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c, ok := m.counters[key]
+	if !ok || expired(c.ExpiresAt, now) {
+		return Counter{Key: key}, nil
+	}
+	return c, nil
+}
+
+// PutCounter implements Store.
+func (m *MemoryStore) PutCounter(ctx context.Context, c Counter, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var version int64
+	if old, ok := m.counters[c.Key]; ok && !expired(old.ExpiresAt, now) {
+		version = old.Version
+	}
+	if version != c.Version {
+		return ErrConflict
+	}
+	c.Version++
+	m.counters[c.Key] = c
+	return nil
+}
+
+// DeleteCounter implements Store.
+func (m *MemoryStore) DeleteCounter(ctx context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.counters, key)
+	return nil
+}
+
+// LinkIdentity implements Store.
+func (m *MemoryStore) LinkIdentity(ctx context.Context, issuer, subject, userID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := issuer + "\x00" + subject
+	if _, ok := m.identities[k]; ok {
+		return ErrConflict
+	}
+	m.identities[k] = userID
+	return nil
+}
+
+// IdentityUser implements Store.
+func (m *MemoryStore) IdentityUser(ctx context.Context, issuer, subject string) (string, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	id, ok := m.identities[issuer+"\x00"+subject]
+	if !ok {
+		return "", ErrNotFound
+	}
+	return id, nil
+}
+
+// DeleteExpired implements Sweeper.
+func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n int64
+	for h, t := range m.tokens {
+		f, ok := m.families[t.FamilyID]
+		if expired(t.ExpiresAt, now) || !ok || expired(f.ExpiresAt, now) {
+			delete(m.tokens, h)
+			n++
+		}
+	}
+	for id, f := range m.families {
+		if expired(f.ExpiresAt, now) {
+			delete(m.families, id)
+			n++
+		}
+	}
+	for h, f := range m.flows {
+		if expired(f.ExpiresAt, now) {
+			delete(m.flows, h)
+			n++
+		}
+	}
+	for k, c := range m.counters {
+		if expired(c.ExpiresAt, now) {
+			delete(m.counters, k)
+			n++
+		}
+	}
+	return n, nil
+}

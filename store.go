@@ -1,0 +1,289 @@
+// This file holds the Store interface, the records it keeps and its error
+// contract. The reference implementation is MemoryStore (memstore.go); every
+// implementation proves itself with storetest.Run.
+
+package pbxauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"time"
+)
+
+// Sentinel errors of the Store contract. Stores return them (possibly
+// wrapped); handlers test them with errors.Is. Any other error is a backend
+// failure: the handler answers 500 or 503 and issues nothing.
+var (
+	// ErrNotFound: the record does not exist, has expired at the given now,
+	// was consumed, or (for tokens) was revoked.
+	ErrNotFound = errors.New("pbxauth: not found")
+	// ErrConflict: a record with the same unique key exists, or a
+	// compare-and-swap lost to a concurrent writer.
+	ErrConflict = errors.New("pbxauth: conflict")
+	// ErrTokenReused: a refresh token that was already rotated was presented
+	// again. RotateRefresh returns it together with the token's grant.
+	ErrTokenReused = errors.New("pbxauth: refresh token reused")
+)
+
+// Hash is the SHA-256 of a token. Stores keep only hashes, never tokens, so a
+// leaked database holds nothing a client could present.
+type Hash [sha256.Size]byte
+
+// HashToken returns the Hash under which token is stored.
+func HashToken(token string) Hash { return sha256.Sum256([]byte(token)) }
+
+// System holds the system-wide settings served by GET /info.
+type System struct {
+	WebDomain          string
+	PrivateIPv4        string
+	PublicIPv4         string
+	EnableIPv6         bool
+	PrivateIPv6        string
+	PublicIPv6         string
+	PrimaryDNSServer   string
+	SecondaryDNSServer string
+	// EnableTwoFactor requires the email second factor of every system user.
+	EnableTwoFactor bool
+}
+
+// Tenant is one PBX tenant, found by its SIP domain.
+type Tenant struct {
+	ID        string
+	Name      string
+	Domain    string // unique, matched case-insensitively
+	Website   string
+	AvatarURL string
+	// EnableTwoFactor requires the email second factor of every user of the tenant.
+	EnableTwoFactor bool
+	// MS365 holds the Microsoft Entra ID settings; nil when not configured.
+	MS365 *MS365
+}
+
+// MS365 holds a tenant's Microsoft Entra ID application settings.
+type MS365 struct {
+	ApplicationID string // the client id
+	DirectoryID   string // the Entra tenant id
+	ClientSecret  string
+	NationalCloud string // "GLOBAL" (default) or "CHINA"
+	Issuer        string // overrides the issuer derived from DirectoryID and NationalCloud
+}
+
+// User is an account. System users have an empty TenantID.
+type User struct {
+	ID                 string
+	TenantID           string
+	Username           string // unique within a tenant, matched case-insensitively
+	Email              string
+	Role               string
+	PasswordHash       string // argon2id PHC string; empty means no password sign-in
+	TwoFactorEnabled   bool
+	PasswordForceReset bool
+	Disabled           bool
+}
+
+// Family is one sign-in: every access and refresh token issued from it, through
+// any number of refreshes, belongs to it and is revoked with it.
+type Family struct {
+	ID               string
+	UserID           string
+	PasswordVerified bool   // this sign-in proved the password
+	Method           string // "password", "microsoft", ...
+	CreatedAt        time.Time
+	ExpiresAt        time.Time // absolute end of the sign-in
+	Revoked          bool
+}
+
+// TokenKind tells access tokens from refresh tokens.
+type TokenKind uint8
+
+// Token kinds.
+const (
+	AccessToken TokenKind = iota + 1
+	RefreshToken
+)
+
+// Token is an issued access or refresh token, kept by hash.
+type Token struct {
+	Hash      Hash
+	Kind      TokenKind
+	FamilyID  string
+	ExpiresAt time.Time
+	// UsedAt is when a refresh token was rotated; zero while it is fresh.
+	UsedAt time.Time
+}
+
+// Grant is what an access or refresh token stands for: the token, its sign-in
+// and its user, as read in one step.
+type Grant struct {
+	Token  Token
+	Family Family
+	User   User
+}
+
+// FlowPurpose binds a flow token to the one step it may be used for.
+type FlowPurpose string
+
+// Flow purposes.
+const (
+	FlowTwoFactor     FlowPurpose = "two_factor"
+	FlowPasswordReset FlowPurpose = "password_reset"
+	FlowMicrosoft     FlowPurpose = "microsoft"       // exchange after a Microsoft sign-in
+	FlowOIDCState     FlowPurpose = "microsoft_state" // the OAuth state of a pending Microsoft sign-in
+)
+
+// Flow is a single-use, short-lived step of an authentication flow, kept by
+// the hash of its token (or of its OAuth state).
+type Flow struct {
+	Hash      Hash
+	Purpose   FlowPurpose
+	UserID    string // empty for an OAuth state
+	TenantID  string
+	ExpiresAt time.Time
+
+	// Second factor: the live code's hash and life, how many codes were sent
+	// and when the last one was, and how many verifications were tried.
+	CodeHash      string
+	CodeExpiresAt time.Time
+	Sends         int
+	LastSentAt    time.Time
+	Attempts      int
+
+	// Data is purpose-specific and opaque to the store (for example the
+	// PKCE verifier, nonce and callback of an OAuth state).
+	Data string
+
+	// Version is the compare-and-swap guard of UpdateFlow: the store sets it
+	// to 1 on CreateFlow and increments it on every update.
+	Version int64
+}
+
+// Counter is a small, expiring, shared counter used for throttling (failed
+// sign-ins per account and per address, reset mails per user).
+type Counter struct {
+	Key         string
+	Count       int
+	Locks       int       // how many times the key has been locked
+	LockedUntil time.Time // zero when not locked
+	WindowStart time.Time
+	ExpiresAt   time.Time // the store forgets the counter from then on
+	// Version is the compare-and-swap guard of PutCounter; 0 for a counter
+	// that does not exist yet.
+	Version int64
+}
+
+// Store keeps everything pbxauth needs. All methods must be safe for
+// concurrent use, also by several processes sharing one backend. Methods that
+// take now decide expiry with it (a record is expired when now is not before
+// its ExpiresAt), so callers control time. Records are returned by value;
+// callers may not rely on a store keeping their slices or pointers.
+//
+// Error contract: ErrNotFound for missing, expired, consumed or revoked
+// records; ErrConflict for unique-key collisions and lost compare-and-swaps;
+// any other error is a backend failure.
+type Store interface {
+	// System returns the system settings, or the zero System and a nil
+	// error when none were stored.
+	System(ctx context.Context) (System, error)
+	// PutSystem replaces the system settings.
+	PutSystem(ctx context.Context, s System) error
+
+	// CreateTenant adds a tenant; ErrConflict when its ID or its domain
+	// (case-insensitively) is taken.
+	CreateTenant(ctx context.Context, t Tenant) error
+	// UpdateTenant replaces the tenant with t.ID; ErrNotFound when there is
+	// none, ErrConflict when the new domain is another tenant's.
+	UpdateTenant(ctx context.Context, t Tenant) error
+	// Tenant returns the tenant with the given ID, or ErrNotFound.
+	Tenant(ctx context.Context, id string) (Tenant, error)
+	// TenantByDomain finds a tenant by domain, case-insensitively, or ErrNotFound.
+	TenantByDomain(ctx context.Context, domain string) (Tenant, error)
+
+	// CreateUser adds a user; ErrConflict when its ID, or its username
+	// within its tenant (case-insensitively), is taken.
+	CreateUser(ctx context.Context, u User) error
+	// UpdateUser replaces the user with u.ID; ErrNotFound when there is
+	// none, ErrConflict when the new username is taken in the tenant.
+	UpdateUser(ctx context.Context, u User) error
+	// User returns the user with the given ID, or ErrNotFound.
+	User(ctx context.Context, id string) (User, error)
+	// UserByName finds a user of a tenant ("" for system users) by
+	// username, case-insensitively, or ErrNotFound.
+	UserByName(ctx context.Context, tenantID, username string) (User, error)
+	// UsersByEmail lists the users of a tenant whose email equals email,
+	// case-insensitively; an empty slice and nil error when none.
+	UsersByEmail(ctx context.Context, tenantID, email string) ([]User, error)
+	// SwapPasswordHash sets the user's password hash to newHash only if it
+	// is still oldHash (an upgrade of hashing parameters must not undo a
+	// concurrent password change); ErrConflict if it changed, ErrNotFound
+	// for an unknown user.
+	SwapPasswordHash(ctx context.Context, userID, oldHash, newHash string) error
+	// ResetPassword sets the password hash, clears PasswordForceReset and
+	// revokes every token family of the user, in one step; ErrNotFound for
+	// an unknown user.
+	ResetPassword(ctx context.Context, userID, newHash string) error
+
+	// CreateFamily stores a new sign-in with its first tokens, atomically;
+	// ErrConflict when the family ID or a token hash exists.
+	CreateFamily(ctx context.Context, f Family, tokens ...Token) error
+	// AddToken adds a token to a live family; ErrNotFound when the family
+	// is missing, revoked or expired at now, ErrConflict when the hash exists.
+	AddToken(ctx context.Context, t Token, now time.Time) error
+	// Grant returns what a token of the given kind stands for. ErrNotFound
+	// when the token is missing, of another kind or expired at now, its
+	// family is revoked or expired, or its user is missing or disabled. A
+	// rotated refresh token is returned with its UsedAt set.
+	Grant(ctx context.Context, h Hash, kind TokenKind, now time.Time) (Grant, error)
+	// RotateRefresh marks the fresh refresh token h used and adds next (the
+	// new access and refresh tokens of the same family), atomically: of
+	// concurrent rotations of one token exactly one succeeds. It returns
+	// the grant of h. When h was already used it returns that grant with
+	// ErrTokenReused and adds nothing; the caller decides whether to revoke.
+	// ErrNotFound in every case where Grant would return it.
+	RotateRefresh(ctx context.Context, h Hash, now time.Time, next ...Token) (Grant, error)
+	// RevokeFamily revokes a sign-in and so all its tokens. Revoking an
+	// unknown or revoked family is not an error.
+	RevokeFamily(ctx context.Context, familyID string) error
+	// RevokeUser revokes every family of the user.
+	RevokeUser(ctx context.Context, userID string) error
+
+	// CreateFlow stores a new flow with Version 1; ErrConflict when its hash exists.
+	CreateFlow(ctx context.Context, f Flow) error
+	// Flow returns the live flow with the given hash, or ErrNotFound when
+	// missing, consumed or expired at now.
+	Flow(ctx context.Context, h Hash, now time.Time) (Flow, error)
+	// UpdateFlow replaces a live flow if its stored Version still equals
+	// f.Version, and stores it with Version+1; ErrConflict when the version
+	// moved, ErrNotFound when the flow is gone or expired at now.
+	UpdateFlow(ctx context.Context, f Flow, now time.Time) error
+	// ConsumeFlow removes and returns the live flow with the given hash and
+	// purpose, atomically: of concurrent consumers exactly one gets it, the
+	// others ErrNotFound. A flow of another purpose is not consumed.
+	ConsumeFlow(ctx context.Context, h Hash, purpose FlowPurpose, now time.Time) (Flow, error)
+
+	// Counter returns the counter with the given key, or a zero Counter
+	// with that Key and Version 0 (and nil error) when it is missing or
+	// expired at now.
+	Counter(ctx context.Context, key string, now time.Time) (Counter, error)
+	// PutCounter stores c if the stored version still equals c.Version (a
+	// missing or expired counter has version 0), with Version+1;
+	// ErrConflict otherwise.
+	PutCounter(ctx context.Context, c Counter, now time.Time) error
+	// DeleteCounter removes a counter; a missing one is not an error.
+	DeleteCounter(ctx context.Context, key string) error
+
+	// LinkIdentity remembers that the external account (issuer, subject)
+	// is the user; ErrConflict when that account is linked already.
+	LinkIdentity(ctx context.Context, issuer, subject, userID string) error
+	// IdentityUser returns the user ID linked to (issuer, subject), or ErrNotFound.
+	IdentityUser(ctx context.Context, issuer, subject string) (string, error)
+}
+
+// Sweeper is implemented by stores that can delete expired records (tokens
+// and families past their life, flows, counters). Expired records are already
+// invisible through Store; sweeping only reclaims space.
+type Sweeper interface {
+	// DeleteExpired deletes what expired before now and says how many
+	// records went.
+	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
+}
