@@ -316,6 +316,7 @@ func (m *MemoryStore) RotateRefresh(ctx context.Context, h Hash, now time.Time, 
 	used.UsedAt = now
 	m.tokens[h] = used
 	for _, t := range next {
+		t.FamilyID = g.Family.ID
 		m.tokens[t.Hash] = t
 	}
 	return g, nil

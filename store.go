@@ -235,7 +235,8 @@ type Store interface {
 	// rotated refresh token is returned with its UsedAt set.
 	Grant(ctx context.Context, h Hash, kind TokenKind, now time.Time) (Grant, error)
 	// RotateRefresh marks the fresh refresh token h used and adds next (the
-	// new access and refresh tokens of the same family), atomically: of
+	// new access and refresh tokens; the store sets their FamilyID to h's
+	// family, which the caller does not know yet), atomically: of
 	// concurrent rotations of one token exactly one succeeds. It returns
 	// the grant of h. When h was already used it returns that grant with
 	// ErrTokenReused and adds nothing; the caller decides whether to revoke.
