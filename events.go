@@ -1,0 +1,52 @@
+// This file holds the security events reported through Config.OnEvent.
+
+package pbxauth
+
+import (
+	"context"
+	"time"
+)
+
+// EventKind names a security event.
+type EventKind string
+
+// Event kinds.
+const (
+	EventSignIn             EventKind = "sign_in"
+	EventSignInFailed       EventKind = "sign_in_failed"
+	EventLockout            EventKind = "lockout"
+	EventTwoFactorSent      EventKind = "two_factor_sent"
+	EventTwoFactorVerified  EventKind = "two_factor_verified"
+	EventTwoFactorFailed    EventKind = "two_factor_failed"
+	EventResetRequested     EventKind = "password_reset_requested"
+	EventResetCompleted     EventKind = "password_reset_completed"
+	EventRefresh            EventKind = "refresh"
+	EventRefreshReuse       EventKind = "refresh_reuse_detected"
+	EventSignOut            EventKind = "sign_out"
+	EventMicrosoftSignIn    EventKind = "microsoft_sign_in"
+	EventMicrosoftSignInBad EventKind = "microsoft_sign_in_failed"
+)
+
+// Event describes what happened, to whom and from where; it never holds a
+// password, token or code.
+type Event struct {
+	Kind     EventKind
+	Time     time.Time
+	UserID   string // empty when the account is unknown
+	TenantID string
+	Username string // as submitted, for failures
+	ClientIP string
+	Method   string // "password", "microsoft", "cookie", ...
+	QR       bool   // the credentials came from a provisioning QR code
+}
+
+// emit reports e to Config.OnEvent.
+func (a *Auth) emit(ctx context.Context, e Event) {
+	if a.cfg.OnEvent == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = a.now()
+	}
+	a.cfg.OnEvent(ctx, e)
+}

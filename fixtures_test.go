@@ -1,0 +1,123 @@
+// Shared fixtures of the HTTP tests: a fake clock, a seeded memory store and
+// an Auth served over a real httptest.Server under /api.
+
+package pbxauth_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/internal/apitest"
+)
+
+// clock is a fake clock tests move by hand; safe for concurrent use.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// cheap are argon2id parameters that keep tests fast; production uses DefaultArgon2.
+var cheap = pbxauth.Argon2Params{Memory: 64, Time: 1, Threads: 1}
+
+// Fixture names.
+const (
+	acmeDomain = "acme.example.test"
+	acmeID     = "tenant-acme"
+	otherID    = "tenant-other"
+	aliceID    = "user-alice"
+	alicePW    = "alice-pw-123"
+	adminID    = "user-admin"
+	adminPW    = "S3cure-admin-pw"
+)
+
+// seed fills st with the system, two tenants, a tenant admin (alice), a
+// system admin (admin), a disabled user (dave) and a user of another tenant
+// who shares alice's username.
+func seed(t testing.TB, st pbxauth.Store) {
+	t.Helper()
+	ctx := context.Background()
+	hash := func(pw string) string {
+		h, err := pbxauth.HashPassword(pw, cheap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(st.PutSystem(ctx, pbxauth.System{WebDomain: "pbx.example.test", PrivateIPv4: "10.0.0.5", PublicIPv4: "203.0.113.5",
+		PrimaryDNSServer: "9.9.9.9", SecondaryDNSServer: "1.1.1.1"}))
+	must(st.CreateTenant(ctx, pbxauth.Tenant{ID: acmeID, Name: "Acme", Domain: acmeDomain, Website: "https://acme.example.test"}))
+	must(st.CreateTenant(ctx, pbxauth.Tenant{ID: otherID, Name: "Other", Domain: "other.example.test"}))
+	must(st.CreateUser(ctx, pbxauth.User{ID: aliceID, TenantID: acmeID, Username: "alice", Email: "alice@acme.example.test", Role: "Admin", PasswordHash: hash(alicePW)}))
+	must(st.CreateUser(ctx, pbxauth.User{ID: "user-dave", TenantID: acmeID, Username: "dave", Email: "dave@acme.example.test", Role: "StandardUser", PasswordHash: hash("dave-pw-123"), Disabled: true}))
+	must(st.CreateUser(ctx, pbxauth.User{ID: "user-alice-other", TenantID: otherID, Username: "alice", Role: "StandardUser", PasswordHash: hash("other-pw-123")}))
+	must(st.CreateUser(ctx, pbxauth.User{ID: adminID, Username: "admin", Email: "root@example.test", Role: "SystemAdmin", PasswordHash: hash(adminPW)}))
+}
+
+// env is one Auth under test with its store, clock and client.
+type env struct {
+	auth  *pbxauth.Auth
+	store pbxauth.Store
+	clock *clock
+	c     *apitest.Client
+}
+
+// newEnv serves an Auth over a seeded memory store; configure may adjust
+// the Config before New.
+func newEnv(t testing.TB, configure ...func(*pbxauth.Config)) *env {
+	t.Helper()
+	st := pbxauth.NewMemoryStore()
+	seed(t, st)
+	return newEnvWith(t, st, configure...)
+}
+
+// newEnvWith serves an Auth over st as given.
+func newEnvWith(t testing.TB, st pbxauth.Store, configure ...func(*pbxauth.Config)) *env {
+	t.Helper()
+	clk := newClock()
+	cfg := pbxauth.Config{Store: st, Now: clk.Now, Argon2: cheap, PublicURL: "http://pbxauth.test/api"}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	a, err := pbxauth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{auth: a, store: st, clock: clk, c: apitest.Serve(t, a.Handler(), nil)}
+}
+
+// signIn signs alice in and returns the token pair's access and refresh tokens.
+func (e *env) signIn(t testing.TB, body map[string]any) (access, refresh string) {
+	t.Helper()
+	r := e.c.Do("POST", "/auth/sign_in", body)
+	if r.Status != 200 {
+		t.Fatalf("sign_in %v: %d %s", body, r.Status, r.Body)
+	}
+	return r.String("access_token"), r.String("refresh_token")
+}
+
+func aliceCreds() map[string]any {
+	return map[string]any{"username": "alice", "password": alicePW, "domain": acmeDomain}
+}

@@ -1,0 +1,219 @@
+// This file holds one handler per operation of the spec that works with
+// passwords and tokens: metadata, sign-in, refresh, sign-out and the
+// signed-in user. Second factor, reset, cookie and Microsoft handlers live
+// in their own files.
+
+package pbxauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+)
+
+// metadata is the JSON of GET /info: system fields always, tenant fields
+// with ?domain=.
+type metadata struct {
+	WebDomain          string `json:"web_domain"`
+	PrivateIPv4        string `json:"private_ipv4"`
+	PublicIPv4         string `json:"public_ipv4"`
+	EnableIPv6         bool   `json:"enable_ipv6"`
+	PrivateIPv6        string `json:"private_ipv6"`
+	PublicIPv6         string `json:"public_ipv6"`
+	PrimaryDNSServer   string `json:"primary_dns_server"`
+	SecondaryDNSServer string `json:"secondary_dns_server"`
+
+	Name                       string `json:"name,omitempty"`
+	Domain                     string `json:"domain,omitempty"`
+	Website                    string `json:"website,omitempty"`
+	AvatarURL                  string `json:"avatar_url,omitempty"`
+	EnableMS365Integration     *bool  `json:"enable_ms365_integration,omitempty"`
+	MS365AuthorizationEndpoint string `json:"ms365_authorization_endpoint,omitempty"`
+}
+
+// retrieveMetadata serves GET /info.
+func (a *Auth) retrieveMetadata(w http.ResponseWriter, r *http.Request) *apiError {
+	ctx := r.Context()
+	sys, err := a.store.System(ctx)
+	if err != nil {
+		return a.internal(ctx, "read system settings", err)
+	}
+	m := metadata{
+		WebDomain: sys.WebDomain, PrivateIPv4: sys.PrivateIPv4, PublicIPv4: sys.PublicIPv4,
+		EnableIPv6: sys.EnableIPv6, PrivateIPv6: sys.PrivateIPv6, PublicIPv6: sys.PublicIPv6,
+		PrimaryDNSServer: sys.PrimaryDNSServer, SecondaryDNSServer: sys.SecondaryDNSServer,
+	}
+	if q := r.URL.Query(); q.Has("domain") {
+		domain := q.Get("domain")
+		if e := checkDomain(domain, true); e != nil {
+			return e
+		}
+		t, err := a.store.TenantByDomain(ctx, domain)
+		if errors.Is(err, ErrNotFound) {
+			return &apiError{status: http.StatusNotFound, code: CodeNotFound, message: "unknown domain"}
+		}
+		if err != nil {
+			return a.internal(ctx, "read tenant", err)
+		}
+		enabled := t.MS365 != nil
+		m.Name, m.Domain, m.Website, m.AvatarURL = t.Name, t.Domain, t.Website, t.AvatarURL
+		m.EnableMS365Integration = &enabled
+		if enabled {
+			m.MS365AuthorizationEndpoint, err = a.microsoftAuthorizeEndpoint(ctx, t)
+			if err != nil {
+				// The provider being unreachable must not hide the rest.
+				a.log.WarnContext(ctx, "pbxauth: Microsoft discovery failed", "tenant", t.ID, "err", err)
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+// credentials is the body of POST /auth/sign_in and POST /login.
+type credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Domain   string `json:"domain"`
+}
+
+// signInWithCredentials serves POST /auth/sign_in.
+func (a *Auth) signInWithCredentials(w http.ResponseWriter, r *http.Request) *apiError {
+	var c credentials
+	if e := decodeJSON(w, r, &c); e != nil {
+		return e
+	}
+	qr, e := parseQR(r)
+	if e != nil {
+		return e
+	}
+	u, e := a.authenticate(r, c, qr)
+	if e != nil {
+		return e
+	}
+	return a.finishPasswordSignIn(w, r, u, "")
+}
+
+// parseQR reads the optional ?qr= flag.
+func parseQR(r *http.Request) (bool, *apiError) {
+	q := r.URL.Query()
+	if !q.Has("qr") {
+		return false, nil
+	}
+	qr, err := strconv.ParseBool(q.Get("qr"))
+	if err != nil {
+		return false, invalidArgument("qr must be true or false")
+	}
+	return qr, nil
+}
+
+// finishPasswordSignIn answers a proven password: the token pair, or a
+// second-factor flow token when the user needs one. flowData marks flows
+// that must end in a cookie session.
+func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u User, flowData string) *apiError {
+	ctx := r.Context()
+	need, err := a.needsSecondFactor(ctx, u)
+	if err != nil {
+		return a.internal(ctx, "read second-factor settings", err)
+	}
+	if need {
+		tok, err := a.newFlow(ctx, Flow{Purpose: FlowTwoFactor, UserID: u.ID, TenantID: u.TenantID, Data: flowData})
+		if err != nil {
+			return a.internal(ctx, "create second-factor flow", err)
+		}
+		writeSecret(w, secondFactor{TwoFactorEnabled: true, Token: tok})
+		return nil
+	}
+	return a.completeSignIn(w, r, signIn{user: u, passwordVerified: true, method: "password"}, flowData)
+}
+
+// completeSignIn issues a sign-in and answers its token pair; for cookie
+// flows it also starts the browser session.
+func (a *Auth) completeSignIn(w http.ResponseWriter, r *http.Request, s signIn, flowData string) *apiError {
+	ctx := r.Context()
+	is, err := a.issue(ctx, s)
+	if err != nil {
+		return a.internal(ctx, "issue tokens", err)
+	}
+	if flowData == flowCookie {
+		if e := a.startSession(w, r, is); e != nil {
+			return e
+		}
+	}
+	writeSecret(w, is.pair(a.now()))
+	return nil
+}
+
+// needsSecondFactor applies the per-user, per-tenant and system-wide switches.
+func (a *Auth) needsSecondFactor(ctx context.Context, u User) (bool, error) {
+	if u.TwoFactorEnabled {
+		return true, nil
+	}
+	if u.TenantID == "" {
+		sys, err := a.store.System(ctx)
+		return sys.EnableTwoFactor, err
+	}
+	t, err := a.store.Tenant(ctx, u.TenantID)
+	return t.EnableTwoFactor, err
+}
+
+// refreshRequest is the body of POST /auth/refresh_token.
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// refreshToken serves POST /auth/refresh_token.
+func (a *Auth) refreshToken(w http.ResponseWriter, r *http.Request) *apiError {
+	var req refreshRequest
+	if e := decodeJSON(w, r, &req); e != nil {
+		return e
+	}
+	if e := checkTokenField("refresh_token", req.RefreshToken); e != nil {
+		return e
+	}
+	ctx := r.Context()
+	g, is, err := a.rotate(ctx, req.RefreshToken)
+	switch {
+	case errors.Is(err, errRefreshReused):
+		a.emit(ctx, Event{Kind: EventRefreshReuse, UserID: g.User.ID, TenantID: g.User.TenantID, ClientIP: a.clientIP(r), Method: g.Family.Method})
+		return errInvalidToken
+	case errors.Is(err, ErrNotFound):
+		return errInvalidToken
+	case err != nil:
+		return a.internal(ctx, "rotate refresh token", err)
+	}
+	a.emit(ctx, Event{Kind: EventRefresh, UserID: g.User.ID, TenantID: g.User.TenantID, ClientIP: a.clientIP(r), Method: g.Family.Method})
+	writeSecret(w, is.pair(a.now()))
+	return nil
+}
+
+// signOut serves POST /auth/sign_out: the caller's sign-in is revoked.
+func (a *Auth) signOut(w http.ResponseWriter, r *http.Request) *apiError {
+	ctx := r.Context()
+	p, _ := PrincipalFrom(ctx)
+	if err := a.store.RevokeFamily(ctx, p.FamilyID); err != nil {
+		return a.internal(ctx, "revoke sign-in", err)
+	}
+	a.emit(ctx, Event{Kind: EventSignOut, UserID: p.UserID, TenantID: p.TenantID, ClientIP: a.clientIP(r), Method: p.Method})
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// userAuthInfo is the JSON of GET /auth/user.
+type userAuthInfo struct {
+	Role               string `json:"role"`
+	PasswordVerified   bool   `json:"password_verified"`
+	PasswordForceReset bool   `json:"password_force_reset"`
+}
+
+// getUserAuthInfo serves GET /auth/user.
+func (a *Auth) getUserAuthInfo(w http.ResponseWriter, r *http.Request) *apiError {
+	p, _ := PrincipalFrom(r.Context())
+	writeJSON(w, http.StatusOK, userAuthInfo{
+		Role:               p.Role,
+		PasswordVerified:   p.PasswordVerified,
+		PasswordForceReset: p.PasswordForceReset,
+	})
+	return nil
+}

@@ -1,0 +1,75 @@
+// This file holds the bearer-token middleware for the host's own routes and
+// for pbxauth's: RFC 6750 challenges, no ResponseWriter wrapping.
+
+package pbxauth
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// RequireBearer lets a request through to next only with a valid access
+// token in "Authorization: Bearer ...", and makes its caller available
+// through [PrincipalFrom]. Without a token it answers 401 with a
+// `WWW-Authenticate: Bearer realm="..."` challenge; with a wrong, expired or
+// revoked one, the same with error="invalid_token". Flow and refresh tokens
+// are never accepted. The ResponseWriter is passed on untouched.
+func (a *Auth) RequireBearer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := bearerToken(r)
+		if !ok {
+			a.challenge(w, "", errNoToken)
+			return
+		}
+		ctx := r.Context()
+		g, err := a.store.Grant(ctx, HashToken(tok), AccessToken, a.now())
+		if errors.Is(err, ErrNotFound) {
+			a.challenge(w, `, error="invalid_token"`, errInvalidToken)
+			return
+		}
+		if err != nil {
+			writeError(w, a.internal(ctx, "check access token", err))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(withPrincipal(ctx, principalOf(g))))
+	})
+}
+
+var errNoToken = &apiError{status: http.StatusUnauthorized, code: CodeUnauthorized, message: "a bearer token is required"}
+
+// challenge answers 401 with an RFC 6750 challenge.
+func (a *Auth) challenge(w http.ResponseWriter, params string, e *apiError) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="`+a.cfg.Realm+`"`+params)
+	writeError(w, e)
+}
+
+// bearerToken reads the token of an "Authorization: Bearer" header (the
+// scheme is case-insensitive, RFC 7235).
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	const scheme = "bearer "
+	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return "", false
+	}
+	tok := strings.TrimSpace(h[len(scheme):])
+	return tok, tok != "" && len(tok) <= maxTokenBytes
+}
+
+// RequireRole returns middleware that requires a valid access token (as
+// RequireBearer) of a user whose role is one of roles; other users get 403
+// with error="insufficient_scope".
+func (a *Auth) RequireRole(roles ...string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return a.RequireBearer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, _ := PrincipalFrom(r.Context())
+			if !slices.Contains(roles, p.Role) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="`+a.cfg.Realm+`", error="insufficient_scope"`)
+				writeError(w, errForbidden)
+				return
+			}
+			next.ServeHTTP(w, r)
+		}))
+	}
+}

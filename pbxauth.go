@@ -1,0 +1,144 @@
+// Package pbxauth serves the Authentication section of the PortSIP PBX REST
+// API v22 — password sign-in, email second factor, password reset, access and
+// refresh tokens, cookie sessions, Microsoft Entra ID sign-in — as plain
+// net/http handlers behind a pluggable [Store].
+//
+// A host mounts [Auth.Handler] under its API prefix and protects its own
+// routes with [Auth.RequireBearer]:
+//
+//	a, err := pbxauth.New(pbxauth.Config{Store: st, PublicURL: "https://pbx.example.com:8887/api"})
+//	mux.Handle("/api/", http.StripPrefix("/api", a.Handler()))
+//	mux.Handle("GET /api/extensions", a.RequireBearer(myHandler)) // pbxauth.PrincipalFrom(r.Context())
+//
+// Tokens are opaque random strings kept by the Store only as SHA-256 hashes,
+// so a sign-out or a password reset takes effect at once on every instance
+// sharing the Store.
+package pbxauth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"runtime"
+	"time"
+)
+
+// Config configures an [Auth]. Every field but Store is optional; the zero
+// value of a field means the default written beside it.
+type Config struct {
+	// Store keeps users, tenants, tokens, flows and counters. Required.
+	Store Store
+
+	// PublicURL is the external base URL of the mounted API, for example
+	// "https://pbx.example.com:8887/api". Redirect URIs are built from it.
+	PublicURL string
+
+	// Realm is the realm of WWW-Authenticate challenges. Default "pbxauth".
+	Realm string
+
+	// AccessTokenTTL is the life of an access token. Default 1 hour.
+	AccessTokenTTL time.Duration
+	// SignInTTL is the absolute life of a sign-in: no refresh extends it.
+	// Default 30 days.
+	SignInTTL time.Duration
+	// FlowTTL is the life of a flow token (second factor, password reset,
+	// Microsoft exchange) and of an emailed code. Default 10 minutes.
+	FlowTTL time.Duration
+	// RefreshReuseGrace, when positive, is a window after a rotation in
+	// which the old refresh token is refused without revoking its family
+	// (for clients that cannot refresh serially). Default 0: strict.
+	RefreshReuseGrace time.Duration
+
+	// Argon2 sets the password hashing cost. Zero means DefaultArgon2.
+	// Stored hashes made with weaker parameters are upgraded on sign-in.
+	Argon2 Argon2Params
+	// MaxConcurrentHashes bounds concurrent argon2id computations.
+	// Default runtime.GOMAXPROCS(0).
+	MaxConcurrentHashes int
+	// HashQueue is how many sign-ins may wait for a hashing slot; beyond
+	// it they get 503 with Retry-After. Default 4 × MaxConcurrentHashes.
+	HashQueue int
+	// PasswordPolicy, when set, adds rules for new passwords after the
+	// built-in ones (8–256 characters, not the username). Its error
+	// message is shown to the client.
+	PasswordPolicy func(username, password string) error
+
+	// TrustedProxies lists the peers whose X-Forwarded-For is believed
+	// when deciding a client's address. Default: none, RemoteAddr is used.
+	TrustedProxies []netip.Prefix
+
+	// Now is the clock. Default time.Now. Tests inject a fake one.
+	Now func() time.Time
+
+	// OnEvent, when set, is called synchronously for every security event
+	// (see [EventKind]). It must not block for long.
+	OnEvent func(context.Context, Event)
+
+	// Logger receives backend failures (never secrets). Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Auth serves the authentication API. Create it with [New]; it is safe for
+// concurrent use.
+type Auth struct {
+	cfg    Config
+	store  Store
+	hasher *hasher
+	log    *slog.Logger
+	mux    *http.ServeMux
+}
+
+// New checks cfg, fills in defaults and returns a ready Auth.
+func New(cfg Config) (*Auth, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("pbxauth: Config.Store is required")
+	}
+	if cfg.Realm == "" {
+		cfg.Realm = "pbxauth"
+	}
+	if cfg.AccessTokenTTL <= 0 {
+		cfg.AccessTokenTTL = time.Hour
+	}
+	if cfg.SignInTTL <= 0 {
+		cfg.SignInTTL = 30 * 24 * time.Hour
+	}
+	if cfg.FlowTTL <= 0 {
+		cfg.FlowTTL = 10 * time.Minute
+	}
+	if cfg.Argon2 == (Argon2Params{}) {
+		cfg.Argon2 = DefaultArgon2
+	}
+	if cfg.Argon2.Memory == 0 || cfg.Argon2.Time == 0 || cfg.Argon2.Threads == 0 {
+		return nil, errors.New("pbxauth: Config.Argon2 must set Memory, Time and Threads")
+	}
+	if cfg.MaxConcurrentHashes <= 0 {
+		cfg.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
+	}
+	if cfg.HashQueue <= 0 {
+		cfg.HashQueue = 4 * cfg.MaxConcurrentHashes
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.HashQueue)
+	if err != nil {
+		return nil, err
+	}
+	a := &Auth{cfg: cfg, store: cfg.Store, hasher: h, log: cfg.Logger}
+	a.mux = a.buildMux()
+	return a, nil
+}
+
+// HashPassword hashes password with the Auth's configured parameters, under
+// its hashing bound. Hosts use it to create or change users.
+func (a *Auth) HashPassword(ctx context.Context, password string) (string, error) {
+	return a.hasher.hash(ctx, password)
+}
+
+// now is the injectable clock, in UTC.
+func (a *Auth) now() time.Time { return a.cfg.Now().UTC() }

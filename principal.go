@@ -1,0 +1,46 @@
+// This file holds what an authenticated request carries in its context.
+
+package pbxauth
+
+import "context"
+
+// Principal is the authenticated caller of a request that passed
+// [Auth.RequireBearer].
+type Principal struct {
+	UserID           string
+	TenantID         string // empty for system users
+	Username         string
+	Role             string
+	FamilyID         string // the sign-in the token belongs to
+	PasswordVerified bool   // this sign-in proved the password
+	Method           string // how the sign-in was made: "password", "microsoft"
+	// PasswordForceReset: the user must change the initial password.
+	PasswordForceReset bool
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns the caller of a request that passed RequireBearer.
+func PrincipalFrom(ctx context.Context) (*Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(*Principal)
+	return p, ok
+}
+
+// withPrincipal returns ctx carrying p.
+func withPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+func principalOf(g Grant) *Principal {
+	return &Principal{
+		UserID:           g.User.ID,
+		TenantID:         g.User.TenantID,
+		Username:         g.User.Username,
+		Role:             g.User.Role,
+		FamilyID:         g.Family.ID,
+		PasswordVerified: g.Family.PasswordVerified,
+		Method:           g.Family.Method,
+
+		PasswordForceReset: g.User.PasswordForceReset,
+	}
+}

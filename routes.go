@@ -1,0 +1,85 @@
+// This file builds the router: every route of the API with its method, and
+// JSON 404/405 answers for everything else under the mount.
+
+package pbxauth
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// apiHandler is a handler that returns its failure instead of writing it, so
+// that errors are written in one place, in one shape.
+type apiHandler func(w http.ResponseWriter, r *http.Request) *apiError
+
+func (h apiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e := h(w, r); e != nil {
+		writeError(w, e)
+	}
+}
+
+// route is one operation: method, path pattern and handler.
+type route struct {
+	method, path string
+	handler      http.Handler
+}
+
+// routes lists every operation of the spec plus the extension routes.
+func (a *Auth) routes() []route {
+	return []route{
+		{"GET", "/info", apiHandler(a.retrieveMetadata)},
+		{"POST", "/auth/sign_in", apiHandler(a.signInWithCredentials)},
+		{"POST", "/auth/sign_out", a.RequireBearer(apiHandler(a.signOut))},
+		{"POST", "/auth/refresh_token", apiHandler(a.refreshToken)},
+		{"GET", "/auth/user", a.RequireBearer(apiHandler(a.getUserAuthInfo))},
+		{"POST", "/auth/send_otp", apiHandler(a.sendOTP)},
+		{"POST", "/auth/verify_otp", apiHandler(a.verifyOTP)},
+		{"POST", "/auth/forget_password", apiHandler(a.forgetPassword)},
+		{"POST", "/auth/reset_password", apiHandler(a.resetPassword)},
+		{"POST", "/auth/sign_in/{provider}", apiHandler(a.signInWithSocialAccount)},
+		{"GET", "/auth/sign_in/microsoft/callback", apiHandler(a.microsoftCallback)},
+		{"POST", "/auth/sign_in/microsoft/token", apiHandler(a.microsoftToken)},
+		{"GET", "/login", apiHandler(a.getLoginStatus)},
+		{"POST", "/login", apiHandler(a.login)},
+		{"POST", "/login/by_microsoft", apiHandler(a.loginWithMicrosoft)},
+		{"POST", "/logout", apiHandler(a.logout)},
+	}
+}
+
+// Handler returns the API as an http.Handler, to be mounted under the
+// prefix of PublicURL (for example with http.StripPrefix("/api", ...)).
+func (a *Auth) Handler() http.Handler { return a.mux }
+
+// buildMux registers the routes; every path also gets a method-less pattern
+// that answers 405 in the error shape, and "/" answers 404.
+func (a *Auth) buildMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	allowed := map[string][]string{}
+	var paths []string
+	for _, rt := range a.routes() {
+		mux.Handle(rt.method+" "+rt.path, rt.handler)
+		if allowed[rt.path] == nil {
+			paths = append(paths, rt.path)
+		}
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+		if rt.method == "GET" {
+			allowed[rt.path] = append(allowed[rt.path], "HEAD")
+		}
+	}
+	for _, p := range paths {
+		methods := allowed[p]
+		sort.Strings(methods)
+		mux.Handle(p, methodNotAllowed(strings.Join(methods, ", ")))
+	}
+	mux.HandleFunc("/", notFoundHandler)
+	return mux
+}
+
+// internal logs a backend failure and returns the INTERNAL answer, which
+// never carries details.
+func (a *Auth) internal(ctx context.Context, what string, err error) *apiError {
+	a.log.ErrorContext(ctx, "pbxauth: "+what, "err", err)
+	return errInternal
+}

@@ -1,0 +1,139 @@
+// This file holds the field rules of the spec and DESIGN.md: usernames,
+// domains, passwords, tokens. Each check returns an INVALID_ARGUMENT naming
+// the field, so every handler words its refusals the same way.
+
+package pbxauth
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits of the wire format.
+const (
+	maxUsername      = 64
+	maxDomain        = 280
+	maxPasswordBytes = 1024 // refused before hashing (DESIGN: "Passwords")
+	maxTokenBytes    = 512  // our tokens are 43 bytes; anything far longer is junk
+	maxCallbackURL   = 2048
+	minNewPassword   = 8
+	maxNewPassword   = 256
+)
+
+// reservedNames are kept for system-level users (any case).
+var reservedNames = []string{"admin", "system", "administrator", "root"}
+
+// isReservedName reports whether username is reserved for system users.
+func isReservedName(username string) bool {
+	for _, n := range reservedNames {
+		if strings.EqualFold(username, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidUsername reports whether s is a well-formed username: 1–64 ASCII
+// letters, digits and _ - ' . , not starting or ending with a period.
+func ValidUsername(s string) bool {
+	if len(s) == 0 || len(s) > maxUsername || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '_', c == '-', c == '\'', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// checkUsername validates a username field; tenant says whether it names a
+// tenant user (reserved names are for system users only).
+func checkUsername(s string, tenant bool) *apiError {
+	if s == "" {
+		return invalidArgument("username is required")
+	}
+	if !ValidUsername(s) {
+		return invalidArgument("username must be 1-64 letters, digits, _ - ' or . and not start or end with .")
+	}
+	if tenant && isReservedName(s) {
+		return invalidArgument("username is reserved for system users")
+	}
+	return nil
+}
+
+// validDomain reports whether s can be a SIP domain: 1–280 printable,
+// non-space ASCII characters (an FQDN or an IP address).
+func validDomain(s string) bool {
+	if len(s) == 0 || len(s) > maxDomain {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// checkDomain validates an optional (required=false) or required domain field.
+func checkDomain(s string, required bool) *apiError {
+	if s == "" && !required {
+		return nil
+	}
+	if s == "" {
+		return invalidArgument("domain is required")
+	}
+	if !validDomain(s) {
+		return invalidArgument("domain must be 1-280 printable characters")
+	}
+	return nil
+}
+
+// checkPasswordField validates a password as sent for checking: present and
+// not absurdly long (hashing 1 MiB would be a denial of service).
+func checkPasswordField(field, s string) *apiError {
+	if s == "" {
+		return invalidArgument(field + " is required")
+	}
+	if len(s) > maxPasswordBytes {
+		return invalidArgument(field + " is too long")
+	}
+	return nil
+}
+
+// checkTokenField validates a token field: present and of sane length.
+func checkTokenField(field, s string) *apiError {
+	if s == "" {
+		return invalidArgument(field + " is required")
+	}
+	if len(s) > maxTokenBytes {
+		return invalidArgument(field + " is malformed")
+	}
+	return nil
+}
+
+// checkNewPassword applies the password policy of DESIGN.md to a new
+// password, then the host's own rule if it set one.
+func (a *Auth) checkNewPassword(username, password string) *apiError {
+	if e := checkPasswordField("new_password", password); e != nil {
+		return e
+	}
+	n := utf8.RuneCountInString(normalizePassword(password))
+	if n < minNewPassword || n > maxNewPassword {
+		return invalidArgument("new_password must be 8-256 characters")
+	}
+	if strings.EqualFold(password, username) {
+		return invalidArgument("new_password must not equal the username")
+	}
+	if a.cfg.PasswordPolicy != nil {
+		if err := a.cfg.PasswordPolicy(username, password); err != nil {
+			return invalidArgument("new_password: " + err.Error())
+		}
+	}
+	return nil
+}
