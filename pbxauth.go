@@ -35,6 +35,12 @@ type Config struct {
 	// "https://pbx.example.com:8887/api". Redirect URIs are built from it.
 	PublicURL string
 
+	// CallbackOrigins lists the origins ("https://app.example.com",
+	// "http://127.0.0.1:9999") that may receive flow tokens through a
+	// callback_url. Scheme and host compare case-insensitively, the port
+	// exactly (default ports made explicit); anything else is refused.
+	CallbackOrigins []string
+
 	// Realm is the realm of WWW-Authenticate challenges. Default "pbxauth".
 	Realm string
 
@@ -88,6 +94,8 @@ type Auth struct {
 	hasher *hasher
 	log    *slog.Logger
 	mux    *http.ServeMux
+	// origins are the parsed Config.CallbackOrigins.
+	origins []origin
 }
 
 // New checks cfg, fills in defaults and returns a ready Auth.
@@ -129,7 +137,11 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Auth{cfg: cfg, store: cfg.Store, hasher: h, log: cfg.Logger}
+	origins, err := callbackOrigins(cfg.CallbackOrigins)
+	if err != nil {
+		return nil, err
+	}
+	a := &Auth{cfg: cfg, store: cfg.Store, hasher: h, log: cfg.Logger, origins: origins}
 	a.mux = a.buildMux()
 	return a, nil
 }

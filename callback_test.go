@@ -1,0 +1,38 @@
+package pbxauth
+
+import "testing"
+
+func TestCheckCallbackURL(t *testing.T) {
+	a, err := New(Config{Store: NewMemoryStore(), Argon2: Argon2Params{Memory: 64, Time: 1, Threads: 1},
+		CallbackOrigins: []string{"https://allowed.example", "http://127.0.0.1:9999", "HTTP://Upper.Example:80"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for raw, want := range map[string]bool{
+		"https://allowed.example/cb?x=1":          true,
+		"https://ALLOWED.example:443/cb":          true,
+		"http://127.0.0.1:9999/done":              true,
+		"http://upper.example/x":                  true,
+		"https://evil.example/cb":                 false,
+		"//evil.example/cb":                       false,
+		"http://allowed.example/cb":               false, // other scheme
+		"https://allowed.example:8443/cb":         false, // other port
+		"http://127.0.0.1:9998/":                  false,
+		"javascript:alert(1)":                     false,
+		"https://allowed.example@evil.example/":   false,
+		"https://evil.example\\@allowed.example/": false,
+		"/relative":                             false,
+		"":                                      false,
+		"https://allowed.example.evil.example/": false,
+		"ftp://allowed.example/":                false,
+		"https://user:pw@allowed.example/":      false,
+	} {
+		_, e := a.checkCallbackURL(raw)
+		if got := e == nil; got != want {
+			t.Errorf("%q: allowed=%v, want %v", raw, got, want)
+		}
+	}
+	if _, err := New(Config{Store: NewMemoryStore(), CallbackOrigins: []string{"https://x.example/path"}}); err == nil {
+		t.Error("an origin with a path was accepted")
+	}
+}
