@@ -18,9 +18,10 @@
 // and runs it with go test -race: the suite starts real goroutines against one
 // store to check that single-use records are consumed exactly once. Expiry is
 // always decided by the now the suite passes, never by the wall clock, so the
-// suite never sleeps. Times are compared with [time.Time.Equal] and hold no
-// sub-microsecond part, so a store may return them in any location and keep
-// only microseconds.
+// suite never sleeps. The times it stores have no sub-microsecond part and are
+// compared with [time.Time.Equal], so a store may keep only microseconds and
+// return any location; but the nows it passes can be one nanosecond before an
+// expiry, which must then still be live.
 package storetest
 
 import (
