@@ -1,0 +1,90 @@
+// This file measures RequireBearer, the check in front of every protected
+// request, on each store and beside its baselines, at growing numbers of live
+// tokens. Each request presents the next of all live tokens in a shuffled
+// order, so large stores are not measured from a warm cache.
+
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+// bearerSizes are the numbers of live tokens of the growth benchmarks.
+var bearerSizes = []int{1_000, 100_000, 1_000_000}
+
+// bearerStore is a store under measurement, filled with a token set.
+type bearerStore struct {
+	name string
+	// open returns a store holding ts (and a function releasing it); it
+	// skips the benchmark when the backend is unavailable.
+	open func(b *testing.B, ts *tokenSet, now time.Time) (pbxauth.Store, func())
+	// sizes, when set, limits the store to these numbers of tokens.
+	sizes []int
+}
+
+// bearerStores lists the stores RequireBearer is measured on.
+var bearerStores = []bearerStore{
+	{name: "memory", open: openMemory},
+}
+
+func openMemory(b *testing.B, ts *tokenSet, now time.Time) (pbxauth.Store, func()) {
+	st := pbxauth.NewMemoryStore()
+	if err := loadTokens(context.Background(), st, ts, now); err != nil {
+		b.Fatal(err)
+	}
+	return st, func() {}
+}
+
+// BenchmarkBearer measures one bearer check: RequireBearer on each store and
+// the minimal check at every size, and JWT verification (stateless, so once).
+func BenchmarkBearer(b *testing.B) {
+	for _, n := range bearerSizes {
+		if n > *maxTokens {
+			continue
+		}
+		ts := newTokenSet(n)
+		b.Run(fmt.Sprintf("tokens=%d", n), func(b *testing.B) {
+			b.Run("check=sha256-map", func(b *testing.B) { benchCheck(b, minimalCheck(ts), ts.bearers) })
+			if n == bearerSizes[0] {
+				bearers, wrap, err := jwtTokens(n)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Run("check=jwt-hs256", func(b *testing.B) { benchCheck(b, wrap, bearers) })
+			}
+			for _, s := range bearerStores {
+				if s.sizes != nil && !containsInt(s.sizes, n) {
+					continue
+				}
+				b.Run("store="+s.name, func(b *testing.B) { benchStore(b, s, ts) })
+			}
+		})
+	}
+}
+
+func containsInt(s []int, n int) bool {
+	for _, v := range s {
+		if v == n {
+			return true
+		}
+	}
+	return false
+}
+
+// benchStore loads ts into a store once and measures RequireBearer on it.
+func benchStore(b *testing.B, s bearerStore, ts *tokenSet) {
+	now := time.Now()
+	st, release := s.open(b, ts, now)
+	defer release()
+	a, err := pbxauth.New(pbxauth.Config{Store: st})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchCheck(b, func(next http.Handler) http.Handler { return a.RequireBearer(next) }, ts.bearers)
+}
