@@ -5,6 +5,7 @@
 package bench
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"net/http"
@@ -15,20 +16,34 @@ import (
 	"github.com/pbxauth/pbxauth"
 )
 
+// caller is what the minimal check knows of a token's owner.
+type caller struct{ userID string }
+
+type callerKey struct{}
+
 // minimalCheck is the least a middleware can do with an opaque token: read
-// the header, hash the token, look the hash up in a map. It carries nothing
-// into the request's context.
-func minimalCheck(ts *tokenSet) func(http.Handler) http.Handler {
-	live := make(map[pbxauth.Hash]int32, len(ts.tokens))
+// the header, hash the token, look the hash up in a map. With carry it also
+// hands the caller to the next handler in the request's context, as
+// RequireBearer must (http.Request.WithContext copies the request).
+func minimalCheck(ts *tokenSet, carry bool) func(http.Handler) http.Handler {
+	callers := make([]caller, users)
+	for i := range callers {
+		callers[i].userID = userID(i)
+	}
+	live := make(map[pbxauth.Hash]*caller, len(ts.tokens))
 	for i, tok := range ts.tokens {
-		live[sha256.Sum256([]byte(tok))] = int32(i % users)
+		live[sha256.Sum256([]byte(tok))] = &callers[i%users]
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if _, live := live[sha256.Sum256([]byte(tok))]; !ok || !live {
+			c := live[sha256.Sum256([]byte(tok))]
+			if !ok || c == nil {
 				w.WriteHeader(http.StatusUnauthorized)
 				return
+			}
+			if carry {
+				r = r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
 			}
 			next.ServeHTTP(w, r)
 		})

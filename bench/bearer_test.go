@@ -50,7 +50,8 @@ func BenchmarkBearer(b *testing.B) {
 		}
 		ts := newTokenSet(n)
 		b.Run(fmt.Sprintf("tokens=%d", n), func(b *testing.B) {
-			b.Run("check=sha256-map", func(b *testing.B) { benchCheck(b, minimalCheck(ts), ts.bearers) })
+			b.Run("check=sha256-map", func(b *testing.B) { benchCheck(b, minimalCheck(ts, false), ts.bearers) })
+			b.Run("check=sha256-map+ctx", func(b *testing.B) { benchCheck(b, minimalCheck(ts, true), ts.bearers) })
 			if n == bearerSizes[0] {
 				bearers, wrap, err := jwtTokens(n)
 				if err != nil {
