@@ -2,7 +2,10 @@
 
 package pbxauth
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // Principal is the authenticated caller of a request that passed
 // [Auth.RequireBearer].
@@ -26,13 +29,32 @@ func PrincipalFrom(ctx context.Context) (*Principal, bool) {
 	return p, ok
 }
 
-// withPrincipal returns ctx carrying p.
-func withPrincipal(ctx context.Context, p *Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
+// principalCtx is a context carrying a Principal. It is what
+// context.WithValue with a *Principal would be, in one allocation instead of
+// two, on the path of every authenticated request.
+type principalCtx struct {
+	context.Context
+	p Principal
 }
 
-func principalOf(g Grant) *Principal {
-	return &Principal{
+func (c *principalCtx) Value(key any) any {
+	if key == (principalKey{}) {
+		return &c.p
+	}
+	return c.Context.Value(key)
+}
+
+func (c *principalCtx) String() string {
+	return fmt.Sprint(c.Context) + ".WithValue(pbxauth.Principal)"
+}
+
+// withPrincipal returns ctx carrying p.
+func withPrincipal(ctx context.Context, p Principal) context.Context {
+	return &principalCtx{Context: ctx, p: p}
+}
+
+func principalOf(g Grant) Principal {
+	return Principal{
 		UserID:           g.User.ID,
 		TenantID:         g.User.TenantID,
 		Username:         g.User.Username,
