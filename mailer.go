@@ -1,6 +1,6 @@
 // This file holds how pbxauth sends mail: the Mailer interface a host may
 // implement, an SMTP mailer on github.com/wneessen/go-mail, and a mailer that
-// only logs, for development.
+// only logs, for development. What the mails say lives in mailtext.go.
 
 package pbxauth
 
@@ -35,7 +35,8 @@ type Message struct {
 // Error contract: nil when the mail was handed over for delivery. An error
 // that wraps [ErrMailRejected] is permanent (an address or content the server
 // refuses) and is not retried; any other error is taken as temporary (the
-// server is unreachable or busy).
+// server is unreachable or busy): POST /auth/send_otp answers 503, and
+// password-reset mails are tried again.
 type Mailer interface {
 	Send(ctx context.Context, m Message) error
 }
@@ -43,6 +44,15 @@ type Mailer interface {
 // ErrMailRejected marks a permanent failure of [Mailer.Send]: retrying the
 // same mail cannot succeed.
 var ErrMailRejected = errors.New("pbxauth: mail rejected")
+
+// errNoMailer is what sending fails with when Config.Mailer is nil.
+var errNoMailer = errors.New("pbxauth: no Config.Mailer configured")
+
+// noMailer stands in for a missing Config.Mailer: every send fails, so a
+// second factor answers 503 instead of pretending a code went out.
+type noMailer struct{}
+
+func (noMailer) Send(context.Context, Message) error { return errNoMailer }
 
 // LogMailer writes every mail, code or link included, to a logger instead of
 // sending it. It is for development only: with it the log holds secrets.

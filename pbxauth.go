@@ -71,6 +71,15 @@ type Config struct {
 	// message is shown to the client.
 	PasswordPolicy func(username, password string) error
 
+	// Mailer sends the second-factor codes and the password-reset links.
+	// Default: none, and then POST /auth/send_otp answers 503 and
+	// forget_password sends nothing. [LogMailer] writes mails to a log for
+	// development; [SMTPMailer] sends them.
+	Mailer Mailer
+	// Mail overrides the subjects and bodies of those mails; nil templates
+	// keep the defaults.
+	Mail MailTemplates
+
 	// TrustedProxies lists the peers whose X-Forwarded-For is believed
 	// when deciding a client's address. Default: none, RemoteAddr is used.
 	TrustedProxies []netip.Prefix
@@ -96,6 +105,8 @@ type Auth struct {
 	mux    *http.ServeMux
 	// origins are the parsed Config.CallbackOrigins.
 	origins []origin
+	// mailer is Config.Mailer, or one that always fails.
+	mailer Mailer
 }
 
 // New checks cfg, fills in defaults and returns a ready Auth.
@@ -133,6 +144,8 @@ func New(cfg Config) (*Auth, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Mail.SecondFactor = cfg.Mail.SecondFactor.orDefault(defaultMail.SecondFactor)
+	cfg.Mail.PasswordReset = cfg.Mail.PasswordReset.orDefault(defaultMail.PasswordReset)
 	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.HashQueue)
 	if err != nil {
 		return nil, err
@@ -141,7 +154,10 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Auth{cfg: cfg, store: cfg.Store, hasher: h, log: cfg.Logger, origins: origins}
+	a := &Auth{cfg: cfg, store: cfg.Store, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer}
+	if a.mailer == nil {
+		a.mailer = noMailer{} // each failed send logs errNoMailer, which names the fix
+	}
 	a.mux = a.buildMux()
 	return a, nil
 }
