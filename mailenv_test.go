@@ -6,7 +6,9 @@ package pbxauth_test
 import (
 	"context"
 	"log/slog"
+	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,8 +16,11 @@ import (
 	"github.com/pbxauth/pbxauth/internal/smtptest"
 )
 
-// aliceEmail is where alice's mails go.
-const aliceEmail = "alice@acme.example.test"
+// Where the mail tests send links, and alice's address.
+const (
+	callbackURL = "http://127.0.0.1:9999/reset?lang=en"
+	aliceEmail  = "alice@acme.example.test"
+)
 
 // mailEnv is an env whose mails go to smtp.
 type mailEnv struct {
@@ -24,7 +29,8 @@ type mailEnv struct {
 }
 
 // newMailEnv serves an Auth that mails through a fresh smtptest server
-// (plain SMTP, as the example server's "-smtp host:port").
+// (plain SMTP, as the example server's "-smtp host:port"). Reset mails are
+// retried after 10 ms, doubling.
 func newMailEnv(t *testing.T, configure ...func(*pbxauth.Config)) *mailEnv {
 	t.Helper()
 	srv := smtptest.Start(t, smtptest.Options{})
@@ -36,9 +42,12 @@ func newMailEnv(t *testing.T, configure ...func(*pbxauth.Config)) *mailEnv {
 	base := func(c *pbxauth.Config) {
 		c.Mailer = m
 		c.CallbackOrigins = []string{"https://allowed.example", "http://127.0.0.1:9999"}
+		c.MailRetryDelay = 10 * time.Millisecond
+		c.MailRetries = 8
 		c.Logger = slog.New(slog.NewTextHandler(t.Output(), nil)) // shown with -v or on failure
 	}
 	e := newEnv(t, append([]func(*pbxauth.Config){base}, configure...)...)
+	t.Cleanup(func() { e.auth.Close() })
 	return &mailEnv{env: e, smtp: srv}
 }
 
@@ -90,4 +99,33 @@ func (e *mailEnv) sendCode(t *testing.T, flow, to string) string {
 func (e *env) verify(t *testing.T, flow, code string) int {
 	t.Helper()
 	return e.c.Do("POST", "/auth/verify_otp", map[string]any{"token": flow, "code": code}).Status
+}
+
+// forget posts a forget_password request for a user of acme and checks the
+// empty 200.
+func (e *env) forget(t *testing.T, username string) {
+	t.Helper()
+	r := e.c.Do("POST", "/auth/forget_password", map[string]any{"domain": acmeDomain, "username": username, "callback_url": callbackURL})
+	if r.Status != 200 || len(r.Body) != 0 {
+		t.Fatalf("forget_password %s: %d %s", username, r.Status, r.Body)
+	}
+}
+
+var linkRE = regexp.MustCompile(`https?://\S+`)
+
+// resetToken receives the next mail, which must be a reset mail to to, and
+// returns its link's token.
+func (e *mailEnv) resetToken(t *testing.T, to string) string {
+	t.Helper()
+	m := e.smtp.Receive(t)
+	link := linkRE.FindString(m.Text)
+	u, err := url.Parse(link)
+	if err != nil || len(m.To) != 1 || m.To[0] != to {
+		t.Fatalf("reset mail: %+v", m)
+	}
+	tok := u.Query().Get("token")
+	if tok == "" || !strings.HasPrefix(link, callbackURL) || u.Query().Get("lang") != "en" {
+		t.Fatalf("reset link %q", link)
+	}
+	return tok
 }

@@ -264,6 +264,34 @@ func TestSecondFactorSwitches(t *testing.T) {
 	e.signIn(t, map[string]any{"username": "alice", "password": "other-pw-123", "domain": "other.example.test"})
 }
 
+// TestFlowPurposes: each flow token works for its own step only.
+func TestFlowPurposes(t *testing.T) {
+	e := newMailEnv(t)
+	e.changeUser(t, "user-alice-other", func(u *pbxauth.User) {
+		u.TwoFactorEnabled, u.Email = true, "alice@other.example.test"
+	})
+	e.forget(t, "alice")
+	reset := e.resetToken(t, aliceEmail)
+	twoFactor := e.startTwoFactor(t, map[string]any{"username": "alice", "password": "other-pw-123", "domain": "other.example.test"})
+
+	if r := e.sendOTP(reset); r.Status != 401 {
+		t.Errorf("reset token on send_otp: %d", r.Status)
+	}
+	if s := e.verify(t, reset, "123456"); s != 401 {
+		t.Errorf("reset token on verify_otp: %d", s)
+	}
+	if r := e.c.Do("POST", "/auth/reset_password", map[string]any{"token": twoFactor, "new_password": "brand-new-pw-1"}); r.Status != 401 {
+		t.Errorf("second-factor token on reset_password: %d", r.Status)
+	}
+	// Both still work for their own step.
+	if s := e.verify(t, twoFactor, e.sendCode(t, twoFactor, "alice@other.example.test")); s != 200 {
+		t.Errorf("second-factor flow after misuse: %d", s)
+	}
+	if r := e.c.Do("POST", "/auth/reset_password", map[string]any{"token": reset, "new_password": "brand-new-pw-1"}); r.Status != 200 {
+		t.Errorf("reset flow after misuse: %d %s", r.Status, r.Body)
+	}
+}
+
 func TestSecondFactorNoEmail(t *testing.T) {
 	e := newMailEnv(t)
 	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled, u.Email = true, "" })
