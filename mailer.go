@@ -45,8 +45,9 @@ type Mailer interface {
 // same mail cannot succeed.
 var ErrMailRejected = errors.New("pbxauth: mail rejected")
 
-// errNoMailer is what sending fails with when Config.Mailer is nil.
-var errNoMailer = errors.New("pbxauth: no Config.Mailer configured")
+// errNoMailer is what sending fails with when Config.Mailer is nil. It is
+// permanent: retrying a reset mail cannot help.
+var errNoMailer = fmt.Errorf("%w: no Config.Mailer configured", ErrMailRejected)
 
 // noMailer stands in for a missing Config.Mailer: every send fails, so a
 // second factor answers 503 instead of pretending a code went out.

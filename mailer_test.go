@@ -3,6 +3,7 @@ package pbxauth_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +107,15 @@ func TestSMTPMailerRefusals(t *testing.T) {
 	m, _ := pbxauth.ParseSMTP(plain.Addr, "pbx@pbxauth.test")
 	if err := m.Send(context.Background(), pbxauth.Message{To: "not an address", Subject: "s", Text: "t"}); !errors.Is(err, pbxauth.ErrMailRejected) {
 		t.Errorf("bad recipient: %v, want ErrMailRejected", err)
+	}
+}
+
+// TestNoMailer: without a Mailer, send_otp is a 503 and nothing breaks.
+func TestNoMailer(t *testing.T) {
+	e := newEnv(t, func(c *pbxauth.Config) { c.Logger = slog.New(slog.NewTextHandler(t.Output(), nil)) })
+	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
+	flow := e.startTwoFactor(t, aliceCreds())
+	if r := e.sendOTP(flow); r.Status != 503 || r.Code() != "UNAVAILABLE" {
+		t.Errorf("send_otp without a mailer: %d %s", r.Status, r.Body)
 	}
 }
