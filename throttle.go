@@ -94,9 +94,7 @@ func (a *Auth) recordFailure(ctx context.Context, acct, ip string, now time.Time
 		return false, err
 	}
 	_, err = a.updateCounter(ctx, ipKey(ip), now, func(c *Counter) {
-		if c.WindowStart.IsZero() || !now.Before(c.WindowStart.Add(ipWindow)) {
-			c.WindowStart, c.Count = now, 0
-		}
+		restartWindow(c, now, ipWindow)
 		c.Count++
 		if c.Count >= ipFailures && !c.LockedUntil.After(now) {
 			c.LockedUntil = now.Add(ipLock)
@@ -108,6 +106,14 @@ func (a *Auth) recordFailure(ctx context.Context, acct, ip string, now time.Time
 		}
 	})
 	return locked, err
+}
+
+// restartWindow starts a new fixed window of length d at now, with a zero
+// count, when c has none or its window has passed.
+func restartWindow(c *Counter, now time.Time, d time.Duration) {
+	if c.WindowStart.IsZero() || !now.Before(c.WindowStart.Add(d)) {
+		c.WindowStart, c.Count = now, 0
+	}
 }
 
 // recordSuccess resets the account key after a correct password.
