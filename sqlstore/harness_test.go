@@ -32,7 +32,7 @@ type backend struct {
 	name string
 	// fresh returns the DSN of a new, empty database for Open, removed
 	// when the test ends.
-	fresh func(t *testing.T) string
+	fresh func(t testing.TB) string
 }
 
 var backends = []backend{
@@ -48,7 +48,7 @@ func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 }
 
 // open opens a Store on dsn and closes it when the test ends.
-func open(t *testing.T, dsn string) *sqlstore.Store {
+func open(t testing.TB, dsn string) *sqlstore.Store {
 	t.Helper()
 	st, err := sqlstore.Open(context.Background(), dsn)
 	if err != nil {
@@ -63,12 +63,12 @@ func open(t *testing.T, dsn string) *sqlstore.Store {
 }
 
 // newStore opens a Store on a fresh database of b.
-func (b backend) newStore(t *testing.T) *sqlstore.Store {
+func (b backend) newStore(t testing.TB) *sqlstore.Store {
 	t.Helper()
 	return open(t, b.fresh(t))
 }
 
-func freshSQLite(t *testing.T) string {
+func freshSQLite(t testing.TB) string {
 	return "sqlite:" + filepath.Join(t.TempDir(), "pbxauth.db")
 }
 
@@ -88,7 +88,7 @@ var (
 // admin returns a connection pool to the PostgreSQL test database, shared by
 // the whole test binary. When PostgreSQL is unreachable the test fails under
 // CI and is skipped elsewhere.
-func admin(t *testing.T) *sql.DB {
+func admin(t testing.TB) *sql.DB {
 	t.Helper()
 	adminOnce.Do(func() {
 		adminDB, adminErr = sql.Open("pgx", postgresURL())
@@ -117,7 +117,7 @@ func randomName(prefix string) string {
 
 // withParams returns the URL dsn with the query parameters kv (key, value,
 // key, value...) set.
-func withParams(t *testing.T, dsn string, kv ...string) string {
+func withParams(t testing.TB, dsn string, kv ...string) string {
 	t.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -133,7 +133,7 @@ func withParams(t *testing.T, dsn string, kv ...string) string {
 
 // freshPostgres creates a schema with a random name, dropped when the test
 // ends, and returns a DSN whose search_path is that schema.
-func freshPostgres(t *testing.T) string {
+func freshPostgres(t testing.TB) string {
 	t.Helper()
 	db := admin(t)
 	schema := randomName("pbxauth_test_")
@@ -149,7 +149,7 @@ func freshPostgres(t *testing.T) string {
 }
 
 // addUser stores an enabled user of tenant "t1".
-func addUser(t *testing.T, st pbxauth.Store, id string) pbxauth.User {
+func addUser(t testing.TB, st pbxauth.Store, id string) pbxauth.User {
 	t.Helper()
 	u := pbxauth.User{ID: id, TenantID: "t1", Username: "User-" + id, Email: id + "@Example.test",
 		Role: "User", PasswordHash: "$argon2id$" + id}
@@ -161,7 +161,7 @@ func addUser(t *testing.T, st pbxauth.Store, id string) pbxauth.User {
 
 // signIn stores a family of the user, live for a day from t0, with an
 // access and a refresh token, and returns the family and the tokens' hashes.
-func signIn(t *testing.T, st pbxauth.Store, userID, familyID string) (f pbxauth.Family, access, refresh pbxauth.Hash) {
+func signIn(t testing.TB, st pbxauth.Store, userID, familyID string) (f pbxauth.Family, access, refresh pbxauth.Hash) {
 	t.Helper()
 	f = pbxauth.Family{ID: familyID, UserID: userID, PasswordVerified: true, Method: "password",
 		CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}

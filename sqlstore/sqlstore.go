@@ -69,8 +69,10 @@ type Store struct {
 
 	db      *sql.DB
 	dialect Dialect
-	ownDB   bool      // Open made db, so Close closes it
-	grant   *sql.Stmt // grantQuery, prepared once: the hot path
+	ownDB   bool // Open made db, so Close closes it
+	// grant is grantQuery, prepared once: it runs on every authenticated
+	// request, and on SQLite preparing it costs ten times running it.
+	grant *sql.Stmt
 }
 
 var (
