@@ -40,10 +40,13 @@ var backends = []backend{
 	{"postgres", freshPostgres},
 }
 
-// eachBackend runs f as a subtest per backend.
+// eachBackend runs f as a subtest per backend, the backends in parallel.
 func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { f(t, b) })
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, b)
+		})
 	}
 }
 
