@@ -15,6 +15,11 @@
 // prefixed pbxauth_), and several processes may share one database: every
 // single-use record is consumed, and every compare-and-swap decided, by the
 // database itself.
+//
+// Times are kept as unix microseconds and come back in UTC: a time with a
+// sub-microsecond part loses it (an expiry falls up to 1 µs earlier), and the
+// zero time stays zero. Usernames, domains and emails are matched through
+// lower-cased copies kept beside them.
 package sqlstore
 
 // This file holds the Store type, its dialects and how a store is opened
@@ -143,8 +148,10 @@ func SQLiteDSN(path string) string {
 
 // New returns a Store over db, which speaks dialect, after migrating the
 // schema. The Store does not own db: Close leaves it open. For SQLite, open
-// db with [SQLiteDSN]; without its busy timeout and immediate transactions,
-// concurrent writers fail with "database is locked" errors.
+// db with driver "sqlite" and [SQLiteDSN]; without its busy timeout and
+// immediate transactions, concurrent writers fail with "database is locked"
+// errors. For PostgreSQL, open it with driver "pgx": the Store recognises
+// unique violations by pgx's error type.
 func New(ctx context.Context, db *sql.DB, dialect Dialect) (*Store, error) {
 	if dialect != SQLite && dialect != Postgres {
 		return nil, fmt.Errorf("sqlstore: unknown dialect %v", dialect)

@@ -12,12 +12,14 @@ import (
 // interval.
 const DefaultJanitorInterval = 5 * time.Minute
 
-// sweeps are DeleteExpired's statements, in order; $1 is now. Tokens go
-// first, also those whose family has expired, so that the families' cascade
-// finds none left and every deleted row is counted.
+// sweeps are DeleteExpired's statements, in order; $1 is now. Each finds its
+// rows through an index. Tokens go first, also those of expired families, so
+// that the families' ON DELETE CASCADE finds none left and every deleted row
+// is counted. (A token cannot outlive its family's row: the foreign key
+// sees to that.)
 var sweeps = []string{
-	`DELETE FROM pbxauth_tokens WHERE expires_at <= $1
-		OR NOT EXISTS (SELECT 1 FROM pbxauth_families f WHERE f.id = pbxauth_tokens.family_id AND f.expires_at > $1)`,
+	`DELETE FROM pbxauth_tokens WHERE expires_at <= $1`,
+	`DELETE FROM pbxauth_tokens WHERE family_id IN (SELECT id FROM pbxauth_families WHERE expires_at <= $1)`,
 	`DELETE FROM pbxauth_families WHERE expires_at <= $1`,
 	`DELETE FROM pbxauth_flows WHERE expires_at <= $1`,
 	`DELETE FROM pbxauth_counters WHERE expires_at <= $1`,
