@@ -351,13 +351,15 @@ func TestRotateRefresh(t *testing.T) {
 		if _, err := st.RotateRefresh(ctx, access, t0, nextTokens("f1", "x")...); !errors.Is(err, pbxauth.ErrNotFound) {
 			t.Errorf("RotateRefresh of an access token: %v; want ErrNotFound", err)
 		}
+		// The store puts the next tokens in h's family: the caller leaves
+		// FamilyID empty.
 		now := t0.Add(time.Minute)
-		g, err := st.RotateRefresh(ctx, refresh, now, nextTokens("f1", "n1")...)
+		g, err := st.RotateRefresh(ctx, refresh, now, nextTokens("", "n1")...)
 		if err != nil || g.Token.Hash != refresh || !g.Token.UsedAt.IsZero() || g.Family.ID != "f1" || g.User.ID != "u1" {
 			t.Fatalf("RotateRefresh = %+v, %v; want the fresh grant of the token", g, err)
 		}
-		if _, err := st.Grant(ctx, pbxauth.HashToken("refresh n1"), pbxauth.RefreshToken, now); err != nil {
-			t.Errorf("the next refresh token: %v", err)
+		if g, err := st.Grant(ctx, pbxauth.HashToken("refresh n1"), pbxauth.RefreshToken, now); err != nil || g.Token.FamilyID != "f1" {
+			t.Errorf("the next refresh token = %+v, %v; want it in family f1", g.Token, err)
 		}
 		if g, err := st.Grant(ctx, refresh, pbxauth.RefreshToken, now); err != nil || !g.Token.UsedAt.Equal(now) {
 			t.Errorf("Grant of the rotated token = %+v, %v; want UsedAt %v", g.Token, err, now)

@@ -101,7 +101,8 @@ func (s *Store) Grant(ctx context.Context, h pbxauth.Hash, kind pbxauth.TokenKin
 
 // RotateRefresh implements pbxauth.Store. In one transaction it marks h used
 // if it is still fresh, which the database grants to one caller only, reads
-// the grant, and adds next; a conflict on next rolls the mark back.
+// the grant, and adds next to h's family (whatever their FamilyID says); a
+// conflict on next rolls the mark back.
 func (s *Store) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time, next ...pbxauth.Token) (pbxauth.Grant, error) {
 	var g pbxauth.Grant
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -118,7 +119,12 @@ func (s *Store) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time
 			return pbxauth.ErrTokenReused // rolls back nothing: nothing was changed
 		}
 		g.Token.UsedAt = time.Time{} // the grant of h as presented, before this rotation
-		return insertTokens(ctx, tx, next...)
+		own := make([]pbxauth.Token, len(next))
+		for i, t := range next {
+			t.FamilyID = g.Family.ID // the caller does not know it
+			own[i] = t
+		}
+		return insertTokens(ctx, tx, own...)
 	})
 	if errors.Is(err, pbxauth.ErrTokenReused) {
 		return g, err
