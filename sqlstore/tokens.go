@@ -115,6 +115,13 @@ func (s *Store) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time
 		if err != nil {
 			return err
 		}
+		if n == 0 && g.Token.UsedAt.IsZero() {
+			// Fresh now, but not when marking: on PostgreSQL the two
+			// statements see different commits, and the user may have
+			// been enabled in between. Refuse as the mark did; calling
+			// it reuse would revoke a sign-in for nothing.
+			return pbxauth.ErrNotFound
+		}
 		if n == 0 {
 			return pbxauth.ErrTokenReused // rolls back nothing: nothing was changed
 		}
