@@ -6,7 +6,6 @@
 package sqlstore
 
 import (
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -176,12 +175,4 @@ func counterDest(c *pbxauth.Counter) []any {
 
 func counterArgs(c pbxauth.Counter) []any {
 	return []any{c.Key, c.Count, c.Locks, micros(c.LockedUntil), micros(c.WindowStart), micros(c.ExpiresAt), c.Version}
-}
-
-// affected returns how many rows the statement that gave res and err changed.
-func affected(res sql.Result, err error) (int64, error) {
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
 }

@@ -22,8 +22,8 @@
 // lower-cased copies kept beside them.
 package sqlstore
 
-// This file holds the Store type, its dialects and how a store is opened
-// and closed.
+// This file holds the Store type, its dialects, how a store is opened and
+// closed, and the helpers every statement uses.
 
 import (
 	"context"
@@ -198,4 +198,12 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// affected returns how many rows the statement that gave res and err changed.
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
