@@ -25,9 +25,11 @@ const (
 )
 
 // accountKey is the throttling key of a submitted (domain, username),
-// whether or not it exists, so a 429 tells nothing about existence.
+// whether or not it exists, so a 429 tells nothing about existence. A space
+// separates the two: neither may contain one, and unlike NUL every SQL text
+// type can hold it.
 func accountKey(domain, username string) string {
-	return "signin:" + strings.ToLower(domain) + "\x00" + strings.ToLower(username)
+	return "signin:" + strings.ToLower(domain) + " " + strings.ToLower(username)
 }
 
 func ipKey(ip string) string { return "signin-ip:" + ip }

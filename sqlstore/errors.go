@@ -57,3 +57,11 @@ func isForeignKeyViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == pgForeignKeyViolation
 }
+
+// isBusy says whether err is SQLite's "database is locked", which its busy
+// timeout does not cover in every case (switching a new database to WAL
+// while another connection does the same).
+func isBusy(err error) bool {
+	var le *sqlite.Error
+	return errors.As(err, &le) && le.Code()&0xff == sqlite3.SQLITE_BUSY
+}

@@ -187,3 +187,56 @@ func nextTokens(familyID, tag string) []pbxauth.Token {
 		{Hash: pbxauth.HashToken("refresh " + tag), Kind: pbxauth.RefreshToken, FamilyID: familyID, ExpiresAt: t0.Add(24 * time.Hour)},
 	}
 }
+
+// cuttable is a PostgreSQL database a test can cut off and restore.
+type cuttable struct {
+	dsn     string
+	cut     func() // ends the role's connections and refuses new ones
+	restore func() // lets the role connect again
+}
+
+// cuttablePostgres makes a fresh schema owned by a fresh role, and a DSN
+// that connects as that role, so the test can end the role's connections
+// and refuse it new ones without stopping the server or touching anybody
+// else's connections. Both are dropped when the test ends.
+func cuttablePostgres(t *testing.T) cuttable {
+	t.Helper()
+	db := admin(t)
+	role := randomName("pbxauth_role_")
+	if _, err := db.Exec(`CREATE ROLE ` + role + ` LOGIN`); err != nil {
+		t.Skipf("skipping: cannot create a role (the test database's user needs CREATEROLE): %v", err)
+	}
+	schema := randomName("pbxauth_test_")
+	if _, err := db.Exec(`CREATE SCHEMA ` + schema + ` AUTHORIZATION ` + role); err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	c := cuttable{
+		cut: func() {
+			exec(`ALTER ROLE ` + role + ` NOLOGIN`)
+			// Wait (up to 5 s) for each backend to end.
+			exec(`SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = $1`, role)
+		},
+		restore: func() { exec(`ALTER ROLE ` + role + ` LOGIN`) },
+	}
+	t.Cleanup(func() {
+		c.cut()
+		for _, q := range []string{`DROP SCHEMA ` + schema + ` CASCADE`, `DROP ROLE ` + role} {
+			if _, err := db.Exec(q); err != nil {
+				t.Errorf("%s: %v", q, err)
+			}
+		}
+	})
+	u, err := url.Parse(withParams(t, postgresURL(), "search_path", schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	c.dsn = u.String()
+	return c
+}

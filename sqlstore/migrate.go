@@ -78,7 +78,29 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	// SQLite may refuse a new database to one of several processes opening
+	// it at once with "database is locked" before the busy timeout applies
+	// (the switch to WAL); such a start is tried again, for a few seconds.
+	for try := 0; ; try++ {
+		err = s.migrateOnce(ctx, ms)
+		if err == nil || !isBusy(err) || try == 50 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sqlstore: migrate: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	return nil
+}
+
+// migrateOnce applies the missing migrations in one transaction.
+func (s *Store) migrateOnce(ctx context.Context, ms []migration) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if s.dialect == Postgres {
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 				return err
@@ -106,10 +128,6 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("sqlstore: migrate: %w", err)
-	}
-	return nil
 }
 
 // appliedVersions returns the versions recorded in pbxauth_schema_migrations.

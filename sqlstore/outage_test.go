@@ -9,7 +9,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -192,50 +191,14 @@ func TestClosedDB(t *testing.T) {
 	})
 }
 
-// TestPostgresOutage cuts a Store off from PostgreSQL and lets it back. The
-// Store connects as a role of its own, so that the test can end the role's
-// connections and refuse it new ones, without stopping the server or
-// touching anybody else's connections.
+// TestPostgresOutage cuts a Store off from PostgreSQL and lets it back.
 func TestPostgresOutage(t *testing.T) {
-	ctx := context.Background()
-	db := admin(t)
-	role := randomName("pbxauth_role_")
-	if _, err := db.Exec(`CREATE ROLE ` + role + ` LOGIN`); err != nil {
-		t.Skipf("skipping: cannot create a role (the test database's user needs CREATEROLE): %v", err)
-	}
-	schema := randomName("pbxauth_test_")
-	if _, err := db.Exec(`CREATE SCHEMA ` + schema + ` AUTHORIZATION ` + role); err != nil {
-		t.Fatal(err)
-	}
-	cut := func() {
-		t.Helper()
-		if _, err := db.Exec(`ALTER ROLE ` + role + ` NOLOGIN`); err != nil {
-			t.Fatal(err)
-		}
-		// Wait (up to 5 s) for each backend to end.
-		if _, err := db.Exec(`SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = $1`, role); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		cut()
-		for _, q := range []string{`DROP SCHEMA ` + schema + ` CASCADE`, `DROP ROLE ` + role} {
-			if _, err := db.Exec(q); err != nil {
-				t.Errorf("%s: %v", q, err)
-			}
-		}
-	})
-
-	u, err := url.Parse(withParams(t, postgresURL(), "search_path", schema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(role)
-	st := open(t, u.String())
+	pg := cuttablePostgres(t)
+	st := open(t, pg.dsn)
 	setUpCalls(t, st)
 	wantCalls(t, st, true)
 
-	cut()
+	pg.cut()
 	wantCalls(t, st, false)
 	// Every connection the Store had is found dead by now: the calls
 	// outnumber them.
@@ -243,8 +206,6 @@ func TestPostgresOutage(t *testing.T) {
 		t.Errorf("%d connections still open while PostgreSQL refuses the role", n)
 	}
 
-	if _, err := db.ExecContext(ctx, `ALTER ROLE `+role+` LOGIN`); err != nil {
-		t.Fatal(err)
-	}
+	pg.restore()
 	wantCalls(t, st, true)
 }
