@@ -86,7 +86,10 @@ func TestExampleKeepsSQLiteData(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	first := make(chan error, 1)
 	pr, pw := io.Pipe()
-	go func() { first <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", db}, func(string) string { return "" }, pw); pw.Close() }()
+	go func() {
+		first <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", db}, func(string) string { return "" }, pw)
+		pw.Close()
+	}()
 	sc := bufio.NewScanner(pr)
 	var url, password string
 	for sc.Scan() {
