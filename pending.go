@@ -13,16 +13,6 @@ var errNotImplemented = &apiError{status: http.StatusNotImplemented, code: "NOT_
 // flowCookie marks a second-factor flow started by POST /login.
 const flowCookie = "cookie"
 
-func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError { return errNotImplemented }
-func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
-	return errNotImplemented
-}
-func (a *Auth) forgetPassword(w http.ResponseWriter, r *http.Request) *apiError {
-	return errNotImplemented
-}
-func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
-	return errNotImplemented
-}
 func (a *Auth) signInWithSocialAccount(w http.ResponseWriter, r *http.Request) *apiError {
 	return errNotImplemented
 }
