@@ -1,0 +1,130 @@
+// This file opens the SQL stores for the bearer benchmarks: SQLite in a
+// temporary file and PostgreSQL in a schema of its own, created and dropped
+// by the benchmark. Tokens are bulk-loaded through the store's *sql.DB in one
+// transaction, which is what makes 10⁶ of them take seconds, not hours.
+
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/sqlstore"
+)
+
+// defaultPostgres is the benchmarks' database unless PBXAUTH_TEST_POSTGRES
+// names another (the variable the sqlstore tests read).
+const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+func init() {
+	bearerStores = append(bearerStores,
+		bearerStore{name: "sqlite", open: openSQLite},
+		bearerStore{name: "postgres", open: openPostgres, sizes: []int{1_000}},
+	)
+}
+
+func openSQLite(b *testing.B, ts *tokenSet, now time.Time) (pbxauth.Store, func(), error) {
+	return openSQL(b, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"), ts, now, func() error { return nil })
+}
+
+// openPostgres works in a fresh schema, dropped on release; it reports
+// errUnavailable when PostgreSQL cannot be reached.
+func openPostgres(b *testing.B, ts *tokenSet, now time.Time) (pbxauth.Store, func(), error) {
+	base := os.Getenv("PBXAUTH_TEST_POSTGRES")
+	if base == "" {
+		base = defaultPostgres
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	admin, err := sql.Open("pgx", base)
+	if err == nil {
+		err = admin.PingContext(ctx)
+	}
+	if err != nil {
+		return nil, nil, errors.Join(errUnavailable, err)
+	}
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	schema := "pbxauth_bench_" + hex.EncodeToString(rnd[:])
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		admin.Close()
+		return nil, nil, err
+	}
+	drop := func() error {
+		_, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		return errors.Join(err, admin.Close())
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, nil, errors.Join(err, drop())
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return openSQL(b, u.String(), ts, now, drop)
+}
+
+// openSQL opens a sqlstore at dsn and bulk-loads ts; release closes the
+// store and then runs cleanup.
+func openSQL(b *testing.B, dsn string, ts *tokenSet, now time.Time, cleanup func() error) (pbxauth.Store, func(), error) {
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return nil, nil, errors.Join(err, cleanup())
+	}
+	release := func() {
+		if err := errors.Join(st.Close(), cleanup()); err != nil {
+			b.Error(err)
+		}
+	}
+	if err := bulkLoad(ctx, st, ts, now); err != nil {
+		release()
+		return nil, nil, err
+	}
+	return st, release, nil
+}
+
+// bulkLoad stores the same sign-ins as loadTokens, in one transaction with
+// prepared statements. It writes sqlstore's tables directly (see its
+// migrations), as a restore or an import would.
+func bulkLoad(ctx context.Context, st *sqlstore.Store, ts *tokenSet, now time.Time) error {
+	if err := createUsers(ctx, st); err != nil {
+		return err
+	}
+	tx, err := st.DB().BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	fam, err := tx.PrepareContext(ctx, `INSERT INTO pbxauth_families
+		(id, user_id, password_verified, method, created_at, expires_at, revoked) VALUES ($1, $2, $3, $4, $5, $6, $7)`)
+	if err != nil {
+		return err
+	}
+	tok, err := tx.PrepareContext(ctx, `INSERT INTO pbxauth_tokens
+		(hash, kind, family_id, expires_at, used_at) VALUES ($1, $2, $3, $4, $5)`)
+	if err != nil {
+		return err
+	}
+	zero := time.Time{}.UnixMicro()
+	for i, s := range ts.tokens {
+		f, t := liveToken(i, s, now)
+		if _, err := fam.ExecContext(ctx, f.ID, f.UserID, f.PasswordVerified, f.Method,
+			f.CreatedAt.UnixMicro(), f.ExpiresAt.UnixMicro(), f.Revoked); err != nil {
+			return err
+		}
+		if _, err := tok.ExecContext(ctx, t.Hash[:], int64(t.Kind), t.FamilyID, t.ExpiresAt.UnixMicro(), zero); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
