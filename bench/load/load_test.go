@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+// cheap makes hashing fast; these tests check that the tool works, they
+// measure nothing.
+func cheap(c *pbxauth.Config) {
+	c.Argon2 = pbxauth.Argon2Params{Memory: 64, Time: 1, Threads: 1}
+	c.Logger = slog.New(slog.DiscardHandler)
+}
+
+func TestThroughputSmoke(t *testing.T) {
+	o := options{requests: 50, conns: 4, rounds: 2}
+	res, err := throughput(context.Background(), o, cheap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range append(res.bare, res.auth...) {
+		if s.statuses[200] != o.requests {
+			t.Errorf("statuses %v, want 200×%d", s.statuses, o.requests)
+		}
+	}
+	res.print(io.Discard)
+	(&report{throughput: res}).printMarkdown(io.Discard)
+}
+
+func TestBurstSmoke(t *testing.T) {
+	ctx := context.Background()
+	c := pbxauth.Config{MaxConcurrentHashes: 1, HashQueue: 1}
+	cheap(&c)
+	srv, err := startServer(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	sc := burstScenario{name: "smoke", requests: 40, concurrency: 20, addrs: 2}
+	res, err := burst(ctx, burstTarget{api: srv.url + "/api", pid: os.Getpid(), user: srv.user, pw: srv.pw}, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, v := range res.statuses {
+		n += v
+	}
+	if n != sc.requests || !res.onlyExpected() {
+		t.Errorf("statuses %v, want %d of 401, 429 or 503", res.statuses, sc.requests)
+	}
+	if !res.bearerServed() && len(res.during.lat) > 0 {
+		t.Errorf("bearer statuses during the burst: %v", res.during.statuses)
+	}
+	if res.hwmAfter <= 0 {
+		t.Errorf("peak RSS %d", res.hwmAfter)
+	}
+	res.print(io.Discard)
+	(&report{bursts: []*burstResult{res}}).printMarkdown(io.Discard)
+}
+
+func TestFlags(t *testing.T) {
+	if _, err := parseFlags(nil); err != nil {
+		t.Errorf("defaults: %v", err)
+	}
+	for _, args := range [][]string{{"-n", "0"}, {"-c", "-1"}, {"-addrs", "0"}, {"-addrs", "251"}, {"-only", "both"}, {"-paced-c", "0"}} {
+		if _, err := parseFlags(args); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}

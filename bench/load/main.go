@@ -1,0 +1,111 @@
+// Command load drives pbxauth over loopback connections and prints what it
+// measured, each figure beside its baseline from the same run:
+//
+//   - throughput: GET /auth/user at 64 concurrent connections against an
+//     in-process server on the memory store, beside a bare handler that
+//     answers the same JSON without authentication;
+//   - burst safety: the example server, built and started as a child
+//     process, takes 1,000 concurrent sign-ins with wrong passwords while a
+//     signed-in user keeps calling GET /auth/user; the child's peak RSS, the
+//     statuses of the sign-ins and the bearer latency are reported.
+//
+// Usage (from the module):
+//
+//	go run ./bench/load [-n 100000] [-c 64] [-burst 1000] [-markdown]   # -h lists every flag
+//
+// Every part is bounded by a count and by -timeout; the tool talks to
+// 127.0.0.1 only and stops its child process before it exits.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the tool's flags.
+type options struct {
+	requests, conns, rounds int
+	burst, addrs            int
+	paced, pacedConns       int
+	only                    string
+	example, childLog       string
+	childMemLimit           string
+	timeout                 time.Duration
+	markdown                bool
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.IntVar(&o.requests, "n", 100_000, "throughput: requests per target per round")
+	fs.IntVar(&o.conns, "c", 64, "throughput: concurrent connections")
+	fs.IntVar(&o.rounds, "rounds", 3, "throughput: rounds, alternating which target goes first")
+	fs.IntVar(&o.burst, "burst", 1000, "burst: concurrent sign-ins with wrong passwords")
+	fs.IntVar(&o.addrs, "addrs", 16, "burst: loopback source addresses of the spread scenario (127.0.0.1…)")
+	fs.IntVar(&o.paced, "paced", 300, "burst: sign-ins of the paced scenario, which reaches the per-address limit (0 skips it)")
+	fs.IntVar(&o.pacedConns, "paced-c", 8, "burst: sign-ins in flight at once in the paced scenario")
+	fs.StringVar(&o.childMemLimit, "child-gomemlimit", "", "burst: GOMEMLIMIT of the example server (e.g. 80MiB); default: the environment's")
+	fs.StringVar(&o.only, "only", "", `run one part: "throughput" or "burst"`)
+	fs.StringVar(&o.example, "example", "github.com/pbxauth/pbxauth/example", "package of the example server to build")
+	fs.StringVar(&o.childLog, "child-log", "", "burst: append the example server's stderr to this file (try GODEBUG=gctrace=1)")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "stop everything after this long")
+	fs.BoolVar(&o.markdown, "markdown", false, "also print the results as Markdown tables")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	switch {
+	case o.requests < 1 || o.conns < 1 || o.rounds < 1 || o.burst < 1 || o.paced < 0 || o.pacedConns < 1:
+		return o, errors.New("-n, -c, -rounds, -burst and -paced-c must be positive")
+	case o.addrs < 1 || o.addrs > 250:
+		return o, errors.New("-addrs must be 1 to 250")
+	case o.only != "" && o.only != "throughput" && o.only != "burst":
+		return o, fmt.Errorf("-only %q: want throughput or burst", o.only)
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	o, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	r := &report{machine: describeMachine()}
+	r.printMachine(out)
+	if o.only != "burst" {
+		t, err := throughput(ctx, o, nil)
+		if err != nil {
+			return fmt.Errorf("throughput: %w", err)
+		}
+		r.throughput = t
+		t.print(out)
+	}
+	if o.only != "throughput" {
+		bs, err := burstChildren(ctx, o, out)
+		if err != nil {
+			return fmt.Errorf("burst: %w", err)
+		}
+		r.bursts = bs
+	}
+	if o.markdown {
+		r.printMarkdown(out)
+	}
+	return nil
+}
