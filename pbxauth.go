@@ -60,7 +60,12 @@ type Config struct {
 	// Argon2 sets the password hashing cost. Zero means DefaultArgon2.
 	// Stored hashes made with weaker parameters are upgraded on sign-in.
 	Argon2 Argon2Params
-	// MaxConcurrentHashes bounds concurrent argon2id computations.
+	// MaxConcurrentHashes bounds concurrent argon2id computations, and so
+	// the memory they hold: Argon2.Memory each, freshly allocated by every
+	// hash. A finished hash's memory stays in the heap until the garbage
+	// collector next runs, so under a burst of sign-ins the peak RSS can
+	// exceed the process's usual size by about twice MaxConcurrentHashes ×
+	// Argon2.Memory; a GOMEMLIMIT trims that (BENCHMARKS.md has figures).
 	// Default runtime.GOMAXPROCS(0).
 	MaxConcurrentHashes int
 	// HashQueue is how many sign-ins may wait for a hashing slot; beyond
