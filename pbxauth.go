@@ -23,6 +23,8 @@ import (
 	"net/netip"
 	"runtime"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
 )
 
 // Config configures an [Auth]. Every field but Store is optional; the zero
@@ -71,6 +73,32 @@ type Config struct {
 	// message is shown to the client.
 	PasswordPolicy func(username, password string) error
 
+	// SessionManager keeps the browser sessions of GET/POST /login and
+	// POST /logout. Pass the host's own to use any scs store (PostgreSQL,
+	// Redis, ... when several instances serve one site); it is used as
+	// configured, but its cookie must be HttpOnly, and Secure unless
+	// InsecureCookies. Default: a manager over scs's in-memory store (one
+	// instance only) with an HttpOnly, SameSite=Lax, Path=/ cookie named
+	// "__Host-pbxauth_session" ("pbxauth_session" without Secure) and the
+	// timeouts below.
+	SessionManager *scs.SessionManager
+	// SessionIdleTimeout ends a browser session not used (GET /login) for
+	// that long. Default DefaultSessionIdleTimeout (2 hours). Ignored when
+	// SessionManager is set.
+	SessionIdleTimeout time.Duration
+	// SessionLifetime is the absolute life of a browser session, however
+	// busy; a sign-in never outlives SignInTTL either. Default
+	// DefaultSessionLifetime (12 hours). Ignored when SessionManager is set.
+	SessionLifetime time.Duration
+	// InsecureCookies drops Secure from the session cookie, for plain-HTTP
+	// development only.
+	InsecureCookies bool
+	// TrustedOrigins lists origins ("https://admin.example.com") other than
+	// the API's own whose pages may POST to the cookie routes; cross-origin
+	// requests from anywhere else are refused with 403 (see
+	// [http.CrossOriginProtection]). An invalid origin makes New fail.
+	TrustedOrigins []string
+
 	// TrustedProxies lists the peers whose X-Forwarded-For is believed
 	// when deciding a client's address. Default: none, RemoteAddr is used.
 	TrustedProxies []netip.Prefix
@@ -94,6 +122,9 @@ type Auth struct {
 	hasher *hasher
 	log    *slog.Logger
 	mux    *http.ServeMux
+	// sessions keeps browser sessions; csrf guards the cookie routes.
+	sessions *scs.SessionManager
+	csrf     *http.CrossOriginProtection
 	// origins are the parsed Config.CallbackOrigins.
 	origins []origin
 }
@@ -141,7 +172,15 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Auth{cfg: cfg, store: cfg.Store, hasher: h, log: cfg.Logger, origins: origins}
+	sessions, err := newSessionManager(cfg)
+	if err != nil {
+		return nil, err
+	}
+	csrf, err := newCrossOriginProtection(cfg.TrustedOrigins)
+	if err != nil {
+		return nil, err
+	}
+	a := &Auth{cfg: cfg, store: cfg.Store, hasher: h, log: cfg.Logger, origins: origins, sessions: sessions, csrf: csrf}
 	a.mux = a.buildMux()
 	return a, nil
 }

@@ -10,9 +10,6 @@ import (
 
 var errNotImplemented = &apiError{status: http.StatusNotImplemented, code: "NOT_IMPLEMENTED", message: "not implemented yet"}
 
-// flowCookie marks a second-factor flow started by POST /login.
-const flowCookie = "cookie"
-
 func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError { return errNotImplemented }
 func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	return errNotImplemented
@@ -32,16 +29,7 @@ func (a *Auth) microsoftCallback(w http.ResponseWriter, r *http.Request) *apiErr
 func (a *Auth) microsoftToken(w http.ResponseWriter, r *http.Request) *apiError {
 	return errNotImplemented
 }
-func (a *Auth) getLoginStatus(w http.ResponseWriter, r *http.Request) *apiError {
-	return errNotImplemented
-}
-func (a *Auth) login(w http.ResponseWriter, r *http.Request) *apiError { return errNotImplemented }
 func (a *Auth) loginWithMicrosoft(w http.ResponseWriter, r *http.Request) *apiError {
-	return errNotImplemented
-}
-func (a *Auth) logout(w http.ResponseWriter, r *http.Request) *apiError { return errNotImplemented }
-
-func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, is issued) *apiError {
 	return errNotImplemented
 }
 
