@@ -10,5 +10,6 @@ import (
 
 // configureExtras sets the mailer and cookie options of cfg from o.
 func configureExtras(cfg *pbxauth.Config, o options, logger *slog.Logger) error {
+	cfg.InsecureCookies = o.insecureCookies
 	return nil
 }
