@@ -380,3 +380,27 @@ func TestHostSessionManager(t *testing.T) {
 		t.Errorf("GET /login after the host's write: %d %s", s.Status, s.Body)
 	}
 }
+
+// A host that wraps everything in its manager's LoadAndSave (a common scs
+// set-up) still gets working cookie routes.
+func TestHostLoadAndSaveAroundAPI(t *testing.T) {
+	sm := scs.New()
+	e := newEnv(t, func(c *pbxauth.Config) {
+		c.SessionManager = sm
+		c.InsecureCookies = true
+	})
+	c := apitest.Serve(t, sm.LoadAndSave(e.auth.Handler()), nil)
+	access := e.login(t, c, aliceCreds()).String("access_token")
+	if s := c.Do("GET", "/login", nil); s.Status != 200 || s.String("access_token") != access {
+		t.Fatalf("GET /login: %d %s", s.Status, s.Body)
+	}
+	if r := c.Do("POST", "/logout", nil); r.Status != 204 {
+		t.Fatalf("POST /logout: %d %s", r.Status, r.Body)
+	}
+	if s := c.Do("GET", "/login", nil); s.Status != 401 {
+		t.Errorf("GET /login after logout: %d %s", s.Status, s.Body)
+	}
+	if u := c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...); u.Status != 401 {
+		t.Errorf("token after logout: %d", u.Status)
+	}
+}
