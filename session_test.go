@@ -41,6 +41,11 @@ func (e *env) login(t testing.TB, c *apitest.Client, creds map[string]any) *apit
 	return r
 }
 
+// plant puts a session cookie in c's jar, as an attacker would in a victim's browser.
+func plant(t testing.TB, c *apitest.Client, value string) {
+	c.HTTP.Jar.SetCookies(mustURL(t, c.URL), []*http.Cookie{{Name: pbxauth.SessionCookieName, Value: value, Path: "/"}})
+}
+
 // withCookie sends GET /login with only the given session cookie value.
 func withCookie(t testing.TB, e *env, value string) *apitest.Response {
 	t.Helper()
@@ -145,8 +150,7 @@ func TestLoginRenewsPlantedCookie(t *testing.T) {
 	// ...planted in the victim's browser, and a made-up one in another.
 	for _, value := range []string{planted, "made-up-session-token"} {
 		victim := apitest.NewClient(t, e.c.URL)
-		u, _ := url.Parse(e.c.URL)
-		victim.HTTP.Jar.SetCookies(u, []*http.Cookie{{Name: pbxauth.SessionCookieName, Value: value, Path: "/"}})
+		plant(t, victim, value)
 		r := e.login(t, victim, aliceCreds())
 		c := sessionCookie(t, r)
 		if c == nil || c.Value == value {
