@@ -408,3 +408,21 @@ func TestHostLoadAndSaveAroundAPI(t *testing.T) {
 		t.Errorf("token after logout: %d", u.Status)
 	}
 }
+
+// The session cookie is no credential for bearer routes, and they set none.
+func TestBearerRoutesIgnoreTheSession(t *testing.T) {
+	e := newEnv(t, plainHTTP)
+	e.login(t, e.c, aliceCreds())
+	if r := e.c.Do("GET", "/auth/user", nil); r.Status != 401 {
+		t.Errorf("/auth/user with only the cookie: %d", r.Status)
+	}
+	if r := e.c.Do("POST", "/auth/sign_out", nil); r.Status != 401 {
+		t.Errorf("/auth/sign_out with only the cookie: %d", r.Status)
+	}
+	if r := e.c.Do("POST", "/auth/sign_in", aliceCreds()); r.Status != 200 || sessionCookie(t, r) != nil {
+		t.Errorf("/auth/sign_in: %d, cookie %v", r.Status, sessionCookie(t, r))
+	}
+	if s := e.c.Do("GET", "/login", nil); s.Status != 200 {
+		t.Errorf("the session after bearer calls: %d", s.Status)
+	}
+}
