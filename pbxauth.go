@@ -99,6 +99,23 @@ type Config struct {
 	// [http.CrossOriginProtection]). An invalid origin makes New fail.
 	TrustedOrigins []string
 
+	// Mailer sends the second-factor codes and the password-reset links.
+	// Default: none, and then POST /auth/send_otp answers 503 and
+	// forget_password sends nothing. [LogMailer] writes mails to a log for
+	// development; [SMTPMailer] sends them.
+	Mailer Mailer
+	// Mail overrides the subjects and bodies of those mails; nil templates
+	// keep the defaults.
+	Mail MailTemplates
+	// MailRetries is how many more times a password-reset mail is tried
+	// after a temporary failure (it is sent in the background). Default 4;
+	// negative means never.
+	MailRetries int
+	// MailRetryDelay is the wait before the first retry of a reset mail;
+	// it doubles for each further one. Default 30 seconds. Retries stop
+	// when the link in the mail expires or [Auth.Close] is called.
+	MailRetryDelay time.Duration
+
 	// TrustedProxies lists the peers whose X-Forwarded-For is believed
 	// when deciding a client's address. Default: none, RemoteAddr is used.
 	TrustedProxies []netip.Prefix
@@ -127,6 +144,10 @@ type Auth struct {
 	csrf     *http.CrossOriginProtection
 	// origins are the parsed Config.CallbackOrigins.
 	origins []origin
+	// mailer is Config.Mailer, or one that always fails; mailq sends reset
+	// mails in the background.
+	mailer Mailer
+	mailq  *mailQueue
 }
 
 // New checks cfg, fills in defaults and returns a ready Auth.
@@ -164,6 +185,17 @@ func New(cfg Config) (*Auth, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	switch {
+	case cfg.MailRetries == 0:
+		cfg.MailRetries = 4
+	case cfg.MailRetries < 0:
+		cfg.MailRetries = 0
+	}
+	if cfg.MailRetryDelay <= 0 {
+		cfg.MailRetryDelay = 30 * time.Second
+	}
+	cfg.Mail.SecondFactor = cfg.Mail.SecondFactor.orDefault(defaultMail.SecondFactor)
+	cfg.Mail.PasswordReset = cfg.Mail.PasswordReset.orDefault(defaultMail.PasswordReset)
 	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.HashQueue)
 	if err != nil {
 		return nil, err
@@ -180,7 +212,10 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Auth{cfg: cfg, store: cfg.Store, hasher: h, log: cfg.Logger, origins: origins, sessions: sessions, csrf: csrf}
+	a := &Auth{cfg: cfg, store: cfg.Store, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer, mailq: newMailQueue(), sessions: sessions, csrf: csrf}
+	if a.mailer == nil {
+		a.mailer = noMailer{} // each failed send logs errNoMailer, which names the fix
+	}
 	a.mux = a.buildMux()
 	return a, nil
 }

@@ -10,16 +10,6 @@ import (
 
 var errNotImplemented = &apiError{status: http.StatusNotImplemented, code: "NOT_IMPLEMENTED", message: "not implemented yet"}
 
-func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError { return errNotImplemented }
-func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
-	return errNotImplemented
-}
-func (a *Auth) forgetPassword(w http.ResponseWriter, r *http.Request) *apiError {
-	return errNotImplemented
-}
-func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
-	return errNotImplemented
-}
 func (a *Auth) signInWithSocialAccount(w http.ResponseWriter, r *http.Request) *apiError {
 	return errNotImplemented
 }
