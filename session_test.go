@@ -287,11 +287,7 @@ func TestSessionEndsWithItsSignIn(t *testing.T) {
 }
 
 func disableAlice(t *testing.T, e *env, _ string) {
-	ctx := context.Background()
-	u, err := e.store.User(ctx, aliceID)
-	must(t, err)
-	u.Disabled = true
-	must(t, e.store.UpdateUser(ctx, u))
+	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.Disabled = true })
 }
 
 func must(t testing.TB, err error) {
@@ -310,11 +306,7 @@ func mustURL(t testing.TB, raw string) *url.URL {
 
 func TestLoginWithSecondFactor(t *testing.T) {
 	e := newEnv(t, plainHTTP)
-	ctx := context.Background()
-	u, err := e.store.User(ctx, aliceID)
-	must(t, err)
-	u.TwoFactorEnabled = true
-	must(t, e.store.UpdateUser(ctx, u))
+	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
 	r := e.c.Do("POST", "/login", aliceCreds())
 	if r.Status != 200 || r.JSON()["two_factor_enabled"] != true || len(r.String("token")) < 43 || r.String("access_token") != "" {
 		t.Fatalf("POST /login for a 2FA user: %d %s", r.Status, r.Body)

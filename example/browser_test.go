@@ -6,9 +6,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,9 +19,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-	"github.com/emersion/go-smtp"
 	"github.com/pbxauth/pbxauth"
-	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/internal/smtptest"
 )
 
 // browserSeed has a tenant without and one with Microsoft sign-in (whose
@@ -42,17 +39,20 @@ const browserSeed = `{
              "email": "alice@acme.example.test", "two_factor_enabled": true}]
 }`
 
+// codeRE finds the code in a second-factor mail (6 consecutive digits).
+var codeRE = regexp.MustCompile(`\b[0-9]{6}\b`)
+
 func TestBrowserSignIn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")
 	}
 	chromium := findChromium(t)
-	mail := startMailbox(t)
+	mail := smtptest.Start(t, smtptest.Options{})
 	seed := filepath.Join(t.TempDir(), "seed.json")
 	if err := os.WriteFile(seed, []byte(browserSeed), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base := startExample(t, nil, "-seed", seed, "-smtp", mail.addr)
+	base := startExample(t, nil, "-seed", seed, "-smtp", mail.Addr)
 	ctx := startBrowser(t, chromium)
 
 	t.Run("password", func(t *testing.T) {
@@ -99,13 +99,26 @@ func TestBrowserSignIn(t *testing.T) {
 	})
 
 	t.Run("second factor", func(t *testing.T) {
-		c := apitest.NewClient(t, base)
-		if r := c.Do("POST", "/auth/send_otp", map[string]string{"token": "x"}); r.Status == 501 {
-			t.Skip("send_otp and verify_otp are not served yet (issue 3)")
-		}
 		do(t, ctx, signIn(base, "acme.example.test", "alice", "alice-pw-123"), chromedp.WaitVisible(chromedp.CSS("#code")))
-		code := mail.code(t, "alice@acme.example.test")
+		m := mail.Receive(t)
+		code := codeRE.FindString(m.Text)
+		if len(m.To) != 1 || m.To[0] != "alice@acme.example.test" || code == "" {
+			t.Fatalf("second-factor mail: %+v", m)
+		}
+		wrong := "000000"
+		if code == wrong {
+			wrong = "111111"
+		}
 		do(t, ctx,
+			chromedp.SendKeys(chromedp.CSS("#otp"), wrong),
+			chromedp.Click(chromedp.CSS(`#code button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#error")),
+		)
+		if msg := text(t, ctx, "#error"); !strings.HasPrefix(msg, "The code is wrong") {
+			t.Errorf("after a wrong code: %q", msg)
+		}
+		do(t, ctx,
+			chromedp.Clear(chromedp.CSS("#otp")),
 			chromedp.SendKeys(chromedp.CSS("#otp"), code),
 			chromedp.Click(chromedp.CSS(`#code button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS("#signedin")),
@@ -247,69 +260,4 @@ func startBrowser(t *testing.T, path string) context.Context {
 		}
 	})
 	return bctx
-}
-
-// mailbox is a real SMTP server on loopback that keeps what it receives.
-type mailbox struct {
-	addr string
-	msgs chan mailMsg
-}
-
-type mailMsg struct {
-	to   []string
-	body string
-}
-
-func startMailbox(t *testing.T) *mailbox {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb := &mailbox{addr: l.Addr().String(), msgs: make(chan mailMsg, 16)}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &mailSession{mb: mb}, nil }))
-	srv.Domain = "localhost"
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return mb
-}
-
-// codeRE finds the 6-digit code in a mail (DESIGN: 6 consecutive digits).
-var codeRE = regexp.MustCompile(`\b[0-9]{6}\b`)
-
-// code waits for the next mail to rcpt and returns the code in it.
-func (mb *mailbox) code(t *testing.T, rcpt string) string {
-	t.Helper()
-	select {
-	case m := <-mb.msgs:
-		if len(m.to) != 1 || !strings.EqualFold(m.to[0], rcpt) {
-			t.Fatalf("mail to %v, want %s", m.to, rcpt)
-		}
-		code := codeRE.FindString(m.body)
-		if code == "" {
-			t.Fatalf("no code in the mail:\n%s", m.body)
-		}
-		return code
-	case <-time.After(20 * time.Second):
-		t.Fatal("no mail arrived")
-	}
-	return ""
-}
-
-type mailSession struct {
-	mb *mailbox
-	to []string
-}
-
-func (s *mailSession) Reset()                                    { s.to = nil }
-func (s *mailSession) Logout() error                             { return nil }
-func (s *mailSession) Mail(string, *smtp.MailOptions) error      { return nil }
-func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = append(s.to, to); return nil }
-func (s *mailSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return fmt.Errorf("reading mail: %w", err)
-	}
-	s.mb.msgs <- mailMsg{to: s.to, body: string(b)}
-	return nil
 }
