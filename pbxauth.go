@@ -82,6 +82,12 @@ type Config struct {
 	// "__Host-pbxauth_session" ("pbxauth_session" without Secure) and the
 	// timeouts below.
 	SessionManager *scs.SessionManager
+	// SessionStore, when set and SessionManager is not, is the scs store
+	// of the default manager: the safe cookie defaults with sessions kept
+	// where several instances share them (for example
+	// sqlstore.(*Store).SessionStore on PostgreSQL). Default: scs's
+	// in-memory store.
+	SessionStore scs.Store
 	// SessionIdleTimeout ends a browser session not used (GET /login) for
 	// that long. Default DefaultSessionIdleTimeout (2 hours). Ignored when
 	// SessionManager is set.

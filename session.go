@@ -72,6 +72,9 @@ func newSessionManager(cfg Config) (*scs.SessionManager, error) {
 		return sm, nil
 	}
 	sm := scs.New()
+	if cfg.SessionStore != nil {
+		sm.Store = cfg.SessionStore
+	}
 	sm.IdleTimeout = cfg.SessionIdleTimeout
 	if sm.IdleTimeout <= 0 {
 		sm.IdleTimeout = DefaultSessionIdleTimeout
