@@ -18,9 +18,11 @@ package pbxauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime"
 	"time"
 )
@@ -84,6 +86,16 @@ type Config struct {
 
 	// Logger receives backend failures (never secrets). Default slog.Default().
 	Logger *slog.Logger
+
+	// LoginRedirect is where the browser lands after a Microsoft sign-in
+	// started at POST /login/by_microsoft, with ?error=CODE when it failed.
+	// Default "/".
+	LoginRedirect string
+
+	// HTTPClient makes the requests to identity providers (OIDC discovery,
+	// signing keys, code exchange), for hosts that need a proxy or their
+	// own TLS roots. Default: a client with a 10-second timeout.
+	HTTPClient *http.Client
 }
 
 // Auth serves the authentication API. Create it with [New]; it is safe for
@@ -96,6 +108,8 @@ type Auth struct {
 	mux    *http.ServeMux
 	// origins are the parsed Config.CallbackOrigins.
 	origins []origin
+	// providers caches discovered Microsoft providers.
+	providers providerCache
 }
 
 // New checks cfg, fills in defaults and returns a ready Auth.
@@ -132,6 +146,15 @@ func New(cfg Config) (*Auth, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.LoginRedirect == "" {
+		cfg.LoginRedirect = "/"
+	}
+	if _, err := url.Parse(cfg.LoginRedirect); err != nil {
+		return nil, fmt.Errorf("pbxauth: Config.LoginRedirect: %w", err)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.HashQueue)
 	if err != nil {

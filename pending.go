@@ -3,10 +3,7 @@
 
 package pbxauth
 
-import (
-	"context"
-	"net/http"
-)
+import "net/http"
 
 var errNotImplemented = &apiError{status: http.StatusNotImplemented, code: "NOT_IMPLEMENTED", message: "not implemented yet"}
 
@@ -43,8 +40,4 @@ func (a *Auth) logout(w http.ResponseWriter, r *http.Request) *apiError { return
 
 func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, is issued) *apiError {
 	return errNotImplemented
-}
-
-func (a *Auth) microsoftAuthorizeEndpoint(ctx context.Context, t Tenant) (string, error) {
-	return "", nil
 }
