@@ -20,22 +20,10 @@ func (a *Auth) forgetPassword(w http.ResponseWriter, r *http.Request) *apiError 
 func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
 	return errNotImplemented
 }
-func (a *Auth) signInWithSocialAccount(w http.ResponseWriter, r *http.Request) *apiError {
-	return errNotImplemented
-}
-func (a *Auth) microsoftCallback(w http.ResponseWriter, r *http.Request) *apiError {
-	return errNotImplemented
-}
-func (a *Auth) microsoftToken(w http.ResponseWriter, r *http.Request) *apiError {
-	return errNotImplemented
-}
 func (a *Auth) getLoginStatus(w http.ResponseWriter, r *http.Request) *apiError {
 	return errNotImplemented
 }
-func (a *Auth) login(w http.ResponseWriter, r *http.Request) *apiError { return errNotImplemented }
-func (a *Auth) loginWithMicrosoft(w http.ResponseWriter, r *http.Request) *apiError {
-	return errNotImplemented
-}
+func (a *Auth) login(w http.ResponseWriter, r *http.Request) *apiError  { return errNotImplemented }
 func (a *Auth) logout(w http.ResponseWriter, r *http.Request) *apiError { return errNotImplemented }
 
 func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, is issued) *apiError {
