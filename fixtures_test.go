@@ -5,6 +5,7 @@ package pbxauth_test
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -97,7 +98,7 @@ func newEnv(t testing.TB, configure ...func(*pbxauth.Config)) *env {
 func newEnvWith(t testing.TB, st pbxauth.Store, configure ...func(*pbxauth.Config)) *env {
 	t.Helper()
 	clk := newClock()
-	cfg := pbxauth.Config{Store: st, Now: clk.Now, Argon2: cheap, PublicURL: "http://pbxauth.test/api"}
+	cfg := pbxauth.Config{Store: st, Now: clk.Now, Argon2: cheap, PublicURL: "http://pbxauth.test/api", Logger: slog.New(slog.DiscardHandler)}
 	for _, f := range configure {
 		f(&cfg)
 	}

@@ -211,7 +211,8 @@ type Store interface {
 	// username, case-insensitively, or ErrNotFound.
 	UserByName(ctx context.Context, tenantID, username string) (User, error)
 	// UsersByEmail lists the users of a tenant whose email equals email,
-	// case-insensitively; an empty slice and nil error when none.
+	// case-insensitively; an empty slice and nil error when none. Users
+	// without an email never match.
 	UsersByEmail(ctx context.Context, tenantID, email string) ([]User, error)
 	// SwapPasswordHash sets the user's password hash to newHash only if it
 	// is still oldHash (an upgrade of hashing parameters must not undo a
@@ -238,9 +239,11 @@ type Store interface {
 	// new access and refresh tokens; the store sets their FamilyID to h's
 	// family, which the caller does not know yet), atomically: of
 	// concurrent rotations of one token exactly one succeeds. It returns
-	// the grant of h. When h was already used it returns that grant with
-	// ErrTokenReused and adds nothing; the caller decides whether to revoke.
-	// ErrNotFound in every case where Grant would return it.
+	// the grant of h as it was before the rotation. When h was already
+	// used — also by a concurrent rotation that won — it returns that grant
+	// with ErrTokenReused (never ErrConflict) and adds nothing; the caller
+	// decides whether to revoke. ErrNotFound in every case where Grant would
+	// return it; ErrConflict only when a hash of next exists already.
 	RotateRefresh(ctx context.Context, h Hash, now time.Time, next ...Token) (Grant, error)
 	// RevokeFamily revokes a sign-in and so all its tokens. Revoking an
 	// unknown or revoked family is not an error.
@@ -284,7 +287,9 @@ type Store interface {
 // and families past their life, flows, counters). Expired records are already
 // invisible through Store; sweeping only reclaims space.
 type Sweeper interface {
-	// DeleteExpired deletes what expired before now and says how many
-	// records went.
+	// DeleteExpired deletes what is expired at now (by the rule of Store)
+	// and says how many records went; the count is informational. Records
+	// that are still needed to refuse something (a rotated refresh token of
+	// a live family) are kept.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 }

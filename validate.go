@@ -23,8 +23,9 @@ const (
 // reservedNames are kept for system-level users (any case).
 var reservedNames = []string{"admin", "system", "administrator", "root"}
 
-// isReservedName reports whether username is reserved for system users.
-func isReservedName(username string) bool {
+// IsReservedName reports whether username is reserved for system users
+// (admin, system, administrator, root; any case).
+func IsReservedName(username string) bool {
 	for _, n := range reservedNames {
 		if strings.EqualFold(username, n) {
 			return true
@@ -60,7 +61,7 @@ func checkUsername(s string, tenant bool) *apiError {
 	if !ValidUsername(s) {
 		return invalidArgument("username must be 1-64 letters, digits, _ - ' or . and not start or end with .")
 	}
-	if tenant && isReservedName(s) {
+	if tenant && IsReservedName(s) {
 		return invalidArgument("username is reserved for system users")
 	}
 	return nil

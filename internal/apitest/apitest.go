@@ -34,10 +34,10 @@ var router = mustRouter()
 
 func mustRouter() routers.Router {
 	// The spec's format "date_time" means RFC 3339 (DESIGN.md).
-	openapi3.DefineStringFormatCallback("date_time", func(s string) error {
+	openapi3.DefineStringFormatValidator("date_time", openapi3.NewCallbackValidator(func(s string) error {
 		_, err := time.Parse(time.RFC3339, s)
 		return err
-	})
+	}))
 	doc, err := openapi3.NewLoader().LoadFromData(specJSON)
 	if err != nil {
 		panic(err)

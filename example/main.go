@@ -1,0 +1,159 @@
+// Command example runs a complete pbxauth server: the API under /api/ and a
+// small sign-in page at /. See DESIGN.md ("The example server") and the
+// README for flags, environment variables and the seed file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "example:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the example's flags.
+type options struct {
+	addr, db, seed, smtp, mailFrom, publicURL string
+	insecureCookies                           bool
+}
+
+// parseFlags reads args, with each flag's environment variable as its default.
+func parseFlags(args []string, getenv func(string) string) (options, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var o options
+	fs := flag.NewFlagSet("example", flag.ContinueOnError)
+	fs.StringVar(&o.addr, "addr", env("PBXAUTH_ADDR", "127.0.0.1:8887"), "listen address; port 0 picks a free port (PBXAUTH_ADDR)")
+	fs.StringVar(&o.db, "db", env("PBXAUTH_DB", defaultDB), "memory, sqlite:PATH or a postgres:// URL (PBXAUTH_DB)")
+	fs.StringVar(&o.seed, "seed", env("PBXAUTH_SEED", ""), "seed file; default: the built-in demo seed (PBXAUTH_SEED)")
+	fs.StringVar(&o.smtp, "smtp", env("PBXAUTH_SMTP", ""), "host:port, smtp://user:pass@host:port or smtps://…; default: mails go to the log (PBXAUTH_SMTP)")
+	fs.StringVar(&o.mailFrom, "mail-from", env("PBXAUTH_MAIL_FROM", "pbx@localhost"), "sender address (PBXAUTH_MAIL_FROM)")
+	fs.StringVar(&o.publicURL, "public-url", env("PBXAUTH_PUBLIC_URL", ""), "external base URL of the API; default http://ADDR/api (PBXAUTH_PUBLIC_URL)")
+	fs.BoolVar(&o.insecureCookies, "insecure-cookies", false, "drop Secure from cookies for plain-HTTP development")
+	return o, fs.Parse(args)
+}
+
+// run starts the server and serves until ctx ends. When it listens it
+// prints "listening on http://HOST:PORT" to stdout.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	o, err := parseFlags(args, getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	st, closeStore, err := openStore(ctx, o.db)
+	if err != nil {
+		return fmt.Errorf("open store %q: %w", redact(o.db), err)
+	}
+	defer closeStore()
+
+	seed, demo, err := readSeed(o.seed)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	base := "http://" + ln.Addr().String()
+	if o.publicURL == "" {
+		o.publicURL = base + "/api"
+	}
+
+	cfg := pbxauth.Config{
+		Store:           st,
+		PublicURL:       o.publicURL,
+		CallbackOrigins: seed.CallbackOrigins,
+		Logger:          logger,
+	}
+	if err := configureExtras(&cfg, o, logger); err != nil {
+		return err
+	}
+	a, err := pbxauth.New(cfg)
+	if err != nil {
+		return err
+	}
+	adminPW := ""
+	if demo {
+		adminPW = getenv("PBXAUTH_ADMIN_PASSWORD")
+	}
+	if err := seed.apply(ctx, a, st, adminPW, stdout); err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/api/", http.StripPrefix("/api", a.Handler()))
+	mux.Handle("/", page())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+
+	go sweep(ctx, st, logger)
+	fmt.Fprintf(stdout, "listening on %s\n", base)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// sweep deletes expired records every few minutes when the store can.
+func sweep(ctx context.Context, st pbxauth.Store, logger *slog.Logger) {
+	sw, ok := st.(pbxauth.Sweeper)
+	if !ok {
+		return
+	}
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := sw.DeleteExpired(ctx, time.Now()); err != nil {
+				logger.Warn("sweeping expired records", "err", err)
+			}
+		}
+	}
+}
+
+// redact hides a password in a database URL before it is printed.
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if j := strings.LastIndex(dsn, "@"); j > i {
+			return dsn[:i+3] + "…" + dsn[j:]
+		}
+	}
+	return dsn
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pbxauth/pbxauth/internal/apitest"
+)
+
+// startExample runs the example server with args on a free port and returns
+// its base URL; it stops at the end of the test.
+func startExample(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-db", "memory"}, args...), func(k string) string { return env[k] }, pw)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if url, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+				lines <- url
+			}
+		}
+		close(lines)
+	}()
+	select {
+	case url, ok := <-lines:
+		if !ok {
+			t.Fatalf("example ended before listening: %v", <-done)
+		}
+		return url
+	case <-time.After(30 * time.Second):
+		t.Fatal("example did not print its listening line")
+	}
+	return ""
+}
+
+func TestExampleServesTheAPI(t *testing.T) {
+	url := startExample(t, map[string]string{"PBXAUTH_ADMIN_PASSWORD": "admin-pw-12345"})
+	c := apitest.NewClient(t, url)
+	info := c.Do("GET", "/info?domain=acme.example.test", nil)
+	if info.Status != 200 || info.String("web_domain") != "pbx.example.test" || info.String("name") != "Acme" {
+		t.Fatalf("info: %d %s", info.Status, info.Body)
+	}
+	r := c.Do("POST", "/auth/sign_in", map[string]string{"username": "admin", "password": "admin-pw-12345"})
+	if r.Status != 200 {
+		t.Fatalf("sign_in: %d %s", r.Status, r.Body)
+	}
+	u := c.Do("GET", "/auth/user", nil, apitest.Bearer(r.String("access_token"))...)
+	if u.Status != 200 || u.String("role") != "SystemAdmin" {
+		t.Fatalf("user: %d %s", u.Status, u.Body)
+	}
+	if r := c.Do("POST", "/auth/sign_in", map[string]string{"username": "alice", "password": "alice-pw-123", "domain": "acme.example.test"}); r.Status != 200 || r.JSON()["two_factor_enabled"] != true {
+		t.Fatalf("alice needs a second factor: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestExampleRefusesReservedTenantUser(t *testing.T) {
+	s := &seedFile{Users: []seedUser{{Username: "Root", Domain: "acme.example.test", Password: "x-pw-12345678"}}}
+	err := createUser(context.Background(), nil, nil, s.Users[0], "", io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "reserved") {
+		t.Fatalf("err = %v", err)
+	}
+}

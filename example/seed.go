@@ -1,0 +1,177 @@
+// This file loads the seed file of DESIGN.md: system settings, callback
+// origins, tenants and users, created when missing and never overwritten.
+
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+//go:embed demo-seed.json
+var demoSeed []byte
+
+// seedFile is the JSON seed format.
+type seedFile struct {
+	System *struct {
+		WebDomain          string `json:"web_domain"`
+		PrivateIPv4        string `json:"private_ipv4"`
+		PublicIPv4         string `json:"public_ipv4"`
+		EnableIPv6         bool   `json:"enable_ipv6"`
+		PrivateIPv6        string `json:"private_ipv6"`
+		PublicIPv6         string `json:"public_ipv6"`
+		PrimaryDNSServer   string `json:"primary_dns_server"`
+		SecondaryDNSServer string `json:"secondary_dns_server"`
+		EnableTwoFactor    bool   `json:"enable_two_factor_authentication"`
+	} `json:"system"`
+	CallbackOrigins []string     `json:"callback_origins"`
+	Tenants         []seedTenant `json:"tenants"`
+	Users           []seedUser   `json:"users"`
+}
+
+type seedTenant struct {
+	Name            string `json:"name"`
+	Domain          string `json:"domain"`
+	Website         string `json:"website"`
+	AvatarURL       string `json:"avatar_url"`
+	EnableTwoFactor bool   `json:"enable_two_factor_authentication"`
+	MS365           *struct {
+		ApplicationID string `json:"application_id"`
+		DirectoryID   string `json:"directory_id"`
+		ClientSecret  string `json:"client_secret"`
+		NationalCloud string `json:"national_cloud"`
+		Issuer        string `json:"issuer"`
+	} `json:"ms365"`
+}
+
+type seedUser struct {
+	Username           string `json:"username"`
+	Domain             string `json:"domain"`
+	Password           string `json:"password"`
+	Role               string `json:"role"`
+	Email              string `json:"email"`
+	TwoFactorEnabled   bool   `json:"two_factor_enabled"`
+	PasswordForceReset bool   `json:"password_force_reset"`
+	Disabled           bool   `json:"disabled"`
+}
+
+// readSeed reads the seed at path, or the built-in demo seed when path is "".
+func readSeed(path string) (*seedFile, bool, error) {
+	data, demo := demoSeed, path == ""
+	if !demo {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, false, err
+		}
+	}
+	var s seedFile
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, false, fmt.Errorf("seed %s: %w", path, err)
+	}
+	return &s, demo, nil
+}
+
+// apply creates what the seed names and the store lacks. A user without a
+// password in the demo seed (the system admin) gets adminPassword, or a
+// generated one that is printed to out.
+func (s *seedFile) apply(ctx context.Context, a *pbxauth.Auth, st pbxauth.Store, adminPassword string, out io.Writer) error {
+	if s.System != nil {
+		cur, err := st.System(ctx)
+		if err != nil {
+			return err
+		}
+		if cur == (pbxauth.System{}) {
+			sys := s.System
+			if err := st.PutSystem(ctx, pbxauth.System{WebDomain: sys.WebDomain, PrivateIPv4: sys.PrivateIPv4, PublicIPv4: sys.PublicIPv4,
+				EnableIPv6: sys.EnableIPv6, PrivateIPv6: sys.PrivateIPv6, PublicIPv6: sys.PublicIPv6,
+				PrimaryDNSServer: sys.PrimaryDNSServer, SecondaryDNSServer: sys.SecondaryDNSServer, EnableTwoFactor: sys.EnableTwoFactor}); err != nil {
+				return err
+			}
+		}
+	}
+	for _, t := range s.Tenants {
+		if err := createTenant(ctx, st, t); err != nil {
+			return err
+		}
+	}
+	for _, u := range s.Users {
+		if err := createUser(ctx, a, st, u, adminPassword, out); err != nil {
+			return fmt.Errorf("seed user %q: %w", u.Username, err)
+		}
+	}
+	return nil
+}
+
+func createTenant(ctx context.Context, st pbxauth.Store, t seedTenant) error {
+	if _, err := st.TenantByDomain(ctx, t.Domain); err == nil {
+		return nil
+	} else if !errors.Is(err, pbxauth.ErrNotFound) {
+		return err
+	}
+	rec := pbxauth.Tenant{ID: pbxauth.NewID(), Name: t.Name, Domain: t.Domain, Website: t.Website, AvatarURL: t.AvatarURL, EnableTwoFactor: t.EnableTwoFactor}
+	if m := t.MS365; m != nil {
+		rec.MS365 = &pbxauth.MS365{ApplicationID: m.ApplicationID, DirectoryID: m.DirectoryID, ClientSecret: m.ClientSecret, NationalCloud: m.NationalCloud, Issuer: m.Issuer}
+	}
+	err := st.CreateTenant(ctx, rec)
+	if errors.Is(err, pbxauth.ErrConflict) { // another instance seeded it first
+		return nil
+	}
+	return err
+}
+
+func createUser(ctx context.Context, a *pbxauth.Auth, st pbxauth.Store, u seedUser, adminPassword string, out io.Writer) error {
+	if !pbxauth.ValidUsername(u.Username) {
+		return errors.New("invalid username")
+	}
+	tenantID := ""
+	if u.Domain != "" {
+		if pbxauth.IsReservedName(u.Username) {
+			return errors.New("reserved names are for system users only")
+		}
+		t, err := st.TenantByDomain(ctx, u.Domain)
+		if err != nil {
+			return fmt.Errorf("tenant %q: %w", u.Domain, err)
+		}
+		tenantID = t.ID
+	}
+	if _, err := st.UserByName(ctx, tenantID, u.Username); err == nil {
+		return nil
+	} else if !errors.Is(err, pbxauth.ErrNotFound) {
+		return err
+	}
+	pw, generated := u.Password, false
+	if pw == "" && tenantID == "" && adminPassword != "" {
+		pw = adminPassword
+	} else if pw == "" {
+		var b [15]byte
+		rand.Read(b[:])
+		pw, generated = base64.RawURLEncoding.EncodeToString(b[:]), true
+	}
+	hash, err := a.HashPassword(ctx, pw)
+	if err != nil {
+		return err
+	}
+	err = st.CreateUser(ctx, pbxauth.User{ID: pbxauth.NewID(), TenantID: tenantID, Username: u.Username, Email: u.Email, Role: u.Role,
+		PasswordHash: hash, TwoFactorEnabled: u.TwoFactorEnabled, PasswordForceReset: u.PasswordForceReset, Disabled: u.Disabled})
+	if errors.Is(err, pbxauth.ErrConflict) {
+		return nil
+	}
+	if err == nil && generated {
+		where := u.Username
+		if u.Domain != "" {
+			where += "@" + u.Domain
+		}
+		fmt.Fprintf(out, "generated password for %s: %s\n", where, pw)
+	}
+	return err
+}
+

@@ -1,0 +1,135 @@
+package pbxauth_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/internal/apitest"
+)
+
+// failingStore wraps a real store and fails every call once broken is set,
+// as a database that went away would.
+type failingStore struct {
+	pbxauth.Store
+	broken atomic.Bool
+}
+
+var errBackend = errors.New("connection refused: secret-dsn-detail")
+
+func (f *failingStore) fail() error {
+	if f.broken.Load() {
+		return errBackend
+	}
+	return nil
+}
+
+func (f *failingStore) System(ctx context.Context) (pbxauth.System, error) {
+	if err := f.fail(); err != nil {
+		return pbxauth.System{}, err
+	}
+	return f.Store.System(ctx)
+}
+
+func (f *failingStore) TenantByDomain(ctx context.Context, d string) (pbxauth.Tenant, error) {
+	if err := f.fail(); err != nil {
+		return pbxauth.Tenant{}, err
+	}
+	return f.Store.TenantByDomain(ctx, d)
+}
+
+func (f *failingStore) Counter(ctx context.Context, key string, now time.Time) (pbxauth.Counter, error) {
+	if err := f.fail(); err != nil {
+		return pbxauth.Counter{}, err
+	}
+	return f.Store.Counter(ctx, key, now)
+}
+
+func (f *failingStore) CreateFamily(ctx context.Context, fam pbxauth.Family, ts ...pbxauth.Token) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.Store.CreateFamily(ctx, fam, ts...)
+}
+
+func (f *failingStore) Grant(ctx context.Context, h pbxauth.Hash, k pbxauth.TokenKind, now time.Time) (pbxauth.Grant, error) {
+	if err := f.fail(); err != nil {
+		return pbxauth.Grant{}, err
+	}
+	return f.Store.Grant(ctx, h, k, now)
+}
+
+func (f *failingStore) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time, next ...pbxauth.Token) (pbxauth.Grant, error) {
+	if err := f.fail(); err != nil {
+		return pbxauth.Grant{}, err
+	}
+	return f.Store.RotateRefresh(ctx, h, now, next...)
+}
+
+func (f *failingStore) RevokeFamily(ctx context.Context, id string) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.Store.RevokeFamily(ctx, id)
+}
+
+// TestFailingStore: with the store failing, every operation answers 500
+// INTERNAL without details and issues no token; once it is back, the same
+// tokens work — nothing was lost or half-done.
+func TestFailingStore(t *testing.T) {
+	st := &failingStore{Store: pbxauth.NewMemoryStore()}
+	seed(t, st.Store)
+	e := newEnvWith(t, st)
+	access, refresh := e.signIn(t, aliceCreds())
+
+	st.broken.Store(true)
+	for _, tc := range []struct {
+		method, path string
+		body         any
+		hdr          []string
+	}{
+		{"GET", "/info?domain=" + acmeDomain, nil, nil},
+		{"POST", "/auth/sign_in", aliceCreds(), nil},
+		{"POST", "/auth/refresh_token", map[string]string{"refresh_token": refresh}, nil},
+		{"GET", "/auth/user", nil, apitest.Bearer(access)},
+		{"POST", "/auth/sign_out", nil, apitest.Bearer(access)},
+	} {
+		r := e.c.Do(tc.method, tc.path, tc.body, tc.hdr...)
+		if r.Status != 500 || r.Code() != pbxauth.CodeInternal {
+			t.Errorf("%s %s: %d %s", tc.method, tc.path, r.Status, r.Body)
+		}
+		if strings.Contains(string(r.Body), "secret") || r.String("access_token") != "" {
+			t.Errorf("%s %s leaked: %s", tc.method, tc.path, r.Body)
+		}
+	}
+
+	st.broken.Store(false)
+	if r := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...); r.Status != 200 {
+		t.Errorf("access token after the outage: %d", r.Status)
+	}
+	if r := e.c.Do("POST", "/auth/refresh_token", map[string]string{"refresh_token": refresh}); r.Status != 200 {
+		t.Errorf("refresh token after the outage: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestHashQueueFull: with every hashing slot and queue place taken, a
+// sign-in gets 503 with Retry-After at once instead of piling up memory; a
+// refused request hashed nothing, and sign-ins work again afterwards.
+func TestHashQueueFull(t *testing.T) {
+	e := newEnv(t, func(c *pbxauth.Config) { c.MaxConcurrentHashes, c.HashQueue = 2, 3 })
+	release := pbxauth.SaturateHasher(e.auth)
+	before := pbxauth.HashCount(e.auth)
+	r := e.c.Do("POST", "/auth/sign_in", aliceCreds())
+	if r.Status != 503 || r.Code() != pbxauth.CodeUnavailable || r.Header.Get("Retry-After") != "1" {
+		t.Fatalf("full queue: %d %s", r.Status, r.Body)
+	}
+	if pbxauth.HashCount(e.auth) != before {
+		t.Error("a refused sign-in was hashed")
+	}
+	release()
+	e.signIn(t, aliceCreds())
+}

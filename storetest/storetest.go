@@ -1,0 +1,222 @@
+// Package storetest is the conformance suite of [pbxauth.Store]: every store
+// proves itself by passing it, as testing/fstest.TestFS does for file systems.
+//
+// A store author calls [Run] from one test of the store's package, with a
+// function that returns a fresh, empty store:
+//
+//	func TestStore(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) pbxauth.Store {
+//			s, err := mystore.Open(t.Context(), testDSN(t))
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			t.Cleanup(func() { s.Close() })
+//			return s
+//		})
+//	}
+//
+// and runs it with go test -race: the suite starts real goroutines against one
+// store to check that single-use records are consumed exactly once. Expiry is
+// always decided by the now the suite passes, never by the wall clock, so the
+// suite never sleeps. The times it stores have no sub-microsecond part and are
+// compared with [time.Time.Equal], so a store may keep only microseconds and
+// return any location; but the nows it passes can be one nanosecond before an
+// expiry, which must then still be live.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+// Run runs the conformance suite against the stores newStore makes, each
+// check as a subtest named group/check with a store of its own. newStore must
+// return an empty store; it may register its cleanup with t.Cleanup and fail
+// with t.Fatal. Subtests run one after another, never in parallel, so newStore
+// may reset a database that all of them share.
+//
+// A store that also implements [pbxauth.Sweeper] is checked for it too; for
+// other stores that subtest is skipped.
+func Run(t *testing.T, newStore func(t *testing.T) pbxauth.Store) {
+	for _, g := range suite {
+		t.Run(g.name, func(t *testing.T) {
+			for _, c := range g.checks {
+				t.Run(c.name, func(t *testing.T) { c.fn(t, newStore(t)) })
+			}
+		})
+	}
+}
+
+// tb is the part of *testing.T the checks use. It is this small so that the
+// suite's own tests can run a check against a broken store with a recorder
+// in place of *testing.T, and see it fail. Checks call it only from their own
+// goroutine.
+type tb interface {
+	Helper()
+	Context() context.Context
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+}
+
+// check is one conformance check; it gets a fresh, empty store.
+type check struct {
+	name string
+	fn   func(t tb, s pbxauth.Store)
+}
+
+// group is the checks of one concern, run as one subtest.
+type group struct {
+	name   string
+	checks []check
+}
+
+// suite is everything Run runs, in order.
+var suite = []group{
+	{"System", systemChecks},
+	{"Tenants", tenantChecks},
+	{"Users", userChecks},
+	{"Identities", identityChecks},
+	{"Tokens", tokenChecks},
+	{"Flows", flowChecks},
+	{"Counters", counterChecks},
+	{"Sweeper", sweeperChecks},
+}
+
+// base is the suite's clock: every now is base plus an offset. It has no
+// sub-microsecond part, so stores that keep microseconds round-trip it.
+var base = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// at returns base plus d.
+func at(d time.Duration) time.Time { return base.Add(d) }
+
+// hash returns the hash of a token named for the suite.
+func hash(name string) pbxauth.Hash { return pbxauth.HashToken("storetest/" + name) }
+
+// racers is how many goroutines the concurrency checks start at once.
+const racers = 16
+
+// must stops the check when a setup step fails.
+func must(t tb, err error, what string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: unexpected error: %v", what, err)
+	}
+}
+
+// wantErr stops the check unless err is target (possibly wrapped), or nil
+// when target is nil.
+func wantErr(t tb, err, target error, what string) {
+	t.Helper()
+	switch {
+	case target == nil && err != nil:
+		t.Fatalf("%s: unexpected error: %v", what, err)
+	case target != nil && !errors.Is(err, target):
+		t.Fatalf("%s: got error %v, want %v", what, err, target)
+	}
+}
+
+// equal reports every field where got differs from want, comparing times
+// with Equal, so the location and monotonic reading a store returns do not
+// matter.
+func equal(t tb, what string, got, want any) {
+	t.Helper()
+	var diffs []string
+	diff(&diffs, "", reflect.ValueOf(got), reflect.ValueOf(want))
+	if len(diffs) > 0 {
+		t.Errorf("%s differs:\n\t%s", what, strings.Join(diffs, "\n\t"))
+	}
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+func diff(diffs *[]string, path string, got, want reflect.Value) {
+	if got.Type() == timeType {
+		g, w := got.Interface().(time.Time), want.Interface().(time.Time)
+		if !g.Equal(w) {
+			*diffs = append(*diffs, fmt.Sprintf("%s: got %v, want %v", path, g, w))
+		}
+		return
+	}
+	switch got.Kind() {
+	case reflect.Struct:
+		for i := range got.NumField() {
+			diff(diffs, path+"."+got.Type().Field(i).Name, got.Field(i), want.Field(i))
+		}
+	case reflect.Pointer:
+		switch {
+		case got.IsNil() && want.IsNil():
+		case got.IsNil() || want.IsNil():
+			*diffs = append(*diffs, fmt.Sprintf("%s: got %v, want %v", path, got, want))
+		default:
+			diff(diffs, path, got.Elem(), want.Elem())
+		}
+	case reflect.Slice:
+		if got.Len() != want.Len() {
+			*diffs = append(*diffs, fmt.Sprintf("%s: got %d elements %+v, want %d %+v",
+				path, got.Len(), got, want.Len(), want))
+			return
+		}
+		for i := range got.Len() {
+			diff(diffs, fmt.Sprintf("%s[%d]", path, i), got.Index(i), want.Index(i))
+		}
+	default:
+		if g, w := got.Interface(), want.Interface(); g != w {
+			*diffs = append(*diffs, fmt.Sprintf("%s: got %v, want %v", path, g, w))
+		}
+	}
+}
+
+// concurrently runs fn(0) … fn(n-1) in n goroutines released together once
+// all of them are running, and returns their errors by index.
+func concurrently(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	ready.Add(n)
+	for i := range n {
+		done.Go(func() {
+			ready.Done()
+			<-start
+			errs[i] = fn(i)
+		})
+	}
+	ready.Wait()
+	close(start)
+	done.Wait()
+	return errs
+}
+
+// oneWinner checks that exactly one of errs is nil and every other is loser,
+// and returns the winner's index.
+func oneWinner(t tb, what string, errs []error, loser error) int {
+	t.Helper()
+	winner, wins := -1, 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			winner = i
+			wins++
+		case !errors.Is(err, loser):
+			t.Errorf("%s: racer %d: got error %v, want nil or %v", what, i, err, loser)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%s: %d of %d racers won, want exactly 1", what, wins, len(errs))
+	}
+	return winner
+}
+
+// caseVariants returns s as given, in lower case and in upper case, for
+// lookups that must ignore case.
+func caseVariants(s string) []string {
+	return []string{s, strings.ToLower(s), strings.ToUpper(s)}
+}

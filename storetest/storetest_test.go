@@ -1,0 +1,193 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+// recorder stands in for *testing.T when a check runs against a store that
+// must fail it: it notes failures instead of failing the test.
+type recorder struct {
+	ctx      context.Context
+	failures []string
+	skipped  bool
+}
+
+func (r *recorder) Helper()                  {}
+func (r *recorder) Context() context.Context { return r.ctx }
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.failures = append(r.failures, fmt.Sprintf(format, args...))
+}
+
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+func (r *recorder) Skipf(format string, args ...any) {
+	r.skipped = true
+	runtime.Goexit()
+}
+
+// record runs c against s on a goroutine of its own, as testing does, so
+// that Fatalf and Skipf can end it.
+func record(t *testing.T, c check, s pbxauth.Store) *recorder {
+	r := &recorder{ctx: t.Context()}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.fn(r, s)
+	}()
+	<-done
+	return r
+}
+
+// Broken stores: MemoryStore with one method subtly wrong.
+type (
+	// reusableFlows does not delete a consumed flow.
+	reusableFlows struct{ *pbxauth.MemoryStore }
+	// caseSensitiveNames finds a user only by the username's exact case.
+	caseSensitiveNames struct{ *pbxauth.MemoryStore }
+	// hiddenReuse reports a reused refresh token as missing.
+	hiddenReuse struct{ *pbxauth.MemoryStore }
+	// blindFlowUpdates ignores the version UpdateFlow is given.
+	blindFlowUpdates struct{ *pbxauth.MemoryStore }
+	// lateFlowExpiry still shows a flow at its ExpiresAt.
+	lateFlowExpiry struct{ *pbxauth.MemoryStore }
+	// keptSignIns resets a password without revoking the user's sign-ins.
+	keptSignIns struct{ *pbxauth.MemoryStore }
+	// immortalCounters compares versions with expired counters too.
+	immortalCounters struct{ *pbxauth.MemoryStore }
+)
+
+func (s reusableFlows) ConsumeFlow(ctx context.Context, h pbxauth.Hash, purpose pbxauth.FlowPurpose, now time.Time) (pbxauth.Flow, error) {
+	f, err := s.Flow(ctx, h, now)
+	if err != nil || f.Purpose != purpose {
+		return pbxauth.Flow{}, pbxauth.ErrNotFound
+	}
+	return f, nil
+}
+
+func (s caseSensitiveNames) UserByName(ctx context.Context, tenantID, username string) (pbxauth.User, error) {
+	u, err := s.MemoryStore.UserByName(ctx, tenantID, username)
+	if err == nil && u.Username != username {
+		return pbxauth.User{}, pbxauth.ErrNotFound
+	}
+	return u, err
+}
+
+func (s hiddenReuse) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time, next ...pbxauth.Token) (pbxauth.Grant, error) {
+	g, err := s.MemoryStore.RotateRefresh(ctx, h, now, next...)
+	if errors.Is(err, pbxauth.ErrTokenReused) {
+		return pbxauth.Grant{}, pbxauth.ErrNotFound
+	}
+	return g, err
+}
+
+func (s blindFlowUpdates) UpdateFlow(ctx context.Context, f pbxauth.Flow, now time.Time) error {
+	stored, err := s.Flow(ctx, f.Hash, now)
+	if err != nil {
+		return err
+	}
+	f.Version = stored.Version
+	return s.MemoryStore.UpdateFlow(ctx, f, now)
+}
+
+func (s lateFlowExpiry) Flow(ctx context.Context, h pbxauth.Hash, now time.Time) (pbxauth.Flow, error) {
+	return s.MemoryStore.Flow(ctx, h, now.Add(-time.Nanosecond))
+}
+
+func (s keptSignIns) ResetPassword(ctx context.Context, userID, newHash string) error {
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	u.PasswordHash, u.PasswordForceReset = newHash, false
+	return s.UpdateUser(ctx, u)
+}
+
+func (s immortalCounters) PutCounter(ctx context.Context, c pbxauth.Counter, now time.Time) error {
+	// At the zero time every stored counter is live.
+	return s.MemoryStore.PutCounter(ctx, c, time.Time{})
+}
+
+// checkNamed returns the check with the given group/check name.
+func checkNamed(t *testing.T, name string) check {
+	t.Helper()
+	group, name, _ := strings.Cut(name, "/")
+	for _, g := range suite {
+		for _, c := range g.checks {
+			if g.name == group && c.name == name {
+				return c
+			}
+		}
+	}
+	t.Fatalf("no check %s/%s", group, name)
+	return check{}
+}
+
+// TestBrokenStoresFail proves the suite can fail: each broken store must
+// fail the named checks, which the reference store passes.
+func TestBrokenStoresFail(t *testing.T) {
+	for _, b := range []struct {
+		name   string
+		wrap   func(*pbxauth.MemoryStore) pbxauth.Store
+		checks []string
+	}{
+		{"ConsumeFlow keeps the flow",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return reusableFlows{m} },
+			[]string{"Flows/ConsumeOnce", "Flows/ConcurrentConsume"}},
+		{"UserByName minds case",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return caseSensitiveNames{m} },
+			[]string{"Users/RoundTrip", "Users/TenantIsolation", "Users/Update"}},
+		{"RotateRefresh hides reuse",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return hiddenReuse{m} },
+			[]string{"Tokens/RotateRefresh", "Tokens/ConcurrentRotate", "Sweeper/DeleteExpired"}},
+		{"UpdateFlow ignores the version",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return blindFlowUpdates{m} },
+			[]string{"Flows/Update"}}, // racers may all re-read and one win by chance
+		{"Flow lives at its expiry",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return lateFlowExpiry{m} },
+			[]string{"Flows/Expiry"}},
+		{"ResetPassword keeps sign-ins",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return keptSignIns{m} },
+			[]string{"Users/ResetPassword"}},
+		{"PutCounter sees expired counters",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return immortalCounters{m} },
+			[]string{"Counters/Expiry", "Counters/ConcurrentPut"}},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			for _, name := range b.checks {
+				c := checkNamed(t, name)
+				if r := record(t, c, pbxauth.NewMemoryStore()); len(r.failures) > 0 || r.skipped {
+					t.Fatalf("%s does not pass the reference store: %q", name, r.failures)
+				}
+				r := record(t, c, b.wrap(pbxauth.NewMemoryStore()))
+				if len(r.failures) == 0 {
+					t.Errorf("%s passes a store where %s", name, b.name)
+					continue
+				}
+				t.Logf("%s: %s", name, r.failures[0])
+			}
+		})
+	}
+}
+
+// TestSweeperSkipped checks that a store without Sweeper skips its check
+// rather than failing it.
+func TestSweeperSkipped(t *testing.T) {
+	// Embedding the interface hides MemoryStore's DeleteExpired.
+	s := struct{ pbxauth.Store }{pbxauth.NewMemoryStore()}
+	r := record(t, checkNamed(t, "Sweeper/DeleteExpired"), s)
+	if !r.skipped || len(r.failures) > 0 {
+		t.Errorf("Sweeper/DeleteExpired of a store without Sweeper: skipped %v, failures %q", r.skipped, r.failures)
+	}
+}
