@@ -695,3 +695,46 @@ func TestMicrosoftProviderCache(t *testing.T) {
 		t.Errorf("%d discoveries after an hour, want 2", n)
 	}
 }
+
+// brokenLookups fails the store calls named in broken, as a database that
+// went away would.
+type brokenLookups struct {
+	pbxauth.Store
+	broken sync.Map // method name -> true
+}
+
+var errDatabaseGone = errors.New("connection refused: secret-dsn-detail")
+
+func (b *brokenLookups) ConsumeFlow(ctx context.Context, h pbxauth.Hash, p pbxauth.FlowPurpose, now time.Time) (pbxauth.Flow, error) {
+	if _, ok := b.broken.Load("ConsumeFlow"); ok {
+		return pbxauth.Flow{}, errDatabaseGone
+	}
+	return b.Store.ConsumeFlow(ctx, h, p, now)
+}
+
+func (b *brokenLookups) UsersByEmail(ctx context.Context, tenantID, email string) ([]pbxauth.User, error) {
+	if _, ok := b.broken.Load("UsersByEmail"); ok {
+		return nil, errDatabaseGone
+	}
+	return b.Store.UsersByEmail(ctx, tenantID, email)
+}
+
+func TestMicrosoftBackendFailure(t *testing.T) {
+	var st *brokenLookups
+	e := newMSEnv(t, func(c *pbxauth.Config) { st = &brokenLookups{Store: c.Store}; c.Store = st })
+
+	// After a live state the browser still has somewhere to go.
+	st.broken.Store("UsersByEmail", true)
+	wantRefused(t, e.signInAs(t, alice()), "server_error")
+	st.broken.Delete("UsersByEmail")
+
+	// Before it, there is only the JSON error, without details.
+	cb := e.authorize(t, e.start(t), alice())
+	st.broken.Store("ConsumeFlow", true)
+	r := e.get(t, cb.String())
+	if r.Status != 500 || r.Code() != "INTERNAL" || strings.Contains(string(r.Body), "secret") {
+		t.Errorf("callback with the store down: %d %s", r.Status, r.Body)
+	}
+	st.broken.Delete("ConsumeFlow")
+	e.exchange(t, location(t, e.get(t, cb.String()))) // the state survived the outage
+}
