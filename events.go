@@ -18,7 +18,7 @@ const (
 	EventTwoFactorSent      EventKind = "two_factor_sent"
 	EventTwoFactorVerified  EventKind = "two_factor_verified"
 	EventTwoFactorFailed    EventKind = "two_factor_failed"
-	EventResetRequested     EventKind = "password_reset_requested"
+	EventResetRequested     EventKind = "password_reset_requested" // reported from the background mail worker
 	EventResetCompleted     EventKind = "password_reset_completed"
 	EventRefresh            EventKind = "refresh"
 	EventRefreshReuse       EventKind = "refresh_reuse_detected"

@@ -64,4 +64,3 @@ func FuzzRefreshDecoding(f *testing.F) {
 		`{"a":{"b":{"c":{"d":{"e":{}}}}}}`,
 	)
 }
-

@@ -27,7 +27,7 @@ import (
 // The client application that receives callback_url redirects.
 const (
 	appOrigin   = "http://app.test:8080"
-	callbackURL = appOrigin + "/signed-in?from=pbx"
+	msCallbackURL = appOrigin + "/signed-in?from=pbx"
 )
 
 // entraUser is an account at the test IdP. It adds Entra ID's oid claim, and
@@ -156,7 +156,7 @@ func (e *msEnv) addUser(t *testing.T, u pbxauth.User) {
 // start asks for the IdP URL of a token-mode sign-in.
 func (e *msEnv) start(t *testing.T) *url.URL {
 	t.Helper()
-	r := e.c.Do("POST", "/auth/sign_in/microsoft", map[string]any{"domain": acmeDomain, "callback_url": callbackURL})
+	r := e.c.Do("POST", "/auth/sign_in/microsoft", map[string]any{"domain": acmeDomain, "callback_url": msCallbackURL})
 	if r.Status != 200 || r.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("sign_in/microsoft: %d %v %s", r.Status, r.Header, r.Body)
 	}
@@ -240,7 +240,7 @@ func wantRefused(t *testing.T, land *url.URL, code string) {
 	t.Helper()
 	q := land.Query()
 	if land.Scheme+"://"+land.Host != appOrigin || land.Path != "/signed-in" || q.Get("from") != "pbx" {
-		t.Errorf("landed on %s, want %s", land, callbackURL)
+		t.Errorf("landed on %s, want %s", land, msCallbackURL)
 	}
 	if q.Get("error") != code || q.Has("token") {
 		t.Errorf("landed on %s, want error=%s and no token", land, code)
@@ -333,14 +333,14 @@ func TestMicrosoftStartRefused(t *testing.T) {
 		status         int
 		code           string
 	}{
-		{"other provider", "google", map[string]any{"domain": acmeDomain, "callback_url": callbackURL}, 404, "NOT_FOUND"},
-		{"provider in another case", "Microsoft", map[string]any{"domain": acmeDomain, "callback_url": callbackURL}, 404, "NOT_FOUND"},
-		{"tenant without Microsoft", "microsoft", map[string]any{"domain": "other.example.test", "callback_url": callbackURL}, 400, "INVALID_ARGUMENT"},
-		{"unknown domain", "microsoft", map[string]any{"domain": "nowhere.example.test", "callback_url": callbackURL}, 404, "NOT_FOUND"},
+		{"other provider", "google", map[string]any{"domain": acmeDomain, "callback_url": msCallbackURL}, 404, "NOT_FOUND"},
+		{"provider in another case", "Microsoft", map[string]any{"domain": acmeDomain, "callback_url": msCallbackURL}, 404, "NOT_FOUND"},
+		{"tenant without Microsoft", "microsoft", map[string]any{"domain": "other.example.test", "callback_url": msCallbackURL}, 400, "INVALID_ARGUMENT"},
+		{"unknown domain", "microsoft", map[string]any{"domain": "nowhere.example.test", "callback_url": msCallbackURL}, 404, "NOT_FOUND"},
 		{"callback off the allowlist", "microsoft", map[string]any{"domain": acmeDomain, "callback_url": "https://evil.example/cb"}, 400, "INVALID_ARGUMENT"},
 		{"callback on another port", "microsoft", map[string]any{"domain": acmeDomain, "callback_url": "http://app.test:8081/cb"}, 400, "INVALID_ARGUMENT"},
 		{"no callback", "microsoft", map[string]any{"domain": acmeDomain}, 400, "INVALID_ARGUMENT"},
-		{"no domain", "microsoft", map[string]any{"callback_url": callbackURL}, 400, "INVALID_ARGUMENT"},
+		{"no domain", "microsoft", map[string]any{"callback_url": msCallbackURL}, 400, "INVALID_ARGUMENT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.c.Do("POST", "/auth/sign_in/"+tc.provider, tc.body)
@@ -676,7 +676,7 @@ func TestMicrosoftProviderCache(t *testing.T) {
 	if ep := endpoint(); ep != "" {
 		t.Errorf("endpoint %q while the IdP is down", ep)
 	}
-	if r := e.c.Do("POST", "/auth/sign_in/microsoft", map[string]any{"domain": acmeDomain, "callback_url": callbackURL}); r.Status != 503 || r.Code() != "UNAVAILABLE" {
+	if r := e.c.Do("POST", "/auth/sign_in/microsoft", map[string]any{"domain": acmeDomain, "callback_url": msCallbackURL}); r.Status != 503 || r.Code() != "UNAVAILABLE" {
 		t.Errorf("sign-in while the IdP is down: %d %s", r.Status, r.Body)
 	}
 	tr.down.Store(false)

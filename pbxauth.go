@@ -25,6 +25,8 @@ import (
 	"net/url"
 	"runtime"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
 )
 
 // Config configures an [Auth]. Every field but Store is optional; the zero
@@ -73,6 +75,49 @@ type Config struct {
 	// message is shown to the client.
 	PasswordPolicy func(username, password string) error
 
+	// SessionManager keeps the browser sessions of GET/POST /login and
+	// POST /logout. Pass the host's own to use any scs store (PostgreSQL,
+	// Redis, ... when several instances serve one site); it is used as
+	// configured, but its cookie must be HttpOnly, and Secure unless
+	// InsecureCookies. Default: a manager over scs's in-memory store (one
+	// instance only) with an HttpOnly, SameSite=Lax, Path=/ cookie named
+	// "__Host-pbxauth_session" ("pbxauth_session" without Secure) and the
+	// timeouts below.
+	SessionManager *scs.SessionManager
+	// SessionIdleTimeout ends a browser session not used (GET /login) for
+	// that long. Default DefaultSessionIdleTimeout (2 hours). Ignored when
+	// SessionManager is set.
+	SessionIdleTimeout time.Duration
+	// SessionLifetime is the absolute life of a browser session, however
+	// busy; a sign-in never outlives SignInTTL either. Default
+	// DefaultSessionLifetime (12 hours). Ignored when SessionManager is set.
+	SessionLifetime time.Duration
+	// InsecureCookies drops Secure from the session cookie, for plain-HTTP
+	// development only.
+	InsecureCookies bool
+	// TrustedOrigins lists origins ("https://admin.example.com") other than
+	// the API's own whose pages may POST to the cookie routes; cross-origin
+	// requests from anywhere else are refused with 403 (see
+	// [http.CrossOriginProtection]). An invalid origin makes New fail.
+	TrustedOrigins []string
+
+	// Mailer sends the second-factor codes and the password-reset links.
+	// Default: none, and then POST /auth/send_otp answers 503 and
+	// forget_password sends nothing. [LogMailer] writes mails to a log for
+	// development; [SMTPMailer] sends them.
+	Mailer Mailer
+	// Mail overrides the subjects and bodies of those mails; nil templates
+	// keep the defaults.
+	Mail MailTemplates
+	// MailRetries is how many more times a password-reset mail is tried
+	// after a temporary failure (it is sent in the background). Default 4;
+	// negative means never.
+	MailRetries int
+	// MailRetryDelay is the wait before the first retry of a reset mail;
+	// it doubles for each further one. Default 30 seconds. Retries stop
+	// when the link in the mail expires or [Auth.Close] is called.
+	MailRetryDelay time.Duration
+
 	// TrustedProxies lists the peers whose X-Forwarded-For is believed
 	// when deciding a client's address. Default: none, RemoteAddr is used.
 	TrustedProxies []netip.Prefix
@@ -106,10 +151,17 @@ type Auth struct {
 	hasher *hasher
 	log    *slog.Logger
 	mux    *http.ServeMux
+	// sessions keeps browser sessions; csrf guards the cookie routes.
+	sessions *scs.SessionManager
+	csrf     *http.CrossOriginProtection
 	// origins are the parsed Config.CallbackOrigins.
 	origins []origin
 	// providers caches discovered Microsoft providers.
 	providers providerCache
+	// mailer is Config.Mailer, or one that always fails; mailq sends reset
+	// mails in the background.
+	mailer Mailer
+	mailq  *mailQueue
 }
 
 // New checks cfg, fills in defaults and returns a ready Auth.
@@ -156,6 +208,17 @@ func New(cfg Config) (*Auth, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	switch {
+	case cfg.MailRetries == 0:
+		cfg.MailRetries = 4
+	case cfg.MailRetries < 0:
+		cfg.MailRetries = 0
+	}
+	if cfg.MailRetryDelay <= 0 {
+		cfg.MailRetryDelay = 30 * time.Second
+	}
+	cfg.Mail.SecondFactor = cfg.Mail.SecondFactor.orDefault(defaultMail.SecondFactor)
+	cfg.Mail.PasswordReset = cfg.Mail.PasswordReset.orDefault(defaultMail.PasswordReset)
 	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.HashQueue)
 	if err != nil {
 		return nil, err
@@ -164,7 +227,18 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Auth{cfg: cfg, store: cfg.Store, hasher: h, log: cfg.Logger, origins: origins}
+	sessions, err := newSessionManager(cfg)
+	if err != nil {
+		return nil, err
+	}
+	csrf, err := newCrossOriginProtection(cfg.TrustedOrigins)
+	if err != nil {
+		return nil, err
+	}
+	a := &Auth{cfg: cfg, store: cfg.Store, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer, mailq: newMailQueue(), sessions: sessions, csrf: csrf}
+	if a.mailer == nil {
+		a.mailer = noMailer{} // each failed send logs errNoMailer, which names the fix
+	}
 	a.mux = a.buildMux()
 	return a, nil
 }

@@ -5,6 +5,7 @@
 package pbxauth
 
 import (
+	"context"
 	"errors"
 	"net/http"
 )
@@ -35,7 +36,7 @@ func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (User, *api
 		return User{}, e
 	}
 
-	u, err := a.lookupUser(r, c)
+	u, err := a.lookupUser(ctx, c.Domain, c.Username)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return User{}, a.internal(ctx, "look up user", err)
 	}
@@ -67,19 +68,19 @@ func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (User, *api
 	return u, nil
 }
 
-// lookupUser finds the user named by c; a missing tenant or user is
-// ErrNotFound with a zero User, whose empty hash makes verify use the dummy.
-func (a *Auth) lookupUser(r *http.Request, c credentials) (User, error) {
-	ctx := r.Context()
+// lookupUser finds the user named by domain ("" for system users) and
+// username; a missing tenant or user is ErrNotFound with a zero User, whose
+// empty hash makes verify use the dummy.
+func (a *Auth) lookupUser(ctx context.Context, domain, username string) (User, error) {
 	tenantID := ""
-	if c.Domain != "" {
-		t, err := a.store.TenantByDomain(ctx, c.Domain)
+	if domain != "" {
+		t, err := a.store.TenantByDomain(ctx, domain)
 		if err != nil {
 			return User{}, err
 		}
 		tenantID = t.ID
 	}
-	return a.store.UserByName(ctx, tenantID, c.Username)
+	return a.store.UserByName(ctx, tenantID, username)
 }
 
 // upgradeHash rehashes a correct password made with weaker parameters. It is

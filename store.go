@@ -150,7 +150,8 @@ type Flow struct {
 	Attempts      int
 
 	// Data is purpose-specific and opaque to the store (for example the
-	// PKCE verifier, nonce and callback of an OAuth state).
+	// PKCE verifier, nonce and callback of an OAuth state): UTF-8 text
+	// without NUL, so that any SQL text column holds it.
 	Data string
 
 	// Version is the compare-and-swap guard of UpdateFlow: the store sets it
@@ -161,7 +162,7 @@ type Flow struct {
 // Counter is a small, expiring, shared counter used for throttling (failed
 // sign-ins per account and per address, reset mails per user).
 type Counter struct {
-	Key         string
+	Key         string // UTF-8 text without NUL
 	Count       int
 	Locks       int       // how many times the key has been locked
 	LockedUntil time.Time // zero when not locked

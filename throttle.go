@@ -25,9 +25,11 @@ const (
 )
 
 // accountKey is the throttling key of a submitted (domain, username),
-// whether or not it exists, so a 429 tells nothing about existence.
+// whether or not it exists, so a 429 tells nothing about existence. A space
+// separates the two: neither may contain one, and unlike NUL every SQL text
+// type can hold it.
 func accountKey(domain, username string) string {
-	return "signin:" + strings.ToLower(domain) + "\x00" + strings.ToLower(username)
+	return "signin:" + strings.ToLower(domain) + " " + strings.ToLower(username)
 }
 
 func ipKey(ip string) string { return "signin-ip:" + ip }
@@ -94,9 +96,7 @@ func (a *Auth) recordFailure(ctx context.Context, acct, ip string, now time.Time
 		return false, err
 	}
 	_, err = a.updateCounter(ctx, ipKey(ip), now, func(c *Counter) {
-		if c.WindowStart.IsZero() || !now.Before(c.WindowStart.Add(ipWindow)) {
-			c.WindowStart, c.Count = now, 0
-		}
+		restartWindow(c, now, ipWindow)
 		c.Count++
 		if c.Count >= ipFailures && !c.LockedUntil.After(now) {
 			c.LockedUntil = now.Add(ipLock)
@@ -108,6 +108,14 @@ func (a *Auth) recordFailure(ctx context.Context, acct, ip string, now time.Time
 		}
 	})
 	return locked, err
+}
+
+// restartWindow starts a new fixed window of length d at now, with a zero
+// count, when c has none or its window has passed.
+func restartWindow(c *Counter, now time.Time, d time.Duration) {
+	if c.WindowStart.IsZero() || !now.Before(c.WindowStart.Add(d)) {
+		c.WindowStart, c.Count = now, 0
+	}
 }
 
 // recordSuccess resets the account key after a correct password.

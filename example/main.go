@@ -98,6 +98,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	defer a.Close()
 	adminPW := ""
 	if demo {
 		adminPW = getenv("PBXAUTH_ADMIN_PASSWORD")

@@ -77,3 +77,53 @@ func TestExampleRefusesReservedTenantUser(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestExampleKeepsSQLiteData: with -db sqlite:PATH, a restart keeps the
+// seeded users (the admin password is generated once) and the tokens.
+func TestExampleKeepsSQLiteData(t *testing.T) {
+	db := "sqlite:" + t.TempDir() + "/pbxauth.db"
+	var out strings.Builder
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	pr, pw := io.Pipe()
+	go func() {
+		first <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", db}, func(string) string { return "" }, pw)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var url, password string
+	for sc.Scan() {
+		line := sc.Text()
+		out.WriteString(line + "\n")
+		if p, ok := strings.CutPrefix(line, "generated password for admin: "); ok {
+			password = p
+		}
+		if u, ok := strings.CutPrefix(line, "listening on "); ok {
+			url = u
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if password == "" || url == "" {
+		t.Fatalf("first start printed:\n%s", out.String())
+	}
+	c := apitest.NewClient(t, url)
+	r := c.Do("POST", "/auth/sign_in", map[string]string{"username": "admin", "password": password})
+	if r.Status != 200 {
+		t.Fatalf("sign_in: %d %s", r.Status, r.Body)
+	}
+	access := r.String("access_token")
+	cancel()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+
+	url = startExample(t, nil, "-db", db)
+	c = apitest.NewClient(t, url)
+	if r := c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...); r.Status != 200 {
+		t.Errorf("token after restart: %d", r.Status)
+	}
+	if r := c.Do("POST", "/auth/sign_in", map[string]string{"username": "admin", "password": password}); r.Status != 200 {
+		t.Errorf("generated password after restart: %d", r.Status)
+	}
+}

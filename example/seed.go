@@ -174,4 +174,3 @@ func createUser(ctx context.Context, a *pbxauth.Auth, st pbxauth.Store, u seedUs
 	}
 	return err
 }
-

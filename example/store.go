@@ -4,19 +4,24 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/sqlstore"
 )
 
-// defaultDB is -db's default.
-const defaultDB = "memory"
+// defaultDB is -db's default: a SQLite file beside the working directory,
+// so a restart keeps users and sign-ins.
+const defaultDB = "sqlite:pbxauth.db"
 
-// openStore opens the store named by dsn and returns a function closing it.
+// openStore opens the store named by dsn ("memory", "sqlite:PATH" or a
+// postgres:// URL) and returns a function closing it.
 func openStore(ctx context.Context, dsn string) (pbxauth.Store, func(), error) {
-	switch dsn {
-	case "memory":
+	if dsn == "memory" {
 		return pbxauth.NewMemoryStore(), func() {}, nil
 	}
-	return nil, nil, fmt.Errorf("unsupported -db %q (want memory)", dsn)
+	st, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, func() { st.Close() }, nil
 }

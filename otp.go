@@ -1,0 +1,165 @@
+// This file holds the emailed one-time codes of the second factor: how a
+// code is made, kept and checked, and the limits on sending and guessing.
+//
+// A code is HOTP (RFC 4226, github.com/pquerna/otp) over a fresh random
+// secret drawn for every send, not TOTP. TOTP would need a secret kept per
+// flow and a clock window wide enough for mail delays, inside which every
+// code of that window is valid; with a fresh secret per send there is no
+// window to tune, and a resend makes the previous code worthless by itself,
+// because only the newest code's hash is kept in the flow. The secret is
+// thrown away at once: nothing but the code's keyed hash is stored.
+
+package pbxauth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/hotp"
+)
+
+// Second-factor limits (DESIGN.md, "Two factor").
+const (
+	codeDigits  = 6
+	maxSends    = 5                // codes mailed per flow
+	sendGap     = 30 * time.Second // between two codes of one flow
+	maxAttempts = 5                // verifications per flow, right or wrong
+)
+
+var (
+	errInvalidCode  = &apiError{status: http.StatusUnauthorized, code: CodeUnauthorized, message: "invalid or expired code"}
+	errMailDown     = &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "the code could not be mailed, try again"}
+	errNoEmail      = &apiError{status: http.StatusForbidden, code: CodeForbidden, message: "the account has no email address for the second factor"}
+	errFlowChanged  = errors.New("pbxauth: flow changed meanwhile")
+	errFlowContends = errors.New("pbxauth: flow contention")
+)
+
+// newCode returns a fresh 6-digit code and the hash under which the flow
+// keeps it.
+func newCode(flowToken string) (code, hash string, err error) {
+	secret := make([]byte, 20) // RFC 4226's recommended 160 bits
+	rand.Read(secret)
+	code, err = hotp.GenerateCodeCustom(base32.StdEncoding.EncodeToString(secret), 0,
+		hotp.ValidateOpts{Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	return code, codeHash(flowToken, code), err
+}
+
+// codeHash keys the code's hash with the flow token itself, which the store
+// never sees: a leaked store cannot test the million possible codes
+// against it, and a code hash is worthless outside its own flow.
+func codeHash(flowToken, code string) string {
+	m := hmac.New(sha256.New, []byte(flowToken))
+	m.Write([]byte("pbxauth otp\x00" + code))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// codeMatches compares a submitted code with the flow's live one in
+// constant time.
+func codeMatches(f Flow, flowToken, code string, now time.Time) bool {
+	if f.CodeHash == "" || !now.Before(f.CodeExpiresAt) {
+		return false
+	}
+	return hmac.Equal([]byte(f.CodeHash), []byte(codeHash(flowToken, code)))
+}
+
+// checkCode validates the code field: exactly 6 ASCII digits. A malformed
+// code is a 400 that costs no attempt: it cannot be a guess.
+func checkCode(s string) *apiError {
+	if s == "" {
+		return invalidArgument("code is required")
+	}
+	if len(s) != codeDigits {
+		return invalidArgument("code must be 6 digits")
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return invalidArgument("code must be 6 digits")
+		}
+	}
+	return nil
+}
+
+// changeFlow applies change to the live flow h with compare-and-swap,
+// retrying when a concurrent request got there first, and returns the flow
+// as stored. change may refuse by returning an error: nothing is stored and
+// the error is returned as is.
+func (a *Auth) changeFlow(ctx context.Context, h Hash, now time.Time, change func(*Flow) error) (Flow, error) {
+	for range casRetries {
+		f, err := a.store.Flow(ctx, h, now)
+		if err != nil {
+			return f, err
+		}
+		if err := change(&f); err != nil {
+			return f, err
+		}
+		err = a.store.UpdateFlow(ctx, f, now)
+		if !errors.Is(err, ErrConflict) {
+			f.Version++
+			return f, err
+		}
+	}
+	return Flow{}, errFlowContends
+}
+
+// reserveSend records a new code in the second-factor flow h before it is
+// mailed, so that concurrent sends cannot all pass the limits. It returns
+// the flow before and after the change; before is what undoSend restores.
+func (a *Auth) reserveSend(ctx context.Context, h Hash, hash string, now time.Time) (before, after Flow, err error) {
+	after, err = a.changeFlow(ctx, h, now, func(f *Flow) error {
+		switch {
+		case f.Purpose != FlowTwoFactor || f.Attempts >= maxAttempts:
+			return errInvalidToken
+		case f.Sends >= maxSends:
+			// This flow will send nothing more; the user signs in again.
+			return tooManyRequests(f.ExpiresAt.Sub(now))
+		case !f.LastSentAt.IsZero() && now.Before(f.LastSentAt.Add(sendGap)):
+			return tooManyRequests(f.LastSentAt.Add(sendGap).Sub(now))
+		}
+		before = *f
+		f.CodeHash = hash
+		f.CodeExpiresAt = minTime(now.Add(a.cfg.FlowTTL), f.ExpiresAt)
+		f.Sends++
+		f.LastSentAt = now
+		return nil
+	})
+	return before, after, err
+}
+
+// undoSend takes back the reservation of a code that could not be mailed:
+// the send budget, the 30 s wait and the previous (still mailed, still
+// valid) code come back, so the user can retry. It changes nothing if
+// another code was reserved meanwhile.
+func (a *Auth) undoSend(ctx context.Context, h Hash, before Flow, hash string, now time.Time) {
+	_, err := a.changeFlow(ctx, h, now, func(f *Flow) error {
+		if f.CodeHash != hash {
+			return errFlowChanged
+		}
+		f.CodeHash, f.CodeExpiresAt = before.CodeHash, before.CodeExpiresAt
+		f.Sends, f.LastSentAt = before.Sends, before.LastSentAt
+		return nil
+	})
+	if err != nil && !errors.Is(err, errFlowChanged) && !errors.Is(err, ErrNotFound) {
+		a.log.ErrorContext(ctx, "pbxauth: could not undo an unsent code", "err", err)
+	}
+}
+
+// countAttempt counts one verification of flow h before the code is
+// compared, so concurrent guesses cannot exceed maxAttempts between them.
+// It returns the flow as counted: its code is the one to compare with.
+func (a *Auth) countAttempt(ctx context.Context, h Hash, now time.Time) (Flow, error) {
+	return a.changeFlow(ctx, h, now, func(f *Flow) error {
+		if f.Purpose != FlowTwoFactor || f.Attempts >= maxAttempts {
+			return errInvalidToken
+		}
+		f.Attempts++
+		return nil
+	})
+}

@@ -1,0 +1,174 @@
+// This file holds the forgotten-password flow: POST /auth/forget_password
+// queues a mail with a single-use link, POST /auth/reset_password sets the
+// new password with the link's token.
+
+package pbxauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Reset mail limit (DESIGN.md, "Forgotten password").
+const (
+	resetMails      = 3
+	resetMailWindow = 15 * time.Minute
+)
+
+// forgetRequest is the body of POST /auth/forget_password.
+type forgetRequest struct {
+	Domain      string `json:"domain"`
+	Username    string `json:"username"`
+	CallbackURL string `json:"callback_url"`
+}
+
+// resetRequest is the body of POST /auth/reset_password.
+type resetRequest struct {
+	Token       string `json:"token"`
+	NewPassword string `json:"new_password"`
+}
+
+// forgetPassword serves POST /auth/forget_password. Only the request's form
+// is checked here; looking the user up, the mail limit, the flow and the
+// mail all happen on the background worker, so the answer is the same 200,
+// in the same time, whether or not the user exists, has an address or is
+// over the limit. The spec requires a domain, so only tenant users can
+// reset their password this way.
+func (a *Auth) forgetPassword(w http.ResponseWriter, r *http.Request) *apiError {
+	var req forgetRequest
+	if e := decodeJSON(w, r, &req); e != nil {
+		return e
+	}
+	if e := checkDomain(req.Domain, true); e != nil {
+		return e
+	}
+	if e := checkUsername(req.Username, true); e != nil {
+		return e
+	}
+	cb, e := a.checkCallbackURL(req.CallbackURL)
+	if e != nil {
+		return e
+	}
+	ip := a.clientIP(r)
+	if !a.mailq.push(func(ctx context.Context) { a.sendResetMail(ctx, req, cb, ip) }) {
+		a.log.WarnContext(r.Context(), "pbxauth: reset mail queue full or closed; request dropped")
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// sendResetMail does the work of a forget_password request on the worker.
+func (a *Auth) sendResetMail(ctx context.Context, req forgetRequest, cb *url.URL, ip string) {
+	u, err := a.lookupUser(ctx, req.Domain, req.Username)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		a.log.ErrorContext(ctx, "pbxauth: look up user for reset", "err", err)
+		return
+	}
+	a.emit(ctx, Event{Kind: EventResetRequested, UserID: u.ID, TenantID: u.TenantID, Username: req.Username, ClientIP: ip, Method: "password"})
+	if err != nil || u.Disabled || u.Email == "" {
+		return // nobody to write to; the client was told the same 200
+	}
+	now := a.now()
+	if ok, err := a.takeResetMail(ctx, u.ID, now); err != nil || !ok {
+		if err != nil {
+			a.log.ErrorContext(ctx, "pbxauth: reset mail counter", "err", err)
+		}
+		return
+	}
+	f := Flow{Purpose: FlowPasswordReset, UserID: u.ID, TenantID: u.TenantID, Data: passwordStamp(u.PasswordHash), ExpiresAt: now.Add(a.cfg.FlowTTL)}
+	tok, err := a.newFlow(ctx, f)
+	if err != nil {
+		a.log.ErrorContext(ctx, "pbxauth: create reset flow", "err", err)
+		return
+	}
+	msg, err := a.cfg.Mail.PasswordReset.render(u.Email, MailData{
+		Username: u.Username, Domain: a.tenantDomain(ctx, u),
+		Link: withToken(cb, "token", tok), Minutes: minutesLeft(secondsUntil(f.ExpiresAt, now)),
+	})
+	if err != nil {
+		a.log.ErrorContext(ctx, "pbxauth: render reset mail", "err", err)
+		return
+	}
+	a.deliver(ctx, msg, f.ExpiresAt)
+}
+
+// takeResetMail counts one reset mail for the user and reports whether it
+// is within the limit of 3 per window. The window is fixed: it starts at the
+// first mail and lasts 15 minutes.
+func (a *Auth) takeResetMail(ctx context.Context, userID string, now time.Time) (bool, error) {
+	ok := false
+	_, err := a.updateCounter(ctx, "reset-mail:"+userID, now, func(c *Counter) {
+		restartWindow(c, now, resetMailWindow)
+		ok = c.Count < resetMails
+		if ok {
+			c.Count++
+		}
+		c.ExpiresAt = c.WindowStart.Add(resetMailWindow)
+	})
+	return ok, err
+}
+
+// passwordStamp fingerprints a password hash. A reset flow carries the
+// stamp of the password it replaces, so once any link of a user has been
+// used (or the password changed otherwise), the other links still in
+// mailboxes stop working, although the Store cannot list them to consume.
+func passwordStamp(passwordHash string) string {
+	s := sha256.Sum256([]byte("pbxauth reset\x00" + passwordHash))
+	return hex.EncodeToString(s[:])
+}
+
+// resetPassword serves POST /auth/reset_password. The new password is
+// checked before the token is consumed, so a refused password leaves the
+// link usable; it is hashed before too, so that of two racing resets with
+// one token exactly one wins at ConsumeFlow and the loser changes nothing.
+func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
+	var req resetRequest
+	if e := decodeJSON(w, r, &req); e != nil {
+		return e
+	}
+	if e := checkTokenField("token", req.Token); e != nil {
+		return e
+	}
+	ctx := r.Context()
+	h := HashToken(req.Token)
+	f, err := a.store.Flow(ctx, h, a.now())
+	if e := a.flowError(ctx, err, f.Purpose != FlowPasswordReset); e != nil {
+		return e
+	}
+	u, e := a.flowUser(ctx, f)
+	if e != nil {
+		return e
+	}
+	if f.Data != passwordStamp(u.PasswordHash) {
+		return errInvalidToken
+	}
+	if e := a.checkNewPassword(u.Username, req.NewPassword); e != nil {
+		return e
+	}
+	hash, err := a.hasher.hash(ctx, req.NewPassword)
+	if err != nil {
+		return errBusy // the hashing queue is full, or the client went away
+	}
+	got, err := a.store.ConsumeFlow(ctx, h, FlowPasswordReset, a.now())
+	if e := a.flowError(ctx, err, err == nil && got.UserID != u.ID); e != nil {
+		return e
+	}
+	if err := a.store.ResetPassword(ctx, u.ID, hash); errors.Is(err, ErrNotFound) {
+		return errInvalidToken
+	} else if err != nil {
+		return a.internal(ctx, "reset password", err)
+	}
+	// Proving the mailbox lifts a sign-in lock on the account: the user
+	// should not be told 429 right after choosing a new password.
+	if err := a.store.DeleteCounter(ctx, accountKey(a.tenantDomain(ctx, u), u.Username)); err != nil {
+		a.log.WarnContext(ctx, "pbxauth: clear sign-in lock after reset", "user", u.ID, "err", err)
+	}
+	a.emit(ctx, Event{Kind: EventResetCompleted, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: a.clientIP(r), Method: "password"})
+	w.WriteHeader(http.StatusOK)
+	return nil
+}

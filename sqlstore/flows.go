@@ -1,0 +1,61 @@
+// This file keeps the single-use steps of authentication flows. ConsumeFlow
+// is one DELETE ... RETURNING and UpdateFlow one conditional UPDATE, so the
+// database decides every race.
+
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+// CreateFlow implements pbxauth.Store.
+func (s *Store) CreateFlow(ctx context.Context, f pbxauth.Flow) error {
+	f.Version = 1
+	_, err := s.db.ExecContext(ctx, `INSERT INTO pbxauth_flows (`+flowCols+`) VALUES (`+placeholders(12)+`)`, flowArgs(f)...)
+	return storeErr("create flow", err)
+}
+
+// Flow implements pbxauth.Store.
+func (s *Store) Flow(ctx context.Context, h pbxauth.Hash, now time.Time) (pbxauth.Flow, error) {
+	var f pbxauth.Flow
+	err := s.db.QueryRowContext(ctx, `SELECT `+flowCols+` FROM pbxauth_flows WHERE hash = $1 AND expires_at > $2`,
+		h[:], micros(now)).Scan(flowDest(&f)...)
+	if err != nil {
+		return pbxauth.Flow{}, storeErr("flow", err)
+	}
+	return f, nil
+}
+
+// UpdateFlow implements pbxauth.Store as a compare-and-swap on the version.
+func (s *Store) UpdateFlow(ctx context.Context, f pbxauth.Flow, now time.Time) error {
+	want := f.Version
+	f.Version++
+	args := append(flowArgs(f), want, micros(now))
+	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_flows SET purpose = $2, user_id = $3, tenant_id = $4,
+		expires_at = $5, code_hash = $6, code_expires_at = $7, sends = $8, last_sent_at = $9, attempts = $10,
+		data = $11, version = $12
+		WHERE hash = $1 AND version = $13 AND expires_at > $14`, args...))
+	if err == nil && n == 0 {
+		// Lost the swap, or the flow is gone: tell which.
+		_, err = s.Flow(ctx, f.Hash, now)
+		if err == nil {
+			err = pbxauth.ErrConflict
+		}
+	}
+	return storeErr("update flow", err)
+}
+
+// ConsumeFlow implements pbxauth.Store: the DELETE that removes the flow
+// returns it, to one caller only.
+func (s *Store) ConsumeFlow(ctx context.Context, h pbxauth.Hash, purpose pbxauth.FlowPurpose, now time.Time) (pbxauth.Flow, error) {
+	var f pbxauth.Flow
+	err := s.db.QueryRowContext(ctx, `DELETE FROM pbxauth_flows WHERE hash = $1 AND purpose = $2 AND expires_at > $3
+		RETURNING `+flowCols, h[:], string(purpose), micros(now)).Scan(flowDest(&f)...)
+	if err != nil {
+		return pbxauth.Flow{}, storeErr("consume flow", err)
+	}
+	return f, nil
+}

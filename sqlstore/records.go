@@ -1,0 +1,178 @@
+// This file maps records onto columns: the column lists, how a row scans
+// into a record, how a record becomes statement arguments, and how times and
+// hashes are stored. Every query that reads a record uses these, so a column
+// is added in one place.
+
+package sqlstore
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+// Column lists, in the order in which the *Dest functions scan them and the
+// *Args functions write them.
+const (
+	systemCols = "web_domain, private_ipv4, public_ipv4, enable_ipv6, private_ipv6, public_ipv6, " +
+		"primary_dns_server, secondary_dns_server, enable_two_factor"
+	tenantCols = "id, name, domain, website, avatar_url, enable_two_factor, ms365, " +
+		"ms365_application_id, ms365_directory_id, ms365_client_secret, ms365_national_cloud, ms365_issuer"
+	userCols = "id, tenant_id, username, email, role, password_hash, " +
+		"two_factor_enabled, password_force_reset, disabled"
+	familyCols  = "id, user_id, password_verified, method, created_at, expires_at, revoked"
+	tokenCols   = "hash, kind, family_id, expires_at, used_at"
+	flowCols    = "hash, purpose, user_id, tenant_id, expires_at, code_hash, code_expires_at, sends, last_sent_at, attempts, data, version"
+	counterCols = "key, count, locks, locked_until, window_start, expires_at, version"
+)
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// Times are stored as unix microseconds (UTC) in a 64-bit integer: exact at
+// the precision of both databases, ordered, and compared with the same
+// operators in both. The zero time.Time is stored as its own unix
+// microseconds (a large negative number), so it sorts before every other time
+// and reads back as the zero time.
+
+// micros returns how t is stored.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// zeroMicros is how the zero time.Time is stored: a refresh token's UsedAt
+// while it is fresh, for example.
+var zeroMicros = micros(time.Time{})
+
+// timeDest scans a stored time into *t.
+type timeDest struct{ t *time.Time }
+
+// Scan implements sql.Scanner.
+func (d timeDest) Scan(src any) error {
+	v, ok := src.(int64)
+	if !ok {
+		return fmt.Errorf("sqlstore: a time column holds %T, not an integer", src)
+	}
+	*d.t = time.UnixMicro(v).UTC()
+	return nil
+}
+
+// hashDest scans a stored hash into *h.
+type hashDest struct{ h *pbxauth.Hash }
+
+// Scan implements sql.Scanner.
+func (d hashDest) Scan(src any) error {
+	b, ok := src.([]byte)
+	if !ok || len(b) != len(d.h) {
+		return fmt.Errorf("sqlstore: a hash column holds %T of length %d, not %d bytes", src, len(b), len(d.h))
+	}
+	copy(d.h[:], b)
+	return nil
+}
+
+// lower is the key under which usernames, domains and emails are unique or
+// found: they match case-insensitively.
+func lower(s string) string { return strings.ToLower(s) }
+
+// placeholders returns "$1, $2, ..., $n".
+func placeholders(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", i)
+	}
+	return b.String()
+}
+
+// qualify prefixes every column of cols with the table alias a.
+func qualify(a, cols string) string {
+	return a + "." + strings.ReplaceAll(cols, ", ", ", "+a+".")
+}
+
+func systemDest(s *pbxauth.System) []any {
+	return []any{&s.WebDomain, &s.PrivateIPv4, &s.PublicIPv4, &s.EnableIPv6, &s.PrivateIPv6, &s.PublicIPv6,
+		&s.PrimaryDNSServer, &s.SecondaryDNSServer, &s.EnableTwoFactor}
+}
+
+func systemArgs(s pbxauth.System) []any {
+	return []any{s.WebDomain, s.PrivateIPv4, s.PublicIPv4, s.EnableIPv6, s.PrivateIPv6, s.PublicIPv6,
+		s.PrimaryDNSServer, s.SecondaryDNSServer, s.EnableTwoFactor}
+}
+
+// scanTenant scans tenantCols; MS365 is nil unless the ms365 column is set.
+func scanTenant(r scanner) (pbxauth.Tenant, error) {
+	var (
+		t     pbxauth.Tenant
+		m     pbxauth.MS365
+		hasMS bool
+	)
+	err := r.Scan(&t.ID, &t.Name, &t.Domain, &t.Website, &t.AvatarURL, &t.EnableTwoFactor, &hasMS,
+		&m.ApplicationID, &m.DirectoryID, &m.ClientSecret, &m.NationalCloud, &m.Issuer)
+	if err != nil {
+		return pbxauth.Tenant{}, err
+	}
+	if hasMS {
+		t.MS365 = &m
+	}
+	return t, nil
+}
+
+// tenantArgs returns the values of tenantCols and then of domain_key.
+func tenantArgs(t pbxauth.Tenant) []any {
+	var m pbxauth.MS365
+	if t.MS365 != nil {
+		m = *t.MS365
+	}
+	return []any{t.ID, t.Name, t.Domain, t.Website, t.AvatarURL, t.EnableTwoFactor, t.MS365 != nil,
+		m.ApplicationID, m.DirectoryID, m.ClientSecret, m.NationalCloud, m.Issuer, lower(t.Domain)}
+}
+
+func userDest(u *pbxauth.User) []any {
+	return []any{&u.ID, &u.TenantID, &u.Username, &u.Email, &u.Role, &u.PasswordHash,
+		&u.TwoFactorEnabled, &u.PasswordForceReset, &u.Disabled}
+}
+
+// userArgs returns the values of userCols and then of username_key and
+// email_key.
+func userArgs(u pbxauth.User) []any {
+	return []any{u.ID, u.TenantID, u.Username, u.Email, u.Role, u.PasswordHash,
+		u.TwoFactorEnabled, u.PasswordForceReset, u.Disabled, lower(u.Username), lower(u.Email)}
+}
+
+func familyDest(f *pbxauth.Family) []any {
+	return []any{&f.ID, &f.UserID, &f.PasswordVerified, &f.Method,
+		timeDest{&f.CreatedAt}, timeDest{&f.ExpiresAt}, &f.Revoked}
+}
+
+func familyArgs(f pbxauth.Family) []any {
+	return []any{f.ID, f.UserID, f.PasswordVerified, f.Method, micros(f.CreatedAt), micros(f.ExpiresAt), f.Revoked}
+}
+
+func tokenDest(t *pbxauth.Token) []any {
+	return []any{hashDest{&t.Hash}, &t.Kind, &t.FamilyID, timeDest{&t.ExpiresAt}, timeDest{&t.UsedAt}}
+}
+
+func tokenArgs(t pbxauth.Token) []any {
+	return []any{t.Hash[:], int64(t.Kind), t.FamilyID, micros(t.ExpiresAt), micros(t.UsedAt)}
+}
+
+func flowDest(f *pbxauth.Flow) []any {
+	return []any{hashDest{&f.Hash}, &f.Purpose, &f.UserID, &f.TenantID, timeDest{&f.ExpiresAt},
+		&f.CodeHash, timeDest{&f.CodeExpiresAt}, &f.Sends, timeDest{&f.LastSentAt}, &f.Attempts, &f.Data, &f.Version}
+}
+
+func flowArgs(f pbxauth.Flow) []any {
+	return []any{f.Hash[:], string(f.Purpose), f.UserID, f.TenantID, micros(f.ExpiresAt),
+		f.CodeHash, micros(f.CodeExpiresAt), f.Sends, micros(f.LastSentAt), f.Attempts, f.Data, f.Version}
+}
+
+func counterDest(c *pbxauth.Counter) []any {
+	return []any{&c.Key, &c.Count, &c.Locks, timeDest{&c.LockedUntil}, timeDest{&c.WindowStart},
+		timeDest{&c.ExpiresAt}, &c.Version}
+}
+
+func counterArgs(c pbxauth.Counter) []any {
+	return []any{c.Key, c.Count, c.Locks, micros(c.LockedUntil), micros(c.WindowStart), micros(c.ExpiresAt), c.Version}
+}

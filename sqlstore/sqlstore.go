@@ -1,0 +1,209 @@
+// Package sqlstore keeps pbxauth's records in SQL: a [pbxauth.Store] and
+// [pbxauth.Sweeper] over database/sql for SQLite (modernc.org/sqlite, pure
+// Go) and PostgreSQL (github.com/jackc/pgx/v5/stdlib).
+//
+// Open a store from a DSN and close it when done:
+//
+//	st, err := sqlstore.Open(ctx, "sqlite:/var/lib/pbx/auth.db")
+//	// or sqlstore.Open(ctx, "postgres://pbx@db.example.com/pbx?sslmode=verify-full")
+//	if err != nil { ... }
+//	defer st.Close()
+//	go st.RunJanitor(ctx, 5*time.Minute, time.Now)
+//
+// A host that manages its own *sql.DB passes it to [New] with its [Dialect].
+// Either way the schema is created and migrated on open (the tables are all
+// prefixed pbxauth_), and several processes may share one database: every
+// single-use record is consumed, and every compare-and-swap decided, by the
+// database itself.
+//
+// Times are kept as unix microseconds and come back in UTC: a time with a
+// sub-microsecond part loses it (an expiry falls up to 1 µs earlier), and the
+// zero time stays zero. Usernames, domains and emails are matched through
+// lower-cased copies kept beside them.
+package sqlstore
+
+// This file holds the Store type, its dialects, how a store is opened and
+// closed, and the helpers every statement uses.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/pbxauth/pbxauth"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Dialect names the SQL database behind a Store.
+type Dialect int
+
+// The supported dialects. The zero Dialect is none of them.
+const (
+	// SQLite is modernc.org/sqlite, driver name "sqlite". Open the *sql.DB
+	// with a DSN from [SQLiteDSN].
+	SQLite Dialect = iota + 1
+	// Postgres is PostgreSQL through github.com/jackc/pgx/v5/stdlib,
+	// driver name "pgx".
+	Postgres
+)
+
+// String returns the dialect's name.
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	}
+	return fmt.Sprintf("Dialect(%d)", int(d))
+}
+
+// Store is a pbxauth.Store and pbxauth.Sweeper kept in a SQL database. It is
+// safe for concurrent use, also by several processes sharing the database.
+// Create one with [Open] or [New].
+type Store struct {
+	// ErrorLog, when not nil, receives the errors of the sweeps that
+	// RunJanitor makes; nothing else is logged. Set it before starting
+	// RunJanitor.
+	ErrorLog func(error)
+
+	db      *sql.DB
+	dialect Dialect
+	ownDB   bool // Open made db, so Close closes it
+	// grant is grantQuery, prepared once: it runs on every authenticated
+	// request, and on SQLite preparing it costs ten times running it.
+	grant *sql.Stmt
+}
+
+var (
+	_ pbxauth.Store   = (*Store)(nil)
+	_ pbxauth.Sweeper = (*Store)(nil)
+)
+
+// Open connects to the database that dsn names, migrates its schema and
+// returns a Store that owns the connection pool. dsn is either
+//
+//   - "sqlite:PATH", a SQLite database file (created when missing), opened
+//     as [SQLiteDSN] describes, or
+//   - a "postgres://" or "postgresql://" URL as pgx understands it; a
+//     search_path query parameter picks the schema.
+//
+// Close the Store when done.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	driver, source, dialect, err := parseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open(driver, source)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open %s: %w", dialect, err)
+	}
+	if dialect == SQLite {
+		// Keep a few connections: a new one replays the pragmas and
+		// prepares its statements again.
+		db.SetMaxIdleConns(8)
+	}
+	s, err := New(ctx, db, dialect)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.ownDB = true
+	return s, nil
+}
+
+// parseDSN splits an Open DSN into the driver name, the driver's data source
+// and the dialect. Errors never quote dsn: it may hold a password.
+func parseDSN(dsn string) (driver, source string, d Dialect, err error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" || path == ":memory:" {
+			return "", "", 0, errors.New(`sqlstore: "sqlite:" needs the path of a database file`)
+		}
+		return "sqlite", SQLiteDSN(path), SQLite, nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return "pgx", dsn, Postgres, nil
+	}
+	return "", "", 0, errors.New(`sqlstore: the DSN must start with "sqlite:", "postgres://" or "postgresql://"`)
+}
+
+// SQLiteDSN returns the modernc.org/sqlite data source name under which Open
+// opens the SQLite database file at path. Every pooled connection gets WAL
+// journaling (readers do not block the writer), a 5 s busy timeout (writers
+// queue instead of failing), foreign keys, and BEGIN IMMEDIATE for
+// transactions (a transaction takes the write lock up front, so it never
+// fails half-way for lack of it). Hosts that bring their own *sql.DB to New
+// should open it with this DSN (driver "sqlite").
+func SQLiteDSN(path string) string {
+	u := url.URL{Path: path}
+	return "file:" + u.EscapedPath() +
+		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+}
+
+// New returns a Store over db, which speaks dialect, after migrating the
+// schema. The Store does not own db: Close leaves it open. For SQLite, open
+// db with driver "sqlite" and [SQLiteDSN]; without its busy timeout and
+// immediate transactions, concurrent writers fail with "database is locked"
+// errors. For PostgreSQL, open it with driver "pgx": the Store recognises
+// unique violations by pgx's error type.
+func New(ctx context.Context, db *sql.DB, dialect Dialect) (*Store, error) {
+	if dialect != SQLite && dialect != Postgres {
+		return nil, fmt.Errorf("sqlstore: unknown dialect %v", dialect)
+	}
+	s := &Store{db: db, dialect: dialect}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	stmt, err := db.PrepareContext(ctx, grantQuery)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: prepare: %w", err)
+	}
+	s.grant = stmt
+	return s, nil
+}
+
+// DB returns the database the Store works on, for hosts that keep their own
+// tables beside it.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect returns the dialect of the Store's database.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Close releases the Store's prepared statement and, when Open made the
+// database pool, closes it. The Store is unusable afterwards.
+func (s *Store) Close() error {
+	err := s.grant.Close()
+	if s.ownDB {
+		err = errors.Join(err, s.db.Close())
+	}
+	return err
+}
+
+// inTx runs fn in a transaction and commits it when fn returns nil; it rolls
+// back otherwise and returns fn's error. Under SQLiteDSN the transaction
+// holds the write lock from its start.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// affected returns how many rows the statement that gave res and err changed.
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,40 @@
+// This file keeps the tenants, unique by ID and by lower-cased domain.
+
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+// CreateTenant implements pbxauth.Store.
+func (s *Store) CreateTenant(ctx context.Context, t pbxauth.Tenant) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO pbxauth_tenants (`+tenantCols+`, domain_key) VALUES (`+placeholders(13)+`)`,
+		tenantArgs(t)...)
+	return storeErr("create tenant", err)
+}
+
+// UpdateTenant implements pbxauth.Store.
+func (s *Store) UpdateTenant(ctx context.Context, t pbxauth.Tenant) error {
+	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_tenants SET name = $2, domain = $3, website = $4,
+		avatar_url = $5, enable_two_factor = $6, ms365 = $7, ms365_application_id = $8, ms365_directory_id = $9,
+		ms365_client_secret = $10, ms365_national_cloud = $11, ms365_issuer = $12, domain_key = $13
+		WHERE id = $1`, tenantArgs(t)...))
+	if err == nil && n == 0 {
+		err = pbxauth.ErrNotFound
+	}
+	return storeErr("update tenant", err)
+}
+
+// Tenant implements pbxauth.Store.
+func (s *Store) Tenant(ctx context.Context, id string) (pbxauth.Tenant, error) {
+	t, err := scanTenant(s.db.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM pbxauth_tenants WHERE id = $1`, id))
+	return t, storeErr("tenant", err)
+}
+
+// TenantByDomain implements pbxauth.Store.
+func (s *Store) TenantByDomain(ctx context.Context, domain string) (pbxauth.Tenant, error) {
+	t, err := scanTenant(s.db.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM pbxauth_tenants WHERE domain_key = $1`, lower(domain)))
+	return t, storeErr("tenant by domain", err)
+}

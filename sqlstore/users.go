@@ -1,0 +1,105 @@
+// This file keeps the users, unique by ID and by (tenant, lower-cased
+// username), and their passwords.
+
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+// CreateUser implements pbxauth.Store.
+func (s *Store) CreateUser(ctx context.Context, u pbxauth.User) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO pbxauth_users (`+userCols+`, username_key, email_key)
+		VALUES (`+placeholders(11)+`)`, userArgs(u)...)
+	return storeErr("create user", err)
+}
+
+// UpdateUser implements pbxauth.Store.
+func (s *Store) UpdateUser(ctx context.Context, u pbxauth.User) error {
+	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_users SET tenant_id = $2, username = $3, email = $4,
+		role = $5, password_hash = $6, two_factor_enabled = $7, password_force_reset = $8, disabled = $9,
+		username_key = $10, email_key = $11
+		WHERE id = $1`, userArgs(u)...))
+	if err == nil && n == 0 {
+		err = pbxauth.ErrNotFound
+	}
+	return storeErr("update user", err)
+}
+
+// User implements pbxauth.Store.
+func (s *Store) User(ctx context.Context, id string) (pbxauth.User, error) {
+	var u pbxauth.User
+	err := s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM pbxauth_users WHERE id = $1`, id).Scan(userDest(&u)...)
+	if err != nil {
+		return pbxauth.User{}, storeErr("user", err)
+	}
+	return u, nil
+}
+
+// UserByName implements pbxauth.Store.
+func (s *Store) UserByName(ctx context.Context, tenantID, username string) (pbxauth.User, error) {
+	var u pbxauth.User
+	err := s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM pbxauth_users WHERE tenant_id = $1 AND username_key = $2`,
+		tenantID, lower(username)).Scan(userDest(&u)...)
+	if err != nil {
+		return pbxauth.User{}, storeErr("user by name", err)
+	}
+	return u, nil
+}
+
+// UsersByEmail implements pbxauth.Store. Users without an email never match.
+func (s *Store) UsersByEmail(ctx context.Context, tenantID, email string) ([]pbxauth.User, error) {
+	users := []pbxauth.User{}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM pbxauth_users
+		WHERE tenant_id = $1 AND email_key = $2 AND email_key <> '' ORDER BY id`, tenantID, lower(email))
+	if err != nil {
+		return nil, storeErr("users by email", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u pbxauth.User
+		if err := rows.Scan(userDest(&u)...); err != nil {
+			return nil, storeErr("users by email", err)
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr("users by email", err)
+	}
+	return users, nil
+}
+
+// SwapPasswordHash implements pbxauth.Store.
+func (s *Store) SwapPasswordHash(ctx context.Context, userID, oldHash, newHash string) error {
+	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_users SET password_hash = $3 WHERE id = $1 AND password_hash = $2`,
+		userID, oldHash, newHash))
+	if err == nil && n == 0 {
+		// Either the user is unknown or the hash moved: tell which.
+		var one int
+		err = s.db.QueryRowContext(ctx, `SELECT 1 FROM pbxauth_users WHERE id = $1`, userID).Scan(&one)
+		if err == nil {
+			err = pbxauth.ErrConflict
+		}
+	}
+	return storeErr("swap password hash", err)
+}
+
+// ResetPassword implements pbxauth.Store. The new hash and the revocation
+// commit together.
+func (s *Store) ResetPassword(ctx context.Context, userID, newHash string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := affected(tx.ExecContext(ctx, `UPDATE pbxauth_users SET password_hash = $2, password_force_reset = FALSE
+			WHERE id = $1`, userID, newHash))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return pbxauth.ErrNotFound
+		}
+		return revokeUser(ctx, tx, userID)
+	})
+	return storeErr("reset password", err)
+}

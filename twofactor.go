@@ -1,0 +1,163 @@
+// This file holds the handlers of the email second factor: POST
+// /auth/send_otp mails a code for a second-factor flow, POST
+// /auth/verify_otp trades flow token and code for the sign-in's tokens.
+
+package pbxauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// flowRequest is the body of POST /auth/send_otp.
+type flowRequest struct {
+	Token string `json:"token"`
+}
+
+// verifyRequest is the body of POST /auth/verify_otp.
+type verifyRequest struct {
+	Token string `json:"token"`
+	Code  string `json:"code"`
+}
+
+// sendOTP serves POST /auth/send_otp. It mails on the request path, so the
+// caller learns when no code went out (503) and may simply retry: a failed
+// send costs neither the send budget nor the 30 s wait. The 200 answer has
+// no body, as the spec describes none.
+func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
+	var req flowRequest
+	if e := decodeJSON(w, r, &req); e != nil {
+		return e
+	}
+	if e := checkTokenField("token", req.Token); e != nil {
+		return e
+	}
+	ctx, now := r.Context(), a.now()
+	h := HashToken(req.Token)
+	f, err := a.store.Flow(ctx, h, now)
+	if e := a.flowError(ctx, err, f.Purpose != FlowTwoFactor); e != nil {
+		return e
+	}
+	u, e := a.flowUser(ctx, f)
+	if e != nil {
+		return e
+	}
+	if u.Email == "" {
+		// Nothing the client can fix by retrying; the account needs an address.
+		return errNoEmail
+	}
+	code, hash, err := newCode(req.Token)
+	if err != nil {
+		return a.internal(ctx, "make a code", err)
+	}
+	before, after, err := a.reserveSend(ctx, h, hash, now)
+	if e := a.flowError(ctx, err, false); e != nil {
+		return e
+	}
+	msg, err := a.cfg.Mail.SecondFactor.render(u.Email, MailData{
+		Username: u.Username, Domain: a.tenantDomain(ctx, u),
+		Code: code, Minutes: minutesLeft(secondsUntil(after.CodeExpiresAt, now)),
+	})
+	if err == nil {
+		err = a.mailer.Send(ctx, msg)
+	}
+	if err != nil {
+		// Undo even when the client has gone: the flow must stay usable.
+		a.undoSend(context.WithoutCancel(ctx), h, before, hash, now)
+		a.log.ErrorContext(ctx, "pbxauth: second-factor code not sent", "user", u.ID, "err", err)
+		return errMailDown
+	}
+	a.emit(ctx, Event{Kind: EventTwoFactorSent, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: a.clientIP(r), Method: "password"})
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// verifyOTP serves POST /auth/verify_otp. The attempt is counted before the
+// code is compared; the fifth wrong code ends the flow, and the flow that is
+// consumed must still hold the code that matched, so a resend racing the
+// verification cannot let an older code through.
+func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
+	var req verifyRequest
+	if e := decodeJSON(w, r, &req); e != nil {
+		return e
+	}
+	if e := checkTokenField("token", req.Token); e != nil {
+		return e
+	}
+	if e := checkCode(req.Code); e != nil {
+		return e
+	}
+	ctx, now := r.Context(), a.now()
+	h := HashToken(req.Token)
+	f, err := a.countAttempt(ctx, h, now)
+	if e := a.flowError(ctx, err, false); e != nil {
+		return e
+	}
+	ev := Event{UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: "password"}
+	if !codeMatches(f, req.Token, req.Code, now) {
+		if f.Attempts >= maxAttempts {
+			if _, err := a.store.ConsumeFlow(ctx, h, FlowTwoFactor, now); err != nil && !errors.Is(err, ErrNotFound) {
+				return a.internal(ctx, "end second-factor flow", err)
+			}
+		}
+		ev.Kind = EventTwoFactorFailed
+		a.emit(ctx, ev)
+		return errInvalidCode
+	}
+	got, err := a.store.ConsumeFlow(ctx, h, FlowTwoFactor, now)
+	if e := a.flowError(ctx, err, err == nil && got.CodeHash != f.CodeHash); e != nil {
+		return e
+	}
+	u, e := a.flowUser(ctx, got)
+	if e != nil {
+		return e
+	}
+	ev.Kind, ev.Username = EventTwoFactorVerified, u.Username
+	a.emit(ctx, ev)
+	return a.completeSignIn(w, r, signIn{user: u, passwordVerified: true, method: "password"}, got.Data)
+}
+
+// flowError maps an error of reading or changing a flow to its answer:
+// gone, expired or refused (wrong is true: of another purpose, or not the
+// expected one) is the 401 of a bad token, a refusal that carries its own
+// answer keeps it, and anything else is a backend failure. nil for success.
+func (a *Auth) flowError(ctx context.Context, err error, wrong bool) *apiError {
+	var ae *apiError
+	switch {
+	case err == nil && !wrong:
+		return nil
+	case err == nil || errors.Is(err, ErrNotFound):
+		return errInvalidToken
+	case errors.As(err, &ae):
+		return ae
+	default:
+		return a.internal(ctx, "read flow", err)
+	}
+}
+
+// flowUser reloads the user of a flow: one deleted or disabled since the
+// flow began gets the answer of bad credentials.
+func (a *Auth) flowUser(ctx context.Context, f Flow) (User, *apiError) {
+	u, err := a.store.User(ctx, f.UserID)
+	if errors.Is(err, ErrNotFound) || (err == nil && u.Disabled) {
+		return User{}, errUnauthorized
+	}
+	if err != nil {
+		return User{}, a.internal(ctx, "read user", err)
+	}
+	return u, nil
+}
+
+// tenantDomain names the user's tenant in mails; "" for system users or
+// when it cannot be read (a mail without it is still useful).
+func (a *Auth) tenantDomain(ctx context.Context, u User) string {
+	if u.TenantID == "" {
+		return ""
+	}
+	t, err := a.store.Tenant(ctx, u.TenantID)
+	if err != nil {
+		return ""
+	}
+	return t.Domain
+}
