@@ -16,7 +16,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -232,10 +231,7 @@ func (a *Auth) finishMicrosoft(w http.ResponseWriter, r *http.Request, u User, s
 	if err != nil {
 		return serverError(u, "issue tokens", err)
 	}
-	if e := a.startSession(w, r, is); e != nil {
-		if err := a.store.RevokeFamily(ctx, is.family.ID); err != nil {
-			a.log.ErrorContext(ctx, "pbxauth: revoke unused sign-in", "err", err)
-		}
+	if e := a.startSession(w, r, is); e != nil { // which revokes is on failure
 		return serverError(u, "start cookie session", e)
 	}
 	a.emit(ctx, Event{Kind: EventMicrosoftSignIn, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: a.clientIP(r), Method: methodMicrosoft})
@@ -400,16 +396,16 @@ func redirectNoStore(w http.ResponseWriter, location string) {
 }
 
 // stateCookieName binds a cookie-mode state to the browser that started it.
+// Like the session cookie, it is Secure unless Config.InsecureCookies, and
+// then carries the "__Host-" prefix so that no sibling subdomain can plant it.
 const stateCookieName = "pbxauth_microsoft_state"
 
-// stateCookie is the binding cookie, scoped to the callback; maxAge < 0
-// deletes it.
+// stateCookie is the binding cookie; maxAge < 0 deletes it.
 func (a *Auth) stateCookie(state string, maxAge int) *http.Cookie {
-	c := &http.Cookie{Name: stateCookieName, Value: state, Path: microsoftCallbackPath,
-		MaxAge: maxAge, HttpOnly: true, SameSite: http.SameSiteLaxMode}
-	if u, err := url.Parse(a.cfg.PublicURL); err == nil {
-		c.Path = strings.TrimSuffix(u.Path, "/") + microsoftCallbackPath
-		c.Secure = u.Scheme == "https"
+	c := &http.Cookie{Name: stateCookieName, Value: state, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: !a.cfg.InsecureCookies}
+	if c.Secure {
+		c.Name = "__Host-" + stateCookieName
 	}
 	return c
 }
@@ -417,6 +413,6 @@ func (a *Auth) stateCookie(state string, maxAge int) *http.Cookie {
 // stateCookieMatches reports whether the browser at the callback is the one
 // that started the cookie-mode sign-in of state.
 func (a *Auth) stateCookieMatches(r *http.Request, state string) bool {
-	c, err := r.Cookie(stateCookieName)
+	c, err := r.Cookie(a.stateCookie("", 0).Name)
 	return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) == 1
 }

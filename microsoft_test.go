@@ -26,7 +26,7 @@ import (
 
 // The client application that receives callback_url redirects.
 const (
-	appOrigin   = "http://app.test:8080"
+	appOrigin     = "http://app.test:8080"
 	msCallbackURL = appOrigin + "/signed-in?from=pbx"
 )
 
@@ -114,7 +114,8 @@ func newMSEnv(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 	clk := &clock{t: time.Now().UTC()}
 	ev := &events{}
 	cfg := pbxauth.Config{Store: st, Now: clk.Now, Argon2: cheap, PublicURL: c.URL + apitest.Prefix,
-		CallbackOrigins: []string{appOrigin}, OnEvent: ev.add, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
+		CallbackOrigins: []string{appOrigin}, OnEvent: ev.add, Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
+		InsecureCookies: true} // the test server is plain HTTP
 	for _, f := range configure {
 		f(&cfg)
 	}
@@ -606,14 +607,13 @@ func TestLoginByMicrosoftForm(t *testing.T) {
 	if u.Scheme+"://"+u.Host+u.Path != e.idp.AuthorizationEndpoint() || u.Query().Get("code_challenge_method") != "S256" {
 		t.Errorf("redirected to %s", u)
 	}
-	var bound *http.Cookie
-	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
-		if c.Name == "pbxauth_microsoft_state" {
-			bound = c
-		}
+	if c := stateCookie(t, r); c == nil || !c.HttpOnly || c.Path != "/" || c.SameSite != http.SameSiteLaxMode || c.Secure || c.MaxAge != 600 {
+		t.Errorf("state cookie %+v", c)
 	}
-	if bound == nil || !bound.HttpOnly || bound.Path != "/api/auth/sign_in/microsoft/callback" || bound.SameSite != http.SameSiteLaxMode {
-		t.Errorf("state cookie %+v", bound)
+	secure := newMSEnv(t, func(c *pbxauth.Config) { c.InsecureCookies = false })
+	r = secure.c.Do("POST", "/login/by_microsoft", "domain="+acmeDomain, "Content-Type", "application/x-www-form-urlencoded")
+	if c := stateCookie(t, r); c == nil || !c.Secure || !strings.HasPrefix(c.Name, "__Host-") || c.Path != "/" {
+		t.Errorf("state cookie without InsecureCookies %+v", c)
 	}
 	for _, tc := range []struct {
 		name, body, ct string
@@ -632,6 +632,77 @@ func TestLoginByMicrosoftForm(t *testing.T) {
 				t.Errorf("%d %s, want %d", r.Status, r.Body, tc.status)
 			}
 		})
+	}
+	t.Run("cross-origin", func(t *testing.T) {
+		r := form("domain="+acmeDomain, "Content-Type", "application/x-www-form-urlencoded", "Sec-Fetch-Site", "cross-site")
+		if r.Status != 403 || r.Code() != "FORBIDDEN" || stateCookie(t, r) != nil {
+			t.Errorf("cross-site form: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+// stateCookie returns the cookie that binds a cookie-mode state, or nil.
+func stateCookie(t *testing.T, r *apitest.Response) *http.Cookie {
+	t.Helper()
+	for _, line := range r.Header.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatalf("Set-Cookie %q: %v", line, err)
+		}
+		if strings.HasSuffix(c.Name, "pbxauth_microsoft_state") {
+			return c
+		}
+	}
+	return nil
+}
+
+// loginByMicrosoft posts the sign-in page's form and follows the IdP as the
+// account; it returns where the browser lands and the callback's answer.
+func (e *msEnv) loginByMicrosoft(t *testing.T, account *entraUser) (*url.URL, *apitest.Response) {
+	t.Helper()
+	r := e.c.Do("POST", "/login/by_microsoft", "domain="+acmeDomain, "Content-Type", "application/x-www-form-urlencoded")
+	cb := e.get(t, e.authorize(t, location(t, r), account).String())
+	return location(t, cb), cb
+}
+
+func TestMicrosoftCookieFlow(t *testing.T) {
+	e := newMSEnv(t, func(c *pbxauth.Config) { c.LoginRedirect = "/app/?lang=en" })
+	land, cb := e.loginByMicrosoft(t, alice())
+	if land.String() != "/app/?lang=en" {
+		t.Fatalf("landed on %s", land)
+	}
+	if sessionCookie(t, cb) == nil {
+		t.Fatal("the callback set no session cookie")
+	}
+	if c := stateCookie(t, cb); c == nil || c.MaxAge >= 0 {
+		t.Errorf("the state cookie was not deleted: %+v", c)
+	}
+	s := e.c.Do("GET", "/login", nil)
+	if s.Status != 200 || s.String("role") != "Admin" || s.String("access_token") == "" {
+		t.Fatalf("GET /login: %d %s", s.Status, s.Body)
+	}
+	if u := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(s.String("access_token"))...); u.Status != 200 || u.JSON()["password_verified"] != false {
+		t.Errorf("/auth/user: %d %s", u.Status, u.Body)
+	}
+	if k := e.events.kinds(); len(k) != 1 || k[0] != pbxauth.EventMicrosoftSignIn {
+		t.Errorf("events %v", k)
+	}
+	if r := e.c.Do("POST", "/logout", nil); r.Status != 204 {
+		t.Fatalf("logout: %d", r.Status)
+	}
+	if r := e.c.Do("GET", "/login", nil); r.Status != 401 {
+		t.Errorf("GET /login after logout: %d", r.Status)
+	}
+}
+
+func TestMicrosoftCookieFlowRefused(t *testing.T) {
+	e := newMSEnv(t)
+	land, cb := e.loginByMicrosoft(t, &entraUser{oid: "o-nobody", sub: "s-nobody", email: "nobody@acme.example.test"})
+	if land.String() != "/?error=access_denied" || sessionCookie(t, cb) != nil {
+		t.Errorf("landed on %s, session cookie %v", land, sessionCookie(t, cb))
+	}
+	if r := e.c.Do("GET", "/login", nil); r.Status != 401 {
+		t.Errorf("GET /login: %d %s", r.Status, r.Body)
 	}
 }
 
