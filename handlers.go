@@ -56,7 +56,7 @@ func (a *Auth) retrieveMetadata(w http.ResponseWriter, r *http.Request) *apiErro
 		if err != nil {
 			return a.internal(ctx, "read tenant", err)
 		}
-		enabled := t.MS365 != nil
+		enabled := t.MS365.configured()
 		m.Name, m.Domain, m.Website, m.AvatarURL = t.Name, t.Domain, t.Website, t.AvatarURL
 		m.EnableMS365Integration = &enabled
 		if enabled {

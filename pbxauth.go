@@ -18,9 +18,11 @@ package pbxauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime"
 	"time"
 
@@ -135,6 +137,16 @@ type Config struct {
 
 	// Logger receives backend failures (never secrets). Default slog.Default().
 	Logger *slog.Logger
+
+	// LoginRedirect is where the browser lands after a Microsoft sign-in
+	// started at POST /login/by_microsoft, with ?error=CODE when it failed.
+	// Default "/".
+	LoginRedirect string
+
+	// HTTPClient makes the requests to identity providers (OIDC discovery,
+	// signing keys, code exchange), for hosts that need a proxy or their
+	// own TLS roots. Default: a client with a 10-second timeout.
+	HTTPClient *http.Client
 }
 
 // Auth serves the authentication API. Create it with [New]; it is safe for
@@ -150,6 +162,8 @@ type Auth struct {
 	csrf     *http.CrossOriginProtection
 	// origins are the parsed Config.CallbackOrigins.
 	origins []origin
+	// providers caches discovered Microsoft providers.
+	providers providerCache
 	// mailer is Config.Mailer, or one that always fails; mailq sends reset
 	// mails in the background.
 	mailer Mailer
@@ -190,6 +204,15 @@ func New(cfg Config) (*Auth, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.LoginRedirect == "" {
+		cfg.LoginRedirect = "/"
+	}
+	if _, err := url.Parse(cfg.LoginRedirect); err != nil {
+		return nil, fmt.Errorf("pbxauth: Config.LoginRedirect: %w", err)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	switch {
 	case cfg.MailRetries == 0:
