@@ -345,24 +345,16 @@ func oauthErrorCode(s string) string {
 	return s
 }
 
-// microsoftTokenRequest is the body of POST /auth/sign_in/microsoft/token.
-type microsoftTokenRequest struct {
-	Token string `json:"token"`
-}
-
 // microsoftToken serves POST /auth/sign_in/microsoft/token: the flow token
 // from callback_url?token= for the token pair of a sign-in that did not
 // prove a password.
 func (a *Auth) microsoftToken(w http.ResponseWriter, r *http.Request) *apiError {
-	var req microsoftTokenRequest
-	if e := decodeJSON(w, r, &req); e != nil {
-		return e
-	}
-	if e := checkTokenField("token", req.Token); e != nil {
+	token, e := decodeFlowToken(w, r)
+	if e != nil {
 		return e
 	}
 	ctx := r.Context()
-	f, err := a.store.ConsumeFlow(ctx, HashToken(req.Token), FlowMicrosoft, a.now())
+	f, err := a.store.ConsumeFlow(ctx, HashToken(token), FlowMicrosoft, a.now())
 	if errors.Is(err, ErrNotFound) {
 		return errInvalidToken
 	}
