@@ -39,6 +39,21 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) *apiError {
 	return unmarshalStrict(body, dst)
 }
 
+// flowTokenRequest is a body that carries only a flow token: POST
+// /auth/send_otp and POST /auth/sign_in/microsoft/token.
+type flowTokenRequest struct {
+	Token string `json:"token"`
+}
+
+// decodeFlowToken reads a flowTokenRequest and checks its token field.
+func decodeFlowToken(w http.ResponseWriter, r *http.Request) (string, *apiError) {
+	var req flowTokenRequest
+	if e := decodeJSON(w, r, &req); e != nil {
+		return "", e
+	}
+	return req.Token, checkTokenField("token", req.Token)
+}
+
 // unmarshalStrict decodes one JSON object into dst, refusing what
 // encoding/json lets through: duplicated keys (which it resolves silently,
 // last one wins, and case-insensitively) and data after the value.

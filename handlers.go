@@ -56,7 +56,7 @@ func (a *Auth) retrieveMetadata(w http.ResponseWriter, r *http.Request) *apiErro
 		if err != nil {
 			return a.internal(ctx, "read tenant", err)
 		}
-		enabled := t.MS365 != nil
+		enabled := t.MS365.configured()
 		m.Name, m.Domain, m.Website, m.AvatarURL = t.Name, t.Domain, t.Website, t.AvatarURL
 		m.EnableMS365Integration = &enabled
 		if enabled {
@@ -110,7 +110,8 @@ func parseQR(r *http.Request) (bool, *apiError) {
 
 // finishPasswordSignIn answers a proven password: the token pair, or a
 // second-factor flow token when the user needs one. flowData marks flows
-// that must end in a cookie session.
+// that must end in a cookie session; with flowCookie (POST /login) the
+// answer is the session's status instead of the token pair.
 func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u User, flowData string) *apiError {
 	ctx := r.Context()
 	need, err := a.needsSecondFactor(ctx, u)
@@ -125,7 +126,12 @@ func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u Us
 		writeSecret(w, secondFactor{TwoFactorEnabled: true, Token: tok})
 		return nil
 	}
-	return a.completeSignIn(w, r, signIn{user: u, passwordVerified: true, method: "password"}, flowData)
+	s := signIn{user: u, passwordVerified: true, method: "password"}
+	if flowData == flowCookie {
+		// POST /login itself: it answers the session, not a token pair.
+		return a.loginSession(w, r, s)
+	}
+	return a.completeSignIn(w, r, s, flowData)
 }
 
 // completeSignIn issues a sign-in and answers its token pair; for cookie

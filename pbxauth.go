@@ -18,11 +18,15 @@ package pbxauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
 )
 
 // Config configures an [Auth]. Every field but Store is optional; the zero
@@ -76,6 +80,38 @@ type Config struct {
 	// message is shown to the client.
 	PasswordPolicy func(username, password string) error
 
+	// SessionManager keeps the browser sessions of GET/POST /login and
+	// POST /logout. Pass the host's own to use any scs store (PostgreSQL,
+	// Redis, ... when several instances serve one site); it is used as
+	// configured, but its cookie must be HttpOnly, and Secure unless
+	// InsecureCookies. Default: a manager over scs's in-memory store (one
+	// instance only) with an HttpOnly, SameSite=Lax, Path=/ cookie named
+	// "__Host-pbxauth_session" ("pbxauth_session" without Secure) and the
+	// timeouts below.
+	SessionManager *scs.SessionManager
+	// SessionStore, when set and SessionManager is not, is the scs store
+	// of the default manager: the safe cookie defaults with sessions kept
+	// where several instances share them (for example
+	// sqlstore.(*Store).SessionStore on PostgreSQL). Default: scs's
+	// in-memory store.
+	SessionStore scs.Store
+	// SessionIdleTimeout ends a browser session not used (GET /login) for
+	// that long. Default DefaultSessionIdleTimeout (2 hours). Ignored when
+	// SessionManager is set.
+	SessionIdleTimeout time.Duration
+	// SessionLifetime is the absolute life of a browser session, however
+	// busy; a sign-in never outlives SignInTTL either. Default
+	// DefaultSessionLifetime (12 hours). Ignored when SessionManager is set.
+	SessionLifetime time.Duration
+	// InsecureCookies drops Secure from the session cookie, for plain-HTTP
+	// development only.
+	InsecureCookies bool
+	// TrustedOrigins lists origins ("https://admin.example.com") other than
+	// the API's own whose pages may POST to the cookie routes; cross-origin
+	// requests from anywhere else are refused with 403 (see
+	// [http.CrossOriginProtection]). An invalid origin makes New fail.
+	TrustedOrigins []string
+
 	// Mailer sends the second-factor codes and the password-reset links.
 	// Default: none, and then POST /auth/send_otp answers 503 and
 	// forget_password sends nothing. [LogMailer] writes mails to a log for
@@ -106,6 +142,16 @@ type Config struct {
 
 	// Logger receives backend failures (never secrets). Default slog.Default().
 	Logger *slog.Logger
+
+	// LoginRedirect is where the browser lands after a Microsoft sign-in
+	// started at POST /login/by_microsoft, with ?error=CODE when it failed.
+	// Default "/".
+	LoginRedirect string
+
+	// HTTPClient makes the requests to identity providers (OIDC discovery,
+	// signing keys, code exchange), for hosts that need a proxy or their
+	// own TLS roots. Default: a client with a 10-second timeout.
+	HTTPClient *http.Client
 }
 
 // Auth serves the authentication API. Create it with [New]; it is safe for
@@ -116,8 +162,13 @@ type Auth struct {
 	hasher *hasher
 	log    *slog.Logger
 	mux    *http.ServeMux
+	// sessions keeps browser sessions; csrf guards the cookie routes.
+	sessions *scs.SessionManager
+	csrf     *http.CrossOriginProtection
 	// origins are the parsed Config.CallbackOrigins.
 	origins []origin
+	// providers caches discovered Microsoft providers.
+	providers providerCache
 	// mailer is Config.Mailer, or one that always fails; mailq sends reset
 	// mails in the background.
 	mailer Mailer
@@ -159,6 +210,15 @@ func New(cfg Config) (*Auth, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.LoginRedirect == "" {
+		cfg.LoginRedirect = "/"
+	}
+	if _, err := url.Parse(cfg.LoginRedirect); err != nil {
+		return nil, fmt.Errorf("pbxauth: Config.LoginRedirect: %w", err)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
 	switch {
 	case cfg.MailRetries == 0:
 		cfg.MailRetries = 4
@@ -178,7 +238,15 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Auth{cfg: cfg, store: cfg.Store, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer, mailq: newMailQueue()}
+	sessions, err := newSessionManager(cfg)
+	if err != nil {
+		return nil, err
+	}
+	csrf, err := newCrossOriginProtection(cfg.TrustedOrigins)
+	if err != nil {
+		return nil, err
+	}
+	a := &Auth{cfg: cfg, store: cfg.Store, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer, mailq: newMailQueue(), sessions: sessions, csrf: csrf}
 	if a.mailer == nil {
 		a.mailer = noMailer{} // each failed send logs errNoMailer, which names the fix
 	}

@@ -42,9 +42,9 @@ func (a *Auth) routes() []route {
 		{"GET", "/auth/sign_in/microsoft/callback", apiHandler(a.microsoftCallback)},
 		{"POST", "/auth/sign_in/microsoft/token", apiHandler(a.microsoftToken)},
 		{"GET", "/login", apiHandler(a.getLoginStatus)},
-		{"POST", "/login", apiHandler(a.login)},
-		{"POST", "/login/by_microsoft", apiHandler(a.loginWithMicrosoft)},
-		{"POST", "/logout", apiHandler(a.logout)},
+		{"POST", "/login", a.sameOrigin(apiHandler(a.login))},
+		{"POST", "/login/by_microsoft", a.sameOrigin(apiHandler(a.loginWithMicrosoft))},
+		{"POST", "/logout", a.sameOrigin(apiHandler(a.logout))},
 	}
 }
 

@@ -52,6 +52,7 @@ type signIn struct {
 
 // issued is a new sign-in: its family and its first token pair.
 type issued struct {
+	user    User // set by issue only
 	family  Family
 	access  string
 	refresh string
@@ -92,7 +93,7 @@ func (a *Auth) issue(ctx context.Context, s signIn) (issued, error) {
 	if err != nil {
 		return issued{}, err
 	}
-	return issued{family: f, access: access, refresh: refresh, expires: expires}, nil
+	return issued{user: s.user, family: f, access: access, refresh: refresh, expires: expires}, nil
 }
 
 // addAccessToken issues one more access token in a live family (a cookie

@@ -10,11 +10,6 @@ import (
 	"net/http"
 )
 
-// flowRequest is the body of POST /auth/send_otp.
-type flowRequest struct {
-	Token string `json:"token"`
-}
-
 // verifyRequest is the body of POST /auth/verify_otp.
 type verifyRequest struct {
 	Token string `json:"token"`
@@ -26,15 +21,12 @@ type verifyRequest struct {
 // send costs neither the send budget nor the 30 s wait. The 200 answer has
 // no body, as the spec describes none.
 func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
-	var req flowRequest
-	if e := decodeJSON(w, r, &req); e != nil {
-		return e
-	}
-	if e := checkTokenField("token", req.Token); e != nil {
+	token, e := decodeFlowToken(w, r)
+	if e != nil {
 		return e
 	}
 	ctx, now := r.Context(), a.now()
-	h := HashToken(req.Token)
+	h := HashToken(token)
 	f, err := a.store.Flow(ctx, h, now)
 	if e := a.flowError(ctx, err, f.Purpose != FlowTwoFactor); e != nil {
 		return e
@@ -47,7 +39,7 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		// Nothing the client can fix by retrying; the account needs an address.
 		return errNoEmail
 	}
-	code, hash, err := newCode(req.Token)
+	code, hash, err := newCode(token)
 	if err != nil {
 		return a.internal(ctx, "make a code", err)
 	}

@@ -12,6 +12,7 @@ import (
 // -smtp, mails (with their codes and links) are written to the log, so a
 // newcomer can finish every flow from the README.
 func configureExtras(cfg *pbxauth.Config, o options, logger *slog.Logger) error {
+	cfg.InsecureCookies = o.insecureCookies
 	if o.smtp == "" {
 		cfg.Mailer = pbxauth.LogMailer{Logger: logger}
 		return nil

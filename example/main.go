@@ -65,11 +65,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
-	st, closeStore, err := openStore(ctx, o.db)
+	var cfg pbxauth.Config
+	closeStore, err := openStore(ctx, o.db, &cfg)
 	if err != nil {
 		return fmt.Errorf("open store %q: %w", redact(o.db), err)
 	}
 	defer closeStore()
+	st := cfg.Store
 
 	seed, demo, err := readSeed(o.seed)
 	if err != nil {
@@ -85,12 +87,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		o.publicURL = base + "/api"
 	}
 
-	cfg := pbxauth.Config{
-		Store:           st,
-		PublicURL:       o.publicURL,
-		CallbackOrigins: seed.CallbackOrigins,
-		Logger:          logger,
-	}
+	cfg.PublicURL = o.publicURL
+	cfg.CallbackOrigins = seed.CallbackOrigins
+	cfg.Logger = logger
 	if err := configureExtras(&cfg, o, logger); err != nil {
 		return err
 	}

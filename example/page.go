@@ -1,8 +1,44 @@
-// This file serves the sign-in page at /.
+// This file serves the sign-in page at /: static files embedded in the
+// binary, no build step. The page talks to the API under /api/.
 
 package main
 
-import "net/http"
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+)
 
-// page serves the sign-in page.
-func page() http.Handler { return http.NotFoundHandler() }
+//go:embed web
+var web embed.FS
+
+// pageCSP lets the page load only its own files and call only its own
+// origin, and forbids framing it (clickjacking). form-action stays open:
+// Microsoft sign-in posts a form whose answer redirects to the tenant's
+// identity provider.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+	"base-uri 'none'; frame-ancestors 'none'"
+
+// page serves the sign-in page and its script and style.
+func page() http.Handler {
+	files, err := fs.Sub(web, "web")
+	if err != nil {
+		panic(err) // the embedded tree always has web/
+	}
+	fileServer := http.FileServerFS(files)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Security-Policy", pageCSP)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		// Embedded files carry no modification time: ask browsers to
+		// revalidate so a new build is never hidden behind a cached script.
+		h.Set("Cache-Control", "no-cache")
+		fileServer.ServeHTTP(w, r)
+	})
+}

@@ -14,14 +14,24 @@ import (
 const defaultDB = "sqlite:pbxauth.db"
 
 // openStore opens the store named by dsn ("memory", "sqlite:PATH" or a
-// postgres:// URL) and returns a function closing it.
-func openStore(ctx context.Context, dsn string) (pbxauth.Store, func(), error) {
+// postgres:// URL) and returns a function closing it. On PostgreSQL the
+// cookie sessions are kept in the same database too (Config.SessionStore),
+// so that several example processes behind a load balancer behave as one.
+func openStore(ctx context.Context, dsn string, cfg *pbxauth.Config) (func(), error) {
 	if dsn == "memory" {
-		return pbxauth.NewMemoryStore(), func() {}, nil
+		cfg.Store = pbxauth.NewMemoryStore()
+		return func() {}, nil
 	}
 	st, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return st, func() { st.Close() }, nil
+	cfg.Store = st
+	if st.Dialect() == sqlstore.Postgres {
+		if cfg.SessionStore, err = st.SessionStore(); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return func() { st.Close() }, nil
 }

@@ -7,10 +7,10 @@ package sqlstore_test
 import (
 	"context"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
 	"github.com/pbxauth/pbxauth/sqlstore"
@@ -41,9 +41,13 @@ func seedBob(t *testing.T, st pbxauth.Store) {
 }
 
 // instance serves an Auth over st and returns its client.
-func instance(t *testing.T, st pbxauth.Store) *apitest.Client {
+func instance(t *testing.T, st pbxauth.Store, configure ...func(*pbxauth.Config)) *apitest.Client {
 	t.Helper()
-	a, err := pbxauth.New(pbxauth.Config{Store: st, Argon2: cheap, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	cfg := pbxauth.Config{Store: st, Argon2: cheap, Logger: slog.New(slog.DiscardHandler)}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	a, err := pbxauth.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,4 +167,43 @@ func TestDatabaseOutageOverHTTP(t *testing.T) {
 		t.Errorf("after the outage, the refresh token: %d %s", r.Status, r.Body)
 	}
 	signInBob(t, c)
+}
+
+// TestInstancesShareCookieSessions: a browser session made on A (scs's
+// PostgreSQL store in the same database) is valid on B, and a logout on B
+// ends it on A.
+func TestInstancesShareCookieSessions(t *testing.T) {
+	dsn := freshPostgres(t)
+	stA, stB := open(t, dsn), open(t, dsn)
+	seedBob(t, stA)
+	serve := func(st *sqlstore.Store) *apitest.Client {
+		ss, err := st.SessionStore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm := scs.New()
+		sm.Store = ss
+		sm.Cookie.HttpOnly = true
+		sm.Cookie.Secure = false
+		return instance(t, st, func(c *pbxauth.Config) { c.SessionManager, c.InsecureCookies = sm, true })
+	}
+	a, b := serve(stA), serve(stB)
+	b.HTTP.Jar = a.HTTP.Jar // one browser; cookies do not depend on the port
+
+	if r := a.Do("POST", "/login", bobCreds()); r.Status != 200 {
+		t.Fatalf("login on A: %d %s", r.Status, r.Body)
+	}
+	r := b.Do("GET", "/login", nil)
+	if r.Status != 200 || r.String("role") != "StandardUser" {
+		t.Fatalf("session on B: %d %s", r.Status, r.Body)
+	}
+	if u := a.Do("GET", "/auth/user", nil, apitest.Bearer(r.String("access_token"))...); u.Status != 200 {
+		t.Fatalf("B's session token on A: %d", u.Status)
+	}
+	if r := b.Do("POST", "/logout", nil); r.Status != 204 {
+		t.Fatalf("logout on B: %d %s", r.Status, r.Body)
+	}
+	if r := a.Do("GET", "/login", nil); r.Status != 401 {
+		t.Fatalf("session on A after logout on B: %d", r.Status)
+	}
 }

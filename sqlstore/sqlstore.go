@@ -32,7 +32,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 
+	"github.com/alexedwards/scs/postgresstore"
 	"github.com/pbxauth/pbxauth"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -78,6 +80,9 @@ type Store struct {
 	// grant is grantQuery, prepared once: it runs on every authenticated
 	// request, and on SQLite preparing it costs ten times running it.
 	grant *sql.Stmt
+
+	mu            sync.Mutex
+	sessionStores []*postgresstore.PostgresStore // stopped by Close
 }
 
 var (
@@ -178,6 +183,12 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // Close releases the Store's prepared statement and, when Open made the
 // database pool, closes it. The Store is unusable afterwards.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	for _, ps := range s.sessionStores {
+		ps.StopCleanup()
+	}
+	s.sessionStores = nil
+	s.mu.Unlock()
 	err := s.grant.Close()
 	if s.ownDB {
 		err = errors.Join(err, s.db.Close())

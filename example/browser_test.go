@@ -1,0 +1,263 @@
+// The end-to-end test of the sign-in page: the example server on loopback,
+// driven by a real headless Chromium through chromedp, reading second-factor
+// codes from a real SMTP server on loopback.
+
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/internal/smtptest"
+)
+
+// browserSeed has a tenant without and one with Microsoft sign-in (whose
+// issuer is unreachable on purpose: /info must still offer the button), a
+// plain user and a user with the emailed second factor.
+const browserSeed = `{
+  "system": {"web_domain": "pbx.example.test"},
+  "tenants": [{"name": "Acme", "domain": "acme.example.test"},
+              {"name": "Contoso", "domain": "contoso.example.test",
+               "ms365": {"application_id": "app-id", "directory_id": "dir-id", "client_secret": "secret",
+                         "national_cloud": "GLOBAL", "issuer": "http://127.0.0.1:9/dir-id/v2.0"}}],
+  "users": [{"username": "admin", "password": "admin-pw-12345", "role": "SystemAdmin", "email": "root@example.test"},
+            {"username": "bob", "domain": "acme.example.test", "password": "bob-pw-1234", "role": "StandardUser",
+             "email": "bob@acme.example.test"},
+            {"username": "alice", "domain": "acme.example.test", "password": "alice-pw-123", "role": "Admin",
+             "email": "alice@acme.example.test", "two_factor_enabled": true}]
+}`
+
+// codeRE finds the code in a second-factor mail (6 consecutive digits).
+var codeRE = regexp.MustCompile(`\b[0-9]{6}\b`)
+
+func TestBrowserSignIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	chromium := findChromium(t)
+	mail := smtptest.Start(t, smtptest.Options{})
+	seed := filepath.Join(t.TempDir(), "seed.json")
+	if err := os.WriteFile(seed, []byte(browserSeed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := startExample(t, nil, "-seed", seed, "-smtp", mail.Addr)
+	ctx := startBrowser(t, chromium)
+
+	t.Run("password", func(t *testing.T) {
+		do(t, ctx, signIn(base, "acme.example.test", "bob", "bob-pw-1234"), chromedp.WaitVisible(chromedp.CSS("#signedin")))
+		if role, expiry := text(t, ctx, "#role"), text(t, ctx, "#expiry"); role != "StandardUser" || !strings.Contains(expiry, "(in 60 minutes)") {
+			t.Errorf("signed in: role %q, expiry %q", role, expiry)
+		}
+		jsCookies, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.cookie`))
+		if err != nil || strings.Contains(jsCookies, pbxauth.SessionCookieName) {
+			t.Errorf("the page's script reads the cookies %q (%v)", jsCookies, err)
+		}
+		checkSessionCookie(t, ctx, base)
+
+		// A reload asks GET /api/login and stays signed in.
+		do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#signedin")))
+		if role := text(t, ctx, "#role"); role != "StandardUser" {
+			t.Errorf("after reload: role %q", role)
+		}
+
+		do(t, ctx, chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#signin")))
+		if status := text(t, ctx, "#status"); status != "You are signed out." {
+			t.Errorf("after sign-out: status %q", status)
+		}
+		do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#signin")))
+	})
+
+	t.Run("wrong password", func(t *testing.T) {
+		do(t, ctx, signIn(base, "acme.example.test", "bob", "not-the-password"), chromedp.WaitVisible(chromedp.CSS("#error")))
+		if msg := text(t, ctx, "#error"); msg != "The domain, username or password is wrong." {
+			t.Errorf("error %q", msg)
+		}
+	})
+
+	t.Run("microsoft button", func(t *testing.T) {
+		do(t, ctx,
+			chromedp.Navigate(base+"/"),
+			chromedp.WaitVisible(chromedp.CSS("#signin")),
+			chromedp.SendKeys(chromedp.CSS("#domain"), "contoso.example.test"),
+			chromedp.WaitVisible(chromedp.CSS("#microsoft")),
+			chromedp.Clear(chromedp.CSS("#domain")),
+			chromedp.SendKeys(chromedp.CSS("#domain"), "acme.example.test"),
+			chromedp.WaitNotVisible(chromedp.CSS("#microsoft")),
+		)
+	})
+
+	t.Run("second factor", func(t *testing.T) {
+		do(t, ctx, signIn(base, "acme.example.test", "alice", "alice-pw-123"), chromedp.WaitVisible(chromedp.CSS("#code")))
+		m := mail.Receive(t)
+		code := codeRE.FindString(m.Text)
+		if len(m.To) != 1 || m.To[0] != "alice@acme.example.test" || code == "" {
+			t.Fatalf("second-factor mail: %+v", m)
+		}
+		wrong := "000000"
+		if code == wrong {
+			wrong = "111111"
+		}
+		do(t, ctx,
+			chromedp.SendKeys(chromedp.CSS("#otp"), wrong),
+			chromedp.Click(chromedp.CSS(`#code button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#error")),
+		)
+		if msg := text(t, ctx, "#error"); !strings.HasPrefix(msg, "The code is wrong") {
+			t.Errorf("after a wrong code: %q", msg)
+		}
+		do(t, ctx,
+			chromedp.Clear(chromedp.CSS("#otp")),
+			chromedp.SendKeys(chromedp.CSS("#otp"), code),
+			chromedp.Click(chromedp.CSS(`#code button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#signedin")),
+		)
+		if role := text(t, ctx, "#role"); role != "Admin" {
+			t.Errorf("role %q", role)
+		}
+		checkSessionCookie(t, ctx, base)
+		do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#signedin")))
+		if role := text(t, ctx, "#role"); role != "Admin" {
+			t.Errorf("after reload: role %q", role)
+		}
+		do(t, ctx, chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#signin")))
+	})
+}
+
+// signIn opens the page and submits the sign-in form.
+func signIn(base, domain, username, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#signin")),
+		chromedp.SendKeys(chromedp.CSS("#domain"), domain),
+		chromedp.SendKeys(chromedp.CSS("#username"), username),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)),
+	)
+}
+
+// do runs steps in the browser, failing the test on error.
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// text returns the text of the element sel selects.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// checkSessionCookie checks the cookie as the browser keeps it.
+func checkSessionCookie(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Cookies {
+		if strings.HasSuffix(c.Name, pbxauth.SessionCookieName) {
+			// The example runs without -insecure-cookies: Chromium takes a
+			// Secure cookie from a loopback address served over plain HTTP.
+			if c.Name != "__Host-"+pbxauth.SessionCookieName || !c.Secure || !c.HTTPOnly || c.SameSite != network.CookieSameSiteLax || c.Path != "/" {
+				t.Errorf("session cookie %+v", c)
+			}
+			return
+		}
+	}
+	t.Errorf("no session cookie among %+v", res.Cookies)
+}
+
+// findChromium returns the browser to drive: $CHROMIUM, or chromium on the
+// PATH. Without one the test is skipped, except under CI=true, where a
+// missing browser is a failure.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "Chromium not found (install Debian's chromium package, or set CHROMIUM to a Chromium binary)"
+	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+		t.Fatal(msg)
+	}
+	t.Skip(msg + "; skipping the browser test")
+	return ""
+}
+
+// startBrowser starts a fresh headless Chromium, stopped at the end of the
+// test; its context also bounds the whole browser test to a minute. An
+// uncaught exception in the page fails the test.
+func startBrowser(t *testing.T, path string) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.CombinedOutput(io.Discard),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	// Uncaught exceptions and policy violations in the page fail the test,
+	// checked when it ends (cleanups run last-in first-out, so before the
+	// browser stops).
+	var mu sync.Mutex
+	var problems []string
+	messages := chromedp.Console(bctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleException || strings.Contains(m.Text, "Content Security Policy") {
+				mu.Lock()
+				problems = append(problems, m.Text)
+				mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range problems {
+			t.Errorf("in the page: %s", p)
+		}
+	})
+	return bctx
+}

@@ -1,0 +1,209 @@
+// The example's sign-in page: password sign-in with the emailed second
+// factor, Microsoft sign-in when the tenant has it, and the state of the
+// cookie session (GET /api/login), which is what survives a reload. The page
+// keeps no token itself: the session cookie is HttpOnly.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let flowToken = ""; // the second-factor flow of the sign-in in progress
+let msDomain = ""; // the domain whose tenant offers Microsoft sign-in
+let infoSeq = 0; // only the latest /info answer counts
+
+// api calls the API next to the page and never throws: status 0 means the
+// server could not be reached.
+async function api(method, path, body) {
+  const opts = { method, headers: {}, credentials: "same-origin", cache: "no-store" };
+  if (body !== undefined) {
+    opts.headers["Content-Type"] = "application/json";
+    opts.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch("api" + path, opts);
+  } catch {
+    return { status: 0, data: {} };
+  }
+  let data = {};
+  if (res.status !== 204) {
+    try { data = await res.json(); } catch { /* not JSON */ }
+  }
+  return { status: res.status, data, retryAfter: res.headers.get("Retry-After") };
+}
+
+// explain turns a failed answer into a sentence; byStatus words the
+// statuses a step expects.
+function explain(r, byStatus = {}) {
+  if (r.status === 0) return "The server cannot be reached. Check your connection and try again.";
+  if (byStatus[r.status]) return byStatus[r.status];
+  if (r.status === 429) return "Too many attempts. Try again in " + (r.retryAfter || "a few") + " seconds.";
+  if (r.status === 503) return "The service is busy or the mail server is unavailable. Try again shortly.";
+  const e = r.data.errors && r.data.errors[0];
+  return e && e.message ? "Something went wrong: " + e.message + "." : "Something went wrong (HTTP " + r.status + ").";
+}
+
+function say(text) { $("error").textContent = ""; $("status").textContent = text; }
+function fail(text) { $("status").textContent = ""; $("error").textContent = text; }
+
+const titles = { loading: "Sign in", signin: "Sign in", code: "Enter your code", signedin: "Signed in" };
+
+// show makes one step visible and moves focus to where the user goes next.
+function show(step, focus) {
+  for (const id of ["loading", "signin", "code", "signedin"]) $(id).hidden = id !== step;
+  $("microsoft").hidden = step !== "signin" || msDomain === "";
+  $("title").textContent = titles[step];
+  if (focus) focus.focus();
+}
+
+// busy disables a form's buttons while fn runs.
+async function busy(el, fn) {
+  const buttons = el.querySelectorAll("button");
+  el.setAttribute("aria-busy", "true");
+  buttons.forEach((b) => { b.disabled = true; });
+  try {
+    return await fn();
+  } finally {
+    el.removeAttribute("aria-busy");
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+
+function signedIn(s) {
+  $("role").textContent = s.role;
+  const at = new Date(s.expires_at);
+  const minutes = Math.round(s.expires_in / 60);
+  $("expiry").dateTime = s.expires_at;
+  $("expiry").textContent = at.toLocaleString() + " (in " + minutes + (minutes === 1 ? " minute)" : " minutes)");
+  show("signedin", $("title"));
+}
+
+function signInAgain(message, focus) {
+  flowToken = "";
+  $("otp").value = "";
+  show("signin", focus || $("username"));
+  if (message) fail(message);
+}
+
+// refresh shows the session's state; it is what a reload does.
+async function refresh() {
+  const r = await api("GET", "/login");
+  if (r.status === 200) {
+    signedIn(r.data);
+    return;
+  }
+  show("signin");
+  if (r.status !== 401) fail(explain(r));
+}
+
+// checkMicrosoft shows the Microsoft button when the domain's tenant has it.
+async function checkMicrosoft() {
+  const domain = $("domain").value.trim();
+  const seq = ++infoSeq;
+  msDomain = "";
+  $("microsoft").hidden = true;
+  if (domain === "") return;
+  const r = await api("GET", "/info?domain=" + encodeURIComponent(domain));
+  if (seq !== infoSeq || r.status !== 200 || r.data.enable_ms365_integration !== true) return;
+  msDomain = domain;
+  $("microsoft-domain").value = domain;
+  $("microsoft").hidden = $("signin").hidden;
+}
+
+async function sendCode() {
+  const r = await api("POST", "/auth/send_otp", { token: flowToken });
+  if (r.status === 200) {
+    show("code", $("otp"));
+    say("We emailed you a 6-digit code.");
+    return;
+  }
+  if (r.status === 401) {
+    signInAgain("Your sign-in has expired. Please sign in again.");
+    return;
+  }
+  show("code", $("otp"));
+  fail(explain(r));
+}
+
+$("signin").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const domain = $("domain").value.trim();
+  const username = $("username").value.trim();
+  const password = $("password").value;
+  if (username === "" || password === "") {
+    fail("Enter your username and password.");
+    (username === "" ? $("username") : $("password")).focus();
+    return;
+  }
+  const body = { username, password };
+  if (domain !== "") body.domain = domain;
+  say("Signing in…");
+  const r = await busy($("signin"), () => api("POST", "/login", body));
+  if (r.status === 200) {
+    $("password").value = "";
+    if (r.data.two_factor_enabled) {
+      flowToken = r.data.token;
+      await sendCode();
+      return;
+    }
+    say("");
+    signedIn(r.data);
+    return;
+  }
+  fail(explain(r, { 401: "The domain, username or password is wrong." }));
+  $("password").focus();
+});
+
+$("code").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const code = $("otp").value.trim();
+  if (!/^[0-9]{6}$/.test(code)) {
+    fail("The code is the 6 digits from the email.");
+    $("otp").focus();
+    return;
+  }
+  say("Checking the code…");
+  const r = await busy($("code"), () => api("POST", "/auth/verify_otp", { token: flowToken, code }));
+  if (r.status === 200) {
+    // The answer carries a token pair; the page relies on the session
+    // cookie the same answer set.
+    flowToken = "";
+    $("otp").value = "";
+    say("");
+    await refresh();
+    return;
+  }
+  fail(explain(r, {
+    400: "The code is the 6 digits from the email.",
+    401: "The code is wrong or has expired. Send a new code, or start over.",
+  }));
+  $("otp").select();
+});
+
+$("resend").addEventListener("click", () => busy($("code"), sendCode));
+$("restart").addEventListener("click", () => { say(""); signInAgain(); });
+
+$("signout").addEventListener("click", async () => {
+  const r = await busy($("signedin"), () => api("POST", "/logout"));
+  if (r.status !== 204) {
+    fail(explain(r));
+    return;
+  }
+  show("signin", $("username"));
+  say("You are signed out.");
+});
+
+let infoTimer = 0;
+$("domain").addEventListener("input", () => {
+  clearTimeout(infoTimer);
+  infoTimer = setTimeout(checkMicrosoft, 400);
+});
+$("domain").addEventListener("change", checkMicrosoft);
+
+// A failed Microsoft sign-in lands here with ?error=...
+const params = new URLSearchParams(location.search);
+if (params.has("error")) {
+  history.replaceState(null, "", location.pathname);
+  refresh().then(() => fail("Microsoft sign-in failed (" + params.get("error") + ")."));
+} else {
+  refresh();
+}
+if ($("domain").value !== "") checkMicrosoft();

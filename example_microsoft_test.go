@@ -1,0 +1,39 @@
+package pbxauth_test
+
+import (
+	"context"
+	"log"
+	"os"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+// A tenant whose users sign in with their Microsoft Entra ID accounts.
+func ExampleMS365() {
+	st := pbxauth.NewMemoryStore()
+	err := st.CreateTenant(context.Background(), pbxauth.Tenant{
+		ID: pbxauth.NewID(), Name: "Acme", Domain: "acme.example.com",
+		MS365: &pbxauth.MS365{
+			ApplicationID: "11111111-2222-3333-4444-555555555555", // Application (client) ID
+			DirectoryID:   "66666666-7777-8888-9999-000000000000", // Directory (tenant) ID
+			ClientSecret:  os.Getenv("ACME_ENTRA_CLIENT_SECRET"),
+			NationalCloud: "GLOBAL", // or "CHINA"
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	a, err := pbxauth.New(pbxauth.Config{
+		Store: st,
+		// The redirect URI to register is PublicURL + "/auth/sign_in/microsoft/callback".
+		PublicURL: "https://pbx.example.com:8887/api",
+		// Where POST /auth/sign_in/microsoft may send the browser with its token.
+		CallbackOrigins: []string{"https://app.example.com"},
+		// Where POST /login/by_microsoft ends, signed in by cookie.
+		LoginRedirect: "/",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = a.Handler() // mounted under /api as in the package example
+}

@@ -1,0 +1,410 @@
+// This file serves Microsoft Entra ID sign-in. POST /auth/sign_in/{provider}
+// (token mode) and POST /login/by_microsoft (cookie mode) start an
+// authorization code flow with PKCE, a single-use state and a nonce; GET
+// /auth/sign_in/microsoft/callback ends it, and in token mode POST
+// /auth/sign_in/microsoft/token trades the flow token it handed out for a
+// token pair.
+
+package pbxauth
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// Modes of a Microsoft sign-in: where it ends.
+const (
+	modeToken  = "token"    // callback_url?token=FLOW, traded at /auth/sign_in/microsoft/token
+	modeCookie = flowCookie // a cookie session, then Config.LoginRedirect
+)
+
+// methodMicrosoft is the Family.Method and Event.Method of these sign-ins.
+const methodMicrosoft = "microsoft"
+
+// oidcState is the Data of a FlowOIDCState flow: what the callback needs to
+// finish the sign-in. The tenant is the flow's TenantID.
+type oidcState struct {
+	Verifier string `json:"verifier"`
+	Nonce    string `json:"nonce"`
+	Callback string `json:"callback_url,omitempty"`
+	Mode     string `json:"mode"`
+}
+
+var (
+	errUnknownProvider = &apiError{status: http.StatusNotFound, code: CodeNotFound, message: "unknown provider: only microsoft is supported"}
+	errMSUnknownDomain = &apiError{status: http.StatusNotFound, code: CodeNotFound, message: "unknown domain"}
+	errNoMicrosoft     = invalidArgument("domain has no Microsoft sign-in configured")
+	errIdPUnavailable  = &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "Microsoft sign-in is unavailable, try again", retryAfter: 5 * time.Second}
+	errUnknownState    = invalidArgument("state is missing, unknown, expired or already used")
+	errFormMedia       = &apiError{status: http.StatusUnsupportedMediaType, code: CodeUnsupportedMediaType, message: "Content-Type must be application/x-www-form-urlencoded"}
+	errNoPublicURL     = errors.New("pbxauth: Microsoft sign-in needs Config.PublicURL")
+)
+
+// socialSignIn is the body of POST /auth/sign_in/{provider}.
+type socialSignIn struct {
+	Domain      string `json:"domain"`
+	CallbackURL string `json:"callback_url"`
+}
+
+// signInURL is the answer of POST /auth/sign_in/{provider}.
+type signInURL struct {
+	URL string `json:"url"`
+}
+
+// signInWithSocialAccount serves POST /auth/sign_in/{provider}. Provider
+// names are matched exactly, like the literal /auth/sign_in/microsoft/...
+// routes, so there is one spelling.
+func (a *Auth) signInWithSocialAccount(w http.ResponseWriter, r *http.Request) *apiError {
+	if r.PathValue("provider") != "microsoft" {
+		return errUnknownProvider
+	}
+	var req socialSignIn
+	if e := decodeJSON(w, r, &req); e != nil {
+		return e
+	}
+	if e := checkDomain(req.Domain, true); e != nil {
+		return e
+	}
+	if _, e := a.checkCallbackURL(req.CallbackURL); e != nil {
+		return e
+	}
+	authURL, _, e := a.startMicrosoft(r.Context(), req.Domain, oidcState{Callback: req.CallbackURL, Mode: modeToken})
+	if e != nil {
+		return e
+	}
+	writeSecret(w, signInURL{URL: authURL})
+	return nil
+}
+
+// loginWithMicrosoft serves POST /login/by_microsoft: a browser form that
+// goes straight to the IdP.
+func (a *Auth) loginWithMicrosoft(w http.ResponseWriter, r *http.Request) *apiError {
+	form, e := readForm(w, r)
+	if e != nil {
+		return e
+	}
+	if len(form["domain"]) > 1 {
+		return invalidArgument(`duplicated field "domain"`)
+	}
+	domain := form.Get("domain")
+	if e := checkDomain(domain, true); e != nil {
+		return e
+	}
+	authURL, state, e := a.startMicrosoft(r.Context(), domain, oidcState{Mode: modeCookie})
+	if e != nil {
+		return e
+	}
+	http.SetCookie(w, a.stateCookie(state, int(a.cfg.FlowTTL/time.Second)))
+	redirectNoStore(w, authURL)
+	return nil
+}
+
+// readForm reads an application/x-www-form-urlencoded body under the size
+// limit of every request body.
+func readForm(w http.ResponseWriter, r *http.Request) (url.Values, *apiError) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, errFormMedia
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, errTooLarge
+		}
+		return nil, invalidArgument("malformed form body")
+	}
+	return r.PostForm, nil
+}
+
+// startMicrosoft stores a new state for the tenant of domain and returns the
+// IdP's authorization URL and the state.
+func (a *Auth) startMicrosoft(ctx context.Context, domain string, st oidcState) (string, string, *apiError) {
+	t, err := a.store.TenantByDomain(ctx, domain)
+	if errors.Is(err, ErrNotFound) {
+		return "", "", errMSUnknownDomain
+	}
+	if err != nil {
+		return "", "", a.internal(ctx, "read tenant", err)
+	}
+	if !t.MS365.configured() {
+		if t.MS365 != nil {
+			a.log.WarnContext(ctx, "pbxauth: incomplete Microsoft settings", "tenant", t.ID)
+		}
+		return "", "", errNoMicrosoft
+	}
+	if a.cfg.PublicURL == "" {
+		return "", "", a.internal(ctx, "start Microsoft sign-in", errNoPublicURL)
+	}
+	p, err := a.provider(ctx, t.MS365)
+	if err != nil {
+		a.log.WarnContext(ctx, "pbxauth: Microsoft discovery failed", "tenant", t.ID, "err", err)
+		return "", "", errIdPUnavailable
+	}
+	st.Verifier = oauth2.GenerateVerifier()
+	st.Nonce = newToken()
+	data, err := json.Marshal(st)
+	if err != nil {
+		return "", "", a.internal(ctx, "encode OAuth state", err)
+	}
+	state, err := a.newFlow(ctx, Flow{Purpose: FlowOIDCState, TenantID: t.ID, Data: string(data)})
+	if err != nil {
+		return "", "", a.internal(ctx, "store OAuth state", err)
+	}
+	u := a.oauthConfig(p, t.MS365).AuthCodeURL(state, oauth2.S256ChallengeOption(st.Verifier), oidc.Nonce(st.Nonce))
+	return u, state, nil
+}
+
+// microsoftCallback serves GET /auth/sign_in/microsoft/callback, where the
+// IdP sends the browser back. Without a live state there is no trusted place
+// to send it on to, so that is a JSON 400; every later failure goes to the
+// flow's landing place with ?error=CODE.
+func (a *Auth) microsoftCallback(w http.ResponseWriter, r *http.Request) *apiError {
+	ctx := r.Context()
+	state := r.URL.Query().Get("state")
+	if state == "" || len(state) > maxTokenBytes {
+		return errUnknownState
+	}
+	f, err := a.store.ConsumeFlow(ctx, HashToken(state), FlowOIDCState, a.now())
+	if errors.Is(err, ErrNotFound) {
+		return errUnknownState
+	}
+	if err != nil {
+		return a.internal(ctx, "consume OAuth state", err)
+	}
+	var st oidcState
+	if err := json.Unmarshal([]byte(f.Data), &st); err != nil {
+		return a.internal(ctx, "decode OAuth state", err)
+	}
+	land, e := a.landing(st)
+	if e != nil {
+		return e
+	}
+	if st.Mode == modeCookie {
+		http.SetCookie(w, a.stateCookie("", -1))
+	}
+
+	u, fail := a.microsoftAccount(r, f, st, state)
+	if fail == nil {
+		fail = a.finishMicrosoft(w, r, u, st, land)
+	}
+	if fail != nil {
+		a.refuseMicrosoft(r, f, fail)
+		redirectNoStore(w, withToken(land, "error", fail.code))
+	}
+	return nil
+}
+
+// landing is where the browser goes when the sign-in of st ends.
+func (a *Auth) landing(st oidcState) (*url.URL, *apiError) {
+	if st.Mode == modeCookie {
+		u, _ := url.Parse(a.cfg.LoginRedirect) // checked by New
+		return u, nil
+	}
+	// Checked again: the allowed origins may have changed since the start.
+	return a.checkCallbackURL(st.Callback)
+}
+
+// finishMicrosoft ends a successful sign-in: a flow token to the callback
+// URL, or a cookie session and the login redirect.
+func (a *Auth) finishMicrosoft(w http.ResponseWriter, r *http.Request, u User, st oidcState, land *url.URL) *msFailure {
+	ctx := r.Context()
+	if st.Mode != modeCookie {
+		tok, err := a.newFlow(ctx, Flow{Purpose: FlowMicrosoft, UserID: u.ID, TenantID: u.TenantID})
+		if err != nil {
+			return serverError(u, "store exchange token", err)
+		}
+		redirectNoStore(w, withToken(land, "token", tok))
+		return nil
+	}
+	is, err := a.issue(ctx, signIn{user: u, method: methodMicrosoft})
+	if err != nil {
+		return serverError(u, "issue tokens", err)
+	}
+	if e := a.startSession(w, r, is); e != nil { // which revokes is on failure
+		return serverError(u, "start cookie session", e)
+	}
+	a.emit(ctx, Event{Kind: EventMicrosoftSignIn, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: a.clientIP(r), Method: methodMicrosoft})
+	redirectNoStore(w, land.String())
+	return nil
+}
+
+// msFailure is a Microsoft sign-in refused after a live state: the OAuth
+// error code the browser is sent on with, why (for the log), and who, as far
+// as known (for the event).
+type msFailure struct {
+	code    string
+	reason  error
+	user    User
+	account string // the Microsoft account's email or user name
+}
+
+func denied(reason string, args ...any) *msFailure {
+	return &msFailure{code: "access_denied", reason: fmt.Errorf(reason, args...)}
+}
+
+func serverError(u User, what string, err error) *msFailure {
+	return &msFailure{code: "server_error", reason: fmt.Errorf("%s: %w", what, err), user: u}
+}
+
+// refuseMicrosoft logs and reports a refused sign-in.
+func (a *Auth) refuseMicrosoft(r *http.Request, f Flow, fail *msFailure) {
+	ctx := r.Context()
+	log := a.log.InfoContext
+	if fail.code == "server_error" {
+		log = a.log.ErrorContext
+	}
+	log(ctx, "pbxauth: Microsoft sign-in refused", "tenant", f.TenantID, "code", fail.code, "reason", fail.reason)
+	a.emit(ctx, Event{Kind: EventMicrosoftSignInBad, UserID: fail.user.ID, TenantID: f.TenantID, Username: fail.account, ClientIP: a.clientIP(r), Method: methodMicrosoft})
+}
+
+// msClaims are the ID token claims the account mapping reads.
+type msClaims struct {
+	OID               string `json:"oid"`
+	Email             string `json:"email"`
+	PreferredUsername string `json:"preferred_username"`
+}
+
+// microsoftAccount ends the protocol part of a sign-in: it reads the IdP's
+// answer, redeems the code with the PKCE verifier, verifies the ID token
+// (signature, iss, aud, exp by go-oidc; the nonce here) and maps the account
+// to a tenant user.
+func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState, state string) (User, *msFailure) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	if code := q.Get("error"); code != "" {
+		return User{}, &msFailure{code: oauthErrorCode(code), reason: fmt.Errorf("identity provider answered %q", code)}
+	}
+	if st.Mode == modeCookie && !a.stateCookieMatches(r, state) {
+		// A callback link made by someone else must not sign this browser
+		// in to their account (RFC 6749 §10.12).
+		return User{}, denied("state cookie missing or different")
+	}
+	code := q.Get("code")
+	if code == "" {
+		return User{}, &msFailure{code: "invalid_request", reason: errors.New("no code")}
+	}
+	t, err := a.store.Tenant(ctx, f.TenantID)
+	if errors.Is(err, ErrNotFound) || (err == nil && !t.MS365.configured()) {
+		return User{}, denied("tenant gone or Microsoft settings removed")
+	}
+	if err != nil {
+		return User{}, serverError(User{}, "read tenant", err)
+	}
+	p, err := a.provider(ctx, t.MS365)
+	if err != nil {
+		return User{}, &msFailure{code: "temporarily_unavailable", reason: err}
+	}
+	tok, err := a.oauthConfig(p, t.MS365).Exchange(oidc.ClientContext(ctx, a.cfg.HTTPClient), code, oauth2.VerifierOption(st.Verifier))
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) {
+			return User{}, denied("code exchange refused: %v", err)
+		}
+		return User{}, &msFailure{code: "temporarily_unavailable", reason: err}
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return User{}, denied("no id_token in the token answer")
+	}
+	idt, err := p.Verifier(&oidc.Config{ClientID: t.MS365.ApplicationID, Now: a.now}).Verify(ctx, raw)
+	if err != nil {
+		return User{}, denied("ID token: %v", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
+		return User{}, denied("ID token nonce differs")
+	}
+	var c msClaims
+	if err := idt.Claims(&c); err != nil {
+		return User{}, denied("ID token claims: %v", err)
+	}
+	return a.mapMicrosoftAccount(ctx, t, idt.Issuer, idt.Subject, c)
+}
+
+// oauthErrorCode passes an IdP's error code on when it looks like one
+// (RFC 6749 §4.1.2.1 codes are short lowercase words), else access_denied.
+func oauthErrorCode(s string) string {
+	if len(s) > 64 {
+		return "access_denied"
+	}
+	for i := 0; i < len(s); i++ {
+		if (s[i] < 'a' || s[i] > 'z') && s[i] != '_' {
+			return "access_denied"
+		}
+	}
+	return s
+}
+
+// microsoftToken serves POST /auth/sign_in/microsoft/token: the flow token
+// from callback_url?token= for the token pair of a sign-in that did not
+// prove a password.
+func (a *Auth) microsoftToken(w http.ResponseWriter, r *http.Request) *apiError {
+	token, e := decodeFlowToken(w, r)
+	if e != nil {
+		return e
+	}
+	ctx := r.Context()
+	f, err := a.store.ConsumeFlow(ctx, HashToken(token), FlowMicrosoft, a.now())
+	if errors.Is(err, ErrNotFound) {
+		return errInvalidToken
+	}
+	if err != nil {
+		return a.internal(ctx, "consume exchange token", err)
+	}
+	u, err := a.store.User(ctx, f.UserID)
+	if errors.Is(err, ErrNotFound) || (err == nil && (u.Disabled || u.TenantID != f.TenantID)) {
+		return errInvalidToken
+	}
+	if err != nil {
+		return a.internal(ctx, "read user", err)
+	}
+	if e := a.completeSignIn(w, r, signIn{user: u, method: methodMicrosoft}, ""); e != nil {
+		return e
+	}
+	a.emit(ctx, Event{Kind: EventMicrosoftSignIn, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: a.clientIP(r), Method: methodMicrosoft})
+	return nil
+}
+
+// redirectNoStore answers 302 to location. The location may carry a flow
+// token or an error, so it is never cached, and the IdP's page is not
+// named to the next site.
+func redirectNoStore(w http.ResponseWriter, location string) {
+	h := w.Header()
+	h.Set("Location", location)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(http.StatusFound)
+}
+
+// stateCookieName binds a cookie-mode state to the browser that started it.
+// Like the session cookie, it is Secure unless Config.InsecureCookies, and
+// then carries the "__Host-" prefix so that no sibling subdomain can plant it.
+const stateCookieName = "pbxauth_microsoft_state"
+
+// stateCookie is the binding cookie; maxAge < 0 deletes it.
+func (a *Auth) stateCookie(state string, maxAge int) *http.Cookie {
+	c := &http.Cookie{Name: stateCookieName, Value: state, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: !a.cfg.InsecureCookies}
+	if c.Secure {
+		c.Name = "__Host-" + stateCookieName
+	}
+	return c
+}
+
+// stateCookieMatches reports whether the browser at the callback is the one
+// that started the cookie-mode sign-in of state.
+func (a *Auth) stateCookieMatches(r *http.Request, state string) bool {
+	c, err := r.Cookie(a.stateCookie("", 0).Name)
+	return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) == 1
+}
