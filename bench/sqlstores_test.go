@@ -25,13 +25,6 @@ import (
 // names another (the variable the sqlstore tests read).
 const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
-func init() {
-	bearerStores = append(bearerStores,
-		bearerStore{name: "sqlite", open: openSQLite},
-		bearerStore{name: "postgres", open: openPostgres, sizes: []int{1_000}},
-	)
-}
-
 func openSQLite(b *testing.B, ts *tokenSet, now time.Time) (pbxauth.Store, func(), error) {
 	return openSQL(b, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"), ts, now, func() error { return nil })
 }
