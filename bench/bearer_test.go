@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,12 +21,12 @@ import (
 // bearerSizes are the numbers of live tokens of the growth benchmarks.
 var bearerSizes = []int{1_000, 100_000, 1_000_000}
 
-// bearerStore is a store under measurement, filled with a token set.
+// bearerStore is a store under measurement.
 type bearerStore struct {
 	name string
 	// open returns a store holding ts and a function releasing it, or
 	// errUnavailable when its backend cannot be reached.
-	open func(b *testing.B, ts *tokenSet, now time.Time) (pbxauth.Store, func(), error)
+	open func(ts *tokenSet, now time.Time) (st pbxauth.Store, release func() error, err error)
 	// sizes, when set, limits the store to these numbers of tokens.
 	sizes []int
 }
@@ -42,9 +43,9 @@ var bearerStores = []bearerStore{
 	{name: "postgres", open: openPostgres, sizes: []int{1_000}},
 }
 
-func openMemory(b *testing.B, ts *tokenSet, now time.Time) (pbxauth.Store, func(), error) {
+func openMemory(ts *tokenSet, now time.Time) (pbxauth.Store, func() error, error) {
 	st := pbxauth.NewMemoryStore()
-	return st, func() {}, loadTokens(context.Background(), st, ts, now)
+	return st, nil, loadTokens(context.Background(), st, ts, now)
 }
 
 // BenchmarkBearer measures one bearer check: RequireBearer on each store and
@@ -54,44 +55,70 @@ func BenchmarkBearer(b *testing.B) {
 		if n > *maxTokens {
 			continue
 		}
-		ts := newTokenSet(n)
 		b.Run(fmt.Sprintf("tokens=%d", n), func(b *testing.B) {
-			b.Run("check=sha256-map", func(b *testing.B) { benchCheck(b, minimalCheck(ts, false), ts.bearers) })
-			b.Run("check=sha256-map+ctx", func(b *testing.B) { benchCheck(b, minimalCheck(ts, true), ts.bearers) })
+			tokens := sync.OnceValue(func() *tokenSet { return newTokenSet(n) })
+			for _, m := range []struct {
+				name  string
+				carry bool
+			}{{"check=sha256-map", false}, {"check=sha256-map+ctx", true}} {
+				runCheck(b, m.name, func() (check, error) {
+					ts := tokens()
+					return check{wrap: minimalCheck(ts, m.carry), bearers: ts.bearers}, nil
+				})
+			}
 			if n == bearerSizes[0] {
-				bearers, wrap, err := jwtTokens(n)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.Run("check=jwt-hs256", func(b *testing.B) { benchCheck(b, wrap, bearers) })
+				runCheck(b, "check=jwt-hs256", func() (check, error) {
+					bearers, wrap, err := jwtTokens(n)
+					return check{wrap: wrap, bearers: bearers}, err
+				})
 			}
 			for _, s := range bearerStores {
-				if s.sizes == nil || slices.Contains(s.sizes, n) {
-					benchStore(b, s, ts)
+				if s.sizes != nil && !slices.Contains(s.sizes, n) {
+					continue
 				}
+				runCheck(b, "store="+s.name, func() (check, error) {
+					ts := tokens()
+					st, release, err := s.open(ts, time.Now())
+					if err != nil {
+						return check{}, err
+					}
+					a, err := pbxauth.New(pbxauth.Config{Store: st})
+					return check{wrap: a.RequireBearer, bearers: ts.bearers, release: release}, err
+				})
 			}
 		})
 	}
 }
 
-// benchStore loads ts into a store once (every -count repetition shares it)
-// and measures RequireBearer on it.
-func benchStore(b *testing.B, s bearerStore, ts *tokenSet) {
-	now := time.Now()
-	st, release, err := s.open(b, ts, now)
-	if errors.Is(err, errUnavailable) {
-		b.Run("store="+s.name, func(b *testing.B) { b.Skip(err) })
-		return
-	}
-	if err != nil {
-		b.Fatalf("%s: %v", s.name, err)
-	}
-	defer release()
-	a, err := pbxauth.New(pbxauth.Config{Store: st})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("store="+s.name, func(b *testing.B) {
-		benchCheck(b, func(next http.Handler) http.Handler { return a.RequireBearer(next) }, ts.bearers)
+// check is a bearer check under measurement and the tokens it accepts.
+type check struct {
+	wrap    func(http.Handler) http.Handler
+	bearers []string
+	release func() error // when not nil, frees what the check holds
+}
+
+// runCheck runs the sub-benchmark name on the check that setup makes. setup
+// runs once, when the sub-benchmark first runs: a -bench filter that skips it
+// skips its cost, and the -count repetitions share what it loaded.
+func runCheck(b *testing.B, name string, setup func() (check, error)) {
+	var (
+		once sync.Once
+		c    check
+		err  error
+	)
+	b.Run(name, func(b *testing.B) {
+		once.Do(func() { c, err = setup() })
+		if errors.Is(err, errUnavailable) {
+			b.Skip(err)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchCheck(b, c.wrap, c.bearers)
 	})
+	if c.release != nil {
+		if err := c.release(); err != nil {
+			b.Error(err)
+		}
+	}
 }

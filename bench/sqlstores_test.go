@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"testing"
 	"time"
 
 	"github.com/pbxauth/pbxauth"
@@ -25,13 +24,18 @@ import (
 // names another (the variable the sqlstore tests read).
 const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
-func openSQLite(b *testing.B, ts *tokenSet, now time.Time) (pbxauth.Store, func(), error) {
-	return openSQL(b, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"), ts, now, func() error { return nil })
+// openSQLite works in a temporary directory, removed on release.
+func openSQLite(ts *tokenSet, now time.Time) (pbxauth.Store, func() error, error) {
+	dir, err := os.MkdirTemp("", "pbxauth-bench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	return openSQL("sqlite:"+filepath.Join(dir, "bench.db"), ts, now, func() error { return os.RemoveAll(dir) })
 }
 
 // openPostgres works in a fresh schema, dropped on release; it reports
 // errUnavailable when PostgreSQL cannot be reached.
-func openPostgres(b *testing.B, ts *tokenSet, now time.Time) (pbxauth.Store, func(), error) {
+func openPostgres(ts *tokenSet, now time.Time) (pbxauth.Store, func() error, error) {
 	base := os.Getenv("PBXAUTH_TEST_POSTGRES")
 	if base == "" {
 		base = defaultPostgres
@@ -49,8 +53,7 @@ func openPostgres(b *testing.B, ts *tokenSet, now time.Time) (pbxauth.Store, fun
 	rand.Read(rnd[:])
 	schema := "pbxauth_bench_" + hex.EncodeToString(rnd[:])
 	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		admin.Close()
-		return nil, nil, err
+		return nil, nil, errors.Join(err, admin.Close())
 	}
 	drop := func() error {
 		_, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
@@ -63,25 +66,20 @@ func openPostgres(b *testing.B, ts *tokenSet, now time.Time) (pbxauth.Store, fun
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return openSQL(b, u.String(), ts, now, drop)
+	return openSQL(u.String(), ts, now, drop)
 }
 
 // openSQL opens a sqlstore at dsn and bulk-loads ts; release closes the
 // store and then runs cleanup.
-func openSQL(b *testing.B, dsn string, ts *tokenSet, now time.Time, cleanup func() error) (pbxauth.Store, func(), error) {
+func openSQL(dsn string, ts *tokenSet, now time.Time, cleanup func() error) (pbxauth.Store, func() error, error) {
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		return nil, nil, errors.Join(err, cleanup())
 	}
-	release := func() {
-		if err := errors.Join(st.Close(), cleanup()); err != nil {
-			b.Error(err)
-		}
-	}
+	release := func() error { return errors.Join(st.Close(), cleanup()) }
 	if err := bulkLoad(ctx, st, ts, now); err != nil {
-		release()
-		return nil, nil, err
+		return nil, nil, errors.Join(err, release())
 	}
 	return st, release, nil
 }
