@@ -7,7 +7,10 @@
 //   - burst safety: the example server, built and started as a child
 //     process, takes 1,000 concurrent sign-ins with wrong passwords while a
 //     signed-in user keeps calling GET /auth/user; the child's peak RSS, the
-//     statuses of the sign-ins and the bearer latency are reported.
+//     statuses of the sign-ins and the bearer latency are reported. The
+//     wave is sent from one loopback address and then from several (the
+//     server limits failures per client address); a paced scenario, a few
+//     sign-ins at a time, shows that per-address limit taking over.
 //
 // Usage (from the module):
 //
