@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -22,12 +24,28 @@ import (
 )
 
 func main() {
+	setMemoryLimit()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "example:", err)
 		os.Exit(1)
 	}
+}
+
+// setMemoryLimit gives the server a soft memory limit unless GOMEMLIMIT
+// sets one. Each argon2id hash allocates 19 MiB afresh; in a burst of
+// sign-ins, with the default GC pacing, finished hashes pile up until the
+// heap is twice the live memory. A limit of 64 MiB plus the hashes that may
+// run at once, less one, keeps the peak under 64 MiB + MaxConcurrentHashes ×
+// 19 MiB (BENCHMARKS.md, "Burst safety"). It is a soft limit: a heap that
+// needs more gets it, the collector just works harder.
+func setMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	hash := int64(pbxauth.DefaultArgon2.Memory) << 10
+	debug.SetMemoryLimit(64<<20 + int64(runtime.GOMAXPROCS(0)-1)*hash)
 }
 
 // options are the example's flags.
