@@ -15,14 +15,7 @@ import (
 // metadata is the JSON of GET /info: system fields always, tenant fields
 // with ?domain=.
 type metadata struct {
-	WebDomain          string `json:"web_domain"`
-	PrivateIPv4        string `json:"private_ipv4"`
-	PublicIPv4         string `json:"public_ipv4"`
-	EnableIPv6         bool   `json:"enable_ipv6"`
-	PrivateIPv6        string `json:"private_ipv6"`
-	PublicIPv6         string `json:"public_ipv6"`
-	PrimaryDNSServer   string `json:"primary_dns_server"`
-	SecondaryDNSServer string `json:"secondary_dns_server"`
+	System
 
 	Name                       string `json:"name,omitempty"`
 	Domain                     string `json:"domain,omitempty"`
@@ -39,11 +32,7 @@ func (a *Auth) retrieveMetadata(w http.ResponseWriter, r *http.Request) *apiErro
 	if err != nil {
 		return a.internal(ctx, "read system settings", err)
 	}
-	m := metadata{
-		WebDomain: sys.WebDomain, PrivateIPv4: sys.PrivateIPv4, PublicIPv4: sys.PublicIPv4,
-		EnableIPv6: sys.EnableIPv6, PrivateIPv6: sys.PrivateIPv6, PublicIPv6: sys.PublicIPv6,
-		PrimaryDNSServer: sys.PrimaryDNSServer, SecondaryDNSServer: sys.SecondaryDNSServer,
-	}
+	m := metadata{System: sys}
 	if q := r.URL.Query(); q.Has("domain") {
 		domain := q.Get("domain")
 		if e := checkDomain(domain, true); e != nil {

@@ -42,18 +42,19 @@ func HashToken(token string) Hash {
 	return sha256.Sum256([]byte(token))
 }
 
-// System holds the system-wide settings served by GET /info.
+// System holds the system-wide settings. The JSON names are those of GET
+// /info, which serves every field but EnableTwoFactor.
 type System struct {
-	WebDomain          string
-	PrivateIPv4        string
-	PublicIPv4         string
-	EnableIPv6         bool
-	PrivateIPv6        string
-	PublicIPv6         string
-	PrimaryDNSServer   string
-	SecondaryDNSServer string
+	WebDomain          string `json:"web_domain"`
+	PrivateIPv4        string `json:"private_ipv4"`
+	PublicIPv4         string `json:"public_ipv4"`
+	EnableIPv6         bool   `json:"enable_ipv6"`
+	PrivateIPv6        string `json:"private_ipv6"`
+	PublicIPv6         string `json:"public_ipv6"`
+	PrimaryDNSServer   string `json:"primary_dns_server"`
+	SecondaryDNSServer string `json:"secondary_dns_server"`
 	// EnableTwoFactor requires the email second factor of every system user.
-	EnableTwoFactor bool
+	EnableTwoFactor bool `json:"-"`
 }
 
 // Tenant is one PBX tenant, found by its SIP domain.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +126,28 @@ func TestExampleKeepsSQLiteData(t *testing.T) {
 	}
 	if r := c.Do("POST", "/auth/sign_in", map[string]string{"username": "admin", "password": password}); r.Status != 200 {
 		t.Errorf("generated password after restart: %d", r.Status)
+	}
+}
+
+// TestExampleSeedFile: a seed file's system settings reach /info, and its
+// system-wide second factor applies to system users without being served.
+func TestExampleSeedFile(t *testing.T) {
+	path := t.TempDir() + "/seed.json"
+	seed := `{"system": {"web_domain": "pbx.seed.test", "primary_dns_server": "9.9.9.9", "enable_two_factor_authentication": true},
+		"users": [{"username": "root", "password": "root-pw-12345", "role": "SystemAdmin", "email": "root@seed.test"}]}`
+	if err := os.WriteFile(path, []byte(seed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := apitest.NewClient(t, startExample(t, nil, "-seed", path))
+	info := c.Do("GET", "/info", nil)
+	if info.String("web_domain") != "pbx.seed.test" || info.String("primary_dns_server") != "9.9.9.9" {
+		t.Fatalf("info: %s", info.Body)
+	}
+	if _, ok := info.JSON()["enable_two_factor_authentication"]; ok {
+		t.Errorf("/info serves the second-factor switch: %s", info.Body)
+	}
+	r := c.Do("POST", "/auth/sign_in", map[string]string{"username": "root", "password": "root-pw-12345"})
+	if r.Status != 200 || r.JSON()["two_factor_enabled"] != true {
+		t.Fatalf("system-wide second factor: %d %s", r.Status, r.Body)
 	}
 }

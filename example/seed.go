@@ -23,15 +23,8 @@ var demoSeed []byte
 // seedFile is the JSON seed format.
 type seedFile struct {
 	System *struct {
-		WebDomain          string `json:"web_domain"`
-		PrivateIPv4        string `json:"private_ipv4"`
-		PublicIPv4         string `json:"public_ipv4"`
-		EnableIPv6         bool   `json:"enable_ipv6"`
-		PrivateIPv6        string `json:"private_ipv6"`
-		PublicIPv6         string `json:"public_ipv6"`
-		PrimaryDNSServer   string `json:"primary_dns_server"`
-		SecondaryDNSServer string `json:"secondary_dns_server"`
-		EnableTwoFactor    bool   `json:"enable_two_factor_authentication"`
+		pbxauth.System
+		EnableTwoFactor bool `json:"enable_two_factor_authentication"`
 	} `json:"system"`
 	CallbackOrigins []string     `json:"callback_origins"`
 	Tenants         []seedTenant `json:"tenants"`
@@ -90,10 +83,9 @@ func (s *seedFile) apply(ctx context.Context, a *pbxauth.Auth, st pbxauth.Store,
 			return err
 		}
 		if cur == (pbxauth.System{}) {
-			sys := s.System
-			if err := st.PutSystem(ctx, pbxauth.System{WebDomain: sys.WebDomain, PrivateIPv4: sys.PrivateIPv4, PublicIPv4: sys.PublicIPv4,
-				EnableIPv6: sys.EnableIPv6, PrivateIPv6: sys.PrivateIPv6, PublicIPv6: sys.PublicIPv6,
-				PrimaryDNSServer: sys.PrimaryDNSServer, SecondaryDNSServer: sys.SecondaryDNSServer, EnableTwoFactor: sys.EnableTwoFactor}); err != nil {
+			sys := s.System.System
+			sys.EnableTwoFactor = s.System.EnableTwoFactor
+			if err := st.PutSystem(ctx, sys); err != nil {
 				return err
 			}
 		}
