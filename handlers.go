@@ -108,7 +108,7 @@ func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u Us
 		return a.internal(ctx, "read second-factor settings", err)
 	}
 	if need {
-		tok, err := a.newFlow(ctx, Flow{Purpose: FlowTwoFactor, UserID: u.ID, TenantID: u.TenantID, Data: flowData})
+		tok, err := a.newFlow(ctx, Flow{Purpose: FlowTwoFactor, UserID: u.ID, TenantID: u.TenantID, Data: twoFactorData(flowData, u.PasswordHash)})
 		if err != nil {
 			return a.internal(ctx, "create second-factor flow", err)
 		}

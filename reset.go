@@ -117,6 +117,8 @@ func (a *Auth) takeResetMail(ctx context.Context, userID string, now time.Time) 
 // stamp of the password it replaces, so once any link of a user has been
 // used (or the password changed otherwise), the other links still in
 // mailboxes stop working, although the Store cannot list them to consume.
+// A second-factor flow carries the stamp of the password it proved, for the
+// same reason (twofactor.go).
 func passwordStamp(passwordHash string) string {
 	s := sha256.Sum256([]byte("pbxauth reset\x00" + passwordHash))
 	return hex.EncodeToString(s[:])

@@ -62,7 +62,7 @@ func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (User, *api
 		return User{}, a.internal(ctx, "reset throttle counter", err)
 	}
 	if upgrade {
-		a.upgradeHash(r, u, c.Password)
+		u.PasswordHash = a.upgradeHash(r, u, c.Password)
 	}
 	a.emit(ctx, Event{Kind: EventSignIn, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: ip, Method: "password", QR: qr})
 	return u, nil
@@ -83,15 +83,20 @@ func (a *Auth) lookupUser(ctx context.Context, domain, username string) (User, e
 	return a.store.UserByName(ctx, tenantID, username)
 }
 
-// upgradeHash rehashes a correct password made with weaker parameters. It is
-// best effort: a failure leaves the old, still valid hash in place.
-func (a *Auth) upgradeHash(r *http.Request, u User, password string) {
+// upgradeHash rehashes a correct password made with weaker parameters and
+// returns the hash now stored. It is best effort: a failure leaves the old,
+// still valid hash in place.
+func (a *Auth) upgradeHash(r *http.Request, u User, password string) string {
 	ctx := r.Context()
 	h, err := a.hasher.hash(ctx, password)
 	if err == nil {
 		err = a.store.SwapPasswordHash(ctx, u.ID, u.PasswordHash, h)
 	}
-	if err != nil && !errors.Is(err, ErrConflict) {
+	if err == nil {
+		return h
+	}
+	if !errors.Is(err, ErrConflict) {
 		a.log.WarnContext(ctx, "pbxauth: password hash upgrade failed", "user", u.ID, "err", err)
 	}
+	return u.PasswordHash
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 )
 
 // verifyRequest is the body of POST /auth/verify_otp.
@@ -105,9 +106,29 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	if e != nil {
 		return e
 	}
+	mode, stamp := parseTwoFactorData(got.Data)
+	if stamp != passwordStamp(u.PasswordHash) {
+		// The password changed since it was proved (a reset): the proof,
+		// and so the flow, is void.
+		return errInvalidToken
+	}
 	ev.Kind, ev.Username = EventTwoFactorVerified, u.Username
 	a.emit(ctx, ev)
-	return a.completeSignIn(w, r, signIn{user: u, passwordVerified: true, method: "password"}, got.Data)
+	return a.completeSignIn(w, r, signIn{user: u, passwordVerified: true, method: "password"}, mode)
+}
+
+// twoFactorData is what a second-factor flow keeps in Flow.Data: how it
+// must end (flowCookie for POST /login, "" for POST /auth/sign_in) and the
+// stamp of the password hash it proved, so that a password reset while the
+// flow waits for its code voids it.
+func twoFactorData(mode, passwordHash string) string {
+	return mode + " " + passwordStamp(passwordHash)
+}
+
+// parseTwoFactorData splits what twoFactorData joined.
+func parseTwoFactorData(data string) (mode, stamp string) {
+	mode, stamp, _ = strings.Cut(data, " ")
+	return mode, stamp
 }
 
 // flowError maps an error of reading or changing a flow to its answer:

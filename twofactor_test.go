@@ -300,3 +300,29 @@ func TestSecondFactorNoEmail(t *testing.T) {
 		t.Errorf("send_otp without an address: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestSecondFactorVoidedByReset: a password reset while a second-factor
+// flow waits for its code voids the flow, code or not: it proved the old
+// password.
+func TestSecondFactorVoidedByReset(t *testing.T) {
+	e, flow := aliceFlow(t)
+	code := e.sendCode(t, flow, aliceEmail)
+	e.forget(t, "alice")
+	token := e.resetToken(t, aliceEmail)
+	if r := e.reset(t, token, "brand-new-pw-1"); r.Status != 200 {
+		t.Fatalf("reset: %d %s", r.Status, r.Body)
+	}
+	if s := e.verify(t, flow, code); s != 401 {
+		t.Errorf("verify_otp of a flow begun before the reset: %d", s)
+	}
+}
+
+// TestSecondFactorAfterHashUpgrade: a sign-in that upgrades the password
+// hash still completes its second factor.
+func TestSecondFactorAfterHashUpgrade(t *testing.T) {
+	e, flow := aliceFlow(t, func(c *pbxauth.Config) { c.Argon2 = pbxauth.Argon2Params{Memory: 128, Time: 2, Threads: 1} })
+	code := e.sendCode(t, flow, aliceEmail)
+	if s := e.verify(t, flow, code); s != 200 {
+		t.Errorf("verify_otp after an upgrade: %d", s)
+	}
+}
