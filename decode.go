@@ -24,19 +24,30 @@ var (
 
 // decodeJSON reads r's body into dst, a pointer to a request struct.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) *apiError {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
+	if !hasMediaType(r, "application/json") {
 		return errUnsupportedMedia
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return errTooLarge
-		}
-		return invalidArgument("could not read the request body")
+		return bodyError(err, "could not read the request body")
 	}
 	return unmarshalStrict(body, dst)
+}
+
+// hasMediaType reports whether r's Content-Type, parameters aside, is want.
+func hasMediaType(r *http.Request, want string) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == want
+}
+
+// bodyError answers a failure to read a body limited by http.MaxBytesReader:
+// 413 past the limit, else 400 with msg.
+func bodyError(err error, msg string) *apiError {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return errTooLarge
+	}
+	return invalidArgument(msg)
 }
 
 // flowTokenRequest is a body that carries only a flow token: POST

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
 	"time"
@@ -112,17 +111,12 @@ func (a *Auth) loginWithMicrosoft(w http.ResponseWriter, r *http.Request) *apiEr
 // readForm reads an application/x-www-form-urlencoded body under the size
 // limit of every request body.
 func readForm(w http.ResponseWriter, r *http.Request) (url.Values, *apiError) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
+	if !hasMediaType(r, "application/x-www-form-urlencoded") {
 		return nil, errFormMedia
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	if err := r.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, errTooLarge
-		}
-		return nil, invalidArgument("malformed form body")
+		return nil, bodyError(err, "malformed form body")
 	}
 	return r.PostForm, nil
 }
