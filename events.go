@@ -38,6 +38,8 @@ type Event struct {
 	ClientIP string
 	Method   string // "password", "microsoft", "cookie", ...
 	QR       bool   // the credentials came from a provisioning QR code
+	// Reason says, for a refusal, why, in words for a log (never a secret).
+	Reason string
 }
 
 // emit reports e to Config.OnEvent.

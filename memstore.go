@@ -15,17 +15,18 @@ import (
 // MemoryStore is an in-memory Store. The zero value is not usable; create one
 // with NewMemoryStore. It is safe for concurrent use.
 type MemoryStore struct {
-	mu         sync.RWMutex
-	system     System
-	tenants    map[string]Tenant // by ID
-	domains    map[string]string // lower(domain) -> tenant ID
-	users      map[string]User   // by ID
-	usernames  map[string]string // tenantID + "\x00" + lower(username) -> user ID
-	families   map[string]Family
-	tokens     map[Hash]Token
-	flows      map[Hash]Flow
-	counters   map[string]Counter
-	identities map[string]string // issuer + "\x00" + subject -> user ID
+	mu          sync.RWMutex
+	system      System
+	tenants     map[string]Tenant // by ID
+	domains     map[string]string // lower(domain) -> tenant ID
+	users       map[string]User   // by ID
+	usernames   map[string]string // tenantID + "\x00" + lower(username) -> user ID
+	families    map[string]Family
+	tokens      map[Hash]Token
+	flows       map[Hash]Flow
+	counters    map[string]Counter
+	identities  map[identityKey]string // -> user ID
+	linkedUsers map[tenantUser]bool
 }
 
 var (
@@ -36,15 +37,16 @@ var (
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
-		tenants:    map[string]Tenant{},
-		domains:    map[string]string{},
-		users:      map[string]User{},
-		usernames:  map[string]string{},
-		families:   map[string]Family{},
-		tokens:     map[Hash]Token{},
-		flows:      map[Hash]Flow{},
-		counters:   map[string]Counter{},
-		identities: map[string]string{},
+		tenants:     map[string]Tenant{},
+		domains:     map[string]string{},
+		users:       map[string]User{},
+		usernames:   map[string]string{},
+		families:    map[string]Family{},
+		tokens:      map[Hash]Token{},
+		flows:       map[Hash]Flow{},
+		counters:    map[string]Counter{},
+		identities:  map[identityKey]string{},
+		linkedUsers: map[tenantUser]bool{},
 	}
 }
 
@@ -436,23 +438,34 @@ func (m *MemoryStore) DeleteCounter(ctx context.Context, key string) error {
 	return nil
 }
 
+// identityKey is the unique key of a linked account.
+type identityKey struct{ tenant, issuer, subject string }
+
+// tenantUser is the unique key of a linked user.
+type tenantUser struct{ tenant, user string }
+
 // LinkIdentity implements Store.
-func (m *MemoryStore) LinkIdentity(ctx context.Context, issuer, subject, userID string) error {
+func (m *MemoryStore) LinkIdentity(ctx context.Context, id Identity) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k := issuer + "\x00" + subject
+	k := identityKey{id.TenantID, id.Issuer, id.Subject}
+	tu := tenantUser{id.TenantID, id.UserID}
 	if _, ok := m.identities[k]; ok {
 		return ErrConflict
 	}
-	m.identities[k] = userID
+	if m.linkedUsers[tu] {
+		return ErrConflict
+	}
+	m.identities[k] = id.UserID
+	m.linkedUsers[tu] = true
 	return nil
 }
 
 // IdentityUser implements Store.
-func (m *MemoryStore) IdentityUser(ctx context.Context, issuer, subject string) (string, error) {
+func (m *MemoryStore) IdentityUser(ctx context.Context, tenantID, issuer, subject string) (string, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	id, ok := m.identities[issuer+"\x00"+subject]
+	id, ok := m.identities[identityKey{tenantID, issuer, subject}]
 	if !ok {
 		return "", ErrNotFound
 	}

@@ -8,6 +8,7 @@
 package pbxauth
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -19,6 +20,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/pbxauth/pbxauth/internal/pkce"
 )
 
 // Modes of a Microsoft sign-in: where it ends.
@@ -37,6 +40,13 @@ type oidcState struct {
 	Nonce    string `json:"nonce"`
 	Callback string `json:"callback_url,omitempty"`
 	Mode     string `json:"mode"`
+	// Challenge is the client's code_challenge, carried on to the exchange.
+	Challenge string `json:"code_challenge,omitempty"`
+}
+
+// exchangeFlow is the Data of a FlowMicrosoft flow.
+type exchangeFlow struct {
+	Challenge string `json:"code_challenge,omitempty"`
 }
 
 var (
@@ -46,13 +56,34 @@ var (
 	errIdPUnavailable  = &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "Microsoft sign-in is unavailable, try again", retryAfter: 5 * time.Second}
 	errUnknownState    = invalidArgument("state is missing, unknown, expired or already used")
 	errFormMedia       = &apiError{status: http.StatusUnsupportedMediaType, code: CodeUnsupportedMediaType, message: "Content-Type must be application/x-www-form-urlencoded"}
-	errNoPublicURL     = errors.New("pbxauth: Microsoft sign-in needs Config.PublicURL")
+	errNoPublicURL     = errors.New("pbxauth: Microsoft sign-in needs Config.PublicURL or Config.MicrosoftRedirectURL")
+	errBadChallenge    = invalidArgument("code_challenge must be 43 base64url characters (S256)")
+	errNeedChallenge   = invalidArgument("code_challenge is required")
+	errBadMethod       = invalidArgument(`code_challenge_method must be "S256"`)
+	errBadVerifier     = invalidArgument("code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~")
 )
 
 // socialSignIn is the body of POST /auth/sign_in/{provider}.
 type socialSignIn struct {
 	Domain      string `json:"domain"`
 	CallbackURL string `json:"callback_url"`
+	// CodeChallenge binds the exchange to the client that started the
+	// sign-in: only the holder of its verifier can trade the flow token.
+	CodeChallenge       string `json:"code_challenge"`
+	CodeChallengeMethod string `json:"code_challenge_method"`
+}
+
+// checkChallenge applies the rules of code_challenge.
+func (a *Auth) checkChallenge(req socialSignIn) *apiError {
+	switch {
+	case req.CodeChallengeMethod != "" && req.CodeChallengeMethod != "S256":
+		return errBadMethod
+	case req.CodeChallenge == "" && a.cfg.RequireExchangeChallenge:
+		return errNeedChallenge
+	case req.CodeChallenge != "" && !pkce.ValidChallenge(req.CodeChallenge):
+		return errBadChallenge
+	}
+	return nil
 }
 
 // signInURL is the answer of POST /auth/sign_in/{provider}.
@@ -77,7 +108,10 @@ func (a *Auth) signInWithSocialAccount(w http.ResponseWriter, r *http.Request) *
 	if _, e := a.checkCallbackURL(req.CallbackURL); e != nil {
 		return e
 	}
-	authURL, _, e := a.startMicrosoft(r.Context(), req.Domain, oidcState{Callback: req.CallbackURL, Mode: modeToken})
+	if e := a.checkChallenge(req); e != nil {
+		return e
+	}
+	authURL, _, e := a.startMicrosoft(r.Context(), req.Domain, oidcState{Callback: req.CallbackURL, Mode: modeToken, Challenge: req.CodeChallenge})
 	if e != nil {
 		return e
 	}
@@ -137,7 +171,7 @@ func (a *Auth) startMicrosoft(ctx context.Context, domain string, st oidcState) 
 		}
 		return "", "", errNoMicrosoft
 	}
-	if a.cfg.PublicURL == "" {
+	if a.cfg.PublicURL == "" && a.cfg.MicrosoftRedirectURL == "" {
 		return "", "", a.internal(ctx, "start Microsoft sign-in", errNoPublicURL)
 	}
 	p, err := a.provider(ctx, t.MS365)
@@ -158,6 +192,13 @@ func (a *Auth) startMicrosoft(ctx context.Context, domain string, st oidcState) 
 	u := a.oauthConfig(p, t.MS365).AuthCodeURL(state, oauth2.S256ChallengeOption(st.Verifier), oidc.Nonce(st.Nonce))
 	return u, state, nil
 }
+
+// MicrosoftCallback returns the handler of the Microsoft callback, which
+// Handler also serves at /auth/sign_in/microsoft/callback. A host whose
+// Entra ID registration names another redirect URI (PortSIP's is
+// https://HOST:8887/ms365/callback) mounts it there and sets
+// Config.MicrosoftRedirectURL to that URL.
+func (a *Auth) MicrosoftCallback() http.Handler { return apiHandler(a.microsoftCallback) }
 
 // microsoftCallback serves GET /auth/sign_in/microsoft/callback, where the
 // IdP sends the browser back. Without a live state there is no trusted place
@@ -214,7 +255,11 @@ func (a *Auth) landing(st oidcState) (*url.URL, *apiError) {
 func (a *Auth) finishMicrosoft(w http.ResponseWriter, r *http.Request, u User, st oidcState, land *url.URL) *msFailure {
 	ctx := r.Context()
 	if st.Mode != modeCookie {
-		tok, err := a.newFlow(ctx, Flow{Purpose: FlowMicrosoft, UserID: u.ID, TenantID: u.TenantID})
+		data, err := json.Marshal(exchangeFlow{Challenge: st.Challenge})
+		if err != nil {
+			return serverError(u, "encode exchange flow", err)
+		}
+		tok, err := a.newFlow(ctx, Flow{Purpose: FlowMicrosoft, UserID: u.ID, TenantID: u.TenantID, Data: string(data)})
 		if err != nil {
 			return serverError(u, "store exchange token", err)
 		}
@@ -259,14 +304,30 @@ func (a *Auth) refuseMicrosoft(r *http.Request, f Flow, fail *msFailure) {
 		log = a.log.ErrorContext
 	}
 	log(ctx, "pbxauth: Microsoft sign-in refused", "tenant", f.TenantID, "code", fail.code, "reason", fail.reason)
-	a.emit(ctx, Event{Kind: EventMicrosoftSignInBad, UserID: fail.user.ID, TenantID: f.TenantID, Username: fail.account, ClientIP: a.clientIP(r), Method: methodMicrosoft})
+	a.emit(ctx, Event{Kind: EventMicrosoftSignInBad, UserID: fail.user.ID, TenantID: f.TenantID, Username: fail.account,
+		ClientIP: a.clientIP(r), Method: methodMicrosoft, Reason: fail.reason.Error()})
 }
 
-// msClaims are the ID token claims the account mapping reads.
-type msClaims struct {
-	OID               string `json:"oid"`
-	Email             string `json:"email"`
-	PreferredUsername string `json:"preferred_username"`
+// pbxRefused lists the OAuth error codes with which an IdP refuses the PBX
+// itself rather than the user: its credentials or its registration are
+// wrong (an expired secret is invalid_client). They land as server_error,
+// logged at ERROR, so that an operator notices; access_denied is kept for
+// refusing the user.
+var pbxRefused = map[string]bool{
+	"invalid_client":            true,
+	"unauthorized_client":       true,
+	"unsupported_grant_type":    true,
+	"unsupported_response_type": true,
+	"invalid_scope":             true,
+}
+
+// idpRefusal is the failure of an IdP's OAuth error code; other is the
+// code the browser gets when the IdP did not refuse the PBX itself.
+func idpRefusal(code, other string, reason error) *msFailure {
+	if pbxRefused[code] {
+		return &msFailure{code: "server_error", reason: fmt.Errorf("the identity provider refused this server's credentials or registration: %w", reason)}
+	}
+	return &msFailure{code: other, reason: reason}
 }
 
 // microsoftAccount ends the protocol part of a sign-in: it reads the IdP's
@@ -277,7 +338,7 @@ func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState, state str
 	ctx := r.Context()
 	q := r.URL.Query()
 	if code := q.Get("error"); code != "" {
-		return User{}, &msFailure{code: oauthErrorCode(code), reason: fmt.Errorf("identity provider answered %q", code)}
+		return User{}, idpRefusal(code, oauthErrorCode(code), fmt.Errorf("identity provider answered %q", code))
 	}
 	if st.Mode == modeCookie && !a.stateCookieMatches(r, state) {
 		// A callback link made by someone else must not sign this browser
@@ -299,11 +360,16 @@ func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState, state str
 	if err != nil {
 		return User{}, &msFailure{code: "temporarily_unavailable", reason: err}
 	}
-	tok, err := a.oauthConfig(p, t.MS365).Exchange(oidc.ClientContext(ctx, a.cfg.HTTPClient), code, oauth2.VerifierOption(st.Verifier))
+	opts, err := a.clientAuthOptions(p, t.MS365)
+	if err != nil {
+		return User{}, serverError(User{}, "tenant's Microsoft client certificate", err)
+	}
+	hctx := oidc.ClientContext(ctx, a.cfg.HTTPClient)
+	tok, err := a.oauthConfig(p, t.MS365).Exchange(hctx, code, append(opts, oauth2.VerifierOption(st.Verifier))...)
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
-			return User{}, denied("code exchange refused: %v", err)
+			return User{}, idpRefusal(re.ErrorCode, "access_denied", fmt.Errorf("code exchange refused: %w", err))
 		}
 		return User{}, &msFailure{code: "temporarily_unavailable", reason: err}
 	}
@@ -322,7 +388,38 @@ func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState, state str
 	if err := idt.Claims(&c); err != nil {
 		return User{}, denied("ID token claims: %v", err)
 	}
-	return a.mapMicrosoftAccount(ctx, t, idt.Issuer, idt.Subject, c)
+	acct := c.account(idt.Issuer, idt.Subject)
+	if acct.email == "" {
+		if fail := a.userInfoEmail(hctx, p, tok, idt.Subject, &acct); fail != nil {
+			return User{}, fail
+		}
+	}
+	return a.mapMicrosoftAccount(ctx, t, acct)
+}
+
+// userInfoEmail reads the account's email from the UserInfo endpoint, for
+// providers that keep it out of the ID token (OIDC Core §5.4). UserInfo
+// must speak of the ID token's subject (§5.3.2), and its own
+// email_verified decides whether the email is verified. A provider without
+// a UserInfo endpoint leaves the account without email.
+func (a *Auth) userInfoEmail(ctx context.Context, p *msProvider, tok *oauth2.Token, sub string, acct *msAccount) *msFailure {
+	if p.UserInfoEndpoint() == "" {
+		return nil
+	}
+	ui, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		return &msFailure{code: "temporarily_unavailable", reason: fmt.Errorf("UserInfo: %w", err)}
+	}
+	var c userInfoClaims
+	if err := ui.Claims(&c); err != nil {
+		return denied("UserInfo claims: %v", err)
+	}
+	if c.Subject != sub {
+		return denied("UserInfo speaks of another subject than the ID token")
+	}
+	acct.email = c.Email
+	acct.emailVerified = c.Email != "" && bytes.Equal(c.EmailVerified, jsonTrue)
+	return nil
 }
 
 // oauthErrorCode passes an IdP's error code on when it looks like one
@@ -343,17 +440,35 @@ func oauthErrorCode(s string) string {
 // from callback_url?token= for the token pair of a sign-in that did not
 // prove a password.
 func (a *Auth) microsoftToken(w http.ResponseWriter, r *http.Request) *apiError {
-	token, e := decodeFlowToken(w, r)
-	if e != nil {
+	var req exchangeRequest
+	if e := decodeJSON(w, r, &req); e != nil {
 		return e
 	}
+	if e := checkTokenField("token", req.Token); e != nil {
+		return e
+	}
+	if req.CodeVerifier != "" && !pkce.ValidVerifier(req.CodeVerifier) {
+		return errBadVerifier
+	}
 	ctx := r.Context()
-	f, err := a.store.ConsumeFlow(ctx, HashToken(token), FlowMicrosoft, a.now())
+	f, err := a.store.ConsumeFlow(ctx, HashToken(req.Token), FlowMicrosoft, a.now())
 	if errors.Is(err, ErrNotFound) {
 		return errInvalidToken
 	}
 	if err != nil {
 		return a.internal(ctx, "consume exchange token", err)
+	}
+	var xf exchangeFlow
+	if f.Data != "" {
+		if err := json.Unmarshal([]byte(f.Data), &xf); err != nil {
+			return a.internal(ctx, "decode exchange flow", err)
+		}
+	}
+	if why := a.exchangeUnbound(xf, req.CodeVerifier); why != "" {
+		// The flow is spent: a leaked token is not worth a second guess.
+		a.log.InfoContext(ctx, "pbxauth: Microsoft exchange refused", "tenant", f.TenantID, "reason", why)
+		a.emit(ctx, Event{Kind: EventMicrosoftSignInBad, UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: methodMicrosoft, Reason: why})
+		return errInvalidToken
 	}
 	u, err := a.store.User(ctx, f.UserID)
 	if errors.Is(err, ErrNotFound) || (err == nil && (u.Disabled || u.TenantID != f.TenantID)) {
@@ -367,6 +482,32 @@ func (a *Auth) microsoftToken(w http.ResponseWriter, r *http.Request) *apiError 
 	}
 	a.emit(ctx, Event{Kind: EventMicrosoftSignIn, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: a.clientIP(r), Method: methodMicrosoft})
 	return nil
+}
+
+// exchangeRequest is the body of POST /auth/sign_in/microsoft/token.
+type exchangeRequest struct {
+	Token        string `json:"token"`
+	CodeVerifier string `json:"code_verifier"`
+}
+
+// exchangeUnbound says why the verifier does not bind the exchange to the
+// flow, or "" when it does: a flow started with a challenge needs its
+// verifier; a verifier sent for a flow started without one means the
+// client trades a flow it did not start (someone else's link), which must
+// not sign it in; and with Config.RequireExchangeChallenge every exchange
+// needs one.
+func (a *Auth) exchangeUnbound(f exchangeFlow, verifier string) string {
+	switch {
+	case f.Challenge != "" && verifier == "":
+		return "code_verifier missing for a flow started with a code_challenge"
+	case f.Challenge != "" && !pkce.Matches(f.Challenge, verifier):
+		return "code_verifier does not match the code_challenge"
+	case f.Challenge == "" && verifier != "":
+		return "code_verifier sent for a flow started without a code_challenge"
+	case f.Challenge == "" && a.cfg.RequireExchangeChallenge:
+		return "flow started without a code_challenge, which is required"
+	}
+	return ""
 }
 
 // redirectNoStore answers 302 to location. The location may carry a flow

@@ -8,7 +8,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,36 +32,94 @@ const (
 	msCallbackURL = appOrigin + "/signed-in?from=pbx"
 )
 
-// entraUser is an account at the test IdP. It adds Entra ID's oid claim, and
-// bend may change the ID token the IdP signs (another nonce, audience...).
+// entraUser is an account at the test IdP. It adds Entra ID's claims (oid,
+// xms_edov, acct), and bend may change the ID token the IdP signs (another
+// nonce, audience...).
 type entraUser struct {
 	oid, sub, email, upn string
-	bend                 func(*mockoidc.IDTokenClaims)
+	// verified, edov and acct are the email_verified, xms_edov and acct
+	// claims as JSON values; nil leaves a claim out.
+	verified, edov, acct any
+	// userInfo, when set, is the UserInfo answer, and the ID token then
+	// carries no email.
+	userInfo map[string]any
+	bend     func(*mockoidc.IDTokenClaims)
 }
 
 type entraClaims struct {
 	*mockoidc.IDTokenClaims
 	OID               string `json:"oid,omitempty"`
 	Email             string `json:"email,omitempty"`
+	EmailVerified     any    `json:"email_verified,omitempty"`
+	EdOV              any    `json:"xms_edov,omitempty"`
+	Acct              any    `json:"acct,omitempty"`
 	PreferredUsername string `json:"preferred_username,omitempty"`
 }
 
 func (u *entraUser) ID() string { return u.sub }
 
 func (u *entraUser) Userinfo([]string) ([]byte, error) {
-	return json.Marshal(map[string]string{"sub": u.sub, "email": u.email})
+	if u.userInfo != nil {
+		return json.Marshal(u.userInfo)
+	}
+	ui := map[string]any{"sub": u.sub}
+	if u.email != "" {
+		ui["email"] = u.email
+	}
+	if u.verified != nil {
+		ui["email_verified"] = u.verified
+	}
+	return json.Marshal(ui)
 }
 
 func (u *entraUser) Claims(_ []string, base *mockoidc.IDTokenClaims) (jwt.Claims, error) {
 	if u.bend != nil {
 		u.bend(base)
 	}
-	return &entraClaims{IDTokenClaims: base, OID: u.oid, Email: u.email, PreferredUsername: u.upn}, nil
+	c := &entraClaims{IDTokenClaims: base, OID: u.oid, Email: u.email, EmailVerified: u.verified, EdOV: u.edov, Acct: u.acct, PreferredUsername: u.upn}
+	if u.userInfo != nil {
+		c.Email, c.EmailVerified, c.EdOV = "", nil, nil
+	}
+	return c, nil
 }
 
-// alice is alice's Microsoft account.
+// alice is alice's Microsoft account, with a verified email.
 func alice() *entraUser {
-	return &entraUser{oid: "oid-alice", sub: "sub-alice", email: "alice@acme.example.test", upn: "alice@acme.example.test"}
+	return &entraUser{oid: "oid-alice", sub: "sub-alice", email: "alice@acme.example.test", upn: "alice@acme.example.test", verified: true}
+}
+
+// basicAuth completes mockoidc's client_secret_basic, which its discovery
+// lists but its token endpoint does not read: the Authorization header's
+// credentials (RFC 6749 §2.3.1, form-encoded) become the form fields it
+// checks. It counts the requests that authenticated each way.
+type basicAuth struct{ basic, post atomic.Int32 }
+
+func (b *basicAuth) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != mockoidc.TokenEndpoint {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		id, secret, ok := r.BasicAuth()
+		switch {
+		case ok && r.PostForm.Has("client_secret"):
+			http.Error(w, `{"error":"invalid_request","error_description":"two client authentication methods"}`, http.StatusBadRequest)
+			return
+		case ok:
+			b.basic.Add(1)
+			id, _ = url.QueryUnescape(id)
+			secret, _ = url.QueryUnescape(secret)
+			r.Form.Set("client_id", id)
+			r.Form.Set("client_secret", secret)
+		case r.PostForm.Has("client_secret"):
+			b.post.Add(1)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // events records what Config.OnEvent reports.
@@ -96,13 +156,44 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type msEnv struct {
 	*env
 	idp    *mockoidc.MockOIDC
+	auths  *basicAuth
 	events *events
+	logs   *syncBuffer
+}
+
+// syncBuffer is a log sink tests read while handlers write.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newMSEnv(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 	t.Helper()
-	idp, err := mockoidc.Run()
+	idp, err := mockoidc.NewServer(nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	auths := &basicAuth{}
+	if err := idp.AddMiddleware(auths.middleware); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idp.Start(ln, nil); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idp.Shutdown() })
@@ -113,8 +204,9 @@ func newMSEnv(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 	// mockoidc signs with the real time, so the Auth's clock starts there.
 	clk := &clock{t: time.Now().UTC()}
 	ev := &events{}
+	logs := &syncBuffer{}
 	cfg := pbxauth.Config{Store: st, Now: clk.Now, Argon2: cheap, PublicURL: c.URL + apitest.Prefix,
-		CallbackOrigins: []string{appOrigin}, OnEvent: ev.add, Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
+		CallbackOrigins: []string{appOrigin}, OnEvent: ev.add, Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), nil)),
 		InsecureCookies: true} // the test server is plain HTTP
 	for _, f := range configure {
 		f(&cfg)
@@ -124,7 +216,7 @@ func newMSEnv(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 		t.Fatal(err)
 	}
 	h.h.Store(a.Handler())
-	e := &msEnv{env: &env{auth: a, store: st, clock: clk, c: c}, idp: idp, events: ev}
+	e := &msEnv{env: &env{auth: a, store: st, clock: clk, c: c}, idp: idp, auths: auths, events: ev, logs: logs}
 	e.enableMicrosoft(t, acmeID)
 	return e
 }
@@ -259,7 +351,7 @@ func TestMicrosoftTokenFlow(t *testing.T) {
 	if u.Status != 200 || u.String("role") != "Admin" || u.JSON()["password_verified"] != false {
 		t.Fatalf("/auth/user: %d %s", u.Status, u.Body)
 	}
-	if id, err := e.store.IdentityUser(context.Background(), e.idp.Issuer(), "oid-alice"); err != nil || id != aliceID {
+	if id, err := e.store.IdentityUser(context.Background(), acmeID, e.idp.Issuer(), "oid-alice"); err != nil || id != aliceID {
 		t.Errorf("link: %q %v", id, err)
 	}
 	if k := e.events.kinds(); len(k) != 1 || k[0] != pbxauth.EventMicrosoftSignIn {
@@ -438,7 +530,7 @@ func TestMicrosoftIDTokenRefused(t *testing.T) {
 			wantRefused(t, e.signInAs(t, acct), "access_denied")
 		})
 	}
-	if _, err := e.store.IdentityUser(context.Background(), e.idp.Issuer(), "oid-alice"); !errors.Is(err, pbxauth.ErrNotFound) {
+	if _, err := e.store.IdentityUser(context.Background(), acmeID, e.idp.Issuer(), "oid-alice"); !errors.Is(err, pbxauth.ErrNotFound) {
 		t.Errorf("a refused token linked the account: %v", err)
 	}
 	for _, k := range e.events.kinds() {
@@ -473,38 +565,47 @@ func TestMicrosoftIdPError(t *testing.T) {
 	}
 }
 
-func TestMicrosoftAccountMapping(t *testing.T) {
-	e := newMSEnv(t)
-	ctx := context.Background()
+// newMappingEnv is an msEnv with more users: two sharing an address, and
+// one in another tenant.
+func newMappingEnv(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
+	t.Helper()
+	e := newMSEnv(t, configure...)
 	e.addUser(t, pbxauth.User{ID: "user-s1", TenantID: acmeID, Username: "s1", Email: "shared@acme.example.test"})
 	e.addUser(t, pbxauth.User{ID: "user-s2", TenantID: acmeID, Username: "s2", Email: "Shared@acme.example.test"})
 	e.addUser(t, pbxauth.User{ID: "user-carol", TenantID: otherID, Username: "carol", Email: "carol@other.example.test"})
-	if err := e.store.LinkIdentity(ctx, e.idp.Issuer(), "oid-linked-elsewhere", "user-alice-other"); err != nil {
+	// Links are per tenant; a link of acme's to another tenant's user can
+	// only come from a store gone wrong, and is refused all the same.
+	if err := e.store.LinkIdentity(context.Background(), pbxauth.Identity{TenantID: acmeID, Issuer: e.idp.Issuer(), Subject: "oid-linked-elsewhere", UserID: "user-alice-other"}); err != nil {
 		t.Fatal(err)
 	}
+	return e
+}
+
+func TestMicrosoftAccountMapping(t *testing.T) {
+	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string
 		account *entraUser
 		user    string // the user signed in, "" for access_denied
 	}{
-		{"email in another case", &entraUser{oid: "o1", sub: "s1", email: "ALICE@Acme.Example.Test"}, aliceID},
-		{"preferred_username only", &entraUser{oid: "o2", sub: "s2", upn: "alice@acme.example.test"}, aliceID},
-		{"sub when there is no oid", &entraUser{sub: "s3", email: "alice@acme.example.test"}, aliceID},
-		{"no matching user", &entraUser{oid: "o4", sub: "s4", email: "nobody@acme.example.test", upn: "nobody@acme.example.test"}, ""},
+		{"email in another case", &entraUser{oid: "o1", sub: "s1", email: "ALICE@Acme.Example.Test", verified: true}, aliceID},
+		{"verified by xms_edov", &entraUser{oid: "o2", sub: "s2", email: "alice@acme.example.test", edov: true}, aliceID},
+		{"sub when there is no oid", &entraUser{sub: "s3", email: "alice@acme.example.test", verified: true}, aliceID},
+		{"no matching user", &entraUser{oid: "o4", sub: "s4", email: "nobody@acme.example.test", upn: "nobody@acme.example.test", verified: true}, ""},
 		{"no address at all", &entraUser{oid: "o5", sub: "s5"}, ""},
-		{"two matching users", &entraUser{oid: "o6", sub: "s6", email: "shared@acme.example.test"}, ""},
-		{"email and preferred_username name two users", &entraUser{oid: "o7", sub: "s7", email: "alice@acme.example.test", upn: "shared@acme.example.test"}, ""},
-		{"disabled user", &entraUser{oid: "o8", sub: "s8", email: "dave@acme.example.test"}, ""},
-		{"user of another tenant", &entraUser{oid: "o9", sub: "s9", email: "carol@other.example.test"}, ""},
-		{"linked to a user of another tenant", &entraUser{oid: "oid-linked-elsewhere", sub: "s10", email: "alice@acme.example.test"}, ""},
+		{"two matching users", &entraUser{oid: "o6", sub: "s6", email: "shared@acme.example.test", verified: true}, ""},
+		{"disabled user", &entraUser{oid: "o8", sub: "s8", email: "dave@acme.example.test", verified: true}, ""},
+		{"user of another tenant", &entraUser{oid: "o9", sub: "s9", email: "carol@other.example.test", verified: true}, ""},
+		{"linked to a user of another tenant", &entraUser{oid: "oid-linked-elsewhere", sub: "s10", email: "alice@acme.example.test", verified: true}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			e := newMappingEnv(t)
 			land := e.signInAs(t, tc.account)
 			subject := tc.account.oid
 			if subject == "" {
 				subject = tc.account.sub
 			}
-			linked, _ := e.store.IdentityUser(ctx, e.idp.Issuer(), subject)
+			linked, _ := e.store.IdentityUser(ctx, acmeID, e.idp.Issuer(), subject)
 			if tc.user == "" {
 				wantRefused(t, land, "access_denied")
 				if linked != "" && linked != "user-alice-other" {
@@ -537,7 +638,7 @@ func TestMicrosoftEmailChangeKeepsUser(t *testing.T) {
 	if u := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...); u.String("role") != "Admin" {
 		t.Errorf("signed in as %s, want alice (Admin)", u.Body)
 	}
-	if id, _ := e.store.IdentityUser(context.Background(), e.idp.Issuer(), "oid-alice"); id != aliceID {
+	if id, _ := e.store.IdentityUser(context.Background(), acmeID, e.idp.Issuer(), "oid-alice"); id != aliceID {
 		t.Errorf("link now %q", id)
 	}
 }
@@ -697,7 +798,7 @@ func TestMicrosoftCookieFlow(t *testing.T) {
 
 func TestMicrosoftCookieFlowRefused(t *testing.T) {
 	e := newMSEnv(t)
-	land, cb := e.loginByMicrosoft(t, &entraUser{oid: "o-nobody", sub: "s-nobody", email: "nobody@acme.example.test"})
+	land, cb := e.loginByMicrosoft(t, &entraUser{oid: "o-nobody", sub: "s-nobody", email: "nobody@acme.example.test", verified: true})
 	if land.String() != "/?error=access_denied" || sessionCookie(t, cb) != nil {
 		t.Errorf("landed on %s, session cookie %v", land, sessionCookie(t, cb))
 	}

@@ -1,39 +1,85 @@
-// This file maps a verified Microsoft account to a tenant user: by the link
-// remembered at its first sign-in, else by email, after which the link is
-// remembered so that a later change of mailbox at Microsoft neither locks the
-// user out nor moves the account to someone else.
+// This file decides which tenant user a verified Microsoft account becomes:
+// the user it was linked to at its first sign-in in that tenant, else the
+// one user whose email the identity provider says is verified for the
+// account. A user already linked is never matched again, so a second
+// account that claims their email cannot take the user over; and the link
+// outlives a later change of mailbox at Microsoft.
 
 package pbxauth
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
 )
 
-// mapMicrosoftAccount returns the user of tenant t that the account (iss,
-// sub, claims) signs in as. The account is known by its object ID (oid,
-// stable across the directory's applications) or else by sub.
-func (a *Auth) mapMicrosoftAccount(ctx context.Context, t Tenant, iss, sub string, c msClaims) (User, *msFailure) {
-	account := c.Email
-	if account == "" {
-		account = c.PreferredUsername
-	}
+// msAccount is what the identity provider vouches for about an account,
+// from the ID token and, when that carries no email, from UserInfo.
+type msAccount struct {
+	issuer  string
+	subject string // oid when present (stable across the directory's applications), else sub
+	email   string
+	// emailVerified: the document that carried the email says it is
+	// verified (email_verified, or Entra's xms_edov in an ID token).
+	emailVerified bool
+	upn           string // preferred_username
+	member        bool   // acct is 0: a member of the directory, not a guest
+}
+
+// msClaims are the ID token claims the mapping reads. The flags are kept
+// raw so that only a JSON true (or 0) counts: "true", 1 or "0" do not.
+type msClaims struct {
+	OID               string          `json:"oid"`
+	Email             string          `json:"email"`
+	EmailVerified     json.RawMessage `json:"email_verified"`
+	EdOV              json.RawMessage `json:"xms_edov"` // Entra: the email's domain owner is verified
+	PreferredUsername string          `json:"preferred_username"`
+	Acct              json.RawMessage `json:"acct"` // Entra: 0 member, 1 guest
+}
+
+// userInfoClaims are the UserInfo claims the mapping reads.
+type userInfoClaims struct {
+	Subject       string          `json:"sub"`
+	Email         string          `json:"email"`
+	EmailVerified json.RawMessage `json:"email_verified"`
+}
+
+var jsonTrue, jsonZero = []byte("true"), []byte("0")
+
+// account returns the account the ID token claims describe.
+func (c msClaims) account(issuer, sub string) msAccount {
 	subject := c.OID
 	if subject == "" {
 		subject = sub
 	}
-	u, fail := a.linkedUser(ctx, iss, subject)
+	return msAccount{issuer: issuer, subject: subject, email: c.Email, upn: c.PreferredUsername,
+		emailVerified: c.Email != "" && (bytes.Equal(c.EmailVerified, jsonTrue) || bytes.Equal(c.EdOV, jsonTrue)),
+		member:        bytes.Equal(c.Acct, jsonZero)}
+}
+
+// name is how the account is named in events.
+func (m msAccount) name() string {
+	if m.email != "" {
+		return m.email
+	}
+	return m.upn
+}
+
+// mapMicrosoftAccount returns the user of tenant t that the account signs in as.
+func (a *Auth) mapMicrosoftAccount(ctx context.Context, t Tenant, acct msAccount) (User, *msFailure) {
+	u, fail := a.linkedUser(ctx, t, acct)
 	if fail == nil && u.ID == "" {
-		u, fail = a.userByEmail(ctx, t, c)
+		u, fail = a.matchUser(ctx, t, acct)
 		if fail == nil && !u.Disabled {
-			fail = a.link(ctx, iss, subject, u)
+			fail = a.link(ctx, t, acct, u)
 		}
 	}
 	switch {
 	case fail != nil:
-	case u.TenantID != t.ID:
+	case u.TenantID != t.ID: // links are per tenant; a store that mixes them is refused
 		fail = denied("account is linked to a user of another tenant")
 	case u.Disabled:
 		fail = denied("user is disabled")
@@ -42,16 +88,16 @@ func (a *Auth) mapMicrosoftAccount(ctx context.Context, t Tenant, iss, sub strin
 		if fail.user.ID == "" && u.TenantID == t.ID {
 			fail.user = u // for the event; another tenant's user is not named
 		}
-		fail.account = account
+		fail.account = acct.name()
 		return User{}, fail
 	}
 	return u, nil
 }
 
-// linkedUser returns the user linked to the account, or a zero User when
-// the account has no link yet.
-func (a *Auth) linkedUser(ctx context.Context, iss, subject string) (User, *msFailure) {
-	id, err := a.store.IdentityUser(ctx, iss, subject)
+// linkedUser returns the user the account is linked to in tenant t, or a
+// zero User when it has no link there yet.
+func (a *Auth) linkedUser(ctx context.Context, t Tenant, acct msAccount) (User, *msFailure) {
+	id, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.subject)
 	if errors.Is(err, ErrNotFound) {
 		return User{}, nil
 	}
@@ -60,8 +106,8 @@ func (a *Auth) linkedUser(ctx context.Context, iss, subject string) (User, *msFa
 	}
 	u, err := a.store.User(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		// The Store cannot unlink, so the account stays refused rather than
-		// silently re-mapped by email to whoever holds the address now.
+		// The account stays refused rather than silently re-mapped by
+		// email to whoever holds the address now.
 		return User{}, denied("account is linked to a deleted user")
 	}
 	if err != nil {
@@ -70,18 +116,27 @@ func (a *Auth) linkedUser(ctx context.Context, iss, subject string) (User, *msFa
 	return u, nil
 }
 
-// userByEmail finds the one tenant user whose email equals the account's
-// email or preferred_username, case-insensitively.
-func (a *Auth) userByEmail(ctx context.Context, t Tenant, c msClaims) (User, *msFailure) {
-	addrs := []string{c.Email}
-	if !strings.EqualFold(c.PreferredUsername, c.Email) {
-		addrs = append(addrs, c.PreferredUsername)
+// matchUser finds the one user of tenant t that an account with no link
+// yet may become: by an email the provider says is verified, and by
+// preferred_username only where the tenant opted in and the account is a
+// member of the directory. Unverified addresses never match: anyone can
+// put any address on an account of their own (the "nOAuth" class).
+func (a *Auth) matchUser(ctx context.Context, t Tenant, acct msAccount) (User, *msFailure) {
+	var addrs []string
+	if acct.emailVerified {
+		addrs = append(addrs, acct.email)
+	}
+	if t.MS365.MatchPreferredUsername && acct.member && acct.upn != "" && !slices.ContainsFunc(addrs, func(s string) bool { return strings.EqualFold(s, acct.upn) }) {
+		addrs = append(addrs, acct.upn)
+	}
+	if len(addrs) == 0 {
+		if acct.email != "" {
+			return User{}, denied("the account's email is not verified")
+		}
+		return User{}, denied("the account has no verified email")
 	}
 	var found []User
 	for _, addr := range addrs {
-		if addr == "" {
-			continue // an empty address would match every user without one
-		}
 		users, err := a.store.UsersByEmail(ctx, t.ID, addr)
 		if err != nil {
 			return User{}, serverError(User{}, "find users by email", err)
@@ -101,19 +156,27 @@ func (a *Auth) userByEmail(ctx context.Context, t Tenant, c msClaims) (User, *ms
 	return User{}, denied("%d tenant users have the account's email", len(found))
 }
 
-// link remembers that the account is u. A concurrent first sign-in of the
-// same account may have linked it already; that is fine if to the same user.
-func (a *Auth) link(ctx context.Context, iss, subject string, u User) *msFailure {
-	err := a.store.LinkIdentity(ctx, iss, subject, u.ID)
-	if errors.Is(err, ErrConflict) {
-		var id string
-		id, err = a.store.IdentityUser(ctx, iss, subject)
-		if err == nil && id != u.ID {
-			return denied("account was linked to another user meanwhile")
+// link remembers that the account is u in tenant t. The Store refuses a
+// second link of the account and a second link of the user; which of the
+// two refused it decides the answer.
+func (a *Auth) link(ctx context.Context, t Tenant, acct msAccount, u User) *msFailure {
+	err := a.store.LinkIdentity(ctx, Identity{TenantID: t.ID, Issuer: acct.issuer, Subject: acct.subject, UserID: u.ID})
+	if !errors.Is(err, ErrConflict) {
+		if err != nil {
+			return serverError(u, "link identity", err)
 		}
+		return nil
 	}
-	if err != nil {
-		return serverError(u, "link identity", err)
+	id, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.subject)
+	switch {
+	case err == nil && id == u.ID:
+		return nil // a concurrent first sign-in of the same account linked it
+	case err == nil:
+		return denied("account was linked to another user meanwhile")
+	case errors.Is(err, ErrNotFound):
+		f := denied("the user is linked to another Microsoft account")
+		f.user = u
+		return f
 	}
-	return nil
+	return serverError(u, "read identity link", err)
 }

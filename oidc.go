@@ -8,12 +8,16 @@ package pbxauth
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/pbxauth/pbxauth/internal/clientassert"
 )
 
 // providerTTL bounds how long a discovered provider is trusted before it is
@@ -70,12 +74,20 @@ type providerCache struct {
 }
 
 type cachedProvider struct {
-	p       *oidc.Provider
+	p       *msProvider
 	expires time.Time
 }
 
+// msProvider is a discovered provider and what its discovery document says
+// of client authentication.
+type msProvider struct {
+	*oidc.Provider
+	// authMethods is token_endpoint_auth_methods_supported, as listed.
+	authMethods []string
+}
+
 // provider returns the tenant's discovered OIDC provider.
-func (a *Auth) provider(ctx context.Context, m *MS365) (*oidc.Provider, error) {
+func (a *Auth) provider(ctx context.Context, m *MS365) (*msProvider, error) {
 	if !m.configured() {
 		return nil, errNotConfigured
 	}
@@ -94,10 +106,17 @@ func (a *Auth) provider(ctx context.Context, m *MS365) (*oidc.Provider, error) {
 	if discovery != issuer {
 		dctx = oidc.InsecureIssuerURLContext(dctx, issuer)
 	}
-	p, err := oidc.NewProvider(dctx, discovery)
+	op, err := oidc.NewProvider(dctx, discovery)
 	if err != nil {
 		return nil, err
 	}
+	var meta struct {
+		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
+	}
+	if err := op.Claims(&meta); err != nil {
+		return nil, err
+	}
+	p := &msProvider{Provider: op, authMethods: meta.AuthMethods}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
@@ -112,19 +131,76 @@ func (a *Auth) provider(ctx context.Context, m *MS365) (*oidc.Provider, error) {
 	return p, nil
 }
 
-// oauthConfig is the OAuth client of a tenant's application at provider p.
-func (a *Auth) oauthConfig(p *oidc.Provider, m *MS365) *oauth2.Config {
-	ep := p.Endpoint()
-	// Entra ID takes the secret in the form; saying so saves the
-	// header-then-form probing of AuthStyleAutoDetect.
-	ep.AuthStyle = oauth2.AuthStyleInParams
-	return &oauth2.Config{
-		ClientID:     m.ApplicationID,
-		ClientSecret: m.ClientSecret,
-		Endpoint:     ep,
-		RedirectURL:  strings.TrimSuffix(a.cfg.PublicURL, "/") + microsoftCallbackPath,
-		Scopes:       msScopes,
+// Validate checks settings a host is about to store: a known national
+// cloud, and a certificate credential whose certificate and private key
+// (PEM, RSA) belong together. It does not reach the IdP.
+func (m *MS365) Validate() error {
+	if _, _, ok := m.issuer(); !ok {
+		return fmt.Errorf("pbxauth: national_cloud %q is neither GLOBAL nor CHINA", m.NationalCloud)
 	}
+	if m.usesCertificate() {
+		if _, err := clientassert.New(m.ApplicationID, m.ClientCertificate, m.ClientPrivateKey); err != nil {
+			return fmt.Errorf("pbxauth: Microsoft client certificate: %w", err)
+		}
+	}
+	return nil
+}
+
+// usesCertificate reports whether the tenant authenticates to the token
+// endpoint with a certificate rather than a secret.
+func (m *MS365) usesCertificate() bool { return m.ClientCertificate != "" || m.ClientPrivateKey != "" }
+
+// oauthConfig is the OAuth client of a tenant's application at provider p.
+// A secret goes in the Authorization header (client_secret_basic, RFC 6749
+// §2.3.1's default) unless discovery lists other methods but not that one;
+// then in the form (client_secret_post). A certificate sends no secret: the
+// caller adds the client assertion (clientAuthOptions).
+func (a *Auth) oauthConfig(p *msProvider, m *MS365) *oauth2.Config {
+	ep := p.Endpoint()
+	ep.AuthStyle = oauth2.AuthStyleInHeader
+	if m.usesCertificate() || (len(p.authMethods) > 0 && !slices.Contains(p.authMethods, "client_secret_basic")) {
+		ep.AuthStyle = oauth2.AuthStyleInParams
+	}
+	c := &oauth2.Config{
+		ClientID:    m.ApplicationID,
+		Endpoint:    ep,
+		RedirectURL: a.microsoftRedirectURL(),
+		Scopes:      msScopes,
+	}
+	if !m.usesCertificate() {
+		c.ClientSecret = m.ClientSecret
+	}
+	return c
+}
+
+// clientAuthOptions are the token request's extra parameters: for a
+// certificate, a fresh client assertion (private_key_jwt, RFC 7523) whose
+// audience is the exact token endpoint.
+func (a *Auth) clientAuthOptions(p *msProvider, m *MS365) ([]oauth2.AuthCodeOption, error) {
+	if !m.usesCertificate() {
+		return nil, nil
+	}
+	s, err := clientassert.New(m.ApplicationID, m.ClientCertificate, m.ClientPrivateKey)
+	if err != nil {
+		return nil, err
+	}
+	jwt, err := s.Assertion(p.Endpoint().TokenURL, a.now())
+	if err != nil {
+		return nil, err
+	}
+	return []oauth2.AuthCodeOption{
+		oauth2.SetAuthURLParam("client_assertion_type", clientassert.Type),
+		oauth2.SetAuthURLParam("client_assertion", jwt),
+	}, nil
+}
+
+// microsoftRedirectURL is the redirect URI registered at the IdP:
+// Config.MicrosoftRedirectURL, else the callback route below PublicURL.
+func (a *Auth) microsoftRedirectURL() string {
+	if a.cfg.MicrosoftRedirectURL != "" {
+		return a.cfg.MicrosoftRedirectURL
+	}
+	return strings.TrimSuffix(a.cfg.PublicURL, "/") + microsoftCallbackPath
 }
 
 // microsoftAuthorizeEndpoint is the discovered authorization endpoint of the

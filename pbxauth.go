@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+
+	"github.com/pbxauth/pbxauth/internal/callbackurl"
 )
 
 // Config configures an [Auth]. Every field but Store is optional; the zero
@@ -42,7 +44,11 @@ type Config struct {
 	// CallbackOrigins lists the origins ("https://app.example.com",
 	// "http://127.0.0.1:9999") that may receive flow tokens through a
 	// callback_url. Scheme and host compare case-insensitively, the port
-	// exactly (default ports made explicit); anything else is refused.
+	// exactly (default ports made explicit); anything else is refused. An
+	// entry with a path ("https://app.example.com/signed-in") allows only
+	// that exact escaped path on its origin. Whatever the list, a
+	// callback_url with dot segments (also %2e), %2f, %5c, "\", empty
+	// segments or a fragment is refused. An invalid entry makes New fail.
 	CallbackOrigins []string
 
 	// Realm is the realm of WWW-Authenticate challenges. Default "pbxauth".
@@ -148,6 +154,19 @@ type Config struct {
 	// Default "/".
 	LoginRedirect string
 
+	// MicrosoftRedirectURL, when set, is the full redirect URI registered
+	// at Entra ID, replacing the one built from PublicURL
+	// ({PublicURL}/auth/sign_in/microsoft/callback). The host then serves
+	// [Auth.MicrosoftCallback] at that URL, for example to keep an Entra
+	// registration made for PortSIP (https://HOST:8887/ms365/callback).
+	MicrosoftRedirectURL string
+	// RequireExchangeChallenge makes code_challenge mandatory at POST
+	// /auth/sign_in/{provider} (400 without it), so that every flow token
+	// handed to a callback_url can only be traded with its code_verifier.
+	// Default off: the challenge is optional, as PortSIP's clients may not
+	// send one.
+	RequireExchangeChallenge bool
+
 	// HTTPClient makes the requests to identity providers (OIDC discovery,
 	// signing keys, code exchange), for hosts that need a proxy or their
 	// own TLS roots. Default: a client with a 10-second timeout.
@@ -166,7 +185,7 @@ type Auth struct {
 	sessions *scs.SessionManager
 	csrf     *http.CrossOriginProtection
 	// origins are the parsed Config.CallbackOrigins.
-	origins []origin
+	origins callbackurl.List
 	// providers caches discovered Microsoft providers.
 	providers providerCache
 	// mailer is Config.Mailer, or one that always fails; mailq sends reset
@@ -234,8 +253,11 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	origins, err := callbackOrigins(cfg.CallbackOrigins)
+	origins, err := callbackurl.Parse(cfg.CallbackOrigins)
 	if err != nil {
+		return nil, fmt.Errorf("pbxauth: Config.CallbackOrigins: %w", err)
+	}
+	if err := checkRedirectURL(cfg.MicrosoftRedirectURL); err != nil {
 		return nil, err
 	}
 	sessions, err := newSessionManager(cfg)
@@ -252,6 +274,19 @@ func New(cfg Config) (*Auth, error) {
 	}
 	a.mux = a.buildMux()
 	return a, nil
+}
+
+// checkRedirectURL checks Config.MicrosoftRedirectURL: empty, or an
+// absolute http(s) URL without fragment, as an IdP registers it.
+func checkRedirectURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("pbxauth: Config.MicrosoftRedirectURL %q must be an absolute http(s) URL", raw)
+	}
+	return nil
 }
 
 // HashPassword hashes password with the Auth's configured parameters, under

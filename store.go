@@ -75,8 +75,28 @@ type MS365 struct {
 	ApplicationID string // the client id
 	DirectoryID   string // the Entra tenant id
 	ClientSecret  string
-	NationalCloud string // "GLOBAL" (default) or "CHINA"
-	Issuer        string // overrides the issuer derived from DirectoryID and NationalCloud
+	// ClientCertificate and ClientPrivateKey (PEM), when both are set,
+	// replace ClientSecret: the token endpoint is called with a client
+	// assertion signed by the key (private_key_jwt), as PortSIP does.
+	ClientCertificate string
+	ClientPrivateKey  string
+	NationalCloud     string // "GLOBAL" (default) or "CHINA"
+	Issuer            string // overrides the issuer derived from DirectoryID and NationalCloud
+	// MatchPreferredUsername lets an account with no link yet match a user
+	// by its preferred_username (the UPN) when it is a member of the
+	// directory (acct 0). Off by default: Microsoft documents the claim as
+	// mutable, so only verified emails match.
+	MatchPreferredUsername bool
+}
+
+// Identity links an external account, known by its issuer and subject, to a
+// user of one tenant. Links are per tenant: one directory may serve several
+// tenants, and the same account may be linked in each.
+type Identity struct {
+	TenantID string
+	Issuer   string
+	Subject  string
+	UserID   string
 }
 
 // User is an account. System users have an empty TenantID.
@@ -287,11 +307,16 @@ type Store interface {
 	// DeleteCounter removes a counter; a missing one is not an error.
 	DeleteCounter(ctx context.Context, key string) error
 
-	// LinkIdentity remembers that the external account (issuer, subject)
-	// is the user; ErrConflict when that account is linked already.
-	LinkIdentity(ctx context.Context, issuer, subject, userID string) error
-	// IdentityUser returns the user ID linked to (issuer, subject), or ErrNotFound.
-	IdentityUser(ctx context.Context, issuer, subject string) (string, error)
+	// LinkIdentity remembers that the external account (id.Issuer,
+	// id.Subject) is the user id.UserID in the tenant id.TenantID.
+	// ErrConflict when that account is linked in that tenant already, or
+	// when the user has a link in that tenant already (to any account):
+	// both are unique keys, so of two accounts racing to link one user
+	// exactly one wins.
+	LinkIdentity(ctx context.Context, id Identity) error
+	// IdentityUser returns the user ID linked to (issuer, subject) in the
+	// tenant, or ErrNotFound.
+	IdentityUser(ctx context.Context, tenantID, issuer, subject string) (string, error)
 }
 
 // Sweeper is implemented by stores that can delete expired records (tokens

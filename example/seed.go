@@ -41,8 +41,12 @@ type seedTenant struct {
 		ApplicationID string `json:"application_id"`
 		DirectoryID   string `json:"directory_id"`
 		ClientSecret  string `json:"client_secret"`
-		NationalCloud string `json:"national_cloud"`
-		Issuer        string `json:"issuer"`
+		// A certificate and its private key (PEM) instead of the secret.
+		ClientCertificate      string `json:"client_certificate"`
+		ClientPrivateKey       string `json:"client_private_key"`
+		NationalCloud          string `json:"national_cloud"`
+		Issuer                 string `json:"issuer"`
+		MatchPreferredUsername bool   `json:"match_preferred_username"`
 	} `json:"ms365"`
 }
 
@@ -111,7 +115,12 @@ func createTenant(ctx context.Context, st pbxauth.Store, t seedTenant) error {
 	}
 	rec := pbxauth.Tenant{ID: pbxauth.NewID(), Name: t.Name, Domain: t.Domain, Website: t.Website, AvatarURL: t.AvatarURL, EnableTwoFactor: t.EnableTwoFactor}
 	if m := t.MS365; m != nil {
-		rec.MS365 = &pbxauth.MS365{ApplicationID: m.ApplicationID, DirectoryID: m.DirectoryID, ClientSecret: m.ClientSecret, NationalCloud: m.NationalCloud, Issuer: m.Issuer}
+		rec.MS365 = &pbxauth.MS365{ApplicationID: m.ApplicationID, DirectoryID: m.DirectoryID, ClientSecret: m.ClientSecret,
+			ClientCertificate: m.ClientCertificate, ClientPrivateKey: m.ClientPrivateKey, NationalCloud: m.NationalCloud,
+			Issuer: m.Issuer, MatchPreferredUsername: m.MatchPreferredUsername}
+		if err := rec.MS365.Validate(); err != nil {
+			return fmt.Errorf("seed tenant %q: %w", t.Domain, err)
+		}
 	}
 	err := st.CreateTenant(ctx, rec)
 	if errors.Is(err, pbxauth.ErrConflict) { // another instance seeded it first

@@ -1,22 +1,26 @@
-// This file keeps the links from external accounts (issuer, subject) to users.
+// This file keeps the links from external accounts (tenant, issuer, subject)
+// to users; a user has at most one link per tenant (a unique key).
 
 package sqlstore
 
 import (
 	"context"
+
+	"github.com/pbxauth/pbxauth"
 )
 
-// LinkIdentity implements pbxauth.Store.
-func (s *Store) LinkIdentity(ctx context.Context, issuer, subject, userID string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO pbxauth_identities (issuer, subject, user_id) VALUES ($1, $2, $3)`,
-		issuer, subject, userID)
+// LinkIdentity implements pbxauth.Store. Both unique keys of the table
+// decide a race, so of two accounts linking one user exactly one wins.
+func (s *Store) LinkIdentity(ctx context.Context, id pbxauth.Identity) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO pbxauth_identities (tenant_id, issuer, subject, user_id) VALUES ($1, $2, $3, $4)`,
+		id.TenantID, id.Issuer, id.Subject, id.UserID)
 	return storeErr("link identity", err)
 }
 
 // IdentityUser implements pbxauth.Store.
-func (s *Store) IdentityUser(ctx context.Context, issuer, subject string) (string, error) {
+func (s *Store) IdentityUser(ctx context.Context, tenantID, issuer, subject string) (string, error) {
 	var id string
-	err := s.db.QueryRowContext(ctx, `SELECT user_id FROM pbxauth_identities WHERE issuer = $1 AND subject = $2`,
-		issuer, subject).Scan(&id)
+	err := s.db.QueryRowContext(ctx, `SELECT user_id FROM pbxauth_identities WHERE tenant_id = $1 AND issuer = $2 AND subject = $3`,
+		tenantID, issuer, subject).Scan(&id)
 	return id, storeErr("identity user", err)
 }

@@ -5,10 +5,12 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
 
+	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/sqlstore"
 )
 
@@ -40,10 +42,10 @@ func migrationRows(t *testing.T, st *sqlstore.Store) []migrationRow {
 	return ms
 }
 
-// wantMigrations are the names of each dialect's migrations, in order.
-var wantMigrations = map[string][]string{
-	"sqlite":   {"init"},
-	"postgres": {"init", "sessions"},
+// wantMigrations are each dialect's migrations by version, in order.
+var wantMigrations = map[string][]migrationRow{
+	"sqlite":   {{version: 1, name: "init"}, {version: 3, name: "identities_per_tenant"}},
+	"postgres": {{version: 1, name: "init"}, {version: 2, name: "sessions"}, {version: 3, name: "identities_per_tenant"}},
 }
 
 func TestMigrations(t *testing.T) {
@@ -55,7 +57,7 @@ func TestMigrations(t *testing.T) {
 			t.Fatalf("migrations recorded = %+v; want %v", first, want)
 		}
 		for i, m := range first {
-			if m.version != int64(i+1) || m.name != want[i] || m.appliedAt == 0 {
+			if m.version != want[i].version || m.name != want[i].name || m.appliedAt == 0 {
 				t.Fatalf("migrations recorded = %+v; want %v", first, want)
 			}
 		}
@@ -96,6 +98,55 @@ func TestConcurrentOpen(t *testing.T) {
 		}
 		if ms := migrationRows(t, stores[0]); len(ms) != len(wantMigrations[b.name]) {
 			t.Errorf("migrations recorded = %+v; want one", ms)
+		}
+	})
+}
+
+// TestMigrateIdentitiesPerTenant opens a database whose links were made
+// before they were kept per tenant: each moves to its user's tenant, and a
+// user linked to two accounts (the takeover the change closes) keeps neither.
+func TestMigrateIdentitiesPerTenant(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		dsn := b.fresh(t)
+		st := open(t, dsn)
+		ctx := context.Background()
+		addUser(t, st, "u1") // of tenant t1
+		addUser(t, st, "u2")
+		db := st.DB()
+		// Back to the schema before migration 3, with old-shape links.
+		for _, q := range []string{
+			`DROP TABLE pbxauth_identities`,
+			`CREATE TABLE pbxauth_identities (issuer TEXT NOT NULL, subject TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (issuer, subject))`,
+			`INSERT INTO pbxauth_identities VALUES ('iss', 'alice', 'u1'), ('iss', 'bob', 'u2'), ('iss', 'mallory', 'u2'), ('iss', 'ghost', 'u9')`,
+			`ALTER TABLE pbxauth_tenants DROP COLUMN ms365_client_certificate`,
+			`ALTER TABLE pbxauth_tenants DROP COLUMN ms365_client_private_key`,
+			`ALTER TABLE pbxauth_tenants DROP COLUMN ms365_match_preferred_username`,
+			`DELETE FROM pbxauth_schema_migrations WHERE version = 3`,
+		} {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		st = open(t, dsn)
+		if id, err := st.IdentityUser(ctx, "t1", "iss", "alice"); err != nil || id != "u1" {
+			t.Errorf("IdentityUser of a migrated link = %q, %v; want u1", id, err)
+		}
+		for _, sub := range []string{"bob", "mallory", "ghost"} {
+			if id, err := st.IdentityUser(ctx, "t1", "iss", sub); !errors.Is(err, pbxauth.ErrNotFound) {
+				t.Errorf("IdentityUser(%s) after the migration = %q, %v; want ErrNotFound", sub, id, err)
+			}
+		}
+		// u2 may now link again, once.
+		if err := st.LinkIdentity(ctx, pbxauth.Identity{TenantID: "t1", Issuer: "iss", Subject: "bob", UserID: "u2"}); err != nil {
+			t.Errorf("LinkIdentity after the migration: %v", err)
+		}
+		if err := st.CreateTenant(ctx, pbxauth.Tenant{ID: "t9", Domain: "t9.test",
+			MS365: &pbxauth.MS365{ApplicationID: "a", ClientCertificate: "CERT", ClientPrivateKey: "KEY", MatchPreferredUsername: true}}); err != nil {
+			t.Fatal(err)
+		}
+		if tn, err := st.Tenant(ctx, "t9"); err != nil || tn.MS365 == nil || tn.MS365.ClientCertificate != "CERT" ||
+			tn.MS365.ClientPrivateKey != "KEY" || !tn.MS365.MatchPreferredUsername {
+			t.Errorf("Tenant with the new Microsoft settings = %+v, %v", tn.MS365, err)
 		}
 	})
 }

@@ -112,10 +112,10 @@ var calls = []call{
 	}},
 	{"DeleteCounter", func(ctx context.Context, st *sqlstore.Store) error { return st.DeleteCounter(ctx, "k9") }},
 	{"LinkIdentity", func(ctx context.Context, st *sqlstore.Store) error {
-		return st.LinkIdentity(ctx, "iss", randomName("sub"), "u1")
+		return st.LinkIdentity(ctx, pbxauth.Identity{TenantID: randomName("t"), Issuer: "iss", Subject: "sub", UserID: "u1"})
 	}},
 	{"IdentityUser", func(ctx context.Context, st *sqlstore.Store) error {
-		_, err := st.IdentityUser(ctx, "iss", "sub")
+		_, err := st.IdentityUser(ctx, "t1", "iss", "sub")
 		return err
 	}},
 	{"DeleteExpired", func(ctx context.Context, st *sqlstore.Store) error { _, err := st.DeleteExpired(ctx, t0); return err }},
@@ -134,7 +134,7 @@ func setUpCalls(t *testing.T, st *sqlstore.Store) {
 	if err := st.CreateFlow(ctx, pbxauth.Flow{Hash: pbxauth.HashToken("flow"), ExpiresAt: t0.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.LinkIdentity(ctx, "iss", "sub", "u1"); err != nil {
+	if err := st.LinkIdentity(ctx, pbxauth.Identity{TenantID: "t1", Issuer: "iss", Subject: "sub", UserID: "u1"}); err != nil {
 		t.Fatal(err)
 	}
 }

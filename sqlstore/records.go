@@ -19,7 +19,8 @@ const (
 	systemCols = "web_domain, private_ipv4, public_ipv4, enable_ipv6, private_ipv6, public_ipv6, " +
 		"primary_dns_server, secondary_dns_server, enable_two_factor"
 	tenantCols = "id, name, domain, website, avatar_url, enable_two_factor, ms365, " +
-		"ms365_application_id, ms365_directory_id, ms365_client_secret, ms365_national_cloud, ms365_issuer"
+		"ms365_application_id, ms365_directory_id, ms365_client_secret, ms365_national_cloud, ms365_issuer, " +
+		"ms365_client_certificate, ms365_client_private_key, ms365_match_preferred_username"
 	userCols = "id, tenant_id, username, email, role, password_hash, " +
 		"two_factor_enabled, password_force_reset, disabled"
 	familyCols  = "id, user_id, password_verified, method, created_at, expires_at, revoked"
@@ -109,7 +110,8 @@ func scanTenant(r scanner) (pbxauth.Tenant, error) {
 		hasMS bool
 	)
 	err := r.Scan(&t.ID, &t.Name, &t.Domain, &t.Website, &t.AvatarURL, &t.EnableTwoFactor, &hasMS,
-		&m.ApplicationID, &m.DirectoryID, &m.ClientSecret, &m.NationalCloud, &m.Issuer)
+		&m.ApplicationID, &m.DirectoryID, &m.ClientSecret, &m.NationalCloud, &m.Issuer,
+		&m.ClientCertificate, &m.ClientPrivateKey, &m.MatchPreferredUsername)
 	if err != nil {
 		return pbxauth.Tenant{}, err
 	}
@@ -126,7 +128,8 @@ func tenantArgs(t pbxauth.Tenant) []any {
 		m = *t.MS365
 	}
 	return []any{t.ID, t.Name, t.Domain, t.Website, t.AvatarURL, t.EnableTwoFactor, t.MS365 != nil,
-		m.ApplicationID, m.DirectoryID, m.ClientSecret, m.NationalCloud, m.Issuer, lower(t.Domain)}
+		m.ApplicationID, m.DirectoryID, m.ClientSecret, m.NationalCloud, m.Issuer,
+		m.ClientCertificate, m.ClientPrivateKey, m.MatchPreferredUsername, lower(t.Domain)}
 }
 
 func userDest(u *pbxauth.User) []any {

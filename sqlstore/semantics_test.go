@@ -452,16 +452,22 @@ func TestFlowsAndCounters(t *testing.T) {
 			t.Errorf("DeleteCounter of a missing counter: %v", err)
 		}
 
-		if err := st.LinkIdentity(ctx, "iss", "sub", "u1"); err != nil {
+		if err := st.LinkIdentity(ctx, pbxauth.Identity{TenantID: "t1", Issuer: "iss", Subject: "sub", UserID: "u1"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.LinkIdentity(ctx, "iss", "sub", "u2"); !errors.Is(err, pbxauth.ErrConflict) {
+		if err := st.LinkIdentity(ctx, pbxauth.Identity{TenantID: "t1", Issuer: "iss", Subject: "sub", UserID: "u2"}); !errors.Is(err, pbxauth.ErrConflict) {
 			t.Errorf("LinkIdentity of a linked account: %v; want ErrConflict", err)
 		}
-		if id, err := st.IdentityUser(ctx, "iss", "sub"); err != nil || id != "u1" {
+		if err := st.LinkIdentity(ctx, pbxauth.Identity{TenantID: "t1", Issuer: "iss", Subject: "sub2", UserID: "u1"}); !errors.Is(err, pbxauth.ErrConflict) {
+			t.Errorf("LinkIdentity of a second account to a linked user: %v; want ErrConflict", err)
+		}
+		if id, err := st.IdentityUser(ctx, "t1", "iss", "sub"); err != nil || id != "u1" {
 			t.Errorf("IdentityUser = %q, %v; want u1", id, err)
 		}
-		if _, err := st.IdentityUser(ctx, "iss", "SUB"); !errors.Is(err, pbxauth.ErrNotFound) {
+		if _, err := st.IdentityUser(ctx, "t2", "iss", "sub"); !errors.Is(err, pbxauth.ErrNotFound) {
+			t.Errorf("IdentityUser in another tenant: %v; want ErrNotFound", err)
+		}
+		if _, err := st.IdentityUser(ctx, "t1", "iss", "SUB"); !errors.Is(err, pbxauth.ErrNotFound) {
 			t.Errorf("IdentityUser of an unlinked subject: %v; want ErrNotFound", err)
 		}
 	})

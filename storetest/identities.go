@@ -1,5 +1,6 @@
 // This file checks the links from external accounts (an OpenID Connect
-// issuer and subject) to users.
+// issuer and subject) to users: kept per tenant, one link per user and
+// tenant, and races for one user or one account won exactly once.
 
 package storetest
 
@@ -9,37 +10,82 @@ import (
 	"github.com/pbxauth/pbxauth"
 )
 
+const linkIssuer = "https://login.example/dir/v2.0"
+
+// link is an Identity of tenant, issuer linkIssuer.
+func link(tenant, subject, userID string) pbxauth.Identity {
+	return pbxauth.Identity{TenantID: tenant, Issuer: linkIssuer, Subject: subject, UserID: userID}
+}
+
+// wantLinked checks what IdentityUser answers for id's account.
+func wantLinked(t tb, s pbxauth.Store, id pbxauth.Identity, what string) {
+	t.Helper()
+	got, err := s.IdentityUser(t.Context(), id.TenantID, id.Issuer, id.Subject)
+	wantErr(t, err, nil, what)
+	if got != id.UserID {
+		t.Errorf("%s: IdentityUser(%q, %q, %q) = %q, want %q", what, id.TenantID, id.Issuer, id.Subject, got, id.UserID)
+	}
+}
+
 var identityChecks = []check{
 	{"Link", func(t tb, s pbxauth.Store) {
-		const iss = "https://login.example/dir/v2.0"
 		ctx := t.Context()
-		for _, id := range []string{"u-1", "u-2", "u-3", "u-4", "u-9"} {
-			addUser(t, s, user(id, "", id))
+		for _, u := range []pbxauth.User{user("u-1", "t-1", "u1"), user("u-2", "t-1", "u2"), user("u-3", "t-1", "u3"),
+			user("u-4", "t-1", "u4"), user("u-5", "t-2", "u5")} {
+			addUser(t, s, u)
 		}
-		_, err := s.IdentityUser(ctx, iss, "sub-1")
+		_, err := s.IdentityUser(ctx, "t-1", linkIssuer, "sub-1")
 		wantErr(t, err, pbxauth.ErrNotFound, "IdentityUser before LinkIdentity")
-		for _, l := range []struct{ iss, sub, user string }{
-			{iss, "sub-1", "u-1"},
-			{iss, "sub-2", "u-1"}, // a user may have several accounts
-			{iss + "/other", "sub-1", "u-2"},
-			// Joining issuer and subject must not make these two one key.
-			{"https://a.example/x", "y", "u-3"},
-			{"https://a.example/", "xy", "u-4"},
+		for _, l := range []pbxauth.Identity{
+			link("t-1", "sub-1", "u-1"),
+			{TenantID: "t-1", Issuer: linkIssuer + "/other", Subject: "sub-1", UserID: "u-2"},
+			// Joining the parts must not make these two one key.
+			{TenantID: "t-1", Issuer: "https://a.example/x", Subject: "y", UserID: "u-3"},
+			{TenantID: "t-1", Issuer: "https://a.example/", Subject: "xy", UserID: "u-4"},
+			// The same account, linked in another tenant, to that tenant's user.
+			link("t-2", "sub-1", "u-5"),
 		} {
-			must(t, s.LinkIdentity(ctx, l.iss, l.sub, l.user), fmt.Sprintf("LinkIdentity(%q, %q)", l.iss, l.sub))
-			what := fmt.Sprintf("IdentityUser(%q, %q)", l.iss, l.sub)
-			got, err := s.IdentityUser(ctx, l.iss, l.sub)
-			wantErr(t, err, nil, what)
-			if got != l.user {
-				t.Errorf("%s = %q, want %q", what, got, l.user)
-			}
+			must(t, s.LinkIdentity(ctx, l), fmt.Sprintf("LinkIdentity(%+v)", l))
+			wantLinked(t, s, l, "after LinkIdentity")
 		}
-		err = s.LinkIdentity(ctx, iss, "sub-1", "u-9")
-		wantErr(t, err, pbxauth.ErrConflict, "LinkIdentity of a linked account")
-		got, err := s.IdentityUser(ctx, iss, "sub-1")
-		wantErr(t, err, nil, "IdentityUser after a refused relink")
-		if got != "u-1" {
-			t.Errorf("IdentityUser after a refused relink = %q, want u-1", got)
+		wantLinked(t, s, link("t-1", "sub-1", "u-1"), "after linking the account in another tenant")
+		_, err = s.IdentityUser(ctx, "t-3", linkIssuer, "sub-1")
+		wantErr(t, err, pbxauth.ErrNotFound, "IdentityUser in a tenant where the account has no link")
+	}},
+	{"AccountLinkedOnce", func(t tb, s pbxauth.Store) {
+		addUser(t, s, user("u-1", "t-1", "u1"), user("u-9", "t-1", "u9"))
+		must(t, s.LinkIdentity(t.Context(), link("t-1", "sub-1", "u-1")), "LinkIdentity")
+		err := s.LinkIdentity(t.Context(), link("t-1", "sub-1", "u-9"))
+		wantErr(t, err, pbxauth.ErrConflict, "LinkIdentity of an account linked in the tenant")
+		wantLinked(t, s, link("t-1", "sub-1", "u-1"), "after a refused relink")
+	}},
+	{"UserLinkedOnce", func(t tb, s pbxauth.Store) {
+		// A user already linked is never linked to a second account of the
+		// tenant: that is how a second account claiming the user's email is
+		// refused even when two sign-ins race.
+		addUser(t, s, user("u-1", "t-1", "u1"))
+		must(t, s.LinkIdentity(t.Context(), link("t-1", "sub-1", "u-1")), "LinkIdentity")
+		err := s.LinkIdentity(t.Context(), link("t-1", "sub-2", "u-1"))
+		wantErr(t, err, pbxauth.ErrConflict, "LinkIdentity of a second account to a linked user")
+		_, err = s.IdentityUser(t.Context(), "t-1", linkIssuer, "sub-2")
+		wantErr(t, err, pbxauth.ErrNotFound, "IdentityUser of the refused account")
+	}},
+	{"ConcurrentLinksOfOneUser", func(t tb, s pbxauth.Store) {
+		addUser(t, s, user("u-1", "t-1", "u1"))
+		errs := concurrently(racers, func(i int) error {
+			return s.LinkIdentity(t.Context(), link("t-1", fmt.Sprintf("sub-%d", i), "u-1"))
+		})
+		winner := oneWinner(t, "LinkIdentity of one user by many accounts", errs, pbxauth.ErrConflict)
+		wantLinked(t, s, link("t-1", fmt.Sprintf("sub-%d", winner), "u-1"), "after the race")
+	}},
+	{"ConcurrentLinksOfOneAccount", func(t tb, s pbxauth.Store) {
+		for i := range racers {
+			addUser(t, s, user(fmt.Sprintf("u-%d", i), "t-1", fmt.Sprintf("u%d", i)))
 		}
+		errs := concurrently(racers, func(i int) error {
+			return s.LinkIdentity(t.Context(), link("t-1", "sub-1", fmt.Sprintf("u-%d", i)))
+		})
+		winner := oneWinner(t, "LinkIdentity of one account to many users", errs, pbxauth.ErrConflict)
+		wantLinked(t, s, link("t-1", "sub-1", fmt.Sprintf("u-%d", winner)), "after the race")
 	}},
 }
