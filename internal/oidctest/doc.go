@@ -6,7 +6,8 @@
 // with PKCE, the nonce, RS256 ID tokens, UserInfo and token endpoint client
 // authentication are all checked by code this project did not write. Only the
 // login step is ours: it signs in the user last given to [Provider.SetUser] without
-// any page and redirects back to zitadel's callback (op.AuthCallbackURL).
+// any page and redirects back to zitadel's callback (op.AuthCallbackURL); with no
+// user set it answers 400.
 //
 // Client authentication is zitadel's, with two choices written down here:
 //
@@ -18,11 +19,15 @@
 //     verifier built with op.NewJWTProfileVerifier whose expected audience is the
 //     exact token endpoint URL. Nothing is skipped: an assertion whose aud is the
 //     issuer is refused. The storage returns the client's registered public key
-//     whatever key ID is asked for, since Entra's assertions carry x5t, not kid.
-//     zitadel refuses a bad assertion with invalid_grant (400), not invalid_client.
+//     whatever key ID is asked for, since Entra's assertions carry x5t, not kid;
+//     an assertion from a client with no key is invalid_client (401). zitadel
+//     refuses any other bad assertion (audience, signature, expiry) with
+//     invalid_grant (400), where Entra would say invalid_client. Neither zitadel
+//     nor this package checks x5t against a certificate, refuses a reused jti or
+//     caps the assertion's lifetime: tests read those from [Provider.TokenRequests].
 //   - client_secret_basic and client_secret_post: zitadel checks the secret and
-//     refuses a secret from a private_key_jwt client (and an assertion from a
-//     secret client) with invalid_client, but it does not tell basic from post.
+//     refuses a secret from a private_key_jwt client with invalid_client, but it
+//     does not tell basic from post.
 //     The token endpoint wrapper puts the method the request used into its
 //     context, and the storage's AuthorizeClientIDSecret refuses a method other
 //     than the client's, which zitadel answers with invalid_client (401).
