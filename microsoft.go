@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -369,7 +370,12 @@ func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState, state str
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
-			return User{}, idpRefusal(re.ErrorCode, "access_denied", fmt.Errorf("code exchange refused: %w", err))
+			// Some IdPs echo what they were sent; the log never gets the secret.
+			msg := err.Error()
+			if sec := t.MS365.ClientSecret; sec != "" {
+				msg = strings.ReplaceAll(msg, sec, "[client secret]")
+			}
+			return User{}, idpRefusal(re.ErrorCode, "access_denied", fmt.Errorf("code exchange refused: %s", msg))
 		}
 		return User{}, &msFailure{code: "temporarily_unavailable", reason: err}
 	}

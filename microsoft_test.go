@@ -159,6 +159,10 @@ type msEnv struct {
 	auths  *basicAuth
 	events *events
 	logs   *syncBuffer
+	// host serves what the test server has outside the API's mount;
+	// redirectURI is where the IdP sends the browser back.
+	host        *lateHandler
+	redirectURI string
 }
 
 // syncBuffer is a log sink tests read while handlers write.
@@ -199,8 +203,9 @@ func newMSEnv(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 	t.Cleanup(func() { idp.Shutdown() })
 	st := pbxauth.NewMemoryStore()
 	seed(t, st)
-	var h lateHandler
-	c := apitest.Serve(t, &h, nil)
+	var h, host lateHandler
+	host.h.Store(http.NotFoundHandler())
+	c := apitest.Serve(t, &h, &host)
 	// mockoidc signs with the real time, so the Auth's clock starts there.
 	clk := &clock{t: time.Now().UTC()}
 	ev := &events{}
@@ -216,7 +221,11 @@ func newMSEnv(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 		t.Fatal(err)
 	}
 	h.h.Store(a.Handler())
-	e := &msEnv{env: &env{auth: a, store: st, clock: clk, c: c}, idp: idp, auths: auths, events: ev, logs: logs}
+	e := &msEnv{env: &env{auth: a, store: st, clock: clk, c: c}, idp: idp, auths: auths, events: ev, logs: logs,
+		host: &host, redirectURI: cfg.MicrosoftRedirectURL}
+	if e.redirectURI == "" {
+		e.redirectURI = cfg.PublicURL + "/auth/sign_in/microsoft/callback"
+	}
 	e.enableMicrosoft(t, acmeID)
 	return e
 }
@@ -249,7 +258,13 @@ func (e *msEnv) addUser(t *testing.T, u pbxauth.User) {
 // start asks for the IdP URL of a token-mode sign-in.
 func (e *msEnv) start(t *testing.T) *url.URL {
 	t.Helper()
-	r := e.c.Do("POST", "/auth/sign_in/microsoft", map[string]any{"domain": acmeDomain, "callback_url": msCallbackURL})
+	return e.startWith(t, map[string]any{"domain": acmeDomain, "callback_url": msCallbackURL})
+}
+
+// startWith asks for the IdP URL of a token-mode sign-in with body.
+func (e *msEnv) startWith(t *testing.T, body map[string]any) *url.URL {
+	t.Helper()
+	r := e.c.Do("POST", "/auth/sign_in/microsoft", body)
 	if r.Status != 200 || r.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("sign_in/microsoft: %d %v %s", r.Status, r.Header, r.Body)
 	}
@@ -300,8 +315,8 @@ func (e *msEnv) authorize(t *testing.T, idpURL *url.URL, account *entraUser) *ur
 	t.Helper()
 	e.idp.QueueUser(account)
 	cb := idpLocation(t, e.get(t, idpURL.String()))
-	if want := e.c.URL + apitest.Prefix + "/auth/sign_in/microsoft/callback"; cb.Scheme+"://"+cb.Host+cb.Path != want {
-		t.Fatalf("IdP redirected to %s, want %s", cb, want)
+	if cb.Scheme+"://"+cb.Host+cb.Path != e.redirectURI {
+		t.Fatalf("IdP redirected to %s, want %s", cb, e.redirectURI)
 	}
 	return cb
 }
