@@ -201,12 +201,22 @@ func newMSEnv(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idp.Shutdown() })
+	e := newMSBase(t, configure...)
+	e.idp, e.auths = idp, auths
+	e.enableMicrosoft(t, acmeID)
+	return e
+}
+
+// newMSBase serves an Auth for Microsoft sign-in tests, before any IdP is
+// set up: the caller points a tenant at one.
+func newMSBase(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
+	t.Helper()
 	st := pbxauth.NewMemoryStore()
 	seed(t, st)
 	var h, host lateHandler
 	host.h.Store(http.NotFoundHandler())
 	c := apitest.Serve(t, &h, &host)
-	// mockoidc signs with the real time, so the Auth's clock starts there.
+	// The IdPs sign with the real time, so the Auth's clock starts there.
 	clk := &clock{t: time.Now().UTC()}
 	ev := &events{}
 	logs := &syncBuffer{}
@@ -221,28 +231,33 @@ func newMSEnv(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 		t.Fatal(err)
 	}
 	h.h.Store(a.Handler())
-	e := &msEnv{env: &env{auth: a, store: st, clock: clk, c: c}, idp: idp, auths: auths, events: ev, logs: logs,
+	e := &msEnv{env: &env{auth: a, store: st, clock: clk, c: c}, events: ev, logs: logs,
 		host: &host, redirectURI: cfg.MicrosoftRedirectURL}
 	if e.redirectURI == "" {
 		e.redirectURI = cfg.PublicURL + "/auth/sign_in/microsoft/callback"
 	}
-	e.enableMicrosoft(t, acmeID)
 	return e
 }
 
-// enableMicrosoft points a tenant's Microsoft settings at the test IdP.
-func (e *msEnv) enableMicrosoft(t *testing.T, tenantID string) {
+// setMicrosoft sets a tenant's Microsoft settings.
+func (e *msEnv) setMicrosoft(t *testing.T, tenantID string, m *pbxauth.MS365) {
 	t.Helper()
 	ctx := context.Background()
 	tn, err := e.store.Tenant(ctx, tenantID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tn.MS365 = &pbxauth.MS365{ApplicationID: e.idp.ClientID, ClientSecret: e.idp.ClientSecret,
-		DirectoryID: "dir-test", NationalCloud: "GLOBAL", Issuer: e.idp.Issuer()}
+	tn.MS365 = m
 	if err := e.store.UpdateTenant(ctx, tn); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// enableMicrosoft points a tenant's Microsoft settings at the test IdP.
+func (e *msEnv) enableMicrosoft(t *testing.T, tenantID string) {
+	t.Helper()
+	e.setMicrosoft(t, tenantID, &pbxauth.MS365{ApplicationID: e.idp.ClientID, ClientSecret: e.idp.ClientSecret,
+		DirectoryID: "dir-test", NationalCloud: "GLOBAL", Issuer: e.idp.Issuer()})
 }
 
 func (e *msEnv) addUser(t *testing.T, u pbxauth.User) {
