@@ -96,6 +96,25 @@ func TestBrowserSignIn(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS("#domain"), "acme.example.test"),
 			chromedp.WaitNotVisible(chromedp.CSS("#microsoft")),
 		)
+		// The first click on the button, while the domain field still has
+		// focus, starts the sign-in (the unreachable IdP then answers 503).
+		do(t, ctx,
+			chromedp.Navigate(base+"/"),
+			chromedp.WaitVisible(chromedp.CSS("#signin")),
+			chromedp.SendKeys(chromedp.CSS("#domain"), "contoso.example.test"),
+			chromedp.WaitVisible(chromedp.CSS("#microsoft")),
+			chromedp.Click(chromedp.CSS(`#microsoft button`)),
+		)
+		// The navigation can outlive a script, so the location is polled.
+		var loc string
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); <-time.After(50 * time.Millisecond) {
+			if loc, _ = chromedp.Run(ctx, chromedp.Location()); strings.HasSuffix(loc, "/api/login/by_microsoft") {
+				break
+			}
+		}
+		if !strings.HasSuffix(loc, "/api/login/by_microsoft") {
+			t.Errorf("one click on the Microsoft button did not post the form: the page is at %s", loc)
+		}
 	})
 
 	t.Run("second factor", func(t *testing.T) {

@@ -95,8 +95,12 @@ async function refresh() {
 }
 
 // checkMicrosoft shows the Microsoft button when the domain's tenant has it.
+// An unchanged domain changes nothing: the "change" event fires when the
+// domain field loses focus, which is the moment a click on the button
+// begins, and hiding the button then would swallow that click.
 async function checkMicrosoft() {
   const domain = $("domain").value.trim();
+  if (domain === msDomain && domain !== "") return;
   const seq = ++infoSeq;
   msDomain = "";
   $("microsoft").hidden = true;
