@@ -32,7 +32,9 @@ func TestCheckCallbackURL(t *testing.T) {
 			t.Errorf("%q: allowed=%v, want %v", raw, got, want)
 		}
 	}
-	if _, err := New(Config{Store: NewMemoryStore(), CallbackOrigins: []string{"https://x.example/path"}}); err == nil {
-		t.Error("an origin with a path was accepted")
+	for _, bad := range []string{"https://x.example/path?q=1", "https://x.example/a/../b", "x.example"} {
+		if _, err := New(Config{Store: NewMemoryStore(), CallbackOrigins: []string{bad}}); err == nil {
+			t.Errorf("callback origin %q was accepted", bad)
+		}
 	}
 }
