@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
 )
 
@@ -149,5 +150,26 @@ func TestExampleSeedFile(t *testing.T) {
 	r := c.Do("POST", "/auth/sign_in", map[string]string{"username": "root", "password": "root-pw-12345"})
 	if r.Status != 200 || r.JSON()["two_factor_enabled"] != true {
 		t.Fatalf("system-wide second factor: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestExampleSeedMicrosoftSettings: the seed's ms365 additions reach the
+// store, and a certificate whose key does not belong to it stops the start.
+func TestExampleSeedMicrosoftSettings(t *testing.T) {
+	st := pbxauth.NewMemoryStore()
+	ctx := context.Background()
+	tn := seedTenant{Domain: "entra.example.test"}
+	tn.MS365 = &seedMS365{ApplicationID: "app", DirectoryID: "dir", ClientSecret: "s", MatchPreferredUsername: true}
+	if err := createTenant(ctx, st, tn); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.TenantByDomain(ctx, "entra.example.test")
+	if err != nil || got.MS365 == nil || !got.MS365.MatchPreferredUsername {
+		t.Fatalf("seeded tenant %+v, %v", got.MS365, err)
+	}
+	tn.Domain = "broken.example.test"
+	tn.MS365.ClientCertificate, tn.MS365.ClientPrivateKey = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "not a key"
+	if err := createTenant(ctx, st, tn); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("a broken certificate credential: %v, want a refusal naming the certificate", err)
 	}
 }

@@ -32,22 +32,25 @@ type seedFile struct {
 }
 
 type seedTenant struct {
-	Name            string `json:"name"`
-	Domain          string `json:"domain"`
-	Website         string `json:"website"`
-	AvatarURL       string `json:"avatar_url"`
-	EnableTwoFactor bool   `json:"enable_two_factor_authentication"`
-	MS365           *struct {
-		ApplicationID string `json:"application_id"`
-		DirectoryID   string `json:"directory_id"`
-		ClientSecret  string `json:"client_secret"`
-		// A certificate and its private key (PEM) instead of the secret.
-		ClientCertificate      string `json:"client_certificate"`
-		ClientPrivateKey       string `json:"client_private_key"`
-		NationalCloud          string `json:"national_cloud"`
-		Issuer                 string `json:"issuer"`
-		MatchPreferredUsername bool   `json:"match_preferred_username"`
-	} `json:"ms365"`
+	Name            string     `json:"name"`
+	Domain          string     `json:"domain"`
+	Website         string     `json:"website"`
+	AvatarURL       string     `json:"avatar_url"`
+	EnableTwoFactor bool       `json:"enable_two_factor_authentication"`
+	MS365           *seedMS365 `json:"ms365"`
+}
+
+// seedMS365 is a tenant's Microsoft Entra ID settings in the seed.
+type seedMS365 struct {
+	ApplicationID string `json:"application_id"`
+	DirectoryID   string `json:"directory_id"`
+	ClientSecret  string `json:"client_secret"`
+	// A certificate and its private key (PEM) instead of the secret.
+	ClientCertificate      string `json:"client_certificate"`
+	ClientPrivateKey       string `json:"client_private_key"`
+	NationalCloud          string `json:"national_cloud"`
+	Issuer                 string `json:"issuer"`
+	MatchPreferredUsername bool   `json:"match_preferred_username"`
 }
 
 type seedUser struct {
