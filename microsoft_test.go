@@ -91,11 +91,18 @@ func alice() *entraUser {
 // basicAuth completes mockoidc's client_secret_basic, which its discovery
 // lists but its token endpoint does not read: the Authorization header's
 // credentials (RFC 6749 §2.3.1, form-encoded) become the form fields it
-// checks. It counts the requests that authenticated each way.
-type basicAuth struct{ basic, post atomic.Int32 }
+// checks. It counts the requests that authenticated each way. mockoidc's
+// own stores are not safe for concurrent use, so it also serves its
+// requests one at a time (pbxauth's side of a race stays concurrent).
+type basicAuth struct {
+	basic, post atomic.Int32
+	serial      sync.Mutex
+}
 
 func (b *basicAuth) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.serial.Lock()
+		defer b.serial.Unlock()
 		if r.URL.Path != mockoidc.TokenEndpoint {
 			next.ServeHTTP(w, r)
 			return
