@@ -27,6 +27,7 @@ type MemoryStore struct {
 	counters    map[string]Counter
 	identities  map[identityKey]string // -> user ID
 	linkedUsers map[tenantUser]bool
+	totp        memTOTP // authenticator apps, under a lock of their own
 }
 
 var (

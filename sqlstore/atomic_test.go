@@ -83,6 +83,20 @@ func TestTwoStoresOneWinner(t *testing.T) {
 			}
 		})
 
+		t.Run("AcceptTOTPStep", func(t *testing.T) {
+			if err := stores[0].PutPendingTOTP(ctx, pbxauth.TOTP{UserID: "u1", Secret: []byte("sealed"), CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			codes := []string{"c1", "c2"}
+			if err := stores[1].ActivateTOTP(ctx, "u1", 10, codes); err != nil {
+				t.Fatal(err)
+			}
+			errs := race(stores, func(i int, st *sqlstore.Store) error { return st.AcceptTOTPStep(ctx, "u1", 11) })
+			oneWinner(t, "AcceptTOTPStep", errs, pbxauth.ErrConflict)
+			errs = race(stores, func(i int, st *sqlstore.Store) error { return st.ConsumeRecoveryCode(ctx, "u1", "c2") })
+			oneWinner(t, "ConsumeRecoveryCode", errs, pbxauth.ErrNotFound)
+		})
+
 		t.Run("ConsumeFlow", func(t *testing.T) {
 			fl := pbxauth.Flow{Hash: pbxauth.HashToken("flow"), Purpose: pbxauth.FlowPasswordReset, UserID: "u1", ExpiresAt: now.Add(time.Minute)}
 			if err := stores[1].CreateFlow(ctx, fl); err != nil {

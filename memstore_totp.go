@@ -1,0 +1,124 @@
+// This file implements TOTPStore for MemoryStore.
+
+package pbxauth
+
+import (
+	"bytes"
+	"context"
+	"sync"
+)
+
+// memTOTP keeps the apps and recovery codes of a MemoryStore under a lock
+// of its own.
+type memTOTP struct {
+	mu    sync.Mutex
+	apps  map[string]TOTP
+	codes map[string]map[string]bool // user ID -> hash -> unused
+}
+
+var _ TOTPStore = (*MemoryStore)(nil)
+
+func (m *memTOTP) init() {
+	if m.apps == nil {
+		m.apps, m.codes = map[string]TOTP{}, map[string]map[string]bool{}
+	}
+}
+
+// PutPendingTOTP implements TOTPStore.
+func (m *MemoryStore) PutPendingTOTP(ctx context.Context, t TOTP) error {
+	s := &m.totp
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	if cur, ok := s.apps[t.UserID]; ok && cur.Active {
+		return ErrConflict
+	}
+	t.Active, t.Secret = false, bytes.Clone(t.Secret)
+	s.apps[t.UserID] = t
+	return nil
+}
+
+// TOTP implements TOTPStore.
+func (m *MemoryStore) TOTP(ctx context.Context, userID string) (TOTP, error) {
+	s := &m.totp
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.apps[userID]
+	if !ok {
+		return TOTP{}, ErrNotFound
+	}
+	t.Secret = bytes.Clone(t.Secret)
+	return t, nil
+}
+
+// ActivateTOTP implements TOTPStore.
+func (m *MemoryStore) ActivateTOTP(ctx context.Context, userID string, step int64, hashes []string) error {
+	s := &m.totp
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.apps[userID]
+	if !ok || t.Active {
+		return ErrNotFound
+	}
+	t.Active, t.LastStep = true, step
+	s.apps[userID] = t
+	s.setCodes(userID, hashes)
+	return nil
+}
+
+func (s *memTOTP) setCodes(userID string, hashes []string) {
+	set := map[string]bool{}
+	for _, h := range hashes {
+		set[h] = true
+	}
+	s.codes[userID] = set
+}
+
+// AcceptTOTPStep implements TOTPStore.
+func (m *MemoryStore) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
+	s := &m.totp
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.apps[userID]
+	switch {
+	case !ok || !t.Active:
+		return ErrNotFound
+	case step <= t.LastStep:
+		return ErrConflict
+	}
+	t.LastStep = step
+	s.apps[userID] = t
+	return nil
+}
+
+// DeleteTOTP implements TOTPStore.
+func (m *MemoryStore) DeleteTOTP(ctx context.Context, userID string) error {
+	s := &m.totp
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.apps, userID)
+	delete(s.codes, userID)
+	return nil
+}
+
+// ReplaceRecoveryCodes implements TOTPStore.
+func (m *MemoryStore) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+	s := &m.totp
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	s.setCodes(userID, hashes)
+	return nil
+}
+
+// ConsumeRecoveryCode implements TOTPStore.
+func (m *MemoryStore) ConsumeRecoveryCode(ctx context.Context, userID, hash string) error {
+	s := &m.totp
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.codes[userID][hash] {
+		return ErrNotFound
+	}
+	delete(s.codes[userID], hash)
+	return nil
+}

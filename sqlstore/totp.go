@@ -1,0 +1,107 @@
+// This file keeps authenticator apps and recovery codes (pbxauth.TOTPStore).
+// Single use is decided by the database: a step is accepted by an UPDATE
+// whose WHERE demands a later one, a recovery code consumed by a DELETE.
+
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+var _ pbxauth.TOTPStore = (*Store)(nil)
+
+// PutPendingTOTP implements pbxauth.TOTPStore.
+func (s *Store) PutPendingTOTP(ctx context.Context, t pbxauth.TOTP) error {
+	n, err := affected(s.db.ExecContext(ctx, `INSERT INTO pbxauth_totp (user_id, secret, active, last_step, created_at)
+		VALUES ($1, $2, $3, 0, $4)
+		ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, last_step = 0, created_at = excluded.created_at
+		WHERE pbxauth_totp.active = $3`, t.UserID, t.Secret, false, micros(t.CreatedAt)))
+	if err == nil && n == 0 {
+		err = pbxauth.ErrConflict
+	}
+	return storeErr("put pending TOTP", err)
+}
+
+// TOTP implements pbxauth.TOTPStore.
+func (s *Store) TOTP(ctx context.Context, userID string) (pbxauth.TOTP, error) {
+	t := pbxauth.TOTP{UserID: userID}
+	err := s.db.QueryRowContext(ctx, `SELECT secret, active, last_step, created_at FROM pbxauth_totp WHERE user_id = $1`, userID).
+		Scan(&t.Secret, &t.Active, &t.LastStep, timeDest{&t.CreatedAt})
+	return t, storeErr("TOTP", err)
+}
+
+// ActivateTOTP implements pbxauth.TOTPStore.
+func (s *Store) ActivateTOTP(ctx context.Context, userID string, step int64, hashes []string) error {
+	return storeErr("activate TOTP", s.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := affected(tx.ExecContext(ctx, `UPDATE pbxauth_totp SET active = $2, last_step = $3 WHERE user_id = $1 AND active = $4`,
+			userID, true, step, false))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return pbxauth.ErrNotFound
+		}
+		return replaceCodes(ctx, tx, userID, hashes)
+	}))
+}
+
+// replaceCodes replaces the user's recovery codes within tx.
+func replaceCodes(ctx context.Context, tx *sql.Tx, userID string, hashes []string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM pbxauth_recovery_codes WHERE user_id = $1`, userID); err != nil {
+		return err
+	}
+	for _, h := range hashes {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO pbxauth_recovery_codes (user_id, hash) VALUES ($1, $2)`, userID, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AcceptTOTPStep implements pbxauth.TOTPStore.
+func (s *Store) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
+	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_totp SET last_step = $2 WHERE user_id = $1 AND active = $3 AND last_step < $2`,
+		userID, step, true))
+	if err == nil && n == 0 {
+		var active bool
+		err = s.db.QueryRowContext(ctx, `SELECT active FROM pbxauth_totp WHERE user_id = $1`, userID).Scan(&active)
+		switch {
+		case errors.Is(err, sql.ErrNoRows) || (err == nil && !active):
+			err = pbxauth.ErrNotFound
+		case err == nil:
+			err = pbxauth.ErrConflict
+		}
+	}
+	return storeErr("accept TOTP step", err)
+}
+
+// DeleteTOTP implements pbxauth.TOTPStore.
+func (s *Store) DeleteTOTP(ctx context.Context, userID string) error {
+	return storeErr("delete TOTP", s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM pbxauth_totp WHERE user_id = $1`, userID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM pbxauth_recovery_codes WHERE user_id = $1`, userID)
+		return err
+	}))
+}
+
+// ReplaceRecoveryCodes implements pbxauth.TOTPStore.
+func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+	return storeErr("replace recovery codes", s.inTx(ctx, func(tx *sql.Tx) error {
+		return replaceCodes(ctx, tx, userID, hashes)
+	}))
+}
+
+// ConsumeRecoveryCode implements pbxauth.TOTPStore.
+func (s *Store) ConsumeRecoveryCode(ctx context.Context, userID, hash string) error {
+	n, err := affected(s.db.ExecContext(ctx, `DELETE FROM pbxauth_recovery_codes WHERE user_id = $1 AND hash = $2`, userID, hash))
+	if err == nil && n == 0 {
+		err = pbxauth.ErrNotFound
+	}
+	return storeErr("consume recovery code", err)
+}
