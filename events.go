@@ -25,6 +25,10 @@ const (
 	EventSignOut            EventKind = "sign_out"
 	EventMicrosoftSignIn    EventKind = "microsoft_sign_in"
 	EventMicrosoftSignInBad EventKind = "microsoft_sign_in_failed"
+	EventAppEnabled         EventKind = "authenticator_app_enabled"
+	EventAppDisabled        EventKind = "authenticator_app_disabled"
+	EventRecoveryCodeUsed   EventKind = "recovery_code_used"
+	EventRecoveryCodesNew   EventKind = "recovery_codes_regenerated"
 )
 
 // Event describes what happened, to whom and from where; it never holds a

@@ -145,6 +145,10 @@ func (a *Auth) needsSecondFactor(ctx context.Context, u User) (bool, error) {
 	if u.TwoFactorEnabled {
 		return true, nil
 	}
+	// An authenticator app always asks for its code, whatever the switches.
+	if _, active, err := a.activeApp(ctx, u.ID); err != nil || active {
+		return active, err
+	}
 	if u.TenantID == "" {
 		sys, err := a.store.System(ctx)
 		return sys.EnableTwoFactor, err

@@ -17,6 +17,8 @@ type MailData struct {
 	Code     string // second factor: 6 digits
 	Link     string // password reset: callback_url with token=FLOW added
 	Minutes  int    // how long the code or link stays valid, rounded up
+	// Change says what changed on the account (account-change notices).
+	Change string
 }
 
 // MailTemplate is one kind of mail. A nil field keeps the default. The
@@ -35,6 +37,10 @@ type MailTemplates struct {
 	SecondFactor MailTemplate
 	// PasswordReset carries the link of POST /auth/forget_password.
 	PasswordReset MailTemplate
+	// AccountChanged tells the user of a change to how they sign in (an
+	// authenticator app enabled or disabled, new recovery codes), so that a
+	// change they did not make does not go unnoticed.
+	AccountChanged MailTemplate
 }
 
 var defaultMail = MailTemplates{
@@ -66,6 +72,16 @@ The link works once. If you did not ask for it, ignore this mail: your password 
 <p>To choose a new password, open this link within {{.Minutes}} minutes:</p>
 <p><a href="{{.Link}}">Reset your password</a></p>
 <p>The link works once. If you did not ask for it, ignore this mail: your password stays as it is.</p>
+`)),
+	},
+	AccountChanged: MailTemplate{
+		Subject: texttemplate.Must(texttemplate.New("subject").Parse(`Your sign-in settings changed`)),
+		Text: texttemplate.Must(texttemplate.New("text").Parse(`{{.Change}} on the account {{.Username}}{{with .Domain}} ({{.}}){{end}}.
+
+If this was not you, reset your password and tell your administrator.
+`)),
+		HTML: htmltemplate.Must(htmltemplate.New("html").Parse(`<p>{{.Change}} on the account {{.Username}}{{with .Domain}} ({{.}}){{end}}.</p>
+<p>If this was not you, reset your password and tell your administrator.</p>
 `)),
 	},
 }

@@ -154,6 +154,14 @@ type Config struct {
 	// Default "/".
 	LoginRedirect string
 
+	// EncryptionKeys are 32-byte keys that seal authenticator-app secrets
+	// at rest (AES-256-GCM, bound to the user) and key the hashes of
+	// recovery codes. The first key seals; every key opens, so a new key
+	// goes first and an old one stays listed until no secret needs it.
+	// Without keys, enrolling an app answers 404; a user who already has
+	// one cannot sign in (503) until the key is back.
+	EncryptionKeys [][]byte
+
 	// MicrosoftRedirectURL, when set, is the full redirect URI registered
 	// at Entra ID, replacing the one built from PublicURL
 	// ({PublicURL}/auth/sign_in/microsoft/callback). The host then serves
@@ -184,6 +192,9 @@ type Auth struct {
 	// sessions keeps browser sessions; csrf guards the cookie routes.
 	sessions *scs.SessionManager
 	csrf     *http.CrossOriginProtection
+	// apps seals authenticator-app secrets and hashes recovery codes; nil
+	// without Config.EncryptionKeys.
+	apps *appKeys
 	// origins are the parsed Config.CallbackOrigins.
 	origins callbackurl.List
 	// providers caches discovered Microsoft providers.
@@ -249,6 +260,7 @@ func New(cfg Config) (*Auth, error) {
 	}
 	cfg.Mail.SecondFactor = cfg.Mail.SecondFactor.orDefault(defaultMail.SecondFactor)
 	cfg.Mail.PasswordReset = cfg.Mail.PasswordReset.orDefault(defaultMail.PasswordReset)
+	cfg.Mail.AccountChanged = cfg.Mail.AccountChanged.orDefault(defaultMail.AccountChanged)
 	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.HashQueue)
 	if err != nil {
 		return nil, err
@@ -260,6 +272,10 @@ func New(cfg Config) (*Auth, error) {
 	if err := checkRedirectURL(cfg.MicrosoftRedirectURL); err != nil {
 		return nil, err
 	}
+	apps, err := newAppKeys(cfg.EncryptionKeys)
+	if err != nil {
+		return nil, err
+	}
 	sessions, err := newSessionManager(cfg)
 	if err != nil {
 		return nil, err
@@ -268,7 +284,7 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Auth{cfg: cfg, store: cfg.Store, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer, mailq: newMailQueue(), sessions: sessions, csrf: csrf}
+	a := &Auth{cfg: cfg, store: cfg.Store, apps: apps, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer, mailq: newMailQueue(), sessions: sessions, csrf: csrf}
 	if a.mailer == nil {
 		a.mailer = noMailer{} // each failed send logs errNoMailer, which names the fix
 	}

@@ -5,6 +5,7 @@ package pbxauth
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Principal is the authenticated caller of a request that passed
@@ -19,6 +20,9 @@ type Principal struct {
 	Method           string // how the sign-in was made: "password", "microsoft"
 	// PasswordForceReset: the user must change the initial password.
 	PasswordForceReset bool
+	// SignedInAt is when the sign-in began (its password, if any, was
+	// proved then); refreshes keep it.
+	SignedInAt time.Time
 }
 
 type principalKey struct{}
@@ -64,5 +68,6 @@ func principalOf(g Grant) Principal {
 		Method:           g.Family.Method,
 
 		PasswordForceReset: g.User.PasswordForceReset,
+		SignedInAt:         g.Family.CreatedAt,
 	}
 }

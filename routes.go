@@ -45,6 +45,10 @@ func (a *Auth) routes() []route {
 		{"POST", "/login", a.sameOrigin(apiHandler(a.login))},
 		{"POST", "/login/by_microsoft", a.sameOrigin(apiHandler(a.loginWithMicrosoft))},
 		{"POST", "/logout", a.sameOrigin(apiHandler(a.logout))},
+		{"POST", "/auth/totp", a.RequireBearer(apiHandler(a.enrolTOTP))},
+		{"POST", "/auth/totp/confirm", a.RequireBearer(apiHandler(a.confirmTOTP))},
+		{"POST", "/auth/totp/disable", a.RequireBearer(apiHandler(a.disableTOTP))},
+		{"POST", "/auth/recovery_codes", a.RequireBearer(apiHandler(a.regenerateRecoveryCodes))},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // verifyRequest is the body of POST /auth/verify_otp.
@@ -35,6 +36,14 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	u, e := a.flowUser(ctx, f)
 	if e != nil {
 		return e
+	}
+	if _, active, err := a.activeApp(ctx, u.ID); err != nil {
+		return a.internal(ctx, "read authenticator app", err)
+	} else if active {
+		// The code comes from the app: nothing to send, but PortSIP
+		// clients call send_otp first and must reach their code prompt.
+		w.WriteHeader(http.StatusOK)
+		return nil
 	}
 	if u.Email == "" {
 		// Nothing the client can fix by retrying; the account needs an address.
@@ -78,7 +87,7 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	if e := checkTokenField("token", req.Token); e != nil {
 		return e
 	}
-	if e := checkCode(req.Code); e != nil {
+	if e := checkAppCodeField(req.Code); e != nil {
 		return e
 	}
 	ctx, now := r.Context(), a.now()
@@ -88,7 +97,11 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		return e
 	}
 	ev := Event{UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: "password"}
-	if !codeMatches(f, req.Token, req.Code, now) {
+	ok, e := a.secondFactorMatches(r, f, req.Token, req.Code, now)
+	if e != nil {
+		return e
+	}
+	if !ok {
 		if f.Attempts >= maxAttempts {
 			if _, err := a.store.ConsumeFlow(ctx, h, FlowTwoFactor, now); err != nil && !errors.Is(err, ErrNotFound) {
 				return a.internal(ctx, "end second-factor flow", err)
@@ -115,6 +128,28 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	ev.Kind, ev.Username = EventTwoFactorVerified, u.Username
 	a.emit(ctx, ev)
 	return a.completeSignIn(w, r, signIn{user: u, passwordVerified: true, method: "password"}, mode)
+}
+
+// secondFactorMatches checks the code of a second-factor flow: for a user
+// with an active authenticator app, an app code or a recovery code (the
+// emailed code is never a fallback); for others, the emailed code.
+func (a *Auth) secondFactorMatches(r *http.Request, f Flow, flowToken, code string, now time.Time) (bool, *apiError) {
+	ctx := r.Context()
+	t, active, err := a.activeApp(ctx, f.UserID)
+	if err != nil {
+		return false, a.internal(ctx, "read authenticator app", err)
+	}
+	if !active {
+		return codeMatches(f, flowToken, code, now), nil
+	}
+	got, err := a.verifyAppCode(ctx, t, code, now, true)
+	if err != nil {
+		return false, a.appCodeError(ctx, f.UserID, err)
+	}
+	if got == codeRecovery {
+		a.emit(ctx, Event{Kind: EventRecoveryCodeUsed, UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: "password"})
+	}
+	return got != codeWrong, nil
 }
 
 // twoFactorData is what a second-factor flow keeps in Flow.Data: how it

@@ -1,0 +1,197 @@
+// This file holds how authenticator-app codes and recovery codes are
+// checked: the secret opened from its sealed box, a code compared at the
+// current time step and one step either side, the step accepted by the
+// Store only when it is later than the last one, and a recovery code
+// consumed once. Handlers of enrolment are in totp.go; verify_otp calls
+// verifyAppCode.
+
+package pbxauth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/pbxauth/pbxauth/internal/recoverycode"
+	"github.com/pbxauth/pbxauth/internal/secretbox"
+)
+
+// TOTP parameters (RFC 6238 as authenticator apps expect them).
+const (
+	totpPeriod = 30 // seconds
+	totpSkew   = 1  // steps accepted either side of now
+	// recoveryCodeCount is how many recovery codes a set holds.
+	recoveryCodeCount = 10
+)
+
+var totpOpts = totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+// errSecretSealed: an app's secret could not be opened (its key is gone or
+// the record changed). The user cannot be let in by another factor
+// instead, so the answer is 503 until an operator restores the key.
+var errSecretSealed = &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable,
+	message: "the authenticator app cannot be checked right now", retryAfter: 60 * time.Second}
+
+// appKeys seal app secrets and key recovery-code hashes.
+type appKeys struct {
+	box     *secretbox.Keys
+	hashers []*recoverycode.Hasher // one per key, the sealing key's first
+}
+
+// newAppKeys checks Config.EncryptionKeys; nil without keys.
+func newAppKeys(keys [][]byte) (*appKeys, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	box, err := secretbox.New(keys)
+	if err != nil {
+		return nil, fmt.Errorf("pbxauth: Config.EncryptionKeys: %w", err)
+	}
+	k := &appKeys{box: box}
+	for _, key := range keys {
+		h, err := recoverycode.NewHasher(key)
+		if err != nil {
+			return nil, err
+		}
+		k.hashers = append(k.hashers, h)
+	}
+	return k, nil
+}
+
+// secretAD binds a sealed secret to its user.
+func secretAD(userID string) []byte { return []byte("pbxauth/totp\x00" + userID) }
+
+// seal seals an app secret of the user.
+func (k *appKeys) seal(userID, secret string) ([]byte, error) {
+	return k.box.Seal([]byte(secret), secretAD(userID))
+}
+
+// errNoKeysToOpen: an app secret is stored but no key is configured.
+var errNoKeysToOpen = errors.New("pbxauth: no Config.EncryptionKeys to open an authenticator-app secret")
+
+// isSealError reports whether err means a secret that does not open.
+func isSealError(err error) bool {
+	return errors.Is(err, errNoKeysToOpen) || errors.Is(err, secretbox.ErrOpen)
+}
+
+// open opens the user's sealed secret; errNoKeysToOpen without keys.
+func (k *appKeys) open(t TOTP) (string, error) {
+	if k == nil {
+		return "", errNoKeysToOpen
+	}
+	b, err := k.box.Open(t.Secret, secretAD(t.UserID))
+	return string(b), err
+}
+
+// newRecoveryCodes returns a fresh set of codes and their hashes under the
+// sealing key.
+func (k *appKeys) newRecoveryCodes(userID string) (codes, hashes []string) {
+	for range recoveryCodeCount {
+		c := recoverycode.New()
+		h, _ := k.hashers[0].Hash(userID, c)
+		codes, hashes = append(codes, c), append(hashes, h)
+	}
+	return codes, hashes
+}
+
+// appStore is the Store's TOTPStore, or nil.
+func (a *Auth) appStore() TOTPStore {
+	ts, _ := a.store.(TOTPStore)
+	return ts
+}
+
+// activeApp returns the user's active app; ok is false when there is none.
+func (a *Auth) activeApp(ctx context.Context, userID string) (TOTP, bool, error) {
+	ts := a.appStore()
+	if ts == nil {
+		return TOTP{}, false, nil
+	}
+	t, err := ts.TOTP(ctx, userID)
+	if errors.Is(err, ErrNotFound) {
+		return TOTP{}, false, nil
+	}
+	return t, err == nil && t.Active, err
+}
+
+// matchStep returns the time step, within totpSkew of now, whose code is
+// code; ok is false when none is.
+func matchStep(secret, code string, now time.Time) (step int64, ok bool) {
+	cur := now.Unix() / totpPeriod
+	for s := cur + totpSkew; s >= cur-totpSkew; s-- {
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(s*totpPeriod, 0), totpOpts)
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
+// appCode says how verifyAppCode judged a code.
+type appCode int
+
+const (
+	codeWrong    appCode = iota
+	codeApp              // a current app code, its step now used
+	codeRecovery         // a recovery code, now used
+)
+
+// verifyAppCode checks code for the user's active app t: six digits are an
+// app code of a step later than the last accepted one (accepted now, so a
+// replay within the step fails); anything else is tried as a recovery code
+// (consumed now). allowRecovery false accepts app codes only.
+func (a *Auth) verifyAppCode(ctx context.Context, t TOTP, code string, now time.Time, allowRecovery bool) (appCode, error) {
+	ts := a.appStore()
+	if checkCode(code) == nil {
+		secret, err := a.apps.open(t)
+		if err != nil {
+			return codeWrong, err
+		}
+		step, ok := matchStep(secret, code, now)
+		if !ok {
+			return codeWrong, nil
+		}
+		err = ts.AcceptTOTPStep(ctx, t.UserID, step)
+		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
+			return codeWrong, nil // a replay, or the app went meanwhile
+		}
+		return codeApp, err
+	}
+	if !allowRecovery || a.apps == nil {
+		return codeWrong, nil
+	}
+	for _, h := range a.apps.hashers {
+		hash, ok := h.Hash(t.UserID, code)
+		if !ok {
+			return codeWrong, nil
+		}
+		err := ts.ConsumeRecoveryCode(ctx, t.UserID, hash)
+		if err == nil {
+			return codeRecovery, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return codeWrong, err
+		}
+	}
+	return codeWrong, nil
+}
+
+// checkAppCodeField validates a code field that may be an app code or a
+// recovery code: 400 for what can be neither, which costs no attempt.
+func checkAppCodeField(s string) *apiError {
+	if checkCode(s) == nil {
+		return nil
+	}
+	if _, ok := recoverycode.Normalize(s); ok {
+		return nil
+	}
+	if s == "" {
+		return invalidArgument("code is required")
+	}
+	return invalidArgument("code must be 6 digits or a recovery code")
+}

@@ -1,0 +1,281 @@
+// This file serves authenticator apps (TOTP, RFC 6238): POST /auth/totp
+// starts an enrolment and shows its secret and QR code, POST
+// /auth/totp/confirm activates it with a first code and answers the
+// recovery codes, POST /auth/totp/disable removes it, POST
+// /auth/recovery_codes replaces the recovery codes. Changes need a sign-in
+// that proved the password recently, and each is mailed to the user.
+
+package pbxauth
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"image/png"
+	"net/http"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+// recentAuth is how young a sign-in must be to change the second factor
+// (DESIGN: Limits.RecentAuth).
+const recentAuth = 10 * time.Minute
+
+var (
+	errNoApps       = &apiError{status: http.StatusNotFound, code: CodeNotFound, message: "authenticator apps are not enabled on this server"}
+	errAppActive    = invalidArgument("an authenticator app is active already: disable it first")
+	errNoPending    = invalidArgument("no authenticator app enrolment to confirm: start one with POST /auth/totp")
+	errNoApp        = invalidArgument("no authenticator app is active")
+	errWrongAppCode = invalidArgument("code is wrong or used already")
+	errNotRecent    = &apiError{status: http.StatusForbidden, code: CodeForbidden,
+		message: "sign in with your password again (less than 10 minutes ago) to change the second factor"}
+)
+
+// totpEnrolment is the answer of POST /auth/totp.
+type totpEnrolment struct {
+	Secret     string `json:"secret"`
+	OTPAuthURL string `json:"otpauth_url"`
+	QRPNG      string `json:"qr_png"`
+}
+
+// codeRequest is the body of the routes that take a code.
+type codeRequest struct {
+	Code string `json:"code"`
+}
+
+// recoveryCodeSet is the answer that shows new recovery codes, once.
+type recoveryCodeSet struct {
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
+// caller returns the request's principal, or 403 for a sign-in that is not
+// recent enough to change the second factor (RFC 6750 insufficient_scope).
+func (a *Auth) recentCaller(w http.ResponseWriter, r *http.Request) (*Principal, *apiError) {
+	p, _ := PrincipalFrom(r.Context())
+	if !p.PasswordVerified || a.now().Sub(p.SignedInAt) >= recentAuth {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+a.cfg.Realm+`", error="insufficient_scope"`)
+		return nil, errNotRecent
+	}
+	return p, nil
+}
+
+// appsReady answers 404 when the server cannot enrol apps.
+func (a *Auth) appsReady() *apiError {
+	if a.apps == nil || a.appStore() == nil {
+		return errNoApps
+	}
+	return nil
+}
+
+// enrolTOTP serves POST /auth/totp.
+func (a *Auth) enrolTOTP(w http.ResponseWriter, r *http.Request) *apiError {
+	if e := a.appsReady(); e != nil {
+		return e
+	}
+	p, e := a.recentCaller(w, r)
+	if e != nil {
+		return e
+	}
+	ctx := r.Context()
+	if _, active, err := a.activeApp(ctx, p.UserID); err != nil {
+		return a.internal(ctx, "read authenticator app", err)
+	} else if active {
+		return errAppActive
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: a.appIssuer(ctx), AccountName: a.accountName(ctx, p),
+		Period: totpPeriod, SecretSize: 20, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		return a.internal(ctx, "make authenticator secret", err)
+	}
+	sealed, err := a.apps.seal(p.UserID, key.Secret())
+	if err != nil {
+		return a.internal(ctx, "seal authenticator secret", err)
+	}
+	err = a.appStore().PutPendingTOTP(ctx, TOTP{UserID: p.UserID, Secret: sealed, CreatedAt: a.now()})
+	if errors.Is(err, ErrConflict) {
+		return errAppActive
+	}
+	if err != nil {
+		return a.internal(ctx, "store authenticator enrolment", err)
+	}
+	img, err := key.Image(256, 256)
+	if err != nil {
+		return a.internal(ctx, "draw QR code", err)
+	}
+	var qr bytes.Buffer
+	if err := png.Encode(&qr, img); err != nil {
+		return a.internal(ctx, "encode QR code", err)
+	}
+	writeSecret(w, totpEnrolment{Secret: key.Secret(), OTPAuthURL: key.URL(), QRPNG: base64.StdEncoding.EncodeToString(qr.Bytes())})
+	return nil
+}
+
+// confirmTOTP serves POST /auth/totp/confirm: the first code proves the
+// app holds the secret; the app is active from then on.
+func (a *Auth) confirmTOTP(w http.ResponseWriter, r *http.Request) *apiError {
+	if e := a.appsReady(); e != nil {
+		return e
+	}
+	var req codeRequest
+	if e := decodeJSON(w, r, &req); e != nil {
+		return e
+	}
+	if e := checkCode(req.Code); e != nil {
+		return e
+	}
+	p, _ := PrincipalFrom(r.Context())
+	ctx, now := r.Context(), a.now()
+	t, err := a.appStore().TOTP(ctx, p.UserID)
+	if errors.Is(err, ErrNotFound) || (err == nil && t.Active) {
+		return errNoPending
+	}
+	if err != nil {
+		return a.internal(ctx, "read authenticator enrolment", err)
+	}
+	secret, err := a.apps.open(t)
+	if err != nil {
+		a.log.ErrorContext(ctx, "pbxauth: authenticator secret does not open", "user", p.UserID, "err", err)
+		return errSecretSealed
+	}
+	step, ok := matchStep(secret, req.Code, now)
+	if !ok {
+		// TODO(limits): count toward the user's wrong-code lock.
+		return errWrongAppCode
+	}
+	codes, hashes := a.apps.newRecoveryCodes(p.UserID)
+	err = a.appStore().ActivateTOTP(ctx, p.UserID, step, hashes)
+	if errors.Is(err, ErrNotFound) {
+		return errNoPending // confirmed by a concurrent request, or replaced
+	}
+	if err != nil {
+		return a.internal(ctx, "activate authenticator app", err)
+	}
+	a.accountChanged(r, p, EventAppEnabled, "An authenticator app was added")
+	writeSecret(w, recoveryCodeSet{RecoveryCodes: codes})
+	return nil
+}
+
+// disableTOTP serves POST /auth/totp/disable: a current app code or a
+// recovery code removes the app and the recovery codes.
+func (a *Auth) disableTOTP(w http.ResponseWriter, r *http.Request) *apiError {
+	p, t, e := a.appChange(w, r, true)
+	if e != nil {
+		return e
+	}
+	ctx := r.Context()
+	if err := a.appStore().DeleteTOTP(ctx, t.UserID); err != nil {
+		return a.internal(ctx, "delete authenticator app", err)
+	}
+	a.accountChanged(r, p, EventAppDisabled, "The authenticator app was removed")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// regenerateRecoveryCodes serves POST /auth/recovery_codes: a current app
+// code buys a new set; the old set is void.
+func (a *Auth) regenerateRecoveryCodes(w http.ResponseWriter, r *http.Request) *apiError {
+	p, t, e := a.appChange(w, r, false)
+	if e != nil {
+		return e
+	}
+	ctx := r.Context()
+	codes, hashes := a.apps.newRecoveryCodes(t.UserID)
+	if err := a.appStore().ReplaceRecoveryCodes(ctx, t.UserID, hashes); err != nil {
+		return a.internal(ctx, "replace recovery codes", err)
+	}
+	a.accountChanged(r, p, EventRecoveryCodesNew, "New recovery codes were made (the old ones no longer work)")
+	writeSecret(w, recoveryCodeSet{RecoveryCodes: codes})
+	return nil
+}
+
+// appChange checks what every change of an active app needs: keys, a
+// recent sign-in, an active app and a code that proves it (a recovery code
+// too when allowRecovery).
+func (a *Auth) appChange(w http.ResponseWriter, r *http.Request, allowRecovery bool) (*Principal, TOTP, *apiError) {
+	if e := a.appsReady(); e != nil {
+		return nil, TOTP{}, e
+	}
+	var req codeRequest
+	if e := decodeJSON(w, r, &req); e != nil {
+		return nil, TOTP{}, e
+	}
+	check := checkCode
+	if allowRecovery {
+		check = checkAppCodeField
+	}
+	if e := check(req.Code); e != nil {
+		return nil, TOTP{}, e
+	}
+	p, e := a.recentCaller(w, r)
+	if e != nil {
+		return nil, TOTP{}, e
+	}
+	ctx := r.Context()
+	t, active, err := a.activeApp(ctx, p.UserID)
+	if err != nil {
+		return nil, TOTP{}, a.internal(ctx, "read authenticator app", err)
+	}
+	if !active {
+		return nil, TOTP{}, errNoApp
+	}
+	got, err := a.verifyAppCode(ctx, t, req.Code, a.now(), allowRecovery)
+	if err != nil {
+		return nil, TOTP{}, a.appCodeError(ctx, t.UserID, err)
+	}
+	if got == codeWrong {
+		// TODO(limits): count toward the user's wrong-code lock.
+		return nil, TOTP{}, errWrongAppCode
+	}
+	if got == codeRecovery {
+		a.emit(ctx, Event{Kind: EventRecoveryCodeUsed, UserID: p.UserID, TenantID: p.TenantID, Username: p.Username, ClientIP: a.clientIP(r)})
+	}
+	return p, t, nil
+}
+
+// appCodeError answers a failure of checking an app code: a secret that
+// does not open is 503 and an ERROR log, anything else a backend failure.
+func (a *Auth) appCodeError(ctx context.Context, userID string, err error) *apiError {
+	if isSealError(err) {
+		a.log.ErrorContext(ctx, "pbxauth: authenticator secret does not open: is a key missing from Config.EncryptionKeys?", "user", userID, "err", err)
+		return errSecretSealed
+	}
+	return a.internal(ctx, "check authenticator code", err)
+}
+
+// accountChanged reports a change of the second factor: the event, and a
+// mail to the user, sent on the request path but never failing it.
+func (a *Auth) accountChanged(r *http.Request, p *Principal, kind EventKind, change string) {
+	ctx := r.Context()
+	a.emit(ctx, Event{Kind: kind, UserID: p.UserID, TenantID: p.TenantID, Username: p.Username, ClientIP: a.clientIP(r), Method: p.Method})
+	u, err := a.store.User(ctx, p.UserID)
+	if err != nil || u.Email == "" {
+		return
+	}
+	msg, err := a.cfg.Mail.AccountChanged.render(u.Email, MailData{Username: u.Username, Domain: a.tenantDomain(ctx, u), Change: change})
+	if err == nil {
+		err = a.mailer.Send(context.WithoutCancel(ctx), msg)
+	}
+	if err != nil {
+		a.log.WarnContext(ctx, "pbxauth: account-change notice not mailed", "user", u.ID, "err", err)
+	}
+}
+
+// appIssuer names the PBX in authenticator apps.
+func (a *Auth) appIssuer(ctx context.Context) string {
+	if sys, err := a.store.System(ctx); err == nil && sys.WebDomain != "" {
+		return sys.WebDomain
+	}
+	return "PBX"
+}
+
+// accountName names the account in authenticator apps: user@domain for
+// tenant users.
+func (a *Auth) accountName(ctx context.Context, p *Principal) string {
+	if d := a.tenantDomain(ctx, User{TenantID: p.TenantID}); d != "" {
+		return p.Username + "@" + d
+	}
+	return p.Username
+}
