@@ -25,6 +25,13 @@ const (
 	EventSignOut            EventKind = "sign_out"
 	EventMicrosoftSignIn    EventKind = "microsoft_sign_in"
 	EventMicrosoftSignInBad EventKind = "microsoft_sign_in_failed"
+	// EventMailFailed: a reset mail was given up, refused for good or not
+	// sent within Config.MailRetryWindow.
+	EventMailFailed EventKind = "mail_failed"
+	// EventMailMisconfigured: a mail failed for a configuration error
+	// (SMTP authentication, STARTTLS required, TLS certificate); it is
+	// retried, and reported at every attempt.
+	EventMailMisconfigured EventKind = "mail_misconfigured"
 )
 
 // Event describes what happened, to whom and from where; it never holds a

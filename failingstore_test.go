@@ -83,7 +83,7 @@ func (f *failingStore) RevokeFamily(ctx context.Context, id string) error {
 func TestFailingStore(t *testing.T) {
 	st := &failingStore{Store: pbxauth.NewMemoryStore()}
 	seed(t, st.Store)
-	e := newEnvWith(t, st)
+	e := newEnvWith(t, st, func(c *pbxauth.Config) { c.VolatileMail = true }) // the wrapper hides the Outbox
 	access, refresh := e.signIn(t, aliceCreds())
 
 	st.broken.Store(true)

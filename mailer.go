@@ -34,9 +34,11 @@ type Message struct {
 //
 // Error contract: nil when the mail was handed over for delivery. An error
 // that wraps [ErrMailRejected] is permanent (an address or content the server
-// refuses) and is not retried; any other error is taken as temporary (the
-// server is unreachable or busy): POST /auth/send_otp answers 503, and
-// password-reset mails are tried again.
+// refuses): the mail is dropped. One that wraps [ErrMailMisconfigured] is a
+// configuration error (credentials, TLS): it is retried like a temporary one
+// but logged at ERROR every time. Any other error is temporary (the server is
+// unreachable or busy): POST /auth/send_otp answers 503, and password-reset
+// mails are tried again.
 type Mailer interface {
 	Send(ctx context.Context, m Message) error
 }
@@ -44,6 +46,11 @@ type Mailer interface {
 // ErrMailRejected marks a permanent failure of [Mailer.Send]: retrying the
 // same mail cannot succeed.
 var ErrMailRejected = errors.New("pbxauth: mail rejected")
+
+// ErrMailMisconfigured marks a failure of [Mailer.Send] that the operator
+// must fix: the server refused the credentials (535, 534), requires
+// STARTTLS (530), or the TLS handshake or certificate failed.
+var ErrMailMisconfigured = errors.New("pbxauth: mail configuration error")
 
 // errNoMailer is what sending fails with when Config.Mailer is nil. It is
 // permanent: retrying a reset mail cannot help.

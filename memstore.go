@@ -26,11 +26,14 @@ type MemoryStore struct {
 	flows      map[Hash]Flow
 	counters   map[string]Counter
 	identities map[string]string // issuer + "\x00" + subject -> user ID
+
+	*memoryOutbox // its own lock: mail workers never wait for token checks
 }
 
 var (
 	_ Store   = (*MemoryStore)(nil)
 	_ Sweeper = (*MemoryStore)(nil)
+	_ Outbox  = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -45,6 +48,8 @@ func NewMemoryStore() *MemoryStore {
 		flows:      map[Hash]Flow{},
 		counters:   map[string]Counter{},
 		identities: map[string]string{},
+
+		memoryOutbox: newMemoryOutbox(),
 	}
 }
 

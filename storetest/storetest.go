@@ -89,6 +89,7 @@ var suite = []group{
 	{"Flows", flowChecks},
 	{"Counters", counterChecks},
 	{"Sweeper", sweeperChecks},
+	{"Outbox", outboxChecks},
 }
 
 // base is the suite's clock: every now is base plus an offset. It has no

@@ -66,7 +66,14 @@ type (
 	keptSignIns struct{ *pbxauth.MemoryStore }
 	// immortalCounters compares versions with expired counters too.
 	immortalCounters struct{ *pbxauth.MemoryStore }
+	// earlyClaims claims records two minutes early: before they are due,
+	// and while another worker's lease still holds them.
+	earlyClaims struct{ *pbxauth.MemoryStore }
 )
+
+func (s earlyClaims) ClaimMail(ctx context.Context, claim string, now, until time.Time) (pbxauth.OutboxMail, error) {
+	return s.MemoryStore.ClaimMail(ctx, claim, now.Add(2*time.Minute), until)
+}
 
 func (s reusableFlows) ConsumeFlow(ctx context.Context, h pbxauth.Hash, purpose pbxauth.FlowPurpose, now time.Time) (pbxauth.Flow, error) {
 	f, err := s.Flow(ctx, h, now)
@@ -163,6 +170,9 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"PutCounter sees expired counters",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return immortalCounters{m} },
 			[]string{"Counters/Expiry", "Counters/ConcurrentPut"}},
+		{"ClaimMail ignores leases and due times",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return earlyClaims{m} },
+			[]string{"Outbox/ClaimRoundTrip", "Outbox/DueOrder", "Outbox/LeaseExpires", "Outbox/UpdateAndRelease"}},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			for _, name := range b.checks {

@@ -59,6 +59,23 @@ type Options struct {
 	// Username and Password, when Username is set, are required through
 	// AUTH PLAIN before a mail is accepted.
 	Username, Password string
+	// Refuse, when set, is asked at MAIL (arg: the sender), RCPT (arg: the
+	// recipient) and DATA (arg: ""); an error it returns is the server's
+	// reply (build it with Reply). It may block, to play a slow server.
+	Refuse func(cmd, arg string) error
+}
+
+// Reply returns an SMTP reply with the given code, for Options.Refuse.
+func Reply(code int, msg string) error {
+	return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: msg}
+}
+
+// refuse asks Options.Refuse.
+func (ss *session) refuse(cmd, arg string) error {
+	if ss.s.opts.Refuse == nil {
+		return nil
+	}
+	return ss.s.opts.Refuse(cmd, arg)
 }
 
 // Server is a running test SMTP server; its methods are safe for concurrent use.
@@ -213,16 +230,25 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	if ss.s.opts.Username != "" && !ss.authed {
 		return smtp.ErrAuthRequired
 	}
+	if err := ss.refuse("MAIL", from); err != nil {
+		return err
+	}
 	ss.from = from
 	return nil
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if err := ss.refuse("RCPT", to); err != nil {
+		return err
+	}
 	ss.to = append(ss.to, to)
 	return nil
 }
 
 func (ss *session) Data(r io.Reader) error {
+	if err := ss.refuse("DATA", ""); err != nil {
+		return err
+	}
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err
