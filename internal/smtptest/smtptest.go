@@ -39,6 +39,7 @@ var Timeout = 10 * time.Second
 
 // Message is one received mail.
 type Message struct {
+	Helo    string   // the name the client gave in EHLO or HELO
 	From    string   // envelope sender
 	To      []string // envelope recipients
 	Header  mail.Header
@@ -199,11 +200,14 @@ func (s *Server) listen() error {
 
 type backend struct{ s *Server }
 
-func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: b.s}, nil }
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{s: b.s, conn: c}, nil
+}
 
 // session collects one mail; it implements smtp.AuthSession.
 type session struct {
 	s      *Server
+	conn   *smtp.Conn
 	authed bool
 	from   string
 	to     []string
@@ -257,7 +261,7 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "smtptest: " + err.Error()}
 	}
-	m.From, m.To = ss.from, ss.to
+	m.From, m.To, m.Helo = ss.from, ss.to, ss.conn.Hostname()
 	ss.s.Messages <- m
 	return nil
 }
