@@ -46,4 +46,3 @@ func TestOutboxClassifiedFailures(t *testing.T) {
 		t.Fatalf("%d mail_failed events, want 1", n)
 	}
 }
-
