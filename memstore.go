@@ -23,6 +23,7 @@ type MemoryStore struct {
 	usernames  map[string]string // tenantID + "\x00" + lower(username) -> user ID
 	families   map[string]Family
 	tokens     map[Hash]Token
+	successors map[Hash]Hash // parent -> the refresh token its rotation issued with a grace seed
 	flows      map[Hash]Flow
 	counters   map[string]Counter
 	identities map[string]string // issuer + "\x00" + subject -> user ID
@@ -45,6 +46,7 @@ func NewMemoryStore() *MemoryStore {
 		usernames:  map[string]string{},
 		families:   map[string]Family{},
 		tokens:     map[Hash]Token{},
+		successors: map[Hash]Hash{},
 		flows:      map[Hash]Flow{},
 		counters:   map[string]Counter{},
 		identities: map[string]string{},
@@ -310,6 +312,9 @@ func (m *MemoryStore) RotateRefresh(ctx context.Context, h Hash, now time.Time, 
 		return Grant{}, err
 	}
 	if !g.Token.UsedAt.IsZero() {
+		if succ, ok := m.tokens[m.successors[h]]; ok && succ.UsedAt.IsZero() && succ.GraceSeed != (GraceSeed{}) && now.Before(succ.GraceUntil) {
+			g.Successor = succ
+		}
 		return g, ErrTokenReused
 	}
 	for _, t := range next {
@@ -318,11 +323,14 @@ func (m *MemoryStore) RotateRefresh(ctx context.Context, h Hash, now time.Time, 
 		}
 	}
 	used := g.Token
-	used.UsedAt = now
+	used.UsedAt, used.GraceSeed = now, GraceSeed{}
 	m.tokens[h] = used
 	for _, t := range next {
 		t.FamilyID = g.Family.ID
 		m.tokens[t.Hash] = t
+		if t.Kind == RefreshToken && t.GraceSeed != (GraceSeed{}) {
+			m.successors[h] = t.Hash
+		}
 	}
 	return g, nil
 }
@@ -474,6 +482,16 @@ func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, 
 		if expired(t.ExpiresAt, now) || !ok || expired(f.ExpiresAt, now) {
 			delete(m.tokens, h)
 			n++
+		}
+	}
+	for p, h := range m.successors {
+		t, ok := m.tokens[h]
+		if !ok || expired(t.GraceUntil, now) {
+			if ok {
+				t.GraceSeed = GraceSeed{}
+				m.tokens[h] = t
+			}
+			delete(m.successors, p)
 		}
 	}
 	for id, f := range m.families {

@@ -58,8 +58,11 @@ type Config struct {
 	// Microsoft exchange) and of an emailed code. Default 10 minutes.
 	FlowTTL time.Duration
 	// RefreshReuseGrace, when positive, is a window after a rotation in
-	// which the old refresh token is refused without revoking its family
-	// (for clients that cannot refresh serially). Default 0: strict.
+	// which the same refresh token presented again — a retry whose answer
+	// was lost, or a racing request — gets the same successor pair, as
+	// long as that successor is unused. Past it, or once the successor was
+	// used, a second use revokes the family. Default 0: strict, every
+	// second use revokes.
 	RefreshReuseGrace time.Duration
 
 	// Argon2 sets the password hashing cost. Zero means DefaultArgon2.

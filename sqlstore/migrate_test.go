@@ -5,6 +5,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -40,10 +41,10 @@ func migrationRows(t *testing.T, st *sqlstore.Store) []migrationRow {
 	return ms
 }
 
-// wantMigrations are the names of each dialect's migrations, in order.
+// wantMigrations are each dialect's migrations as NNNN_name, in order.
 var wantMigrations = map[string][]string{
-	"sqlite":   {"init"},
-	"postgres": {"init", "sessions"},
+	"sqlite":   {"0001_init", "0005_outbox_grace"},
+	"postgres": {"0001_init", "0002_sessions", "0005_outbox_grace"},
 }
 
 func TestMigrations(t *testing.T) {
@@ -55,7 +56,7 @@ func TestMigrations(t *testing.T) {
 			t.Fatalf("migrations recorded = %+v; want %v", first, want)
 		}
 		for i, m := range first {
-			if m.version != int64(i+1) || m.name != want[i] || m.appliedAt == 0 {
+			if fmt.Sprintf("%04d_%s", m.version, m.name) != want[i] || m.appliedAt == 0 {
 				t.Fatalf("migrations recorded = %+v; want %v", first, want)
 			}
 		}

@@ -23,6 +23,8 @@ var sweeps = []string{
 	`DELETE FROM pbxauth_families WHERE expires_at <= $1`,
 	`DELETE FROM pbxauth_flows WHERE expires_at <= $1`,
 	`DELETE FROM pbxauth_counters WHERE expires_at <= $1`,
+	// Not a deletion: grace seeds are erased once their window is over.
+	`UPDATE pbxauth_tokens SET grace_seed = substr(grace_seed, 1, 0) WHERE length(grace_seed) > 0 AND grace_until <= $1`,
 }
 
 // DeleteExpired implements pbxauth.Sweeper. It deletes the tokens, families,

@@ -86,6 +86,7 @@ var suite = []group{
 	{"Users", userChecks},
 	{"Identities", identityChecks},
 	{"Tokens", tokenChecks},
+	{"RefreshGrace", graceChecks},
 	{"Flows", flowChecks},
 	{"Counters", counterChecks},
 	{"Sweeper", sweeperChecks},
