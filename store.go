@@ -24,6 +24,11 @@ var (
 	// ErrTokenReused: a refresh token that was already rotated was presented
 	// again. RotateRefresh returns it together with the token's grant.
 	ErrTokenReused = errors.New("pbxauth: refresh token reused")
+	// ErrUnavailable wraps an outage of the backend — no connection, a
+	// timeout, the database shutting down — as opposed to a failure of
+	// the request itself: handlers answer 503 with Retry-After instead of
+	// 500, since the same request may succeed in a moment.
+	ErrUnavailable = errors.New("pbxauth: store unavailable")
 )
 
 // Hash is the SHA-256 of a token. Stores keep only hashes, never tokens, so a
@@ -210,7 +215,8 @@ type Counter struct {
 //
 // Error contract: ErrNotFound for missing, expired, consumed or revoked
 // records; ErrConflict for unique-key collisions and lost compare-and-swaps;
-// any other error is a backend failure.
+// an error that wraps ErrUnavailable for an outage; any other error is a
+// backend failure.
 type Store interface {
 	// System returns the system settings, or the zero System and a nil
 	// error when none were stored.
