@@ -479,7 +479,7 @@ func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, 
 	var n int64
 	for h, t := range m.tokens {
 		f, ok := m.families[t.FamilyID]
-		if expired(t.ExpiresAt, now) || !ok || expired(f.ExpiresAt, now) {
+		if expired(t.ExpiresAt, now) || !ok || expired(f.ExpiresAt, now) || f.Revoked {
 			delete(m.tokens, h)
 			n++
 		}
@@ -495,7 +495,7 @@ func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, 
 		}
 	}
 	for id, f := range m.families {
-		if expired(f.ExpiresAt, now) {
+		if expired(f.ExpiresAt, now) || f.Revoked {
 			delete(m.families, id)
 			n++
 		}

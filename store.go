@@ -329,6 +329,7 @@ type Sweeper interface {
 	// DeleteExpired deletes what is expired at now (by the rule of Store)
 	// and says how many records went; the count is informational. Records
 	// that are still needed to refuse something (a rotated refresh token of
-	// a live family) are kept. Grace seeds are erased from their GraceUntil.
+	// a live family) are kept. Revoked families go with their tokens,
+	// whatever their life. Grace seeds are erased from their GraceUntil.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 }

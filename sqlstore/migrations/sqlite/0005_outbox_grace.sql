@@ -26,3 +26,6 @@ ALTER TABLE pbxauth_tokens ADD COLUMN parent      BLOB    NOT NULL DEFAULT X'';
 ALTER TABLE pbxauth_tokens ADD COLUMN grace_seed  BLOB    NOT NULL DEFAULT X'';
 ALTER TABLE pbxauth_tokens ADD COLUMN grace_until INTEGER NOT NULL DEFAULT -62135596800000000;
 CREATE INDEX pbxauth_tokens_grace ON pbxauth_tokens (parent) WHERE length(grace_seed) > 0;
+
+-- The sweep deletes revoked sign-ins; this finds them without a scan.
+CREATE INDEX pbxauth_families_revoked ON pbxauth_families (id) WHERE revoked = TRUE;
