@@ -169,11 +169,16 @@ func TestDatabaseOutageOverHTTP(t *testing.T) {
 	signInBob(t, c)
 }
 
-// TestInstancesShareCookieSessions: a browser session made on A (scs's
-// PostgreSQL store in the same database) is valid on B, and a logout on B
-// ends it on A.
+// TestInstancesShareCookieSessions: a browser session made on A (in the
+// same database: scs's PostgreSQL store, or the SQLite one) is valid on B —
+// another process, or the same after a restart — and a logout on B ends it
+// on A.
 func TestInstancesShareCookieSessions(t *testing.T) {
-	dsn := freshPostgres(t)
+	eachBackend(t, testSharedCookieSessions)
+}
+
+func testSharedCookieSessions(t *testing.T, bk backend) {
+	dsn := bk.fresh(t)
 	stA, stB := open(t, dsn), open(t, dsn)
 	seedBob(t, stA)
 	serve := func(st *sqlstore.Store) *apitest.Client {

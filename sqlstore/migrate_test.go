@@ -43,7 +43,7 @@ func migrationRows(t *testing.T, st *sqlstore.Store) []migrationRow {
 
 // wantMigrations are each dialect's migrations as NNNN_name, in order.
 var wantMigrations = map[string][]string{
-	"sqlite":   {"0001_init", "0005_outbox_grace"},
+	"sqlite":   {"0001_init", "0002_sessions", "0005_outbox_grace"},
 	"postgres": {"0001_init", "0002_sessions", "0005_outbox_grace"},
 }
 

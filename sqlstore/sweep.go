@@ -50,6 +50,13 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		}
 		total += n
 	}
+	if s.dialect == SQLite { // on PostgreSQL, scs's postgresstore sweeps its own
+		n, err := affected(s.db.ExecContext(ctx, `DELETE FROM pbxauth_sessions WHERE expiry <= $1`, micros(now)))
+		if err != nil {
+			return total, storeErr("delete expired sessions", err)
+		}
+		total += n
+	}
 	return total, nil
 }
 
