@@ -164,4 +164,3 @@ func TestFaultSlowBodyClosed(t *testing.T) {
 		}
 	}
 }
-
