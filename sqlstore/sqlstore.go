@@ -94,33 +94,29 @@ var (
 // Options tune the connection pool that [OpenWith] makes. The zero value
 // means the defaults.
 type Options struct {
-	// MaxOpenConns bounds the open connections. Default on PostgreSQL
-	// 4 × GOMAXPROCS, so that load queues briefly in the pool instead of
-	// opening a session per burst (each costs the server a process and
-	// the client a handshake); negative means unlimited. Default on SQLite
-	// unlimited (connections are cheap, in-process files).
+	// MaxOpenConns bounds the open connections. Default 4 × GOMAXPROCS,
+	// so that load queues briefly in the pool instead of opening a
+	// connection per burst: on PostgreSQL each costs the server a process
+	// and the client a handshake, on SQLite the pragmas and prepared
+	// statements again (BENCHMARKS.md, "Stores"). Negative means
+	// unlimited.
 	MaxOpenConns int
 	// MaxIdleConns is how many connections stay open when idle. Default
-	// MaxOpenConns on PostgreSQL, so a steady load never churns
-	// connections; 8 on SQLite (a new connection replays the pragmas and
-	// prepares its statements again).
+	// MaxOpenConns, so a steady load never churns connections.
 	MaxIdleConns int
 }
 
-// pool applies o, with the defaults of dialect, to db.
-func (o Options) pool(db *sql.DB, d Dialect) {
+// pool applies o, with the defaults, to db.
+func (o Options) pool(db *sql.DB) {
 	open, idle := o.MaxOpenConns, o.MaxIdleConns
 	switch {
-	case open == 0 && d == Postgres:
+	case open == 0:
 		open = 4 * runtime.GOMAXPROCS(0)
 	case open < 0:
 		open = 0 // database/sql's unlimited
 	}
 	if idle == 0 {
 		idle = open
-		if d == SQLite {
-			idle = 8
-		}
 	}
 	db.SetMaxOpenConns(open)
 	db.SetMaxIdleConns(idle)
@@ -148,7 +144,7 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", dialect, err)
 	}
-	o.pool(db, dialect)
+	o.pool(db)
 	s, err := New(ctx, db, dialect)
 	if err != nil {
 		db.Close()
