@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -102,7 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", o.addr)
+	ln, err := listen(o.addr)
 	if err != nil {
 		return err
 	}
@@ -145,6 +144,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	case <-ctx.Done():
 	}
+	// Serve the clients that connected just before the signal, then stop
+	// accepting: Serve returns once the backlog is empty.
+	ln.drain()
+	<-errc
 	return drain(srv, logger)
 }
 
