@@ -91,12 +91,7 @@ func TestFaultSIGTERMAnswersInFlight(t *testing.T) {
 	conns := make([]net.Conn, n)
 	readers := make([]*bufio.Reader, n)
 	for i := range n {
-		conn, err := net.DialTimeout("tcp", host, 10*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(childTimeout))
+		conn := dialChild(t, host)
 		// With Expect: 100-continue, "100 Continue" comes only once the
 		// handler reads the body: then the request is surely in flight.
 		fmt.Fprintf(conn, "POST /api/auth/sign_in HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", host, len(body))
@@ -111,12 +106,7 @@ func TestFaultSIGTERMAnswersInFlight(t *testing.T) {
 	// connections may still wait in the accept backlog.
 	late := make([]net.Conn, n)
 	for i := range n {
-		conn, err := net.DialTimeout("tcp", host, 10*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(childTimeout))
+		conn := dialChild(t, host)
 		fmt.Fprintf(conn, "POST /api/auth/sign_in HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", host, len(body), body)
 		late[i] = conn
 	}
@@ -135,6 +125,19 @@ func TestFaultSIGTERMAnswersInFlight(t *testing.T) {
 	if code := c.stop(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("exit code after SIGTERM: %d\n%s", code, c.log())
 	}
+}
+
+// dialChild connects to the child, closing the connection when the test
+// ends; every read and write on it ends within childTimeout.
+func dialChild(t *testing.T, host string) net.Conn {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", host, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(childTimeout))
+	return conn
 }
 
 // readSignIn reads the answer to a sign-in sent by hand on r's connection;
@@ -159,11 +162,7 @@ func TestFaultSlowBodyClosed(t *testing.T) {
 	t.Parallel()
 	c := startChild(t, freePort(t), "-db", "memory")
 	host := strings.TrimPrefix(c.url, "http://")
-	conn, err := net.DialTimeout("tcp", host, 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dialChild(t, host)
 	start := time.Now()
 	fmt.Fprintf(conn, "POST /api/auth/sign_in HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{", host)
 	closed := make(chan struct{})
