@@ -22,6 +22,12 @@ const backlogWait = 100 * time.Millisecond
 type drainingListener struct {
 	*net.TCPListener
 	draining atomic.Bool
+	// idle is set by a timeout while draining and cleared by a connection:
+	// the backlog is only taken as empty after a second timeout in a row,
+	// whose deadline was set right before the accept. (The first may have
+	// run out while the serving goroutine waited for a CPU, with
+	// connections still waiting.)
+	idle atomic.Bool
 }
 
 // listen opens a drainingListener on addr.
@@ -35,12 +41,18 @@ func listen(addr string) (*drainingListener, error) {
 
 // Accept implements net.Listener.
 func (l *drainingListener) Accept() (net.Conn, error) {
-	c, err := l.TCPListener.Accept()
-	var ne net.Error
-	if err != nil && l.draining.Load() && errors.As(err, &ne) && ne.Timeout() {
-		return nil, net.ErrClosed // the backlog is empty: stop serving new connections
+	for {
+		c, err := l.TCPListener.Accept()
+		var ne net.Error
+		if err == nil || !l.draining.Load() || !errors.As(err, &ne) || !ne.Timeout() {
+			l.idle.Store(false)
+			return c, err
+		}
+		if l.idle.Swap(true) {
+			return nil, net.ErrClosed // the backlog is empty: stop serving new connections
+		}
+		l.SetDeadline(time.Now().Add(backlogWait))
 	}
-	return c, err
 }
 
 // drain makes Accept return what is waiting and then net.ErrClosed.
