@@ -31,7 +31,27 @@ func (s *Store) SessionStore() (scs.Store, error) {
 	s.mu.Lock()
 	s.sessionStores = append(s.sessionStores, ps)
 	s.mu.Unlock()
-	return ps, nil
+	return pgSessions{ps}, nil
+}
+
+// pgSessions is scs's postgresstore with its errors mapped like the
+// Store's, so that an outage on a cookie route is 503, not 500.
+type pgSessions struct{ ps *postgresstore.PostgresStore }
+
+// Find implements scs.Store.
+func (p pgSessions) Find(token string) ([]byte, bool, error) {
+	b, found, err := p.ps.Find(token)
+	return b, found, storeErr("find session", err)
+}
+
+// Commit implements scs.Store.
+func (p pgSessions) Commit(token string, b []byte, expiry time.Time) error {
+	return storeErr("commit session", p.ps.Commit(token, b, expiry))
+}
+
+// Delete implements scs.Store.
+func (p pgSessions) Delete(token string) error {
+	return storeErr("delete session", p.ps.Delete(token))
 }
 
 // sqliteSessions is an scs.CtxStore on SQLite.
