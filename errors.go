@@ -50,6 +50,9 @@ var (
 	errNotFound     = &apiError{status: http.StatusNotFound, code: CodeNotFound, message: "not found"}
 	errForbidden    = &apiError{status: http.StatusForbidden, code: CodeForbidden, message: "forbidden"}
 	errBusy         = &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "server busy, try again", retryAfter: time.Second}
+	// errUnavailable answers an outage of the Store; a database restart
+	// takes a few seconds.
+	errUnavailable = &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "service unavailable, try again", retryAfter: 2 * time.Second}
 )
 
 func tooManyRequests(retry time.Duration) *apiError {

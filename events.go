@@ -29,6 +29,13 @@ const (
 	EventAppDisabled        EventKind = "authenticator_app_disabled"
 	EventRecoveryCodeUsed   EventKind = "recovery_code_used"
 	EventRecoveryCodesNew   EventKind = "recovery_codes_regenerated"
+	// EventMailFailed: a reset mail was given up, refused for good or not
+	// sent within Config.MailRetryWindow.
+	EventMailFailed EventKind = "mail_failed"
+	// EventMailMisconfigured: a mail failed for a configuration error
+	// (SMTP authentication, STARTTLS required, TLS certificate); it is
+	// retried, and reported at every attempt.
+	EventMailMisconfigured EventKind = "mail_misconfigured"
 )
 
 // Event describes what happened, to whom and from where; it never holds a

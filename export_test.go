@@ -21,3 +21,20 @@ func SaturateHasher(a *Auth) (release func()) {
 		}
 	}
 }
+
+// OutboxLen returns how many records a's in-memory outbox holds (-1 when
+// its outbox is not in memory).
+func OutboxLen(a *Auth) int {
+	var o *memoryOutbox
+	switch ob := a.outbox.(type) {
+	case *MemoryStore:
+		o = ob.memoryOutbox
+	case *memoryOutbox:
+		o = ob
+	default:
+		return -1
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.mails)
+}

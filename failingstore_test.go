@@ -3,6 +3,7 @@ package pbxauth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,12 +18,19 @@ import (
 type failingStore struct {
 	pbxauth.Store
 	broken atomic.Bool
+	err    error // what it fails with; default errBackend
 }
 
-var errBackend = errors.New("connection refused: secret-dsn-detail")
+var (
+	errBackend = errors.New("syntax error: secret-dsn-detail")
+	errOutage  = fmt.Errorf("%w: connection refused: secret-dsn-detail", pbxauth.ErrUnavailable)
+)
 
 func (f *failingStore) fail() error {
 	if f.broken.Load() {
+		if f.err != nil {
+			return f.err
+		}
 		return errBackend
 	}
 	return nil
@@ -78,12 +86,18 @@ func (f *failingStore) RevokeFamily(ctx context.Context, id string) error {
 }
 
 // TestFailingStore: with the store failing, every operation answers 500
-// INTERNAL without details and issues no token; once it is back, the same
+// INTERNAL without details and issues no token — 503 UNAVAILABLE with
+// Retry-After when the failure is an outage; once it is back, the same
 // tokens work — nothing was lost or half-done.
 func TestFailingStore(t *testing.T) {
-	st := &failingStore{Store: pbxauth.NewMemoryStore()}
+	t.Run("failure", func(t *testing.T) { testFailingStore(t, errBackend, 500, pbxauth.CodeInternal) })
+	t.Run("outage", func(t *testing.T) { testFailingStore(t, errOutage, 503, pbxauth.CodeUnavailable) })
+}
+
+func testFailingStore(t *testing.T, fail error, status int, code string) {
+	st := &failingStore{Store: pbxauth.NewMemoryStore(), err: fail}
 	seed(t, st.Store)
-	e := newEnvWith(t, st)
+	e := newEnvWith(t, st, func(c *pbxauth.Config) { c.VolatileMail = true }) // the wrapper hides the Outbox
 	access, refresh := e.signIn(t, aliceCreds())
 
 	st.broken.Store(true)
@@ -99,8 +113,8 @@ func TestFailingStore(t *testing.T) {
 		{"POST", "/auth/sign_out", nil, apitest.Bearer(access)},
 	} {
 		r := e.c.Do(tc.method, tc.path, tc.body, tc.hdr...)
-		if r.Status != 500 || r.Code() != pbxauth.CodeInternal {
-			t.Errorf("%s %s: %d %s", tc.method, tc.path, r.Status, r.Body)
+		if r.Status != status || r.Code() != code || (status == 503) != (r.Header.Get("Retry-After") != "") {
+			t.Errorf("%s %s: %d %s %v", tc.method, tc.path, r.Status, r.Body, r.Header)
 		}
 		if strings.Contains(string(r.Body), "secret") || r.String("access_token") != "" {
 			t.Errorf("%s %s leaked: %s", tc.method, tc.path, r.Body)

@@ -33,22 +33,34 @@ type mailEnv struct {
 // retried after 10 ms, doubling.
 func newMailEnv(t *testing.T, configure ...func(*pbxauth.Config)) *mailEnv {
 	t.Helper()
-	srv := smtptest.Start(t, smtptest.Options{})
-	m, err := pbxauth.ParseSMTP(srv.Addr, "PBX <pbx@pbxauth.test>")
+	return newMailEnvWith(t, smtptest.Options{}, configure...)
+}
+
+// newMailEnvWith is newMailEnv with a server started with opts.
+func newMailEnvWith(t *testing.T, opts smtptest.Options, configure ...func(*pbxauth.Config)) *mailEnv {
+	t.Helper()
+	srv := smtptest.Start(t, opts)
+	e := &mailEnv{smtp: srv}
+	base := func(c *pbxauth.Config) {
+		c.Mailer = e.smtpMailer(t)
+		c.CallbackOrigins = []string{"https://allowed.example", "http://127.0.0.1:9999"}
+		c.MailRetryDelay = 10 * time.Millisecond
+		c.Logger = slog.New(slog.NewTextHandler(t.Output(), nil)) // shown with -v or on failure
+	}
+	e.env = newEnv(t, append([]func(*pbxauth.Config){base}, configure...)...)
+	t.Cleanup(func() { e.auth.Close() })
+	return e
+}
+
+// smtpMailer returns a mailer for e's SMTP server.
+func (e *mailEnv) smtpMailer(t *testing.T) *pbxauth.SMTPMailer {
+	t.Helper()
+	m, err := pbxauth.ParseSMTP(e.smtp.Addr, "PBX <pbx@pbxauth.test>")
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.Timeout = 5 * time.Second
-	base := func(c *pbxauth.Config) {
-		c.Mailer = m
-		c.CallbackOrigins = []string{"https://allowed.example", "http://127.0.0.1:9999"}
-		c.MailRetryDelay = 10 * time.Millisecond
-		c.MailRetries = 8
-		c.Logger = slog.New(slog.NewTextHandler(t.Output(), nil)) // shown with -v or on failure
-	}
-	e := newEnv(t, append([]func(*pbxauth.Config){base}, configure...)...)
-	t.Cleanup(func() { e.auth.Close() })
-	return &mailEnv{env: e, smtp: srv}
+	return m
 }
 
 // changeUser edits a stored user.
@@ -114,10 +126,17 @@ func (e *env) forget(t *testing.T, username string) {
 var linkRE = regexp.MustCompile(`https?://\S+`)
 
 // resetToken receives the next mail, which must be a reset mail to to, and
-// returns its link's token.
+// returns its link's token, once the worker has deleted the mail's record.
 func (e *mailEnv) resetToken(t *testing.T, to string) string {
 	t.Helper()
 	m := e.smtp.Receive(t)
+	e.waitOutboxEmpty(t)
+	return linkToken(t, m, to)
+}
+
+// linkToken returns the token of the link in m, a reset mail to to.
+func linkToken(t *testing.T, m smtptest.Message, to string) string {
+	t.Helper()
 	link := linkRE.FindString(m.Text)
 	u, err := url.Parse(link)
 	if err != nil || len(m.To) != 1 || m.To[0] != to {
@@ -128,4 +147,38 @@ func (e *mailEnv) resetToken(t *testing.T, to string) string {
 		t.Fatalf("reset link %q", link)
 	}
 	return tok
+}
+
+// waitOutboxEmpty waits until every outbox record is dealt with, so that a
+// test may move the fake clock past a lease without a second delivery.
+func (e *env) waitOutboxEmpty(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(smtptest.Timeout)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for pbxauth.OutboxLen(e.auth) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d outbox records left", pbxauth.OutboxLen(e.auth))
+		}
+		<-tick.C
+	}
+}
+
+// advanceUntilMail moves the fake clock on by a minute at a time until a
+// mail arrives (a retry waits for its due time by the Auth's clock).
+func (e *mailEnv) advanceUntilMail(t *testing.T) smtptest.Message {
+	t.Helper()
+	deadline := time.After(smtptest.Timeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case m := <-e.smtp.Messages:
+			return m
+		case <-tick.C:
+			e.clock.Advance(time.Minute)
+		case <-deadline:
+			t.Fatalf("no mail arrived within %v", smtptest.Timeout)
+		}
+	}
 }

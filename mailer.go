@@ -15,6 +15,7 @@ import (
 	netmail "net/mail"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wneessen/go-mail"
@@ -34,9 +35,11 @@ type Message struct {
 //
 // Error contract: nil when the mail was handed over for delivery. An error
 // that wraps [ErrMailRejected] is permanent (an address or content the server
-// refuses) and is not retried; any other error is taken as temporary (the
-// server is unreachable or busy): POST /auth/send_otp answers 503, and
-// password-reset mails are tried again.
+// refuses): the mail is dropped. One that wraps [ErrMailMisconfigured] is a
+// configuration error (credentials, TLS): it is retried like a temporary one
+// but logged at ERROR every time. Any other error is temporary (the server is
+// unreachable or busy): POST /auth/send_otp answers 503, and password-reset
+// mails are tried again.
 type Mailer interface {
 	Send(ctx context.Context, m Message) error
 }
@@ -44,6 +47,11 @@ type Mailer interface {
 // ErrMailRejected marks a permanent failure of [Mailer.Send]: retrying the
 // same mail cannot succeed.
 var ErrMailRejected = errors.New("pbxauth: mail rejected")
+
+// ErrMailMisconfigured marks a failure of [Mailer.Send] that the operator
+// must fix: the server refused the credentials (535, 534), requires
+// STARTTLS (530), or the TLS handshake or certificate failed.
+var ErrMailMisconfigured = errors.New("pbxauth: mail configuration error")
 
 // errNoMailer is what sending fails with when Config.Mailer is nil. It is
 // permanent: retrying a reset mail cannot help.
@@ -109,7 +117,11 @@ type SMTPMailer struct {
 	Password string
 	// From is the sender address, for example "PBX <pbx@example.com>". Required.
 	From string
-	// Timeout bounds connecting and each step of the dialogue. Default 15 s.
+	// HELO is the name the mailer gives in EHLO. Default: the domain of
+	// From (strict servers refuse a machine's short host name), which
+	// also names the Message-ID.
+	HELO string
+	// Timeout bounds connecting and each step of the dialogue. Default 10 s.
 	Timeout time.Duration
 }
 
@@ -159,36 +171,50 @@ func ParseSMTP(spec, from string) (*SMTPMailer, error) {
 	return m, nil
 }
 
-// Send implements [Mailer]. Refusals of the sender, recipient or content
-// (SMTP 5xx) wrap ErrMailRejected; everything else is temporary.
+// Send implements [Mailer]. Every mail carries Auto-Submitted:
+// auto-generated and a Message-ID in the sender's domain. Failures are
+// classified as the [Mailer] contract says: a 5xx reply to MAIL, RCPT or
+// DATA wraps [ErrMailRejected]; a refused login (535, 534), "STARTTLS
+// required" (530), any other 5xx before MAIL, and TLS or certificate
+// failures wrap [ErrMailMisconfigured]; 4xx replies and network errors are
+// temporary.
 func (m *SMTPMailer) Send(ctx context.Context, msg Message) error {
 	em := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	if err := em.From(m.From); err != nil {
-		return fmt.Errorf("%w: sender: %w", ErrMailRejected, err)
+		return fmt.Errorf("%w: sender: %w", ErrMailMisconfigured, err)
 	}
 	if err := em.To(msg.To); err != nil {
 		return fmt.Errorf("%w: recipient: %w", ErrMailRejected, err)
 	}
+	domain := m.domain()
+	em.SetMessageIDWithValue(newID() + "@" + domain)
+	em.SetGenHeader(mail.Header("Auto-Submitted"), "auto-generated")
 	em.Subject(msg.Subject)
 	em.SetBodyString(mail.TypeTextPlain, msg.Text)
 	if msg.HTML != "" {
 		em.AddAlternativeString(mail.TypeTextHTML, msg.HTML)
 	}
-	c, err := mail.NewClient(m.Host, m.options()...)
+	c, err := mail.NewClient(m.Host, m.options(domain)...)
 	if err != nil {
-		return fmt.Errorf("pbxauth: SMTP client: %w", err)
+		return fmt.Errorf("%w: SMTP client: %w", ErrMailMisconfigured, err)
 	}
-	err = c.DialAndSendWithContext(ctx, em)
-	var se *mail.SendError
-	if errors.As(err, &se) && se.ErrorCode() >= 500 {
-		return fmt.Errorf("%w: %w", ErrMailRejected, err)
+	return classifySMTP(c.DialAndSendWithContext(ctx, em))
+}
+
+// domain is the sender address's domain, for EHLO and the Message-ID;
+// "localhost" when From has none.
+func (m *SMTPMailer) domain() string {
+	if a, err := netmail.ParseAddress(m.From); err == nil {
+		if _, d, ok := strings.Cut(a.Address, "@"); ok && d != "" {
+			return d
+		}
 	}
-	return err
+	return "localhost"
 }
 
 // options translates the mailer's fields into go-mail's.
-func (m *SMTPMailer) options() []mail.Option {
-	opts := []mail.Option{mail.WithTimeout(cmp.Or(m.Timeout, 15*time.Second))}
+func (m *SMTPMailer) options(domain string) []mail.Option {
+	opts := []mail.Option{mail.WithTimeout(cmp.Or(m.Timeout, 10*time.Second)), mail.WithHELO(cmp.Or(m.HELO, domain))}
 	switch m.Security {
 	case SMTPImplicitTLS:
 		opts = append(opts, mail.WithSSL(), mail.WithPort(cmp.Or(m.Port, mail.DefaultPortSSL)))

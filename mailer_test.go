@@ -119,3 +119,83 @@ func TestNoMailer(t *testing.T) {
 		t.Errorf("send_otp without a mailer: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestSMTPMailerHeaders: EHLO and the Message-ID name the sender's domain,
+// never the machine, and the mail says it was sent automatically.
+func TestSMTPMailerHeaders(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	m, err := pbxauth.ParseSMTP(srv.Addr, "PBX <pbx@mail.pbxauth.test>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Send(context.Background(), pbxauth.Message{To: "alice@acme.example.test", Subject: "s", Text: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Receive(t)
+	if got.Helo != "mail.pbxauth.test" {
+		t.Errorf("EHLO %q, want the sender's domain", got.Helo)
+	}
+	if id := got.Header.Get("Message-Id"); !strings.HasSuffix(id, "@mail.pbxauth.test>") {
+		t.Errorf("Message-ID %q, want the sender's domain", id)
+	}
+	if v := got.Header.Get("Auto-Submitted"); v != "auto-generated" {
+		t.Errorf("Auto-Submitted %q", v)
+	}
+	m.HELO = "relay.pbxauth.test"
+	if err := m.Send(context.Background(), pbxauth.Message{To: "alice@acme.example.test", Subject: "s", Text: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Receive(t); got.Helo != "relay.pbxauth.test" {
+		t.Errorf("EHLO %q, want SMTPMailer.HELO", got.Helo)
+	}
+}
+
+// TestSMTPMailerClassifies: 550 to RCPT is permanent; 452 is temporary;
+// 535 (wrong password), 530 (STARTTLS required) and an untrusted
+// certificate are configuration errors.
+func TestSMTPMailerClassifies(t *testing.T) {
+	refuse := func(cmd string, code int) smtptest.Options {
+		return smtptest.Options{Refuse: func(c, _ string) error {
+			if c == cmd {
+				return smtptest.Reply(code, "refused")
+			}
+			return nil
+		}}
+	}
+	authed := smtptest.Start(t, smtptest.Options{StartTLS: true, Username: "pbx", Password: "right"})
+	for _, tc := range []struct {
+		name  string
+		srv   *smtptest.Server
+		spec  func(addr string) string
+		trust bool
+		want  error // nil: temporary
+	}{
+		{"550 to RCPT", smtptest.Start(t, refuse("RCPT", 550)), plainSpec, false, pbxauth.ErrMailRejected},
+		{"554 to DATA", smtptest.Start(t, refuse("DATA", 554)), plainSpec, false, pbxauth.ErrMailRejected},
+		{"452 to RCPT", smtptest.Start(t, refuse("RCPT", 452)), plainSpec, false, nil},
+		{"530 to MAIL", smtptest.Start(t, refuse("MAIL", 530)), plainSpec, false, pbxauth.ErrMailMisconfigured},
+		{"535 to AUTH", authed, func(a string) string { return "smtp://pbx:wrong@" + a }, true, pbxauth.ErrMailMisconfigured},
+		{"untrusted certificate", authed, func(a string) string { return "smtp://pbx:right@" + a }, false, pbxauth.ErrMailMisconfigured},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := pbxauth.ParseSMTP(tc.spec(tc.srv.Addr), "pbx@pbxauth.test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.trust {
+				m.TLSConfig = tc.srv.ClientTLS()
+			}
+			err = m.Send(context.Background(), pbxauth.Message{To: "alice@acme.example.test", Subject: "s", Text: "t"})
+			if err == nil {
+				t.Fatal("sent")
+			}
+			for _, class := range []error{pbxauth.ErrMailRejected, pbxauth.ErrMailMisconfigured} {
+				if errors.Is(err, class) != (class == tc.want) {
+					t.Errorf("%v: errors.Is(%v) = %v", err, class, errors.Is(err, class))
+				}
+			}
+		})
+	}
+}
+
+func plainSpec(addr string) string { return addr }

@@ -27,12 +27,16 @@ type MemoryStore struct {
 	counters    map[string]Counter
 	identities  map[identityKey]string // -> user ID
 	linkedUsers map[tenantUser]bool
-	totp        memTOTP // authenticator apps, under a lock of their own
+	totp        memTOTP       // authenticator apps, under a lock of their own
+	successors  map[Hash]Hash // parent -> the refresh token its rotation issued with a grace seed
+
+	*memoryOutbox // its own lock: mail workers never wait for token checks
 }
 
 var (
 	_ Store   = (*MemoryStore)(nil)
 	_ Sweeper = (*MemoryStore)(nil)
+	_ Outbox  = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -48,6 +52,9 @@ func NewMemoryStore() *MemoryStore {
 		counters:    map[string]Counter{},
 		identities:  map[identityKey]string{},
 		linkedUsers: map[tenantUser]bool{},
+		successors:  map[Hash]Hash{},
+
+		memoryOutbox: newMemoryOutbox(),
 	}
 }
 
@@ -308,6 +315,9 @@ func (m *MemoryStore) RotateRefresh(ctx context.Context, h Hash, now time.Time, 
 		return Grant{}, err
 	}
 	if !g.Token.UsedAt.IsZero() {
+		if succ, ok := m.tokens[m.successors[h]]; ok && succ.UsedAt.IsZero() && succ.GraceSeed != (GraceSeed{}) && now.Before(succ.GraceUntil) {
+			g.Successor = succ
+		}
 		return g, ErrTokenReused
 	}
 	for _, t := range next {
@@ -316,11 +326,14 @@ func (m *MemoryStore) RotateRefresh(ctx context.Context, h Hash, now time.Time, 
 		}
 	}
 	used := g.Token
-	used.UsedAt = now
+	used.UsedAt, used.GraceSeed = now, GraceSeed{}
 	m.tokens[h] = used
 	for _, t := range next {
 		t.FamilyID = g.Family.ID
 		m.tokens[t.Hash] = t
+		if t.Kind == RefreshToken && t.GraceSeed != (GraceSeed{}) {
+			m.successors[h] = t.Hash
+		}
 	}
 	return g, nil
 }
@@ -480,13 +493,23 @@ func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, 
 	var n int64
 	for h, t := range m.tokens {
 		f, ok := m.families[t.FamilyID]
-		if expired(t.ExpiresAt, now) || !ok || expired(f.ExpiresAt, now) {
+		if expired(t.ExpiresAt, now) || !ok || expired(f.ExpiresAt, now) || f.Revoked {
 			delete(m.tokens, h)
 			n++
 		}
 	}
+	for p, h := range m.successors {
+		t, ok := m.tokens[h]
+		if !ok || expired(t.GraceUntil, now) {
+			if ok {
+				t.GraceSeed = GraceSeed{}
+				m.tokens[h] = t
+			}
+			delete(m.successors, p)
+		}
+	}
 	for id, f := range m.families {
-		if expired(f.ExpiresAt, now) {
+		if expired(f.ExpiresAt, now) || f.Revoked {
 			delete(m.families, id)
 			n++
 		}

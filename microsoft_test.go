@@ -930,7 +930,7 @@ func (b *brokenLookups) UsersByEmail(ctx context.Context, tenantID, email string
 
 func TestMicrosoftBackendFailure(t *testing.T) {
 	var st *brokenLookups
-	e := newMSEnv(t, func(c *pbxauth.Config) { st = &brokenLookups{Store: c.Store}; c.Store = st })
+	e := newMSEnv(t, func(c *pbxauth.Config) { st = &brokenLookups{Store: c.Store}; c.Store = st; c.VolatileMail = true })
 
 	// After a live state the browser still has somewhere to go.
 	st.broken.Store("UsersByEmail", true)

@@ -32,11 +32,15 @@ const (
 	maxSends    = 5                // codes mailed per flow
 	sendGap     = 30 * time.Second // between two codes of one flow
 	maxAttempts = 5                // verifications per flow, right or wrong
+	maxFailed   = 10               // failed sends per flow (DESIGN.md, "Mail delivery")
+	// mailDownRetry is the Retry-After of a failed send: long enough for a
+	// mail server's hiccup, short for a user waiting for a code.
+	mailDownRetry = 10 * time.Second
 )
 
 var (
 	errInvalidCode  = &apiError{status: http.StatusUnauthorized, code: CodeUnauthorized, message: "invalid or expired code"}
-	errMailDown     = &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "the code could not be mailed, try again"}
+	errMailDown     = &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "the code could not be mailed, try again", retryAfter: mailDownRetry}
 	errNoEmail      = &apiError{status: http.StatusForbidden, code: CodeForbidden, message: "the account has no email address for the second factor"}
 	errFlowChanged  = errors.New("pbxauth: flow changed meanwhile")
 	errFlowContends = errors.New("pbxauth: flow contention")
@@ -162,4 +166,34 @@ func (a *Auth) countAttempt(ctx context.Context, h Hash, now time.Time) (Flow, e
 		f.Attempts++
 		return nil
 	})
+}
+
+// failedSendsKey is the counter of a flow's failed sends.
+func failedSendsKey(h Hash) string { return "otp-send-failed:" + hex.EncodeToString(h[:]) }
+
+// takeSendSlot reserves one of the flow's maxFailed failed sends before a
+// send is tried, with one atomic step, so that concurrent sends to a dead
+// server cannot pass the bound between them. A send that succeeds gives
+// its slot back (freeSendSlot); a failed one keeps it. ok is false when
+// every slot is taken: the flow has failed too often.
+func (a *Auth) takeSendSlot(ctx context.Context, f Flow, now time.Time) (ok bool, err error) {
+	_, err = a.updateCounter(ctx, failedSendsKey(f.Hash), now, func(c *Counter) {
+		ok = c.Count < maxFailed
+		if ok {
+			c.Count++
+		}
+		c.ExpiresAt = f.ExpiresAt
+	})
+	return ok, err
+}
+
+// freeSendSlot gives back the slot of a send that went out.
+func (a *Auth) freeSendSlot(ctx context.Context, f Flow, now time.Time) {
+	_, err := a.updateCounter(ctx, failedSendsKey(f.Hash), now, func(c *Counter) {
+		c.Count = max(c.Count-1, 0)
+		c.ExpiresAt = f.ExpiresAt
+	})
+	if err != nil {
+		a.log.WarnContext(ctx, "pbxauth: free a send slot", "err", err)
+	}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/pbxauth/pbxauth/internal/callbackurl"
+	"github.com/pbxauth/pbxauth/internal/outbox"
 )
 
 // Config configures an [Auth]. Every field but Store is optional; the zero
@@ -63,8 +64,11 @@ type Config struct {
 	// Microsoft exchange) and of an emailed code. Default 10 minutes.
 	FlowTTL time.Duration
 	// RefreshReuseGrace, when positive, is a window after a rotation in
-	// which the old refresh token is refused without revoking its family
-	// (for clients that cannot refresh serially). Default 0: strict.
+	// which the same refresh token presented again — a retry whose answer
+	// was lost, or a racing request — gets the same successor pair, as
+	// long as that successor is unused. Past it, or once the successor was
+	// used, a second use revokes the family. Default 0: strict, every
+	// second use revokes.
 	RefreshReuseGrace time.Duration
 
 	// Argon2 sets the password hashing cost. Zero means DefaultArgon2.
@@ -126,14 +130,21 @@ type Config struct {
 	// Mail overrides the subjects and bodies of those mails; nil templates
 	// keep the defaults.
 	Mail MailTemplates
-	// MailRetries is how many more times a password-reset mail is tried
-	// after a temporary failure (it is sent in the background). Default 4;
-	// negative means never.
-	MailRetries int
-	// MailRetryDelay is the wait before the first retry of a reset mail;
-	// it doubles for each further one. Default 30 seconds. Retries stop
-	// when the link in the mail expires or [Auth.Close] is called.
+	// MailRetryDelay is the wait before the first retry of a reset mail
+	// after a temporary failure; it doubles for each further one. Default
+	// 30 seconds.
 	MailRetryDelay time.Duration
+	// MailRetryWindow is how long a reset mail is tried, from its request;
+	// then it is dropped with the event mail_failed and an ERROR log.
+	// Default 1 hour.
+	MailRetryWindow time.Duration
+	// MailWorkers is how many reset mails this instance sends at once.
+	// Every instance sharing the Store delivers its outbox. Default 4.
+	MailWorkers int
+	// VolatileMail lets New accept a Store that does not implement
+	// [Outbox]: reset requests then wait in memory and are lost when the
+	// process ends. The shipped stores keep the outbox.
+	VolatileMail bool
 
 	// TrustedProxies lists the peers whose X-Forwarded-For is believed
 	// when deciding a client's address. Default: none, RemoteAddr is used.
@@ -199,10 +210,11 @@ type Auth struct {
 	origins callbackurl.List
 	// providers caches discovered Microsoft providers.
 	providers providerCache
-	// mailer is Config.Mailer, or one that always fails; mailq sends reset
-	// mails in the background.
-	mailer Mailer
-	mailq  *mailQueue
+	// mailer is Config.Mailer, or one that always fails; mailPool's
+	// workers deliver outbox, the Store's or a volatile one.
+	mailer   Mailer
+	outbox   Outbox
+	mailPool *outbox.Pool
 }
 
 // New checks cfg, fills in defaults and returns a ready Auth.
@@ -249,14 +261,21 @@ func New(cfg Config) (*Auth, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	switch {
-	case cfg.MailRetries == 0:
-		cfg.MailRetries = 4
-	case cfg.MailRetries < 0:
-		cfg.MailRetries = 0
-	}
 	if cfg.MailRetryDelay <= 0 {
 		cfg.MailRetryDelay = 30 * time.Second
+	}
+	if cfg.MailRetryWindow <= 0 {
+		cfg.MailRetryWindow = time.Hour
+	}
+	if cfg.MailWorkers <= 0 {
+		cfg.MailWorkers = 4
+	}
+	ob, ok := cfg.Store.(Outbox)
+	if !ok && !cfg.VolatileMail {
+		return nil, errors.New("pbxauth: Config.Store does not implement Outbox, so accepted reset mails would be lost on restart; implement it, or set Config.VolatileMail to accept that")
+	}
+	if !ok {
+		ob = newMemoryOutbox()
 	}
 	cfg.Mail.SecondFactor = cfg.Mail.SecondFactor.orDefault(defaultMail.SecondFactor)
 	cfg.Mail.PasswordReset = cfg.Mail.PasswordReset.orDefault(defaultMail.PasswordReset)
@@ -284,11 +303,15 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Auth{cfg: cfg, store: cfg.Store, apps: apps, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer, mailq: newMailQueue(), sessions: sessions, csrf: csrf}
+	a := &Auth{cfg: cfg, store: cfg.Store, apps: apps, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer, outbox: ob, sessions: sessions, csrf: csrf}
 	if a.mailer == nil {
 		a.mailer = noMailer{} // each failed send logs errNoMailer, which names the fix
 	}
 	a.mux = a.buildMux()
+	a.mailPool = a.newMailPool()
+	if cfg.Mailer != nil {
+		a.mailPool.Start()
+	}
 	return a, nil
 }
 

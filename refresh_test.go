@@ -2,6 +2,7 @@ package pbxauth_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -86,22 +87,97 @@ func TestConcurrentRefreshOneWinner(t *testing.T) {
 	}
 }
 
-// TestRefreshReuseGrace: inside the grace window a replay is refused without
-// revoking; after it, strict.
-func TestRefreshReuseGrace(t *testing.T) {
+// refresh posts a refresh token.
+func (e *env) refresh(token string) *apitest.Response {
+	return e.c.Do("POST", "/auth/refresh_token", map[string]string{"refresh_token": token})
+}
+
+// TestRefreshGraceRetry: a refresh whose answer was lost, retried within
+// the grace, gets the same pair with expires_in counting down; once that
+// pair's refresh token was used, the old one is reuse and revokes.
+func TestRefreshGraceRetry(t *testing.T) {
 	e := newEnv(t, func(c *pbxauth.Config) { c.RefreshReuseGrace = 10 * time.Second })
 	_, r0 := e.signIn(t, aliceCreds())
-	n := e.c.Do("POST", "/auth/refresh_token", map[string]string{"refresh_token": r0})
-	if r := e.c.Do("POST", "/auth/refresh_token", map[string]string{"refresh_token": r0}); r.Status != 401 {
-		t.Fatalf("replay in grace: %d", r.Status)
+	lost := e.refresh(r0) // the client never read this answer
+	if lost.Status != 200 {
+		t.Fatalf("refresh: %d %s", lost.Status, lost.Body)
 	}
-	if r := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(n.String("access_token"))...); r.Status != 200 {
-		t.Fatalf("replay in grace revoked the family: %d", r.Status)
+	e.clock.Advance(3 * time.Second)
+	retry := e.refresh(r0)
+	if retry.Status != 200 || retry.String("access_token") != lost.String("access_token") ||
+		retry.String("refresh_token") != lost.String("refresh_token") {
+		t.Fatalf("retry within the grace: %d %s, want the pair %s", retry.Status, retry.Body, lost.Body)
 	}
-	e.clock.Advance(11 * time.Second)
-	e.c.Do("POST", "/auth/refresh_token", map[string]string{"refresh_token": r0})
-	if r := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(n.String("access_token"))...); r.Status != 401 {
-		t.Fatalf("replay after grace did not revoke: %d", r.Status)
+	if got, want := retry.JSON()["expires_in"], lost.JSON()["expires_in"].(float64)-3; got != want {
+		t.Errorf("retry expires_in %v, want %v", got, want)
+	}
+	if r := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(retry.String("access_token"))...); r.Status != 200 {
+		t.Fatalf("the retried access token: %d", r.Status)
+	}
+	next := e.refresh(retry.String("refresh_token"))
+	if next.Status != 200 {
+		t.Fatalf("refresh with the retried pair: %d %s", next.Status, next.Body)
+	}
+	e.clock.Advance(time.Second)
+	e.wantReuseRevokes(t, r0, next.String("access_token"), "after its successor was used")
+}
+
+// wantReuseRevokes presents a rotated refresh token and checks that it is
+// refused and revokes the family of access.
+func (e *env) wantReuseRevokes(t *testing.T, refresh, access, when string) {
+	t.Helper()
+	if r := e.refresh(refresh); r.Status != 401 {
+		t.Fatalf("reuse %s: %d %s", when, r.Status, r.Body)
+	}
+	if r := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...); r.Status != 401 {
+		t.Fatalf("reuse %s did not revoke: %d", when, r.Status)
+	}
+}
+
+// TestRefreshGraceWindowEnds: past the grace, the same token is reuse.
+func TestRefreshGraceWindowEnds(t *testing.T) {
+	e := newEnv(t, func(c *pbxauth.Config) { c.RefreshReuseGrace = 10 * time.Second })
+	_, r0 := e.signIn(t, aliceCreds())
+	n := e.refresh(r0)
+	e.clock.Advance(10*time.Second + time.Millisecond)
+	e.wantReuseRevokes(t, r0, n.String("access_token"), "after the grace")
+}
+
+// TestRefreshGraceConcurrent: of 20 concurrent refreshes of one token
+// within a grace, every one answers the same pair, and it works.
+func TestRefreshGraceConcurrent(t *testing.T) {
+	e := newEnv(t, func(c *pbxauth.Config) { c.RefreshReuseGrace = 10 * time.Second })
+	_, r0 := e.signIn(t, aliceCreds())
+	answers := make(chan *apitest.Response, 20)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range 20 {
+		wg.Go(func() {
+			<-start
+			answers <- e.refresh(r0)
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(answers)
+	pairs := map[string]bool{}
+	for r := range answers {
+		if r.Status != 200 {
+			t.Fatalf("a concurrent refresh: %d %s", r.Status, r.Body)
+		}
+		pairs[r.String("access_token")+" "+r.String("refresh_token")] = true
+	}
+	if len(pairs) != 1 {
+		t.Fatalf("%d different pairs, want 1", len(pairs))
+	}
+	for p := range pairs {
+		access, refresh, _ := strings.Cut(p, " ")
+		if r := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...); r.Status != 200 {
+			t.Fatalf("the pair's access token: %d", r.Status)
+		}
+		if r := e.refresh(refresh); r.Status != 200 {
+			t.Fatalf("the pair's refresh token: %d", r.Status)
+		}
 	}
 }
 

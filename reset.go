@@ -1,5 +1,5 @@
 // This file holds the forgotten-password flow: POST /auth/forget_password
-// queues a mail with a single-use link, POST /auth/reset_password sets the
+// records a request for a mail with a single-use link, POST /auth/reset_password sets the
 // new password with the link's token.
 
 package pbxauth
@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -34,8 +33,9 @@ type resetRequest struct {
 }
 
 // forgetPassword serves POST /auth/forget_password. Only the request's form
-// is checked here; looking the user up, the mail limit, the flow and the
-// mail all happen on the background worker, so the answer is the same 200,
+// is checked here, and the request recorded in the outbox before the answer;
+// looking the user up, the mail limit, the flow and the mail all happen on a
+// mail worker (outbox.go), so the answer is the same 200,
 // in the same time, whether or not the user exists, has an address or is
 // over the limit. The spec requires a domain, so only tenant users can
 // reset their password this way.
@@ -50,51 +50,16 @@ func (a *Auth) forgetPassword(w http.ResponseWriter, r *http.Request) *apiError 
 	if e := checkUsername(req.Username, true); e != nil {
 		return e
 	}
-	cb, e := a.checkCallbackURL(req.CallbackURL)
-	if e != nil {
+	if _, e := a.checkCallbackURL(req.CallbackURL); e != nil {
 		return e
 	}
-	ip := a.clientIP(r)
-	if !a.mailq.push(func(ctx context.Context) { a.sendResetMail(ctx, req, cb, ip) }) {
-		a.log.WarnContext(r.Context(), "pbxauth: reset mail queue full or closed; request dropped")
+	d := resetMailData{Domain: req.Domain, Username: req.Username, CallbackURL: req.CallbackURL, ClientIP: a.clientIP(r)}
+	if err := a.queueReset(r.Context(), d); err != nil {
+		// Not recorded, so not accepted: the client must ask again.
+		return a.internal(r.Context(), "record reset request", err)
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil
-}
-
-// sendResetMail does the work of a forget_password request on the worker.
-func (a *Auth) sendResetMail(ctx context.Context, req forgetRequest, cb *url.URL, ip string) {
-	u, err := a.lookupUser(ctx, req.Domain, req.Username)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		a.log.ErrorContext(ctx, "pbxauth: look up user for reset", "err", err)
-		return
-	}
-	a.emit(ctx, Event{Kind: EventResetRequested, UserID: u.ID, TenantID: u.TenantID, Username: req.Username, ClientIP: ip, Method: "password"})
-	if err != nil || u.Disabled || u.Email == "" {
-		return // nobody to write to; the client was told the same 200
-	}
-	now := a.now()
-	if ok, err := a.takeResetMail(ctx, u.ID, now); err != nil || !ok {
-		if err != nil {
-			a.log.ErrorContext(ctx, "pbxauth: reset mail counter", "err", err)
-		}
-		return
-	}
-	f := Flow{Purpose: FlowPasswordReset, UserID: u.ID, TenantID: u.TenantID, Data: passwordStamp(u.PasswordHash), ExpiresAt: now.Add(a.cfg.FlowTTL)}
-	tok, err := a.newFlow(ctx, f)
-	if err != nil {
-		a.log.ErrorContext(ctx, "pbxauth: create reset flow", "err", err)
-		return
-	}
-	msg, err := a.cfg.Mail.PasswordReset.render(u.Email, MailData{
-		Username: u.Username, Domain: a.tenantDomain(ctx, u),
-		Link: withToken(cb, "token", tok), Minutes: minutesLeft(secondsUntil(f.ExpiresAt, now)),
-	})
-	if err != nil {
-		a.log.ErrorContext(ctx, "pbxauth: render reset mail", "err", err)
-		return
-	}
-	a.deliver(ctx, msg, f.ExpiresAt)
 }
 
 // takeResetMail counts one reset mail for the user and reports whether it

@@ -206,7 +206,7 @@ func TestForgetPasswordRetries(t *testing.T) {
 		t.Fatal("the reset mail was not tried")
 	}
 	e.smtp.Restart(t)
-	tok := e.resetToken(t, aliceEmail)
+	tok := linkToken(t, e.advanceUntilMail(t), aliceEmail)
 	if r := e.reset(t, tok, "new-pass-456"); r.Status != 200 {
 		t.Fatalf("reset with the retried mail's link: %d %s", r.Status, r.Body)
 	}
@@ -274,8 +274,10 @@ func TestResetLiftsSignInLock(t *testing.T) {
 	e.signIn(t, map[string]any{"username": "alice", "password": "new-pass-456", "domain": acmeDomain})
 }
 
-// TestCloseStopsResetMails: after Close, forget_password still answers 200.
-func TestCloseStopsResetMails(t *testing.T) {
+// TestCloseKeepsResetMails: after Close, forget_password still answers 200
+// and records the request, which an instance started later on the same
+// store delivers.
+func TestCloseKeepsResetMails(t *testing.T) {
 	e := newMailEnv(t)
 	e.forget(t, "alice")
 	e.resetToken(t, aliceEmail)
@@ -286,4 +288,13 @@ func TestCloseStopsResetMails(t *testing.T) {
 	if err := e.auth.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if n := pbxauth.OutboxLen(e.auth); n != 1 {
+		t.Fatalf("outbox holds %d records after Close, want 1", n)
+	}
+	next := newEnvWith(t, e.store, func(c *pbxauth.Config) {
+		c.Mailer = e.smtpMailer(t)
+		c.CallbackOrigins = []string{"http://127.0.0.1:9999"}
+	})
+	t.Cleanup(func() { next.auth.Close() })
+	linkToken(t, e.smtp.Receive(t), aliceEmail)
 }

@@ -5,6 +5,7 @@ package pbxauth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sort"
 	"strings"
@@ -81,9 +82,15 @@ func (a *Auth) buildMux() *http.ServeMux {
 	return mux
 }
 
-// internal logs a backend failure and returns the INTERNAL answer, which
-// never carries details.
+// internal logs a backend failure and returns its answer, which never
+// carries details: 503 UNAVAILABLE with Retry-After for an outage of the
+// Store (ErrUnavailable), 500 INTERNAL for anything else. It is the one
+// place that decides between them.
 func (a *Auth) internal(ctx context.Context, what string, err error) *apiError {
+	if errors.Is(err, ErrUnavailable) {
+		a.log.WarnContext(ctx, "pbxauth: "+what+": store unavailable", "err", err)
+		return errUnavailable
+	}
 	a.log.ErrorContext(ctx, "pbxauth: "+what, "err", err)
 	return errInternal
 }

@@ -24,6 +24,11 @@ var (
 	// ErrTokenReused: a refresh token that was already rotated was presented
 	// again. RotateRefresh returns it together with the token's grant.
 	ErrTokenReused = errors.New("pbxauth: refresh token reused")
+	// ErrUnavailable wraps an outage of the backend — no connection, a
+	// timeout, the database shutting down — as opposed to a failure of
+	// the request itself: handlers answer 503 with Retry-After instead of
+	// 500, since the same request may succeed in a moment.
+	ErrUnavailable = errors.New("pbxauth: store unavailable")
 )
 
 // Hash is the SHA-256 of a token. Stores keep only hashes, never tokens, so a
@@ -141,7 +146,22 @@ type Token struct {
 	ExpiresAt time.Time
 	// UsedAt is when a refresh token was rotated; zero while it is fresh.
 	UsedAt time.Time
+	// Parent is the refresh token whose rotation issued this token; zero
+	// for a sign-in's first tokens.
+	Parent Hash
+	// GraceSeed and GraceUntil are kept on the refresh token a rotation
+	// issued while Config.RefreshReuseGrace is open: the random r from
+	// which a retried rotation derives the same pair again (with the
+	// presented token, which the store never sees). The store erases the
+	// seed when this token is rotated, and DeleteExpired erases it from
+	// GraceUntil on. A zero seed: no retry is possible.
+	GraceSeed  GraceSeed
+	GraceUntil time.Time
 }
+
+// GraceSeed is the 256 random bits kept with a rotation while its grace
+// window is open; the zero value is none.
+type GraceSeed [32]byte
 
 // Grant is what an access or refresh token stands for: the token, its sign-in
 // and its user, as read in one step.
@@ -149,6 +169,10 @@ type Grant struct {
 	Token  Token
 	Family Family
 	User   User
+	// Successor is set only with ErrTokenReused from RotateRefresh: the
+	// refresh token that Token's rotation issued, while it is unused and
+	// its GraceSeed is kept and GraceUntil is after now; zero otherwise.
+	Successor Token
 }
 
 // FlowPurpose binds a flow token to the one step it may be used for.
@@ -211,7 +235,8 @@ type Counter struct {
 //
 // Error contract: ErrNotFound for missing, expired, consumed or revoked
 // records; ErrConflict for unique-key collisions and lost compare-and-swaps;
-// any other error is a backend failure.
+// an error that wraps ErrUnavailable for an outage; any other error is a
+// backend failure.
 type Store interface {
 	// System returns the system settings, or the zero System and a nil
 	// error when none were stored.
@@ -272,8 +297,11 @@ type Store interface {
 	// concurrent rotations of one token exactly one succeeds. It returns
 	// the grant of h as it was before the rotation. When h was already
 	// used — also by a concurrent rotation that won — it returns that grant
-	// with ErrTokenReused (never ErrConflict) and adds nothing; the caller
-	// decides whether to revoke. ErrNotFound in every case where Grant would
+	// with ErrTokenReused (never ErrConflict), with Grant.Successor set as
+	// documented there, and adds nothing; the caller decides whether to
+	// answer a retry or revoke. Rotating a token erases its own GraceSeed,
+	// in the same step. The store keeps next's Parent, GraceSeed and
+	// GraceUntil as given. ErrNotFound in every case where Grant would
 	// return it; ErrConflict only when a hash of next exists already.
 	RotateRefresh(ctx context.Context, h Hash, now time.Time, next ...Token) (Grant, error)
 	// RevokeFamily revokes a sign-in and so all its tokens. Revoking an
@@ -326,6 +354,7 @@ type Sweeper interface {
 	// DeleteExpired deletes what is expired at now (by the rule of Store)
 	// and says how many records went; the count is informational. Records
 	// that are still needed to refuse something (a rotated refresh token of
-	// a live family) are kept.
+	// a live family) are kept. Revoked families go with their tokens,
+	// whatever their life. Grace seeds are erased from their GraceUntil.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 }

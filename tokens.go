@@ -10,6 +10,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"time"
+
+	"github.com/pbxauth/pbxauth/internal/grace"
 )
 
 // newToken returns 256 random bits, base64url without padding (43 bytes).
@@ -113,28 +115,39 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-// errRefreshReused: the refresh token was rotated before; the family has
-// been revoked (or, inside the grace window, the token is just refused).
+// errRefreshReused: the refresh token was rotated before and this is not
+// a retry within the grace: the family has been revoked.
 var errRefreshReused = errors.New("pbxauth: refresh token reused")
 
 // rotate trades a refresh token for a new pair in the same family. It
 // returns ErrNotFound for unknown, expired or revoked tokens and
-// errRefreshReused for a replay.
+// errRefreshReused for a replay. Within Config.RefreshReuseGrace, the same
+// token presented again while its successor is unused is a retry whose
+// answer was lost: it gets the same pair again (see successors).
 func (a *Auth) rotate(ctx context.Context, refreshToken string) (Grant, issued, error) {
 	now := a.now()
-	access, refresh := newToken(), newToken()
+	h := HashToken(refreshToken)
 	// The family's absolute end caps both tokens; the store refuses a
 	// family past it, so the refresh token may carry the longest life.
 	accessExp := now.Add(a.cfg.AccessTokenTTL)
-	g, err := a.store.RotateRefresh(ctx, HashToken(refreshToken), now,
-		Token{Hash: HashToken(access), Kind: AccessToken, ExpiresAt: accessExp},
-		Token{Hash: HashToken(refresh), Kind: RefreshToken, ExpiresAt: now.Add(a.cfg.SignInTTL)},
-	)
+	access, refresh, seed, err := a.successors(ctx, refreshToken, h, now)
+	if err != nil {
+		return Grant{}, issued{}, err
+	}
+	next := []Token{
+		{Hash: HashToken(access), Kind: AccessToken, ExpiresAt: accessExp, Parent: h},
+		{Hash: HashToken(refresh), Kind: RefreshToken, ExpiresAt: now.Add(a.cfg.SignInTTL), Parent: h},
+	}
+	if seed != (GraceSeed{}) {
+		next[1].GraceSeed, next[1].GraceUntil = seed, now.Add(a.cfg.RefreshReuseGrace)
+	}
+	g, err := a.store.RotateRefresh(ctx, h, now, next...)
 	if errors.Is(err, ErrTokenReused) {
-		if a.cfg.RefreshReuseGrace <= 0 || now.Sub(g.Token.UsedAt) > a.cfg.RefreshReuseGrace {
-			if rerr := a.store.RevokeFamily(ctx, g.Family.ID); rerr != nil {
-				return g, issued{}, rerr
-			}
+		if is, ok := a.retried(refreshToken, g, now); ok {
+			return g, is, nil
+		}
+		if rerr := a.store.RevokeFamily(ctx, g.Family.ID); rerr != nil {
+			return g, issued{}, rerr
 		}
 		return g, issued{}, errRefreshReused
 	}
@@ -142,6 +155,43 @@ func (a *Auth) rotate(ctx context.Context, refreshToken string) (Grant, issued, 
 		return g, issued{}, err
 	}
 	return g, issued{family: g.Family, access: access, refresh: refresh, expires: minTime(accessExp, g.Family.ExpiresAt)}, nil
+}
+
+// successors returns the pair a rotation of the presented token issues.
+// Without a grace they are random. With one they are derived from the
+// presented token and a fresh seed r (internal/grace), which the store
+// keeps with the new refresh token only while a retry is allowed: a retry
+// derives the same pair from the token it presents, and a copy of the
+// database, which lacks the token, derives nothing. The derivation needs
+// the family's ID, so the grant is read first.
+func (a *Auth) successors(ctx context.Context, presented string, h Hash, now time.Time) (access, refresh string, r GraceSeed, err error) {
+	if a.cfg.RefreshReuseGrace <= 0 {
+		return newToken(), newToken(), GraceSeed{}, nil
+	}
+	g, err := a.store.Grant(ctx, h, RefreshToken, now)
+	if err != nil {
+		return "", "", GraceSeed{}, err
+	}
+	r = grace.NewSeed()
+	return grace.Token(presented, byte(AccessToken), g.Family.ID, r), grace.Token(presented, byte(RefreshToken), g.Family.ID, r), r, nil
+}
+
+// retried answers a reuse that is a retry: within the grace of the first
+// rotation, whose successor is still unused (the store returns it only
+// then). The pair is derived again and must be the stored one; its access
+// token's expires_in counts down from the first answer.
+func (a *Auth) retried(presented string, g Grant, now time.Time) (issued, bool) {
+	succ := g.Successor
+	if a.cfg.RefreshReuseGrace <= 0 || succ.GraceSeed == (GraceSeed{}) || now.Sub(g.Token.UsedAt) > a.cfg.RefreshReuseGrace {
+		return issued{}, false
+	}
+	refresh := grace.Token(presented, byte(RefreshToken), g.Family.ID, succ.GraceSeed)
+	if HashToken(refresh) != succ.Hash {
+		return issued{}, false
+	}
+	access := grace.Token(presented, byte(AccessToken), g.Family.ID, succ.GraceSeed)
+	expires := minTime(g.Token.UsedAt.Add(a.cfg.AccessTokenTTL), g.Family.ExpiresAt)
+	return issued{family: g.Family, access: access, refresh: refresh, expires: expires}, true
 }
 
 // newFlow creates a single-use flow token bound to purpose.

@@ -19,9 +19,10 @@ type verifyRequest struct {
 }
 
 // sendOTP serves POST /auth/send_otp. It mails on the request path, so the
-// caller learns when no code went out (503) and may simply retry: a failed
-// send costs neither the send budget nor the 30 s wait. The 200 answer has
-// no body, as the spec describes none.
+// caller learns when no code went out (503 with Retry-After) and may simply
+// retry: a failed send costs neither the send budget nor the 30 s wait, but
+// a flow may fail at most 10 times (then 429). The 200 answer has no body,
+// as the spec describes none.
 func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	token, e := decodeFlowToken(w, r)
 	if e != nil {
@@ -53,8 +54,14 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	if err != nil {
 		return a.internal(ctx, "make a code", err)
 	}
+	if ok, err := a.takeSendSlot(ctx, f, now); err != nil {
+		return a.internal(ctx, "count failed sends", err)
+	} else if !ok {
+		return tooManyRequests(f.ExpiresAt.Sub(now))
+	}
 	before, after, err := a.reserveSend(ctx, h, hash, now)
 	if e := a.flowError(ctx, err, false); e != nil {
+		a.freeSendSlot(context.WithoutCancel(ctx), f, now)
 		return e
 	}
 	msg, err := a.cfg.Mail.SecondFactor.render(u.Email, MailData{
@@ -70,6 +77,7 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		a.log.ErrorContext(ctx, "pbxauth: second-factor code not sent", "user", u.ID, "err", err)
 		return errMailDown
 	}
+	a.freeSendSlot(ctx, f, now)
 	a.emit(ctx, Event{Kind: EventTwoFactorSent, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: a.clientIP(r), Method: "password"})
 	w.WriteHeader(http.StatusOK)
 	return nil

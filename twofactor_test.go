@@ -181,14 +181,54 @@ func TestSecondFactorMailDown(t *testing.T) {
 	e.smtp.Stop()
 	for range 6 { // more than the send budget, faster than the 30 s gap
 		r := e.sendOTP(flow)
-		if r.Status != 503 || r.Code() != "UNAVAILABLE" {
-			t.Fatalf("send_otp with the mail server down: %d %s", r.Status, r.Body)
+		if r.Status != 503 || r.Code() != "UNAVAILABLE" || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("send_otp with the mail server down: %d %s %v", r.Status, r.Body, r.Header)
 		}
 	}
 	e.smtp.Restart(t)
 	code := e.sendCode(t, flow, aliceEmail)
 	if s := e.verify(t, flow, code); s != 200 {
 		t.Fatalf("verify after the mail server came back: %d", s)
+	}
+}
+
+// TestSecondFactorFailedSendsBounded: a flow fails at most 10 sends to a
+// dead server (503), also under 40 concurrent sends; every send after is
+// 429, also once the server is back.
+func TestSecondFactorFailedSendsBounded(t *testing.T) {
+	e, flow := aliceFlow(t)
+	e.smtp.Stop()
+	statuses := make(chan int, 40)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range 40 {
+		wg.Go(func() {
+			<-start
+			statuses <- e.sendOTP(flow).Status
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(statuses)
+	n := map[int]int{}
+	for s := range statuses {
+		n[s]++
+	}
+	if n[503] < 1 || n[503] > 10 || n[503]+n[429] != 40 {
+		t.Fatalf("statuses %v, want 1 to 10 × 503, the rest 429", n)
+	}
+	failed := n[503]
+	for range 20 {
+		if e.sendOTP(flow).Status == 503 {
+			failed++
+		}
+	}
+	if failed != 10 {
+		t.Fatalf("%d failed sends, want 10", failed)
+	}
+	e.smtp.Restart(t)
+	if r := e.sendOTP(flow); r.Status != 429 || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("send_otp after 10 failed sends: %d %s", r.Status, r.Body)
 	}
 }
 

@@ -3,7 +3,11 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/pbxauth/pbxauth"
 )
@@ -13,6 +17,7 @@ import (
 // newcomer can finish every flow from the README.
 func configureExtras(cfg *pbxauth.Config, o options, logger *slog.Logger) error {
 	cfg.InsecureCookies = o.insecureCookies
+	cfg.RefreshReuseGrace = o.refreshGrace
 	if o.smtp == "" {
 		cfg.Mailer = pbxauth.LogMailer{Logger: logger}
 		return nil
@@ -20,6 +25,17 @@ func configureExtras(cfg *pbxauth.Config, o options, logger *slog.Logger) error 
 	m, err := pbxauth.ParseSMTP(o.smtp, o.mailFrom)
 	if err != nil {
 		return err
+	}
+	if o.smtpCA != "" {
+		pem, err := os.ReadFile(o.smtpCA)
+		if err != nil {
+			return fmt.Errorf("-smtp-ca: %w", err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("-smtp-ca %s: no PEM certificate in it", o.smtpCA)
+		}
+		m.TLSConfig = &tls.Config{RootCAs: roots}
 	}
 	cfg.Mailer = m
 	return nil

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -50,8 +49,9 @@ func setMemoryLimit() {
 
 // options are the example's flags.
 type options struct {
-	addr, db, seed, smtp, mailFrom, publicURL string
-	insecureCookies                           bool
+	addr, db, seed, smtp, mailFrom, publicURL, smtpCA string
+	insecureCookies                                   bool
+	refreshGrace                                      time.Duration
 }
 
 // parseFlags reads args, with each flag's environment variable as its default.
@@ -70,6 +70,12 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.smtp, "smtp", env("PBXAUTH_SMTP", ""), "host:port, smtp://user:pass@host:port or smtps://…; default: mails go to the log (PBXAUTH_SMTP)")
 	fs.StringVar(&o.mailFrom, "mail-from", env("PBXAUTH_MAIL_FROM", "pbx@localhost"), "sender address (PBXAUTH_MAIL_FROM)")
 	fs.StringVar(&o.publicURL, "public-url", env("PBXAUTH_PUBLIC_URL", ""), "external base URL of the API; default http://ADDR/api (PBXAUTH_PUBLIC_URL)")
+	fs.StringVar(&o.smtpCA, "smtp-ca", env("PBXAUTH_SMTP_CA", ""), "PEM file of CAs trusted for the SMTP server's certificate; default: the system roots (PBXAUTH_SMTP_CA)")
+	grace, err := time.ParseDuration(env("PBXAUTH_REFRESH_GRACE", "0s"))
+	if err != nil {
+		return o, fmt.Errorf("PBXAUTH_REFRESH_GRACE: %w", err)
+	}
+	fs.DurationVar(&o.refreshGrace, "refresh-grace", grace, "Config.RefreshReuseGrace, e.g. 10s: a refresh retried within it gets the same pair (PBXAUTH_REFRESH_GRACE)")
 	fs.BoolVar(&o.insecureCookies, "insecure-cookies", false, "drop Secure from cookies for plain-HTTP development")
 	return o, fs.Parse(args)
 }
@@ -95,7 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", o.addr)
+	ln, err := listen(o.addr)
 	if err != nil {
 		return err
 	}
@@ -127,7 +133,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	mux := http.NewServeMux()
 	mux.Handle("/api/", http.StripPrefix("/api", a.Handler()))
 	mux.Handle("/", page())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	srv := newServer(mux, logger)
 
 	go sweep(ctx, st, logger)
 	fmt.Fprintf(stdout, "listening on %s\n", base)
@@ -138,10 +144,50 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Serve the clients that connected just before the signal, then stop
+	// accepting: Serve returns once the backlog is empty.
+	ln.drain()
+	<-errc
+	return drain(srv, logger)
+}
+
+// Bounds on slow clients (DESIGN.md, "The example server"): a client that
+// sends its headers or body byte by byte, or never reads the answer, holds a
+// connection for these at most.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+	// drainTimeout is how long requests in flight may finish after
+	// SIGTERM or SIGINT.
+	drainTimeout = 25 * time.Second
+)
+
+// newServer is the example's http.Server, bounded against slow clients.
+func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// drain stops accepting and lets the requests in flight finish, for up to
+// drainTimeout; what is still running then is cut off. Either way the
+// shutdown is orderly, so it returns nil (exit 0): accepted reset mails stay
+// in the outbox for the next start.
+func drain(srv *http.Server, logger *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Warn("requests still running after the drain timeout were cut off", "timeout", drainTimeout, "err", err)
+		srv.Close()
 	}
 	return nil
 }

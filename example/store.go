@@ -14,9 +14,10 @@ import (
 const defaultDB = "sqlite:pbxauth.db"
 
 // openStore opens the store named by dsn ("memory", "sqlite:PATH" or a
-// postgres:// URL) and returns a function closing it. On PostgreSQL the
-// cookie sessions are kept in the same database too (Config.SessionStore),
-// so that several example processes behind a load balancer behave as one.
+// postgres:// URL) and returns a function closing it. The cookie sessions
+// are kept in the same database too (Config.SessionStore): a restart keeps
+// browsers signed in, and on PostgreSQL several example processes behind a
+// load balancer behave as one.
 func openStore(ctx context.Context, dsn string, cfg *pbxauth.Config) (func(), error) {
 	if dsn == "memory" {
 		cfg.Store = pbxauth.NewMemoryStore()
@@ -27,11 +28,9 @@ func openStore(ctx context.Context, dsn string, cfg *pbxauth.Config) (func(), er
 		return nil, err
 	}
 	cfg.Store = st
-	if st.Dialect() == sqlstore.Postgres {
-		if cfg.SessionStore, err = st.SessionStore(); err != nil {
-			st.Close()
-			return nil, err
-		}
+	if cfg.SessionStore, err = st.SessionStore(); err != nil {
+		st.Close()
+		return nil, err
 	}
 	return func() { st.Close() }, nil
 }

@@ -12,5 +12,9 @@ import (
 func TestConformance(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		storetest.Run(t, func(t *testing.T) pbxauth.Store { return b.newStore(t) })
+		storetest.RunOutboxShared(t, func(t *testing.T) (pbxauth.Store, pbxauth.Store) {
+			dsn := b.fresh(t)
+			return open(t, dsn), open(t, dsn)
+		})
 	})
 }

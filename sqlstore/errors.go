@@ -3,9 +3,15 @@
 package sqlstore
 
 import (
+	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pbxauth/pbxauth"
@@ -33,8 +39,49 @@ func storeErr(op string, err error) error {
 		return pbxauth.ErrNotFound
 	case isUniqueViolation(err):
 		return pbxauth.ErrConflict
+	case isOutage(err):
+		return fmt.Errorf("sqlstore: %s: %w: %w", op, pbxauth.ErrUnavailable, err)
 	}
 	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// PostgreSQL SQLSTATEs of outages besides the connection-exception class
+// 08: the server shutting down or starting, too many connections.
+var pgOutages = map[string]bool{
+	"57P01": true, // admin_shutdown
+	"57P02": true, // crash_shutdown
+	"57P03": true, // cannot_connect_now
+	"53300": true, // too_many_connections
+	"57014": true, // query_canceled, by statement_timeout
+}
+
+// isOutage says whether err means the database could not be reached or
+// answer in time — the same request may succeed in a moment — rather than
+// that the request itself failed.
+func isOutage(err error) bool {
+	var (
+		ce *pgconn.ConnectError
+		pe *pgconn.PgError
+		ne net.Error
+	)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE):
+		return true
+	case errors.As(err, &ce), errors.As(err, &ne), pgconn.Timeout(err):
+		return true
+	case errors.As(err, &pe):
+		return strings.HasPrefix(pe.Code, "08") || pgOutages[pe.Code]
+	case isBusy(err):
+		// The busy timeout ran out: contention, worth a retry.
+		return true
+	}
+	// database/sql's own error after Close (the host shutting down) and
+	// pgx's for a connection that died mid-statement are not exported.
+	msg := err.Error()
+	return strings.Contains(msg, "sql: database is closed") || strings.Contains(msg, "conn closed") ||
+		strings.Contains(msg, "unexpected EOF")
 }
 
 // isUniqueViolation says whether err is a primary-key or unique-constraint

@@ -135,7 +135,7 @@ func TestInstancesShareLockout(t *testing.T) {
 }
 
 // TestDatabaseOutageOverHTTP: with PostgreSQL refusing the store, requests
-// get 500 in the error shape and no token; when it is back, the same
+// get 503 with Retry-After in the error shape and no token; when it is back, the same
 // instance serves again without a restart.
 func TestDatabaseOutageOverHTTP(t *testing.T) {
 	pg := cuttablePostgres(t)
@@ -154,7 +154,7 @@ func TestDatabaseOutageOverHTTP(t *testing.T) {
 		c.Do("POST", "/auth/refresh_token", map[string]string{"refresh_token": refresh}),
 		c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...),
 	} {
-		if r.Status != 500 || r.Code() != pbxauth.CodeInternal || r.String("access_token") != "" {
+		if r.Status != 503 || r.Code() != pbxauth.CodeUnavailable || r.Header.Get("Retry-After") == "" || r.String("access_token") != "" {
 			t.Errorf("during the outage: %d %s", r.Status, r.Body)
 		}
 	}
@@ -169,11 +169,16 @@ func TestDatabaseOutageOverHTTP(t *testing.T) {
 	signInBob(t, c)
 }
 
-// TestInstancesShareCookieSessions: a browser session made on A (scs's
-// PostgreSQL store in the same database) is valid on B, and a logout on B
-// ends it on A.
+// TestInstancesShareCookieSessions: a browser session made on A (in the
+// same database: scs's PostgreSQL store, or the SQLite one) is valid on B —
+// another process, or the same after a restart — and a logout on B ends it
+// on A.
 func TestInstancesShareCookieSessions(t *testing.T) {
-	dsn := freshPostgres(t)
+	eachBackend(t, testSharedCookieSessions)
+}
+
+func testSharedCookieSessions(t *testing.T, bk backend) {
+	dsn := bk.fresh(t)
 	stA, stB := open(t, dsn), open(t, dsn)
 	seedBob(t, stA)
 	serve := func(st *sqlstore.Store) *apitest.Client {

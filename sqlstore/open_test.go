@@ -7,7 +7,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pbxauth/pbxauth/sqlstore"
@@ -74,5 +76,41 @@ func TestSQLiteSettings(t *testing.T) {
 	}
 	if st.Dialect() != sqlstore.SQLite || st.Dialect().String() != "sqlite" || sqlstore.Postgres.String() != "postgres" {
 		t.Errorf("Dialect() = %v", st.Dialect())
+	}
+}
+
+// TestPostgresPool: the default pool is bounded, open = idle = 4 ×
+// GOMAXPROCS, and Options override it; under 64 concurrent requests the
+// pool never opens more.
+func TestPostgresPool(t *testing.T) {
+	dsn := freshPostgres(t)
+	st := open(t, dsn)
+	want := 4 * runtime.GOMAXPROCS(0)
+	if got := st.DB().Stats().MaxOpenConnections; got != want {
+		t.Fatalf("MaxOpenConnections = %d, want %d", got, want)
+	}
+	addUser(t, st, "u1")
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for range 20 {
+				if _, err := st.User(context.Background(), "u1"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if s := st.DB().Stats(); s.OpenConnections > want || s.Idle != s.OpenConnections {
+		t.Errorf("after the load: %d open, %d idle; want at most %d, all kept idle", s.OpenConnections, s.Idle, want)
+	}
+	own, err := sqlstore.OpenWith(context.Background(), dsn, sqlstore.Options{MaxOpenConns: 3, MaxIdleConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	if got := own.DB().Stats().MaxOpenConnections; got != 3 {
+		t.Errorf("MaxOpenConnections with Options = %d, want 3", got)
 	}
 }

@@ -153,6 +153,8 @@ func wantCalls(t *testing.T, st *sqlstore.Store, up bool) {
 			t.Errorf("%s succeeded without a database", c.name)
 		case !up && (errors.Is(err, pbxauth.ErrNotFound) || errors.Is(err, pbxauth.ErrConflict) || errors.Is(err, pbxauth.ErrTokenReused)):
 			t.Errorf("%s without a database: %v; want a backend error, not a sentinel", c.name, err)
+		case !up && !errors.Is(err, pbxauth.ErrUnavailable):
+			t.Errorf("%s without a database: %v; want it to wrap ErrUnavailable", c.name, err)
 		}
 	}
 }

@@ -24,7 +24,7 @@ const (
 	userCols = "id, tenant_id, username, email, role, password_hash, " +
 		"two_factor_enabled, password_force_reset, disabled"
 	familyCols  = "id, user_id, password_verified, method, created_at, expires_at, revoked"
-	tokenCols   = "hash, kind, family_id, expires_at, used_at"
+	tokenCols   = "hash, kind, family_id, expires_at, used_at, parent, grace_seed, grace_until"
 	flowCols    = "hash, purpose, user_id, tenant_id, expires_at, code_hash, code_expires_at, sends, last_sent_at, attempts, data, version"
 	counterCols = "key, count, locks, locked_until, window_start, expires_at, version"
 )
@@ -154,13 +154,59 @@ func familyArgs(f pbxauth.Family) []any {
 }
 
 func tokenDest(t *pbxauth.Token) []any {
-	return []any{hashDest{&t.Hash}, &t.Kind, &t.FamilyID, timeDest{&t.ExpiresAt}, timeDest{&t.UsedAt}}
+	return []any{hashDest{&t.Hash}, &t.Kind, &t.FamilyID, timeDest{&t.ExpiresAt}, timeDest{&t.UsedAt},
+		optHashDest{&t.Parent}, seedDest{&t.GraceSeed}, timeDest{&t.GraceUntil}}
 }
 
 func tokenArgs(t pbxauth.Token) []any {
-	return []any{t.Hash[:], int64(t.Kind), t.FamilyID, micros(t.ExpiresAt), micros(t.UsedAt)}
+	return []any{t.Hash[:], int64(t.Kind), t.FamilyID, micros(t.ExpiresAt), micros(t.UsedAt),
+		optHash(t.Parent), optSeed(t.GraceSeed), micros(t.GraceUntil)}
 }
 
+// optHash is how an optional hash is stored: empty when zero.
+func optHash(h pbxauth.Hash) []byte {
+	if h == (pbxauth.Hash{}) {
+		return []byte{}
+	}
+	return h[:]
+}
+
+// optHashDest scans what optHash stored.
+type optHashDest struct{ h *pbxauth.Hash }
+
+// Scan implements sql.Scanner.
+func (d optHashDest) Scan(src any) error {
+	if b, ok := src.([]byte); ok && len(b) == 0 {
+		*d.h = pbxauth.Hash{}
+		return nil
+	}
+	return hashDest(d).Scan(src)
+}
+
+// optSeed is how a grace seed is stored: empty when zero.
+func optSeed(r pbxauth.GraceSeed) []byte {
+	if r == (pbxauth.GraceSeed{}) {
+		return []byte{}
+	}
+	return r[:]
+}
+
+// seedDest scans what optSeed stored.
+type seedDest struct{ r *pbxauth.GraceSeed }
+
+// Scan implements sql.Scanner.
+func (d seedDest) Scan(src any) error {
+	b, ok := src.([]byte)
+	switch {
+	case ok && len(b) == 0:
+		*d.r = pbxauth.GraceSeed{}
+	case ok && len(b) == len(d.r):
+		copy(d.r[:], b)
+	default:
+		return fmt.Errorf("sqlstore: a seed column holds %T of length %d", src, len(b))
+	}
+	return nil
+}
 func flowDest(f *pbxauth.Flow) []any {
 	return []any{hashDest{&f.Hash}, &f.Purpose, &f.UserID, &f.TenantID, timeDest{&f.ExpiresAt},
 		&f.CodeHash, timeDest{&f.CodeExpiresAt}, &f.Sends, timeDest{&f.LastSentAt}, &f.Attempts, &f.Data, &f.Version}

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -90,8 +91,43 @@ var (
 	_ pbxauth.Sweeper = (*Store)(nil)
 )
 
-// Open connects to the database that dsn names, migrates its schema and
-// returns a Store that owns the connection pool. dsn is either
+// Options tune the connection pool that [OpenWith] makes. The zero value
+// means the defaults.
+type Options struct {
+	// MaxOpenConns bounds the open connections. Default 4 × GOMAXPROCS,
+	// so that load queues briefly in the pool instead of opening a
+	// connection per burst: on PostgreSQL each costs the server a process
+	// and the client a handshake, on SQLite the pragmas and prepared
+	// statements again (BENCHMARKS.md, "Stores"). Negative means
+	// unlimited.
+	MaxOpenConns int
+	// MaxIdleConns is how many connections stay open when idle. Default
+	// MaxOpenConns, so a steady load never churns connections.
+	MaxIdleConns int
+}
+
+// pool applies o, with the defaults, to db.
+func (o Options) pool(db *sql.DB) {
+	open, idle := o.MaxOpenConns, o.MaxIdleConns
+	switch {
+	case open == 0:
+		open = 4 * runtime.GOMAXPROCS(0)
+	case open < 0:
+		open = 0 // database/sql's unlimited
+	}
+	if idle == 0 {
+		idle = open
+	}
+	db.SetMaxOpenConns(open)
+	db.SetMaxIdleConns(idle)
+}
+
+// Open is OpenWith with the default Options.
+func Open(ctx context.Context, dsn string) (*Store, error) { return OpenWith(ctx, dsn, Options{}) }
+
+// OpenWith connects to the database that dsn names, with a connection pool
+// as o says, migrates its schema and returns a Store that owns the pool.
+// dsn is either
 //
 //   - "sqlite:PATH", a SQLite database file (created when missing), opened
 //     as [SQLiteDSN] describes, or
@@ -99,7 +135,7 @@ var (
 //     search_path query parameter picks the schema.
 //
 // Close the Store when done.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 	driver, source, dialect, err := parseDSN(dsn)
 	if err != nil {
 		return nil, err
@@ -108,11 +144,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", dialect, err)
 	}
-	if dialect == SQLite {
-		// Keep a few connections: a new one replays the pragmas and
-		// prepares its statements again.
-		db.SetMaxIdleConns(8)
-	}
+	o.pool(db)
 	s, err := New(ctx, db, dialect)
 	if err != nil {
 		db.Close()

@@ -5,6 +5,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -12,7 +13,7 @@ import (
 // interval.
 const DefaultJanitorInterval = 5 * time.Minute
 
-// sweeps are DeleteExpired's statements, in order; $1 is now. Each finds its
+// sweeps are DeleteExpired's statements, in order; $1, where used, is now. Each finds its
 // rows through an index. Tokens go first, also those of expired families, so
 // that the families' ON DELETE CASCADE finds none left and every deleted row
 // is counted. (A token cannot outlive its family's row: the foreign key
@@ -21,20 +22,38 @@ var sweeps = []string{
 	`DELETE FROM pbxauth_tokens WHERE expires_at <= $1`,
 	`DELETE FROM pbxauth_tokens WHERE family_id IN (SELECT id FROM pbxauth_families WHERE expires_at <= $1)`,
 	`DELETE FROM pbxauth_families WHERE expires_at <= $1`,
+	// Revoked sign-ins go at the next sweep, not after their 30 days:
+	// nothing of them can be used again, so nothing needs detecting.
+	`DELETE FROM pbxauth_tokens WHERE family_id IN (SELECT id FROM pbxauth_families WHERE revoked = TRUE)`,
+	`DELETE FROM pbxauth_families WHERE revoked = TRUE`,
 	`DELETE FROM pbxauth_flows WHERE expires_at <= $1`,
 	`DELETE FROM pbxauth_counters WHERE expires_at <= $1`,
+	// Not a deletion: grace seeds are erased once their window is over.
+	`UPDATE pbxauth_tokens SET grace_seed = substr(grace_seed, 1, 0) WHERE length(grace_seed) > 0 AND grace_until <= $1`,
 }
 
 // DeleteExpired implements pbxauth.Sweeper. It deletes the tokens, families,
-// flows and counters that expired at now, each table in its own statement,
+// flows and counters that expired at now, revoked families with their
+// tokens, and erases grace seeds past their window, each table in its own statement,
 // and returns how many rows went (also those of the statements before a
 // failing one).
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	for _, q := range sweeps {
-		n, err := affected(s.db.ExecContext(ctx, q, micros(now)))
+		var args []any
+		if strings.Contains(q, "$1") { // PostgreSQL refuses an argument nothing uses
+			args = append(args, micros(now))
+		}
+		n, err := affected(s.db.ExecContext(ctx, q, args...))
 		if err != nil {
 			return total, storeErr("delete expired", err)
+		}
+		total += n
+	}
+	if s.dialect == SQLite { // on PostgreSQL, scs's postgresstore sweeps its own
+		n, err := affected(s.db.ExecContext(ctx, `DELETE FROM pbxauth_sessions WHERE expiry <= $1`, micros(now)))
+		if err != nil {
+			return total, storeErr("delete expired sessions", err)
 		}
 		total += n
 	}

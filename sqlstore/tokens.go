@@ -31,10 +31,15 @@ var (
 	grantQuery = `SELECT ` + qualify("t", tokenCols) + `, ` + qualify("f", familyCols) + `, ` +
 		qualify("u", userCols) + grantFrom
 	// markUsedQuery marks the token of grantFrom used at $4 if it is still
-	// fresh (used at $5, the zero time): the one step in which concurrent
-	// rotations of a refresh token, in any process, find one winner.
-	markUsedQuery = `UPDATE pbxauth_tokens SET used_at = $4
+	// fresh (used at $5, the zero time), and erases its grace seed ($6,
+	// empty): the one step in which concurrent rotations of a refresh
+	// token, in any process, find one winner.
+	markUsedQuery = `UPDATE pbxauth_tokens SET used_at = $4, grace_seed = $6
 		WHERE hash = $1 AND used_at = $5 AND hash IN (SELECT t.hash` + grantFrom + `)`
+	// successorQuery finds the unused refresh token that the rotation of
+	// $1 issued, while its grace seed is kept and its window ($3: now) open.
+	successorQuery = `SELECT ` + tokenCols + ` FROM pbxauth_tokens
+		WHERE parent = $1 AND length(grace_seed) > 0 AND kind = $2 AND used_at = $4 AND grace_until > $3`
 )
 
 // scanGrant scans a row of grantQuery.
@@ -50,7 +55,7 @@ func scanGrant(r scanner) (pbxauth.Grant, error) {
 // insertTokens adds tokens; a hash that exists fails with a unique violation.
 func insertTokens(ctx context.Context, db execer, tokens ...pbxauth.Token) error {
 	for _, t := range tokens {
-		_, err := db.ExecContext(ctx, `INSERT INTO pbxauth_tokens (`+tokenCols+`) VALUES (`+placeholders(5)+`)`, tokenArgs(t)...)
+		_, err := db.ExecContext(ctx, `INSERT INTO pbxauth_tokens (`+tokenCols+`) VALUES (`+placeholders(8)+`)`, tokenArgs(t)...)
 		if err != nil {
 			return err
 		}
@@ -107,7 +112,7 @@ func (s *Store) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time
 	var g pbxauth.Grant
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		n, err := affected(tx.ExecContext(ctx, markUsedQuery,
-			h[:], int64(pbxauth.RefreshToken), micros(now), micros(now), zeroMicros))
+			h[:], int64(pbxauth.RefreshToken), micros(now), micros(now), zeroMicros, []byte{}))
 		if err != nil {
 			return err
 		}
@@ -123,6 +128,11 @@ func (s *Store) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time
 			return pbxauth.ErrNotFound
 		}
 		if n == 0 {
+			err := tx.QueryRowContext(ctx, successorQuery, h[:], int64(pbxauth.RefreshToken), micros(now), zeroMicros).
+				Scan(tokenDest(&g.Successor)...)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
 			return pbxauth.ErrTokenReused // rolls back nothing: nothing was changed
 		}
 		g.Token.UsedAt = time.Time{} // the grant of h as presented, before this rotation

@@ -86,10 +86,12 @@ var suite = []group{
 	{"Users", userChecks},
 	{"Identities", identityChecks},
 	{"Tokens", tokenChecks},
+	{"RefreshGrace", graceChecks},
 	{"Flows", flowChecks},
 	{"Counters", counterChecks},
 	{"Sweeper", sweeperChecks},
 	{"TOTP", totpChecks},
+	{"Outbox", outboxChecks},
 }
 
 // base is the suite's clock: every now is base plus an offset. It has no

@@ -66,7 +66,22 @@ type (
 	keptSignIns struct{ *pbxauth.MemoryStore }
 	// immortalCounters compares versions with expired counters too.
 	immortalCounters struct{ *pbxauth.MemoryStore }
+	// earlyClaims claims records two minutes early: before they are due,
+	// and while another worker's lease still holds them.
+	earlyClaims struct{ *pbxauth.MemoryStore }
+	// lostSuccessors never returns a reused token's successor.
+	lostSuccessors struct{ *pbxauth.MemoryStore }
 )
+
+func (s lostSuccessors) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time, next ...pbxauth.Token) (pbxauth.Grant, error) {
+	g, err := s.MemoryStore.RotateRefresh(ctx, h, now, next...)
+	g.Successor = pbxauth.Token{}
+	return g, err
+}
+
+func (s earlyClaims) ClaimMail(ctx context.Context, claim string, now, until time.Time) (pbxauth.OutboxMail, error) {
+	return s.MemoryStore.ClaimMail(ctx, claim, now.Add(2*time.Minute), until)
+}
 
 func (s reusableFlows) ConsumeFlow(ctx context.Context, h pbxauth.Hash, purpose pbxauth.FlowPurpose, now time.Time) (pbxauth.Flow, error) {
 	f, err := s.Flow(ctx, h, now)
@@ -163,6 +178,12 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"PutCounter sees expired counters",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return immortalCounters{m} },
 			[]string{"Counters/Expiry", "Counters/ConcurrentPut"}},
+		{"RotateRefresh loses the successor",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return lostSuccessors{m} },
+			[]string{"RefreshGrace/SeedRoundTrip", "RefreshGrace/ConcurrentRotate", "RefreshGrace/SeedSwept"}},
+		{"ClaimMail ignores leases and due times",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return earlyClaims{m} },
+			[]string{"Outbox/ClaimRoundTrip", "Outbox/DueOrder", "Outbox/LeaseExpires", "Outbox/UpdateAndRelease"}},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			for _, name := range b.checks {

@@ -37,11 +37,13 @@ var sweeperChecks = []check{
 		must(t, err, "RotateRefresh")
 		deadFamily := pbxauth.Family{ID: "f-dead", UserID: "u-1", Method: "password", CreatedAt: at(-2 * time.Hour), ExpiresAt: gone}
 		must(t, s.CreateFamily(ctx, deadFamily), "CreateFamily")
+		revoked := signIn(t, s, "u-1", "f-revoked")
+		must(t, s.RevokeFamily(ctx, "f-revoked"), "RevokeFamily")
 
 		n, err := sw.DeleteExpired(ctx, base)
 		wantErr(t, err, nil, "DeleteExpired")
-		if n != 4 {
-			t.Errorf("DeleteExpired = %d, want 4 (a flow, a counter, a token and a family)", n)
+		if n != 7 {
+			t.Errorf("DeleteExpired = %d, want 7 (a flow, a counter, a token, a family, and a revoked family with its two tokens)", n)
 		}
 		n, err = sw.DeleteExpired(ctx, base)
 		wantErr(t, err, nil, "DeleteExpired again")
@@ -64,5 +66,7 @@ var sweeperChecks = []check{
 		must(t, s.AddToken(ctx, deadToken, base), "AddToken with the hash of a swept token")
 		deadFamily.ExpiresAt = at(time.Hour)
 		must(t, s.CreateFamily(ctx, deadFamily), "CreateFamily with the ID of a swept family")
+		must(t, s.CreateFamily(ctx, revoked.family, revoked.access, revoked.refresh),
+			"CreateFamily with the ID and tokens of a swept revoked family")
 	}},
 }

@@ -51,6 +51,7 @@ type options struct {
 	childMemLimit           string
 	timeout                 time.Duration
 	markdown                bool
+	pg                      string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -64,7 +65,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.paced, "paced", 300, "burst: sign-ins of the paced scenario, which reaches the per-address limit (0 skips it)")
 	fs.IntVar(&o.pacedConns, "paced-c", 8, "burst: sign-ins in flight at once in the paced scenario")
 	fs.StringVar(&o.childMemLimit, "child-gomemlimit", "", "burst: GOMEMLIMIT of the example server (e.g. 80MiB); default: the environment's")
-	fs.StringVar(&o.only, "only", "", `run one part: "throughput" or "burst"`)
+	fs.StringVar(&o.only, "only", "", `run one part: "throughput", "burst" or "stores" (GET /auth/user on every store; only run when asked)`)
+	fs.StringVar(&o.pg, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "stores: PostgreSQL database to make a schema in")
 	fs.StringVar(&o.example, "example", "github.com/pbxauth/pbxauth/example", "package of the example server to build")
 	fs.StringVar(&o.childLog, "child-log", "", "burst: append the example server's stderr to this file (try GODEBUG=gctrace=1)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "stop everything after this long")
@@ -77,8 +79,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("-n, -c, -rounds, -burst and -paced-c must be positive")
 	case o.addrs < 1 || o.addrs > 250:
 		return o, errors.New("-addrs must be 1 to 250")
-	case o.only != "" && o.only != "throughput" && o.only != "burst":
-		return o, fmt.Errorf("-only %q: want throughput or burst", o.only)
+	case o.only != "" && o.only != "throughput" && o.only != "burst" && o.only != "stores":
+		return o, fmt.Errorf("-only %q: want throughput, burst or stores", o.only)
 	}
 	return o, nil
 }
@@ -92,6 +94,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	defer cancel()
 	r := &report{machine: describeMachine()}
 	r.printMachine(out)
+	if o.only == "stores" {
+		runs, err := storeThroughput(ctx, o)
+		if err != nil {
+			return fmt.Errorf("stores: %w", err)
+		}
+		printStores(out, runs, o)
+		return nil
+	}
 	if o.only != "burst" {
 		t, err := throughput(ctx, o, nil)
 		if err != nil {

@@ -39,6 +39,7 @@ var Timeout = 10 * time.Second
 
 // Message is one received mail.
 type Message struct {
+	Helo    string   // the name the client gave in EHLO or HELO
 	From    string   // envelope sender
 	To      []string // envelope recipients
 	Header  mail.Header
@@ -59,6 +60,23 @@ type Options struct {
 	// Username and Password, when Username is set, are required through
 	// AUTH PLAIN before a mail is accepted.
 	Username, Password string
+	// Refuse, when set, is asked at MAIL (arg: the sender), RCPT (arg: the
+	// recipient) and DATA (arg: ""); an error it returns is the server's
+	// reply (build it with Reply). It may block, to play a slow server.
+	Refuse func(cmd, arg string) error
+}
+
+// Reply returns an SMTP reply with the given code, for Options.Refuse.
+func Reply(code int, msg string) error {
+	return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: msg}
+}
+
+// refuse asks Options.Refuse.
+func (ss *session) refuse(cmd, arg string) error {
+	if ss.s.opts.Refuse == nil {
+		return nil
+	}
+	return ss.s.opts.Refuse(cmd, arg)
 }
 
 // Server is a running test SMTP server; its methods are safe for concurrent use.
@@ -182,11 +200,14 @@ func (s *Server) listen() error {
 
 type backend struct{ s *Server }
 
-func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: b.s}, nil }
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{s: b.s, conn: c}, nil
+}
 
 // session collects one mail; it implements smtp.AuthSession.
 type session struct {
 	s      *Server
+	conn   *smtp.Conn
 	authed bool
 	from   string
 	to     []string
@@ -213,16 +234,25 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	if ss.s.opts.Username != "" && !ss.authed {
 		return smtp.ErrAuthRequired
 	}
+	if err := ss.refuse("MAIL", from); err != nil {
+		return err
+	}
 	ss.from = from
 	return nil
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if err := ss.refuse("RCPT", to); err != nil {
+		return err
+	}
 	ss.to = append(ss.to, to)
 	return nil
 }
 
 func (ss *session) Data(r io.Reader) error {
+	if err := ss.refuse("DATA", ""); err != nil {
+		return err
+	}
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err
@@ -231,7 +261,7 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "smtptest: " + err.Error()}
 	}
-	m.From, m.To = ss.from, ss.to
+	m.From, m.To, m.Helo = ss.from, ss.to, ss.conn.Hostname()
 	ss.s.Messages <- m
 	return nil
 }
