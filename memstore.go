@@ -428,6 +428,23 @@ func (m *MemoryStore) PutCounter(ctx context.Context, c Counter, now time.Time) 
 	return nil
 }
 
+// AddCounter implements Store.
+func (m *MemoryStore) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (Counter, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.counters[key]
+	if !ok || expired(c.ExpiresAt, now) {
+		c = Counter{Key: key, WindowStart: now, ExpiresAt: expiresAt}
+	}
+	c.Count = max(c.Count+delta, 0)
+	if expiresAt.After(c.ExpiresAt) {
+		c.ExpiresAt = expiresAt
+	}
+	c.Version++
+	m.counters[key] = c
+	return c, nil
+}
+
 // DeleteCounter implements Store.
 func (m *MemoryStore) DeleteCounter(ctx context.Context, key string) error {
 	m.mu.Lock()

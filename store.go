@@ -286,6 +286,8 @@ type Store interface {
 	PutCounter(ctx context.Context, c Counter, now time.Time) error
 	// DeleteCounter removes a counter; a missing one is not an error.
 	DeleteCounter(ctx context.Context, key string) error
+	// CounterAdder adds to a counter atomically (counteradder.go).
+	CounterAdder
 
 	// LinkIdentity remembers that the external account (issuer, subject)
 	// is the user; ErrConflict when that account is linked already.

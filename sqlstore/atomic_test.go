@@ -125,5 +125,28 @@ func TestTwoStoresOneWinner(t *testing.T) {
 				}
 			}
 		})
+
+		t.Run("AddCounter", func(t *testing.T) {
+			// Every add over both pools is counted once: the counts
+			// returned are 1 … racers, each once.
+			counts := make([]int, racers)
+			errs := race(stores, func(i int, st *sqlstore.Store) error {
+				c, err := st.AddCounter(ctx, "slots", 1, now.Add(time.Minute), now)
+				counts[i] = c.Count
+				return err
+			})
+			seen := map[int]bool{}
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("racer %d: %v", i, err)
+				}
+				seen[counts[i]] = true
+			}
+			for n := 1; n <= racers; n++ {
+				if !seen[n] {
+					t.Fatalf("AddCounter over two stores returned %v; want 1 … %d each once", counts, racers)
+				}
+			}
+		})
 	})
 }

@@ -88,6 +88,7 @@ var suite = []group{
 	{"Tokens", tokenChecks},
 	{"Flows", flowChecks},
 	{"Counters", counterChecks},
+	{"CounterAdd", counterAddChecks},
 	{"Sweeper", sweeperChecks},
 }
 
