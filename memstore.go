@@ -6,7 +6,9 @@
 package pbxauth
 
 import (
+	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +28,7 @@ type MemoryStore struct {
 	flows      map[Hash]Flow
 	counters   map[string]Counter
 	identities map[string]string // issuer + "\x00" + subject -> user ID
+	devices    map[Hash]Device
 }
 
 var (
@@ -45,6 +48,7 @@ func NewMemoryStore() *MemoryStore {
 		flows:      map[Hash]Flow{},
 		counters:   map[string]Counter{},
 		identities: map[string]string{},
+		devices:    map[Hash]Device{},
 	}
 }
 
@@ -476,6 +480,76 @@ func (m *MemoryStore) IdentityUser(ctx context.Context, issuer, subject string) 
 	return id, nil
 }
 
+// Device implements Store.
+func (m *MemoryStore) Device(ctx context.Context, h Hash, now time.Time) (Device, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	d, ok := m.devices[h]
+	if !ok || expired(d.ExpiresAt, now) {
+		return Device{}, ErrNotFound
+	}
+	return d, nil
+}
+
+// AddDevice implements Store.
+func (m *MemoryStore) AddDevice(ctx context.Context, d Device, max int, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.devices[d.Hash]; ok {
+		return ErrConflict
+	}
+	m.devices[d.Hash] = d
+	var mine []Device
+	for h, o := range m.devices {
+		switch {
+		case o.UserID != d.UserID:
+		case expired(o.ExpiresAt, now):
+			delete(m.devices, h)
+		default:
+			mine = append(mine, o)
+		}
+	}
+	// Newest first; ties by hash, as the SQL store orders them.
+	slices.SortFunc(mine, func(a, b Device) int {
+		if c := b.LastUsedAt.Compare(a.LastUsedAt); c != 0 {
+			return c
+		}
+		return bytes.Compare(b.Hash[:], a.Hash[:])
+	})
+	for _, o := range mine[min(max, len(mine)):] {
+		delete(m.devices, o.Hash)
+	}
+	return nil
+}
+
+// RotateDevice implements Store.
+func (m *MemoryStore) RotateDevice(ctx context.Context, old Hash, d Device, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.devices[old]
+	if !ok || expired(o.ExpiresAt, now) || o.UserID != d.UserID {
+		return ErrNotFound
+	}
+	if _, ok := m.devices[d.Hash]; ok {
+		return ErrConflict
+	}
+	delete(m.devices, old)
+	m.devices[d.Hash] = d
+	return nil
+}
+
+// DeleteDevices implements Store.
+func (m *MemoryStore) DeleteDevices(ctx context.Context, userID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for h, d := range m.devices {
+		if d.UserID == userID {
+			delete(m.devices, h)
+		}
+	}
+	return nil
+}
+
 // DeleteExpired implements Sweeper.
 func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	m.mu.Lock()
@@ -503,6 +577,12 @@ func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, 
 	for k, c := range m.counters {
 		if expired(c.ExpiresAt, now) {
 			delete(m.counters, k)
+			n++
+		}
+	}
+	for h, d := range m.devices {
+		if expired(d.ExpiresAt, now) {
+			delete(m.devices, h)
 			n++
 		}
 	}

@@ -294,10 +294,13 @@ type Store interface {
 	LinkIdentity(ctx context.Context, issuer, subject, userID string) error
 	// IdentityUser returns the user ID linked to (issuer, subject), or ErrNotFound.
 	IdentityUser(ctx context.Context, issuer, subject string) (string, error)
+
+	// DeviceStore keeps known devices (devicestore.go).
+	DeviceStore
 }
 
 // Sweeper is implemented by stores that can delete expired records (tokens
-// and families past their life, flows, counters). Expired records are already
+// and families past their life, flows, counters, devices). Expired records are already
 // invisible through Store; sweeping only reclaims space.
 type Sweeper interface {
 	// DeleteExpired deletes what is expired at now (by the rule of Store)

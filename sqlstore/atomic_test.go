@@ -148,5 +148,18 @@ func TestTwoStoresOneWinner(t *testing.T) {
 				}
 			}
 		})
+
+		t.Run("RotateDevice", func(t *testing.T) {
+			d := pbxauth.Device{Hash: pbxauth.HashToken("device"), UserID: "u1", LastUsedAt: now, ExpiresAt: now.Add(time.Hour)}
+			if err := stores[0].AddDevice(ctx, d, 10, now); err != nil {
+				t.Fatal(err)
+			}
+			errs := race(stores, func(i int, st *sqlstore.Store) error {
+				next := d
+				next.Hash = pbxauth.HashToken(fmt.Sprint("device ", i))
+				return st.RotateDevice(ctx, d.Hash, next, now)
+			})
+			oneWinner(t, "RotateDevice", errs, pbxauth.ErrNotFound)
+		})
 	})
 }

@@ -40,10 +40,10 @@ func migrationRows(t *testing.T, st *sqlstore.Store) []migrationRow {
 	return ms
 }
 
-// wantMigrations are the names of each dialect's migrations, in order.
-var wantMigrations = map[string][]string{
-	"sqlite":   {"init"},
-	"postgres": {"init", "sessions"},
+// wantMigrations are each dialect's migrations (version, name), in order.
+var wantMigrations = map[string][]migrationRow{
+	"sqlite":   {{1, "init", 0}, {4, "limits", 0}},
+	"postgres": {{1, "init", 0}, {2, "sessions", 0}, {4, "limits", 0}},
 }
 
 func TestMigrations(t *testing.T) {
@@ -55,7 +55,7 @@ func TestMigrations(t *testing.T) {
 			t.Fatalf("migrations recorded = %+v; want %v", first, want)
 		}
 		for i, m := range first {
-			if m.version != int64(i+1) || m.name != want[i] || m.appliedAt == 0 {
+			if m.version != want[i].version || m.name != want[i].name || m.appliedAt == 0 {
 				t.Fatalf("migrations recorded = %+v; want %v", first, want)
 			}
 		}

@@ -23,10 +23,11 @@ var sweeps = []string{
 	`DELETE FROM pbxauth_families WHERE expires_at <= $1`,
 	`DELETE FROM pbxauth_flows WHERE expires_at <= $1`,
 	`DELETE FROM pbxauth_counters WHERE expires_at <= $1`,
+	`DELETE FROM pbxauth_devices WHERE expires_at <= $1`,
 }
 
 // DeleteExpired implements pbxauth.Sweeper. It deletes the tokens, families,
-// flows and counters that expired at now, each table in its own statement,
+// flows, counters and devices that expired at now, each table in its own statement,
 // and returns how many rows went (also those of the statements before a
 // failing one).
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {

@@ -89,6 +89,7 @@ var suite = []group{
 	{"Flows", flowChecks},
 	{"Counters", counterChecks},
 	{"CounterAdd", counterAddChecks},
+	{"Devices", deviceChecks},
 	{"Sweeper", sweeperChecks},
 }
 
