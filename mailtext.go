@@ -35,6 +35,10 @@ type MailTemplates struct {
 	SecondFactor MailTemplate
 	// PasswordReset carries the link of POST /auth/forget_password.
 	PasswordReset MailTemplate
+	// SecondFactorLocked tells the user that repeated wrong codes locked
+	// their second factor (sent at the first lock since the last correct
+	// code); {{.Minutes}} is how long the lock lasts.
+	SecondFactorLocked MailTemplate
 }
 
 var defaultMail = MailTemplates{
@@ -66,6 +70,16 @@ The link works once. If you did not ask for it, ignore this mail: your password 
 <p>To choose a new password, open this link within {{.Minutes}} minutes:</p>
 <p><a href="{{.Link}}">Reset your password</a></p>
 <p>The link works once. If you did not ask for it, ignore this mail: your password stays as it is.</p>
+`)),
+	},
+	SecondFactorLocked: MailTemplate{
+		Subject: texttemplate.Must(texttemplate.New("subject").Parse(`Sign-in codes locked after repeated wrong codes`)),
+		Text: texttemplate.Must(texttemplate.New("text").Parse(`Someone entered wrong verification codes for {{.Username}}{{with .Domain}} ({{.}}){{end}} many times in a row, so signing in with a code is locked for {{.Minutes}} minutes.
+
+Whoever did it knew your password. If it was not you, reset your password now.
+`)),
+		HTML: htmltemplate.Must(htmltemplate.New("html").Parse(`<p>Someone entered wrong verification codes for {{.Username}}{{with .Domain}} ({{.}}){{end}} many times in a row, so signing in with a code is locked for {{.Minutes}} minutes.</p>
+<p>Whoever did it knew your password. If it was not you, reset your password now.</p>
 `)),
 	},
 }

@@ -28,10 +28,10 @@ import (
 
 // Second-factor limits (DESIGN.md, "Two factor").
 const (
-	codeDigits  = 6
-	maxSends    = 5                // codes mailed per flow
-	sendGap     = 30 * time.Second // between two codes of one flow
-	maxAttempts = 5                // verifications per flow, right or wrong
+	codeDigits = 6
+	maxSends   = 5                // codes mailed per flow
+	sendGap    = 30 * time.Second // between two codes of one flow
+	casRetries = 16               // compare-and-swap attempts on one flow before giving up
 )
 
 var (
@@ -115,7 +115,7 @@ func (a *Auth) changeFlow(ctx context.Context, h Hash, now time.Time, change fun
 func (a *Auth) reserveSend(ctx context.Context, h Hash, hash string, now time.Time) (before, after Flow, err error) {
 	after, err = a.changeFlow(ctx, h, now, func(f *Flow) error {
 		switch {
-		case f.Purpose != FlowTwoFactor || f.Attempts >= maxAttempts:
+		case f.Purpose != FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts:
 			return errInvalidToken
 		case f.Sends >= maxSends:
 			// This flow will send nothing more; the user signs in again.
@@ -152,11 +152,11 @@ func (a *Auth) undoSend(ctx context.Context, h Hash, before Flow, hash string, n
 }
 
 // countAttempt counts one verification of flow h before the code is
-// compared, so concurrent guesses cannot exceed maxAttempts between them.
+// compared, so concurrent guesses cannot exceed Limits.FlowCodeAttempts between them.
 // It returns the flow as counted: its code is the one to compare with.
 func (a *Auth) countAttempt(ctx context.Context, h Hash, now time.Time) (Flow, error) {
 	return a.changeFlow(ctx, h, now, func(f *Flow) error {
-		if f.Purpose != FlowTwoFactor || f.Attempts >= maxAttempts {
+		if f.Purpose != FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts {
 			return errInvalidToken
 		}
 		f.Attempts++

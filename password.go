@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/pbxauth/pbxauth/internal/hashlane"
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
 )
@@ -94,21 +95,21 @@ func (p Argon2Params) weaker(want Argon2Params) bool {
 	return p.Memory < want.Memory || p.Time < want.Time || p.Threads < want.Threads
 }
 
-// hasher runs argon2id under a concurrency bound. Every verification in a
-// sign-in, including the dummy one for unknown users, goes through it, so the
-// cost of a request does not tell whether the user exists.
+// hasher runs argon2id under a concurrency bound with two lanes
+// (internal/hashlane): sign-ins through a known device may use every slot
+// and go first, all other hashing holds at most half. Every verification in
+// a sign-in, including the dummy one for unknown users, goes through it, so
+// the cost of a request does not tell whether the user exists.
 type hasher struct {
-	params  Argon2Params
-	slots   chan struct{}
-	queued  atomic.Int64
-	maxWait int64
-	dummy   string        // a hash of a random password, with params
-	onHash  func()        // test hook: counts hashes
-	count   atomic.Uint64 // hashes computed, for tests and metrics
+	params Argon2Params
+	pool   *hashlane.Pool
+	dummy  string        // a hash of a random password, with params
+	onHash func()        // test hook: counts hashes
+	count  atomic.Uint64 // hashes computed, for tests and metrics
 }
 
 func newHasher(p Argon2Params, concurrent, queue int) (*hasher, error) {
-	h := &hasher{params: p, slots: make(chan struct{}, concurrent), maxWait: int64(concurrent + queue)}
+	h := &hasher{params: p, pool: hashlane.New(concurrent, queue)}
 	pw := make([]byte, 24)
 	rand.Read(pw)
 	var err error
@@ -116,43 +117,38 @@ func newHasher(p Argon2Params, concurrent, queue int) (*hasher, error) {
 	return h, err
 }
 
-// errHashBusy: the hashing queue is full; the caller answers 503.
-var errHashBusy = errors.New("pbxauth: password hashing queue full")
-
-// acquire takes a hashing slot, waiting in a short queue; past the queue it
-// fails at once with errHashBusy.
-func (h *hasher) acquire(ctx context.Context) error {
-	if h.queued.Add(1) > h.maxWait {
-		h.queued.Add(-1)
-		return errHashBusy
-	}
-	select {
-	case h.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		h.queued.Add(-1)
-		return ctx.Err()
-	}
+// lane says which hashing lane a piece of work takes: Known with the key
+// of its user for a sign-in through a known device, Ordinary (key "")
+// for everything else.
+type lane struct {
+	lane hashlane.Lane
+	key  string
 }
 
-func (h *hasher) release() {
-	<-h.slots
-	h.queued.Add(-1)
+var ordinaryLane = lane{lane: hashlane.Ordinary}
+
+// acquire takes a hashing slot in l, waiting in its lane's short queue;
+// past the queue it fails at once with hashlane.ErrBusy (the caller
+// answers 503).
+func (h *hasher) acquire(ctx context.Context, l lane) (release func(), err error) {
+	_, release, err = h.pool.Acquire(ctx, l.lane, l.key)
+	return release, err
 }
 
 // verify checks password against a PHC hash (the dummy hash when phcHash is
 // empty or unreadable, so the answer still costs one hash). It reports
 // whether it matched and whether the hash should be upgraded.
-func (h *hasher) verify(ctx context.Context, phcHash, password string) (ok, upgrade bool, err error) {
+func (h *hasher) verify(ctx context.Context, l lane, phcHash, password string) (ok, upgrade bool, err error) {
 	parsed, perr := parsePHC(phcHash)
 	if perr != nil {
 		parsed, _ = parsePHC(h.dummy)
 	}
-	if err := h.acquire(ctx); err != nil {
+	release, err := h.acquire(ctx, l)
+	if err != nil {
 		return false, false, err
 	}
 	key := argon2.IDKey([]byte(normalizePassword(password)), parsed.salt, parsed.params.Time, parsed.params.Memory, parsed.params.Threads, uint32(len(parsed.key)))
-	h.release()
+	release()
 	h.count.Add(1)
 	if h.onHash != nil {
 		h.onHash()
@@ -162,11 +158,12 @@ func (h *hasher) verify(ctx context.Context, phcHash, password string) (ok, upgr
 }
 
 // hash makes a new PHC hash with the configured parameters, under the bound.
-func (h *hasher) hash(ctx context.Context, password string) (string, error) {
-	if err := h.acquire(ctx); err != nil {
+func (h *hasher) hash(ctx context.Context, l lane, password string) (string, error) {
+	release, err := h.acquire(ctx, l)
+	if err != nil {
 		return "", err
 	}
-	defer h.release()
+	defer release()
 	h.count.Add(1)
 	return HashPassword(password, h.params)
 }

@@ -130,8 +130,14 @@ type Config struct {
 	MailRetryDelay time.Duration
 
 	// TrustedProxies lists the peers whose X-Forwarded-For is believed
-	// when deciding a client's address. Default: none, RemoteAddr is used.
+	// when deciding a client's address. Default: none, RemoteAddr is used
+	// (and forwarding headers from other peers are logged, at most once a
+	// minute).
 	TrustedProxies []netip.Prefix
+
+	// Limits sets the brute-force and abuse limits; its zero fields mean
+	// the defaults (see [Limits]).
+	Limits Limits
 
 	// Now is the clock. Default time.Now. Tests inject a fake one.
 	Now func() time.Time
@@ -173,6 +179,8 @@ type Auth struct {
 	// mails in the background.
 	mailer Mailer
 	mailq  *mailQueue
+	// forwarded rate-limits the warning about untrusted forwarding headers.
+	forwarded forwardedWarning
 }
 
 // New checks cfg, fills in defaults and returns a ready Auth.
@@ -228,7 +236,9 @@ func New(cfg Config) (*Auth, error) {
 	if cfg.MailRetryDelay <= 0 {
 		cfg.MailRetryDelay = 30 * time.Second
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	cfg.Mail.SecondFactor = cfg.Mail.SecondFactor.orDefault(defaultMail.SecondFactor)
+	cfg.Mail.SecondFactorLocked = cfg.Mail.SecondFactorLocked.orDefault(defaultMail.SecondFactorLocked)
 	cfg.Mail.PasswordReset = cfg.Mail.PasswordReset.orDefault(defaultMail.PasswordReset)
 	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.HashQueue)
 	if err != nil {
@@ -257,7 +267,7 @@ func New(cfg Config) (*Auth, error) {
 // HashPassword hashes password with the Auth's configured parameters, under
 // its hashing bound. Hosts use it to create or change users.
 func (a *Auth) HashPassword(ctx context.Context, password string) (string, error) {
-	return a.hasher.hash(ctx, password)
+	return a.hasher.hash(ctx, ordinaryLane, password)
 }
 
 // now is the injectable clock, in UTC.
