@@ -12,6 +12,9 @@ import (
 // Device is a known device: a client that proved a user's password before
 // and holds the device cookie whose token hashes to Hash.
 type Device struct {
+	// ID names the device for as long as it lives; rotations keep it. The
+	// device's own limits are keyed by it. UTF-8 text without NUL.
+	ID         string
 	Hash       Hash
 	UserID     string
 	LastUsedAt time.Time // the last sign-in through it
@@ -30,7 +33,8 @@ type DeviceStore interface {
 	// ErrConflict when a device with d.Hash exists.
 	AddDevice(ctx context.Context, d Device, max int, now time.Time) error
 	// RotateDevice gives the live device old of the user d.UserID the new
-	// hash d.Hash and d's LastUsedAt and ExpiresAt, atomically: of
+	// hash d.Hash and d's LastUsedAt and ExpiresAt, keeping its ID
+	// (d.ID is ignored), atomically: of
 	// concurrent rotations of one device exactly one succeeds and the
 	// others get ErrNotFound, as they do when old is missing, expired at
 	// now or another user's. ErrConflict when a device with d.Hash exists.

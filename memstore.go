@@ -534,6 +534,7 @@ func (m *MemoryStore) RotateDevice(ctx context.Context, old Hash, d Device, now 
 		return ErrConflict
 	}
 	delete(m.devices, old)
+	d.ID = o.ID
 	m.devices[d.Hash] = d
 	return nil
 }

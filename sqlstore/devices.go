@@ -13,10 +13,10 @@ import (
 	"github.com/pbxauth/pbxauth"
 )
 
-const deviceCols = "hash, user_id, last_used_at, expires_at"
+const deviceCols = "id, hash, user_id, last_used_at, expires_at"
 
 func deviceDest(d *pbxauth.Device) []any {
-	return []any{hashDest{&d.Hash}, &d.UserID, timeDest{&d.LastUsedAt}, timeDest{&d.ExpiresAt}}
+	return []any{&d.ID, hashDest{&d.Hash}, &d.UserID, timeDest{&d.LastUsedAt}, timeDest{&d.ExpiresAt}}
 }
 
 // deviceLock is the namespace of the per-user advisory locks of AddDevice
@@ -42,8 +42,8 @@ func (s *Store) AddDevice(ctx context.Context, d pbxauth.Device, max int, now ti
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO pbxauth_devices (`+deviceCols+`) VALUES ($1, $2, $3, $4)`,
-			d.Hash[:], d.UserID, micros(d.LastUsedAt), micros(d.ExpiresAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO pbxauth_devices (`+deviceCols+`) VALUES ($1, $2, $3, $4, $5)`,
+			d.ID, d.Hash[:], d.UserID, micros(d.LastUsedAt), micros(d.ExpiresAt)); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM pbxauth_devices WHERE user_id = $1 AND (expires_at <= $2 OR hash NOT IN (

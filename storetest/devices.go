@@ -13,7 +13,7 @@ import (
 
 // device returns a device of user last used at base+used, living a day more.
 func device(name, userID string, used time.Duration) pbxauth.Device {
-	return pbxauth.Device{Hash: hash("device/" + name), UserID: userID, LastUsedAt: at(used), ExpiresAt: at(used + 24*time.Hour)}
+	return pbxauth.Device{ID: "d-" + name, Hash: hash("device/" + name), UserID: userID, LastUsedAt: at(used), ExpiresAt: at(used + 24*time.Hour)}
 }
 
 // addDevice stores d with max at now or stops the check.
@@ -89,6 +89,7 @@ var deviceChecks = []check{
 		addDevice(t, s, d, 10, base)
 		next := device("b", "u-1", time.Hour)
 		must(t, s.RotateDevice(t.Context(), d.Hash, next, at(time.Hour)), "RotateDevice")
+		next.ID = d.ID // the device keeps its name
 		wantDevice(t, s, d.Hash, pbxauth.Device{}, at(time.Hour), "of the old hash after RotateDevice")
 		wantDevice(t, s, next.Hash, next, at(time.Hour), "of the new hash after RotateDevice")
 		wantErr(t, s.RotateDevice(t.Context(), d.Hash, device("c", "u-1", time.Hour), at(time.Hour)), pbxauth.ErrNotFound, "RotateDevice of a rotated hash")
@@ -109,6 +110,7 @@ var deviceChecks = []check{
 			want := pbxauth.Device{}
 			if i == w {
 				want = device(fmt.Sprint("next/", i), "u-1", time.Minute)
+				want.ID = d.ID
 			}
 			wantDevice(t, s, hash(fmt.Sprint("device/next/", i)), want, at(time.Minute), fmt.Sprint("of racer ", i))
 		}

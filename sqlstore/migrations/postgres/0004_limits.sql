@@ -1,8 +1,10 @@
 -- Known devices (OWASP device cookies): one row per device a user signed in
--- from, by the SHA-256 of its cookie's token. The index serves the
--- eviction of a user's least recently used devices and DeleteDevices.
+-- from, by the SHA-256 of its cookie's token; id stays across rotations.
+-- The index on user_id serves the eviction of a user's least recently used
+-- devices and DeleteDevices.
 
 CREATE TABLE pbxauth_devices (
+	id           TEXT   NOT NULL,
 	hash         BYTEA  NOT NULL PRIMARY KEY,
 	user_id      TEXT   NOT NULL,
 	last_used_at BIGINT NOT NULL,
