@@ -62,7 +62,7 @@ func deviceLane(d Device, known bool) lane {
 func (a *Auth) rememberDevice(w http.ResponseWriter, r *http.Request, userID string) {
 	ctx, now := r.Context(), a.now()
 	tok := newToken()
-	d := Device{Hash: HashToken(tok), UserID: userID, LastUsedAt: now, ExpiresAt: now.Add(a.cfg.Limits.DeviceLifetime)}
+	d := Device{ID: newID(), Hash: HashToken(tok), UserID: userID, LastUsedAt: now, ExpiresAt: now.Add(a.cfg.Limits.DeviceLifetime)}
 	err := ErrNotFound
 	if old, ok := a.knownDevice(ctx, r, userID, now); ok {
 		err = a.store.RotateDevice(ctx, old.Hash, d, now)

@@ -27,7 +27,10 @@ func (a *Auth) limitFlowStart(r *http.Request) *apiError {
 
 // stateBuckets is how many buckets one FlowTTL spans in the count of live
 // Microsoft states: a state is counted in the bucket of its creation, so
-// the live ones are in the buckets of the last FlowTTL and one more.
+// the live ones are in the buckets of the last FlowTTL and one more. An
+// expired state that was never consumed still counts until its bucket
+// leaves that span, at most FlowTTL/stateBuckets after it expired: the
+// bound errs on the safe side.
 const stateBuckets = 5
 
 // stateBucket returns the key of the bucket that holds time t, and the

@@ -52,7 +52,7 @@ func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (User, *Dev
 	dev, known := a.knownDevice(ctx, r, u.ID, now)
 	key := accountKey(c.Domain, c.Username)
 	if known {
-		key = deviceKey(dev.Hash)
+		key = deviceKey(dev)
 		if _, e := a.rate(ctx, "device-signins:"+key, a.cfg.Limits.DeviceSignIns, time.Minute, now); e != nil {
 			return refused(e)
 		}

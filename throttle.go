@@ -21,7 +21,6 @@ package pbxauth
 
 import (
 	"context"
-	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
@@ -53,7 +52,7 @@ func accountKey(domain, username string) string {
 
 // deviceKey is the lock key of a known device, and userKey that of a user's
 // second factor.
-func deviceKey(h Hash) string      { return "device " + hex.EncodeToString(h[:]) }
+func deviceKey(d Device) string    { return "device " + d.ID }
 func userKey(userID string) string { return "user " + userID }
 
 // attempt is a slot taken in a lock cycle, to be ended with exactly one of

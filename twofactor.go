@@ -6,7 +6,6 @@ package pbxauth
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -156,7 +155,7 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 // it was begun through, else its user.
 func codeKey(f Flow) string {
 	if _, _, dev := parseTwoFactorData(f.Data); dev != "" {
-		return "device " + dev
+		return deviceKey(Device{ID: dev})
 	}
 	return userKey(f.UserID)
 }
@@ -165,11 +164,11 @@ func codeKey(f Flow) string {
 // must end (flowCookie for POST /login, "" for POST /auth/sign_in), the
 // stamp of the password hash it proved, so that a password reset while the
 // flow waits for its code voids it, and the known device the password came
-// through (hex of its hash), if any, whose code lock the flow counts on.
+// through (its ID), if any, whose code lock the flow counts on.
 func twoFactorData(mode, passwordHash string, dev *Device) string {
 	s := mode + " " + passwordStamp(passwordHash)
 	if dev != nil {
-		s += " " + hex.EncodeToString(dev.Hash[:])
+		s += " " + dev.ID
 	}
 	return s
 }
