@@ -13,7 +13,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/pbxauth/pbxauth/internal/hashlane"
+	"github.com/pbxauth/pbxauth/internal/hasher"
 )
 
 // DeviceCookieName is the device cookie; with Secure cookies it carries the
@@ -51,7 +51,7 @@ func deviceLane(d Device, known bool) lane {
 	if !known {
 		return ordinaryLane
 	}
-	return lane{lane: hashlane.Known, key: d.UserID}
+	return lane{lane: hasher.Known, key: d.UserID}
 }
 
 // rememberDevice sets the device cookie of a sign-in that proved the

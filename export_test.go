@@ -6,29 +6,29 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/pbxauth/pbxauth/internal/hashlane"
+	"github.com/pbxauth/pbxauth/internal/hasher"
 )
 
 // Hooks for the black-box tests in package pbxauth_test.
 
 // HashCount returns how many argon2id hashes a has computed.
-func HashCount(a *Auth) uint64 { return a.hasher.count.Load() }
+func HashCount(a *Auth) uint64 { return a.hasher.Count() }
 
 // SaturateHasher occupies every hashing slot and ordinary queue place, as a
 // burst of slow sign-ins would, until release is called.
 func SaturateHasher(a *Auth) (release func()) {
-	return saturate(a, a.hasher.pool.Slots(), hashlane.Known)
+	return saturate(a, a.hasher.Pool().Slots(), hasher.Known)
 }
 
 // SaturateOrdinaryLane occupies the hashing slots that requests without a
 // known device may hold, and their whole queue, as a distributed guessing
 // attack does; the slots reserved for known devices stay free.
 func SaturateOrdinaryLane(a *Auth) (release func()) {
-	return saturate(a, a.hasher.pool.OrdinarySlots(), hashlane.Ordinary)
+	return saturate(a, a.hasher.Pool().OrdinarySlots(), hasher.Ordinary)
 }
 
-func saturate(a *Auth, slots int, lane hashlane.Lane) (release func()) {
-	p := a.hasher.pool
+func saturate(a *Auth, slots int, lane hasher.Lane) (release func()) {
+	p := a.hasher.Pool()
 	var releases []func()
 	for i := range slots {
 		_, r, err := p.Acquire(context.Background(), lane, fmt.Sprint("saturate ", i))
@@ -41,7 +41,7 @@ func saturate(a *Auth, slots int, lane hashlane.Lane) (release func()) {
 	queue := a.cfg.HashQueue
 	for range queue {
 		go func() {
-			if _, r, err := p.Acquire(ctx, hashlane.Ordinary, ""); err == nil {
+			if _, r, err := p.Acquire(ctx, hasher.Ordinary, ""); err == nil {
 				r()
 			}
 		}()

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/pbxauth/pbxauth/internal/hasher"
 )
 
 // Config configures an [Auth]. Every field but Store is optional; the zero
@@ -165,7 +166,7 @@ type Config struct {
 type Auth struct {
 	cfg    Config
 	store  Store
-	hasher *hasher
+	hasher *hasher.Hasher
 	log    *slog.Logger
 	mux    *http.ServeMux
 	// sessions keeps browser sessions; csrf guards the cookie routes.
@@ -240,7 +241,7 @@ func New(cfg Config) (*Auth, error) {
 	cfg.Mail.SecondFactor = cfg.Mail.SecondFactor.orDefault(defaultMail.SecondFactor)
 	cfg.Mail.SecondFactorLocked = cfg.Mail.SecondFactorLocked.orDefault(defaultMail.SecondFactorLocked)
 	cfg.Mail.PasswordReset = cfg.Mail.PasswordReset.orDefault(defaultMail.PasswordReset)
-	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.HashQueue)
+	h, err := hasher.New(hasher.Params(cfg.Argon2), cfg.MaxConcurrentHashes, cfg.HashQueue)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +268,7 @@ func New(cfg Config) (*Auth, error) {
 // HashPassword hashes password with the Auth's configured parameters, under
 // its hashing bound. Hosts use it to create or change users.
 func (a *Auth) HashPassword(ctx context.Context, password string) (string, error) {
-	return a.hasher.hash(ctx, ordinaryLane, password)
+	return a.hasher.Hash(ctx, hasher.Ordinary, "", password)
 }
 
 // now is the injectable clock, in UTC.

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/pbxauth/pbxauth/internal/hasher"
 )
 
 // Reset mail limit (DESIGN.md, "Forgotten password").
@@ -150,7 +152,7 @@ func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
 	if e := a.checkNewPassword(u.Username, req.NewPassword); e != nil {
 		return e
 	}
-	hash, err := a.hasher.hash(ctx, ordinaryLane, req.NewPassword)
+	hash, err := a.hasher.Hash(ctx, hasher.Ordinary, "", req.NewPassword)
 	if err != nil {
 		return errBusy // the hashing queue is full, or the client went away
 	}

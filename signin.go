@@ -62,7 +62,7 @@ func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (User, *Dev
 		return refused(e)
 	}
 	ln := deviceLane(dev, known)
-	ok, upgrade, err := a.hasher.verify(ctx, ln, u.PasswordHash, c.Password)
+	ok, upgrade, err := a.hasher.Verify(ctx, ln.lane, ln.key, u.PasswordHash, c.Password)
 	if err != nil {
 		// The hashing queue is full, or the client went away while
 		// queued: nothing was checked, so the slot goes back.
@@ -118,7 +118,7 @@ func (a *Auth) lookupUser(ctx context.Context, domain, username string) (User, e
 // still valid hash in place.
 func (a *Auth) upgradeHash(r *http.Request, ln lane, u User, password string) string {
 	ctx := r.Context()
-	h, err := a.hasher.hash(ctx, ln, password)
+	h, err := a.hasher.Hash(ctx, ln.lane, ln.key, password)
 	if err == nil {
 		err = a.store.SwapPasswordHash(ctx, u.ID, u.PasswordHash, h)
 	}

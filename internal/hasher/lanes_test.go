@@ -1,4 +1,4 @@
-package hashlane
+package hasher
 
 import (
 	"context"
@@ -69,7 +69,7 @@ func granted(ch <-chan error) bool {
 
 func TestOrdinaryHoldsAtMostHalf(t *testing.T) {
 	for _, c := range []struct{ slots, ordinary int }{{1, 1}, {2, 1}, {3, 1}, {4, 2}, {16, 8}} {
-		p := New(c.slots, 4)
+		p := NewPool(c.slots, 4)
 		if p.OrdinarySlots() != c.ordinary {
 			t.Errorf("New(%d): %d ordinary slots, want %d", c.slots, p.OrdinarySlots(), c.ordinary)
 		}
@@ -88,7 +88,7 @@ func TestOrdinaryHoldsAtMostHalf(t *testing.T) {
 }
 
 func TestKnownDequeuedFirst(t *testing.T) {
-	p := New(2, 4)
+	p := NewPool(2, 4)
 	a, b := acquire(t, p, Known, "a"), acquire(t, p, Known, "b")
 	ord := queued(t, p, t.Context(), Ordinary, "")
 	known := queued(t, p, t.Context(), Known, "c")
@@ -105,7 +105,7 @@ func TestKnownDequeuedFirst(t *testing.T) {
 }
 
 func TestQueuesAreBoundedPerLane(t *testing.T) {
-	p := New(1, 1)
+	p := NewPool(1, 1)
 	h := acquire(t, p, Ordinary, "")
 	queued(t, p, t.Context(), Ordinary, "")
 	if _, _, err := p.Acquire(context.Background(), Ordinary, ""); !errors.Is(err, ErrBusy) {
@@ -121,7 +121,7 @@ func TestQueuesAreBoundedPerLane(t *testing.T) {
 }
 
 func TestOneKnownPerKey(t *testing.T) {
-	p := New(4, 4)
+	p := NewPool(4, 4)
 	first := acquire(t, p, Known, "u")
 	if second := acquire(t, p, Known, "u"); second.lane != Ordinary {
 		t.Fatalf("a second piece of known work of one key ran in lane %v", second.lane)
@@ -140,7 +140,7 @@ func TestOneKnownPerKey(t *testing.T) {
 }
 
 func TestCancelledWaiterLeaves(t *testing.T) {
-	p := New(1, 4)
+	p := NewPool(1, 4)
 	h := acquire(t, p, Known, "a")
 	ctx, cancel := context.WithCancel(t.Context())
 	done := queued(t, p, ctx, Known, "b")
@@ -161,7 +161,7 @@ func TestCancelledWaiterLeaves(t *testing.T) {
 // checks, inside the work, the bounds the pool promises.
 func TestBoundsUnderLoad(t *testing.T) {
 	const slots = 4
-	p := New(slots, 1000)
+	p := NewPool(slots, 1000)
 	var all, ordinary, maxAll, maxOrdinary atomic.Int64
 	peak := func(v *atomic.Int64, n int64) {
 		for {

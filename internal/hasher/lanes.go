@@ -1,11 +1,10 @@
-// Package hashlane bounds expensive work (argon2id hashing) with two lanes,
-// after OWASP's "device cookies": work for a known device may use every
-// slot and is dequeued first; all other work holds at most half of the
-// slots (at least one). So a guessing attack that saturates hashing from
-// unknown clients cannot keep a known device from signing in.
-//
-// The package knows nothing of passwords or users: keys are opaque.
-package hashlane
+// This file holds the lanes: a bounded pool of hashing slots after OWASP's
+// "device cookies". Work for a known device may use every slot and is
+// dequeued first; all other work holds at most half of the slots (at least
+// one). So a guessing attack that saturates hashing from unknown clients
+// cannot keep a known device from signing in. Keys are opaque (a user).
+
+package hasher
 
 import (
 	"context"
@@ -27,7 +26,7 @@ const (
 
 // ErrBusy is returned when the lane's queue is full: the caller answers 503
 // instead of waiting.
-var ErrBusy = errors.New("hashlane: queue full")
+var ErrBusy = errors.New("hasher: queue full")
 
 // Pool hands out slots. It is safe for concurrent use.
 type Pool struct {
@@ -45,9 +44,9 @@ type waiter struct {
 	ready chan struct{} // closed when the slot is granted
 }
 
-// New returns a pool of slots (at least 1) in which each lane may queue up
+// NewPool returns a pool of slots (at least 1) in which each lane may queue up
 // to queue waiters (0: none wait, ErrBusy at once when no slot is free).
-func New(slots, queue int) *Pool {
+func NewPool(slots, queue int) *Pool {
 	slots = max(slots, 1)
 	return &Pool{slots: slots, ordinaryMax: max(slots/2, 1), queue: max(queue, 0), keys: map[string]int{}}
 }
