@@ -73,8 +73,11 @@ type Config struct {
 	// Argon2.Memory; a GOMEMLIMIT trims that (BENCHMARKS.md has figures).
 	// Default runtime.GOMAXPROCS(0).
 	MaxConcurrentHashes int
-	// HashQueue is how many sign-ins may wait for a hashing slot; beyond
-	// it they get 503 with Retry-After. Default 4 × MaxConcurrentHashes.
+	// HashQueue is how many sign-ins may wait for a hashing slot in each
+	// of the two lanes (known devices, everyone else: see Limits); beyond
+	// it they get 503 with Retry-After. Requests without a known device
+	// hold at most half of MaxConcurrentHashes (at least one) slots.
+	// Default 4 × MaxConcurrentHashes.
 	HashQueue int
 	// PasswordPolicy, when set, adds rules for new passwords after the
 	// built-in ones (8–256 characters, not the username). Its error
