@@ -51,6 +51,7 @@ func setMemoryLimit() {
 // options are the example's flags.
 type options struct {
 	addr, db, seed, smtp, mailFrom, publicURL string
+	trustedProxies                            string
 	insecureCookies                           bool
 }
 
@@ -71,6 +72,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.mailFrom, "mail-from", env("PBXAUTH_MAIL_FROM", "pbx@localhost"), "sender address (PBXAUTH_MAIL_FROM)")
 	fs.StringVar(&o.publicURL, "public-url", env("PBXAUTH_PUBLIC_URL", ""), "external base URL of the API; default http://ADDR/api (PBXAUTH_PUBLIC_URL)")
 	fs.BoolVar(&o.insecureCookies, "insecure-cookies", false, "drop Secure from cookies for plain-HTTP development")
+	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PBXAUTH_TRUSTED_PROXIES", ""), "comma-separated prefixes (or addresses) whose X-Forwarded-For is believed (PBXAUTH_TRUSTED_PROXIES)")
 	return o, fs.Parse(args)
 }
 
