@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/internal/apitest"
 )
 
 // wrongCodes spends n wrong codes on fresh flows of alice (at most 4 per
@@ -135,4 +136,38 @@ func TestCodeMailsPerUser(t *testing.T) {
 	e.clock.Advance(time.Hour)
 	flow = e.startTwoFactor(t, aliceCreds())
 	e.sendCode(t, flow, aliceEmail)
+}
+
+// TestCodeLockOfADevice: wrong codes of flows begun without a device lock
+// the user's second factor, but not a flow begun through one of the user's
+// known devices, which counts its own wrong codes on that device.
+func TestCodeLockOfADevice(t *testing.T) {
+	e := newMailEnv(t, plainHTTP)
+	dev := deviceCookie(withDevice(t, e.env, "", aliceCreds())).Value
+	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
+	attacker := apitest.NewClient(t, e.c.URL) // knows the password, has no device
+	for range 3 {
+		flow := attacker.Do("POST", "/auth/sign_in", aliceCreds()).String("token")
+		for range 4 {
+			attacker.Do("POST", "/auth/verify_otp", map[string]any{"token": flow, "code": "000000"})
+		}
+	}
+	if m := e.smtp.Receive(t); !strings.Contains(m.Subject, "locked") {
+		t.Fatalf("lock mail: %+v", m)
+	}
+	user := apitest.NewClient(t, e.c.URL)
+	device := []string{"Cookie", pbxauth.DeviceCookieName + "=" + dev}
+	flow := user.Do("POST", "/auth/sign_in", aliceCreds(), device...).String("token")
+	if r := user.Do("POST", "/auth/send_otp", map[string]any{"token": flow}); r.Status != 200 {
+		t.Fatalf("send_otp through the device during the user's code lock: %d %s", r.Status, r.Body)
+	}
+	code := codeRE.FindString(e.smtp.Receive(t).Text)
+	if r := user.Do("POST", "/auth/verify_otp", map[string]any{"token": flow, "code": code}); r.Status != 200 || deviceCookie(r) == nil {
+		t.Fatalf("verify_otp through the device: %d %s", r.Status, r.Body)
+	}
+	// The attacker is still locked out.
+	flow = attacker.Do("POST", "/auth/sign_in", aliceCreds()).String("token")
+	if r := attacker.Do("POST", "/auth/send_otp", map[string]any{"token": flow}); r.Status != 429 {
+		t.Fatalf("send_otp without the device: %d", r.Status)
+	}
 }
