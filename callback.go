@@ -17,7 +17,7 @@ func (a *Auth) checkCallbackURL(raw string) (*url.URL, *apiError) {
 	if raw == "" {
 		return nil, invalidArgument("callback_url is required")
 	}
-	if len(raw) > maxCallbackURL {
+	if len(raw) > a.cfg.Limits.CallbackURLBytes {
 		return nil, invalidArgument("callback_url is too long")
 	}
 	u, err := a.origins.Check(raw)

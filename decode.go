@@ -11,7 +11,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // maxBody is the largest request body accepted (DESIGN: 64 KiB → 413).
@@ -83,8 +84,8 @@ func unmarshalStrict(body []byte, dst any) *apiError {
 }
 
 // checkSyntax walks the tokens of body once: it must be a single JSON object
-// with no key repeated (compared case-insensitively, as encoding/json matches
-// fields) at any depth.
+// with no key repeated (compared as encoding/json matches fields: see
+// foldKey) at any depth.
 func checkSyntax(body []byte) *apiError {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -115,7 +116,7 @@ func checkObject(dec *json.Decoder, depth int) *apiError {
 			return errMalformed
 		}
 		key, _ := tok.(string)
-		folded := strings.ToLower(key)
+		folded := foldKey(key)
 		if seen[folded] {
 			return invalidArgument("duplicated key " + quoteField(key))
 		}
@@ -156,6 +157,38 @@ func checkValue(dec *json.Decoder, depth int) *apiError {
 		}
 	}
 	return nil
+}
+
+// foldKey folds a key exactly as encoding/json folds the names it matches
+// fields by (its foldName: bytes.EqualFold), so two keys that could fill
+// one field fold alike. Lower-casing is not enough: "ſ" (U+017F) and "K"
+// (U+212A, Kelvin) match "s" and "k" in encoding/json, and
+// {"username":"x","uſername":"frank"} would sign in as frank.
+func foldKey(key string) string {
+	out := make([]byte, 0, len(key))
+	for _, r := range key {
+		if r < utf8.RuneSelf {
+			if 'a' <= r && r <= 'z' {
+				r -= 'a' - 'A'
+			}
+			out = append(out, byte(r))
+			continue
+		}
+		out = utf8.AppendRune(out, foldRune(r))
+	}
+	return string(out)
+}
+
+// foldRune returns the smallest rune of r's simple fold orbit, as
+// encoding/json's foldRune does.
+func foldRune(r rune) rune {
+	for {
+		r2 := unicode.SimpleFold(r)
+		if r2 <= r {
+			return r2
+		}
+		r = r2
+	}
 }
 
 // quoteField names a client-chosen key in a message without echoing a huge

@@ -1,23 +1,60 @@
 package pbxauth
 
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/pbxauth/pbxauth/internal/hasher"
+)
+
 // Hooks for the black-box tests in package pbxauth_test.
 
 // HashCount returns how many argon2id hashes a has computed.
-func HashCount(a *Auth) uint64 { return a.hasher.count.Load() }
+func HashCount(a *Auth) uint64 { return a.hasher.Count() }
 
-// SaturateHasher occupies every hashing slot and queue place, as a burst of
-// slow sign-ins would, until release is called.
+// SaturateHasher occupies every hashing slot and ordinary queue place, as a
+// burst of slow sign-ins would, until release is called.
 func SaturateHasher(a *Auth) (release func()) {
-	h := a.hasher
-	n := cap(h.slots)
-	for range n {
-		h.slots <- struct{}{}
+	return saturate(a, a.hasher.Pool().Slots(), hasher.Known)
+}
+
+// SaturateOrdinaryLane occupies the hashing slots that requests without a
+// known device may hold, and their whole queue, as a distributed guessing
+// attack does; the slots reserved for known devices stay free.
+func SaturateOrdinaryLane(a *Auth) (release func()) {
+	return saturate(a, a.hasher.Pool().OrdinarySlots(), hasher.Ordinary)
+}
+
+func saturate(a *Auth, slots int, lane hasher.Lane) (release func()) {
+	p := a.hasher.Pool()
+	var releases []func()
+	for i := range slots {
+		_, r, err := p.Acquire(context.Background(), lane, fmt.Sprint("saturate ", i))
+		if err != nil {
+			panic(err)
+		}
+		releases = append(releases, r)
 	}
-	h.queued.Add(h.maxWait)
+	ctx, cancel := context.WithCancel(context.Background())
+	queue := a.cfg.HashQueue
+	for range queue {
+		go func() {
+			if _, r, err := p.Acquire(ctx, hasher.Ordinary, ""); err == nil {
+				r()
+			}
+		}()
+	}
+	for deadline := time.Now().Add(10 * time.Second); p.Stats().OrdinaryQueue < queue; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			panic("the ordinary queue did not fill")
+		}
+	}
 	return func() {
-		h.queued.Add(-h.maxWait)
-		for range n {
-			<-h.slots
+		cancel()
+		for _, r := range releases {
+			r()
 		}
 	}
 }
@@ -37,4 +74,10 @@ func OutboxLen(a *Auth) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return len(o.mails)
+}
+
+// ClearLimits lifts the sign-in lock of a submitted account and the lock
+// of a user's second factor, as an unlock does.
+func ClearLimits(a *Auth, domain, username, userID string) error {
+	return a.clearLimits(context.Background(), domain, username, userID)
 }

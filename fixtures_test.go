@@ -6,6 +6,7 @@ package pbxauth_test
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -122,3 +123,24 @@ func (e *env) signIn(t testing.TB, body map[string]any) (access, refresh string)
 func aliceCreds() map[string]any {
 	return map[string]any{"username": "alice", "password": alicePW, "domain": acmeDomain}
 }
+
+// syncBuffer is a log sink tests read while handlers write.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// count says how often sub was logged.
+func (b *syncBuffer) count(sub string) int { return strings.Count(b.String(), sub) }

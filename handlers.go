@@ -77,11 +77,11 @@ func (a *Auth) signInWithCredentials(w http.ResponseWriter, r *http.Request) *ap
 	if e != nil {
 		return e
 	}
-	u, e := a.authenticate(r, c, qr)
+	u, dev, e := a.authenticate(r, c, qr)
 	if e != nil {
 		return e
 	}
-	return a.finishPasswordSignIn(w, r, u, "")
+	return a.finishPasswordSignIn(w, r, u, dev, "")
 }
 
 // parseQR reads the optional ?qr= flag.
@@ -98,17 +98,18 @@ func parseQR(r *http.Request) (bool, *apiError) {
 }
 
 // finishPasswordSignIn answers a proven password: the token pair, or a
-// second-factor flow token when the user needs one. flowData marks flows
-// that must end in a cookie session; with flowCookie (POST /login) the
-// answer is the session's status instead of the token pair.
-func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u User, flowData string) *apiError {
+// second-factor flow token when the user needs one (the flow remembers the
+// known device the password came through, dev, if any). flowData marks
+// flows that must end in a cookie session; with flowCookie (POST /login)
+// the answer is the session's status instead of the token pair.
+func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u User, dev *Device, flowData string) *apiError {
 	ctx := r.Context()
 	need, err := a.needsSecondFactor(ctx, u)
 	if err != nil {
 		return a.internal(ctx, "read second-factor settings", err)
 	}
 	if need {
-		tok, err := a.newFlow(ctx, Flow{Purpose: FlowTwoFactor, UserID: u.ID, TenantID: u.TenantID, Data: twoFactorData(flowData, u.PasswordHash)})
+		tok, err := a.newFlow(ctx, Flow{Purpose: FlowTwoFactor, UserID: u.ID, TenantID: u.TenantID, Data: twoFactorData(flowData, u.PasswordHash, dev)})
 		if err != nil {
 			return a.internal(ctx, "create second-factor flow", err)
 		}
@@ -124,7 +125,8 @@ func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u Us
 }
 
 // completeSignIn issues a sign-in and answers its token pair; for cookie
-// flows it also starts the browser session.
+// flows it also starts the browser session. A sign-in that proved the
+// password leaves the device cookie.
 func (a *Auth) completeSignIn(w http.ResponseWriter, r *http.Request, s signIn, flowData string) *apiError {
 	ctx := r.Context()
 	is, err := a.issue(ctx, s)
@@ -135,6 +137,9 @@ func (a *Auth) completeSignIn(w http.ResponseWriter, r *http.Request, s signIn, 
 		if e := a.startSession(w, r, is); e != nil {
 			return e
 		}
+	}
+	if s.passwordVerified {
+		a.rememberDevice(w, r, s.user.ID)
 	}
 	writeSecret(w, is.pair(a.now()))
 	return nil

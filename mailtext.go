@@ -41,6 +41,10 @@ type MailTemplates struct {
 	// authenticator app enabled or disabled, new recovery codes), so that a
 	// change they did not make does not go unnoticed.
 	AccountChanged MailTemplate
+	// SecondFactorLocked tells the user that repeated wrong codes locked
+	// their second factor (sent at the first lock since the last correct
+	// code); {{.Minutes}} is how long the lock lasts.
+	SecondFactorLocked MailTemplate
 }
 
 var defaultMail = MailTemplates{
@@ -82,6 +86,16 @@ If this was not you, reset your password and tell your administrator.
 `)),
 		HTML: htmltemplate.Must(htmltemplate.New("html").Parse(`<p>{{.Change}} on the account {{.Username}}{{with .Domain}} ({{.}}){{end}}.</p>
 <p>If this was not you, reset your password and tell your administrator.</p>
+`)),
+	},
+	SecondFactorLocked: MailTemplate{
+		Subject: texttemplate.Must(texttemplate.New("subject").Parse(`Sign-in codes locked after repeated wrong codes`)),
+		Text: texttemplate.Must(texttemplate.New("text").Parse(`Someone entered wrong verification codes for {{.Username}}{{with .Domain}} ({{.}}){{end}} many times in a row, so signing in with a code is locked for {{.Minutes}} minutes.
+
+Whoever did it knew your password. If it was not you, reset your password now.
+`)),
+		HTML: htmltemplate.Must(htmltemplate.New("html").Parse(`<p>Someone entered wrong verification codes for {{.Username}}{{with .Domain}} ({{.}}){{end}} many times in a row, so signing in with a code is locked for {{.Minutes}} minutes.</p>
+<p>Whoever did it knew your password. If it was not you, reset your password now.</p>
 `)),
 	},
 }

@@ -6,7 +6,9 @@
 package pbxauth
 
 import (
+	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +29,8 @@ type MemoryStore struct {
 	counters    map[string]Counter
 	identities  map[identityKey]string // -> user ID
 	linkedUsers map[tenantUser]bool
-	totp        memTOTP       // authenticator apps, under a lock of their own
+	totp        memTOTP // authenticator apps, under a lock of their own
+	devices     map[Hash]Device
 	successors  map[Hash]Hash // parent -> the refresh token its rotation issued with a grace seed
 
 	*memoryOutbox // its own lock: mail workers never wait for token checks
@@ -52,6 +55,7 @@ func NewMemoryStore() *MemoryStore {
 		counters:    map[string]Counter{},
 		identities:  map[identityKey]string{},
 		linkedUsers: map[tenantUser]bool{},
+		devices:     map[Hash]Device{},
 		successors:  map[Hash]Hash{},
 
 		memoryOutbox: newMemoryOutbox(),
@@ -444,6 +448,23 @@ func (m *MemoryStore) PutCounter(ctx context.Context, c Counter, now time.Time) 
 	return nil
 }
 
+// AddCounter implements Store.
+func (m *MemoryStore) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (Counter, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.counters[key]
+	if !ok || expired(c.ExpiresAt, now) {
+		c = Counter{Key: key, WindowStart: now, ExpiresAt: expiresAt}
+	}
+	c.Count = max(c.Count+delta, 0)
+	if expiresAt.After(c.ExpiresAt) {
+		c.ExpiresAt = expiresAt
+	}
+	c.Version++
+	m.counters[key] = c
+	return c, nil
+}
+
 // DeleteCounter implements Store.
 func (m *MemoryStore) DeleteCounter(ctx context.Context, key string) error {
 	m.mu.Lock()
@@ -486,6 +507,77 @@ func (m *MemoryStore) IdentityUser(ctx context.Context, tenantID, issuer, subjec
 	return id, nil
 }
 
+// Device implements Store.
+func (m *MemoryStore) Device(ctx context.Context, h Hash, now time.Time) (Device, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	d, ok := m.devices[h]
+	if !ok || expired(d.ExpiresAt, now) {
+		return Device{}, ErrNotFound
+	}
+	return d, nil
+}
+
+// AddDevice implements Store.
+func (m *MemoryStore) AddDevice(ctx context.Context, d Device, max int, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.devices[d.Hash]; ok {
+		return ErrConflict
+	}
+	m.devices[d.Hash] = d
+	var mine []Device
+	for h, o := range m.devices {
+		switch {
+		case o.UserID != d.UserID:
+		case expired(o.ExpiresAt, now):
+			delete(m.devices, h)
+		default:
+			mine = append(mine, o)
+		}
+	}
+	// Newest first; ties by hash, as the SQL store orders them.
+	slices.SortFunc(mine, func(a, b Device) int {
+		if c := b.LastUsedAt.Compare(a.LastUsedAt); c != 0 {
+			return c
+		}
+		return bytes.Compare(b.Hash[:], a.Hash[:])
+	})
+	for _, o := range mine[min(max, len(mine)):] {
+		delete(m.devices, o.Hash)
+	}
+	return nil
+}
+
+// RotateDevice implements Store.
+func (m *MemoryStore) RotateDevice(ctx context.Context, old Hash, d Device, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.devices[old]
+	if !ok || expired(o.ExpiresAt, now) || o.UserID != d.UserID {
+		return ErrNotFound
+	}
+	if _, ok := m.devices[d.Hash]; ok {
+		return ErrConflict
+	}
+	delete(m.devices, old)
+	d.ID = o.ID
+	m.devices[d.Hash] = d
+	return nil
+}
+
+// DeleteDevices implements Store.
+func (m *MemoryStore) DeleteDevices(ctx context.Context, userID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for h, d := range m.devices {
+		if d.UserID == userID {
+			delete(m.devices, h)
+		}
+	}
+	return nil
+}
+
 // DeleteExpired implements Sweeper.
 func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	m.mu.Lock()
@@ -523,6 +615,12 @@ func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, 
 	for k, c := range m.counters {
 		if expired(c.ExpiresAt, now) {
 			delete(m.counters, k)
+			n++
+		}
+	}
+	for h, d := range m.devices {
+		if expired(d.ExpiresAt, now) {
+			delete(m.devices, h)
 			n++
 		}
 	}

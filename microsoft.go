@@ -96,6 +96,9 @@ type signInURL struct {
 // names are matched exactly, like the literal /auth/sign_in/microsoft/...
 // routes, so there is one spelling.
 func (a *Auth) signInWithSocialAccount(w http.ResponseWriter, r *http.Request) *apiError {
+	if e := a.limitFlowStart(r); e != nil {
+		return e
+	}
 	if r.PathValue("provider") != "microsoft" {
 		return errUnknownProvider
 	}
@@ -123,6 +126,9 @@ func (a *Auth) signInWithSocialAccount(w http.ResponseWriter, r *http.Request) *
 // loginWithMicrosoft serves POST /login/by_microsoft: a browser form that
 // goes straight to the IdP.
 func (a *Auth) loginWithMicrosoft(w http.ResponseWriter, r *http.Request) *apiError {
+	if e := a.limitFlowStart(r); e != nil {
+		return e
+	}
 	form, e := readForm(w, r)
 	if e != nil {
 		return e
@@ -186,6 +192,9 @@ func (a *Auth) startMicrosoft(ctx context.Context, domain string, st oidcState) 
 	if err != nil {
 		return "", "", a.internal(ctx, "encode OAuth state", err)
 	}
+	if e := a.reserveState(ctx); e != nil {
+		return "", "", e
+	}
 	state, err := a.newFlow(ctx, Flow{Purpose: FlowOIDCState, TenantID: t.ID, Data: string(data)})
 	if err != nil {
 		return "", "", a.internal(ctx, "store OAuth state", err)
@@ -218,6 +227,7 @@ func (a *Auth) microsoftCallback(w http.ResponseWriter, r *http.Request) *apiErr
 	if err != nil {
 		return a.internal(ctx, "consume OAuth state", err)
 	}
+	a.releaseState(ctx, f)
 	var st oidcState
 	if err := json.Unmarshal([]byte(f.Data), &st); err != nil {
 		return a.internal(ctx, "decode OAuth state", err)

@@ -172,24 +172,6 @@ type msEnv struct {
 	redirectURI string
 }
 
-// syncBuffer is a log sink tests read while handlers write.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func newMSEnv(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 	t.Helper()
 	idp, err := mockoidc.NewServer(nil)

@@ -28,14 +28,14 @@ import (
 
 // Second-factor limits (DESIGN.md, "Two factor").
 const (
-	codeDigits  = 6
-	maxSends    = 5                // codes mailed per flow
-	sendGap     = 30 * time.Second // between two codes of one flow
-	maxAttempts = 5                // verifications per flow, right or wrong
-	maxFailed   = 10               // failed sends per flow (DESIGN.md, "Mail delivery")
+	codeDigits = 6
+	maxSends   = 5                // codes mailed per flow
+	sendGap    = 30 * time.Second // between two codes of one flow
+	maxFailed  = 10               // failed sends per flow (DESIGN.md, "Mail delivery")
 	// mailDownRetry is the Retry-After of a failed send: long enough for a
 	// mail server's hiccup, short for a user waiting for a code.
 	mailDownRetry = 10 * time.Second
+	casRetries    = 16 // compare-and-swap attempts on one flow before giving up
 )
 
 var (
@@ -119,7 +119,7 @@ func (a *Auth) changeFlow(ctx context.Context, h Hash, now time.Time, change fun
 func (a *Auth) reserveSend(ctx context.Context, h Hash, hash string, now time.Time) (before, after Flow, err error) {
 	after, err = a.changeFlow(ctx, h, now, func(f *Flow) error {
 		switch {
-		case f.Purpose != FlowTwoFactor || f.Attempts >= maxAttempts:
+		case f.Purpose != FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts:
 			return errInvalidToken
 		case f.Sends >= maxSends:
 			// This flow will send nothing more; the user signs in again.
@@ -156,11 +156,11 @@ func (a *Auth) undoSend(ctx context.Context, h Hash, before Flow, hash string, n
 }
 
 // countAttempt counts one verification of flow h before the code is
-// compared, so concurrent guesses cannot exceed maxAttempts between them.
+// compared, so concurrent guesses cannot exceed Limits.FlowCodeAttempts between them.
 // It returns the flow as counted: its code is the one to compare with.
 func (a *Auth) countAttempt(ctx context.Context, h Hash, now time.Time) (Flow, error) {
 	return a.changeFlow(ctx, h, now, func(f *Flow) error {
-		if f.Purpose != FlowTwoFactor || f.Attempts >= maxAttempts {
+		if f.Purpose != FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts {
 			return errInvalidToken
 		}
 		f.Attempts++
@@ -177,23 +177,20 @@ func failedSendsKey(h Hash) string { return "otp-send-failed:" + hex.EncodeToStr
 // its slot back (freeSendSlot); a failed one keeps it. ok is false when
 // every slot is taken: the flow has failed too often.
 func (a *Auth) takeSendSlot(ctx context.Context, f Flow, now time.Time) (ok bool, err error) {
-	_, err = a.updateCounter(ctx, failedSendsKey(f.Hash), now, func(c *Counter) {
-		ok = c.Count < maxFailed
-		if ok {
-			c.Count++
-		}
-		c.ExpiresAt = f.ExpiresAt
-	})
-	return ok, err
+	c, err := a.store.AddCounter(ctx, failedSendsKey(f.Hash), 1, f.ExpiresAt, now)
+	if err != nil {
+		return false, err
+	}
+	if c.Count > maxFailed {
+		a.freeSendSlot(ctx, f, now) // over the bound: this try takes no slot
+		return false, nil
+	}
+	return true, nil
 }
 
 // freeSendSlot gives back the slot of a send that went out.
 func (a *Auth) freeSendSlot(ctx context.Context, f Flow, now time.Time) {
-	_, err := a.updateCounter(ctx, failedSendsKey(f.Hash), now, func(c *Counter) {
-		c.Count = max(c.Count-1, 0)
-		c.ExpiresAt = f.ExpiresAt
-	})
-	if err != nil {
+	if _, err := a.store.AddCounter(ctx, failedSendsKey(f.Hash), -1, f.ExpiresAt, now); err != nil {
 		a.log.WarnContext(ctx, "pbxauth: free a send slot", "err", err)
 	}
 }

@@ -67,6 +67,7 @@ func (a *Auth) queueReset(ctx context.Context, d resetMailData) error {
 // always returns nil.
 func (a *Auth) Close() error {
 	a.mailPool.Stop()
+	a.background.Wait()
 	return nil
 }
 

@@ -1,21 +1,14 @@
-// This file holds password hashing: argon2id in PHC string form, NFKC
-// normalisation, upgrade of weak parameters, and the limiter that keeps
-// concurrent hashing (19 MiB each by default) from exhausting memory.
+// This file holds the password parameters and HashPassword; the hashing
+// itself — argon2id in PHC form, NFKC normalisation, the bound with its
+// lanes — is internal/hasher. Every hash a request causes goes through the
+// Auth's bounded Hasher.
 
 package pbxauth
 
 import (
-	"context"
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
 	"errors"
-	"fmt"
-	"strings"
-	"sync/atomic"
 
-	"golang.org/x/crypto/argon2"
-	"golang.org/x/text/unicode/norm"
+	"github.com/pbxauth/pbxauth/internal/hasher"
 )
 
 // Argon2Params are the argon2id cost parameters. The zero value means the
@@ -29,16 +22,9 @@ type Argon2Params struct {
 // DefaultArgon2 are the parameters used when Config.Argon2 is zero.
 var DefaultArgon2 = Argon2Params{Memory: 19456, Time: 2, Threads: 1}
 
-const (
-	saltLen = 16
-	keyLen  = 32
-)
-
-var b64 = base64.RawStdEncoding
-
 // normalizePassword gives one byte string for the many ways a keyboard can
 // type the same password (NFKC).
-func normalizePassword(p string) string { return norm.NFKC.String(p) }
+func normalizePassword(p string) string { return hasher.Normalize(p) }
 
 // HashPassword returns the argon2id PHC string of password with p (the zero
 // value means DefaultArgon2). Hosts use it to create users; passwords longer
@@ -50,123 +36,15 @@ func HashPassword(password string, p Argon2Params) (string, error) {
 	if p == (Argon2Params{}) {
 		p = DefaultArgon2
 	}
-	salt := make([]byte, saltLen)
-	rand.Read(salt)
-	key := argon2.IDKey([]byte(normalizePassword(password)), salt, p.Time, p.Memory, p.Threads, keyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	return hasher.Hash(password, hasher.Params(p)), nil
 }
 
-// phc is a parsed argon2id PHC string.
-type phc struct {
-	params    Argon2Params
-	salt, key []byte
+// lane says which hashing lane a piece of work takes: the favoured one,
+// keyed by its user, for a sign-in through a known device; the ordinary
+// one (key "") for everything else.
+type lane struct {
+	lane hasher.Lane
+	key  string
 }
 
-func parsePHC(s string) (phc, error) {
-	var h phc
-	parts := strings.Split(s, "$")
-	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
-		return h, errors.New("pbxauth: not an argon2id PHC string")
-	}
-	var v int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
-		return h, errors.New("pbxauth: unsupported argon2 version")
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.params.Memory, &h.params.Time, &h.params.Threads); err != nil {
-		return h, errors.New("pbxauth: bad argon2 parameters")
-	}
-	if h.params.Memory == 0 || h.params.Time == 0 || h.params.Threads == 0 || h.params.Memory > 1<<22 {
-		return h, errors.New("pbxauth: bad argon2 parameters")
-	}
-	var err error
-	if h.salt, err = b64.DecodeString(parts[4]); err != nil {
-		return h, err
-	}
-	if h.key, err = b64.DecodeString(parts[5]); err != nil || len(h.key) == 0 {
-		return h, errors.New("pbxauth: bad argon2 hash")
-	}
-	return h, nil
-}
-
-// weaker reports whether p costs less than want in any dimension.
-func (p Argon2Params) weaker(want Argon2Params) bool {
-	return p.Memory < want.Memory || p.Time < want.Time || p.Threads < want.Threads
-}
-
-// hasher runs argon2id under a concurrency bound. Every verification in a
-// sign-in, including the dummy one for unknown users, goes through it, so the
-// cost of a request does not tell whether the user exists.
-type hasher struct {
-	params  Argon2Params
-	slots   chan struct{}
-	queued  atomic.Int64
-	maxWait int64
-	dummy   string        // a hash of a random password, with params
-	onHash  func()        // test hook: counts hashes
-	count   atomic.Uint64 // hashes computed, for tests and metrics
-}
-
-func newHasher(p Argon2Params, concurrent, queue int) (*hasher, error) {
-	h := &hasher{params: p, slots: make(chan struct{}, concurrent), maxWait: int64(concurrent + queue)}
-	pw := make([]byte, 24)
-	rand.Read(pw)
-	var err error
-	h.dummy, err = HashPassword(b64.EncodeToString(pw), p)
-	return h, err
-}
-
-// errHashBusy: the hashing queue is full; the caller answers 503.
-var errHashBusy = errors.New("pbxauth: password hashing queue full")
-
-// acquire takes a hashing slot, waiting in a short queue; past the queue it
-// fails at once with errHashBusy.
-func (h *hasher) acquire(ctx context.Context) error {
-	if h.queued.Add(1) > h.maxWait {
-		h.queued.Add(-1)
-		return errHashBusy
-	}
-	select {
-	case h.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		h.queued.Add(-1)
-		return ctx.Err()
-	}
-}
-
-func (h *hasher) release() {
-	<-h.slots
-	h.queued.Add(-1)
-}
-
-// verify checks password against a PHC hash (the dummy hash when phcHash is
-// empty or unreadable, so the answer still costs one hash). It reports
-// whether it matched and whether the hash should be upgraded.
-func (h *hasher) verify(ctx context.Context, phcHash, password string) (ok, upgrade bool, err error) {
-	parsed, perr := parsePHC(phcHash)
-	if perr != nil {
-		parsed, _ = parsePHC(h.dummy)
-	}
-	if err := h.acquire(ctx); err != nil {
-		return false, false, err
-	}
-	key := argon2.IDKey([]byte(normalizePassword(password)), parsed.salt, parsed.params.Time, parsed.params.Memory, parsed.params.Threads, uint32(len(parsed.key)))
-	h.release()
-	h.count.Add(1)
-	if h.onHash != nil {
-		h.onHash()
-	}
-	ok = perr == nil && subtle.ConstantTimeCompare(key, parsed.key) == 1
-	return ok, ok && parsed.params.weaker(h.params), nil
-}
-
-// hash makes a new PHC hash with the configured parameters, under the bound.
-func (h *hasher) hash(ctx context.Context, password string) (string, error) {
-	if err := h.acquire(ctx); err != nil {
-		return "", err
-	}
-	defer h.release()
-	h.count.Add(1)
-	return HashPassword(password, h.params)
-}
+var ordinaryLane = lane{lane: hasher.Ordinary}

@@ -24,11 +24,13 @@ import (
 	"net/netip"
 	"net/url"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/pbxauth/pbxauth/internal/callbackurl"
+	"github.com/pbxauth/pbxauth/internal/hasher"
 	"github.com/pbxauth/pbxauth/internal/outbox"
 )
 
@@ -82,8 +84,11 @@ type Config struct {
 	// Argon2.Memory; a GOMEMLIMIT trims that (BENCHMARKS.md has figures).
 	// Default runtime.GOMAXPROCS(0).
 	MaxConcurrentHashes int
-	// HashQueue is how many sign-ins may wait for a hashing slot; beyond
-	// it they get 503 with Retry-After. Default 4 × MaxConcurrentHashes.
+	// HashQueue is how many sign-ins may wait for a hashing slot in each
+	// of the two lanes (known devices, everyone else: see Limits); beyond
+	// it they get 503 with Retry-After. Requests without a known device
+	// hold at most half of MaxConcurrentHashes (at least one) slots.
+	// Default 4 × MaxConcurrentHashes.
 	HashQueue int
 	// PasswordPolicy, when set, adds rules for new passwords after the
 	// built-in ones (8–256 characters, not the username). Its error
@@ -147,8 +152,14 @@ type Config struct {
 	VolatileMail bool
 
 	// TrustedProxies lists the peers whose X-Forwarded-For is believed
-	// when deciding a client's address. Default: none, RemoteAddr is used.
+	// when deciding a client's address. Default: none, RemoteAddr is used
+	// (and forwarding headers from other peers are logged, at most once a
+	// minute).
 	TrustedProxies []netip.Prefix
+
+	// Limits sets the brute-force and abuse limits; its zero fields mean
+	// the defaults (see [Limits]).
+	Limits Limits
 
 	// Now is the clock. Default time.Now. Tests inject a fake one.
 	Now func() time.Time
@@ -197,7 +208,7 @@ type Config struct {
 type Auth struct {
 	cfg    Config
 	store  Store
-	hasher *hasher
+	hasher *hasher.Hasher
 	log    *slog.Logger
 	mux    *http.ServeMux
 	// sessions keeps browser sessions; csrf guards the cookie routes.
@@ -215,6 +226,10 @@ type Auth struct {
 	mailer   Mailer
 	outbox   Outbox
 	mailPool *outbox.Pool
+	// forwarded rate-limits the warning about untrusted forwarding headers.
+	forwarded forwardedWarning
+	// background holds the goroutines that mail notices off the request path.
+	background sync.WaitGroup
 }
 
 // New checks cfg, fills in defaults and returns a ready Auth.
@@ -277,10 +292,12 @@ func New(cfg Config) (*Auth, error) {
 	if !ok {
 		ob = newMemoryOutbox()
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	cfg.Mail.SecondFactor = cfg.Mail.SecondFactor.orDefault(defaultMail.SecondFactor)
+	cfg.Mail.SecondFactorLocked = cfg.Mail.SecondFactorLocked.orDefault(defaultMail.SecondFactorLocked)
 	cfg.Mail.PasswordReset = cfg.Mail.PasswordReset.orDefault(defaultMail.PasswordReset)
 	cfg.Mail.AccountChanged = cfg.Mail.AccountChanged.orDefault(defaultMail.AccountChanged)
-	h, err := newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.HashQueue)
+	h, err := hasher.New(hasher.Params(cfg.Argon2), cfg.MaxConcurrentHashes, cfg.HashQueue)
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +348,7 @@ func checkRedirectURL(raw string) error {
 // HashPassword hashes password with the Auth's configured parameters, under
 // its hashing bound. Hosts use it to create or change users.
 func (a *Auth) HashPassword(ctx context.Context, password string) (string, error) {
-	return a.hasher.hash(ctx, password)
+	return a.hasher.Hash(ctx, hasher.Ordinary, "", password)
 }
 
 // now is the injectable clock, in UTC.

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/pbxauth/pbxauth/internal/hasher"
 )
 
 // Reset mail limit (DESIGN.md, "Forgotten password").
@@ -44,6 +46,9 @@ func (a *Auth) forgetPassword(w http.ResponseWriter, r *http.Request) *apiError 
 	if e := decodeJSON(w, r, &req); e != nil {
 		return e
 	}
+	if e := a.limitFlowStart(r); e != nil {
+		return e
+	}
 	if e := checkDomain(req.Domain, true); e != nil {
 		return e
 	}
@@ -63,19 +68,14 @@ func (a *Auth) forgetPassword(w http.ResponseWriter, r *http.Request) *apiError 
 }
 
 // takeResetMail counts one reset mail for the user and reports whether it
-// is within the limit of 3 per window. The window is fixed: it starts at the
-// first mail and lasts 15 minutes.
+// is within the limit of 3 per window. The windows are fixed 15-minute
+// slices of the clock.
 func (a *Auth) takeResetMail(ctx context.Context, userID string, now time.Time) (bool, error) {
-	ok := false
-	_, err := a.updateCounter(ctx, "reset-mail:"+userID, now, func(c *Counter) {
-		restartWindow(c, now, resetMailWindow)
-		ok = c.Count < resetMails
-		if ok {
-			c.Count++
-		}
-		c.ExpiresAt = c.WindowStart.Add(resetMailWindow)
-	})
-	return ok, err
+	_, e := a.rate(ctx, "reset-mail:"+userID, resetMails, resetMailWindow, now)
+	if e != nil && e.status != http.StatusTooManyRequests {
+		return false, errors.New(e.message) // rate logged the cause
+	}
+	return e == nil, nil
 }
 
 // passwordStamp fingerprints a password hash. A reset flow carries the
@@ -117,7 +117,7 @@ func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
 	if e := a.checkNewPassword(u.Username, req.NewPassword); e != nil {
 		return e
 	}
-	hash, err := a.hasher.hash(ctx, req.NewPassword)
+	hash, err := a.hasher.Hash(ctx, hasher.Ordinary, "", req.NewPassword)
 	if err != nil {
 		return errBusy // the hashing queue is full, or the client went away
 	}
@@ -130,9 +130,14 @@ func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
 	} else if err != nil {
 		return a.internal(ctx, "reset password", err)
 	}
+	// The devices that knew the old password are known no more.
+	if err := a.forgetDevices(ctx, u.ID); err != nil {
+		a.log.WarnContext(ctx, "pbxauth: forget devices after reset", "user", u.ID, "err", err)
+	}
 	// Proving the mailbox lifts a sign-in lock on the account: the user
-	// should not be told 429 right after choosing a new password.
-	if err := a.store.DeleteCounter(ctx, accountKey(a.tenantDomain(ctx, u), u.Username)); err != nil {
+	// should not be told 429 right after choosing a new password. (The
+	// second factor's lock stays: a mailbox is no proof of the factor.)
+	if err := a.resetLock(ctx, a.cfg.Limits.passwordLock(), accountKey(a.tenantDomain(ctx, u), u.Username), a.now()); err != nil {
 		a.log.WarnContext(ctx, "pbxauth: clear sign-in lock after reset", "user", u.ID, "err", err)
 	}
 	a.emit(ctx, Event{Kind: EventResetCompleted, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: a.clientIP(r), Method: "password"})

@@ -250,11 +250,11 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) *apiError {
 	if e := decodeJSON(w, r, &c); e != nil {
 		return e
 	}
-	u, e := a.authenticate(r, c, false)
+	u, dev, e := a.authenticate(r, c, false)
 	if e != nil {
 		return e
 	}
-	return a.finishPasswordSignIn(w, r, u, flowCookie)
+	return a.finishPasswordSignIn(w, r, u, dev, flowCookie)
 }
 
 // loginSession completes POST /login without a second factor: a sign-in,
@@ -268,6 +268,7 @@ func (a *Auth) loginSession(w http.ResponseWriter, r *http.Request, s signIn) *a
 	if e := a.startSession(w, r, is); e != nil {
 		return e
 	}
+	a.rememberDevice(w, r, is.user.ID)
 	writeSecret(w, a.loginStatus(is.access, is.expires, is.user.Role))
 	return nil
 }

@@ -39,8 +39,10 @@ func TestCompleteSignInStartsSession(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &pair); err != nil || w.Code != 200 || pair.RefreshToken == "" || pair.AccessToken == "" {
 		t.Fatalf("completeSignIn: %d %s", w.Code, w.Body)
 	}
+	// The session cookie, and the device cookie of a sign-in that proved
+	// the password.
 	cookie := w.Result().Cookies()
-	if len(cookie) != 1 || cookie[0].Name != SessionCookieName || w.Header().Get("Cache-Control") != "no-store" {
+	if len(cookie) != 2 || cookie[0].Name != SessionCookieName || cookie[1].Name != DeviceCookieName || w.Header().Get("Cache-Control") != "no-store" {
 		t.Fatalf("cookies %v, headers %v", cookie, w.Header())
 	}
 	get := httptest.NewRequest("GET", "/login", nil)

@@ -8,64 +8,94 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 )
 
-// authenticate checks submitted credentials and returns the user they prove.
-// Every failure that could tell whether an account exists — unknown domain,
-// unknown user, no password, disabled, wrong password — is the same 401
-// after the same one argon2id hash.
-func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (User, *apiError) {
+// authenticate checks submitted credentials and returns the user they prove,
+// with the known device they came through, if any. Every failure that could
+// tell whether an account exists — unknown domain, unknown user, no
+// password, disabled, wrong password — is the same 401 after the same one
+// argon2id hash.
+//
+// The limits (throttle.go): a locked address is refused first; then the
+// attempt takes a slot of its key — the submitted account's, or the known
+// device's own — before hashing, so however many requests race, at most
+// Limits.PasswordAttempts passwords are checked per key and lock cycle.
+func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (User, *Device, *apiError) {
 	ctx := r.Context()
 	tenant := c.Domain != ""
 	if e := checkUsername(c.Username, tenant); e != nil {
-		return User{}, e
+		return User{}, nil, e
 	}
 	if e := checkDomain(c.Domain, false); e != nil {
-		return User{}, e
+		return User{}, nil, e
 	}
 	if e := checkPasswordField("password", c.Password); e != nil {
-		return User{}, e
+		return User{}, nil, e
 	}
 	now := a.now()
-	ip := a.clientIP(r)
-	acct := accountKey(c.Domain, c.Username)
-	if e := a.checkThrottle(ctx, acct, ip, now); e != nil {
+	ip, addr := a.clientIP(r), a.addressKey(r)
+	ev := Event{Kind: EventSignInFailed, Username: c.Username, ClientIP: ip, Method: "password", QR: qr}
+	refused := func(e *apiError) (User, *Device, *apiError) {
 		if e.status == http.StatusTooManyRequests {
-			a.emit(ctx, Event{Kind: EventSignInFailed, Username: c.Username, ClientIP: ip, Method: "password", QR: qr})
+			a.emit(ctx, ev)
 		}
-		return User{}, e
+		return User{}, nil, e
 	}
-
+	if e := a.addressLocked(ctx, addr, now); e != nil {
+		return refused(e)
+	}
 	u, err := a.lookupUser(ctx, c.Domain, c.Username)
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return User{}, a.internal(ctx, "look up user", err)
+		return User{}, nil, a.internal(ctx, "look up user", err)
 	}
-	ok, upgrade, err := a.hasher.verify(ctx, u.PasswordHash, c.Password)
-	if errors.Is(err, errHashBusy) {
-		return User{}, errBusy
+	dev, known := a.knownDevice(ctx, r, u.ID, now)
+	key := accountKey(c.Domain, c.Username)
+	if known {
+		key = deviceKey(dev)
+		if _, e := a.rate(ctx, "device-signins:"+key, a.cfg.Limits.DeviceSignIns, time.Minute, now); e != nil {
+			return refused(e)
+		}
 	}
+	t, e := a.takeAttempt(ctx, a.cfg.Limits.passwordLock(), key, now)
+	if e != nil {
+		return refused(e)
+	}
+	ln := deviceLane(dev, known)
+	ok, upgrade, err := a.hasher.Verify(ctx, ln.lane, ln.key, u.PasswordHash, c.Password)
 	if err != nil {
-		return User{}, errBusy // the client went away while queued
+		// The hashing queue is full, or the client went away while
+		// queued: nothing was checked, so the slot goes back.
+		t.refund(ctx)
+		return User{}, nil, errBusy
 	}
+	ev.UserID, ev.TenantID = u.ID, u.TenantID
 	if !ok || u.Disabled {
-		locked, err := a.recordFailure(ctx, acct, ip, now)
+		lock, _, err := t.fail(ctx, now)
+		if err == nil {
+			err = a.addressFailed(ctx, addr, now)
+		}
 		if err != nil {
-			return User{}, a.internal(ctx, "record failed sign-in", err)
+			return User{}, nil, a.internal(ctx, "record failed sign-in", err)
 		}
-		a.emit(ctx, Event{Kind: EventSignInFailed, UserID: u.ID, TenantID: u.TenantID, Username: c.Username, ClientIP: ip, Method: "password", QR: qr})
-		if locked {
-			a.emit(ctx, Event{Kind: EventLockout, UserID: u.ID, TenantID: u.TenantID, Username: c.Username, ClientIP: ip, Method: "password", QR: qr})
+		a.emit(ctx, ev)
+		if lock > 0 {
+			ev.Kind = EventLockout
+			a.emit(ctx, ev)
 		}
-		return User{}, errUnauthorized
+		return User{}, nil, errUnauthorized
 	}
-	if err := a.recordSuccess(ctx, acct); err != nil {
-		return User{}, a.internal(ctx, "reset throttle counter", err)
+	if err := t.succeed(ctx, now); err != nil {
+		return User{}, nil, a.internal(ctx, "reset sign-in lock", err)
 	}
 	if upgrade {
-		u.PasswordHash = a.upgradeHash(r, u, c.Password)
+		u.PasswordHash = a.upgradeHash(r, ln, u, c.Password)
 	}
 	a.emit(ctx, Event{Kind: EventSignIn, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: ip, Method: "password", QR: qr})
-	return u, nil
+	if !known {
+		return u, nil, nil
+	}
+	return u, &dev, nil
 }
 
 // lookupUser finds the user named by domain ("" for system users) and
@@ -86,9 +116,9 @@ func (a *Auth) lookupUser(ctx context.Context, domain, username string) (User, e
 // upgradeHash rehashes a correct password made with weaker parameters and
 // returns the hash now stored. It is best effort: a failure leaves the old,
 // still valid hash in place.
-func (a *Auth) upgradeHash(r *http.Request, u User, password string) string {
+func (a *Auth) upgradeHash(r *http.Request, ln lane, u User, password string) string {
 	ctx := r.Context()
-	h, err := a.hasher.hash(ctx, password)
+	h, err := a.hasher.Hash(ctx, ln.lane, ln.key, password)
 	if err == nil {
 		err = a.store.SwapPasswordHash(ctx, u.ID, u.PasswordHash, h)
 	}

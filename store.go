@@ -334,6 +334,8 @@ type Store interface {
 	PutCounter(ctx context.Context, c Counter, now time.Time) error
 	// DeleteCounter removes a counter; a missing one is not an error.
 	DeleteCounter(ctx context.Context, key string) error
+	// CounterAdder adds to a counter atomically (counteradder.go).
+	CounterAdder
 
 	// LinkIdentity remembers that the external account (id.Issuer,
 	// id.Subject) is the user id.UserID in the tenant id.TenantID.
@@ -345,10 +347,13 @@ type Store interface {
 	// IdentityUser returns the user ID linked to (issuer, subject) in the
 	// tenant, or ErrNotFound.
 	IdentityUser(ctx context.Context, tenantID, issuer, subject string) (string, error)
+
+	// DeviceStore keeps known devices (devicestore.go).
+	DeviceStore
 }
 
 // Sweeper is implemented by stores that can delete expired records (tokens
-// and families past their life, flows, counters). Expired records are already
+// and families past their life, flows, counters, devices). Expired records are already
 // invisible through Store; sweeping only reclaims space.
 type Sweeper interface {
 	// DeleteExpired deletes what is expired at now (by the rule of Store)

@@ -1,124 +1,271 @@
-// This file holds the throttling of failed sign-ins, per submitted account
-// and per client address, with counters kept in the Store so that every
-// instance sharing it shares the limits. No handler sleeps: a locked key is
-// answered 429 at once.
+// This file is the one home of the locks and rates of Config.Limits: the
+// attempt slots that cap how many secrets (passwords, codes) are checked
+// per key and lock cycle, the per-address lock, and fixed-window rates. All
+// counters live in the Store and change only through its atomic
+// AddCounter, so concurrent requests — on one instance or many — cannot
+// slip past a limit between a read and a write. No handler sleeps: a
+// locked key is answered 429 at once.
+//
+// Keys of a lock (policy P, key K):
+//
+//	P-lock:K    live while K is locked; it expires when the lock ends
+//	P-locks:K   how many locks since the last success (the doubling)
+//	P-cycle:K   the number of the current lock cycle
+//	P-slots:K#C attempts taken in cycle C (checked, or being checked)
+//	P-fails:K#C failures in cycle C
+//
+// A lock and a success both start a new cycle, so the slots of the old one
+// are left behind at once, even while refunds for it are still arriving.
 
 package pbxauth
 
 import (
 	"context"
-	"errors"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// Throttling policy (DESIGN.md, "Settled details").
-const (
-	accountFailures = 5                // consecutive failures that lock an account key
-	accountLockBase = time.Minute      // first lock; doubles per further lock
-	accountLockMax  = 30 * time.Minute // longest lock
-	accountMemory   = 24 * time.Hour   // how long lock history is kept after the last failure
-	ipFailures      = 100              // failures per window that lock an address
-	ipWindow        = 15 * time.Minute
-	ipLock          = 15 * time.Minute
-	casRetries      = 16 // compare-and-swap attempts before giving up
-)
+// forever is how long a lock "until an unlock" lasts.
+const forever = 100 * 365 * 24 * time.Hour
 
-// accountKey is the throttling key of a submitted (domain, username),
-// whether or not it exists, so a 429 tells nothing about existence. A space
-// separates the two: neither may contain one, and unlike NUL every SQL text
-// type can hold it.
-func accountKey(domain, username string) string {
-	return "signin:" + strings.ToLower(domain) + " " + strings.ToLower(username)
+// lockPolicy is one lock of the limits table.
+type lockPolicy struct {
+	name     string // key prefix
+	attempts int    // slots per cycle; that many failures lock
+	first    time.Duration
+	longest  time.Duration
+	memory   time.Duration // failures and locks are forgotten that long after the last attempt
+	forever  int           // consecutive failures that lock until an unlock; 0: never
 }
 
-func ipKey(ip string) string { return "signin-ip:" + ip }
+func (p lockPolicy) key(kind, k string) string { return p.name + "-" + kind + ":" + k }
 
-// lockedFor returns how long the key stays locked, 0 when it is not.
-func (a *Auth) lockedFor(ctx context.Context, key string, now time.Time) (time.Duration, error) {
-	c, err := a.store.Counter(ctx, key, now)
-	if err != nil {
+// accountKey is the lock key of a submitted (domain, username), whether or
+// not it exists, so a 429 tells nothing about existence. A space separates
+// the two: neither may contain one, and unlike NUL every SQL text type can
+// hold it.
+func accountKey(domain, username string) string {
+	return "account " + strings.ToLower(domain) + " " + strings.ToLower(username)
+}
+
+// deviceKey is the lock key of a known device, and userKey that of a user's
+// second factor.
+func deviceKey(d Device) string    { return "device " + d.ID }
+func userKey(userID string) string { return "user " + userID }
+
+// attempt is a slot taken in a lock cycle, to be ended with exactly one of
+// refund, fail or succeed.
+type attempt struct {
+	a     *Auth
+	p     lockPolicy
+	key   string
+	cycle string
+}
+
+// locked reads whether key is locked at now, and for how long.
+func (a *Auth) locked(ctx context.Context, p lockPolicy, key string, now time.Time) (time.Duration, error) {
+	c, err := a.store.Counter(ctx, p.key("lock", key), now)
+	if err != nil || c.Count == 0 {
 		return 0, err
 	}
-	if c.LockedUntil.After(now) {
-		return c.LockedUntil.Sub(now), nil
-	}
-	return 0, nil
+	return c.ExpiresAt.Sub(now), nil
 }
 
-// checkThrottle answers 429 when the address or the account key is locked.
-func (a *Auth) checkThrottle(ctx context.Context, acct, ip string, now time.Time) *apiError {
-	for _, key := range []string{ipKey(ip), acct} {
-		d, err := a.lockedFor(ctx, key, now)
-		if err != nil {
-			return a.internal(ctx, "read throttle counter", err)
+// takeAttempt takes a slot of key's cycle before the secret is checked. It
+// answers 429 when key is locked or every slot of the cycle is taken, and
+// takes nothing then.
+func (a *Auth) takeAttempt(ctx context.Context, p lockPolicy, key string, now time.Time) (*attempt, *apiError) {
+	// A locked key is refused without a write: during a lock that is what
+	// an attacker's requests meet.
+	if d, err := a.locked(ctx, p, key, now); err != nil || d > 0 {
+		return nil, a.lockedAnswer(ctx, d, err)
+	}
+	cycle, err := a.store.AddCounter(ctx, p.key("cycle", key), 0, now.Add(p.memory), now)
+	if err != nil {
+		return nil, a.internal(ctx, "read lock cycle", err)
+	}
+	t := &attempt{a: a, p: p, key: key, cycle: "#" + strconv.Itoa(cycle.Count)}
+	slots, err := a.store.AddCounter(ctx, t.slotKey(), 1, now.Add(p.memory), now)
+	if err != nil {
+		return nil, a.internal(ctx, "take attempt", err)
+	}
+	// Read again after taking the slot: a lock begun since the first read
+	// also began a new cycle, whose slots this one may have found free.
+	d, err := a.locked(ctx, p, key, now)
+	if err == nil && d <= 0 && slots.Count > p.attempts {
+		d = time.Second // the cycle's other attempts are being checked
+	}
+	if err != nil || d > 0 {
+		t.refund(ctx)
+		return nil, a.lockedAnswer(ctx, d, err)
+	}
+	return t, nil
+}
+
+func (a *Auth) lockedAnswer(ctx context.Context, d time.Duration, err error) *apiError {
+	if err != nil {
+		return a.internal(ctx, "read lock", err)
+	}
+	return tooManyRequests(d)
+}
+
+func (t *attempt) slotKey() string { return t.p.key("slots", t.key+t.cycle) }
+
+// refund gives the slot back: the attempt ended before its secret was
+// checked (hashing busy, the client gone). It outlives the request.
+func (t *attempt) refund(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	if _, err := t.a.store.AddCounter(ctx, t.slotKey(), -1, time.Time{}, t.a.now()); err != nil {
+		t.a.log.WarnContext(ctx, "pbxauth: refund attempt", "err", err)
+	}
+}
+
+// fail records a wrong secret; the slot stays taken. The failure that
+// fills the cycle locks the key and starts a new cycle. It reports whether
+// it locked and, if so, which lock since the last success this is (1 for
+// the first) and how long it lasts.
+func (t *attempt) fail(ctx context.Context, now time.Time) (lock int, d time.Duration, err error) {
+	ctx = context.WithoutCancel(ctx) // a client that hangs up still failed
+	a, p := t.a, t.p
+	fails, err := a.store.AddCounter(ctx, p.key("fails", t.key+t.cycle), 1, now.Add(p.memory), now)
+	if err != nil || fails.Count != p.attempts {
+		return 0, 0, err
+	}
+	locks, err := a.store.AddCounter(ctx, p.key("locks", t.key), 1, now.Add(p.memory), now)
+	if err != nil {
+		return 0, 0, err
+	}
+	d = p.first << min(locks.Count-1, 20)
+	if d <= 0 || d > p.longest {
+		d = p.longest
+	}
+	if p.forever > 0 && locks.Count*p.attempts >= p.forever {
+		d = forever
+	}
+	// The lock first, then the new cycle: whoever finds the new cycle
+	// finds the lock too.
+	if _, err := a.store.AddCounter(ctx, p.key("lock", t.key), 1, now.Add(d), now); err != nil {
+		return 0, 0, err
+	}
+	_, err = a.store.AddCounter(ctx, p.key("cycle", t.key), 1, now.Add(d+p.memory), now)
+	return locks.Count, d, err
+}
+
+// succeed records a correct secret: every slot is free again (a new cycle)
+// and the doubling starts over.
+func (t *attempt) succeed(ctx context.Context, now time.Time) error {
+	return t.a.resetLock(context.WithoutCancel(ctx), t.p, t.key, now)
+}
+
+// resetLock ends key's lock, if any, and starts it over: what a success
+// does, and what clearing a user's counters does.
+func (a *Auth) resetLock(ctx context.Context, p lockPolicy, key string, now time.Time) error {
+	if err := a.store.DeleteCounter(ctx, p.key("locks", key)); err != nil {
+		return err
+	}
+	if err := a.store.DeleteCounter(ctx, p.key("lock", key)); err != nil {
+		return err
+	}
+	_, err := a.store.AddCounter(ctx, p.key("cycle", key), 1, now.Add(p.memory), now)
+	return err
+}
+
+// addressKey is the client's address as the per-address limits count it:
+// IPv4-mapped addresses unmapped, IPv6 grouped by Limits.IPv6Prefix.
+func (a *Auth) addressKey(r *http.Request) string {
+	ip := a.clientAddr(r)
+	if ip.Is6() {
+		if p, err := ip.Prefix(a.cfg.Limits.IPv6Prefix); err == nil {
+			return p.String()
 		}
-		if d > 0 {
-			return tooManyRequests(d)
+	}
+	return ip.String()
+}
+
+// window returns the fixed window of length d of key that holds now: a
+// suffix for its counter's key, and its end. A key's windows are
+// consecutive slices of d from its first event, as long as it has one at
+// least every d (an anchor counter remembers the first); after a quiet d
+// the next event starts them anew. So "3 in 15 minutes" counts 15 minutes
+// from the first, not from a tick of the clock.
+func (a *Auth) window(ctx context.Context, key string, d time.Duration, now time.Time) (string, time.Time, error) {
+	anchor, err := a.store.AddCounter(ctx, key+"@", 0, now.Add(d), now)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	n := now.Sub(anchor.WindowStart) / d
+	return "#" + strconv.FormatInt(int64(n), 10), anchor.WindowStart.Add((n + 1) * d), nil
+}
+
+// rate counts one event against limit per window of length d under key, and
+// answers 429 (Retry-After: the window's end) beyond it. The event is
+// counted before it happens; refund takes it back when it did not.
+func (a *Auth) rate(ctx context.Context, key string, limit int, d time.Duration, now time.Time) (refund func(), e *apiError) {
+	suffix, end, err := a.window(ctx, key, d, now)
+	key += suffix
+	var c Counter
+	if err == nil {
+		c, err = a.store.AddCounter(ctx, key, 1, end, now)
+	}
+	if err != nil {
+		return nil, a.internal(ctx, "count "+strings.SplitN(key, ":", 2)[0], err)
+	}
+	refund = func() {
+		if _, err := a.store.AddCounter(context.WithoutCancel(ctx), key, -1, end, a.now()); err != nil {
+			a.log.WarnContext(ctx, "pbxauth: refund rate", "err", err)
 		}
+	}
+	if c.Count > limit {
+		refund()
+		return nil, tooManyRequests(end.Sub(now))
+	}
+	return refund, nil
+}
+
+// addressLocked answers 429 when the client's address is locked.
+func (a *Auth) addressLocked(ctx context.Context, addr string, now time.Time) *apiError {
+	c, err := a.store.Counter(ctx, "address-lock:"+addr, now)
+	if err != nil {
+		return a.internal(ctx, "read address lock", err)
+	}
+	if c.Count > 0 {
+		return tooManyRequests(c.ExpiresAt.Sub(now))
 	}
 	return nil
 }
 
-// updateCounter applies change to the counter under key with
-// compare-and-swap, retrying when another writer got there first.
-func (a *Auth) updateCounter(ctx context.Context, key string, now time.Time, change func(*Counter)) (Counter, error) {
-	for range casRetries {
-		c, err := a.store.Counter(ctx, key, now)
-		if err != nil {
-			return c, err
-		}
-		change(&c)
-		err = a.store.PutCounter(ctx, c, now)
-		if !errors.Is(err, ErrConflict) {
-			return c, err
-		}
-	}
-	return Counter{}, errors.New("pbxauth: counter contention on " + key)
-}
-
-// recordFailure counts a failed sign-in against the account key and the
-// address; it reports whether the account key just became locked.
-func (a *Auth) recordFailure(ctx context.Context, acct, ip string, now time.Time) (locked bool, err error) {
-	_, err = a.updateCounter(ctx, acct, now, func(c *Counter) {
-		locked = false // the change may run again after a lost swap
-		c.Count++
-		if c.Count >= accountFailures {
-			locked = true
-			c.Count = 0
-			c.Locks++
-			d := accountLockBase << min(c.Locks-1, 5)
-			c.LockedUntil = now.Add(min(d, accountLockMax))
-		}
-		c.ExpiresAt = now.Add(accountMemory)
-	})
+// addressFailed counts a failed sign-in from addr; the one that reaches
+// Limits.AddressFailures in the window locks the address.
+func (a *Auth) addressFailed(ctx context.Context, addr string, now time.Time) error {
+	l := a.cfg.Limits
+	ctx = context.WithoutCancel(ctx)
+	key := "address-fails:" + addr
+	suffix, end, err := a.window(ctx, key, l.AddressWindow, now)
 	if err != nil {
-		return false, err
+		return err
 	}
-	_, err = a.updateCounter(ctx, ipKey(ip), now, func(c *Counter) {
-		restartWindow(c, now, ipWindow)
-		c.Count++
-		if c.Count >= ipFailures && !c.LockedUntil.After(now) {
-			c.LockedUntil = now.Add(ipLock)
-			c.Locks++
-		}
-		c.ExpiresAt = c.WindowStart.Add(ipWindow)
-		if c.LockedUntil.After(c.ExpiresAt) {
-			c.ExpiresAt = c.LockedUntil
-		}
-	})
-	return locked, err
+	c, err := a.store.AddCounter(ctx, key+suffix, 1, end, now)
+	if err != nil || c.Count != l.AddressFailures {
+		return err
+	}
+	_, err = a.store.AddCounter(ctx, "address-lock:"+addr, 1, now.Add(l.AddressLock), now)
+	return err
 }
 
-// restartWindow starts a new fixed window of length d at now, with a zero
-// count, when c has none or its window has passed.
-func restartWindow(c *Counter, now time.Time, d time.Duration) {
-	if c.WindowStart.IsZero() || !now.Before(c.WindowStart.Add(d)) {
-		c.WindowStart, c.Count = now, 0
+// clearLimits lifts the sign-in lock of the submitted (domain, username)
+// and the lock of userID's second factor, and starts both over: what an
+// unlock by an administrator does. A known device has locks of its own,
+// which the Store cannot list by user; so the user's devices are forgotten
+// instead, and their next sign-ins count on the cleared keys.
+func (a *Auth) clearLimits(ctx context.Context, domain, username, userID string) error {
+	l, now := a.cfg.Limits, a.now()
+	if err := a.forgetDevices(ctx, userID); err != nil {
+		return err
 	}
-}
-
-// recordSuccess resets the account key after a correct password.
-func (a *Auth) recordSuccess(ctx context.Context, acct string) error {
-	return a.store.DeleteCounter(ctx, acct)
+	if err := a.resetLock(ctx, l.passwordLock(), accountKey(domain, username), now); err != nil {
+		return err
+	}
+	return a.resetLock(ctx, l.codeLock(), userKey(userID), now)
 }

@@ -9,20 +9,16 @@ package pbxauth
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
 	"image/png"
 	"net/http"
-	"time"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 )
-
-// recentAuth is how young a sign-in must be to change the second factor
-// (DESIGN: Limits.RecentAuth).
-const recentAuth = 10 * time.Minute
 
 var (
 	errNoApps       = &apiError{status: http.StatusNotFound, code: CodeNotFound, message: "authenticator apps are not enabled on this server"}
@@ -31,7 +27,7 @@ var (
 	errNoApp        = invalidArgument("no authenticator app is active")
 	errWrongAppCode = invalidArgument("code is wrong or used already")
 	errNotRecent    = &apiError{status: http.StatusForbidden, code: CodeForbidden,
-		message: "sign in with your password again (less than 10 minutes ago) to change the second factor"}
+		message: "sign in with your password again to change the second factor: this sign-in is too old"}
 )
 
 // totpEnrolment is the answer of POST /auth/totp.
@@ -55,7 +51,7 @@ type recoveryCodeSet struct {
 // recent enough to change the second factor (RFC 6750 insufficient_scope).
 func (a *Auth) recentCaller(w http.ResponseWriter, r *http.Request) (*Principal, *apiError) {
 	p, _ := PrincipalFrom(r.Context())
-	if !p.PasswordVerified || a.now().Sub(p.SignedInAt) >= recentAuth {
+	if !p.PasswordVerified || a.now().Sub(p.SignedInAt) >= a.cfg.Limits.RecentAuth {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+a.cfg.Realm+`", error="insufficient_scope"`)
 		return nil, errNotRecent
 	}
@@ -140,10 +136,13 @@ func (a *Auth) confirmTOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		a.log.ErrorContext(ctx, "pbxauth: authenticator secret does not open", "user", p.UserID, "err", err)
 		return errSecretSealed
 	}
+	at, e := a.takeAttempt(ctx, a.cfg.Limits.codeLock(), userKey(p.UserID), now)
+	if e != nil {
+		return e
+	}
 	step, ok := matchStep(secret, req.Code, now)
-	if !ok {
-		// TODO(limits): count toward the user's wrong-code lock.
-		return errWrongAppCode
+	if e := a.settleAppAttempt(r, at, p.UserID, ok); e != nil || !ok {
+		return cmp.Or(e, errWrongAppCode)
 	}
 	codes, hashes := a.apps.newRecoveryCodes(p.UserID)
 	err = a.appStore().ActivateTOTP(ctx, p.UserID, step, hashes)
@@ -221,18 +220,45 @@ func (a *Auth) appChange(w http.ResponseWriter, r *http.Request, allowRecovery b
 	if !active {
 		return nil, TOTP{}, errNoApp
 	}
-	got, err := a.verifyAppCode(ctx, t, req.Code, a.now(), allowRecovery)
+	now := a.now()
+	at, e := a.takeAttempt(ctx, a.cfg.Limits.codeLock(), userKey(p.UserID), now)
+	if e != nil {
+		return nil, TOTP{}, e
+	}
+	got, err := a.verifyAppCode(ctx, t, req.Code, now, allowRecovery)
 	if err != nil {
+		at.refund(ctx)
 		return nil, TOTP{}, a.appCodeError(ctx, t.UserID, err)
 	}
-	if got == codeWrong {
-		// TODO(limits): count toward the user's wrong-code lock.
-		return nil, TOTP{}, errWrongAppCode
+	if e := a.settleAppAttempt(r, at, p.UserID, got != codeWrong); e != nil || got == codeWrong {
+		return nil, TOTP{}, cmp.Or(e, errWrongAppCode)
 	}
 	if got == codeRecovery {
 		a.emit(ctx, Event{Kind: EventRecoveryCodeUsed, UserID: p.UserID, TenantID: p.TenantID, Username: p.Username, ClientIP: a.clientIP(r)})
 	}
 	return p, t, nil
+}
+
+// settleAppAttempt records the outcome of a code checked on a bearer
+// route against the user's wrong-code lock, as verify_otp does: a wrong
+// code keeps its slot (and may lock the second factor, which is mailed), a
+// right one frees them.
+func (a *Auth) settleAppAttempt(r *http.Request, at *attempt, userID string, ok bool) *apiError {
+	ctx, now := r.Context(), a.now()
+	if ok {
+		if err := at.succeed(ctx, now); err != nil {
+			return a.internal(ctx, "reset code lock", err)
+		}
+		return nil
+	}
+	lock, d, err := at.fail(ctx, now)
+	if err != nil {
+		return a.internal(ctx, "record wrong code", err)
+	}
+	if lock == 1 {
+		a.mailCodeLock(ctx, userID, d)
+	}
+	return nil
 }
 
 // appCodeError answers a failure of checking an app code: a secret that

@@ -137,7 +137,10 @@ func TestTOTPSignIn(t *testing.T) {
 
 // Of 20 flows racing with one recovery code exactly one signs in.
 func TestTOTPRecoveryCodeRace(t *testing.T) {
-	e := newMailEnv(t, withKeys)
+	// The 20 flows come from one browser, a known device after the first
+	// sign-in: its 10 sign-ins a minute, and the 5 codes it may have checked
+	// at once, are raised so that all 20 reach the recovery code.
+	e := newMailEnv(t, withKeys, func(c *pbxauth.Config) { c.Limits.DeviceSignIns, c.Limits.CodeAttempts = 100, 100 })
 	_, codes := enrolAlice(t, e)
 	flows := make([]string, 20)
 	for i := range flows {
@@ -242,5 +245,33 @@ func TestTOTPSecretThatDoesNotOpen(t *testing.T) {
 	access, _ := plain.signIn(t, map[string]any{"username": "admin", "password": adminPW})
 	if r := plain.c.Do("POST", "/auth/totp", nil, apitest.Bearer(access)...); r.Status != 404 {
 		t.Errorf("enrolment without keys: %d %s", r.Status, r.Body)
+	}
+}
+
+// Wrong app codes on the bearer routes count toward the user's wrong-code
+// lock like those of verify_otp: after 10, even the right code is 429.
+func TestTOTPWrongCodesLock(t *testing.T) {
+	e := newMailEnv(t, withKeys)
+	secret, _ := enrolAlice(t, e)
+	r := e.verifyApp(e.startFlow(t), appCode(t, secret, e.clock.Now()))
+	if r.Status != 200 {
+		t.Fatalf("sign-in: %d %s", r.Status, r.Body)
+	}
+	access := apitest.Bearer(r.String("access_token"))
+	right := appCode(t, secret, e.clock.Now().Add(30*time.Second))
+	wrong := "000000"
+	if wrong == right {
+		wrong = "111111"
+	}
+	for i := range 10 {
+		if r := e.c.Do("POST", "/auth/recovery_codes", map[string]any{"code": wrong}, access...); r.Status != 400 {
+			t.Fatalf("wrong code %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	if r := e.c.Do("POST", "/auth/recovery_codes", map[string]any{"code": right}, access...); r.Status != 429 || r.Header.Get("Retry-After") == "" {
+		t.Errorf("the right code during the lock: %d %s, want 429", r.Status, r.Body)
+	}
+	if m := e.smtp.Receive(t); !strings.Contains(m.Subject, "locked") {
+		t.Errorf("lock notice: %q", m.Subject)
 	}
 }

@@ -50,18 +50,28 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		// Nothing the client can fix by retrying; the account needs an address.
 		return errNoEmail
 	}
+	if d, err := a.locked(ctx, a.cfg.Limits.codeLock(), codeKey(f), now); err != nil || d > 0 {
+		return a.lockedAnswer(ctx, d, err)
+	}
 	code, hash, err := newCode(token)
 	if err != nil {
 		return a.internal(ctx, "make a code", err)
 	}
+	unmail, e := a.rate(ctx, "code-mails:"+u.ID, a.cfg.Limits.CodeMails, a.cfg.Limits.CodeMailWindow, now)
+	if e != nil {
+		return e
+	}
 	if ok, err := a.takeSendSlot(ctx, f, now); err != nil {
+		unmail()
 		return a.internal(ctx, "count failed sends", err)
 	} else if !ok {
+		unmail()
 		return tooManyRequests(f.ExpiresAt.Sub(now))
 	}
 	before, after, err := a.reserveSend(ctx, h, hash, now)
 	if e := a.flowError(ctx, err, false); e != nil {
 		a.freeSendSlot(context.WithoutCancel(ctx), f, now)
+		unmail()
 		return e
 	}
 	msg, err := a.cfg.Mail.SecondFactor.render(u.Email, MailData{
@@ -74,6 +84,7 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	if err != nil {
 		// Undo even when the client has gone: the flow must stay usable.
 		a.undoSend(context.WithoutCancel(ctx), h, before, hash, now)
+		unmail()
 		a.log.ErrorContext(ctx, "pbxauth: second-factor code not sent", "user", u.ID, "err", err)
 		return errMailDown
 	}
@@ -83,10 +94,12 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	return nil
 }
 
-// verifyOTP serves POST /auth/verify_otp. The attempt is counted before the
-// code is compared; the fifth wrong code ends the flow, and the flow that is
-// consumed must still hold the code that matched, so a resend racing the
-// verification cannot let an older code through.
+// verifyOTP serves POST /auth/verify_otp. Two limits are counted before
+// the code is compared: the user's (or the known device's) attempt slot
+// across flows (throttle.go), and the flow's own attempts; the flow's last
+// allowed wrong code ends it. The flow that is consumed must still hold the
+// code that matched, so a resend racing the verification cannot let an
+// older code through.
 func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	var req verifyRequest
 	if e := decodeJSON(w, r, &req); e != nil {
@@ -100,24 +113,48 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	ctx, now := r.Context(), a.now()
 	h := HashToken(req.Token)
-	f, err := a.countAttempt(ctx, h, now)
+	f, err := a.store.Flow(ctx, h, now)
+	if e := a.flowError(ctx, err, f.Purpose != FlowTwoFactor); e != nil {
+		return e
+	}
+	t, e := a.takeAttempt(ctx, a.cfg.Limits.codeLock(), codeKey(f), now)
+	if e != nil {
+		return e
+	}
+	f, err = a.countAttempt(ctx, h, now)
 	if e := a.flowError(ctx, err, false); e != nil {
+		t.refund(ctx)
 		return e
 	}
 	ev := Event{UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: "password"}
 	ok, e := a.secondFactorMatches(r, f, req.Token, req.Code, now)
 	if e != nil {
+		t.refund(context.WithoutCancel(ctx))
 		return e
 	}
 	if !ok {
-		if f.Attempts >= maxAttempts {
+		if f.Attempts >= a.cfg.Limits.FlowCodeAttempts {
 			if _, err := a.store.ConsumeFlow(ctx, h, FlowTwoFactor, now); err != nil && !errors.Is(err, ErrNotFound) {
 				return a.internal(ctx, "end second-factor flow", err)
 			}
 		}
+		lock, d, err := t.fail(ctx, now)
+		if err != nil {
+			return a.internal(ctx, "record wrong code", err)
+		}
 		ev.Kind = EventTwoFactorFailed
 		a.emit(ctx, ev)
+		if lock > 0 {
+			ev.Kind = EventLockout
+			a.emit(ctx, ev)
+		}
+		if lock == 1 {
+			a.mailCodeLock(ctx, f.UserID, d)
+		}
 		return errInvalidCode
+	}
+	if err := t.succeed(ctx, now); err != nil {
+		return a.internal(ctx, "reset code lock", err)
 	}
 	got, err := a.store.ConsumeFlow(ctx, h, FlowTwoFactor, now)
 	if e := a.flowError(ctx, err, err == nil && got.CodeHash != f.CodeHash); e != nil {
@@ -127,7 +164,7 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	if e != nil {
 		return e
 	}
-	mode, stamp := parseTwoFactorData(got.Data)
+	mode, stamp, _ := parseTwoFactorData(got.Data)
 	if stamp != passwordStamp(u.PasswordHash) {
 		// The password changed since it was proved (a reset): the proof,
 		// and so the flow, is void.
@@ -160,18 +197,33 @@ func (a *Auth) secondFactorMatches(r *http.Request, f Flow, flowToken, code stri
 	return got != codeWrong, nil
 }
 
+// codeKey is the key of a second-factor flow's code lock: the known device
+// it was begun through, else its user.
+func codeKey(f Flow) string {
+	if _, _, dev := parseTwoFactorData(f.Data); dev != "" {
+		return deviceKey(Device{ID: dev})
+	}
+	return userKey(f.UserID)
+}
+
 // twoFactorData is what a second-factor flow keeps in Flow.Data: how it
-// must end (flowCookie for POST /login, "" for POST /auth/sign_in) and the
+// must end (flowCookie for POST /login, "" for POST /auth/sign_in), the
 // stamp of the password hash it proved, so that a password reset while the
-// flow waits for its code voids it.
-func twoFactorData(mode, passwordHash string) string {
-	return mode + " " + passwordStamp(passwordHash)
+// flow waits for its code voids it, and the known device the password came
+// through (its ID), if any, whose code lock the flow counts on.
+func twoFactorData(mode, passwordHash string, dev *Device) string {
+	s := mode + " " + passwordStamp(passwordHash)
+	if dev != nil {
+		s += " " + dev.ID
+	}
+	return s
 }
 
 // parseTwoFactorData splits what twoFactorData joined.
-func parseTwoFactorData(data string) (mode, stamp string) {
-	mode, stamp, _ = strings.Cut(data, " ")
-	return mode, stamp
+func parseTwoFactorData(data string) (mode, stamp, device string) {
+	mode, rest, _ := strings.Cut(data, " ")
+	stamp, device, _ = strings.Cut(rest, " ")
+	return mode, stamp, device
 }
 
 // flowError maps an error of reading or changing a flow to its answer:

@@ -15,7 +15,6 @@ const (
 	maxDomain        = 280
 	maxPasswordBytes = 1024 // refused before hashing (DESIGN: "Passwords")
 	maxTokenBytes    = 512  // our tokens are 43 bytes; anything far longer is junk
-	maxCallbackURL   = 2048
 	minNewPassword   = 8
 	maxNewPassword   = 256
 )

@@ -7,17 +7,24 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
+	"strings"
 
 	"github.com/pbxauth/pbxauth"
 )
 
-// configureExtras sets the mailer and cookie options of cfg from o. Without
-// -smtp, mails (with their codes and links) are written to the log, so a
-// newcomer can finish every flow from the README.
+// configureExtras sets the mailer, cookie and proxy options of cfg from o.
+// Without -smtp, mails (with their codes and links) are written to the log,
+// so a newcomer can finish every flow from the README.
 func configureExtras(cfg *pbxauth.Config, o options, logger *slog.Logger) error {
 	cfg.InsecureCookies = o.insecureCookies
 	cfg.RefreshReuseGrace = o.refreshGrace
+	proxies, err := parsePrefixes(o.trustedProxies)
+	if err != nil {
+		return fmt.Errorf("-trusted-proxies: %w", err)
+	}
+	cfg.TrustedProxies = proxies
 	if o.smtp == "" {
 		cfg.Mailer = pbxauth.LogMailer{Logger: logger}
 		return nil
@@ -39,4 +46,30 @@ func configureExtras(cfg *pbxauth.Config, o options, logger *slog.Logger) error 
 	}
 	cfg.Mailer = m
 	return nil
+}
+
+// parsePrefixes reads comma-separated prefixes ("10.0.0.0/8, ::1"); a bare
+// address is a prefix of its full length.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var ps []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p.Masked())
+	}
+	return ps, nil
 }

@@ -52,6 +52,7 @@ type options struct {
 	addr, db, seed, smtp, mailFrom, publicURL, smtpCA string
 	insecureCookies                                   bool
 	refreshGrace                                      time.Duration
+	trustedProxies                                    string
 }
 
 // parseFlags reads args, with each flag's environment variable as its default.
@@ -77,6 +78,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	}
 	fs.DurationVar(&o.refreshGrace, "refresh-grace", grace, "Config.RefreshReuseGrace, e.g. 10s: a refresh retried within it gets the same pair (PBXAUTH_REFRESH_GRACE)")
 	fs.BoolVar(&o.insecureCookies, "insecure-cookies", false, "drop Secure from cookies for plain-HTTP development")
+	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PBXAUTH_TRUSTED_PROXIES", ""), "comma-separated prefixes (or addresses) whose X-Forwarded-For is believed (PBXAUTH_TRUSTED_PROXIES)")
 	return o, fs.Parse(args)
 }
 

@@ -139,5 +139,41 @@ func TestTwoStoresOneWinner(t *testing.T) {
 				}
 			}
 		})
+
+		t.Run("AddCounter", func(t *testing.T) {
+			// Every add over both pools is counted once: the counts
+			// returned are 1 … racers, each once.
+			counts := make([]int, racers)
+			errs := race(stores, func(i int, st *sqlstore.Store) error {
+				c, err := st.AddCounter(ctx, "slots", 1, now.Add(time.Minute), now)
+				counts[i] = c.Count
+				return err
+			})
+			seen := map[int]bool{}
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("racer %d: %v", i, err)
+				}
+				seen[counts[i]] = true
+			}
+			for n := 1; n <= racers; n++ {
+				if !seen[n] {
+					t.Fatalf("AddCounter over two stores returned %v; want 1 … %d each once", counts, racers)
+				}
+			}
+		})
+
+		t.Run("RotateDevice", func(t *testing.T) {
+			d := pbxauth.Device{Hash: pbxauth.HashToken("device"), UserID: "u1", LastUsedAt: now, ExpiresAt: now.Add(time.Hour)}
+			if err := stores[0].AddDevice(ctx, d, 10, now); err != nil {
+				t.Fatal(err)
+			}
+			errs := race(stores, func(i int, st *sqlstore.Store) error {
+				next := d
+				next.Hash = pbxauth.HashToken(fmt.Sprint("device ", i))
+				return st.RotateDevice(ctx, d.Hash, next, now)
+			})
+			oneWinner(t, "RotateDevice", errs, pbxauth.ErrNotFound)
+		})
 	})
 }

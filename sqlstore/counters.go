@@ -1,7 +1,8 @@
 // This file keeps the throttling counters. PutCounter is a compare-and-swap
 // on the version, decided by one statement: an upsert that may only replace
 // an expired row when the caller saw none (version 0), or an update of the
-// live row with the version the caller saw.
+// live row with the version the caller saw. AddCounter is one upsert that
+// returns the row it left.
 
 package sqlstore
 
@@ -51,6 +52,32 @@ func (s *Store) PutCounter(ctx context.Context, c pbxauth.Counter, now time.Time
 		err = pbxauth.ErrConflict
 	}
 	return storeErr("put counter", err)
+}
+
+// addCounter is AddCounter in one upsert, so the database decides every
+// add: $1 key, $2 delta, $3 expires_at, $4 now, $5 the zero time. An expired row starts
+// afresh as a missing one would. Every SET reads the row as it was.
+const addCounter = `INSERT INTO pbxauth_counters (` + counterCols + `)
+	VALUES ($1, CASE WHEN CAST($2 AS BIGINT) > 0 THEN CAST($2 AS BIGINT) ELSE 0 END, 0, CAST($5 AS BIGINT), CAST($4 AS BIGINT), CAST($3 AS BIGINT), 1)
+	ON CONFLICT (key) DO UPDATE SET
+		count = CASE WHEN pbxauth_counters.expires_at <= $4 THEN excluded.count
+			WHEN pbxauth_counters.count + $2 > 0 THEN pbxauth_counters.count + $2 ELSE 0 END,
+		locks = CASE WHEN pbxauth_counters.expires_at <= $4 THEN 0 ELSE pbxauth_counters.locks END,
+		locked_until = CASE WHEN pbxauth_counters.expires_at <= $4 THEN excluded.locked_until ELSE pbxauth_counters.locked_until END,
+		window_start = CASE WHEN pbxauth_counters.expires_at <= $4 THEN excluded.window_start ELSE pbxauth_counters.window_start END,
+		expires_at = CASE WHEN pbxauth_counters.expires_at <= $4 OR pbxauth_counters.expires_at < $3 THEN excluded.expires_at
+			ELSE pbxauth_counters.expires_at END,
+		version = CASE WHEN pbxauth_counters.expires_at <= $4 THEN 1 ELSE pbxauth_counters.version + 1 END
+	RETURNING ` + counterCols
+
+// AddCounter implements pbxauth.Store.
+func (s *Store) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (pbxauth.Counter, error) {
+	var c pbxauth.Counter
+	err := s.db.QueryRowContext(ctx, addCounter, key, delta, micros(expiresAt), micros(now), zeroMicros).Scan(counterDest(&c)...)
+	if err != nil {
+		return pbxauth.Counter{}, storeErr("add counter", err)
+	}
+	return c, nil
 }
 
 // DeleteCounter implements pbxauth.Store.

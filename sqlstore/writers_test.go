@@ -16,7 +16,10 @@ import (
 func TestSQLiteConcurrentWriters(t *testing.T) {
 	st := open(t, freshSQLite(t))
 	seedBob(t, st)
-	c := instance(t, st, func(c *pbxauth.Config) { c.HashQueue = 40 }) // no 503 from hashing
+	c := instance(t, st, func(c *pbxauth.Config) {
+		c.HashQueue = 40                // no 503 from hashing
+		c.Limits.PasswordAttempts = 100 // nor 429 from 20 concurrent sign-ins of one account
+	})
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for range 20 {

@@ -89,6 +89,8 @@ var suite = []group{
 	{"RefreshGrace", graceChecks},
 	{"Flows", flowChecks},
 	{"Counters", counterChecks},
+	{"CounterAdd", counterAddChecks},
+	{"Devices", deviceChecks},
 	{"Sweeper", sweeperChecks},
 	{"TOTP", totpChecks},
 	{"Outbox", outboxChecks},

@@ -125,27 +125,33 @@ func (t *tail) String() string {
 	return string(t.b)
 }
 
-// burstChildren builds the example and runs every scenario against a fresh
-// child, printing each result as it comes.
-func burstChildren(ctx context.Context, o options, out io.Writer) ([]*burstResult, error) {
+// childBinary builds the example into a temporary directory and opens the
+// -child-log file, if any; cleanup removes and closes both.
+func childBinary(ctx context.Context, o options) (bin string, log io.Writer, cleanup func(), err error) {
 	dir, err := os.MkdirTemp("", "pbxauth-load-")
 	if err != nil {
-		return nil, err
+		return "", nil, nil, err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := buildExample(ctx, o.example, dir)
-	if err != nil {
-		return nil, err
+	cleanup = func() { os.RemoveAll(dir) }
+	if bin, err = buildExample(ctx, o.example, dir); err != nil {
+		cleanup()
+		return "", nil, nil, err
 	}
-	var log io.Writer
 	if o.childLog != "" {
 		f, err := os.OpenFile(o.childLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
-			return nil, err
+			cleanup()
+			return "", nil, nil, err
 		}
-		defer f.Close()
+		cleanup = func() { f.Close(); os.RemoveAll(dir) }
 		log = f
 	}
+	return bin, log, cleanup, nil
+}
+
+// burstChildren runs every burst scenario against a fresh child built from
+// bin, printing each result as it comes.
+func burstChildren(ctx context.Context, o options, bin string, log io.Writer, out io.Writer) ([]*burstResult, error) {
 	var results []*burstResult
 	for _, sc := range scenarios(o) {
 		pw := "load-admin-pw-" + pbxauth.NewID()

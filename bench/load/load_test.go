@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/pbxauth/pbxauth"
 )
@@ -72,4 +73,29 @@ func TestFlags(t *testing.T) {
 			t.Errorf("%v: no error", args)
 		}
 	}
+}
+
+func TestDeviceSmoke(t *testing.T) {
+	ctx := context.Background()
+	c := pbxauth.Config{MaxConcurrentHashes: 2, HashQueue: 2, InsecureCookies: true}
+	cheap(&c)
+	srv, err := startServer(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var results []*deviceResult
+	for _, sc := range deviceScenarios(options{deviceAttackers: 4, deviceSignIns: 3}) {
+		sc.pace, sc.warmup = time.Millisecond, 0
+		res, err := deviceRun(ctx, burstTarget{api: srv.url + "/api", user: srv.user, pw: srv.pw}, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.user.lat) != 3 || len(res.attack) == 0 {
+			t.Errorf("cookie %v: user %v, attack %v", sc.cookie, res.user.statuses, res.attack)
+		}
+		res.print(io.Discard)
+		results = append(results, res)
+	}
+	(&report{devices: results}).printMarkdown(io.Discard)
 }

@@ -10,7 +10,11 @@
 //     statuses of the sign-ins and the bearer latency are reported. The
 //     wave is sent from one loopback address and then from several (the
 //     server limits failures per client address); a paced scenario, a few
-//     sign-ins at a time, shows that per-address limit taking over.
+//     sign-ins at a time, shows that per-address limit taking over;
+//   - known devices: while 200 attacking loopback addresses keep hashing
+//     saturated with wrong sign-ins, a user signs in again and again through
+//     devices they signed in from before, and then (against a fresh server)
+//     without device cookies; success rate and latency of both.
 //
 // Usage (from the module):
 //
@@ -46,6 +50,8 @@ type options struct {
 	requests, conns, rounds int
 	burst, addrs            int
 	paced, pacedConns       int
+	deviceAttackers         int
+	deviceSignIns           int
 	only                    string
 	example, childLog       string
 	childMemLimit           string
@@ -65,8 +71,10 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.paced, "paced", 300, "burst: sign-ins of the paced scenario, which reaches the per-address limit (0 skips it)")
 	fs.IntVar(&o.pacedConns, "paced-c", 8, "burst: sign-ins in flight at once in the paced scenario")
 	fs.StringVar(&o.childMemLimit, "child-gomemlimit", "", "burst: GOMEMLIMIT of the example server (e.g. 80MiB); default: the environment's")
-	fs.StringVar(&o.only, "only", "", `run one part: "throughput", "burst" or "stores" (GET /auth/user on every store; only run when asked)`)
 	fs.StringVar(&o.pg, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "stores: PostgreSQL database to make a schema in")
+	fs.IntVar(&o.deviceAttackers, "device-attackers", 200, "device: attacking loopback addresses that keep hashing saturated (127.0.0.2…)")
+	fs.IntVar(&o.deviceSignIns, "device-signins", 25, "device: the user's sign-ins during the attack, with and without device cookies (0 skips it)")
+	fs.StringVar(&o.only, "only", "", `run one part: "throughput", "burst", "device" or "stores" (GET /auth/user on every store; only run when asked)`)
 	fs.StringVar(&o.example, "example", "github.com/pbxauth/pbxauth/example", "package of the example server to build")
 	fs.StringVar(&o.childLog, "child-log", "", "burst: append the example server's stderr to this file (try GODEBUG=gctrace=1)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "stop everything after this long")
@@ -79,8 +87,10 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("-n, -c, -rounds, -burst and -paced-c must be positive")
 	case o.addrs < 1 || o.addrs > 250:
 		return o, errors.New("-addrs must be 1 to 250")
-	case o.only != "" && o.only != "throughput" && o.only != "burst" && o.only != "stores":
-		return o, fmt.Errorf("-only %q: want throughput, burst or stores", o.only)
+	case o.deviceAttackers < 1 || o.deviceAttackers > 249 || o.deviceSignIns < 0:
+		return o, errors.New("-device-attackers must be 1 to 249, -device-signins not negative")
+	case o.only != "" && o.only != "throughput" && o.only != "burst" && o.only != "device" && o.only != "stores":
+		return o, fmt.Errorf("-only %q: want throughput, burst, device or stores", o.only)
 	}
 	return o, nil
 }
@@ -102,7 +112,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		printStores(out, runs, o)
 		return nil
 	}
-	if o.only != "burst" {
+	if o.only == "" || o.only == "throughput" {
 		t, err := throughput(ctx, o, nil)
 		if err != nil {
 			return fmt.Errorf("throughput: %w", err)
@@ -110,13 +120,33 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		r.throughput = t
 		t.print(out)
 	}
-	if o.only != "throughput" {
-		bs, err := burstChildren(ctx, o, out)
+	if o.only == "throughput" {
+		return r.finish(o, out)
+	}
+	bin, log, cleanup, err := childBinary(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if o.only == "" || o.only == "burst" {
+		bs, err := burstChildren(ctx, o, bin, log, out)
 		if err != nil {
 			return fmt.Errorf("burst: %w", err)
 		}
 		r.bursts = bs
 	}
+	if (o.only == "" || o.only == "device") && o.deviceSignIns > 0 {
+		ds, err := deviceChildren(ctx, o, bin, log, out)
+		if err != nil {
+			return fmt.Errorf("device: %w", err)
+		}
+		r.devices = ds
+	}
+	return r.finish(o, out)
+}
+
+// finish prints the Markdown tables when asked to.
+func (r *report) finish(o options, out io.Writer) error {
 	if o.markdown {
 		r.printMarkdown(out)
 	}

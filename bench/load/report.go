@@ -14,6 +14,7 @@ type report struct {
 	machine    machine
 	throughput *throughputResult
 	bursts     []*burstResult
+	devices    []*deviceResult
 }
 
 func (r *report) printMachine(w io.Writer) {
@@ -124,6 +125,22 @@ func (r *report) printMarkdown(w io.Writer) {
 				b.scenario.name, b.scenario.requests, b.scenario.concurrency, statusText(b.statuses),
 				mib(b.hwmBefore), mib(b.hwmAfter), mib(b.limit), verdict(b.hwmAfter <= b.limit),
 				ms(percentile(idle, 99)), ms(percentile(during, 99)), len(during), statusText(b.during.statuses))
+		}
+		fmt.Fprintln(w)
+	}
+	if len(r.devices) > 0 {
+		fmt.Fprintf(w, "Sign-ins of one user while %d attacking addresses keep hashing saturated (example server, memory store):\n\n", r.devices[0].scenario.attackers)
+		fmt.Fprintln(w, "| sign-ins | succeeded (goal with devices ≥ 90%) | statuses | p50 | p99 (goal < 2 s) | attackers' statuses |")
+		fmt.Fprintln(w, "|---|---:|---|---:|---:|---|")
+		for _, d := range r.devices {
+			lat := latencies(d.user)
+			name, goal := "without device cookies", ""
+			if d.scenario.cookie {
+				name = "through known devices"
+				goal = ": " + verdict(d.success() >= 0.9)
+			}
+			fmt.Fprintf(w, "| %s, %d | %.0f%%%s | %s | %s | %s | %s |\n", name, len(d.user.lat), 100*d.success(), goal,
+				statusText(d.user.statuses), ms(percentile(lat, 50)), ms(percentile(lat, 99)), statusText(d.attack))
 		}
 		fmt.Fprintln(w)
 	}

@@ -1,0 +1,88 @@
+// This file holds known devices (OWASP "device cookies"): a sign-in that
+// proved the password and issues tokens or a session leaves a cookie with a
+// random token, whose hash the Store keeps with the user. A later sign-in
+// that presents it for the same account has a lock key of its own (so an
+// attacker's failures elsewhere do not lock it out) and a favoured hashing
+// lane.
+
+package pbxauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/pbxauth/pbxauth/internal/hasher"
+)
+
+// DeviceCookieName is the device cookie; with Secure cookies it carries the
+// "__Host-" prefix, so that no sibling subdomain can set or shadow it.
+const DeviceCookieName = "pbxauth_device"
+
+func (a *Auth) deviceCookieName() string {
+	if a.cfg.InsecureCookies {
+		return DeviceCookieName
+	}
+	return "__Host-" + DeviceCookieName
+}
+
+// knownDevice returns the device whose cookie came with r, if it is a live
+// device of userID ("" for an unknown user: never a device).
+func (a *Auth) knownDevice(ctx context.Context, r *http.Request, userID string, now time.Time) (Device, bool) {
+	c, err := r.Cookie(a.deviceCookieName())
+	if err != nil || userID == "" || c.Value == "" || len(c.Value) > maxTokenBytes {
+		return Device{}, false
+	}
+	d, err := a.store.Device(ctx, HashToken(c.Value), now)
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			// Without the device the sign-in takes the ordinary way.
+			a.log.WarnContext(ctx, "pbxauth: read device", "err", err)
+		}
+		return Device{}, false
+	}
+	return d, d.UserID == userID
+}
+
+// deviceLane is the hashing lane of a sign-in: the favoured one, one hash at
+// a time per user, through a known device.
+func deviceLane(d Device, known bool) lane {
+	if !known {
+		return ordinaryLane
+	}
+	return lane{lane: hasher.Known, key: d.UserID}
+}
+
+// rememberDevice sets the device cookie of a sign-in that proved the
+// password of userID and now issues tokens: the request's own valid cookie
+// of that user is rotated in place, else a new device is added (evicting
+// the user's least recently used beyond Limits.DevicesPerUser). A failure
+// is only logged: the sign-in stands without it.
+func (a *Auth) rememberDevice(w http.ResponseWriter, r *http.Request, userID string) {
+	ctx, now := r.Context(), a.now()
+	tok := newToken()
+	d := Device{ID: newID(), Hash: HashToken(tok), UserID: userID, LastUsedAt: now, ExpiresAt: now.Add(a.cfg.Limits.DeviceLifetime)}
+	err := ErrNotFound
+	if old, ok := a.knownDevice(ctx, r, userID, now); ok {
+		err = a.store.RotateDevice(ctx, old.Hash, d, now)
+	}
+	if errors.Is(err, ErrNotFound) { // no device yet, or a concurrent sign-in rotated it
+		err = a.store.AddDevice(ctx, d, a.cfg.Limits.DevicesPerUser, now)
+	}
+	if err != nil {
+		a.log.WarnContext(ctx, "pbxauth: remember device", "user", userID, "err", err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: a.deviceCookieName(), Value: tok, Path: "/",
+		MaxAge:   int(a.cfg.Limits.DeviceLifetime / time.Second),
+		HttpOnly: true, Secure: !a.cfg.InsecureCookies, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// forgetDevices deletes every known device of the user: after a password
+// change, when the user is disabled, and at a global sign-out.
+func (a *Auth) forgetDevices(ctx context.Context, userID string) error {
+	return a.store.DeleteDevices(ctx, userID)
+}
