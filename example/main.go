@@ -53,6 +53,7 @@ type options struct {
 	insecureCookies                                   bool
 	refreshGrace                                      time.Duration
 	trustedProxies                                    string
+	keyFile                                           string
 }
 
 // parseFlags reads args, with each flag's environment variable as its default.
@@ -78,6 +79,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	}
 	fs.DurationVar(&o.refreshGrace, "refresh-grace", grace, "Config.RefreshReuseGrace, e.g. 10s: a refresh retried within it gets the same pair (PBXAUTH_REFRESH_GRACE)")
 	fs.BoolVar(&o.insecureCookies, "insecure-cookies", false, "drop Secure from cookies for plain-HTTP development")
+	fs.StringVar(&o.keyFile, "key-file", env("PBXAUTH_KEY_FILE", ""), "file of the 32-byte key sealing authenticator-app secrets; default: pbxauth.key beside a SQLite file, random per run with memory, none with PostgreSQL (PBXAUTH_KEY_FILE)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PBXAUTH_TRUSTED_PROXIES", ""), "comma-separated prefixes (or addresses) whose X-Forwarded-For is believed (PBXAUTH_TRUSTED_PROXIES)")
 	return o, fs.Parse(args)
 }
@@ -117,6 +119,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	cfg.CallbackOrigins = seed.CallbackOrigins
 	cfg.Logger = logger
 	if err := configureExtras(&cfg, o, logger); err != nil {
+		return err
+	}
+	if o.keyFile == "" {
+		o.keyFile = keyFileFor(o.db)
+	}
+	if cfg.EncryptionKeys, err = encryptionKeys(ctx, o.keyFile, o.db, st); err != nil {
 		return err
 	}
 	a, err := pbxauth.New(cfg)

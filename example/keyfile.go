@@ -1,0 +1,78 @@
+// This file finds the encryption key that seals authenticator-app secrets
+// (-key-file): beside a SQLite database by default, made on first start,
+// random per run for the memory store, and never made anew for a database
+// that already holds secrets sealed with a lost key.
+
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+// keyFileFor is the default -key-file of a -db: beside a SQLite file, none
+// otherwise.
+func keyFileFor(db string) string {
+	if path, ok := strings.CutPrefix(db, "sqlite:"); ok {
+		return filepath.Join(filepath.Dir(path), "pbxauth.key")
+	}
+	return ""
+}
+
+// encryptionKeys returns Config.EncryptionKeys for the server: the key in
+// path (64 hex digits), created with mode 0600 when missing; a random key
+// per run for the memory store without a path; none without a path
+// otherwise (PostgreSQL: authenticator apps then answer 404).
+func encryptionKeys(ctx context.Context, path, db string, st pbxauth.Store) ([][]byte, error) {
+	if path == "" {
+		if db != "memory" {
+			return nil, nil
+		}
+		key := make([]byte, 32)
+		rand.Read(key)
+		return [][]byte{key}, nil
+	}
+	b, err := os.ReadFile(path)
+	if err == nil {
+		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(key) != 32 {
+			return nil, fmt.Errorf("-key-file %s: want 64 hex digits (a 32-byte key)", path)
+		}
+		return [][]byte{key}, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("-key-file: %w", err)
+	}
+	if n, err := sealedSecrets(ctx, st); err != nil {
+		return nil, err
+	} else if n > 0 {
+		return nil, fmt.Errorf("-key-file %s is missing, but the database holds %d authenticator secrets sealed with a key: restore the file (a new key cannot open them)", path, n)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("-key-file: %w", err)
+	}
+	return [][]byte{key}, nil
+}
+
+// sealedSecrets counts the authenticator secrets a SQL store holds.
+func sealedSecrets(ctx context.Context, st pbxauth.Store) (int, error) {
+	s, ok := st.(interface{ DB() *sql.DB })
+	if !ok {
+		return 0, nil
+	}
+	var n int
+	err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM pbxauth_totp`).Scan(&n)
+	return n, err
+}

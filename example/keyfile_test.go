@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/sqlstore"
+)
+
+func TestEncryptionKeys(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "pbxauth.db")
+	st, err := sqlstore.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	path := keyFileFor(db)
+	if path != filepath.Join(dir, "pbxauth.key") {
+		t.Fatalf("default key file %q", path)
+	}
+	first, err := encryptionKeys(ctx, path, db, st)
+	if err != nil || len(first) != 1 || len(first[0]) != 32 {
+		t.Fatalf("first start: %v, %v", first, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file %v, %v: want mode 0600", fi, err)
+	}
+	again, err := encryptionKeys(ctx, path, db, st)
+	if err != nil || !bytes.Equal(again[0], first[0]) {
+		t.Errorf("second start: a different key or %v", err)
+	}
+	// A lost key file with sealed secrets in the database stops the start.
+	if err := st.PutPendingTOTP(ctx, pbxauth.TOTP{UserID: "u1", Secret: []byte("sealed")}); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(path)
+	if _, err := encryptionKeys(ctx, path, db, st); err == nil || !strings.Contains(err.Error(), "restore") {
+		t.Errorf("a lost key with secrets: %v", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Error("a new key file was made over sealed secrets")
+	}
+	os.WriteFile(path, []byte("short\n"), 0o600)
+	if _, err := encryptionKeys(ctx, path, db, st); err == nil {
+		t.Error("a malformed key file was accepted")
+	}
+	if k, err := encryptionKeys(ctx, "", "memory", pbxauth.NewMemoryStore()); err != nil || len(k) != 1 {
+		t.Errorf("memory: %v, %v; want a random key", k, err)
+	}
+	if k, err := encryptionKeys(ctx, keyFileFor("postgres://x"), "postgres://x", nil); err != nil || k != nil {
+		t.Errorf("PostgreSQL without -key-file: %v, %v; want none", k, err)
+	}
+}
