@@ -21,6 +21,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/smtptest"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 )
 
 // browserSeed has a tenant without and one with Microsoft sign-in (whose
@@ -152,6 +154,47 @@ func TestBrowserSignIn(t *testing.T) {
 		}
 		do(t, ctx, chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#signin")))
 	})
+
+	t.Run("authenticator app", func(t *testing.T) {
+		do(t, ctx, signIn(base, "acme.example.test", "bob", "bob-pw-1234"), chromedp.WaitVisible(chromedp.CSS("#signedin")),
+			chromedp.Click(chromedp.CSS("#totp-start")), chromedp.WaitVisible(chromedp.CSS("#totp-enrol")))
+		secret := text(t, ctx, "#totp-secret")
+		qr, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("totp-qr").naturalWidth > 0`))
+		if err != nil || !qr {
+			t.Errorf("the QR code is not shown (%v)", err)
+		}
+		now := time.Now()
+		do(t, ctx,
+			chromedp.SendKeys(chromedp.CSS("#totp-code"), appCode(t, secret, now)),
+			chromedp.Click(chromedp.CSS(`#totp-confirm button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#totp-codes")),
+		)
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#totp-list li").length`))
+		if err != nil || n != 10 {
+			t.Errorf("%d recovery codes shown (%v), want 10", n, err)
+		}
+		// Signed in again, bob needs the app: the next step's code (the
+		// confirming step is used) opens the session.
+		do(t, ctx, chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#signin")),
+			signIn(base, "acme.example.test", "bob", "bob-pw-1234"), chromedp.WaitVisible(chromedp.CSS("#code")),
+			chromedp.SendKeys(chromedp.CSS("#otp"), appCode(t, secret, now.Add(30*time.Second))),
+			chromedp.Click(chromedp.CSS(`#code button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#signedin")),
+		)
+		if len(mail.Messages) != 1 || !strings.Contains((<-mail.Messages).Text, "authenticator app was added") {
+			t.Error("no notice of the new app was mailed, or a code was mailed to an app user")
+		}
+	})
+}
+
+// appCode is an authenticator app's code for secret at t.
+func appCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // signIn opens the page and submits the sign-in form.

@@ -16,7 +16,7 @@ var web embed.FS
 // origin, and forbids framing it (clickjacking). form-action stays open:
 // Microsoft sign-in posts a form whose answer redirects to the tenant's
 // identity provider.
-const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
 	"base-uri 'none'; frame-ancestors 'none'"
 
 // page serves the sign-in page and its script and style.

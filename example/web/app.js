@@ -8,11 +8,13 @@ const $ = (id) => document.getElementById(id);
 let flowToken = ""; // the second-factor flow of the sign-in in progress
 let msDomain = ""; // the domain whose tenant offers Microsoft sign-in
 let infoSeq = 0; // only the latest /info answer counts
+let accessToken = ""; // the session's, from GET /api/login, for the bearer routes
 
 // api calls the API next to the page and never throws: status 0 means the
 // server could not be reached.
-async function api(method, path, body) {
+async function api(method, path, body, bearer) {
   const opts = { method, headers: {}, credentials: "same-origin", cache: "no-store" };
+  if (bearer) opts.headers["Authorization"] = "Bearer " + bearer;
   if (body !== undefined) {
     opts.headers["Content-Type"] = "application/json";
     opts.body = JSON.stringify(body);
@@ -68,7 +70,11 @@ async function busy(el, fn) {
 }
 
 function signedIn(s) {
+  accessToken = s.access_token || "";
   $("role").textContent = s.role;
+  $("totp-enrol").hidden = true;
+  $("totp-codes").hidden = true;
+  $("totp-start").hidden = false;
   const at = new Date(s.expires_at);
   const minutes = Math.round(s.expires_in / 60);
   $("expiry").dateTime = s.expires_at;
@@ -116,7 +122,7 @@ async function sendCode() {
   const r = await api("POST", "/auth/send_otp", { token: flowToken });
   if (r.status === 200) {
     show("code", $("otp"));
-    say("We emailed you a 6-digit code.");
+    say("Enter the 6-digit code we emailed you, or the one your authenticator app shows.");
     return;
   }
   if (r.status === 401) {
@@ -159,8 +165,8 @@ $("signin").addEventListener("submit", async (ev) => {
 $("code").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const code = $("otp").value.trim();
-  if (!/^[0-9]{6}$/.test(code)) {
-    fail("The code is the 6 digits from the email.");
+  if (!/^[0-9]{6}$/.test(code) && !/^[0-9A-Za-z]{5}[ -]?[0-9A-Za-z]{5}$/.test(code)) {
+    fail("The code is the 6 digits from the email or your app, or one of your recovery codes.");
     $("otp").focus();
     return;
   }
@@ -176,10 +182,51 @@ $("code").addEventListener("submit", async (ev) => {
     return;
   }
   fail(explain(r, {
-    400: "The code is the 6 digits from the email.",
+    400: "The code is the 6 digits from the email or your app, or one of your recovery codes.",
     401: "The code is wrong or has expired. Send a new code, or start over.",
   }));
   $("otp").select();
+});
+
+// Authenticator app enrolment: the QR code and key, a first code to
+// confirm, then the recovery codes, shown once.
+$("totp-start").addEventListener("click", async () => {
+  const r = await busy($("totp"), () => api("POST", "/auth/totp", undefined, accessToken));
+  if (r.status !== 200) {
+    fail(explain(r, {
+      403: "Sign out and in again with your password to change your second factor.",
+      404: "This server does not offer authenticator apps.",
+      400: "An authenticator app is set up already.",
+    }));
+    return;
+  }
+  $("totp-qr").src = "data:image/png;base64," + r.data.qr_png;
+  $("totp-secret").textContent = r.data.secret;
+  $("totp-start").hidden = true;
+  $("totp-enrol").hidden = false;
+  say("Scan the QR code with your authenticator app, then enter the code it shows.");
+  $("totp-code").focus();
+});
+
+$("totp-confirm").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const code = $("totp-code").value.trim();
+  const r = await busy($("totp"), () => api("POST", "/auth/totp/confirm", { code }, accessToken));
+  if (r.status !== 200) {
+    fail(explain(r, { 400: "That code is wrong or used already: enter the code your app shows now." }));
+    $("totp-code").select();
+    return;
+  }
+  $("totp-code").value = "";
+  $("totp-enrol").hidden = true;
+  const list = $("totp-list");
+  list.replaceChildren(...r.data.recovery_codes.map((c) => {
+    const li = document.createElement("li");
+    li.textContent = c;
+    return li;
+  }));
+  $("totp-codes").hidden = false;
+  say("Your authenticator app is set up. Keep the recovery codes somewhere safe: each works once, and they are not shown again.");
 });
 
 $("resend").addEventListener("click", () => busy($("code"), sendCode));
