@@ -162,8 +162,11 @@ func (a *Auth) verifyAppCode(ctx context.Context, t TOTP, code string, now time.
 		}
 		return codeApp, err
 	}
-	if !allowRecovery || a.apps == nil {
+	if !allowRecovery {
 		return codeWrong, nil
+	}
+	if a.apps == nil {
+		return codeWrong, errNoKeysToOpen // recovery codes are keyed too
 	}
 	for _, h := range a.apps.hashers {
 		hash, ok := h.Hash(t.UserID, code)

@@ -58,9 +58,11 @@ func (a *Auth) recentCaller(w http.ResponseWriter, r *http.Request) (*Principal,
 	return p, nil
 }
 
-// appsReady answers 404 when the server cannot enrol apps.
-func (a *Auth) appsReady() *apiError {
-	if a.apps == nil || a.appStore() == nil {
+// appsReady answers 404 when the server cannot enrol apps: no keys, or a
+// store without apps. The other routes need only the store: without keys
+// an active app still exists, and checking its codes answers 503.
+func (a *Auth) appsReady(enrol bool) *apiError {
+	if a.appStore() == nil || (enrol && a.apps == nil) {
 		return errNoApps
 	}
 	return nil
@@ -68,7 +70,7 @@ func (a *Auth) appsReady() *apiError {
 
 // enrolTOTP serves POST /auth/totp.
 func (a *Auth) enrolTOTP(w http.ResponseWriter, r *http.Request) *apiError {
-	if e := a.appsReady(); e != nil {
+	if e := a.appsReady(true); e != nil {
 		return e
 	}
 	p, e := a.recentCaller(w, r)
@@ -112,7 +114,7 @@ func (a *Auth) enrolTOTP(w http.ResponseWriter, r *http.Request) *apiError {
 // confirmTOTP serves POST /auth/totp/confirm: the first code proves the
 // app holds the secret; the app is active from then on.
 func (a *Auth) confirmTOTP(w http.ResponseWriter, r *http.Request) *apiError {
-	if e := a.appsReady(); e != nil {
+	if e := a.appsReady(false); e != nil {
 		return e
 	}
 	var req codeRequest
@@ -194,7 +196,7 @@ func (a *Auth) regenerateRecoveryCodes(w http.ResponseWriter, r *http.Request) *
 // recent sign-in, an active app and a code that proves it (a recovery code
 // too when allowRecovery).
 func (a *Auth) appChange(w http.ResponseWriter, r *http.Request, allowRecovery bool) (*Principal, TOTP, *apiError) {
-	if e := a.appsReady(); e != nil {
+	if e := a.appsReady(false); e != nil {
 		return nil, TOTP{}, e
 	}
 	var req codeRequest

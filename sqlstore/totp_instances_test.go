@@ -1,0 +1,87 @@
+// Authenticator apps on two instances sharing PostgreSQL: a recovery code
+// raced through both is accepted once, and an app code used on one is a
+// replay on the other.
+
+package sqlstore_test
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/internal/apitest"
+)
+
+func TestInstancesShareAuthenticatorApps(t *testing.T) {
+	dsn := freshPostgres(t)
+	stA, stB := open(t, dsn), open(t, dsn)
+	seedBob(t, stA)
+	// One browser makes every flow here: its device limits are raised.
+	conf := func(c *pbxauth.Config) {
+		c.EncryptionKeys = [][]byte{bytes.Repeat([]byte{9}, 32)}
+		c.Limits.DeviceSignIns, c.Limits.CodeAttempts = 100, 100
+	}
+	a, b := instance(t, stA, conf), instance(t, stB, conf)
+	code := func(secret string, at time.Time) string {
+		c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	access, _ := signInBob(t, a)
+	r := a.Do("POST", "/auth/totp", nil, apitest.Bearer(access)...)
+	secret := r.String("secret")
+	now := time.Now()
+	r = b.Do("POST", "/auth/totp/confirm", map[string]any{"code": code(secret, now)}, apitest.Bearer(access)...)
+	if r.Status != 200 {
+		t.Fatalf("confirm on the other instance: %d %s", r.Status, r.Body)
+	}
+	recovery := r.JSON()["recovery_codes"].([]any)[0].(string)
+	flow := func(c *apitest.Client) string {
+		r := c.Do("POST", "/auth/sign_in", bobCreds())
+		if r.JSON()["two_factor_enabled"] != true {
+			t.Fatalf("sign_in: %d %s", r.Status, r.Body)
+		}
+		return r.String("token")
+	}
+	next := code(secret, now.Add(30*time.Second))
+	if r := a.Do("POST", "/auth/verify_otp", map[string]any{"token": flow(a), "code": next}); r.Status != 200 {
+		t.Fatalf("app code on A: %d %s", r.Status, r.Body)
+	}
+	if r := b.Do("POST", "/auth/verify_otp", map[string]any{"token": flow(b), "code": next}); r.Status != 401 {
+		t.Errorf("the same app code on B: %d %s, want 401", r.Status, r.Body)
+	}
+
+	clients := []*apitest.Client{a, b}
+	flows := make([]string, 20)
+	for i := range flows {
+		flows[i] = flow(clients[i%2])
+	}
+	statuses := make([]int, len(flows))
+	var wg sync.WaitGroup
+	for i := range flows {
+		wg.Go(func() {
+			statuses[i] = clients[i%2].Do("POST", "/auth/verify_otp", map[string]any{"token": flows[i], "code": recovery}).Status
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, s := range statuses {
+		switch s {
+		case 200:
+			won++
+		case 401:
+		default:
+			t.Errorf("status %d", s)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of 20 sign-ins over two instances with one recovery code succeeded, want 1", won)
+	}
+}
