@@ -31,6 +31,7 @@ type route struct {
 func (a *Auth) routes() []route {
 	return []route{
 		{"GET", "/info", apiHandler(a.retrieveMetadata)},
+		{"GET", "/openapi.json", apiHandler(a.serveOpenAPI)},
 		{"POST", "/auth/sign_in", apiHandler(a.signInWithCredentials)},
 		{"POST", "/auth/sign_out", a.RequireBearer(apiHandler(a.signOut))},
 		{"POST", "/auth/refresh_token", apiHandler(a.refreshToken)},

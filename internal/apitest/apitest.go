@@ -1,5 +1,6 @@
 // Package apitest drives a mounted pbxauth API over real HTTP in tests and
-// checks every answer against the OpenAPI document of the spec: 2xx bodies
+// checks every answer against the project's OpenAPI document
+// (pbxauth.OpenAPI, a superset of the seed spec): 2xx bodies
 // against their schemas (strictly: no field the schema does not name), and
 // every error body against the {"errors":[{"code","message"}]} shape.
 package apitest
@@ -7,7 +8,6 @@ package apitest
 import (
 	"bytes"
 	"context"
-	_ "embed"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,10 +22,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
-)
 
-//go:embed portsip-auth-openapi.json
-var specJSON []byte
+	"github.com/pbxauth/pbxauth"
+)
 
 // Prefix is where tests mount the API, as the example server does.
 const Prefix = "/api"
@@ -38,7 +37,7 @@ func mustRouter() routers.Router {
 		_, err := time.Parse(time.RFC3339, s)
 		return err
 	}))
-	doc, err := openapi3.NewLoader().LoadFromData(specJSON)
+	doc, err := openapi3.NewLoader().LoadFromData(pbxauth.OpenAPI())
 	if err != nil {
 		panic(err)
 	}

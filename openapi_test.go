@@ -1,0 +1,142 @@
+// The project's OpenAPI document: served at /openapi.json, valid, and a
+// superset of the seed spec that keeps every seed operation as it was.
+
+package pbxauth_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+type jsonObject = map[string]any
+
+func loadJSON(t *testing.T, b []byte) jsonObject {
+	t.Helper()
+	var d jsonObject
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestOpenAPIServedAndValid(t *testing.T) {
+	e := newEnv(t)
+	r := e.c.Do("GET", "/openapi.json", nil)
+	if r.Status != 200 || r.Header.Get("Content-Type") != "application/json" || !bytes.Equal(r.Body, pbxauth.OpenAPI()) {
+		t.Fatalf("GET /openapi.json: %d %s", r.Status, r.Header)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(t.Context()); err != nil {
+		t.Errorf("the document does not validate: %v", err)
+	}
+	if doc.OpenAPI != "3.1.0" {
+		t.Errorf("openapi %q, want 3.1.0", doc.OpenAPI)
+	}
+}
+
+// TestOpenAPIKeepsTheSeed: every operation of the seed spec is in the
+// document with its path, method and operationId; its parameters and
+// request properties keep their schemas (types, limits) and required
+// lists; extensions add only optional properties; every seed answer is
+// still described, and a seed body schema stays as it was.
+func TestOpenAPIKeepsTheSeed(t *testing.T) {
+	seedBytes, err := os.ReadFile("testdata/portsip-auth-openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, ours := loadJSON(t, seedBytes), loadJSON(t, pbxauth.OpenAPI())
+	ourPaths := ours["paths"].(jsonObject)
+	n := 0
+	for path, item := range seed["paths"].(jsonObject) {
+		for method, so := range item.(jsonObject) {
+			n++
+			s := so.(jsonObject)
+			oi, _ := ourPaths[path].(jsonObject)
+			o, ok := oi[method].(jsonObject)
+			if !ok {
+				t.Errorf("%s %s is missing", method, path)
+				continue
+			}
+			where := method + " " + path
+			if o["operationId"] != s["operationId"] {
+				t.Errorf("%s: operationId %v, want %v", where, o["operationId"], s["operationId"])
+			}
+			if !reflect.DeepEqual(o["security"], s["security"]) {
+				t.Errorf("%s: security %v, want %v", where, o["security"], s["security"])
+			}
+			keepsParameters(t, where, s["parameters"], o["parameters"])
+			keepsBody(t, where, s["requestBody"], o["requestBody"])
+			keepsResponses(t, where, s["responses"].(jsonObject), o["responses"].(jsonObject))
+		}
+	}
+	if n != 14 {
+		t.Errorf("the seed has %d operations, want 14", n)
+	}
+}
+
+func keepsParameters(t *testing.T, where string, seed, ours any) {
+	t.Helper()
+	sp, _ := seed.([]any)
+	op, _ := ours.([]any)
+	for _, p := range sp {
+		if !slices.ContainsFunc(op, func(q any) bool { return reflect.DeepEqual(p, q) }) {
+			t.Errorf("%s: parameter %v changed or missing", where, p)
+		}
+	}
+}
+
+func keepsBody(t *testing.T, where string, seed, ours any) {
+	t.Helper()
+	if seed == nil {
+		return
+	}
+	sc := seed.(jsonObject)["content"].(jsonObject)
+	oc, _ := ours.(jsonObject)["content"].(jsonObject)
+	for mt, sm := range sc {
+		om, ok := oc[mt].(jsonObject)
+		if !ok {
+			t.Errorf("%s: request %s is gone", where, mt)
+			continue
+		}
+		ss, us := sm.(jsonObject)["schema"].(jsonObject), om["schema"].(jsonObject)
+		if !reflect.DeepEqual(ss["required"], us["required"]) {
+			t.Errorf("%s: required %v, want %v", where, us["required"], ss["required"])
+		}
+		sprops, _ := ss["properties"].(jsonObject)
+		oprops, _ := us["properties"].(jsonObject)
+		for name, schema := range sprops {
+			got := oprops[name].(jsonObject)
+			want := schema.(jsonObject)
+			for k, v := range want {
+				if k != "description" && !reflect.DeepEqual(got[k], v) {
+					t.Errorf("%s: property %s: %s is %v, want %v", where, name, k, got[k], v)
+				}
+			}
+		}
+	}
+}
+
+func keepsResponses(t *testing.T, where string, seed, ours jsonObject) {
+	t.Helper()
+	for code, sr := range seed {
+		or, ok := ours[code].(jsonObject)
+		if !ok {
+			t.Errorf("%s: answer %s is gone", where, code)
+			continue
+		}
+		if sc, ok := sr.(jsonObject)["content"]; ok && !reflect.DeepEqual(sc, or["content"]) {
+			t.Errorf("%s: the body of answer %s changed", where, code)
+		}
+	}
+}
