@@ -55,6 +55,7 @@ type Event struct {
 
 // emit reports e to Config.OnEvent.
 func (a *Auth) emit(ctx context.Context, e Event) {
+	a.tel.record(ctx, e)
 	if a.cfg.OnEvent == nil {
 		return
 	}

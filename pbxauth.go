@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pbxauth/pbxauth/internal/callbackurl"
 	"github.com/pbxauth/pbxauth/internal/hasher"
@@ -197,6 +199,17 @@ type Config struct {
 	// send one.
 	RequireExchangeChallenge bool
 
+	// TracerProvider makes the span of every operation (pbxauth.sign_in,
+	// ...), with its outcome, the sign-in method and the tenant ID as
+	// attributes; never usernames, addresses, codes or tokens. Default:
+	// the global provider (otel.GetTracerProvider), a no-op until the host
+	// sets one.
+	TracerProvider trace.TracerProvider
+	// MeterProvider makes pbxauth's metrics (sign-ins, second-factor
+	// checks, refreshes, lockouts and mails by outcome; hashing wait and
+	// queue depth). Default: the global provider (otel.GetMeterProvider).
+	MeterProvider metric.MeterProvider
+
 	// HTTPClient makes the requests to identity providers (OIDC discovery,
 	// signing keys, code exchange), for hosts that need a proxy or their
 	// own TLS roots. Default: a client with a 10-second timeout.
@@ -214,6 +227,8 @@ type Auth struct {
 	// sessions keeps browser sessions; csrf guards the cookie routes.
 	sessions *scs.SessionManager
 	csrf     *http.CrossOriginProtection
+	// tel reports spans and metrics.
+	tel *telemetry
 	// apps seals authenticator-app secrets and hashes recovery codes; nil
 	// without Config.EncryptionKeys.
 	apps *appKeys
@@ -320,7 +335,11 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Auth{cfg: cfg, store: cfg.Store, apps: apps, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer, outbox: ob, sessions: sessions, csrf: csrf}
+	tel, err := newTelemetry(cfg.TracerProvider, cfg.MeterProvider, h)
+	if err != nil {
+		return nil, fmt.Errorf("pbxauth: telemetry: %w", err)
+	}
+	a := &Auth{cfg: cfg, store: cfg.Store, tel: tel, apps: apps, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer, outbox: ob, sessions: sessions, csrf: csrf}
 	if a.mailer == nil {
 		a.mailer = noMailer{} // each failed send logs errNoMailer, which names the fix
 	}

@@ -65,7 +65,7 @@ func (a *Auth) buildMux() *http.ServeMux {
 	allowed := map[string][]string{}
 	var paths []string
 	for _, rt := range a.routes() {
-		mux.Handle(rt.method+" "+rt.path, rt.handler)
+		mux.Handle(rt.method+" "+rt.path, a.tel.traced(spanName(rt.method, rt.path), rt.handler))
 		if allowed[rt.path] == nil {
 			paths = append(paths, rt.path)
 		}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"sync/atomic"
+	"time"
 )
 
 // Hasher verifies and makes password hashes under a bound. It is safe for
@@ -17,6 +18,23 @@ type Hasher struct {
 	pool   *Pool
 	dummy  phc           // a hash of a random password, with params
 	count  atomic.Uint64 // hashes computed
+	// onWait, when set before use, is told how long each hash waited for
+	// its slot (for metrics).
+	onWait func(time.Duration)
+}
+
+// OnWait sets fn to be told how long each hash waited for a slot. It must
+// be called before the Hasher is used.
+func (h *Hasher) OnWait(fn func(time.Duration)) { h.onWait = fn }
+
+// acquire takes a slot as Pool.Acquire does, reporting the wait.
+func (h *Hasher) acquire(ctx context.Context, lane Lane, key string) (func(), error) {
+	start := time.Now()
+	_, release, err := h.pool.Acquire(ctx, lane, key)
+	if err == nil && h.onWait != nil {
+		h.onWait(time.Since(start))
+	}
+	return release, err
 }
 
 // New returns a Hasher that makes hashes with p and runs at most
@@ -48,7 +66,7 @@ func (h *Hasher) Verify(ctx context.Context, lane Lane, key, phcHash, password s
 	if perr != nil {
 		parsed = h.dummy
 	}
-	_, release, err := h.pool.Acquire(ctx, lane, key)
+	release, err := h.acquire(ctx, lane, key)
 	if err != nil {
 		return false, false, err
 	}
@@ -62,7 +80,7 @@ func (h *Hasher) Verify(ctx context.Context, lane Lane, key, phcHash, password s
 // Hash makes a new PHC hash of password with the hasher's parameters, in
 // lane.
 func (h *Hasher) Hash(ctx context.Context, lane Lane, key, password string) (string, error) {
-	_, release, err := h.pool.Acquire(ctx, lane, key)
+	release, err := h.acquire(ctx, lane, key)
 	if err != nil {
 		return "", err
 	}

@@ -57,7 +57,10 @@ func TestGeneratedClient(t *testing.T) {
 		t.Fatalf("refresh: %v %s", err, ref.Body)
 	}
 	bearer := func(tok string) RequestEditorFn {
-		return func(_ context.Context, r *http.Request) error { r.Header.Set("Authorization", "Bearer "+tok); return nil }
+		return func(_ context.Context, r *http.Request) error {
+			r.Header.Set("Authorization", "Bearer "+tok)
+			return nil
+		}
 	}
 	user, err := c.GetUserAuthInfoWithResponse(ctx, bearer(*ref.JSON200.AccessToken))
 	if err != nil || user.StatusCode() != 200 {

@@ -1,0 +1,194 @@
+// This file reports what pbxauth does to OpenTelemetry: a span per
+// operation (pbxauth.sign_in, ...) with its outcome, the sign-in method and
+// the tenant ID; and counters of sign-ins, second-factor checks, refreshes,
+// lockouts and mails by outcome, with the hashing wait and queue depth.
+// Attributes never hold usernames, addresses, codes, tokens or URL queries.
+
+package pbxauth
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pbxauth/pbxauth/internal/hasher"
+)
+
+// instrumentation is the name of pbxauth's tracer and meter.
+const instrumentation = "github.com/pbxauth/pbxauth"
+
+// Attribute keys.
+const (
+	attrOutcome = attribute.Key("pbxauth.outcome")
+	attrMethod  = attribute.Key("pbxauth.method")
+	attrTenant  = attribute.Key("pbxauth.tenant_id")
+	attrKind    = attribute.Key("pbxauth.mail")
+	attrStatus  = attribute.Key("http.response.status_code")
+)
+
+// telemetry holds the tracer and the instruments of one Auth.
+type telemetry struct {
+	tracer        trace.Tracer
+	signIns       metric.Int64Counter
+	secondFactors metric.Int64Counter
+	refreshes     metric.Int64Counter
+	lockouts      metric.Int64Counter
+	mails         metric.Int64Counter
+	hashWait      metric.Float64Histogram
+}
+
+// newTelemetry makes the instruments from the providers of cfg (the global
+// ones by default) and observes h's queues.
+func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Hasher) (*telemetry, error) {
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	m := mp.Meter(instrumentation)
+	t := &telemetry{tracer: tp.Tracer(instrumentation)}
+	var err error
+	counter := func(name, desc string) metric.Int64Counter {
+		c, e := m.Int64Counter(name, metric.WithDescription(desc), metric.WithUnit("{event}"))
+		if err == nil {
+			err = e
+		}
+		return c
+	}
+	t.signIns = counter("pbxauth.sign_ins", "Sign-ins by outcome (success, failure) and method.")
+	t.secondFactors = counter("pbxauth.second_factor.checks", "Second-factor codes checked, by outcome (success, failure).")
+	t.refreshes = counter("pbxauth.refreshes", "Refreshes by outcome (success, reuse).")
+	t.lockouts = counter("pbxauth.lockouts", "Locks begun by repeated failures.")
+	t.mails = counter("pbxauth.mails", "Mails by kind (second_factor, password_reset) and outcome (sent, requested, failed, misconfigured).")
+	if err != nil {
+		return nil, err
+	}
+	if t.hashWait, err = m.Float64Histogram("pbxauth.hash.wait", metric.WithUnit("s"),
+		metric.WithDescription("How long a password hash waited for a hashing slot.")); err != nil {
+		return nil, err
+	}
+	depth, err := m.Int64ObservableGauge("pbxauth.hash.queue", metric.WithUnit("{request}"),
+		metric.WithDescription("Sign-ins waiting for a hashing slot, by lane."))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		s := h.Pool().Stats()
+		o.ObserveInt64(depth, int64(s.KnownQueue), metric.WithAttributes(attribute.String("pbxauth.lane", "known_device")))
+		o.ObserveInt64(depth, int64(s.OrdinaryQueue), metric.WithAttributes(attribute.String("pbxauth.lane", "ordinary")))
+		return nil
+	}, depth); err != nil {
+		return nil, err
+	}
+	h.OnWait(func(d time.Duration) { t.hashWait.Record(context.Background(), d.Seconds()) })
+	return t, nil
+}
+
+// record counts an event, and names its method and tenant on the
+// request's span.
+func (t *telemetry) record(ctx context.Context, e Event) {
+	span := trace.SpanFromContext(ctx)
+	if e.TenantID != "" {
+		span.SetAttributes(attrTenant.String(e.TenantID))
+	}
+	if e.Method != "" {
+		span.SetAttributes(attrMethod.String(e.Method))
+	}
+	add := func(c metric.Int64Counter, attrs ...attribute.KeyValue) {
+		c.Add(ctx, 1, metric.WithAttributes(attrs...))
+	}
+	method := attrMethod.String(e.Method)
+	switch e.Kind {
+	case EventSignIn, EventMicrosoftSignIn:
+		add(t.signIns, attrOutcome.String("success"), method)
+	case EventSignInFailed, EventMicrosoftSignInBad:
+		add(t.signIns, attrOutcome.String("failure"), method)
+	case EventTwoFactorVerified:
+		add(t.secondFactors, attrOutcome.String("success"))
+	case EventTwoFactorFailed:
+		add(t.secondFactors, attrOutcome.String("failure"))
+	case EventRefresh:
+		add(t.refreshes, attrOutcome.String("success"))
+	case EventRefreshReuse:
+		add(t.refreshes, attrOutcome.String("reuse"))
+	case EventLockout:
+		add(t.lockouts)
+	case EventTwoFactorSent:
+		add(t.mails, attrKind.String("second_factor"), attrOutcome.String("sent"))
+	case EventResetRequested:
+		add(t.mails, attrKind.String("password_reset"), attrOutcome.String("requested"))
+	case EventMailFailed:
+		add(t.mails, attrKind.String("password_reset"), attrOutcome.String("failed"))
+	case EventMailMisconfigured:
+		add(t.mails, attrKind.String("password_reset"), attrOutcome.String("misconfigured"))
+	}
+}
+
+// traced wraps the handler of one route in a span named after the
+// operation, ending with the answer's status and outcome.
+func (t *telemetry) traced(name string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, span := t.tracer.Start(r.Context(), name, trace.WithSpanKind(trace.SpanKindServer))
+		defer span.End()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r.WithContext(ctx))
+		span.SetAttributes(attrStatus.Int(sw.status), attrOutcome.String(outcome(sw.status)))
+		if sw.status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(sw.status))
+		}
+	})
+}
+
+// outcome names an answer's status for spans.
+func outcome(status int) string {
+	switch {
+	case status < 400:
+		return "success"
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return "refused"
+	case status == http.StatusTooManyRequests:
+		return "limited"
+	case status == http.StatusServiceUnavailable:
+		return "unavailable"
+	case status >= 500:
+		return "error"
+	}
+	return "invalid"
+}
+
+// spanName is the span of a route: pbxauth.sign_in for /auth/sign_in,
+// pbxauth.get_login for GET /login; path values stay out of it.
+func spanName(method, path string) string {
+	p := strings.TrimPrefix(path, "/auth/")
+	p = strings.TrimPrefix(p, "/")
+	p = strings.NewReplacer("/", ".", "{", "", "}", "").Replace(p)
+	if method == "GET" && (p == "login" || p == "sessions") {
+		p = "get_" + p
+	}
+	return "pbxauth." + p
+}
+
+// statusWriter remembers the status a handler answered. It is used only
+// inside pbxauth's own routes, whose handlers need nothing else of the
+// ResponseWriter; RequireBearer, which wraps the host's handlers, wraps
+// nothing.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

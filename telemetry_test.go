@@ -1,0 +1,99 @@
+// Spans and metrics of a scripted flow, read from the OpenTelemetry SDK's
+// in-memory recorder and manual reader; no attribute may hold a username,
+// an address, a password, a code or a token.
+
+package pbxauth_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/internal/apitest"
+)
+
+func TestTelemetry(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	reader := sdkmetric.NewManualReader()
+	e := newEnv(t, func(c *pbxauth.Config) {
+		c.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+		c.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	})
+	access, refresh := e.signIn(t, aliceCreds())
+	bad := aliceCreds()
+	bad["password"] = "wrong-password-1"
+	if r := e.c.Do("POST", "/auth/sign_in", bad); r.Status != 401 {
+		t.Fatalf("wrong password: %d", r.Status)
+	}
+	r := e.c.Do("POST", "/auth/refresh_token", map[string]any{"refresh_token": refresh})
+	if r.Status != 200 {
+		t.Fatalf("refresh: %d", r.Status)
+	}
+	e.c.Do("GET", "/auth/user", nil, apitest.Bearer(r.String("access_token"))...)
+	secrets := []string{"alice", alicePW, "wrong-password-1", access, refresh, r.String("access_token"), "127.0.0.1", "acme.example.test"}
+
+	got := map[string][]string{}
+	for _, s := range spans.Ended() {
+		attrs := map[attribute.Key]string{}
+		for _, kv := range s.Attributes() {
+			attrs[kv.Key] = kv.Value.Emit()
+			for _, secret := range secrets {
+				if strings.Contains(kv.Value.Emit(), secret) {
+					t.Errorf("span %s attribute %s holds %q", s.Name(), kv.Key, secret)
+				}
+			}
+		}
+		got[s.Name()] = append(got[s.Name()], attrs["pbxauth.outcome"]+" "+attrs["pbxauth.tenant_id"]+" "+attrs["pbxauth.method"])
+	}
+	want := map[string][]string{
+		"pbxauth.sign_in":       {"success " + acmeID + " password", "refused " + acmeID + " password"},
+		"pbxauth.refresh_token": {"success " + acmeID + " password"},
+		"pbxauth.user":          {"success  "},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("spans %v, want %v", got, want)
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]int64{}
+	seen := map[string]bool{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			seen[m.Name] = true
+			if s, ok := m.Data.(metricdata.Sum[int64]); ok {
+				for _, dp := range s.DataPoints {
+					o, _ := dp.Attributes.Value("pbxauth.outcome")
+					sums[m.Name+" "+o.Emit()] += dp.Value
+					for _, kv := range dp.Attributes.ToSlice() {
+						for _, secret := range secrets {
+							if strings.Contains(kv.Value.Emit(), secret) {
+								t.Errorf("metric %s attribute %s holds %q", m.Name, kv.Key, secret)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	for k, v := range map[string]int64{"pbxauth.sign_ins success": 1, "pbxauth.sign_ins failure": 1, "pbxauth.refreshes success": 1} {
+		if sums[k] != v {
+			t.Errorf("%s = %d, want %d (all: %v)", k, sums[k], v, sums)
+		}
+	}
+	for _, name := range []string{"pbxauth.hash.wait", "pbxauth.hash.queue"} {
+		if !seen[name] {
+			t.Errorf("metric %s not reported", name)
+		}
+	}
+}
