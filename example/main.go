@@ -54,6 +54,7 @@ type options struct {
 	refreshGrace                                      time.Duration
 	trustedProxies                                    string
 	keyFile                                           string
+	metricsAddr                                       string
 }
 
 // parseFlags reads args, with each flag's environment variable as its default.
@@ -80,6 +81,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.DurationVar(&o.refreshGrace, "refresh-grace", grace, "Config.RefreshReuseGrace, e.g. 10s: a refresh retried within it gets the same pair (PBXAUTH_REFRESH_GRACE)")
 	fs.BoolVar(&o.insecureCookies, "insecure-cookies", false, "drop Secure from cookies for plain-HTTP development")
 	fs.StringVar(&o.keyFile, "key-file", env("PBXAUTH_KEY_FILE", ""), "file of the 32-byte key sealing authenticator-app secrets; default: pbxauth.key beside a SQLite file, random per run with memory, none with PostgreSQL (PBXAUTH_KEY_FILE)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", env("PBXAUTH_METRICS_ADDR", ""), "serve Prometheus /metrics there; default: none (PBXAUTH_METRICS_ADDR)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PBXAUTH_TRUSTED_PROXIES", ""), "comma-separated prefixes (or addresses) whose X-Forwarded-For is believed (PBXAUTH_TRUSTED_PROXIES)")
 	return o, fs.Parse(args)
 }
@@ -121,6 +123,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := configureExtras(&cfg, o, logger); err != nil {
 		return err
 	}
+	if o.metricsAddr != "" {
+		if cfg.MeterProvider, err = serveMetrics(ctx, o.metricsAddr, logger); err != nil {
+			return fmt.Errorf("-metrics-addr: %w", err)
+		}
+	}
 	if o.keyFile == "" {
 		o.keyFile = keyFileFor(o.db)
 	}
@@ -143,7 +150,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	mux := http.NewServeMux()
 	mux.Handle("/api/", http.StripPrefix("/api", a.Handler()))
 	mux.Handle("/", page())
-	srv := newServer(mux, logger)
+	srv := newServer(logRequests(mux, logger), logger)
 
 	go sweep(ctx, st, logger)
 	fmt.Fprintf(stdout, "listening on %s\n", base)
