@@ -44,9 +44,9 @@ func TestTelemetry(t *testing.T) {
 	for _, s := range spans.Ended() {
 		attrs := map[attribute.Key]string{}
 		for _, kv := range s.Attributes() {
-			attrs[kv.Key] = kv.Value.Emit()
+			attrs[kv.Key] = kv.Value.String()
 			for _, secret := range secrets {
-				if strings.Contains(kv.Value.Emit(), secret) {
+				if strings.Contains(kv.Value.String(), secret) {
 					t.Errorf("span %s attribute %s holds %q", s.Name(), kv.Key, secret)
 				}
 			}
@@ -74,10 +74,10 @@ func TestTelemetry(t *testing.T) {
 			if s, ok := m.Data.(metricdata.Sum[int64]); ok {
 				for _, dp := range s.DataPoints {
 					o, _ := dp.Attributes.Value("pbxauth.outcome")
-					sums[m.Name+" "+o.Emit()] += dp.Value
+					sums[m.Name+" "+o.String()] += dp.Value
 					for _, kv := range dp.Attributes.ToSlice() {
 						for _, secret := range secrets {
-							if strings.Contains(kv.Value.Emit(), secret) {
+							if strings.Contains(kv.Value.String(), secret) {
 								t.Errorf("metric %s attribute %s holds %q", m.Name, kv.Key, secret)
 							}
 						}
