@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"strconv"
 	"time"
 
 	"github.com/pbxauth/pbxauth"
@@ -79,7 +80,11 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 		return o, fmt.Errorf("PBXAUTH_REFRESH_GRACE: %w", err)
 	}
 	fs.DurationVar(&o.refreshGrace, "refresh-grace", grace, "Config.RefreshReuseGrace, e.g. 10s: a refresh retried within it gets the same pair (PBXAUTH_REFRESH_GRACE)")
-	fs.BoolVar(&o.insecureCookies, "insecure-cookies", false, "drop Secure from cookies for plain-HTTP development")
+	insecure, err := strconv.ParseBool(env("PBXAUTH_INSECURE_COOKIES", "false"))
+	if err != nil {
+		return o, fmt.Errorf("PBXAUTH_INSECURE_COOKIES: %w", err)
+	}
+	fs.BoolVar(&o.insecureCookies, "insecure-cookies", insecure, "drop Secure from cookies for plain-HTTP development (PBXAUTH_INSECURE_COOKIES)")
 	fs.StringVar(&o.keyFile, "key-file", env("PBXAUTH_KEY_FILE", ""), "file of the 32-byte key sealing authenticator-app secrets; default: pbxauth.key beside a SQLite file, random per run with memory, none with PostgreSQL (PBXAUTH_KEY_FILE)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", env("PBXAUTH_METRICS_ADDR", ""), "serve Prometheus /metrics there; default: none (PBXAUTH_METRICS_ADDR)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PBXAUTH_TRUSTED_PROXIES", ""), "comma-separated prefixes (or addresses) whose X-Forwarded-For is believed (PBXAUTH_TRUSTED_PROXIES)")
