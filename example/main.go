@@ -15,9 +15,9 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
-	"strconv"
 	"time"
 
 	"github.com/pbxauth/pbxauth"
