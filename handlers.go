@@ -127,7 +127,7 @@ func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u Us
 // flows it also starts the browser session.
 func (a *Auth) completeSignIn(w http.ResponseWriter, r *http.Request, s signIn, flowData string) *apiError {
 	ctx := r.Context()
-	is, err := a.issue(ctx, s)
+	is, err := a.issue(r, s)
 	if err != nil {
 		return a.internal(ctx, "issue tokens", err)
 	}
@@ -178,6 +178,7 @@ func (a *Auth) refreshToken(w http.ResponseWriter, r *http.Request) *apiError {
 	case err != nil:
 		return a.internal(ctx, "rotate refresh token", err)
 	}
+	a.touchSignIn(ctx, g.Family)
 	a.emit(ctx, Event{Kind: EventRefresh, UserID: g.User.ID, TenantID: g.User.TenantID, ClientIP: a.clientIP(r), Method: g.Family.Method})
 	writeSecret(w, is.pair(a.now()))
 	return nil

@@ -122,6 +122,13 @@ type Family struct {
 	CreatedAt        time.Time
 	ExpiresAt        time.Time // absolute end of the sign-in
 	Revoked          bool
+	// LastUsedAt is when a token of the sign-in was last accepted, to
+	// the minute: it is written at most once a minute (SignInStore).
+	LastUsedAt time.Time
+	// ClientIP and UserAgent are those of the request that signed in; the
+	// user agent without control characters, at most 256 bytes.
+	ClientIP  string
+	UserAgent string
 }
 
 // TokenKind tells access tokens from refresh tokens.
@@ -213,6 +220,8 @@ type Counter struct {
 // records; ErrConflict for unique-key collisions and lost compare-and-swaps;
 // any other error is a backend failure.
 type Store interface {
+	SignInStore
+
 	// System returns the system settings, or the zero System and a nil
 	// error when none were stored.
 	System(ctx context.Context) (System, error)
@@ -307,6 +316,9 @@ type Store interface {
 	// DeleteCounter removes a counter; a missing one is not an error.
 	DeleteCounter(ctx context.Context, key string) error
 
+	// UnlinkUser removes every link of the user in the tenant; a user
+	// without links is not an error.
+	UnlinkUser(ctx context.Context, tenantID, userID string) error
 	// LinkIdentity remembers that the external account (id.Issuer,
 	// id.Subject) is the user id.UserID in the tenant id.TenantID.
 	// ErrConflict when that account is linked in that tenant already, or

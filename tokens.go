@@ -9,7 +9,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"net/http"
 	"time"
+
+	"github.com/pbxauth/pbxauth/internal/useragent"
 )
 
 // newToken returns 256 random bits, base64url without padding (43 bytes).
@@ -72,10 +75,10 @@ func secondsUntil(t, now time.Time) int64 {
 	return int64((d + time.Second - 1) / time.Second)
 }
 
-// issue starts a sign-in for s.user and stores its first access and refresh
-// tokens in one step.
-func (a *Auth) issue(ctx context.Context, s signIn) (issued, error) {
-	now := a.now()
+// issue starts a sign-in for s.user, made by the request r, and stores its
+// first access and refresh tokens in one step.
+func (a *Auth) issue(r *http.Request, s signIn) (issued, error) {
+	ctx, now := r.Context(), a.now()
 	f := Family{
 		ID:               newID(),
 		UserID:           s.user.ID,
@@ -83,6 +86,9 @@ func (a *Auth) issue(ctx context.Context, s signIn) (issued, error) {
 		Method:           s.method,
 		CreatedAt:        now,
 		ExpiresAt:        now.Add(a.cfg.SignInTTL),
+		LastUsedAt:       now,
+		ClientIP:         a.clientIP(r),
+		UserAgent:        useragent.Clean(r.UserAgent()),
 	}
 	access, refresh := newToken(), newToken()
 	expires := minTime(now.Add(a.cfg.AccessTokenTTL), f.ExpiresAt)

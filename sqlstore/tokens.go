@@ -68,7 +68,7 @@ func revokeUser(ctx context.Context, db execer, userID string) error {
 // stored in one transaction: on a conflict, nothing is.
 func (s *Store) CreateFamily(ctx context.Context, f pbxauth.Family, tokens ...pbxauth.Token) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO pbxauth_families (`+familyCols+`) VALUES (`+placeholders(7)+`)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO pbxauth_families (`+familyCols+`) VALUES (`+placeholders(10)+`)`,
 			familyArgs(f)...)
 		if err != nil {
 			return err

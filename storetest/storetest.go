@@ -85,6 +85,7 @@ var suite = []group{
 	{"Tenants", tenantChecks},
 	{"Users", userChecks},
 	{"Identities", identityChecks},
+	{"SignIns", signInChecks},
 	{"Tokens", tokenChecks},
 	{"Flows", flowChecks},
 	{"Counters", counterChecks},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,12 @@ type (
 	keptSignIns struct{ *pbxauth.MemoryStore }
 	// immortalCounters compares versions with expired counters too.
 	immortalCounters struct{ *pbxauth.MemoryStore }
+	// oldestFirst lists a user's sign-ins oldest first.
+	oldestFirst struct{ *pbxauth.MemoryStore }
+	// eagerTouch writes LastUsedAt on every touch.
+	eagerTouch struct{ *pbxauth.MemoryStore }
+	// revokeAnyFamily ends another user's sign-in too.
+	revokeAnyFamily struct{ *pbxauth.MemoryStore }
 )
 
 func (s reusableFlows) ConsumeFlow(ctx context.Context, h pbxauth.Hash, purpose pbxauth.FlowPurpose, now time.Time) (pbxauth.Flow, error) {
@@ -119,6 +126,20 @@ func (s immortalCounters) PutCounter(ctx context.Context, c pbxauth.Counter, now
 	return s.MemoryStore.PutCounter(ctx, c, time.Time{})
 }
 
+func (s oldestFirst) Families(ctx context.Context, userID string, now time.Time) ([]pbxauth.Family, error) {
+	fs, err := s.MemoryStore.Families(ctx, userID, now)
+	slices.Reverse(fs)
+	return fs, err
+}
+
+func (s eagerTouch) TouchFamily(ctx context.Context, familyID string, now, staleBefore time.Time) error {
+	return s.MemoryStore.TouchFamily(ctx, familyID, now, now)
+}
+
+func (s revokeAnyFamily) RevokeUserFamily(ctx context.Context, userID, familyID string, now time.Time) error {
+	return s.MemoryStore.RevokeFamily(ctx, familyID)
+}
+
 // checkNamed returns the check with the given group/check name.
 func checkNamed(t *testing.T, name string) check {
 	t.Helper()
@@ -163,6 +184,15 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"PutCounter sees expired counters",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return immortalCounters{m} },
 			[]string{"Counters/Expiry", "Counters/ConcurrentPut"}},
+		{"Families lists oldest first",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return oldestFirst{m} },
+			[]string{"SignIns/FamiliesNewestFirst"}},
+		{"TouchFamily writes every time",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return eagerTouch{m} },
+			[]string{"SignIns/TouchFamily"}},
+		{"RevokeUserFamily ends anyone's sign-in",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return revokeAnyFamily{m} },
+			[]string{"SignIns/RevokeUserFamily", "SignIns/ConcurrentRevokeUserFamily"}},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			for _, name := range b.checks {
