@@ -186,6 +186,9 @@ func (a *Auth) refreshToken(w http.ResponseWriter, r *http.Request) *apiError {
 
 // signOut serves POST /auth/sign_out: the caller's sign-in is revoked.
 func (a *Auth) signOut(w http.ResponseWriter, r *http.Request) *apiError {
+	if scope, ok := r.URL.Query()["scope"]; ok {
+		return a.signOutScope(w, r, scope)
+	}
 	ctx := r.Context()
 	p, _ := PrincipalFrom(ctx)
 	if err := a.store.RevokeFamily(ctx, p.FamilyID); err != nil {
