@@ -1,5 +1,5 @@
-// This file holds MemoryStore's SignInStore and the removal of a user's
-// identity links.
+// This file holds MemoryStore's SignInStore, the removal of a user's
+// identity links, and the check of a user's tenant.
 
 package pbxauth
 
@@ -83,5 +83,17 @@ func (m *MemoryStore) UnlinkUser(ctx context.Context, tenantID, userID string) e
 		}
 	}
 	delete(m.linkedUsers, tenantUser{tenantID, userID})
+	return nil
+}
+
+// validUserLocked applies User.Validate and refuses a user of a tenant that
+// does not exist; the caller holds m.mu.
+func (m *MemoryStore) validUserLocked(u User) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	if _, ok := m.tenants[u.TenantID]; u.TenantID != "" && !ok {
+		return invalidf("user %q: no tenant %q", u.ID, u.TenantID)
+	}
 	return nil
 }

@@ -218,7 +218,9 @@ type Counter struct {
 //
 // Error contract: ErrNotFound for missing, expired, consumed or revoked
 // records; ErrConflict for unique-key collisions and lost compare-and-swaps;
-// any other error is a backend failure.
+// ErrInvalid, with nothing stored, for a record its Validate method refuses
+// (Tenant, User, Family with its tokens, Token, Identity) and for a user of a
+// tenant that does not exist; any other error is a backend failure.
 type Store interface {
 	SignInStore
 

@@ -44,8 +44,8 @@ func migrationRows(t *testing.T, st *sqlstore.Store) []migrationRow {
 
 // wantMigrations are each dialect's migrations by version, in order.
 var wantMigrations = map[string][]migrationRow{
-	"sqlite":   {{version: 1, name: "init"}, {version: 3, name: "identities_per_tenant"}},
-	"postgres": {{version: 1, name: "init"}, {version: 2, name: "sessions"}, {version: 3, name: "identities_per_tenant"}},
+	"sqlite":   {{version: 1, name: "init"}, {version: 3, name: "identities_per_tenant"}, {version: 6, name: "sign_in_records"}},
+	"postgres": {{version: 1, name: "init"}, {version: 2, name: "sessions"}, {version: 3, name: "identities_per_tenant"}, {version: 6, name: "sign_in_records"}},
 }
 
 func TestMigrations(t *testing.T) {

@@ -90,6 +90,7 @@ var suite = []group{
 	{"Flows", flowChecks},
 	{"Counters", counterChecks},
 	{"Sweeper", sweeperChecks},
+	{"Rules", ruleChecks},
 }
 
 // base is the suite's clock: every now is base plus an offset. It has no
