@@ -1,5 +1,5 @@
-// This file holds MemoryStore's SignInStore, the removal of a user's
-// identity links, and the check of a user's tenant.
+// This file holds MemoryStore's SignInStore and UserFlagStore, the removal
+// of a user's identity links, and the check of a user's tenant.
 
 package pbxauth
 
@@ -96,4 +96,27 @@ func (m *MemoryStore) validUserLocked(u User) error {
 		return invalidf("user %q: no tenant %q", u.ID, u.TenantID)
 	}
 	return nil
+}
+
+// setUser changes the stored user with the given ID.
+func (m *MemoryStore) setUser(userID string, change func(*User)) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[userID]
+	if !ok {
+		return ErrNotFound
+	}
+	change(&u)
+	m.users[userID] = u
+	return nil
+}
+
+// SetUserDisabled implements UserFlagStore.
+func (m *MemoryStore) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
+	return m.setUser(userID, func(u *User) { u.Disabled = disabled })
+}
+
+// SetPasswordForceReset implements UserFlagStore.
+func (m *MemoryStore) SetPasswordForceReset(ctx context.Context, userID string, force bool) error {
+	return m.setUser(userID, func(u *User) { u.PasswordForceReset = force })
 }

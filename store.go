@@ -223,6 +223,7 @@ type Counter struct {
 // tenant that does not exist; any other error is a backend failure.
 type Store interface {
 	SignInStore
+	UserFlagStore
 
 	// System returns the system settings, or the zero System and a nil
 	// error when none were stored.

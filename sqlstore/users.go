@@ -135,3 +135,22 @@ func (s *Store) ResetPassword(ctx context.Context, userID, newHash string) error
 	})
 	return storeErr("reset password", err)
 }
+
+// setUserFlag sets one boolean column of the user.
+func (s *Store) setUserFlag(ctx context.Context, op, column, userID string, v bool) error {
+	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_users SET `+column+` = $2 WHERE id = $1`, userID, v))
+	if err == nil && n == 0 {
+		err = pbxauth.ErrNotFound
+	}
+	return storeErr(op, err)
+}
+
+// SetUserDisabled implements pbxauth.UserFlagStore.
+func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
+	return s.setUserFlag(ctx, "set user disabled", "disabled", userID, disabled)
+}
+
+// SetPasswordForceReset implements pbxauth.UserFlagStore.
+func (s *Store) SetPasswordForceReset(ctx context.Context, userID string, force bool) error {
+	return s.setUserFlag(ctx, "set password force reset", "password_force_reset", userID, force)
+}

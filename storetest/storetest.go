@@ -86,6 +86,7 @@ var suite = []group{
 	{"Users", userChecks},
 	{"Identities", identityChecks},
 	{"SignIns", signInChecks},
+	{"UserFlags", userFlagChecks},
 	{"Tokens", tokenChecks},
 	{"Flows", flowChecks},
 	{"Counters", counterChecks},
