@@ -103,7 +103,7 @@ func (a *Auth) signOutScope(w http.ResponseWriter, r *http.Request, scope []stri
 	default:
 		return invalidArgument("scope must be others or global")
 	}
-	if err := a.endSignIns(ctx, p.UserID, p.TenantID, except, origin{ip: a.clientIP(r), family: p.FamilyID}); err != nil {
+	if _, err := a.endSignIns(ctx, p.UserID, p.TenantID, except, origin{ip: a.clientIP(r), family: p.FamilyID}); err != nil {
 		return a.internal(ctx, "revoke sign-ins", err)
 	}
 	// TODO(merge issue 11): scope=global also deletes the user's known
@@ -127,16 +127,16 @@ func (a *Auth) revokeUserFamily(ctx context.Context, userID, tenantID, familyID 
 }
 
 // endSignIns ends every live sign-in of the user but except ("" for none)
-// in one store step, and reports each.
-func (a *Auth) endSignIns(ctx context.Context, userID, tenantID, except string, o origin) error {
+// in one store step, reports each, and says how many it ended.
+func (a *Auth) endSignIns(ctx context.Context, userID, tenantID, except string, o origin) (int, error) {
 	ids, err := a.store.RevokeOtherFamilies(ctx, userID, except, a.now())
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, id := range ids {
 		a.emitEnded(ctx, userID, tenantID, id, o)
 	}
-	return nil
+	return len(ids), nil
 }
 
 // emitEnded reports an ended sign-in: a sign-out when the request ended its
