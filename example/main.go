@@ -27,7 +27,9 @@ func main() {
 	setMemoryLimit()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); errors.Is(err, flag.ErrHelp) {
+		return // -h asked for the usage, which was printed
+	} else if err != nil {
 		fmt.Fprintln(os.Stderr, "example:", err)
 		os.Exit(1)
 	}
@@ -52,6 +54,8 @@ func setMemoryLimit() {
 type options struct {
 	addr, db, seed, smtp, mailFrom, publicURL string
 	insecureCookies                           bool
+	// args are the arguments after the flags: a subcommand ("user ...").
+	args []string
 }
 
 // parseFlags reads args, with each flag's environment variable as its default.
@@ -71,7 +75,9 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.mailFrom, "mail-from", env("PBXAUTH_MAIL_FROM", "pbx@localhost"), "sender address (PBXAUTH_MAIL_FROM)")
 	fs.StringVar(&o.publicURL, "public-url", env("PBXAUTH_PUBLIC_URL", ""), "external base URL of the API; default http://ADDR/api (PBXAUTH_PUBLIC_URL)")
 	fs.BoolVar(&o.insecureCookies, "insecure-cookies", false, "drop Secure from cookies for plain-HTTP development")
-	return o, fs.Parse(args)
+	err := fs.Parse(args)
+	o.args = fs.Args()
+	return o, err
 }
 
 // run starts the server and serves until ctx ends. When it listens it
@@ -80,6 +86,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	o, err := parseFlags(args, getenv)
 	if err != nil {
 		return err
+	}
+	if len(o.args) > 0 && o.args[0] == "user" {
+		return userCommand(ctx, o, o.args[1:], stdout)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
