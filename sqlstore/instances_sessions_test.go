@@ -88,3 +88,27 @@ func TestInstancesRaceToEndOneSession(t *testing.T) {
 		t.Errorf("40 DELETEs of one session over A and B: %v, want 1 × 204 and 39 × 404", got)
 	}
 }
+
+// TestInstancesEndCookieSession: a browser signed in on A, its session
+// listed and ended from a phone on B, is signed out on A at once.
+func TestInstancesEndCookieSession(t *testing.T) {
+	a, b := cookieInstances(t)
+	login := a.Do("POST", "/login", bobCreds())
+	if login.Status != 200 {
+		t.Fatalf("login on A: %d %s", login.Status, login.Body)
+	}
+	browserID, _ := currentID(t, a, login.String("access_token"))
+	phone, _ := signInBob(t, b)
+	if _, n := currentID(t, b, phone); n != 2 {
+		t.Fatalf("B lists %d sessions, want 2 (the browser's included)", n)
+	}
+	if r := b.Do("DELETE", "/auth/sessions/"+browserID, nil, apitest.Bearer(phone)...); r.Status != 204 {
+		t.Fatalf("DELETE on B of the browser's session: %d %s", r.Status, r.Body)
+	}
+	if r := a.Do("GET", "/login", nil); r.Status != 401 {
+		t.Errorf("the browser's session on A after B ended it: %d %s", r.Status, r.Body)
+	}
+	if r := a.Do("GET", "/auth/user", nil, apitest.Bearer(login.String("access_token"))...); r.Status != 401 {
+		t.Errorf("the browser's access token on A: %d", r.Status)
+	}
+}

@@ -173,21 +173,7 @@ func TestDatabaseOutageOverHTTP(t *testing.T) {
 // PostgreSQL store in the same database) is valid on B, and a logout on B
 // ends it on A.
 func TestInstancesShareCookieSessions(t *testing.T) {
-	dsn := freshPostgres(t)
-	stA, stB := open(t, dsn), open(t, dsn)
-	seedBob(t, stA)
-	serve := func(st *sqlstore.Store) *apitest.Client {
-		ss, err := st.SessionStore()
-		if err != nil {
-			t.Fatal(err)
-		}
-		sm := scs.New()
-		sm.Store = ss
-		sm.Cookie.HttpOnly = true
-		sm.Cookie.Secure = false
-		return instance(t, st, func(c *pbxauth.Config) { c.SessionManager, c.InsecureCookies = sm, true })
-	}
-	a, b := serve(stA), serve(stB)
+	a, b := cookieInstances(t)
 	b.HTTP.Jar = a.HTTP.Jar // one browser; cookies do not depend on the port
 
 	if r := a.Do("POST", "/login", bobCreds()); r.Status != 200 {
@@ -206,4 +192,24 @@ func TestInstancesShareCookieSessions(t *testing.T) {
 	if r := a.Do("GET", "/login", nil); r.Status != 401 {
 		t.Fatalf("session on A after logout on B: %d", r.Status)
 	}
+}
+
+// cookieInstances is twoInstances with cookie sessions kept in the shared
+// database (scs's PostgreSQL store).
+func cookieInstances(t *testing.T) (a, b *apitest.Client) {
+	dsn := freshPostgres(t)
+	stA, stB := open(t, dsn), open(t, dsn)
+	seedBob(t, stA)
+	serve := func(st *sqlstore.Store) *apitest.Client {
+		ss, err := st.SessionStore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm := scs.New()
+		sm.Store = ss
+		sm.Cookie.HttpOnly = true
+		sm.Cookie.Secure = false
+		return instance(t, st, func(c *pbxauth.Config) { c.SessionManager, c.InsecureCookies = sm, true })
+	}
+	return serve(stA), serve(stB)
 }
