@@ -201,6 +201,8 @@ func (a *Auth) signOut(w http.ResponseWriter, r *http.Request) *apiError {
 
 // userAuthInfo is the JSON of GET /auth/user.
 type userAuthInfo struct {
+	// Username is an extension: who is signed in, for a page to show.
+	Username           string `json:"username,omitempty"`
 	Role               string `json:"role"`
 	PasswordVerified   bool   `json:"password_verified"`
 	PasswordForceReset bool   `json:"password_force_reset"`
@@ -210,6 +212,7 @@ type userAuthInfo struct {
 func (a *Auth) getUserAuthInfo(w http.ResponseWriter, r *http.Request) *apiError {
 	p, _ := PrincipalFrom(r.Context())
 	writeJSON(w, http.StatusOK, userAuthInfo{
+		Username:           p.Username,
 		Role:               p.Role,
 		PasswordVerified:   p.PasswordVerified,
 		PasswordForceReset: p.PasswordForceReset,
