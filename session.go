@@ -261,6 +261,7 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) *apiError {
 // its session, and the GET /login answer (the token pair is for verify_otp).
 func (a *Auth) loginSession(w http.ResponseWriter, r *http.Request, s signIn) *apiError {
 	ctx := r.Context()
+	s.cookieOnly = true
 	is, err := a.issue(r, s)
 	if err != nil {
 		return a.internal(ctx, "issue tokens", err)

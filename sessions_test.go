@@ -122,20 +122,21 @@ func TestSessionsList(t *testing.T) {
 	}
 	cut := string(long[:256])
 	for i, want := range []struct {
-		agent     string
-		created   time.Time
-		current   bool
-		fromPhone bool
+		agent   string
+		created time.Time
+		current bool
+		life    time.Duration
 	}{
-		{cut, t0.Add(2 * time.Second), false, false},
-		{"Browser/1.0", t0.Add(time.Second), true, false},
-		{"PhoneApp/2.0", t0, false, true},
+		{cut, t0.Add(2 * time.Second), false, 30 * 24 * time.Hour},
+		// Only the browser session holds a POST /login sign-in: it ends with it.
+		{"Browser/1.0", t0.Add(time.Second), true, pbxauth.DefaultSessionLifetime},
+		{"PhoneApp/2.0", t0, false, 30 * 24 * time.Hour},
 	} {
 		s := list[i]
 		if s["user_agent"] != want.agent || s["current"] != want.current || s["method"] != "password" ||
 			s["client_ip"] != "127.0.0.1" || s["created_at"] != want.created.Format(time.RFC3339) ||
 			s["last_used_at"] != want.created.Format(time.RFC3339) ||
-			s["expires_at"] != want.created.Add(30*24*time.Hour).Format(time.RFC3339) || s["id"] == "" {
+			s["expires_at"] != want.created.Add(want.life).Format(time.RFC3339) || s["id"] == "" {
 			t.Errorf("session %d: %v, want agent %q created %v current %v", i, s, want.agent, want.created, want.current)
 		}
 	}
@@ -373,4 +374,22 @@ func countKind(ev *events, k pbxauth.EventKind) int {
 		}
 	}
 	return n
+}
+
+// TestSessionsCookieOnlyEndsWithItsSession: a POST /login sign-in, whose
+// refresh token no client ever sees, ends with its browser session's
+// lifetime instead of being listed for a month.
+func TestSessionsCookieOnlyEndsWithItsSession(t *testing.T) {
+	e := newEnv(t, plainHTTP, func(c *pbxauth.Config) { c.SessionLifetime, c.SessionIdleTimeout = 3*time.Hour, 3*time.Hour })
+	web := e.browser(t)
+	t0 := e.clock.Now()
+	list := e.sessions(t, web.access)
+	if len(list) != 1 || list[0]["expires_at"] != t0.Add(3*time.Hour).Format(time.RFC3339) {
+		t.Fatalf("a cookie sign-in: %v, want it to end with its session at %s", list, t0.Add(3*time.Hour).Format(time.RFC3339))
+	}
+	e.clock.Advance(3 * time.Hour)
+	phone := e.signInAs(t, "Phone/1")
+	if list := e.sessions(t, phone.access); len(list) != 1 || list[0]["current"] != true {
+		t.Errorf("after the browser session's lifetime: %v, want only the phone", list)
+	}
 }

@@ -51,6 +51,10 @@ type signIn struct {
 	user             User
 	passwordVerified bool
 	method           string
+	// cookieOnly: no refresh token reaches the client, only the browser
+	// session holds the sign-in, so it ends with the session's lifetime
+	// instead of outliving it in the list of sessions for a month.
+	cookieOnly bool
 }
 
 // issued is a new sign-in: its family and its first token pair.
@@ -85,7 +89,7 @@ func (a *Auth) issue(r *http.Request, s signIn) (issued, error) {
 		PasswordVerified: s.passwordVerified,
 		Method:           s.method,
 		CreatedAt:        now,
-		ExpiresAt:        now.Add(a.cfg.SignInTTL),
+		ExpiresAt:        now.Add(a.signInTTL(s)),
 		LastUsedAt:       now,
 		ClientIP:         a.clientIP(r),
 		UserAgent:        useragent.Clean(r.UserAgent()),
@@ -100,6 +104,15 @@ func (a *Auth) issue(r *http.Request, s signIn) (issued, error) {
 		return issued{}, err
 	}
 	return issued{user: s.user, family: f, access: access, refresh: refresh, expires: expires}, nil
+}
+
+// signInTTL is the life of the sign-in s: SignInTTL, or the browser
+// session's lifetime when that is shorter and only the session holds it.
+func (a *Auth) signInTTL(s signIn) time.Duration {
+	if l := a.sessions.Lifetime; s.cookieOnly && l > 0 && l < a.cfg.SignInTTL {
+		return l
+	}
+	return a.cfg.SignInTTL
 }
 
 // addAccessToken issues one more access token in a live family (a cookie
