@@ -132,3 +132,24 @@ func TestExampleUserCommands(t *testing.T) {
 		t.Errorf("sign-in of the added system user: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestExampleSeedHeldToTheAPIRules: a seed user with a role nobody has, or
+// a password the policy refuses, stops the start, as CreateUser would.
+func TestExampleSeedHeldToTheAPIRules(t *testing.T) {
+	for _, u := range []string{
+		`{"username": "carol", "domain": "acme.example.test", "password": "carol-pw-123", "role": "Typo"}`,
+		`{"username": "carol", "domain": "acme.example.test", "password": "short", "role": "StandardUser"}`,
+		`{"username": "carol", "password": "carol-pw-123", "role": "StandardUser"}`,
+	} {
+		path := filepath.Join(t.TempDir(), "seed.json")
+		seed := `{"tenants": [{"name": "Acme", "domain": "acme.example.test"}], "users": [` + u + `]}`
+		if err := os.WriteFile(path, []byte(seed), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-db", "memory", "-seed", path}, func(string) string { return "" }, &out)
+		if err == nil || !strings.Contains(err.Error(), `seed user "carol"`) {
+			t.Errorf("seed user %s: %v", u, err)
+		}
+	}
+}
