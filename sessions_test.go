@@ -2,6 +2,7 @@ package pbxauth_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -391,5 +392,25 @@ func TestSessionsCookieOnlyEndsWithItsSession(t *testing.T) {
 	phone := e.signInAs(t, "Phone/1")
 	if list := e.sessions(t, phone.access); len(list) != 1 || list[0]["current"] != true {
 		t.Errorf("after the browser session's lifetime: %v, want only the phone", list)
+	}
+}
+
+// brokenTouch fails every write of a sign-in's last use.
+type brokenTouch struct{ pbxauth.Store }
+
+func (brokenTouch) TouchFamily(context.Context, string, time.Time, time.Time) error {
+	return errors.New("disk full")
+}
+
+// TestSessionsTouchFailureGrantsAnyway: the request was granted; failing to
+// note when is logged, not answered.
+func TestSessionsTouchFailureGrantsAnyway(t *testing.T) {
+	st := pbxauth.NewMemoryStore()
+	seed(t, st)
+	e := newEnvWith(t, brokenTouch{st})
+	d := e.signInAs(t, "Phone/1")
+	e.clock.Advance(2 * time.Minute)
+	if r := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(d.access)...); r.Status != 200 {
+		t.Errorf("GET /auth/user when the last use cannot be written: %d %s", r.Status, r.Body)
 	}
 }
