@@ -51,6 +51,9 @@ type Event struct {
 	QR       bool   // the credentials came from a provisioning QR code
 	// Reason says, for a refusal, why, in words for a log (never a secret).
 	Reason string
+	// SessionID is the sign-in an event ended (session_revoked, sign_out
+	// of a listed session), as GET /auth/sessions lists it.
+	SessionID string
 }
 
 // emit reports e to Config.OnEvent.

@@ -129,7 +129,7 @@ func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u Us
 // password leaves the device cookie.
 func (a *Auth) completeSignIn(w http.ResponseWriter, r *http.Request, s signIn, flowData string) *apiError {
 	ctx := r.Context()
-	is, err := a.issue(ctx, s)
+	is, err := a.issue(r, s)
 	if err != nil {
 		return a.internal(ctx, "issue tokens", err)
 	}
@@ -187,6 +187,7 @@ func (a *Auth) refreshToken(w http.ResponseWriter, r *http.Request) *apiError {
 	case err != nil:
 		return a.internal(ctx, "rotate refresh token", err)
 	}
+	a.touchSignIn(ctx, g.Family)
 	a.emit(ctx, Event{Kind: EventRefresh, UserID: g.User.ID, TenantID: g.User.TenantID, ClientIP: a.clientIP(r), Method: g.Family.Method})
 	writeSecret(w, is.pair(a.now()))
 	return nil
@@ -194,6 +195,9 @@ func (a *Auth) refreshToken(w http.ResponseWriter, r *http.Request) *apiError {
 
 // signOut serves POST /auth/sign_out: the caller's sign-in is revoked.
 func (a *Auth) signOut(w http.ResponseWriter, r *http.Request) *apiError {
+	if scope, ok := r.URL.Query()["scope"]; ok {
+		return a.signOutScope(w, r, scope)
+	}
 	ctx := r.Context()
 	p, _ := PrincipalFrom(ctx)
 	if err := a.store.RevokeFamily(ctx, p.FamilyID); err != nil {
@@ -206,6 +210,8 @@ func (a *Auth) signOut(w http.ResponseWriter, r *http.Request) *apiError {
 
 // userAuthInfo is the JSON of GET /auth/user.
 type userAuthInfo struct {
+	// Username is an extension: who is signed in, for a page to show.
+	Username           string `json:"username,omitempty"`
 	Role               string `json:"role"`
 	PasswordVerified   bool   `json:"password_verified"`
 	PasswordForceReset bool   `json:"password_force_reset"`
@@ -215,6 +221,7 @@ type userAuthInfo struct {
 func (a *Auth) getUserAuthInfo(w http.ResponseWriter, r *http.Request) *apiError {
 	p, _ := PrincipalFrom(r.Context())
 	writeJSON(w, http.StatusOK, userAuthInfo{
+		Username:           p.Username,
 		Role:               p.Role,
 		PasswordVerified:   p.PasswordVerified,
 		PasswordForceReset: p.PasswordForceReset,

@@ -93,6 +93,9 @@ func (m *MemoryStore) PutSystem(ctx context.Context, s System) error {
 
 // CreateTenant implements Store.
 func (m *MemoryStore) CreateTenant(ctx context.Context, t Tenant) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	d := strings.ToLower(t.Domain)
@@ -109,6 +112,9 @@ func (m *MemoryStore) CreateTenant(ctx context.Context, t Tenant) error {
 
 // UpdateTenant implements Store.
 func (m *MemoryStore) UpdateTenant(ctx context.Context, t Tenant) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old, ok := m.tenants[t.ID]
@@ -151,6 +157,9 @@ func (m *MemoryStore) TenantByDomain(ctx context.Context, domain string) (Tenant
 func (m *MemoryStore) CreateUser(ctx context.Context, u User) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.validUserLocked(u); err != nil {
+		return err
+	}
 	k := usernameKey(u.TenantID, u.Username)
 	if _, ok := m.users[u.ID]; ok {
 		return ErrConflict
@@ -170,6 +179,9 @@ func (m *MemoryStore) UpdateUser(ctx context.Context, u User) error {
 	old, ok := m.users[u.ID]
 	if !ok {
 		return ErrNotFound
+	}
+	if err := m.validUserLocked(u); err != nil {
+		return err
 	}
 	k := usernameKey(u.TenantID, u.Username)
 	if id, ok := m.usernames[k]; ok && id != u.ID {
@@ -249,6 +261,9 @@ func (m *MemoryStore) ResetPassword(ctx context.Context, userID, newHash string)
 
 // CreateFamily implements Store.
 func (m *MemoryStore) CreateFamily(ctx context.Context, f Family, tokens ...Token) error {
+	if err := f.Validate(tokens...); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.families[f.ID]; ok {
@@ -273,6 +288,9 @@ func (m *MemoryStore) CreateFamily(ctx context.Context, f Family, tokens ...Toke
 
 // AddToken implements Store.
 func (m *MemoryStore) AddToken(ctx context.Context, t Token, now time.Time) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f, ok := m.families[t.FamilyID]
@@ -481,6 +499,9 @@ type tenantUser struct{ tenant, user string }
 
 // LinkIdentity implements Store.
 func (m *MemoryStore) LinkIdentity(ctx context.Context, id Identity) error {
+	if err := id.Validate(); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := identityKey{id.TenantID, id.Issuer, id.Subject}

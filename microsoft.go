@@ -277,7 +277,7 @@ func (a *Auth) finishMicrosoft(w http.ResponseWriter, r *http.Request, u User, s
 		redirectNoStore(w, withToken(land, "token", tok))
 		return nil
 	}
-	is, err := a.issue(ctx, signIn{user: u, method: methodMicrosoft})
+	is, err := a.issue(r, signIn{user: u, method: methodMicrosoft, cookieOnly: true})
 	if err != nil {
 		return serverError(u, "issue tokens", err)
 	}

@@ -33,6 +33,7 @@ func (a *Auth) RequireBearer(next http.Handler) http.Handler {
 			writeError(w, a.internal(ctx, "check access token", err))
 			return
 		}
+		a.touchSignIn(ctx, g.Family)
 		next.ServeHTTP(w, r.WithContext(withPrincipal(ctx, principalOf(g))))
 	})
 }

@@ -109,19 +109,25 @@ func keepsBody(t *testing.T, where string, seed, ours any) {
 			t.Errorf("%s: request %s is gone", where, mt)
 			continue
 		}
-		ss, us := sm.(jsonObject)["schema"].(jsonObject), om["schema"].(jsonObject)
-		if !reflect.DeepEqual(ss["required"], us["required"]) {
-			t.Errorf("%s: required %v, want %v", where, us["required"], ss["required"])
-		}
-		sprops, _ := ss["properties"].(jsonObject)
-		oprops, _ := us["properties"].(jsonObject)
-		for name, schema := range sprops {
-			got := oprops[name].(jsonObject)
-			want := schema.(jsonObject)
-			for k, v := range want {
-				if k != "description" && !reflect.DeepEqual(got[k], v) {
-					t.Errorf("%s: property %s: %s is %v, want %v", where, name, k, got[k], v)
-				}
+		keepsObject(t, where, sm.(jsonObject)["schema"].(jsonObject), om["schema"].(jsonObject))
+	}
+}
+
+// keepsObject checks that the object schema ours keeps seed's required
+// list and every property of seed with its type and limits (descriptions
+// may be reworded).
+func keepsObject(t *testing.T, where string, seed, ours jsonObject) {
+	t.Helper()
+	if !reflect.DeepEqual(seed["required"], ours["required"]) {
+		t.Errorf("%s: required %v, want %v", where, ours["required"], seed["required"])
+	}
+	sprops, _ := seed["properties"].(jsonObject)
+	oprops, _ := ours["properties"].(jsonObject)
+	for name, schema := range sprops {
+		got, _ := oprops[name].(jsonObject)
+		for k, v := range schema.(jsonObject) {
+			if k != "description" && !reflect.DeepEqual(got[k], v) {
+				t.Errorf("%s: property %s: %s is %v, want %v", where, name, k, got[k], v)
 			}
 		}
 	}
@@ -135,8 +141,24 @@ func keepsResponses(t *testing.T, where string, seed, ours jsonObject) {
 			t.Errorf("%s: answer %s is gone", where, code)
 			continue
 		}
-		if sc, ok := sr.(jsonObject)["content"]; ok && !reflect.DeepEqual(sc, or["content"]) {
-			t.Errorf("%s: the body of answer %s changed", where, code)
+		sc, ok := sr.(jsonObject)["content"].(jsonObject)
+		if !ok {
+			continue
+		}
+		oc, _ := or["content"].(jsonObject)
+		for mt, sm := range sc {
+			ss := sm.(jsonObject)["schema"].(jsonObject)
+			om, _ := oc[mt].(jsonObject)
+			us, _ := om["schema"].(jsonObject)
+			if _, props := ss["properties"]; !props {
+				if !reflect.DeepEqual(ss, us) {
+					t.Errorf("%s: the %s body of answer %s changed", where, mt, code)
+				}
+				continue
+			}
+			// An object body may gain optional properties; its own keep
+			// their schemas, and its required list stays.
+			keepsObject(t, where+" answer "+code, ss, us)
 		}
 	}
 }

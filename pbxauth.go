@@ -96,6 +96,12 @@ type Config struct {
 	// built-in ones (8–256 characters, not the username). Its error
 	// message is shown to the client.
 	PasswordPolicy func(username, password string) error
+	// Roles lists the custom roles a tenant user may have besides the
+	// built-in RoleAdmin, RoleStandardUser, RoleStandardInternationalUser
+	// and RoleQueueManager ([Auth.CreateUser] refuses any other). Each is
+	// 1–64 printable characters without spaces and no built-in name, in
+	// any case; New fails otherwise.
+	Roles []string
 
 	// SessionManager keeps the browser sessions of GET/POST /login and
 	// POST /logout. Pass the host's own to use any scs store (PostgreSQL,
@@ -254,6 +260,9 @@ func New(cfg Config) (*Auth, error) {
 	}
 	if cfg.Realm == "" {
 		cfg.Realm = "pbxauth"
+	}
+	if err := checkCustomRoles(cfg.Roles); err != nil {
+		return nil, err
 	}
 	if cfg.AccessTokenTTL <= 0 {
 		cfg.AccessTokenTTL = time.Hour

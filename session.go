@@ -261,7 +261,8 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) *apiError {
 // its session, and the GET /login answer (the token pair is for verify_otp).
 func (a *Auth) loginSession(w http.ResponseWriter, r *http.Request, s signIn) *apiError {
 	ctx := r.Context()
-	is, err := a.issue(ctx, s)
+	s.cookieOnly = true
+	is, err := a.issue(r, s)
 	if err != nil {
 		return a.internal(ctx, "issue tokens", err)
 	}
@@ -315,6 +316,7 @@ func (a *Auth) getLoginStatus(w http.ResponseWriter, r *http.Request) *apiError 
 	if err != nil {
 		return a.internal(ctx, "renew session token", err)
 	}
+	a.touchSignIn(ctx, g.Family)
 	// An idle timeout makes every loaded session modified: saving extends it.
 	if err := a.saveSession(ctx, w); err != nil {
 		return a.internal(ctx, "save browser session", err)

@@ -127,6 +127,13 @@ type Family struct {
 	CreatedAt        time.Time
 	ExpiresAt        time.Time // absolute end of the sign-in
 	Revoked          bool
+	// LastUsedAt is when a token of the sign-in was last accepted, to
+	// the minute: it is written at most once a minute (SignInStore).
+	LastUsedAt time.Time
+	// ClientIP and UserAgent are those of the request that signed in; the
+	// user agent without control characters, at most 256 bytes.
+	ClientIP  string
+	UserAgent string
 }
 
 // TokenKind tells access tokens from refresh tokens.
@@ -235,9 +242,14 @@ type Counter struct {
 //
 // Error contract: ErrNotFound for missing, expired, consumed or revoked
 // records; ErrConflict for unique-key collisions and lost compare-and-swaps;
-// an error that wraps ErrUnavailable for an outage; any other error is a
-// backend failure.
+// ErrInvalid, with nothing stored, for a record its Validate method refuses
+// (Tenant, User, Family with its tokens, Token, Identity) and for a user of a
+// tenant that does not exist; an error that wraps ErrUnavailable for an
+// outage; any other error is a backend failure.
 type Store interface {
+	SignInStore
+	UserFlagStore
+
 	// System returns the system settings, or the zero System and a nil
 	// error when none were stored.
 	System(ctx context.Context) (System, error)
@@ -337,6 +349,9 @@ type Store interface {
 	// CounterAdder adds to a counter atomically (counteradder.go).
 	CounterAdder
 
+	// UnlinkUser removes every link of the user in the tenant; a user
+	// without links is not an error.
+	UnlinkUser(ctx context.Context, tenantID, userID string) error
 	// LinkIdentity remembers that the external account (id.Issuer,
 	// id.Subject) is the user id.UserID in the tenant id.TenantID.
 	// ErrConflict when that account is linked in that tenant already, or

@@ -9,9 +9,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/pbxauth/pbxauth/internal/grace"
+	"github.com/pbxauth/pbxauth/internal/useragent"
 )
 
 // newToken returns 256 random bits, base64url without padding (43 bytes).
@@ -50,6 +52,10 @@ type signIn struct {
 	user             User
 	passwordVerified bool
 	method           string
+	// cookieOnly: no refresh token reaches the client, only the browser
+	// session holds the sign-in, so it ends with the session's lifetime
+	// instead of outliving it in the list of sessions for a month.
+	cookieOnly bool
 }
 
 // issued is a new sign-in: its family and its first token pair.
@@ -74,17 +80,20 @@ func secondsUntil(t, now time.Time) int64 {
 	return int64((d + time.Second - 1) / time.Second)
 }
 
-// issue starts a sign-in for s.user and stores its first access and refresh
-// tokens in one step.
-func (a *Auth) issue(ctx context.Context, s signIn) (issued, error) {
-	now := a.now()
+// issue starts a sign-in for s.user, made by the request r, and stores its
+// first access and refresh tokens in one step.
+func (a *Auth) issue(r *http.Request, s signIn) (issued, error) {
+	ctx, now := r.Context(), a.now()
 	f := Family{
 		ID:               newID(),
 		UserID:           s.user.ID,
 		PasswordVerified: s.passwordVerified,
 		Method:           s.method,
 		CreatedAt:        now,
-		ExpiresAt:        now.Add(a.cfg.SignInTTL),
+		ExpiresAt:        now.Add(a.signInTTL(s)),
+		LastUsedAt:       now,
+		ClientIP:         a.clientIP(r),
+		UserAgent:        useragent.Clean(r.UserAgent()),
 	}
 	access, refresh := newToken(), newToken()
 	expires := minTime(now.Add(a.cfg.AccessTokenTTL), f.ExpiresAt)
@@ -96,6 +105,15 @@ func (a *Auth) issue(ctx context.Context, s signIn) (issued, error) {
 		return issued{}, err
 	}
 	return issued{user: s.user, family: f, access: access, refresh: refresh, expires: expires}, nil
+}
+
+// signInTTL is the life of the sign-in s: SignInTTL, or the browser
+// session's lifetime when that is shorter and only the session holds it.
+func (a *Auth) signInTTL(s signIn) time.Duration {
+	if l := a.sessions.Lifetime; s.cookieOnly && l > 0 && l < a.cfg.SignInTTL {
+		return l
+	}
+	return a.cfg.SignInTTL
 }
 
 // addAccessToken issues one more access token in a live family (a cookie

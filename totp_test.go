@@ -8,6 +8,7 @@ package pbxauth_test
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"image/png"
 	"log/slog"
 	"net/url"
@@ -273,5 +274,22 @@ func TestTOTPWrongCodesLock(t *testing.T) {
 	}
 	if m := e.smtp.Receive(t); !strings.Contains(m.Subject, "locked") {
 		t.Errorf("lock notice: %q", m.Subject)
+	}
+}
+
+// An operator resets the app of a user who lost it: the next sign-in needs
+// no app code.
+func TestResetTOTP(t *testing.T) {
+	e := newMailEnv(t, withKeys)
+	enrolAlice(t, e)
+	e.startFlow(t) // an app user
+	if err := e.auth.ResetTOTP(t.Context(), aliceID); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.c.Do("POST", "/auth/sign_in", aliceCreds()); r.Status != 200 || r.String("access_token") == "" {
+		t.Errorf("sign-in after ResetTOTP: %d %s", r.Status, r.Body)
+	}
+	if err := e.auth.ResetTOTP(t.Context(), "nobody"); !errors.Is(err, pbxauth.ErrNotFound) {
+		t.Errorf("ResetTOTP of an unknown user: %v", err)
 	}
 }

@@ -91,6 +91,7 @@ func liveToken(i int, tok string, now time.Time) (pbxauth.Family, pbxauth.Token)
 		Method:           "password",
 		CreatedAt:        now,
 		ExpiresAt:        now.Add(30 * 24 * time.Hour),
+		LastUsedAt:       now, // as a sign-in records it
 	}
 	t := pbxauth.Token{Hash: pbxauth.HashToken(tok), Kind: pbxauth.AccessToken, FamilyID: f.ID, ExpiresAt: now.Add(24 * time.Hour)}
 	return f, t

@@ -27,7 +27,9 @@ func main() {
 	setMemoryLimit()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); errors.Is(err, flag.ErrHelp) {
+		return // -h asked for the usage, which was printed
+	} else if err != nil {
 		fmt.Fprintln(os.Stderr, "example:", err)
 		os.Exit(1)
 	}
@@ -56,6 +58,8 @@ type options struct {
 	trustedProxies                                    string
 	keyFile                                           string
 	metricsAddr                                       string
+	// args are the arguments after the flags: a subcommand ("user ...").
+	args []string
 }
 
 // parseFlags reads args, with each flag's environment variable as its default.
@@ -88,7 +92,9 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.keyFile, "key-file", env("PBXAUTH_KEY_FILE", ""), "file of the 32-byte key sealing authenticator-app secrets; default: pbxauth.key beside a SQLite file, random per run with memory, none with PostgreSQL (PBXAUTH_KEY_FILE)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", env("PBXAUTH_METRICS_ADDR", ""), "serve Prometheus /metrics there; default: none (PBXAUTH_METRICS_ADDR)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PBXAUTH_TRUSTED_PROXIES", ""), "comma-separated prefixes (or addresses) whose X-Forwarded-For is believed (PBXAUTH_TRUSTED_PROXIES)")
-	return o, fs.Parse(args)
+	err = fs.Parse(args)
+	o.args = fs.Args()
+	return o, err
 }
 
 // run starts the server and serves until ctx ends. When it listens it
@@ -97,6 +103,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	o, err := parseFlags(args, getenv)
 	if err != nil {
 		return err
+	}
+	if len(o.args) > 0 && o.args[0] == "user" {
+		return userCommand(ctx, o, o.args[1:], stdout)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 

@@ -160,13 +160,11 @@ func createUser(ctx context.Context, a *pbxauth.Auth, st pbxauth.Store, u seedUs
 		rand.Read(b[:])
 		pw, generated = base64.RawURLEncoding.EncodeToString(b[:]), true
 	}
-	hash, err := a.HashPassword(ctx, pw)
-	if err != nil {
-		return err
-	}
-	err = st.CreateUser(ctx, pbxauth.User{ID: pbxauth.NewID(), TenantID: tenantID, Username: u.Username, Email: u.Email, Role: u.Role,
-		PasswordHash: hash, TwoFactorEnabled: u.TwoFactorEnabled, PasswordForceReset: u.PasswordForceReset, Disabled: u.Disabled})
-	if errors.Is(err, pbxauth.ErrConflict) {
+	// Through the Go API, so that a seed is held to the API's rules: the
+	// role, the password policy, a well-formed email.
+	_, err := a.CreateUser(ctx, pbxauth.NewUser{Domain: u.Domain, Username: u.Username, Password: pw, Email: u.Email, Role: u.Role,
+		TwoFactorEnabled: u.TwoFactorEnabled, PasswordForceReset: u.PasswordForceReset, Disabled: u.Disabled})
+	if errors.Is(err, pbxauth.ErrConflict) { // another instance seeded it first
 		return nil
 	}
 	if err == nil && generated {

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -151,12 +152,19 @@ func freshPostgres(t testing.TB) string {
 	return withParams(t, postgresURL(), "search_path", schema)
 }
 
-// addUser stores an enabled user of tenant "t1".
+// addUser stores an enabled user of tenant "t1", and the tenant when it is
+// missing.
 func addUser(t testing.TB, st pbxauth.Store, id string) pbxauth.User {
 	t.Helper()
+	ctx := context.Background()
+	if _, err := st.Tenant(ctx, "t1"); errors.Is(err, pbxauth.ErrNotFound) {
+		if err := st.CreateTenant(ctx, pbxauth.Tenant{ID: "t1", Name: "T1", Domain: "t1.example.test"}); err != nil {
+			t.Fatalf("CreateTenant(t1): %v", err)
+		}
+	}
 	u := pbxauth.User{ID: id, TenantID: "t1", Username: "User-" + id, Email: id + "@Example.test",
 		Role: "User", PasswordHash: "$argon2id$" + id}
-	if err := st.CreateUser(context.Background(), u); err != nil {
+	if err := st.CreateUser(ctx, u); err != nil {
 		t.Fatalf("CreateUser(%s): %v", id, err)
 	}
 	return u

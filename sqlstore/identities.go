@@ -12,6 +12,9 @@ import (
 // LinkIdentity implements pbxauth.Store. Both unique keys of the table
 // decide a race, so of two accounts linking one user exactly one wins.
 func (s *Store) LinkIdentity(ctx context.Context, id pbxauth.Identity) error {
+	if err := id.Validate(); err != nil {
+		return err
+	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO pbxauth_identities (tenant_id, issuer, subject, user_id) VALUES ($1, $2, $3, $4)`,
 		id.TenantID, id.Issuer, id.Subject, id.UserID)
 	return storeErr("link identity", err)

@@ -178,21 +178,7 @@ func TestInstancesShareCookieSessions(t *testing.T) {
 }
 
 func testSharedCookieSessions(t *testing.T, bk backend) {
-	dsn := bk.fresh(t)
-	stA, stB := open(t, dsn), open(t, dsn)
-	seedBob(t, stA)
-	serve := func(st *sqlstore.Store) *apitest.Client {
-		ss, err := st.SessionStore()
-		if err != nil {
-			t.Fatal(err)
-		}
-		sm := scs.New()
-		sm.Store = ss
-		sm.Cookie.HttpOnly = true
-		sm.Cookie.Secure = false
-		return instance(t, st, func(c *pbxauth.Config) { c.SessionManager, c.InsecureCookies = sm, true })
-	}
-	a, b := serve(stA), serve(stB)
+	a, b := cookieInstances(t, bk.fresh)
 	b.HTTP.Jar = a.HTTP.Jar // one browser; cookies do not depend on the port
 
 	if r := a.Do("POST", "/login", bobCreds()); r.Status != 200 {
@@ -211,4 +197,24 @@ func testSharedCookieSessions(t *testing.T, bk backend) {
 	if r := a.Do("GET", "/login", nil); r.Status != 401 {
 		t.Fatalf("session on A after logout on B: %d", r.Status)
 	}
+}
+
+// cookieInstances is twoInstances with cookie sessions kept in the shared
+// database (scs's PostgreSQL store).
+func cookieInstances(t *testing.T, fresh func(testing.TB) string) (a, b *apitest.Client) {
+	dsn := fresh(t)
+	stA, stB := open(t, dsn), open(t, dsn)
+	seedBob(t, stA)
+	serve := func(st *sqlstore.Store) *apitest.Client {
+		ss, err := st.SessionStore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm := scs.New()
+		sm.Store = ss
+		sm.Cookie.HttpOnly = true
+		sm.Cookie.Secure = false
+		return instance(t, st, func(c *pbxauth.Config) { c.SessionManager, c.InsecureCookies = sm, true })
+	}
+	return serve(stA), serve(stB)
 }

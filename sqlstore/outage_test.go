@@ -39,7 +39,7 @@ var calls = []call{
 		return err
 	}},
 	{"CreateUser", func(ctx context.Context, st *sqlstore.Store) error {
-		return st.CreateUser(ctx, pbxauth.User{ID: randomName("u"), Username: randomName("n")})
+		return st.CreateUser(ctx, pbxauth.User{ID: randomName("u"), Username: randomName("n"), Role: "User"})
 	}},
 	{"UpdateUser", func(ctx context.Context, st *sqlstore.Store) error {
 		u, err := st.User(ctx, "u1")
@@ -65,7 +65,7 @@ var calls = []call{
 	}},
 	{"CreateFamily", func(ctx context.Context, st *sqlstore.Store) error {
 		id := randomName("f")
-		return st.CreateFamily(ctx, pbxauth.Family{ID: id, UserID: "u1", ExpiresAt: t0.Add(time.Hour)}, nextTokens(id, id)...)
+		return st.CreateFamily(ctx, pbxauth.Family{ID: id, UserID: "u1", Method: "password", ExpiresAt: t0.Add(time.Hour)}, nextTokens(id, id)...)
 	}},
 	{"AddToken", func(ctx context.Context, st *sqlstore.Store) error {
 		return st.AddToken(ctx, nextTokens("f1", randomName("a"))[0], t0)
@@ -76,7 +76,7 @@ var calls = []call{
 	}},
 	{"RotateRefresh", func(ctx context.Context, st *sqlstore.Store) error {
 		id := randomName("f")
-		err := st.CreateFamily(ctx, pbxauth.Family{ID: id, UserID: "u1", ExpiresAt: t0.Add(time.Hour)}, nextTokens(id, id)...)
+		err := st.CreateFamily(ctx, pbxauth.Family{ID: id, UserID: "u1", Method: "password", ExpiresAt: t0.Add(time.Hour)}, nextTokens(id, id)...)
 		if err == nil {
 			_, err = st.RotateRefresh(ctx, pbxauth.HashToken("refresh "+id), t0)
 		}

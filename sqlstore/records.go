@@ -23,7 +23,7 @@ const (
 		"ms365_client_certificate, ms365_client_private_key, ms365_match_preferred_username"
 	userCols = "id, tenant_id, username, email, role, password_hash, " +
 		"two_factor_enabled, password_force_reset, disabled"
-	familyCols  = "id, user_id, password_verified, method, created_at, expires_at, revoked"
+	familyCols  = "id, user_id, password_verified, method, created_at, expires_at, revoked, last_used_at, client_ip, user_agent"
 	tokenCols   = "hash, kind, family_id, expires_at, used_at, parent, grace_seed, grace_until"
 	flowCols    = "hash, purpose, user_id, tenant_id, expires_at, code_hash, code_expires_at, sends, last_sent_at, attempts, data, version"
 	counterCols = "key, count, locks, locked_until, window_start, expires_at, version"
@@ -146,11 +146,12 @@ func userArgs(u pbxauth.User) []any {
 
 func familyDest(f *pbxauth.Family) []any {
 	return []any{&f.ID, &f.UserID, &f.PasswordVerified, &f.Method,
-		timeDest{&f.CreatedAt}, timeDest{&f.ExpiresAt}, &f.Revoked}
+		timeDest{&f.CreatedAt}, timeDest{&f.ExpiresAt}, &f.Revoked, timeDest{&f.LastUsedAt}, &f.ClientIP, &f.UserAgent}
 }
 
 func familyArgs(f pbxauth.Family) []any {
-	return []any{f.ID, f.UserID, f.PasswordVerified, f.Method, micros(f.CreatedAt), micros(f.ExpiresAt), f.Revoked}
+	return []any{f.ID, f.UserID, f.PasswordVerified, f.Method, micros(f.CreatedAt), micros(f.ExpiresAt), f.Revoked,
+		micros(f.LastUsedAt), f.ClientIP, f.UserAgent}
 }
 
 func tokenDest(t *pbxauth.Token) []any {

@@ -133,17 +133,17 @@ func TestCaseInsensitiveKeys(t *testing.T) {
 		}
 
 		for _, u := range []pbxauth.User{
-			{ID: "u1", TenantID: "t1", Username: "Alice", Email: "alice@x.test"},
-			{ID: "u2", TenantID: "t2", Username: "ALICE", Email: "ALICE@X.TEST"}, // another tenant
-			{ID: "u3", TenantID: "", Username: "alice"},                          // a system user
-			{ID: "u4", TenantID: "t1", Username: "bob", Email: "Alice@X.test"},
-			{ID: "u5", TenantID: "t1", Username: "carol"},
+			{ID: "u1", TenantID: "t1", Username: "Alice", Role: "User", Email: "alice@x.test"},
+			{ID: "u2", TenantID: "t2", Username: "ALICE", Role: "User", Email: "ALICE@X.TEST"}, // another tenant
+			{ID: "u3", TenantID: "", Username: "alice", Role: "User"},                          // a system user
+			{ID: "u4", TenantID: "t1", Username: "bob", Role: "User", Email: "Alice@X.test"},
+			{ID: "u5", TenantID: "t1", Username: "carol", Role: "User"},
 		} {
 			if err := st.CreateUser(ctx, u); err != nil {
 				t.Fatalf("CreateUser(%s): %v", u.ID, err)
 			}
 		}
-		if err := st.CreateUser(ctx, pbxauth.User{ID: "u9", TenantID: "t1", Username: "aLiCe"}); !errors.Is(err, pbxauth.ErrConflict) {
+		if err := st.CreateUser(ctx, pbxauth.User{ID: "u9", TenantID: "t1", Username: "aLiCe", Role: "User"}); !errors.Is(err, pbxauth.ErrConflict) {
 			t.Errorf("CreateUser with a taken username in other case: %v; want ErrConflict", err)
 		}
 		if got, err := st.UserByName(ctx, "t1", "ALICE"); err != nil || got.ID != "u1" {
@@ -155,7 +155,7 @@ func TestCaseInsensitiveKeys(t *testing.T) {
 		if _, err := st.UserByName(ctx, "t9", "alice"); !errors.Is(err, pbxauth.ErrNotFound) {
 			t.Errorf("UserByName in another tenant: %v; want ErrNotFound", err)
 		}
-		if err := st.UpdateUser(ctx, pbxauth.User{ID: "u4", TenantID: "t1", Username: "ALICE"}); !errors.Is(err, pbxauth.ErrConflict) {
+		if err := st.UpdateUser(ctx, pbxauth.User{ID: "u4", TenantID: "t1", Username: "ALICE", Role: "User"}); !errors.Is(err, pbxauth.ErrConflict) {
 			t.Errorf("UpdateUser to a taken username: %v; want ErrConflict", err)
 		}
 		users, err := st.UsersByEmail(ctx, "t1", "aLiCe@x.TEST")
@@ -269,7 +269,7 @@ func TestFamilies(t *testing.T) {
 		_, access, _ := signIn(t, st, "u1", "f1")
 
 		// A duplicate hash stores nothing, not even the family.
-		dup := pbxauth.Family{ID: "f2", UserID: "u1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+		dup := pbxauth.Family{ID: "f2", UserID: "u1", Method: "password", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
 		err := st.CreateFamily(ctx, dup,
 			pbxauth.Token{Hash: pbxauth.HashToken("fresh"), Kind: pbxauth.AccessToken, FamilyID: "f2", ExpiresAt: t0.Add(time.Hour)},
 			pbxauth.Token{Hash: access, Kind: pbxauth.AccessToken, FamilyID: "f2", ExpiresAt: t0.Add(time.Hour)})
@@ -504,7 +504,7 @@ func TestDeleteExpired(t *testing.T) {
 				t.Errorf("DeleteExpired(%v) = %d, %v; want %d", c.now.Sub(t0), n, err, c.want)
 			}
 		}
-		if err := st.CreateFamily(ctx, pbxauth.Family{ID: "f1", UserID: "u1", ExpiresAt: t0}); err != nil {
+		if err := st.CreateFamily(ctx, pbxauth.Family{ID: "f1", UserID: "u1", Method: "password", ExpiresAt: t0}); err != nil {
 			t.Errorf("CreateFamily with the swept family's ID: %v", err)
 		}
 	})

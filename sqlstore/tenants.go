@@ -10,6 +10,9 @@ import (
 
 // CreateTenant implements pbxauth.Store.
 func (s *Store) CreateTenant(ctx context.Context, t pbxauth.Tenant) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO pbxauth_tenants (`+tenantCols+`, domain_key) VALUES (`+placeholders(16)+`)`,
 		tenantArgs(t)...)
 	return storeErr("create tenant", err)
@@ -17,6 +20,9 @@ func (s *Store) CreateTenant(ctx context.Context, t pbxauth.Tenant) error {
 
 // UpdateTenant implements pbxauth.Store.
 func (s *Store) UpdateTenant(ctx context.Context, t pbxauth.Tenant) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
 	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_tenants SET name = $2, domain = $3, website = $4,
 		avatar_url = $5, enable_two_factor = $6, ms365 = $7, ms365_application_id = $8, ms365_directory_id = $9,
 		ms365_client_secret = $10, ms365_national_cloud = $11, ms365_issuer = $12, ms365_client_certificate = $13,

@@ -72,8 +72,11 @@ func revokeUser(ctx context.Context, db execer, userID string) error {
 // CreateFamily implements pbxauth.Store. The family and its tokens are
 // stored in one transaction: on a conflict, nothing is.
 func (s *Store) CreateFamily(ctx context.Context, f pbxauth.Family, tokens ...pbxauth.Token) error {
+	if err := f.Validate(tokens...); err != nil {
+		return err
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO pbxauth_families (`+familyCols+`) VALUES (`+placeholders(7)+`)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO pbxauth_families (`+familyCols+`) VALUES (`+placeholders(10)+`)`,
 			familyArgs(f)...)
 		if err != nil {
 			return err
@@ -85,6 +88,9 @@ func (s *Store) CreateFamily(ctx context.Context, f pbxauth.Family, tokens ...pb
 
 // AddToken implements pbxauth.Store.
 func (s *Store) AddToken(ctx context.Context, t pbxauth.Token, now time.Time) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
 	var one int
 	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM pbxauth_families WHERE id = $1 AND revoked = FALSE AND expires_at > $2`,
 		t.FamilyID, micros(now)).Scan(&one)

@@ -6,27 +6,59 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 
 	"github.com/pbxauth/pbxauth"
 )
 
 // CreateUser implements pbxauth.Store.
 func (s *Store) CreateUser(ctx context.Context, u pbxauth.User) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO pbxauth_users (`+userCols+`, username_key, email_key)
-		VALUES (`+placeholders(11)+`)`, userArgs(u)...)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := validUser(ctx, tx, u); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO pbxauth_users (`+userCols+`, username_key, email_key)
+			VALUES (`+placeholders(11)+`)`, userArgs(u)...)
+		return err
+	})
 	return storeErr("create user", err)
 }
 
 // UpdateUser implements pbxauth.Store.
 func (s *Store) UpdateUser(ctx context.Context, u pbxauth.User) error {
-	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_users SET tenant_id = $2, username = $3, email = $4,
-		role = $5, password_hash = $6, two_factor_enabled = $7, password_force_reset = $8, disabled = $9,
-		username_key = $10, email_key = $11
-		WHERE id = $1`, userArgs(u)...))
-	if err == nil && n == 0 {
-		err = pbxauth.ErrNotFound
-	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := validUser(ctx, tx, u); err != nil {
+			return err
+		}
+		n, err := affected(tx.ExecContext(ctx, `UPDATE pbxauth_users SET tenant_id = $2, username = $3, email = $4,
+			role = $5, password_hash = $6, two_factor_enabled = $7, password_force_reset = $8, disabled = $9,
+			username_key = $10, email_key = $11
+			WHERE id = $1`, userArgs(u)...))
+		if err == nil && n == 0 {
+			err = pbxauth.ErrNotFound
+		}
+		return err
+	})
 	return storeErr("update user", err)
+}
+
+// validUser applies pbxauth.User.Validate and refuses a user of a tenant
+// that does not exist. (A tenant is never deleted, so the check cannot go
+// stale before the transaction commits.)
+func validUser(ctx context.Context, tx *sql.Tx, u pbxauth.User) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	if u.TenantID == "" {
+		return nil
+	}
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM pbxauth_tenants WHERE id = $1`, u.TenantID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: user %q: no tenant %q", pbxauth.ErrInvalid, u.ID, u.TenantID)
+	}
+	return err
 }
 
 // User implements pbxauth.Store.
@@ -102,4 +134,23 @@ func (s *Store) ResetPassword(ctx context.Context, userID, newHash string) error
 		return revokeUser(ctx, tx, userID)
 	})
 	return storeErr("reset password", err)
+}
+
+// setUserFlag sets one boolean column of the user.
+func (s *Store) setUserFlag(ctx context.Context, op, column, userID string, v bool) error {
+	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_users SET `+column+` = $2 WHERE id = $1`, userID, v))
+	if err == nil && n == 0 {
+		err = pbxauth.ErrNotFound
+	}
+	return storeErr(op, err)
+}
+
+// SetUserDisabled implements pbxauth.UserFlagStore.
+func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
+	return s.setUserFlag(ctx, "set user disabled", "disabled", userID, disabled)
+}
+
+// SetPasswordForceReset implements pbxauth.UserFlagStore.
+func (s *Store) SetPasswordForceReset(ctx context.Context, userID string, force bool) error {
+	return s.setUserFlag(ctx, "set password force reset", "password_force_reset", userID, force)
 }

@@ -85,6 +85,8 @@ var suite = []group{
 	{"Tenants", tenantChecks},
 	{"Users", userChecks},
 	{"Identities", identityChecks},
+	{"SignIns", signInChecks},
+	{"UserFlags", userFlagChecks},
 	{"Tokens", tokenChecks},
 	{"RefreshGrace", graceChecks},
 	{"Flows", flowChecks},
@@ -94,6 +96,7 @@ var suite = []group{
 	{"Sweeper", sweeperChecks},
 	{"TOTP", totpChecks},
 	{"Outbox", outboxChecks},
+	{"Rules", ruleChecks},
 }
 
 // base is the suite's clock: every now is base plus an offset. It has no

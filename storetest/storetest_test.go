@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +72,12 @@ type (
 	earlyClaims struct{ *pbxauth.MemoryStore }
 	// lostSuccessors never returns a reused token's successor.
 	lostSuccessors struct{ *pbxauth.MemoryStore }
+	// oldestFirst lists a user's sign-ins oldest first.
+	oldestFirst struct{ *pbxauth.MemoryStore }
+	// eagerTouch writes LastUsedAt on every touch.
+	eagerTouch struct{ *pbxauth.MemoryStore }
+	// revokeAnyFamily ends another user's sign-in too.
+	revokeAnyFamily struct{ *pbxauth.MemoryStore }
 )
 
 func (s lostSuccessors) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time, next ...pbxauth.Token) (pbxauth.Grant, error) {
@@ -134,6 +141,20 @@ func (s immortalCounters) PutCounter(ctx context.Context, c pbxauth.Counter, now
 	return s.MemoryStore.PutCounter(ctx, c, time.Time{})
 }
 
+func (s oldestFirst) Families(ctx context.Context, userID string, now time.Time) ([]pbxauth.Family, error) {
+	fs, err := s.MemoryStore.Families(ctx, userID, now)
+	slices.Reverse(fs)
+	return fs, err
+}
+
+func (s eagerTouch) TouchFamily(ctx context.Context, familyID string, now, staleBefore time.Time) error {
+	return s.MemoryStore.TouchFamily(ctx, familyID, now, now)
+}
+
+func (s revokeAnyFamily) RevokeUserFamily(ctx context.Context, userID, familyID string, now time.Time) error {
+	return s.MemoryStore.RevokeFamily(ctx, familyID)
+}
+
 // checkNamed returns the check with the given group/check name.
 func checkNamed(t *testing.T, name string) check {
 	t.Helper()
@@ -184,6 +205,15 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"ClaimMail ignores leases and due times",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return earlyClaims{m} },
 			[]string{"Outbox/ClaimRoundTrip", "Outbox/DueOrder", "Outbox/LeaseExpires", "Outbox/UpdateAndRelease"}},
+		{"Families lists oldest first",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return oldestFirst{m} },
+			[]string{"SignIns/FamiliesNewestFirst"}},
+		{"TouchFamily writes every time",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return eagerTouch{m} },
+			[]string{"SignIns/TouchFamily"}},
+		{"RevokeUserFamily ends anyone's sign-in",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return revokeAnyFamily{m} },
+			[]string{"SignIns/RevokeUserFamily", "SignIns/ConcurrentRevokeUserFamily"}},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			for _, name := range b.checks {

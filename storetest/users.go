@@ -35,8 +35,7 @@ func addUser(t tb, s pbxauth.Store, users ...pbxauth.User) {
 }
 
 // ensureTenant creates the tenant with the given ID unless it exists or is
-// "", the system: the contract does not say that a user's tenant must exist,
-// but a store may well insist.
+// "", the system: a store refuses a user of a tenant that does not exist.
 func ensureTenant(t tb, s pbxauth.Store, id string) {
 	t.Helper()
 	if id == "" {

@@ -32,6 +32,7 @@ type server struct {
 
 // userInfo is the JSON of GET /auth/user, for the bare handler.
 type userInfo struct {
+	Username           string `json:"username"`
 	Role               string `json:"role"`
 	PasswordVerified   bool   `json:"password_verified"`
 	PasswordForceReset bool   `json:"password_force_reset"`
@@ -40,7 +41,7 @@ type userInfo struct {
 // bare answers GET /auth/user as pbxauth does for a signed-in system admin,
 // marshalling the JSON for every request as pbxauth does, with no check.
 func bare(w http.ResponseWriter, r *http.Request) {
-	b, _ := json.Marshal(userInfo{Role: "SystemAdmin", PasswordVerified: true})
+	b, _ := json.Marshal(userInfo{Username: "admin", Role: "SystemAdmin", PasswordVerified: true})
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")

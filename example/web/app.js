@@ -1,20 +1,22 @@
 // The example's sign-in page: password sign-in with the emailed second
 // factor, Microsoft sign-in when the tenant has it, and the state of the
-// cookie session (GET /api/login), which is what survives a reload. The page
-// keeps no token itself: the session cookie is HttpOnly.
+// cookie session (GET /api/login), which is what survives a reload, with who
+// is signed in and where (GET /api/auth/sessions). The page keeps no token
+// beyond memory: the session cookie is HttpOnly, and the access token GET
+// /api/login hands out is only used for the bearer routes until a reload.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 let flowToken = ""; // the second-factor flow of the sign-in in progress
 let msDomain = ""; // the domain whose tenant offers Microsoft sign-in
 let infoSeq = 0; // only the latest /info answer counts
-let accessToken = ""; // the session's, from GET /api/login, for the bearer routes
+let accessToken = ""; // the session's access token, for the bearer routes
 
 // api calls the API next to the page and never throws: status 0 means the
-// server could not be reached.
-async function api(method, path, body, bearer) {
+// server could not be reached. With a token it sends it as a bearer token.
+async function api(method, path, body, token) {
   const opts = { method, headers: {}, credentials: "same-origin", cache: "no-store" };
-  if (bearer) opts.headers["Authorization"] = "Bearer " + bearer;
+  if (token) opts.headers["Authorization"] = "Bearer " + token;
   if (body !== undefined) {
     opts.headers["Content-Type"] = "application/json";
     opts.body = JSON.stringify(body);
@@ -80,6 +82,37 @@ function signedIn(s) {
   $("expiry").dateTime = s.expires_at;
   $("expiry").textContent = at.toLocaleString() + " (in " + minutes + (minutes === 1 ? " minute)" : " minutes)");
   show("signedin", $("title"));
+  account();
+}
+
+// account shows who is signed in and their sign-ins. Everything a sign-in
+// recorded (its user agent above all) is the client's text: it goes in as
+// text, never as markup.
+async function account() {
+  const [u, l] = await Promise.all([
+    api("GET", "/auth/user", undefined, accessToken),
+    api("GET", "/auth/sessions", undefined, accessToken),
+  ]);
+  if (u.status === 401 || l.status === 401) {
+    await refresh(); // the token expired or the session ended: ask GET /login
+    return;
+  }
+  if (u.status === 200) $("who").textContent = u.data.username || "";
+  if (l.status !== 200) {
+    fail(explain(l));
+    return;
+  }
+  const list = $("sessions");
+  list.replaceChildren();
+  for (const s of l.data.sessions) {
+    const li = document.createElement("li");
+    li.textContent = (s.user_agent || "An unknown client") + " at " + (s.client_ip || "an unknown address") +
+      ", signed in " + new Date(s.created_at).toLocaleString() +
+      ", last used " + new Date(s.last_used_at).toLocaleString() + (s.current ? " (this browser)" : "");
+    if (s.current) li.className = "current";
+    list.append(li);
+  }
+  $("signout-others").hidden = l.data.sessions.length < 2;
 }
 
 function signInAgain(message, focus) {
@@ -238,8 +271,19 @@ $("signout").addEventListener("click", async () => {
     fail(explain(r));
     return;
   }
+  accessToken = "";
   show("signin", $("username"));
   say("You are signed out.");
+});
+
+$("signout-others").addEventListener("click", async () => {
+  const r = await busy($("signedin"), () => api("POST", "/auth/sign_out?scope=others", undefined, accessToken));
+  if (r.status !== 200) {
+    fail(explain(r));
+    return;
+  }
+  say("Your other devices are signed out.");
+  await account();
 });
 
 let infoTimer = 0;

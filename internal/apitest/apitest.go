@@ -15,6 +15,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,6 +80,10 @@ func closeSchema(ref *openapi3.SchemaRef, no *bool) {
 	for _, alt := range s.OneOf {
 		closeSchema(alt, no)
 	}
+	for _, prop := range s.Properties {
+		closeSchema(prop, no)
+	}
+	closeSchema(s.Items, no)
 }
 
 // Validate checks one answer of the API to req (a request to a path under
@@ -257,3 +262,26 @@ func (c *Client) Send(req *http.Request) *Response {
 
 // Bearer returns the header pair that sends an access token.
 func Bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
+
+// Race runs do(0) … do(n-1) in n goroutines released together and returns
+// how many answers had each status.
+func Race(n int, do func(i int) *Response) map[int]int {
+	var (
+		mu     sync.Mutex
+		counts = map[int]int{}
+		wg     sync.WaitGroup
+	)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			r := do(i)
+			mu.Lock()
+			counts[r.Status]++
+			mu.Unlock()
+		})
+	}
+	close(start)
+	wg.Wait()
+	return counts
+}

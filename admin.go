@@ -1,0 +1,310 @@
+// This file is "Operating it from Go": the methods of Auth that hosts and
+// admin tools call to create and change users and end their sign-ins. Each
+// validates its arguments exactly as the API does and reports an event.
+
+package pbxauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+)
+
+// Events of the Go API.
+const (
+	EventUserCreated        EventKind = "user_created"
+	EventPasswordSet        EventKind = "password_set"
+	EventUserDisabled       EventKind = "user_disabled"
+	EventUserEnabled        EventKind = "user_enabled"
+	EventAccountUnlocked    EventKind = "account_unlocked"
+	EventIdentitiesUnlinked EventKind = "identities_unlinked"
+)
+
+// maxEmail is the longest address a mailbox can have (RFC 5321 path limit).
+const maxEmail = 254
+
+// NewUser describes a user for [Auth.CreateUser].
+type NewUser struct {
+	// Domain is the SIP domain of the user's tenant; "" makes a system user.
+	Domain   string
+	Username string
+	// Password is checked against the password policy and hashed; "" makes
+	// a user who cannot sign in with a password (Microsoft only).
+	Password string
+	Email    string // optional; where codes and reset links go
+	// Role is a built-in role (RoleSystemAdmin, RoleReplicator or
+	// RoleDealer for a system user; RoleAdmin, RoleStandardUser,
+	// RoleStandardInternationalUser or RoleQueueManager for a tenant user)
+	// or, for a tenant user, one of Config.Roles.
+	Role               string
+	TwoFactorEnabled   bool
+	PasswordForceReset bool
+	Disabled           bool
+}
+
+// apiErr turns a validation failure of the API into the Go API's error.
+func apiErr(e *apiError) error {
+	if e == nil {
+		return nil
+	}
+	return invalidf("%s", e.message)
+}
+
+// tenantOf returns the ID of the tenant of domain ("" for the system);
+// an unknown domain is ErrInvalid.
+func (a *Auth) tenantOf(ctx context.Context, domain string) (string, error) {
+	if err := apiErr(checkDomain(domain, false)); err != nil || domain == "" {
+		return "", err
+	}
+	t, err := a.store.TenantByDomain(ctx, domain)
+	if errors.Is(err, ErrNotFound) {
+		return "", invalidf("no tenant has the domain %q", domain)
+	}
+	return t.ID, err
+}
+
+// CreateUser validates nu as the API validates its fields — username rules,
+// reserved names (system users only), the role, the tenant's existence, the
+// password policy (Config.PasswordPolicy included), a well-formed email —
+// stores the user with a new ID and a hash of the password, and reports
+// EventUserCreated. Errors wrap ErrInvalid for a rule broken (the text says
+// which), ErrConflict when the username is taken in the tenant
+// (case-insensitively), or are backend failures.
+func (a *Auth) CreateUser(ctx context.Context, nu NewUser) (User, error) {
+	tenantID, err := a.tenantOf(ctx, nu.Domain)
+	if err != nil {
+		return User{}, err
+	}
+	tenant := nu.Domain != ""
+	if err := apiErr(checkUsername(nu.Username, tenant)); err != nil {
+		return User{}, err
+	}
+	if err := apiErr(a.checkRole(nu.Role, tenant)); err != nil {
+		return User{}, err
+	}
+	if err := checkEmail(nu.Email); err != nil {
+		return User{}, err
+	}
+	u := User{ID: newID(), TenantID: tenantID, Username: nu.Username, Email: nu.Email, Role: nu.Role,
+		TwoFactorEnabled: nu.TwoFactorEnabled, PasswordForceReset: nu.PasswordForceReset, Disabled: nu.Disabled}
+	if nu.Password != "" {
+		if err := apiErr(a.checkNewPassword(nu.Username, nu.Password)); err != nil {
+			return User{}, err
+		}
+		if u.PasswordHash, err = a.HashPassword(ctx, nu.Password); err != nil {
+			return User{}, err
+		}
+	}
+	if err := a.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return User{}, fmt.Errorf("%w: the username %q is taken", ErrConflict, nu.Username)
+		}
+		return User{}, err
+	}
+	a.emit(ctx, Event{Kind: EventUserCreated, UserID: u.ID, TenantID: u.TenantID, Username: u.Username})
+	return u, nil
+}
+
+// checkEmail accepts "" or one plain address (no name, no angle brackets).
+func checkEmail(s string) error {
+	if s == "" {
+		return nil
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || addr.Name != "" || len(s) > maxEmail {
+		return invalidf("email must be one plain address of at most 254 bytes")
+	}
+	return nil
+}
+
+// FindUser returns the user of the tenant of domain ("" for system users)
+// with username, matched case-insensitively; ErrNotFound when there is none
+// (also for an unknown domain), ErrInvalid for a malformed name.
+func (a *Auth) FindUser(ctx context.Context, domain, username string) (User, error) {
+	if err := apiErr(checkDomain(domain, false)); err != nil {
+		return User{}, err
+	}
+	if !ValidUsername(username) {
+		return User{}, apiErr(checkUsername(username, false))
+	}
+	return a.lookupUser(ctx, domain, username)
+}
+
+// SetPassword gives the user a new password, checked against the password
+// policy like reset_password's, and clears PasswordForceReset unless
+// forceReset sets it again (the user must then change it). Every sign-in of
+// the user ends, each reported as EventSessionRevoked, then EventPasswordSet.
+// ErrNotFound for an unknown user; ErrInvalid for a password the policy
+// refuses, with nothing changed.
+func (a *Auth) SetPassword(ctx context.Context, userID, password string, forceReset bool) error {
+	u, err := a.store.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := apiErr(a.checkNewPassword(u.Username, password)); err != nil {
+		return err
+	}
+	hash, err := a.HashPassword(ctx, password)
+	if err != nil {
+		return err
+	}
+	// Ending the sign-ins first reports each; ResetPassword then sets the
+	// hash and revokes, in one step, any sign-in made in between.
+	if _, err := a.endSignIns(ctx, u.ID, u.TenantID, "", origin{}); err != nil {
+		return err
+	}
+	if err := a.store.ResetPassword(ctx, u.ID, hash); err != nil {
+		return err
+	}
+	if forceReset {
+		if err := a.store.SetPasswordForceReset(ctx, u.ID, true); err != nil {
+			return err
+		}
+	}
+	if err := a.forgetDevices(ctx, u.ID); err != nil {
+		return err
+	}
+	a.emit(ctx, Event{Kind: EventPasswordSet, UserID: u.ID, TenantID: u.TenantID, Username: u.Username})
+	return nil
+}
+
+// DisableUser disables the user: password and Microsoft sign-ins are
+// refused like a wrong password, and every sign-in ends (each reported as
+// EventSessionRevoked), so that enabling the user again revives none of
+// them. Reports EventUserDisabled; ErrNotFound for an unknown user.
+func (a *Auth) DisableUser(ctx context.Context, userID string) error {
+	u, err := a.store.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := a.store.SetUserDisabled(ctx, u.ID, true); err != nil {
+		return err
+	}
+	if _, err := a.endSignIns(ctx, u.ID, u.TenantID, "", origin{}); err != nil {
+		return err
+	}
+	if err := a.forgetDevices(ctx, u.ID); err != nil {
+		return err
+	}
+	a.emit(ctx, Event{Kind: EventUserDisabled, UserID: u.ID, TenantID: u.TenantID, Username: u.Username})
+	return nil
+}
+
+// EnableUser lets a disabled user sign in again and reports
+// EventUserEnabled; ErrNotFound for an unknown user.
+func (a *Auth) EnableUser(ctx context.Context, userID string) error {
+	u, err := a.store.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := a.store.SetUserDisabled(ctx, u.ID, false); err != nil {
+		return err
+	}
+	a.emit(ctx, Event{Kind: EventUserEnabled, UserID: u.ID, TenantID: u.TenantID, Username: u.Username})
+	return nil
+}
+
+// Sessions returns the user's live sign-ins, newest first, as GET
+// /auth/sessions lists them; ErrNotFound for an unknown user.
+func (a *Auth) Sessions(ctx context.Context, userID string) ([]Family, error) {
+	if _, err := a.store.User(ctx, userID); err != nil {
+		return nil, err
+	}
+	return a.store.Families(ctx, userID, a.now())
+}
+
+// RevokeSession ends the user's live sign-in sessionID (a Family.ID from
+// [Auth.Sessions]): its access and refresh tokens and its cookie session are
+// refused at once. Reports EventSessionRevoked; ErrNotFound when the
+// sign-in is not the user's, or not live.
+func (a *Auth) RevokeSession(ctx context.Context, userID, sessionID string) error {
+	u, err := a.store.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	return a.revokeUserFamily(ctx, u.ID, u.TenantID, sessionID, origin{})
+}
+
+// SignOutEverywhere ends every sign-in of the user, cookie sessions
+// included, as POST /auth/sign_out?scope=global does, and returns how many
+// it ended (each reported as EventSessionRevoked); ErrNotFound for an
+// unknown user.
+func (a *Auth) SignOutEverywhere(ctx context.Context, userID string) (int, error) {
+	u, err := a.store.User(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	if err := a.forgetDevices(ctx, u.ID); err != nil {
+		return 0, err
+	}
+	return a.endSignIns(ctx, u.ID, u.TenantID, "", origin{})
+}
+
+// Unlock lifts the sign-in lock of a submitted (domain, username) — the
+// key failed passwords count against, whether or not such a user exists —
+// and reports EventAccountUnlocked. ErrInvalid for a malformed domain or
+// username (no sign-in could have counted against it).
+func (a *Auth) Unlock(ctx context.Context, domain, username string) error {
+	if err := apiErr(checkDomain(domain, false)); err != nil {
+		return err
+	}
+	if err := apiErr(checkUsername(username, domain != "")); err != nil {
+		return err
+	}
+	e := Event{Kind: EventAccountUnlocked, Username: username}
+	u, err := a.FindUser(ctx, domain, username)
+	if err == nil {
+		e.UserID, e.TenantID = u.ID, u.TenantID
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	// The submitted key's lock, and for an existing user the lock of the
+	// second factor (also one that stays until an unlock) and the devices,
+	// whose locks cannot be listed one by one.
+	if err := a.clearLimits(ctx, domain, username, u.ID); err != nil {
+		return err
+	}
+	a.emit(ctx, e)
+	return nil
+}
+
+// UnlinkIdentities removes every Microsoft account linked to the user, so
+// that the next Microsoft sign-in matches by verified email again (and a
+// stolen account linked to the user is cut off), and reports
+// EventIdentitiesUnlinked; ErrNotFound for an unknown user. The user's
+// sign-ins are left alone: end them with SignOutEverywhere.
+func (a *Auth) UnlinkIdentities(ctx context.Context, userID string) error {
+	u, err := a.store.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := a.store.UnlinkUser(ctx, u.TenantID, u.ID); err != nil {
+		return err
+	}
+	a.emit(ctx, Event{Kind: EventIdentitiesUnlinked, UserID: u.ID, TenantID: u.TenantID, Username: u.Username})
+	return nil
+}
+
+// ResetTOTP removes the user's authenticator app (pending or active) and
+// recovery codes, for a user who lost the phone and the codes, and lifts
+// the lock of their second factor; the next sign-in asks for the emailed
+// code again where one is required. Reports EventAppDisabled; ErrNotFound
+// for an unknown user. A store without authenticator apps has nothing to
+// remove.
+func (a *Auth) ResetTOTP(ctx context.Context, userID string) error {
+	u, err := a.store.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if ts := a.appStore(); ts != nil {
+		if err := ts.DeleteTOTP(ctx, u.ID); err != nil {
+			return err
+		}
+	}
+	if err := a.resetLock(ctx, a.cfg.Limits.codeLock(), userKey(u.ID), a.now()); err != nil {
+		return err
+	}
+	a.emit(ctx, Event{Kind: EventAppDisabled, UserID: u.ID, TenantID: u.TenantID, Username: u.Username})
+	return nil
+}

@@ -1,0 +1,50 @@
+package pbxauth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+// Operating pbxauth from Go: a tenant and its first users on an empty store,
+// a refused user, and what an admin tool does later.
+func Example_operate() {
+	ctx := context.Background()
+	st := pbxauth.NewMemoryStore()
+	if err := st.CreateTenant(ctx, pbxauth.Tenant{ID: pbxauth.NewID(), Name: "Acme", Domain: "acme.example.test"}); err != nil {
+		log.Fatal(err)
+	}
+	a, err := pbxauth.New(pbxauth.Config{Store: st, Roles: []string{"NightShift"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer a.Close()
+
+	carol, err := a.CreateUser(ctx, pbxauth.NewUser{Domain: "acme.example.test", Username: "carol",
+		Password: "carol-pw-123", Email: "carol@acme.example.test", Role: pbxauth.RoleAdmin})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("created", carol.Username, carol.Role)
+
+	// Validated exactly as the API validates: this role is nobody's.
+	_, err = a.CreateUser(ctx, pbxauth.NewUser{Domain: "acme.example.test", Username: "dan", Password: "dan-pw-1234", Role: "Typo"})
+	fmt.Println(errors.Is(err, pbxauth.ErrInvalid))
+
+	// Later: a forgotten password, and a lost phone.
+	if err := a.SetPassword(ctx, carol.ID, "carol-pw-456", true); err != nil { // every sign-in ends
+		log.Fatal(err)
+	}
+	n, err := a.SignOutEverywhere(ctx, carol.ID)
+	fmt.Println(n, err)
+	if err := a.Unlock(ctx, "acme.example.test", "carol"); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// created carol Admin
+	// true
+	// 0 <nil>
+}

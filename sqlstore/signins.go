@@ -1,0 +1,86 @@
+// This file lists and ends a user's sign-ins (pbxauth.SignInStore) and
+// removes a user's identity links.
+
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/pbxauth/pbxauth"
+)
+
+var _ pbxauth.SignInStore = (*Store)(nil)
+
+// liveFamily begins the condition of a family that is live at the
+// placeholder that follows it: not revoked, not expired.
+const liveFamily = `revoked = FALSE AND expires_at > `
+
+// TouchFamily implements pbxauth.SignInStore: one conditional UPDATE, so
+// that of many instances touching a sign-in within the minute one writes.
+func (s *Store) TouchFamily(ctx context.Context, familyID string, now, staleBefore time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE pbxauth_families SET last_used_at = $2 WHERE id = $1 AND last_used_at <= $3`,
+		familyID, micros(now), micros(staleBefore))
+	return storeErr("touch family", err)
+}
+
+// Families implements pbxauth.SignInStore.
+func (s *Store) Families(ctx context.Context, userID string, now time.Time) ([]pbxauth.Family, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+familyCols+` FROM pbxauth_families
+		WHERE user_id = $1 AND `+liveFamily+`$2 ORDER BY created_at DESC, id DESC`, userID, micros(now))
+	if err != nil {
+		return nil, storeErr("families", err)
+	}
+	defer rows.Close()
+	fs := []pbxauth.Family{}
+	for rows.Next() {
+		var f pbxauth.Family
+		if err := rows.Scan(familyDest(&f)...); err != nil {
+			return nil, storeErr("families", err)
+		}
+		fs = append(fs, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr("families", err)
+	}
+	return fs, nil
+}
+
+// RevokeUserFamily implements pbxauth.SignInStore in one UPDATE.
+func (s *Store) RevokeUserFamily(ctx context.Context, userID, familyID string, now time.Time) error {
+	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE
+		WHERE id = $1 AND user_id = $2 AND `+liveFamily+`$3`, familyID, userID, micros(now)))
+	if err == nil && n == 0 {
+		err = pbxauth.ErrNotFound
+	}
+	return storeErr("revoke user family", err)
+}
+
+// RevokeOtherFamilies implements pbxauth.SignInStore in one UPDATE ...
+// RETURNING, which both dialects have.
+func (s *Store) RevokeOtherFamilies(ctx context.Context, userID, except string, now time.Time) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE
+		WHERE user_id = $1 AND id <> $2 AND `+liveFamily+`$3 RETURNING id`, userID, except, micros(now))
+	if err != nil {
+		return nil, storeErr("revoke other families", err)
+	}
+	defer rows.Close()
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, storeErr("revoke other families", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr("revoke other families", err)
+	}
+	return ids, nil
+}
+
+// UnlinkUser implements pbxauth.Store.
+func (s *Store) UnlinkUser(ctx context.Context, tenantID, userID string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM pbxauth_identities WHERE tenant_id = $1 AND user_id = $2`, tenantID, userID)
+	return storeErr("unlink user", err)
+}
