@@ -1,6 +1,7 @@
 package pbxauth_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/pbxauth/pbxauth/internal/apitest"
@@ -41,5 +42,19 @@ func TestSignInUserRefreshSignOut(t *testing.T) {
 	}
 	if n := e.c.Do("POST", "/auth/refresh_token", map[string]any{"refresh_token": n.String("refresh_token")}); n.Status != 401 {
 		t.Errorf("refresh after sign_out: %d", n.Status)
+	}
+}
+
+// TestTokenPairOrder: the token pair starts with access_token, as PortSIP's
+// sample answers do, for clients that take the first JSON value as the token.
+func TestTokenPairOrder(t *testing.T) {
+	e := newEnv(t)
+	r := e.c.Do("POST", "/auth/sign_in", aliceCreds())
+	if !strings.HasPrefix(string(r.Body), `{"access_token":"`) {
+		t.Errorf("sign_in answer %s, want access_token first", r.Body)
+	}
+	n := e.c.Do("POST", "/auth/refresh_token", map[string]any{"refresh_token": r.String("refresh_token")})
+	if !strings.HasPrefix(string(n.Body), `{"access_token":"`) || !strings.Contains(string(n.Body), `"token_type":"Bearer"}`) {
+		t.Errorf("refresh answer %s, want access_token first and token_type last", n.Body)
 	}
 }

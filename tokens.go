@@ -34,11 +34,15 @@ func newID() string {
 func NewID() string { return newID() }
 
 // tokenPair is the JSON of a successful sign-in or refresh.
+//
+// The fields come in the order of PortSIP's own sample answers
+// (access_token first): shell clients that take the first JSON value as
+// the token work against pbxauth as against PortSIP.
 type tokenPair struct {
-	TokenType    string `json:"token_type"`
 	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
 	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
 }
 
 // secondFactor is the JSON of a sign-in that needs the emailed code.
