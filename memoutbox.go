@@ -76,3 +76,18 @@ func (o *memoryOutbox) DeleteMail(ctx context.Context, id, claim string) error {
 	delete(o.mails, id)
 	return nil
 }
+
+var _ OutboxReporter = (*memoryOutbox)(nil)
+
+// OutboxStats implements OutboxReporter.
+func (o *memoryOutbox) OutboxStats(ctx context.Context) (int, time.Time, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var oldest time.Time
+	for _, m := range o.mails {
+		if oldest.IsZero() || m.CreatedAt.Before(oldest) {
+			oldest = m.CreatedAt
+		}
+	}
+	return len(o.mails), oldest, nil
+}

@@ -213,7 +213,8 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	// MeterProvider makes pbxauth's metrics (sign-ins, second-factor
 	// checks, refreshes, lockouts and mails by outcome; hashing wait and
-	// queue depth). Default: the global provider (otel.GetMeterProvider).
+	// queue depth; outbox depth and oldest age). Default: the global
+	// provider (otel.GetMeterProvider).
 	MeterProvider metric.MeterProvider
 
 	// HTTPClient makes the requests to identity providers (OIDC discovery,
@@ -344,7 +345,7 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	tel, err := newTelemetry(cfg.TracerProvider, cfg.MeterProvider, h)
+	tel, err := newTelemetry(cfg.TracerProvider, cfg.MeterProvider, h, ob, cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("pbxauth: telemetry: %w", err)
 	}

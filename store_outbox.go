@@ -56,3 +56,12 @@ type Outbox interface {
 	// DeleteMail removes the record id if claim still holds it.
 	DeleteMail(ctx context.Context, id, claim string) error
 }
+
+// OutboxReporter is implemented by outboxes that can say how much they
+// hold, for the metrics pbxauth.outbox.depth and pbxauth.outbox.oldest_age;
+// every shipped store (and the volatile queue) does.
+type OutboxReporter interface {
+	// OutboxStats returns how many records the outbox holds, claimed or
+	// not, and when the oldest was created (the zero time when empty).
+	OutboxStats(ctx context.Context) (n int, oldest time.Time, err error)
+}

@@ -1,7 +1,8 @@
 // This file reports what pbxauth does to OpenTelemetry: a span per
 // operation (pbxauth.sign_in, ...) with its outcome, the sign-in method and
 // the tenant ID; and counters of sign-ins, second-factor checks, refreshes,
-// lockouts and mails by outcome, with the hashing wait and queue depth.
+// lockouts and mails by outcome, with the hashing wait and queue depth and
+// the outbox's depth and oldest age.
 // Attributes never hold usernames, addresses, codes, tokens or URL queries.
 
 package pbxauth
@@ -46,7 +47,7 @@ type telemetry struct {
 
 // newTelemetry makes the instruments from the providers of cfg (the global
 // ones by default) and observes h's queues.
-func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Hasher) (*telemetry, error) {
+func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Hasher, ob Outbox, now func() time.Time) (*telemetry, error) {
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
@@ -89,7 +90,41 @@ func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Ha
 		return nil, err
 	}
 	h.OnWait(func(d time.Duration) { t.hashWait.Record(context.Background(), d.Seconds()) })
+	if r, ok := ob.(OutboxReporter); ok {
+		if err := observeOutbox(m, r, now); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
+}
+
+// observeOutbox reports the outbox's depth and the age of its oldest
+// record, read from the store at each collection.
+func observeOutbox(m metric.Meter, r OutboxReporter, now func() time.Time) error {
+	depth, err := m.Int64ObservableGauge("pbxauth.outbox.depth", metric.WithUnit("{mail}"),
+		metric.WithDescription("Accepted mails not yet delivered or given up."))
+	if err != nil {
+		return err
+	}
+	age, err := m.Float64ObservableGauge("pbxauth.outbox.oldest_age", metric.WithUnit("s"),
+		metric.WithDescription("Age of the oldest mail in the outbox; 0 when it is empty."))
+	if err != nil {
+		return err
+	}
+	_, err = m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		n, oldest, err := r.OutboxStats(ctx)
+		if err != nil {
+			return err // the collection reports it; the gauges keep their last value
+		}
+		o.ObserveInt64(depth, int64(n))
+		a := 0.0
+		if !oldest.IsZero() {
+			a = now().Sub(oldest).Seconds()
+		}
+		o.ObserveFloat64(age, a)
+		return nil
+	}, depth, age)
+	return err
 }
 
 // record counts an event, and names its method and tenant on the

@@ -91,7 +91,7 @@ func TestTelemetry(t *testing.T) {
 			t.Errorf("%s = %d, want %d (all: %v)", k, sums[k], v, sums)
 		}
 	}
-	for _, name := range []string{"pbxauth.hash.wait", "pbxauth.hash.queue"} {
+	for _, name := range []string{"pbxauth.hash.wait", "pbxauth.hash.queue", "pbxauth.outbox.depth", "pbxauth.outbox.oldest_age"} {
 		if !seen[name] {
 			t.Errorf("metric %s not reported", name)
 		}

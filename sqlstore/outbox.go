@@ -8,6 +8,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -73,4 +74,19 @@ func (s *Store) DeleteMail(ctx context.Context, id, claim string) error {
 		err = pbxauth.ErrNotFound
 	}
 	return storeErr("delete mail", err)
+}
+
+var _ pbxauth.OutboxReporter = (*Store)(nil)
+
+// OutboxStats implements pbxauth.OutboxReporter.
+func (s *Store) OutboxStats(ctx context.Context) (int, time.Time, error) {
+	var (
+		n      int
+		oldest sql.NullInt64
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), min(created_at) FROM pbxauth_outbox`).Scan(&n, &oldest)
+	if err != nil || !oldest.Valid {
+		return n, time.Time{}, storeErr("outbox stats", err)
+	}
+	return n, time.UnixMicro(oldest.Int64).UTC(), nil
 }

@@ -64,6 +64,28 @@ func claimedMail(t tb, s pbxauth.Store, claim string) (pbxauth.Outbox, context.C
 }
 
 var outboxChecks = []check{
+	{"Stats", func(t tb, s pbxauth.Store) {
+		ob := outboxOf(t, s)
+		r, ok := ob.(pbxauth.OutboxReporter)
+		if !ok {
+			t.Skipf("%T does not implement pbxauth.OutboxReporter", s)
+		}
+		ctx := t.Context()
+		n, oldest, err := r.OutboxStats(ctx)
+		wantErr(t, err, nil, "OutboxStats of an empty outbox")
+		if n != 0 || !oldest.IsZero() {
+			t.Errorf("OutboxStats of an empty outbox = %d, %v; want 0 and the zero time", n, oldest)
+		}
+		addMails(t, ob, mail("b", time.Minute), mail("a", 0), mail("c", 2*time.Minute))
+		claim := "w1"
+		_, err = ob.ClaimMail(ctx, claim, at(0), at(time.Minute))
+		wantErr(t, err, nil, "ClaimMail")
+		n, oldest, err = r.OutboxStats(ctx)
+		wantErr(t, err, nil, "OutboxStats")
+		if n != 3 || !oldest.Equal(mail("a", 0).CreatedAt) {
+			t.Errorf("OutboxStats = %d, %v; want 3 (a claimed one included) and %v", n, oldest, mail("a", 0).CreatedAt)
+		}
+	}},
 	{"ClaimRoundTrip", func(t tb, s pbxauth.Store) {
 		ob, ctx := outboxOf(t, s), t.Context()
 		m := mail("a", 0)
