@@ -66,7 +66,7 @@ func TestGeneratedClient(t *testing.T) {
 	if err != nil || user.StatusCode() != 200 {
 		t.Fatalf("user: %v %s", err, user.Body)
 	}
-	out, err := c.SignOutWithResponse(ctx, bearer(*ref.JSON200.AccessToken))
+	out, err := c.SignOutWithResponse(ctx, nil, bearer(*ref.JSON200.AccessToken))
 	if err != nil || out.StatusCode() != 200 {
 		t.Fatalf("sign_out: %v %d %s", err, out.StatusCode(), out.Body)
 	}
