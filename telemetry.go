@@ -171,8 +171,14 @@ func (t *telemetry) record(ctx context.Context, e Event) {
 // operation, ending with the answer's status and outcome.
 func (t *telemetry) traced(name string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, span := t.tracer.Start(r.Context(), name, trace.WithSpanKind(trace.SpanKindServer))
+		ctx, span := t.tracer.Start(r.Context(), name, serverSpan)
 		defer span.End()
+		if !span.IsRecording() {
+			// No-op or unsampled: nothing to annotate, so no copy of the
+			// request and no writer wrapper on this hot path.
+			h.ServeHTTP(w, r)
+			return
+		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r.WithContext(ctx))
 		span.SetAttributes(attrStatus.Int(sw.status), attrOutcome.String(outcome(sw.status)))
@@ -181,6 +187,9 @@ func (t *telemetry) traced(name string, h http.Handler) http.Handler {
 		}
 	})
 }
+
+// serverSpan is the option of every span, made once.
+var serverSpan = trace.WithSpanKind(trace.SpanKindServer)
 
 // outcome names an answer's status for spans.
 func outcome(status int) string {
