@@ -349,7 +349,11 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pbxauth: telemetry: %w", err)
 	}
-	a := &Auth{cfg: cfg, store: cfg.Store, tel: tel, apps: apps, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer, outbox: ob, sessions: sessions, csrf: csrf}
+	timed, err := newTimedStore(cfg.Store, tel.meter)
+	if err != nil {
+		return nil, fmt.Errorf("pbxauth: telemetry: %w", err)
+	}
+	a := &Auth{cfg: cfg, store: timed, tel: tel, apps: apps, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer, outbox: ob, sessions: sessions, csrf: csrf}
 	if a.mailer == nil {
 		a.mailer = noMailer{} // each failed send logs errNoMailer, which names the fix
 	}

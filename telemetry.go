@@ -37,6 +37,7 @@ const (
 // telemetry holds the tracer and the instruments of one Auth.
 type telemetry struct {
 	tracer        trace.Tracer
+	meter         metric.Meter
 	signIns       metric.Int64Counter
 	secondFactors metric.Int64Counter
 	refreshes     metric.Int64Counter
@@ -55,7 +56,7 @@ func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Ha
 		mp = otel.GetMeterProvider()
 	}
 	m := mp.Meter(instrumentation)
-	t := &telemetry{tracer: tp.Tracer(instrumentation)}
+	t := &telemetry{tracer: tp.Tracer(instrumentation), meter: m}
 	var err error
 	counter := func(name, desc string) metric.Int64Counter {
 		c, e := m.Int64Counter(name, metric.WithDescription(desc), metric.WithUnit("{event}"))

@@ -3,7 +3,10 @@ package pbxauth
 import (
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"slices"
 	"testing"
+	"time"
 
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
@@ -33,6 +36,62 @@ func BenchmarkTracedNoop(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				c.h.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+// TestTimedStoreCoversStore: every Store method has its own timed
+// operation, so a method added to Store without one fails here.
+func TestTimedStoreCoversStore(t *testing.T) {
+	st := reflect.TypeFor[Store]()
+	if st.NumMethod() != int(storeOps) {
+		t.Fatalf("Store has %d methods, the timing wrapper names %d", st.NumMethod(), storeOps)
+	}
+	for i := range st.NumMethod() {
+		name := st.Method(i).Name
+		if !slices.Contains(storeOpNames[:], name) {
+			t.Errorf("Store.%s is not timed", name)
+		}
+	}
+}
+
+// BenchmarkBearerStoreTiming measures RequireBearer with the Store calls
+// timed (as New makes it) and, as the baseline of the same run, with the
+// timing wrapper taken out.
+func BenchmarkBearerStoreTiming(b *testing.B) {
+	ctx := b.Context()
+	st := NewMemoryStore()
+	now := time.Now()
+	if err := st.CreateTenant(ctx, Tenant{ID: "t", Domain: "t.test"}); err != nil {
+		b.Fatal(err)
+	}
+	if err := st.CreateUser(ctx, User{ID: "u", TenantID: "t", Username: "u", Role: RoleStandardUser}); err != nil {
+		b.Fatal(err)
+	}
+	tok := newToken()
+	if err := st.CreateFamily(ctx, Family{ID: "f", UserID: "u", Method: "password", CreatedAt: now, ExpiresAt: now.Add(time.Hour), LastUsedAt: now},
+		Token{Hash: HashToken(tok), Kind: AccessToken, FamilyID: "f", ExpiresAt: now.Add(time.Hour)}); err != nil {
+		b.Fatal(err)
+	}
+	a, err := New(Config{Store: st, TracerProvider: tracenoop.NewTracerProvider(), MeterProvider: metricnoop.NewMeterProvider()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	r := httptest.NewRequest(http.MethodGet, "/x", nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	w := httptest.NewRecorder()
+	for _, c := range []struct {
+		name  string
+		store Store
+	}{{"store=untimed", st}, {"store=timed", a.store}} {
+		b.Run(c.name, func(b *testing.B) {
+			a.store = c.store
+			h := a.RequireBearer(ok)
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(w, r)
 			}
 		})
 	}

@@ -68,9 +68,16 @@ func TestTelemetry(t *testing.T) {
 	}
 	sums := map[string]int64{}
 	seen := map[string]bool{}
+	ops := map[string]uint64{} // store calls timed, by operation
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			seen[m.Name] = true
+			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "pbxauth.store.duration" {
+				for _, dp := range h.DataPoints {
+					op, _ := dp.Attributes.Value("pbxauth.store.operation")
+					ops[op.AsString()] += dp.Count
+				}
+			}
 			if s, ok := m.Data.(metricdata.Sum[int64]); ok {
 				for _, dp := range s.DataPoints {
 					o, _ := dp.Attributes.Value("pbxauth.outcome")
@@ -91,7 +98,10 @@ func TestTelemetry(t *testing.T) {
 			t.Errorf("%s = %d, want %d (all: %v)", k, sums[k], v, sums)
 		}
 	}
-	for _, name := range []string{"pbxauth.hash.wait", "pbxauth.hash.queue", "pbxauth.outbox.depth", "pbxauth.outbox.oldest_age"} {
+	if ops["Grant"] == 0 || ops["UserByName"] == 0 || ops["CreateFamily"] == 0 {
+		t.Errorf("store calls timed %v, want Grant, UserByName and CreateFamily among them", ops)
+	}
+	for _, name := range []string{"pbxauth.hash.wait", "pbxauth.hash.queue", "pbxauth.outbox.depth", "pbxauth.outbox.oldest_age", "pbxauth.store.duration"} {
 		if !seen[name] {
 			t.Errorf("metric %s not reported", name)
 		}
