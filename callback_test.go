@@ -38,3 +38,21 @@ func TestCheckCallbackURL(t *testing.T) {
 		}
 	}
 }
+
+func TestNewChecksURLs(t *testing.T) {
+	for _, bad := range []Config{
+		{PublicURL: "pbx.example.com/api"},
+		{PublicURL: "/api"},
+		{PublicURL: "ftp://pbx.example.com/api"},
+		{PublicURL: "https://pbx.example.com/api?x=1"},
+		{MicrosoftRedirectURL: "/ms365/callback"},
+	} {
+		bad.Store = NewMemoryStore()
+		if _, err := New(bad); err == nil {
+			t.Errorf("New accepted %+v", bad)
+		}
+	}
+	if _, err := New(Config{Store: NewMemoryStore(), PublicURL: "https://pbx.example.com:8887/api"}); err != nil {
+		t.Errorf("New refused a good PublicURL: %v", err)
+	}
+}

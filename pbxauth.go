@@ -330,7 +330,10 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pbxauth: Config.CallbackOrigins: %w", err)
 	}
-	if err := checkRedirectURL(cfg.MicrosoftRedirectURL); err != nil {
+	if err := checkAbsoluteURL("PublicURL", cfg.PublicURL); err != nil {
+		return nil, err
+	}
+	if err := checkAbsoluteURL("MicrosoftRedirectURL", cfg.MicrosoftRedirectURL); err != nil {
 		return nil, err
 	}
 	apps, err := newAppKeys(cfg.EncryptionKeys)
@@ -365,15 +368,16 @@ func New(cfg Config) (*Auth, error) {
 	return a, nil
 }
 
-// checkRedirectURL checks Config.MicrosoftRedirectURL: empty, or an
-// absolute http(s) URL without fragment, as an IdP registers it.
-func checkRedirectURL(raw string) error {
+// checkAbsoluteURL checks a URL of Config (PublicURL, MicrosoftRedirectURL):
+// empty, or an absolute http(s) URL without credentials, query or fragment,
+// as redirect URIs are registered at an IdP and links are built from it.
+func checkAbsoluteURL(field, raw string) error {
 	if raw == "" {
 		return nil
 	}
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("pbxauth: Config.MicrosoftRedirectURL %q must be an absolute http(s) URL", raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("pbxauth: Config.%s %q must be an absolute http(s) URL such as https://pbx.example.com:8887/api", field, raw)
 	}
 	return nil
 }

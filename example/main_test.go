@@ -173,3 +173,22 @@ func TestExampleSeedMicrosoftSettings(t *testing.T) {
 		t.Errorf("a broken certificate credential: %v, want a refusal naming the certificate", err)
 	}
 }
+
+// TestExampleSaysAdminPasswordIgnored: seeding never overwrites, and says so
+// when PBXAUTH_ADMIN_PASSWORD names a password for an admin that exists.
+func TestExampleSaysAdminPasswordIgnored(t *testing.T) {
+	ctx := context.Background()
+	st := pbxauth.NewMemoryStore()
+	a, err := pbxauth.New(pbxauth.Config{Store: st, Argon2: pbxauth.Argon2Params{Memory: 64, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := seedUser{Username: "admin", Role: "SystemAdmin", Email: "root@example.test"}
+	var out strings.Builder
+	if err := createUser(ctx, a, st, admin, "first-pw-12345", &out); err != nil || out.Len() != 0 {
+		t.Fatalf("first seeding: %v, printed %q", err, out.String())
+	}
+	if err := createUser(ctx, a, st, admin, "second-pw-12345", &out); err != nil || !strings.Contains(out.String(), "PBXAUTH_ADMIN_PASSWORD ignored") {
+		t.Errorf("second seeding: %v, printed %q", err, out.String())
+	}
+}

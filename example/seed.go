@@ -148,6 +148,11 @@ func createUser(ctx context.Context, a *pbxauth.Auth, st pbxauth.Store, u seedUs
 		tenantID = t.ID
 	}
 	if _, err := st.UserByName(ctx, tenantID, u.Username); err == nil {
+		if u.Password == "" && tenantID == "" && adminPassword != "" {
+			// Seeding never overwrites: say so, or a changed variable
+			// would seem to have been taken.
+			fmt.Fprintf(out, "PBXAUTH_ADMIN_PASSWORD ignored: %s exists already (its password is unchanged; use `example user passwd` to change it)\n", u.Username)
+		}
 		return nil
 	} else if !errors.Is(err, pbxauth.ErrNotFound) {
 		return err
