@@ -14,8 +14,8 @@ import (
 	"github.com/alexedwards/scs/v2"
 )
 
-// SessionTable is the table of SessionStore's sessions.
-const SessionTable = "pbxauth_sessions"
+// sessionTable is the table of SessionStore's sessions.
+const sessionTable = "pbxauth_sessions"
 
 // SessionStore returns an scs session store over the Store's database
 // (table pbxauth_sessions, created by the migrations), for
@@ -27,7 +27,7 @@ func (s *Store) SessionStore() (scs.Store, error) {
 	if s.dialect == SQLite {
 		return sqliteSessions{s.db}, nil
 	}
-	ps := postgresstore.NewWithConfig(s.db, postgresstore.Config{TableName: SessionTable, CleanUpInterval: 5 * time.Minute})
+	ps := postgresstore.NewWithConfig(s.db, postgresstore.Config{TableName: sessionTable, CleanUpInterval: 5 * time.Minute})
 	s.mu.Lock()
 	s.sessionStores = append(s.sessionStores, ps)
 	s.mu.Unlock()
