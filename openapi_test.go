@@ -6,9 +6,11 @@ package pbxauth_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -160,5 +162,56 @@ func keepsResponses(t *testing.T, where string, seed, ours jsonObject) {
 			// their schemas, and its required list stays.
 			keepsObject(t, where+" answer "+code, ss, us)
 		}
+	}
+}
+
+// TestREADMERoutes: the README's routes table lists exactly the operations
+// of openapi.json, bearer where the document asks for a bearer token, and
+// every one of them is served (no 404 from the router).
+func TestREADMERoutes(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(readme), "<!-- routes:begin -->")
+	table, _, ok2 := strings.Cut(table, "<!-- routes:end -->")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no routes table between its markers")
+	}
+	listed := map[string]string{} // "METHOD path" -> auth
+	for _, line := range strings.Split(strings.TrimSpace(table), "\n")[2:] {
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cells) != 4 {
+			t.Fatalf("malformed row %q", line)
+		}
+		listed[cells[0]+" "+strings.Trim(cells[1], "`")] = cells[2]
+	}
+	doc := loadJSON(t, pbxauth.OpenAPI())
+	e := newEnv(t)
+	documented := 0
+	for path, item := range doc["paths"].(jsonObject) {
+		for method, op := range item.(jsonObject) {
+			documented++
+			key := strings.ToUpper(method) + " " + path
+			auth, ok := listed[key]
+			if !ok {
+				t.Errorf("%s is not in the README's routes table", key)
+				continue
+			}
+			bearer := strings.Contains(fmt.Sprint(op.(jsonObject)["security"]), "bearer")
+			if bearer != (auth == "bearer") {
+				t.Errorf("%s: the table says %q, the document bearer=%v", key, auth, bearer)
+			}
+			// A served path answers a method it lacks with 405 and the
+			// methods it has; an unknown path would answer 404.
+			concrete := strings.NewReplacer("{provider}", "microsoft", "{id}", "x").Replace(path)
+			r := e.c.Do("PATCH", concrete, nil)
+			if r.Status != 405 || !strings.Contains(r.Header.Get("Allow"), strings.ToUpper(method)) {
+				t.Errorf("%s is documented but not served (PATCH answered %d, Allow %q)", key, r.Status, r.Header.Get("Allow"))
+			}
+		}
+	}
+	if documented != len(listed) {
+		t.Errorf("the table lists %d routes, the document %d", len(listed), documented)
 	}
 }
