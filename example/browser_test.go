@@ -27,7 +27,9 @@ import (
 
 // browserSeed has a tenant without and one with Microsoft sign-in (whose
 // issuer is unreachable on purpose: /info must still offer the button), a
-// plain user and a user with the emailed second factor.
+// plain user, a user with the emailed second factor, and carol, whose
+// password the forgotten-password test changes. It lists no callback
+// origin: the example allows its own.
 const browserSeed = `{
   "system": {"web_domain": "pbx.example.test"},
   "tenants": [{"name": "Acme", "domain": "acme.example.test"},
@@ -38,7 +40,9 @@ const browserSeed = `{
             {"username": "bob", "domain": "acme.example.test", "password": "bob-pw-1234", "role": "StandardUser",
              "email": "bob@acme.example.test"},
             {"username": "alice", "domain": "acme.example.test", "password": "alice-pw-123", "role": "Admin",
-             "email": "alice@acme.example.test", "two_factor_enabled": true}]
+             "email": "alice@acme.example.test", "two_factor_enabled": true},
+            {"username": "carol", "domain": "acme.example.test", "password": "carol-pw-123", "role": "StandardUser",
+             "email": "carol@acme.example.test"}]
 }`
 
 // codeRE finds the code in a second-factor mail (6 consecutive digits).
@@ -185,6 +189,8 @@ func TestBrowserSignIn(t *testing.T) {
 			t.Error("no notice of the new app was mailed, or a code was mailed to an app user")
 		}
 	})
+
+	t.Run("forgotten password", func(t *testing.T) { testForgottenPassword(t, ctx, base, mail) })
 }
 
 // appCode is an authenticator app's code for secret at t.

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -132,7 +133,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	cfg.PublicURL = o.publicURL
-	cfg.CallbackOrigins = seed.CallbackOrigins
+	// The seed's origins, and the example's own for its /reset page.
+	cfg.CallbackOrigins = slices.Concat(seed.CallbackOrigins, ownOrigins(base, o.publicURL))
 	cfg.Logger = logger
 	if err := configureExtras(&cfg, o, logger); err != nil {
 		return err

@@ -1,5 +1,6 @@
-// This file serves the sign-in page at /: static files embedded in the
-// binary, no build step. The page talks to the API under /api/.
+// This file serves the sign-in page at / and the reset page at /reset, the
+// target of the reset mail's link: static files embedded in the binary, no
+// build step. The pages talk to the API under /api/.
 
 package main
 
@@ -19,7 +20,11 @@ var web embed.FS
 const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
 	"base-uri 'none'; frame-ancestors 'none'"
 
-// page serves the sign-in page and its script and style.
+// resetPath is the reset page, where the reset mail's link leads (the
+// sign-in page's "Forgot password?" names it in its callback_url).
+const resetPath = "/reset"
+
+// page serves the sign-in page, the reset page and their scripts and style.
 func page() http.Handler {
 	files, err := fs.Sub(web, "web")
 	if err != nil {
@@ -39,6 +44,10 @@ func page() http.Handler {
 		// Embedded files carry no modification time: ask browsers to
 		// revalidate so a new build is never hidden behind a cached script.
 		h.Set("Cache-Control", "no-cache")
+		if r.URL.Path == resetPath {
+			http.ServeFileFS(w, r, files, "reset.html")
+			return
+		}
 		fileServer.ServeHTTP(w, r)
 	})
 }

@@ -16,6 +16,11 @@ func TestPage(t *testing.T) {
 		{"GET", "/", 200, "text/html"},
 		{"HEAD", "/", 200, "text/html"},
 		{"GET", "/app.js", 200, "text/javascript"},
+		{"GET", "/common.js", 200, "text/javascript"},
+		{"GET", "/reset?token=abc", 200, "text/html"},
+		{"HEAD", "/reset", 200, "text/html"},
+		{"GET", "/reset.js", 200, "text/javascript"},
+		{"POST", "/reset", 405, ""},
 		{"GET", "/style.css", 200, "text/css"},
 		{"GET", "/nothing.js", 404, ""},
 		{"POST", "/", 405, ""},
@@ -31,9 +36,16 @@ func TestPage(t *testing.T) {
 	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
-	for _, want := range []string{`<label for="domain">`, `<label for="username">`, `<label for="password">`, `aria-live`} {
+	for _, want := range []string{`<label for="domain">`, `<label for="username">`, `<label for="password">`, `aria-live`, `id="forgot-start"`} {
 		if !strings.Contains(w.Body.String(), want) {
 			t.Errorf("the page lacks %s", want)
+		}
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/reset", nil))
+	for _, want := range []string{`<label for="new-password">`, `<label for="new-password-again">`, `autocomplete="new-password"`, `src="reset.js"`, `aria-live`} {
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("the reset page lacks %s", want)
 		}
 	}
 }

@@ -1,74 +1,26 @@
 // The example's sign-in page: password sign-in with the emailed second
 // factor, Microsoft sign-in when the tenant has it, and the state of the
 // cookie session (GET /api/login), which is what survives a reload, with who
-// is signed in and where (GET /api/auth/sessions). The page keeps no token
-// beyond memory: the session cookie is HttpOnly, and the access token GET
-// /api/login hands out is only used for the bearer routes until a reload.
+// is signed in and where (GET /api/auth/sessions). "Forgot password?" asks
+// for a mail whose link opens the reset page (reset.js). The page keeps no
+// token beyond memory: the session cookie is HttpOnly, and the access token
+// GET /api/login hands out is only used for the bearer routes until a
+// reload. Shared helpers ($, api, explain, say, fail, busy) are in common.js.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 let flowToken = ""; // the second-factor flow of the sign-in in progress
 let msDomain = ""; // the domain whose tenant offers Microsoft sign-in
 let infoSeq = 0; // only the latest /info answer counts
 let accessToken = ""; // the session's access token, for the bearer routes
 
-// api calls the API next to the page and never throws: status 0 means the
-// server could not be reached. With a token it sends it as a bearer token.
-async function api(method, path, body, token) {
-  const opts = { method, headers: {}, credentials: "same-origin", cache: "no-store" };
-  if (token) opts.headers["Authorization"] = "Bearer " + token;
-  if (body !== undefined) {
-    opts.headers["Content-Type"] = "application/json";
-    opts.body = JSON.stringify(body);
-  }
-  let res;
-  try {
-    res = await fetch("api" + path, opts);
-  } catch {
-    return { status: 0, data: {} };
-  }
-  let data = {};
-  if (res.status !== 204) {
-    try { data = await res.json(); } catch { /* not JSON */ }
-  }
-  return { status: res.status, data, retryAfter: res.headers.get("Retry-After") };
-}
-
-// explain turns a failed answer into a sentence; byStatus words the
-// statuses a step expects.
-function explain(r, byStatus = {}) {
-  if (r.status === 0) return "The server cannot be reached. Check your connection and try again.";
-  if (byStatus[r.status]) return byStatus[r.status];
-  if (r.status === 429) return "Too many attempts. Try again in " + (r.retryAfter || "a few") + " seconds.";
-  if (r.status === 503) return "The service is busy or the mail server is unavailable. Try again shortly.";
-  const e = r.data.errors && r.data.errors[0];
-  return e && e.message ? "Something went wrong: " + e.message + "." : "Something went wrong (HTTP " + r.status + ").";
-}
-
-function say(text) { $("error").textContent = ""; $("status").textContent = text; }
-function fail(text) { $("status").textContent = ""; $("error").textContent = text; }
-
-const titles = { loading: "Sign in", signin: "Sign in", code: "Enter your code", signedin: "Signed in" };
+const titles = { loading: "Sign in", signin: "Sign in", forgot: "Forgot password", code: "Enter your code", signedin: "Signed in" };
 
 // show makes one step visible and moves focus to where the user goes next.
 function show(step, focus) {
-  for (const id of ["loading", "signin", "code", "signedin"]) $(id).hidden = id !== step;
+  for (const id of ["loading", "signin", "forgot", "code", "signedin"]) $(id).hidden = id !== step;
   $("microsoft").hidden = step !== "signin" || msDomain === "";
   $("title").textContent = titles[step];
   if (focus) focus.focus();
-}
-
-// busy disables a form's buttons while fn runs.
-async function busy(el, fn) {
-  const buttons = el.querySelectorAll("button");
-  el.setAttribute("aria-busy", "true");
-  buttons.forEach((b) => { b.disabled = true; });
-  try {
-    return await fn();
-  } finally {
-    el.removeAttribute("aria-busy");
-    buttons.forEach((b) => { b.disabled = false; });
-  }
 }
 
 function signedIn(s) {
@@ -260,6 +212,41 @@ $("totp-confirm").addEventListener("submit", async (ev) => {
   }));
   $("totp-codes").hidden = false;
   say("Your authenticator app is set up. Keep the recovery codes somewhere safe: each works once, and they are not shown again.");
+});
+
+// "Forgot password?" starts from what the sign-in form holds.
+$("forgot-start").addEventListener("click", () => {
+  $("forgot-domain").value = $("domain").value.trim();
+  $("forgot-username").value = $("username").value.trim();
+  say("");
+  show("forgot", $("forgot-domain").value === "" ? $("forgot-domain") : $("forgot-username"));
+});
+
+$("forgot-back").addEventListener("click", () => { say(""); show("signin", $("username")); });
+
+// The link comes back to the reset page on this page's own origin, which
+// the example allows as a callback origin. The answer is 200 whether or not
+// the account exists, so the page cannot say more than "if".
+$("forgot").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const domain = $("forgot-domain").value.trim();
+  const username = $("forgot-username").value.trim();
+  if (domain === "" || username === "") {
+    fail("Enter your domain and username.");
+    (domain === "" ? $("forgot-domain") : $("forgot-username")).focus();
+    return;
+  }
+  say("Asking for a link…");
+  const body = { domain, username, callback_url: location.origin + "/reset" };
+  const r = await busy($("forgot"), () => api("POST", "/auth/forget_password", body));
+  if (r.status !== 200) {
+    fail(explain(r));
+    return;
+  }
+  $("domain").value = domain;
+  $("username").value = username;
+  show("signin", $("password"));
+  say("If that account exists and has an email address, we have sent it a link to choose a new password. The link works once and only for a short time.");
 });
 
 $("resend").addEventListener("click", () => busy($("code"), sendCode));
