@@ -40,6 +40,7 @@ type child struct {
 
 	mu     sync.Mutex
 	stderr bytes.Buffer
+	tee    io.Writer // when not nil, also gets the log
 }
 
 // startChild starts the example with args (plus -addr 127.0.0.1:port, and
@@ -47,9 +48,15 @@ type child struct {
 // killed at the end of the test if still running.
 func startChild(t *testing.T, port int, args ...string) *child {
 	t.Helper()
+	return startChildTee(t, port, nil, args...)
+}
+
+// startChildTee is startChild with the child's log also written to tee.
+func startChildTee(t *testing.T, port int, tee io.Writer, args ...string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"-addr", "127.0.0.1:" + strconv.Itoa(port)}, args...)...)
 	cmd.Env = append(os.Environ(), childEnv+"=1", "PBXAUTH_ADMIN_PASSWORD=admin-pw-12345")
-	c := &child{cmd: cmd, done: make(chan struct{})}
+	c := &child{cmd: cmd, done: make(chan struct{}), tee: tee}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -91,6 +98,9 @@ type lockedWriter struct{ c *child }
 func (w lockedWriter) Write(p []byte) (int, error) {
 	w.c.mu.Lock()
 	defer w.c.mu.Unlock()
+	if w.c.tee != nil {
+		w.c.tee.Write(p)
+	}
 	return w.c.stderr.Write(p)
 }
 

@@ -1,6 +1,7 @@
 // The README's walk-throughs, executed: every ```sh block that begins with
-// "# walk-through:" runs in bash against a fresh example server (memory
-// store, free port), with API pointing at it.
+// "# walk-through:" runs in bash against a fresh example server (the real
+// program as a child process, memory store, a free port), with API pointing
+// at it and LOG at the file its log (and so its mails) goes to.
 
 package main
 
@@ -8,6 +9,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -22,8 +24,8 @@ func TestREADMEWalkThroughs(t *testing.T) {
 		t.Fatal(err)
 	}
 	blocks := shBlock.FindAllStringSubmatch(string(readme), -1)
-	if len(blocks) == 0 {
-		t.Fatal("the README has no walk-through")
+	if len(blocks) < 3 {
+		t.Fatalf("the README has %d walk-throughs, want at least 3", len(blocks))
 	}
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -33,12 +35,21 @@ func TestREADMEWalkThroughs(t *testing.T) {
 	for _, b := range blocks {
 		name := strings.TrimPrefix(b[1], "# walk-through: ")
 		t.Run(name, func(t *testing.T) {
-			base := startExample(t, map[string]string{"PBXAUTH_ADMIN_PASSWORD": "admin-pw-12345"})
+			logPath := filepath.Join(t.TempDir(), "example.log")
+			logFile, err := os.Create(logPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer logFile.Close()
+			c := startChildTee(t, freePort(t), logFile, "-db", "memory")
 			var script strings.Builder
 			script.WriteString("set -euo pipefail\n")
 			for _, line := range strings.Split(b[2], "\n") {
-				if strings.HasPrefix(line, "API=") {
-					line = "API=" + base + "/api" // the test's server, on its free port
+				switch {
+				case strings.HasPrefix(line, "API="):
+					line = "API=" + c.url + "/api" // the test's server, on its free port
+				case strings.HasPrefix(line, "LOG="):
+					line = "LOG=" + logPath
 				}
 				script.WriteString(line + "\n")
 			}
