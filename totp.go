@@ -274,21 +274,11 @@ func (a *Auth) appCodeError(ctx context.Context, userID string, err error) *apiE
 }
 
 // accountChanged reports a change of the second factor: the event, and a
-// mail to the user, sent on the request path but never failing it.
+// notice mailed to the user.
 func (a *Auth) accountChanged(r *http.Request, p *Principal, kind EventKind, change string) {
 	ctx := r.Context()
 	a.emit(ctx, Event{Kind: kind, UserID: p.UserID, TenantID: p.TenantID, Username: p.Username, ClientIP: a.clientIP(r), Method: p.Method})
-	u, err := a.store.User(ctx, p.UserID)
-	if err != nil || u.Email == "" {
-		return
-	}
-	msg, err := a.cfg.Mail.AccountChanged.render(u.Email, MailData{Username: u.Username, Domain: a.tenantDomain(ctx, u), Change: change})
-	if err == nil {
-		err = a.mailer.Send(context.WithoutCancel(ctx), msg)
-	}
-	if err != nil {
-		a.log.WarnContext(ctx, "pbxauth: account-change notice not mailed", "user", u.ID, "err", err)
-	}
+	a.mailNotice(ctx, p.UserID, a.cfg.Mail.AccountChanged, func(m *MailData) { m.Change = change })
 }
 
 // appIssuer names the PBX in authenticator apps.
