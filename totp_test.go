@@ -16,9 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
-
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
 )
@@ -28,16 +25,6 @@ var appKey = bytes.Repeat([]byte{0x42}, 32)
 
 // withKeys gives an Auth the test's encryption key.
 func withKeys(c *pbxauth.Config) { c.EncryptionKeys = [][]byte{appKey} }
-
-// appCode is the app's code for secret at t.
-func appCode(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // enrolAlice enrols an app for alice and returns its secret and her
 // recovery codes; the clock then stands one step later.
@@ -61,7 +48,7 @@ func enrolAlice(t *testing.T, e *mailEnv) (secret string, codes []string) {
 	if _, err := png.Decode(bytes.NewReader(img)); err != nil {
 		t.Errorf("qr_png is not a PNG: %v", err)
 	}
-	c := e.c.Do("POST", "/auth/totp/confirm", map[string]any{"code": appCode(t, secret, e.clock.Now())}, apitest.Bearer(access)...)
+	c := e.c.Do("POST", "/auth/totp/confirm", map[string]any{"code": apitest.TOTPCode(t, secret, e.clock.Now())}, apitest.Bearer(access)...)
 	if c.Status != 200 {
 		t.Fatalf("confirm: %d %s", c.Status, c.Body)
 	}
@@ -104,7 +91,7 @@ func TestTOTPSignIn(t *testing.T) {
 	if n := len(e.smtp.Messages); n != 0 {
 		t.Errorf("send_otp mailed %d codes to an app user", n)
 	}
-	code := appCode(t, secret, e.clock.Now())
+	code := apitest.TOTPCode(t, secret, e.clock.Now())
 	r := e.verifyApp(flow, code)
 	if r.Status != 200 || r.String("access_token") == "" {
 		t.Fatalf("verify_otp with the app code: %d %s", r.Status, r.Body)
@@ -116,10 +103,10 @@ func TestTOTPSignIn(t *testing.T) {
 	// A code of the next step is accepted (±1 step for clock drift); one
 	// three steps old is not.
 	e.clock.Advance(30 * time.Second)
-	if r := e.verifyApp(e.startFlow(t), appCode(t, secret, e.clock.Now().Add(30*time.Second))); r.Status != 200 {
+	if r := e.verifyApp(e.startFlow(t), apitest.TOTPCode(t, secret, e.clock.Now().Add(30*time.Second))); r.Status != 200 {
 		t.Errorf("the next step's code: %d %s", r.Status, r.Body)
 	}
-	if r := e.verifyApp(e.startFlow(t), appCode(t, secret, e.clock.Now().Add(-90*time.Second))); r.Status != 401 {
+	if r := e.verifyApp(e.startFlow(t), apitest.TOTPCode(t, secret, e.clock.Now().Add(-90*time.Second))); r.Status != 401 {
 		t.Errorf("a code three steps old: %d %s", r.Status, r.Body)
 	}
 	// A recovery code, typed loosely, works once.
@@ -169,7 +156,7 @@ func TestTOTPChanges(t *testing.T) {
 	}
 	// New recovery codes need a current app code; the old set is void.
 	e.clock.Advance(30 * time.Second)
-	r := e.c.Do("POST", "/auth/recovery_codes", map[string]any{"code": appCode(t, secret, e.clock.Now())}, access...)
+	r := e.c.Do("POST", "/auth/recovery_codes", map[string]any{"code": apitest.TOTPCode(t, secret, e.clock.Now())}, access...)
 	if r.Status != 200 || len(r.JSON()["recovery_codes"].([]any)) != 10 {
 		t.Fatalf("new recovery codes: %d %s", r.Status, r.Body)
 	}
@@ -190,7 +177,7 @@ func TestTOTPChanges(t *testing.T) {
 		t.Errorf("disable with a wrong code: %d %s", r.Status, r.Body)
 	}
 	e.clock.Advance(30 * time.Second)
-	if r := e.c.Do("POST", "/auth/totp/disable", map[string]any{"code": appCode(t, secret, e.clock.Now())}, access...); r.Status != 200 {
+	if r := e.c.Do("POST", "/auth/totp/disable", map[string]any{"code": apitest.TOTPCode(t, secret, e.clock.Now())}, access...); r.Status != 200 {
 		t.Fatalf("disable: %d %s", r.Status, r.Body)
 	}
 	if m := e.smtp.Receive(t); !strings.Contains(m.Text, "authenticator app was removed") {
@@ -217,7 +204,7 @@ func TestTOTPSecretThatDoesNotOpen(t *testing.T) {
 			if r.JSON()["two_factor_enabled"] != true {
 				t.Fatalf("sign_in: %d %s", r.Status, r.Body)
 			}
-			v := other.c.Do("POST", "/auth/verify_otp", map[string]any{"token": r.String("token"), "code": appCode(t, secret, other.clock.Now())})
+			v := other.c.Do("POST", "/auth/verify_otp", map[string]any{"token": r.String("token"), "code": apitest.TOTPCode(t, secret, other.clock.Now())})
 			if v.Status != 503 || v.Header.Get("Retry-After") == "" {
 				t.Errorf("verify_otp: %d %s, want 503 with Retry-After", v.Status, v.Body)
 			}
@@ -238,12 +225,12 @@ func TestTOTPSecretThatDoesNotOpen(t *testing.T) {
 func TestTOTPWrongCodesLock(t *testing.T) {
 	e := newMailEnv(t, withKeys)
 	secret, _ := enrolAlice(t, e)
-	r := e.verifyApp(e.startFlow(t), appCode(t, secret, e.clock.Now()))
+	r := e.verifyApp(e.startFlow(t), apitest.TOTPCode(t, secret, e.clock.Now()))
 	if r.Status != 200 {
 		t.Fatalf("sign-in: %d %s", r.Status, r.Body)
 	}
 	access := apitest.Bearer(r.String("access_token"))
-	right := appCode(t, secret, e.clock.Now().Add(30*time.Second))
+	right := apitest.TOTPCode(t, secret, e.clock.Now().Add(30*time.Second))
 	wrong := "000000"
 	if wrong == right {
 		wrong = "111111"

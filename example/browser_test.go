@@ -20,9 +20,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/internal/apitest"
 	"github.com/pbxauth/pbxauth/internal/smtptest"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 )
 
 // browserSeed has a tenant without and one with Microsoft sign-in (whose
@@ -169,7 +168,7 @@ func TestBrowserSignIn(t *testing.T) {
 		}
 		now := time.Now()
 		do(t, ctx,
-			chromedp.SendKeys(chromedp.CSS("#totp-code"), appCode(t, secret, now)),
+			chromedp.SendKeys(chromedp.CSS("#totp-code"), apitest.TOTPCode(t, secret, now)),
 			chromedp.Click(chromedp.CSS(`#totp-confirm button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS("#totp-codes")),
 		)
@@ -181,7 +180,7 @@ func TestBrowserSignIn(t *testing.T) {
 		// confirming step is used) opens the session.
 		do(t, ctx, chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#signin")),
 			signIn(base, "acme.example.test", "bob", "bob-pw-1234"), chromedp.WaitVisible(chromedp.CSS("#code")),
-			chromedp.SendKeys(chromedp.CSS("#otp"), appCode(t, secret, now.Add(30*time.Second))),
+			chromedp.SendKeys(chromedp.CSS("#otp"), apitest.TOTPCode(t, secret, now.Add(30*time.Second))),
 			chromedp.Click(chromedp.CSS(`#code button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS("#signedin")),
 		)
@@ -196,16 +195,6 @@ func TestBrowserSignIn(t *testing.T) {
 	})
 
 	t.Run("forgotten password", func(t *testing.T) { testForgottenPassword(t, ctx, base, mail) })
-}
-
-// appCode is an authenticator app's code for secret at t.
-func appCode(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // signIn opens the page and submits the sign-in form.

@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
-
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
 )
@@ -26,18 +23,11 @@ func TestInstancesShareAuthenticatorApps(t *testing.T) {
 		c.Limits.DeviceSignIns, c.Limits.CodeAttempts = 100, 100
 	}
 	a, b := instance(t, stA, conf), instance(t, stB, conf)
-	code := func(secret string, at time.Time) string {
-		c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
 	access, _ := signInBob(t, a)
 	r := a.Do("POST", "/auth/totp", nil, apitest.Bearer(access)...)
 	secret := r.String("secret")
 	now := time.Now()
-	r = b.Do("POST", "/auth/totp/confirm", map[string]any{"code": code(secret, now)}, apitest.Bearer(access)...)
+	r = b.Do("POST", "/auth/totp/confirm", map[string]any{"code": apitest.TOTPCode(t, secret, now)}, apitest.Bearer(access)...)
 	if r.Status != 200 {
 		t.Fatalf("confirm on the other instance: %d %s", r.Status, r.Body)
 	}
@@ -49,7 +39,7 @@ func TestInstancesShareAuthenticatorApps(t *testing.T) {
 		}
 		return r.String("token")
 	}
-	next := code(secret, now.Add(30*time.Second))
+	next := apitest.TOTPCode(t, secret, now.Add(30*time.Second))
 	if r := a.Do("POST", "/auth/verify_otp", map[string]any{"token": flow(a), "code": next}); r.Status != 200 {
 		t.Fatalf("app code on A: %d %s", r.Status, r.Body)
 	}
