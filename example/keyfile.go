@@ -60,10 +60,41 @@ func encryptionKeys(ctx context.Context, path, db string, st pbxauth.Store) ([][
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
-	if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+	switch err := writeNewKey(path, key); {
+	case errors.Is(err, fs.ErrExist):
+		// Another process sharing the database made it meanwhile: its key
+		// is the one, or secrets would be sealed with two keys.
+		return encryptionKeys(ctx, path, db, st)
+	case err != nil:
 		return nil, fmt.Errorf("-key-file: %w", err)
 	}
 	return [][]byte{key}, nil
+}
+
+// writeNewKey makes path hold key in hex, never over an existing file and
+// never half-written: the key goes to a temporary file, synced, which is
+// then linked to path (which fails with fs.ErrExist when path exists).
+func writeNewKey(path string, key []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".pbxauth-key-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Link(f.Name(), path)
 }
 
 // sealedSecrets counts the authenticator secrets a SQL store holds.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pbxauth/pbxauth"
@@ -35,6 +36,22 @@ func TestEncryptionKeys(t *testing.T) {
 	again, err := encryptionKeys(ctx, path, db, st)
 	if err != nil || !bytes.Equal(again[0], first[0]) {
 		t.Errorf("second start: a different key or %v", err)
+	}
+	// Processes starting together on a new database agree on one key.
+	fresh := filepath.Join(t.TempDir(), "pbxauth.key")
+	keys := make([][][]byte, 8)
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Go(func() { keys[i], _ = encryptionKeys(ctx, fresh, db, pbxauth.NewMemoryStore()) })
+	}
+	wg.Wait()
+	for i, k := range keys {
+		if len(k) != 1 || !bytes.Equal(k[0], keys[0][0]) {
+			t.Fatalf("start %d got key %x, start 0 %x", i, k, keys[0])
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(fresh), ".pbxauth-key-*")); len(left) != 0 {
+		t.Errorf("temporary key files left: %v", left)
 	}
 	// A lost key file with sealed secrets in the database stops the start.
 	if err := st.PutPendingTOTP(ctx, pbxauth.TOTP{UserID: "u1", Secret: []byte("sealed")}); err != nil {
