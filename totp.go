@@ -78,11 +78,7 @@ func (a *Auth) enrolTOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		return e
 	}
 	ctx := r.Context()
-	if _, active, err := a.activeApp(ctx, p.UserID); err != nil {
-		return a.internal(ctx, "read authenticator app", err)
-	} else if active {
-		return errAppActive
-	}
+	// An active app is refused by PutPendingTOTP below (ErrConflict).
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: a.appIssuer(ctx), AccountName: a.accountName(ctx, p),
 		Period: totpPeriod, SecretSize: 20, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
