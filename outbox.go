@@ -110,6 +110,7 @@ func (a *Auth) attemptMail(ctx context.Context, m OutboxMail) {
 	err := a.mailer.Send(ctx, msg)
 	switch {
 	case err == nil:
+		a.tel.mail(ctx, mailKindReset, "sent")
 		a.finishMail(ctx, m)
 	case ctx.Err() != nil:
 		a.releaseMail(m)

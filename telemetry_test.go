@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -105,5 +106,43 @@ func TestTelemetry(t *testing.T) {
 		if !seen[name] {
 			t.Errorf("metric %s not reported", name)
 		}
+	}
+}
+
+// TestTelemetryResetMailSent: a delivered reset mail is counted as sent.
+func TestTelemetryResetMailSent(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	e := newMailEnv(t, func(c *pbxauth.Config) { c.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)) })
+	if r := e.c.Do("POST", "/auth/forget_password", map[string]any{"domain": acmeDomain, "username": "alice", "callback_url": callbackURL}); r.Status != 200 {
+		t.Fatalf("forget_password: %d %s", r.Status, r.Body)
+	}
+	e.smtp.Receive(t)
+	sent := func() int64 {
+		var rm metricdata.ResourceMetrics
+		if err := reader.Collect(context.Background(), &rm); err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				if s, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == "pbxauth.mails" {
+					for _, dp := range s.DataPoints {
+						k, _ := dp.Attributes.Value("pbxauth.mail")
+						o, _ := dp.Attributes.Value("pbxauth.outcome")
+						if k.AsString() == "password_reset" && o.AsString() == "sent" {
+							n += dp.Value
+						}
+					}
+				}
+			}
+		}
+		return n
+	}
+	// The worker counts the mail once the SMTP server's answer is read,
+	// just after the server has it.
+	for deadline := time.Now().Add(5 * time.Second); sent() == 0 && time.Now().Before(deadline); <-time.After(10 * time.Millisecond) {
+	}
+	if n := sent(); n != 1 {
+		t.Errorf("%d reset mails counted as sent, want 1", n)
 	}
 }
