@@ -187,7 +187,7 @@ func (a *Auth) refreshToken(w http.ResponseWriter, r *http.Request) *apiError {
 	case err != nil:
 		return a.internal(ctx, "rotate refresh token", err)
 	}
-	a.touchSignIn(ctx, g.Family)
+	a.touchSignIn(ctx, g.Family, a.now())
 	a.emit(ctx, Event{Kind: EventRefresh, UserID: g.User.ID, TenantID: g.User.TenantID, ClientIP: a.clientIP(r), Method: g.Family.Method})
 	writeSecret(w, is.pair(a.now()))
 	return nil

@@ -21,10 +21,10 @@ type MemoryStore struct {
 	system      System
 	tenants     map[string]Tenant // by ID
 	domains     map[string]string // lower(domain) -> tenant ID
-	users       map[string]User   // by ID
+	users       map[string]*User  // by ID; a user is changed in place, never removed
 	usernames   map[string]string // tenantID + "\x00" + lower(username) -> user ID
-	families    map[string]Family
-	tokens      map[Hash]Token
+	families    map[string]*memFamily
+	tokens      map[Hash]*memToken
 	flows       map[Hash]Flow
 	counters    map[string]Counter
 	identities  map[identityKey]string // -> user ID
@@ -47,10 +47,10 @@ func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
 		tenants:     map[string]Tenant{},
 		domains:     map[string]string{},
-		users:       map[string]User{},
+		users:       map[string]*User{},
 		usernames:   map[string]string{},
-		families:    map[string]Family{},
-		tokens:      map[Hash]Token{},
+		families:    map[string]*memFamily{},
+		tokens:      map[Hash]*memToken{},
 		flows:       map[Hash]Flow{},
 		counters:    map[string]Counter{},
 		identities:  map[identityKey]string{},
@@ -167,7 +167,7 @@ func (m *MemoryStore) CreateUser(ctx context.Context, u User) error {
 	if _, ok := m.usernames[k]; ok {
 		return ErrConflict
 	}
-	m.users[u.ID] = u
+	m.users[u.ID] = &u
 	m.usernames[k] = u.ID
 	return nil
 }
@@ -189,7 +189,7 @@ func (m *MemoryStore) UpdateUser(ctx context.Context, u User) error {
 	}
 	delete(m.usernames, usernameKey(old.TenantID, old.Username))
 	m.usernames[k] = u.ID
-	m.users[u.ID] = u
+	*old = u // in place: the sign-ins of the user point to it
 	return nil
 }
 
@@ -201,7 +201,7 @@ func (m *MemoryStore) User(ctx context.Context, id string) (User, error) {
 	if !ok {
 		return User{}, ErrNotFound
 	}
-	return u, nil
+	return *u, nil
 }
 
 // UserByName implements Store.
@@ -212,7 +212,7 @@ func (m *MemoryStore) UserByName(ctx context.Context, tenantID, username string)
 	if !ok {
 		return User{}, ErrNotFound
 	}
-	return m.users[id], nil
+	return *m.users[id], nil
 }
 
 // UsersByEmail implements Store.
@@ -222,7 +222,7 @@ func (m *MemoryStore) UsersByEmail(ctx context.Context, tenantID, email string) 
 	users := []User{}
 	for _, u := range m.users {
 		if u.TenantID == tenantID && u.Email != "" && strings.EqualFold(u.Email, email) {
-			users = append(users, u)
+			users = append(users, *u)
 		}
 	}
 	return users, nil
@@ -240,7 +240,6 @@ func (m *MemoryStore) SwapPasswordHash(ctx context.Context, userID, oldHash, new
 		return ErrConflict
 	}
 	u.PasswordHash = newHash
-	m.users[userID] = u
 	return nil
 }
 
@@ -254,138 +253,8 @@ func (m *MemoryStore) ResetPassword(ctx context.Context, userID, newHash string)
 	}
 	u.PasswordHash = newHash
 	u.PasswordForceReset = false
-	m.users[userID] = u
 	m.revokeUserLocked(userID)
 	return nil
-}
-
-// CreateFamily implements Store.
-func (m *MemoryStore) CreateFamily(ctx context.Context, f Family, tokens ...Token) error {
-	if err := f.Validate(tokens...); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.families[f.ID]; ok {
-		return ErrConflict
-	}
-	for i, t := range tokens {
-		if _, ok := m.tokens[t.Hash]; ok {
-			return ErrConflict
-		}
-		for _, u := range tokens[:i] {
-			if u.Hash == t.Hash {
-				return ErrConflict
-			}
-		}
-	}
-	m.families[f.ID] = f
-	for _, t := range tokens {
-		m.tokens[t.Hash] = t
-	}
-	return nil
-}
-
-// AddToken implements Store.
-func (m *MemoryStore) AddToken(ctx context.Context, t Token, now time.Time) error {
-	if err := t.Validate(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	f, ok := m.families[t.FamilyID]
-	if !ok || f.Revoked || expired(f.ExpiresAt, now) {
-		return ErrNotFound
-	}
-	if _, ok := m.tokens[t.Hash]; ok {
-		return ErrConflict
-	}
-	m.tokens[t.Hash] = t
-	return nil
-}
-
-// grantLocked reads a token's grant; the caller holds m.mu.
-func (m *MemoryStore) grantLocked(h Hash, kind TokenKind, now time.Time) (Grant, error) {
-	t, ok := m.tokens[h]
-	if !ok || t.Kind != kind || expired(t.ExpiresAt, now) {
-		return Grant{}, ErrNotFound
-	}
-	f, ok := m.families[t.FamilyID]
-	if !ok || f.Revoked || expired(f.ExpiresAt, now) {
-		return Grant{}, ErrNotFound
-	}
-	u, ok := m.users[f.UserID]
-	if !ok || u.Disabled {
-		return Grant{}, ErrNotFound
-	}
-	return Grant{Token: t, Family: f, User: u}, nil
-}
-
-// Grant implements Store.
-func (m *MemoryStore) Grant(ctx context.Context, h Hash, kind TokenKind, now time.Time) (Grant, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.grantLocked(h, kind, now)
-}
-
-// RotateRefresh implements Store.
-func (m *MemoryStore) RotateRefresh(ctx context.Context, h Hash, now time.Time, next ...Token) (Grant, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	g, err := m.grantLocked(h, RefreshToken, now)
-	if err != nil {
-		return Grant{}, err
-	}
-	if !g.Token.UsedAt.IsZero() {
-		if succ, ok := m.tokens[m.successors[h]]; ok && succ.UsedAt.IsZero() && succ.GraceSeed != (GraceSeed{}) && now.Before(succ.GraceUntil) {
-			g.Successor = succ
-		}
-		return g, ErrTokenReused
-	}
-	for _, t := range next {
-		if _, ok := m.tokens[t.Hash]; ok {
-			return Grant{}, ErrConflict
-		}
-	}
-	used := g.Token
-	used.UsedAt, used.GraceSeed = now, GraceSeed{}
-	m.tokens[h] = used
-	for _, t := range next {
-		t.FamilyID = g.Family.ID
-		m.tokens[t.Hash] = t
-		if t.Kind == RefreshToken && t.GraceSeed != (GraceSeed{}) {
-			m.successors[h] = t.Hash
-		}
-	}
-	return g, nil
-}
-
-// RevokeFamily implements Store.
-func (m *MemoryStore) RevokeFamily(ctx context.Context, familyID string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if f, ok := m.families[familyID]; ok {
-		f.Revoked = true
-		m.families[familyID] = f
-	}
-	return nil
-}
-
-// RevokeUser implements Store.
-func (m *MemoryStore) RevokeUser(ctx context.Context, userID string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.revokeUserLocked(userID)
-	return nil
-}
-
-func (m *MemoryStore) revokeUserLocked(userID string) {
-	for id, f := range m.families {
-		if f.UserID == userID && !f.Revoked {
-			f.Revoked = true
-			m.families[id] = f
-		}
-	}
 }
 
 // CreateFlow implements Store.
@@ -605,8 +474,9 @@ func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, 
 	defer m.mu.Unlock()
 	var n int64
 	for h, t := range m.tokens {
-		f, ok := m.families[t.FamilyID]
-		if expired(t.ExpiresAt, now) || !ok || expired(f.ExpiresAt, now) || f.Revoked {
+		// A family is deleted (below) only once expired or revoked, so
+		// the family a token points to tells whether it still exists.
+		if f := t.family; expired(t.ExpiresAt, now) || expired(f.ExpiresAt, now) || f.Revoked {
 			delete(m.tokens, h)
 			n++
 		}
@@ -616,7 +486,6 @@ func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, 
 		if !ok || expired(t.GraceUntil, now) {
 			if ok {
 				t.GraceSeed = GraceSeed{}
-				m.tokens[h] = t
 			}
 			delete(m.successors, p)
 		}

@@ -21,7 +21,6 @@ func (m *MemoryStore) TouchFamily(ctx context.Context, familyID string, now, sta
 	defer m.mu.Unlock()
 	if f, ok := m.families[familyID]; ok && !f.LastUsedAt.After(staleBefore) {
 		f.LastUsedAt = now
-		m.families[familyID] = f
 	}
 	return nil
 }
@@ -32,8 +31,8 @@ func (m *MemoryStore) Families(ctx context.Context, userID string, now time.Time
 	defer m.mu.RUnlock()
 	fs := []Family{}
 	for _, f := range m.families {
-		if f.UserID == userID && liveFamily(f, now) {
-			fs = append(fs, f)
+		if f.UserID == userID && liveFamily(f.Family, now) {
+			fs = append(fs, f.Family)
 		}
 	}
 	slices.SortFunc(fs, func(a, b Family) int {
@@ -50,11 +49,10 @@ func (m *MemoryStore) RevokeUserFamily(ctx context.Context, userID, familyID str
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f, ok := m.families[familyID]
-	if !ok || f.UserID != userID || !liveFamily(f, now) {
+	if !ok || f.UserID != userID || !liveFamily(f.Family, now) {
 		return ErrNotFound
 	}
 	f.Revoked = true
-	m.families[familyID] = f
 	return nil
 }
 
@@ -64,9 +62,8 @@ func (m *MemoryStore) RevokeOtherFamilies(ctx context.Context, userID, except st
 	defer m.mu.Unlock()
 	ids := []string{}
 	for id, f := range m.families {
-		if f.UserID == userID && id != except && liveFamily(f, now) {
+		if f.UserID == userID && id != except && liveFamily(f.Family, now) {
 			f.Revoked = true
-			m.families[id] = f
 			ids = append(ids, id)
 		}
 	}
@@ -106,8 +103,7 @@ func (m *MemoryStore) setUser(userID string, change func(*User)) error {
 	if !ok {
 		return ErrNotFound
 	}
-	change(&u)
-	m.users[userID] = u
+	change(u)
 	return nil
 }
 

@@ -23,8 +23,8 @@ func (a *Auth) RequireBearer(next http.Handler) http.Handler {
 			a.challenge(w, "", errNoToken)
 			return
 		}
-		ctx := r.Context()
-		g, err := a.store.Grant(ctx, HashToken(tok), AccessToken, a.now())
+		ctx, now := r.Context(), a.now()
+		g, err := a.store.Grant(ctx, HashToken(tok), AccessToken, now)
 		if errors.Is(err, ErrNotFound) {
 			a.challenge(w, `, error="invalid_token"`, errInvalidToken)
 			return
@@ -33,7 +33,7 @@ func (a *Auth) RequireBearer(next http.Handler) http.Handler {
 			writeError(w, a.internal(ctx, "check access token", err))
 			return
 		}
-		a.touchSignIn(ctx, g.Family)
+		a.touchSignIn(ctx, g.Family, now)
 		next.ServeHTTP(w, r.WithContext(withPrincipal(ctx, principalOf(g))))
 	})
 }

@@ -12,13 +12,13 @@ import (
 // use writes it again.
 const lastUsedResolution = time.Minute
 
-// touchSignIn records that a token of f was just accepted. f is the family
+// touchSignIn records that a token of f was just accepted, at now (the
+// time its grant was checked at: one clock read per request). f is the family
 // as the Grant read it, so the check costs no round trip: only when its
 // LastUsedAt is a minute old does one conditional write follow, and of
 // several instances doing so at once the store lets one write. A failure
 // is only logged: the request itself was granted.
-func (a *Auth) touchSignIn(ctx context.Context, f Family) {
-	now := a.now()
+func (a *Auth) touchSignIn(ctx context.Context, f Family, now time.Time) {
 	stale := now.Add(-lastUsedResolution)
 	if f.LastUsedAt.After(stale) {
 		return
