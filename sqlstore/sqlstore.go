@@ -16,6 +16,17 @@
 // single-use record is consumed, and every compare-and-swap decided, by the
 // database itself.
 //
+// On PostgreSQL, [Options.GrantCache] keeps the grants of access tokens in
+// memory, so that a token checked again costs no round trip to the
+// database. Triggers announce through LISTEN/NOTIFY every change that a
+// grant shows (a sign-out, a disabled user, a password reset, a new role),
+// whether an instance made it or the host's own SQL did, and every cached
+// Store drops what it names: normally within milliseconds, within about a
+// second at most, because a cache whose notification connection has not
+// answered a heartbeat for 500 ms stops serving. While that connection is
+// down every check asks the database; the cache comes back empty. The
+// price is that window, and memory for every cached token.
+//
 // Times are kept as unix microseconds and come back in UTC: a time with a
 // sub-microsecond part loses it (an expiry falls up to 1 µs earlier), and the
 // zero time stays zero. Usernames, domains and emails are matched through
