@@ -48,7 +48,8 @@ const (
 	sweepEach = 256
 	// connectTimeout bounds one connection attempt.
 	connectTimeout = 5 * time.Second
-	// The reconnections after the first, at once, back off between these.
+	// Reconnections back off between these; the first after a connection
+	// that lasted longer than maxBackoff is at once.
 	firstBackoff, maxBackoff = 50 * time.Millisecond, 2 * time.Second
 )
 
@@ -170,35 +171,45 @@ func closeListener(pc *pgconn.PgConn) {
 // fails; the cache is down from the failure until the LISTEN is back.
 func (g *grantCache) run(ctx context.Context, pc *pgconn.PgConn) {
 	defer close(g.done)
+	var pause time.Duration
 	for pc != nil {
+		since := time.Now()
 		_ = g.serve(ctx, pc) // why it failed changes nothing: reconnect
 		g.cache.Down()
 		g.pid.Store(0)
 		closeListener(pc)
-		pc = g.reconnect(ctx)
+		// At once after a connection that lasted; after one that failed
+		// soon, not in a tight loop.
+		if time.Since(since) > maxBackoff {
+			pause = 0
+		} else {
+			pause = longer(pause)
+		}
+		pc = g.reconnect(ctx, pause)
 	}
 }
 
-// reconnect connects again, at once and then with a growing pause between
-// attempts; nil once ctx ends.
-func (g *grantCache) reconnect(ctx context.Context) *pgconn.PgConn {
-	backoff := firstBackoff
+// longer is the pause after pause, growing from firstBackoff to maxBackoff.
+func longer(pause time.Duration) time.Duration {
+	return min(max(2*pause, firstBackoff), maxBackoff)
+}
+
+// reconnect connects again after pause, and then with longer pauses
+// between attempts; nil once ctx ends.
+func (g *grantCache) reconnect(ctx context.Context, pause time.Duration) *pgconn.PgConn {
 	for {
 		if hook := g.beforeReconnect.Load(); hook != nil {
 			(*hook)(ctx)
 		}
-		if ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
 			return nil
+		case <-time.After(pause):
 		}
 		if pc, err := g.connect(ctx); err == nil {
 			return pc
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, maxBackoff)
+		pause = longer(pause)
 	}
 }
 
