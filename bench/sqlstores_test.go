@@ -30,12 +30,19 @@ func openSQLite(ts *tokenSet, now time.Time) (pbxauth.Store, func() error, error
 	if err != nil {
 		return nil, nil, err
 	}
-	return openSQL("sqlite:"+filepath.Join(dir, "bench.db"), ts, now, func() error { return os.RemoveAll(dir) })
+	return openSQL("sqlite:"+filepath.Join(dir, "bench.db"), sqlstore.Options{}, ts, now, func() error { return os.RemoveAll(dir) })
 }
 
-// openPostgres works in a fresh schema, dropped on release; it reports
+// openPostgres opens PostgreSQL stores with o.
+func openPostgres(o sqlstore.Options) func(ts *tokenSet, now time.Time) (pbxauth.Store, func() error, error) {
+	return func(ts *tokenSet, now time.Time) (pbxauth.Store, func() error, error) {
+		return openPostgresWith(o, ts, now)
+	}
+}
+
+// openPostgresWith works in a fresh schema, dropped on release; it reports
 // errUnavailable when PostgreSQL cannot be reached.
-func openPostgres(ts *tokenSet, now time.Time) (pbxauth.Store, func() error, error) {
+func openPostgresWith(o sqlstore.Options, ts *tokenSet, now time.Time) (pbxauth.Store, func() error, error) {
 	base := os.Getenv("PBXAUTH_TEST_POSTGRES")
 	if base == "" {
 		base = defaultPostgres
@@ -66,14 +73,14 @@ func openPostgres(ts *tokenSet, now time.Time) (pbxauth.Store, func() error, err
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return openSQL(u.String(), ts, now, drop)
+	return openSQL(u.String(), o, ts, now, drop)
 }
 
-// openSQL opens a sqlstore at dsn and bulk-loads ts; release closes the
-// store and then runs cleanup.
-func openSQL(dsn string, ts *tokenSet, now time.Time, cleanup func() error) (pbxauth.Store, func() error, error) {
+// openSQL opens a sqlstore at dsn with o and bulk-loads ts; release closes
+// the store and then runs cleanup.
+func openSQL(dsn string, o sqlstore.Options, ts *tokenSet, now time.Time, cleanup func() error) (pbxauth.Store, func() error, error) {
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, dsn)
+	st, err := sqlstore.OpenWith(ctx, dsn, o)
 	if err != nil {
 		return nil, nil, errors.Join(err, cleanup())
 	}

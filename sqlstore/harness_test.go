@@ -54,9 +54,18 @@ func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 // open opens a Store on dsn and closes it when the test ends.
 func open(t testing.TB, dsn string) *sqlstore.Store {
 	t.Helper()
-	st, err := sqlstore.Open(context.Background(), dsn)
+	return openWith(t, dsn, sqlstore.Options{})
+}
+
+// cached are the Options of a Store with the grant cache.
+var cached = sqlstore.Options{GrantCache: true}
+
+// openWith is open with the Options o.
+func openWith(t testing.TB, dsn string, o sqlstore.Options) *sqlstore.Store {
+	t.Helper()
+	st, err := sqlstore.OpenWith(context.Background(), dsn, o)
 	if err != nil {
-		t.Fatalf("Open: %v", err)
+		t.Fatalf("OpenWith: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := st.Close(); err != nil {

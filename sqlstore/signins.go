@@ -18,9 +18,15 @@ const liveFamily = `revoked = FALSE AND expires_at > `
 
 // TouchFamily implements pbxauth.SignInStore: one conditional UPDATE, so
 // that of many instances touching a sign-in within the minute one writes.
+// With the grant cache, the sign-in's cached grants show now as their
+// LastUsedAt afterwards, also when the UPDATE found a fresh time and wrote
+// nothing.
 func (s *Store) TouchFamily(ctx context.Context, familyID string, now, staleBefore time.Time) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE pbxauth_families SET last_used_at = $2 WHERE id = $1 AND last_used_at <= $3`,
 		familyID, micros(now), micros(staleBefore))
+	if err == nil {
+		s.grants.touched(familyID, now)
+	}
 	return storeErr("touch family", err)
 }
 
@@ -50,6 +56,7 @@ func (s *Store) Families(ctx context.Context, userID string, now time.Time) ([]p
 func (s *Store) RevokeUserFamily(ctx context.Context, userID, familyID string, now time.Time) error {
 	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE
 		WHERE id = $1 AND user_id = $2 AND `+liveFamily+`$3`, familyID, userID, micros(now)))
+	s.grants.forgetFamily(familyID)
 	if err == nil && n == 0 {
 		err = pbxauth.ErrNotFound
 	}
@@ -61,6 +68,9 @@ func (s *Store) RevokeUserFamily(ctx context.Context, userID, familyID string, n
 func (s *Store) RevokeOtherFamilies(ctx context.Context, userID, except string, now time.Time) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE
 		WHERE user_id = $1 AND id <> $2 AND `+liveFamily+`$3 RETURNING id`, userID, except, micros(now))
+	// The user's grants go, the kept sign-in's too: simpler than each of
+	// the ids read below, and those are refilled on their next use.
+	defer s.grants.forgetUser(userID)
 	if err != nil {
 		return nil, storeErr("revoke other families", err)
 	}

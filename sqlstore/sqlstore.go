@@ -16,6 +16,17 @@
 // single-use record is consumed, and every compare-and-swap decided, by the
 // database itself.
 //
+// On PostgreSQL, [Options.GrantCache] keeps the grants of access tokens in
+// memory, so that a token checked again costs no round trip to the
+// database. Triggers announce through LISTEN/NOTIFY every change that a
+// grant shows (a sign-out, a disabled user, a password reset, a new role),
+// whether an instance made it or the host's own SQL did, and every cached
+// Store drops what it names: normally within milliseconds, within about a
+// second at most, because a cache whose notification connection has not
+// answered a heartbeat for 500 ms stops serving. While that connection is
+// down every check asks the database; the cache comes back empty. The
+// price is that window, and memory for every cached token.
+//
 // Times are kept as unix microseconds and come back in UTC: a time with a
 // sub-microsecond part loses it (an expiry falls up to 1 µs earlier), and the
 // zero time stays zero. Usernames, domains and emails are matched through
@@ -34,6 +45,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/alexedwards/scs/postgresstore"
 	"github.com/pbxauth/pbxauth"
@@ -81,6 +93,8 @@ type Store struct {
 	// grant is grantQuery, prepared once: it runs on every authenticated
 	// request, and on SQLite preparing it costs ten times running it.
 	grant *sql.Stmt
+	// grants is the grant cache; nil without Options.GrantCache.
+	grants *grantCache
 
 	mu            sync.Mutex
 	sessionStores []*postgresstore.PostgresStore // stopped by Close
@@ -91,8 +105,8 @@ var (
 	_ pbxauth.Sweeper = (*Store)(nil)
 )
 
-// Options tune the connection pool that [OpenWith] makes. The zero value
-// means the defaults.
+// Options tune the connection pool that [OpenWith] makes, and the grant
+// cache. The zero value means the defaults: no cache.
 type Options struct {
 	// MaxOpenConns bounds the open connections. Default 4 × GOMAXPROCS,
 	// so that load queues briefly in the pool instead of opening a
@@ -104,7 +118,46 @@ type Options struct {
 	// MaxIdleConns is how many connections stay open when idle. Default
 	// MaxOpenConns, so a steady load never churns connections.
 	MaxIdleConns int
+
+	// GrantCache keeps the grants of access tokens in memory, on
+	// PostgreSQL only (OpenWith and NewWith refuse it on SQLite): a token
+	// checked again is then granted without asking the database, which
+	// saves the round trip every authenticated request otherwise costs.
+	// Refresh tokens, and every other record, are always read from the
+	// database.
+	//
+	// The price is staleness across instances. A revocation, a disabled
+	// user, a password reset or a role change made by this Store is seen
+	// by it at once; made by any other instance (or by SQL of the host's
+	// own: triggers announce every change), it reaches this cache through
+	// PostgreSQL's LISTEN/NOTIFY, normally within milliseconds, and the
+	// cache serves only while its notification connection answered a
+	// heartbeat in the last 500 ms, so a revoked token may pass here for
+	// about a second at most. While that connection is down every check
+	// asks the database, as without the cache; once it is back the cache
+	// starts empty. The listener holds one connection of its own besides
+	// the pool, with the pool's settings, named "pbxauth grant listener"
+	// in pg_stat_activity; it cannot work through a connection pooler in
+	// transaction mode. Memory costs about 2 KB per cached token: the
+	// cache holds about the tokens used within GrantCacheMaxAge, at most
+	// GrantCacheEntries (some 200 MB at the default).
+	GrantCache bool
+	// GrantCacheEntries bounds how many grants the cache keeps. Default
+	// DefaultGrantCacheEntries; when full, a fill evicts another grant,
+	// an expired one if it finds one.
+	GrantCacheEntries int
+	// GrantCacheMaxAge bounds how long a grant is served from memory
+	// after it was read, by the now passed to Grant, in case a
+	// notification were ever lost. Default DefaultGrantCacheMaxAge. A
+	// grant never outlives its token or its sign-in either.
+	GrantCacheMaxAge time.Duration
 }
+
+// The defaults of the grant cache's Options.
+const (
+	DefaultGrantCacheEntries = 100_000
+	DefaultGrantCacheMaxAge  = 5 * time.Minute
+)
 
 // pool applies o, with the defaults, to db.
 func (o Options) pool(db *sql.DB) {
@@ -145,7 +198,7 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", dialect, err)
 	}
 	o.pool(db)
-	s, err := New(ctx, db, dialect)
+	s, err := NewWith(ctx, db, dialect, o)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -190,8 +243,24 @@ func SQLiteDSN(path string) string {
 // errors. For PostgreSQL, open it with driver "pgx": the Store recognises
 // unique violations by pgx's error type.
 func New(ctx context.Context, db *sql.DB, dialect Dialect) (*Store, error) {
+	return NewWith(ctx, db, dialect, Options{})
+}
+
+// NewWith is New with the grant cache that o asks for (see
+// [Options.GrantCache]). o's pool settings are ignored: the pool is the
+// host's, and so are its limits. The cache's listener makes its own
+// connection with the settings of db's (read from one of them, so db must
+// be of the pgx driver), not through db, so that it never takes a
+// connection from the host's pool, however small. Besides New's errors, it
+// fails when the cache is asked for on SQLite or over another driver, or
+// when the listener's first connection fails; later losses of it only
+// bypass the cache until it is back.
+func NewWith(ctx context.Context, db *sql.DB, dialect Dialect, o Options) (*Store, error) {
 	if dialect != SQLite && dialect != Postgres {
 		return nil, fmt.Errorf("sqlstore: unknown dialect %v", dialect)
+	}
+	if o.GrantCache && dialect != Postgres {
+		return nil, errors.New("sqlstore: GrantCache needs PostgreSQL (its notifications keep the caches of all instances current)")
 	}
 	s := &Store{db: db, dialect: dialect}
 	if err := s.migrate(ctx); err != nil {
@@ -202,6 +271,12 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: prepare: %w", err)
 	}
 	s.grant = stmt
+	if o.GrantCache {
+		if s.grants, err = startGrantCache(ctx, db, o); err != nil {
+			stmt.Close()
+			return nil, fmt.Errorf("sqlstore: grant cache: %w", err)
+		}
+	}
 	return s, nil
 }
 
@@ -212,9 +287,11 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Dialect returns the dialect of the Store's database.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// Close releases the Store's prepared statement and, when Open made the
-// database pool, closes it. The Store is unusable afterwards.
+// Close stops the grant cache's listener and waits for it, releases the
+// Store's prepared statement and, when Open made the database pool, closes
+// it. The Store is unusable afterwards.
 func (s *Store) Close() error {
+	s.grants.stop()
 	s.mu.Lock()
 	for _, ps := range s.sessionStores {
 		ps.StopCleanup()

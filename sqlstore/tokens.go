@@ -104,9 +104,15 @@ func (s *Store) AddToken(ctx context.Context, t pbxauth.Token, now time.Time) er
 	return storeErr("add token", err)
 }
 
-// Grant implements pbxauth.Store, in one prepared query.
+// Grant implements pbxauth.Store, in one prepared query, or from the grant
+// cache (Options.GrantCache).
 func (s *Store) Grant(ctx context.Context, h pbxauth.Hash, kind pbxauth.TokenKind, now time.Time) (pbxauth.Grant, error) {
+	cached, fill, ok := s.grants.lookup(h, kind, now)
+	if ok {
+		return cached, nil
+	}
 	g, err := scanGrant(s.grant.QueryRowContext(ctx, h[:], int64(kind), micros(now)))
+	fill.put(g, err, now)
 	return g, storeErr("grant", err)
 }
 
@@ -161,10 +167,13 @@ func (s *Store) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time
 // RevokeFamily implements pbxauth.Store.
 func (s *Store) RevokeFamily(ctx context.Context, familyID string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE WHERE id = $1`, familyID)
+	s.grants.forgetFamily(familyID)
 	return storeErr("revoke family", err)
 }
 
 // RevokeUser implements pbxauth.Store.
 func (s *Store) RevokeUser(ctx context.Context, userID string) error {
-	return storeErr("revoke user", revokeUser(ctx, s.db, userID))
+	err := revokeUser(ctx, s.db, userID)
+	s.grants.forgetUser(userID)
+	return storeErr("revoke user", err)
 }

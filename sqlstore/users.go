@@ -40,6 +40,7 @@ func (s *Store) UpdateUser(ctx context.Context, u pbxauth.User) error {
 		}
 		return err
 	})
+	s.grants.forgetUser(u.ID)
 	return storeErr("update user", err)
 }
 
@@ -108,6 +109,7 @@ func (s *Store) UsersByEmail(ctx context.Context, tenantID, email string) ([]pbx
 func (s *Store) SwapPasswordHash(ctx context.Context, userID, oldHash, newHash string) error {
 	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_users SET password_hash = $3 WHERE id = $1 AND password_hash = $2`,
 		userID, oldHash, newHash))
+	s.grants.forgetUser(userID)
 	if err == nil && n == 0 {
 		// Either the user is unknown or the hash moved: tell which.
 		var one int
@@ -133,12 +135,14 @@ func (s *Store) ResetPassword(ctx context.Context, userID, newHash string) error
 		}
 		return revokeUser(ctx, tx, userID)
 	})
+	s.grants.forgetUser(userID)
 	return storeErr("reset password", err)
 }
 
 // setUserFlag sets one boolean column of the user.
 func (s *Store) setUserFlag(ctx context.Context, op, column, userID string, v bool) error {
 	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_users SET `+column+` = $2 WHERE id = $1`, userID, v))
+	s.grants.forgetUser(userID)
 	if err == nil && n == 0 {
 		err = pbxauth.ErrNotFound
 	}

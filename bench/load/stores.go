@@ -1,7 +1,8 @@
 // This file measures GET /auth/user on each store — memory, SQLite and
-// PostgreSQL, the last with database/sql's default pool (unbounded, 2 idle)
-// and with sqlstore's bounded default — in one run, and how many database
-// sessions PostgreSQL had to open per 10,000 requests.
+// PostgreSQL, the last with database/sql's default pool (unbounded, 2 idle),
+// with sqlstore's bounded default, and with the grant cache — in one run,
+// and how many database sessions PostgreSQL had to open per 10,000
+// requests.
 
 package main
 
@@ -70,6 +71,7 @@ func storeKinds(pg string) []storeKind {
 		{"SQLite", openSQL(sqlite, sqlstore.Options{})},
 		{"PostgreSQL, before: database/sql's pool (unbounded, 2 idle)", openSQL(postgres, sqlstore.Options{MaxOpenConns: -1, MaxIdleConns: 2})},
 		{"PostgreSQL, after: bounded pool (open = idle = 4 × GOMAXPROCS)", openSQL(postgres, sqlstore.Options{})},
+		{"PostgreSQL, grant cache", openSQL(postgres, sqlstore.Options{GrantCache: true})},
 	}
 }
 
