@@ -87,11 +87,6 @@ func placeholders(n int) string {
 	return b.String()
 }
 
-// qualify prefixes every column of cols with the table alias a.
-func qualify(a, cols string) string {
-	return a + "." + strings.ReplaceAll(cols, ", ", ", "+a+".")
-}
-
 func systemDest(s *pbxauth.System) []any {
 	return []any{&s.WebDomain, &s.PrivateIPv4, &s.PublicIPv4, &s.EnableIPv6, &s.PrivateIPv6, &s.PublicIPv6,
 		&s.PrimaryDNSServer, &s.SecondaryDNSServer, &s.EnableTwoFactor}

@@ -43,6 +43,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -228,13 +229,24 @@ func parseDSN(dsn string) (driver, source string, d Dialect, err error) {
 // journaling (readers do not block the writer), a 5 s busy timeout (writers
 // queue instead of failing), foreign keys, and BEGIN IMMEDIATE for
 // transactions (a transaction takes the write lock up front, so it never
-// fails half-way for lack of it). Hosts that bring their own *sql.DB to New
-// should open it with this DSN (driver "sqlite").
+// fails half-way for lack of it), and reads through memory-mapped I/O of up
+// to [SQLiteMmapSize] bytes of the file. Hosts that bring their own *sql.DB
+// to New should open it with this DSN (driver "sqlite").
 func SQLiteDSN(path string) string {
 	u := url.URL{Path: path}
 	return "file:" + u.EscapedPath() +
-		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=mmap_size(" + strconv.FormatInt(SQLiteMmapSize, 10) + ")&_txlock=immediate"
 }
+
+// SQLiteMmapSize is the mmap_size that SQLiteDSN sets: 1 GiB of address
+// space, not of memory. A bearer check reads three B-tree paths; through the
+// map those pages are read from the OS's page cache without a pread system
+// call and a copy into SQLite's own cache each (BENCHMARKS.md, "SQLite").
+// The cost is SQLite's usual caveat for memory-mapped I/O: an I/O error on
+// the file (a failing disk, a file truncated by another program) ends the
+// process with SIGBUS instead of failing a query.
+const SQLiteMmapSize int64 = 1 << 30
 
 // New returns a Store over db, which speaks dialect, after migrating the
 // schema. The Store does not own db: Close leaves it open. For SQLite, open

@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/pbxauth/pbxauth"
@@ -27,9 +28,11 @@ const grantFrom = ` FROM pbxauth_tokens t
 		AND f.revoked = FALSE AND f.expires_at > $3 AND u.disabled = FALSE`
 
 var (
-	// grantQuery reads a Grant in one query; New prepares it.
-	grantQuery = `SELECT ` + qualify("t", tokenCols) + `, ` + qualify("f", familyCols) + `, ` +
-		qualify("u", userCols) + grantFrom
+	// grantQuery reads a Grant in one query (grantrow.go); New prepares it.
+	grantQuery = func() string {
+		cols, _ := grantColumns(&pbxauth.Grant{})
+		return `SELECT ` + strings.Join(cols, ", ") + grantFrom
+	}()
 	// markUsedQuery marks the token of grantFrom used at $4 if it is still
 	// fresh (used at $5, the zero time), and erases its grace seed ($6,
 	// empty): the one step in which concurrent rotations of a refresh
@@ -41,16 +44,6 @@ var (
 	successorQuery = `SELECT ` + tokenCols + ` FROM pbxauth_tokens
 		WHERE parent = $1 AND length(grace_seed) > 0 AND kind = $2 AND used_at = $4 AND grace_until > $3`
 )
-
-// scanGrant scans a row of grantQuery.
-func scanGrant(r scanner) (pbxauth.Grant, error) {
-	var g pbxauth.Grant
-	dest := append(append(tokenDest(&g.Token), familyDest(&g.Family)...), userDest(&g.User)...)
-	if err := r.Scan(dest...); err != nil {
-		return pbxauth.Grant{}, err
-	}
-	return g, nil
-}
 
 // insertTokens adds tokens; a hash that exists fails with a unique violation.
 func insertTokens(ctx context.Context, db execer, tokens ...pbxauth.Token) error {
@@ -111,9 +104,23 @@ func (s *Store) Grant(ctx context.Context, h pbxauth.Hash, kind pbxauth.TokenKin
 	if ok {
 		return cached, nil
 	}
-	g, err := scanGrant(s.grant.QueryRowContext(ctx, h[:], int64(kind), micros(now)))
+	g, err := scanGrant(s.grant.QueryRowContext(s.readContext(ctx), h[:], int64(kind), micros(now)), h, kind)
 	fill.put(g, err, now)
 	return g, storeErr("grant", err)
+}
+
+// readContext is the context of the Grant query, the read of every
+// authenticated request. On SQLite it is ctx without its cancellation: the
+// query takes microseconds, and a WAL reader waits for no writer, while a
+// context that can be cancelled makes database/sql and the driver each
+// start a goroutine to watch it, per query, which costs more than the query
+// (BENCHMARKS.md, "SQLite"). On PostgreSQL a query crosses the network, and
+// a request that is given up on should give up its query too.
+func (s *Store) readContext(ctx context.Context) context.Context {
+	if s.dialect == SQLite {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // RotateRefresh implements pbxauth.Store. In one transaction it marks h used
@@ -128,7 +135,7 @@ func (s *Store) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time
 		if err != nil {
 			return err
 		}
-		g, err = scanGrant(tx.StmtContext(ctx, s.grant).QueryRowContext(ctx, h[:], int64(pbxauth.RefreshToken), micros(now)))
+		g, err = scanGrant(tx.StmtContext(ctx, s.grant).QueryRowContext(ctx, h[:], int64(pbxauth.RefreshToken), micros(now)), h, pbxauth.RefreshToken)
 		if err != nil {
 			return err
 		}
