@@ -141,11 +141,13 @@ type Options struct {
 	// in pg_stat_activity; it cannot work through a connection pooler in
 	// transaction mode. Memory costs about 2 KB per cached token: the
 	// cache holds about the tokens used within GrantCacheMaxAge, at most
-	// GrantCacheEntries (some 200 MB at the default).
+	// GrantCacheEntries (some 20 MB at the default).
 	GrantCache bool
 	// GrantCacheEntries bounds how many grants the cache keeps. Default
-	// DefaultGrantCacheEntries; when full, a fill evicts another grant,
-	// an expired one if it finds one.
+	// DefaultGrantCacheEntries, enough for the tokens of 10,000 clients
+	// active within GrantCacheMaxAge; when full, a fill evicts another
+	// grant (an expired one if it finds one), and an evicted token's next
+	// check reads the database, as without the cache.
 	GrantCacheEntries int
 	// GrantCacheMaxAge bounds how long a grant is served from memory
 	// after it was read, by the now passed to Grant, in case a
@@ -156,7 +158,7 @@ type Options struct {
 
 // The defaults of the grant cache's Options.
 const (
-	DefaultGrantCacheEntries = 100_000
+	DefaultGrantCacheEntries = 10_000
 	DefaultGrantCacheMaxAge  = 5 * time.Minute
 )
 
