@@ -125,7 +125,11 @@ func benchCheck(b *testing.B, wrap func(http.Handler) http.Handler, bearers []st
 // request whose Authorization header cycles through bearers, and reports
 // allocations and CPU time.
 func serveBearers(b *testing.B, h http.Handler, w http.ResponseWriter, bearers []string) {
-	r := httptest.NewRequest(http.MethodGet, "/auth/user", nil)
+	// A server gives every request a context that is cancelled when the
+	// client goes away; so does this one.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := httptest.NewRequestWithContext(ctx, http.MethodGet, "/auth/user", nil)
 	r.Header.Set("Authorization", bearers[0])
 	auth := r.Header["Authorization"]
 	i := 0

@@ -104,7 +104,8 @@ func bulkLoad(ctx context.Context, st *sqlstore.Store, ts *tokenSet, now time.Ti
 	}
 	defer tx.Rollback()
 	fam, err := tx.PrepareContext(ctx, `INSERT INTO pbxauth_families
-		(id, user_id, password_verified, method, created_at, expires_at, revoked) VALUES ($1, $2, $3, $4, $5, $6, $7)`)
+		(id, user_id, password_verified, method, created_at, expires_at, revoked, last_used_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`)
 	if err != nil {
 		return err
 	}
@@ -117,7 +118,7 @@ func bulkLoad(ctx context.Context, st *sqlstore.Store, ts *tokenSet, now time.Ti
 	for i, s := range ts.tokens {
 		f, t := liveToken(i, s, now)
 		if _, err := fam.ExecContext(ctx, f.ID, f.UserID, f.PasswordVerified, f.Method,
-			f.CreatedAt.UnixMicro(), f.ExpiresAt.UnixMicro(), f.Revoked); err != nil {
+			f.CreatedAt.UnixMicro(), f.ExpiresAt.UnixMicro(), f.Revoked, f.LastUsedAt.UnixMicro()); err != nil {
 			return err
 		}
 		if _, err := tok.ExecContext(ctx, t.Hash[:], int64(t.Kind), t.FamilyID, t.ExpiresAt.UnixMicro(), zero); err != nil {

@@ -32,6 +32,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 )
@@ -58,6 +59,7 @@ type options struct {
 	timeout                 time.Duration
 	markdown                bool
 	pg                      string
+	cpuProfile              string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -65,7 +67,7 @@ func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.IntVar(&o.requests, "n", 100_000, "throughput: requests per target per round")
 	fs.IntVar(&o.conns, "c", 64, "throughput: concurrent connections")
-	fs.IntVar(&o.rounds, "rounds", 3, "throughput: rounds, alternating which target goes first")
+	fs.IntVar(&o.rounds, "rounds", 3, "throughput and stores: rounds, alternating which target goes first")
 	fs.IntVar(&o.burst, "burst", 1000, "burst: concurrent sign-ins with wrong passwords")
 	fs.IntVar(&o.addrs, "addrs", 16, "burst: loopback source addresses of the spread scenario (127.0.0.1…)")
 	fs.IntVar(&o.paced, "paced", 300, "burst: sign-ins of the paced scenario, which reaches the per-address limit (0 skips it)")
@@ -79,6 +81,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.childLog, "child-log", "", "burst: append the example server's stderr to this file (try GODEBUG=gctrace=1)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "stop everything after this long")
 	fs.BoolVar(&o.markdown, "markdown", false, "also print the results as Markdown tables")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (client and in-process servers) to this file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -102,6 +105,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	r := &report{machine: describeMachine()}
 	r.printMachine(out)
 	if o.only == "stores" {

@@ -1,8 +1,7 @@
 // This file measures GET /auth/user on each store — memory, SQLite and
-// PostgreSQL, the last with database/sql's default pool (unbounded, 2 idle),
-// with sqlstore's bounded default, and with the grant cache — in one run,
-// and how many database sessions PostgreSQL had to open per 10,000
-// requests.
+// PostgreSQL, the last without and with the grant cache — in rounds of one
+// run, each beside the memory store, and how many database sessions the
+// pools had to open per 10,000 requests.
 
 package main
 
@@ -15,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pbxauth/pbxauth"
@@ -69,8 +69,7 @@ func storeKinds(pg string) []storeKind {
 			return pbxauth.NewMemoryStore(), nil, func() {}, nil
 		}},
 		{"SQLite", openSQL(sqlite, sqlstore.Options{})},
-		{"PostgreSQL, before: database/sql's pool (unbounded, 2 idle)", openSQL(postgres, sqlstore.Options{MaxOpenConns: -1, MaxIdleConns: 2})},
-		{"PostgreSQL, after: bounded pool (open = idle = 4 × GOMAXPROCS)", openSQL(postgres, sqlstore.Options{})},
+		{"PostgreSQL", openSQL(postgres, sqlstore.Options{})},
 		{"PostgreSQL, grant cache", openSQL(postgres, sqlstore.Options{GrantCache: true})},
 	}
 }
@@ -98,15 +97,23 @@ func freshSchema(pg string) (string, func(), error) {
 	return u.String(), func() { admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); admin.Close() }, nil
 }
 
-// storeThroughput drives GET /auth/user on every store in turn.
-func storeThroughput(ctx context.Context, o options) ([]storeRun, error) {
-	var runs []storeRun
-	for _, k := range storeKinds(o.pg) {
-		r, err := oneStore(ctx, o, k)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", k.name, err)
+// storeThroughput drives GET /auth/user on every store, o.rounds times: each
+// round opens every store afresh and takes them in turn, starting one
+// further along each round, so that no store always runs first (on a
+// shared machine the first of a series is often the slowest). It returns
+// the runs by store, in storeKinds' order.
+func storeThroughput(ctx context.Context, o options) ([][]storeRun, error) {
+	kinds := storeKinds(o.pg)
+	runs := make([][]storeRun, len(kinds))
+	for round := range o.rounds {
+		for i := range kinds {
+			k := (round + i) % len(kinds)
+			r, err := oneStore(ctx, o, kinds[k])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", kinds[k].name, err)
+			}
+			runs[k] = append(runs[k], r)
 		}
-		runs = append(runs, r)
 	}
 	return runs, nil
 }
@@ -149,23 +156,50 @@ func oneStore(ctx context.Context, o options, k storeKind) (storeRun, error) {
 	return r, nil
 }
 
-// printStores writes the comparison as a Markdown table.
-func printStores(w io.Writer, runs []storeRun, o options) {
-	fmt.Fprintf(w, "\nGET /auth/user by store: %d requests each over %d connections\n\n", o.requests, o.conns)
-	fmt.Fprintln(w, "| store | req/s | p50 | p99 | non-200 | sessions opened per 10,000 requests |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|")
-	for _, r := range runs {
-		lat := latencies(r.s)
-		bad := 0
-		for st, n := range r.s.statuses {
-			if st != http.StatusOK {
-				bad += n
+// printStores writes the comparison as a Markdown table: each store's
+// median rate over the rounds and its ratio to the memory store's median,
+// the ratio in each round, and the latencies of all rounds together.
+func printStores(w io.Writer, runs [][]storeRun, o options) {
+	fmt.Fprintf(w, "\nGET /auth/user by store: %d requests each over %d connections, %d rounds\n\n", o.requests, o.conns, o.rounds)
+	fmt.Fprintln(w, "| store | req/s (median) | / memory store | per round | p50 | p99 | non-200 | sessions opened per 10,000 requests |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	memory := runs[0] // storeKinds lists the memory store first
+	memRate := median(rateOf(memory))
+	for _, rs := range runs {
+		var (
+			samples []*sample
+			rounds  []string
+			bad     int
+			opened  []float64
+		)
+		for i, r := range rs {
+			samples = append(samples, r.s)
+			rounds = append(rounds, fmt.Sprintf("%.0f%%", 100*r.s.perSecond()/memory[i].s.perSecond()))
+			for st, n := range r.s.statuses {
+				if st != http.StatusOK {
+					bad += n
+				}
+			}
+			if r.sessions >= 0 {
+				opened = append(opened, r.sessions)
 			}
 		}
 		sessions := "—"
-		if r.sessions >= 0 {
-			sessions = fmt.Sprintf("%.1f", r.sessions)
+		if len(opened) > 0 {
+			sessions = fmt.Sprintf("%.1f", median(opened))
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %d | %s |\n", r.name, r.s.perSecond(), ms(percentile(lat, 50)), ms(percentile(lat, 99)), bad, sessions)
+		lat := latencies(samples...)
+		rate := median(rateOf(rs))
+		fmt.Fprintf(w, "| %s | %.0f | %.0f%% | %s | %s | %s | %d | %s |\n", rs[0].name, rate, 100*rate/memRate,
+			strings.Join(rounds, " · "), ms(percentile(lat, 50)), ms(percentile(lat, 99)), bad, sessions)
 	}
+}
+
+// rateOf returns the request rates of runs.
+func rateOf(runs []storeRun) []float64 {
+	rates := make([]float64, len(runs))
+	for i, r := range runs {
+		rates[i] = r.s.perSecond()
+	}
+	return rates
 }
