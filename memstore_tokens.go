@@ -71,9 +71,11 @@ func (m *MemoryStore) CreateFamily(ctx context.Context, f Family, tokens ...Toke
 	block := &signInBlock{family: memFamily{Family: f, user: m.users[f.UserID]}}
 	m.families[f.ID] = &block.family
 	for i, t := range tokens {
-		mt := &memToken{}
+		var mt *memToken
 		if i < len(block.tokens) {
 			mt = &block.tokens[i]
+		} else {
+			mt = new(memToken)
 		}
 		*mt = memToken{Token: t, family: &block.family}
 		m.tokens[t.Hash] = mt
