@@ -1,5 +1,5 @@
 // This file lets the tests reach the grant listener: which backend it is,
-// and keeping it from reconnecting.
+// keeping it from reconnecting, and making it ignore notifications.
 
 package sqlstore
 
@@ -39,3 +39,8 @@ func HoldGrantListener(st *Store) (release func()) {
 		})
 	}
 }
+
+// IgnoreGrantNotifications makes st's grant listener ignore every
+// notification from now on, while it keeps its heartbeats: the cache then
+// serves until what the Store itself writes drops a grant.
+func IgnoreGrantNotifications(st *Store) { st.grants.deaf.Store(true) }

@@ -67,6 +67,9 @@ type grantCache struct {
 	// beforeReconnect, when set (by tests), runs before each attempt to
 	// reconnect.
 	beforeReconnect atomic.Pointer[func(context.Context)]
+	// deaf, when set (by tests), makes the listener ignore notifications,
+	// so that only the Store's own writes drop grants.
+	deaf atomic.Bool
 }
 
 // startGrantCache connects the listener and starts it; on error nothing is
@@ -258,6 +261,9 @@ type grantNotice struct {
 // notified applies a notification. One it cannot read empties the cache:
 // it may have named anything.
 func (g *grantCache) notified(payload string) {
+	if g.deaf.Load() {
+		return
+	}
 	var n grantNotice
 	switch err := json.Unmarshal([]byte(payload), &n); {
 	case err != nil:
