@@ -57,11 +57,11 @@ func (f *failingStore) Counter(ctx context.Context, key string, now time.Time) (
 	return f.Store.Counter(ctx, key, now)
 }
 
-func (f *failingStore) CreateFamily(ctx context.Context, fam pbxauth.Family, ts ...pbxauth.Token) error {
+func (f *failingStore) CreateFamily(ctx context.Context, fam pbxauth.Family, maxLive int, ts ...pbxauth.Token) ([]string, error) {
 	if err := f.fail(); err != nil {
-		return err
+		return nil, err
 	}
-	return f.Store.CreateFamily(ctx, fam, ts...)
+	return f.Store.CreateFamily(ctx, fam, maxLive, ts...)
 }
 
 func (f *failingStore) Grant(ctx context.Context, h pbxauth.Hash, k pbxauth.TokenKind, now time.Time) (pbxauth.Grant, error) {

@@ -109,14 +109,14 @@ func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u Us
 		return a.internal(ctx, "read second-factor settings", err)
 	}
 	if need {
-		tok, err := a.newFlow(ctx, Flow{Purpose: FlowTwoFactor, UserID: u.ID, TenantID: u.TenantID, Data: twoFactorData(flowData, u.PasswordHash, dev)})
+		tok, err := a.newFlow(ctx, Flow{Purpose: FlowTwoFactor, UserID: u.ID, TenantID: u.TenantID, Epoch: u.Epoch, Data: twoFactorData(flowData, u.PasswordHash, dev)})
 		if err != nil {
-			return a.internal(ctx, "create second-factor flow", err)
+			return a.issueFailed(r, signIn{user: u, method: "password"}, err)
 		}
 		writeSecret(w, secondFactor{TwoFactorEnabled: true, Token: tok})
 		return nil
 	}
-	s := signIn{user: u, passwordVerified: true, method: "password"}
+	s := signIn{user: u, epoch: u.Epoch, passwordVerified: true, method: "password"}
 	if flowData == flowCookie {
 		// POST /login itself: it answers the session, not a token pair.
 		return a.loginSession(w, r, s)
@@ -128,10 +128,9 @@ func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u Us
 // flows it also starts the browser session. A sign-in that proved the
 // password leaves the device cookie.
 func (a *Auth) completeSignIn(w http.ResponseWriter, r *http.Request, s signIn, flowData string) *apiError {
-	ctx := r.Context()
 	is, err := a.issue(r, s)
 	if err != nil {
-		return a.internal(ctx, "issue tokens", err)
+		return a.issueFailed(r, s, err)
 	}
 	if flowData == flowCookie {
 		if e := a.startSession(w, r, is); e != nil {

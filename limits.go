@@ -87,6 +87,13 @@ type Limits struct {
 	// DeviceSignIns is how many sign-ins one known device may make per
 	// minute (429 beyond). Default 10.
 	DeviceSignIns int
+
+	// SignInsPerUser is how many live sign-ins (token families, cookie
+	// sessions included) one user may have: a new one beyond it ends the
+	// least recently used, reported as EventSessionRevoked with Reason
+	// "evicted", so neither the list of sessions nor the Store grows
+	// without bound. Default 100.
+	SignInsPerUser int
 }
 
 // withDefaults fills the zero fields of l.
@@ -126,6 +133,7 @@ func (l Limits) withDefaults() Limits {
 	set(&l.DevicesPerUser, 10)
 	setD(&l.DeviceLifetime, 400*24*time.Hour)
 	set(&l.DeviceSignIns, 10)
+	set(&l.SignInsPerUser, 100)
 	return l
 }
 

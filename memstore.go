@@ -32,6 +32,9 @@ type MemoryStore struct {
 	totp        memTOTP // authenticator apps, under a lock of their own
 	devices     map[Hash]Device
 	successors  map[Hash]Hash // parent -> the refresh token its rotation issued with a grace seed
+	// byUser indexes the sign-ins by user; those revoked or expired are
+	// dropped from it lazily (liveOfLocked) and by DeleteExpired.
+	byUser map[string][]*memFamily
 
 	*memoryOutbox // its own lock: mail workers never wait for token checks
 }
@@ -57,6 +60,7 @@ func NewMemoryStore() *MemoryStore {
 		linkedUsers: map[tenantUser]bool{},
 		devices:     map[Hash]Device{},
 		successors:  map[Hash]Hash{},
+		byUser:      map[string][]*memFamily{},
 
 		memoryOutbox: newMemoryOutbox(),
 	}
@@ -189,6 +193,10 @@ func (m *MemoryStore) UpdateUser(ctx context.Context, u User) error {
 	}
 	delete(m.usernames, usernameKey(old.TenantID, old.Username))
 	m.usernames[k] = u.ID
+	u.Epoch = old.Epoch
+	if u.PasswordHash != old.PasswordHash || u.Disabled && !old.Disabled {
+		u.Epoch++
+	}
 	*old = u // in place: the sign-ins of the user point to it
 	return nil
 }
@@ -253,7 +261,7 @@ func (m *MemoryStore) ResetPassword(ctx context.Context, userID, newHash string)
 	}
 	u.PasswordHash = newHash
 	u.PasswordForceReset = false
-	m.revokeUserLocked(userID)
+	m.revokeUserLocked(userID) // and advances the epoch
 	return nil
 }
 
@@ -263,6 +271,9 @@ func (m *MemoryStore) CreateFlow(ctx context.Context, f Flow) error {
 	defer m.mu.Unlock()
 	if _, ok := m.flows[f.Hash]; ok {
 		return ErrConflict
+	}
+	if u, ok := m.users[f.UserID]; ok && f.UserID != "" && u.Epoch != f.Epoch {
+		return ErrStale
 	}
 	f.Version = 1
 	m.flows[f.Hash] = f
@@ -490,11 +501,16 @@ func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, 
 			delete(m.successors, p)
 		}
 	}
+	swept := map[string]bool{}
 	for id, f := range m.families {
 		if expired(f.ExpiresAt, now) || f.Revoked {
 			delete(m.families, id)
+			swept[f.UserID] = true
 			n++
 		}
+	}
+	for userID := range swept {
+		m.liveOfLocked(userID, now)
 	}
 	for h, f := range m.flows {
 		if expired(f.ExpiresAt, now) {

@@ -30,8 +30,8 @@ func (m *MemoryStore) Families(ctx context.Context, userID string, now time.Time
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	fs := []Family{}
-	for _, f := range m.families {
-		if f.UserID == userID && liveFamily(f.Family, now) {
+	for _, f := range m.byUser[userID] {
+		if liveFamily(f.Family, now) {
 			fs = append(fs, f.Family)
 		}
 	}
@@ -61,12 +61,14 @@ func (m *MemoryStore) RevokeOtherFamilies(ctx context.Context, userID, except st
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ids := []string{}
-	for id, f := range m.families {
-		if f.UserID == userID && id != except && liveFamily(f.Family, now) {
+	for _, f := range m.liveOfLocked(userID, now) {
+		if f.ID != except {
 			f.Revoked = true
-			ids = append(ids, id)
+			ids = append(ids, f.ID)
 		}
 	}
+	m.liveOfLocked(userID, now)
+	m.advanceEpochLocked(userID)
 	return ids, nil
 }
 
@@ -109,7 +111,12 @@ func (m *MemoryStore) setUser(userID string, change func(*User)) error {
 
 // SetUserDisabled implements UserFlagStore.
 func (m *MemoryStore) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
-	return m.setUser(userID, func(u *User) { u.Disabled = disabled })
+	return m.setUser(userID, func(u *User) {
+		if disabled {
+			u.Epoch++
+		}
+		u.Disabled = disabled
+	})
 }
 
 // SetPasswordForceReset implements UserFlagStore.

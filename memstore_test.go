@@ -8,5 +8,8 @@ import (
 )
 
 func TestMemoryStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) pbxauth.Store { return pbxauth.NewMemoryStore() })
+	storetest.Run(t, func(t *testing.T) (a, b pbxauth.Store) {
+		s := pbxauth.NewMemoryStore()
+		return s, s
+	})
 }

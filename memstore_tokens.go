@@ -11,7 +11,9 @@
 package pbxauth
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 )
 
@@ -46,30 +48,35 @@ func (m *MemoryStore) userOfLocked(f *memFamily) (*User, bool) {
 }
 
 // CreateFamily implements Store.
-func (m *MemoryStore) CreateFamily(ctx context.Context, f Family, tokens ...Token) error {
+func (m *MemoryStore) CreateFamily(ctx context.Context, f Family, maxLive int, tokens ...Token) ([]string, error) {
 	if err := f.Validate(tokens...); err != nil {
-		return err
+		return nil, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.families[f.ID]; ok {
-		return ErrConflict
+		return nil, ErrConflict
 	}
 	for i, t := range tokens {
 		if _, ok := m.tokens[t.Hash]; ok {
-			return ErrConflict
+			return nil, ErrConflict
 		}
 		for _, u := range tokens[:i] {
 			if u.Hash == t.Hash {
-				return ErrConflict
+				return nil, ErrConflict
 			}
 		}
 	}
+	if u, ok := m.users[f.UserID]; ok && u.Epoch != f.Epoch {
+		return nil, ErrStale
+	}
+	evicted := m.evictLocked(f.UserID, f.CreatedAt, maxLive)
 	// The sign-in and its first tokens share one allocation, so the token
 	// that a request presents and its sign-in sit side by side in memory:
 	// with many sign-ins, following the pointer rarely misses the cache.
 	block := &signInBlock{family: memFamily{Family: f, user: m.users[f.UserID]}}
 	m.families[f.ID] = &block.family
+	m.byUser[f.UserID] = append(m.byUser[f.UserID], &block.family)
 	for i, t := range tokens {
 		var mt *memToken
 		if i < len(block.tokens) {
@@ -80,7 +87,59 @@ func (m *MemoryStore) CreateFamily(ctx context.Context, f Family, tokens ...Toke
 		*mt = memToken{Token: t, family: &block.family}
 		m.tokens[t.Hash] = mt
 	}
-	return nil
+	return evicted, nil
+}
+
+// liveOfLocked returns the user's live sign-ins at now, and forgets from
+// the user's index those that are not (they never come back); the caller
+// holds m.mu.
+func (m *MemoryStore) liveOfLocked(userID string, now time.Time) []*memFamily {
+	fs := m.byUser[userID]
+	live := fs[:0]
+	for _, f := range fs {
+		if liveFamily(f.Family, now) {
+			live = append(live, f)
+		}
+	}
+	clear(fs[len(live):])
+	if len(live) == 0 {
+		delete(m.byUser, userID)
+		return nil
+	}
+	m.byUser[userID] = live
+	return live
+}
+
+// evictLocked revokes the least recently used of the user's live sign-ins
+// at now so that one more leaves at most maxLive (none when maxLive <= 0),
+// and returns their IDs; the caller holds m.mu.
+func (m *MemoryStore) evictLocked(userID string, now time.Time, maxLive int) []string {
+	live := m.liveOfLocked(userID, now)
+	n := len(live) + 1 - maxLive
+	if maxLive <= 0 || n <= 0 {
+		return nil
+	}
+	byUse := slices.Clone(live)
+	slices.SortFunc(byUse, func(a, b *memFamily) int { return leastRecentlyUsed(a.Family, b.Family) })
+	ids := make([]string, 0, n)
+	for _, f := range byUse[:n] {
+		f.Revoked = true
+		ids = append(ids, f.ID)
+	}
+	m.liveOfLocked(userID, now)
+	return ids
+}
+
+// leastRecentlyUsed orders sign-ins by LastUsedAt, then CreatedAt, then ID,
+// ascending: the order in which CreateFamily evicts them.
+func leastRecentlyUsed(a, b Family) int {
+	if c := a.LastUsedAt.Compare(b.LastUsedAt); c != 0 {
+		return c
+	}
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
 }
 
 // AddToken implements Store.
@@ -175,10 +234,20 @@ func (m *MemoryStore) RevokeUser(ctx context.Context, userID string) error {
 	return nil
 }
 
+// revokeUserLocked revokes every sign-in of the user and advances the
+// user's epoch; the caller holds m.mu.
 func (m *MemoryStore) revokeUserLocked(userID string) {
-	for _, f := range m.families {
-		if f.UserID == userID {
-			f.Revoked = true
-		}
+	for _, f := range m.byUser[userID] {
+		f.Revoked = true
+	}
+	delete(m.byUser, userID)
+	m.advanceEpochLocked(userID)
+}
+
+// advanceEpochLocked moves the user's sign-in epoch on, if there is such a
+// user; the caller holds m.mu.
+func (m *MemoryStore) advanceEpochLocked(userID string) {
+	if u, ok := m.users[userID]; ok {
+		u.Epoch++
 	}
 }

@@ -270,14 +270,20 @@ func (a *Auth) finishMicrosoft(w http.ResponseWriter, r *http.Request, u User, s
 		if err != nil {
 			return serverError(u, "encode exchange flow", err)
 		}
-		tok, err := a.newFlow(ctx, Flow{Purpose: FlowMicrosoft, UserID: u.ID, TenantID: u.TenantID, Data: string(data)})
+		tok, err := a.newFlow(ctx, Flow{Purpose: FlowMicrosoft, UserID: u.ID, TenantID: u.TenantID, Epoch: u.Epoch, Data: string(data)})
+		if errors.Is(err, ErrStale) {
+			return denied(reasonCredentialsChanged)
+		}
 		if err != nil {
 			return serverError(u, "store exchange token", err)
 		}
 		redirectNoStore(w, withToken(land, "token", tok))
 		return nil
 	}
-	is, err := a.issue(r, signIn{user: u, method: methodMicrosoft, cookieOnly: true})
+	is, err := a.issue(r, signIn{user: u, epoch: u.Epoch, method: methodMicrosoft, cookieOnly: true})
+	if errors.Is(err, ErrStale) {
+		return denied(reasonCredentialsChanged)
+	}
 	if err != nil {
 		return serverError(u, "issue tokens", err)
 	}
@@ -493,7 +499,7 @@ func (a *Auth) microsoftToken(w http.ResponseWriter, r *http.Request) *apiError 
 	if err != nil {
 		return a.internal(ctx, "read user", err)
 	}
-	if e := a.completeSignIn(w, r, signIn{user: u, method: methodMicrosoft}, ""); e != nil {
+	if e := a.completeSignIn(w, r, signIn{user: u, epoch: f.Epoch, method: methodMicrosoft}, ""); e != nil {
 		return e
 	}
 	a.emit(ctx, Event{Kind: EventMicrosoftSignIn, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: a.clientIP(r), Method: methodMicrosoft})

@@ -161,7 +161,7 @@ func (a *Auth) writeResetMail(ctx context.Context, m *OutboxMail, d resetMailDat
 			return Message{}, u, false
 		}
 	}
-	f := Flow{Purpose: FlowPasswordReset, UserID: u.ID, TenantID: u.TenantID, Data: passwordStamp(u.PasswordHash), ExpiresAt: now.Add(a.cfg.FlowTTL)}
+	f := Flow{Purpose: FlowPasswordReset, UserID: u.ID, TenantID: u.TenantID, Epoch: u.Epoch, Data: passwordStamp(u.PasswordHash), ExpiresAt: now.Add(a.cfg.FlowTTL)}
 	tok, err := a.newFlow(ctx, f)
 	if err != nil {
 		a.log.WarnContext(ctx, "pbxauth: create reset flow", "err", err)

@@ -260,11 +260,10 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) *apiError {
 // loginSession completes POST /login without a second factor: a sign-in,
 // its session, and the GET /login answer (the token pair is for verify_otp).
 func (a *Auth) loginSession(w http.ResponseWriter, r *http.Request, s signIn) *apiError {
-	ctx := r.Context()
 	s.cookieOnly = true
 	is, err := a.issue(r, s)
 	if err != nil {
-		return a.internal(ctx, "issue tokens", err)
+		return a.issueFailed(r, s, err)
 	}
 	if e := a.startSession(w, r, is); e != nil {
 		return e

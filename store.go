@@ -24,6 +24,11 @@ var (
 	// ErrTokenReused: a refresh token that was already rotated was presented
 	// again. RotateRefresh returns it together with the token's grant.
 	ErrTokenReused = errors.New("pbxauth: refresh token reused")
+	// ErrStale: a condition the caller read no longer holds — the user's
+	// sign-in epoch moved (a password reset, a disable or a global sign-out
+	// ended the user's sign-ins since the caller read the user), so the
+	// sign-in, session or flow it was about to start is not stored.
+	ErrStale = errors.New("pbxauth: stale")
 	// ErrUnavailable wraps an outage of the backend — no connection, a
 	// timeout, the database shutting down — as opposed to a failure of
 	// the request itself: handlers answer 503 with Retry-After instead of
@@ -115,6 +120,16 @@ type User struct {
 	TwoFactorEnabled   bool
 	PasswordForceReset bool
 	Disabled           bool
+	// Epoch is the user's sign-in epoch, which only the store moves: it
+	// advances, in the same step, whenever the user's sign-ins are ended as
+	// a whole or the password changes (ResetPassword, RevokeUser,
+	// RevokeOtherFamilies, SetUserDisabled(true), an UpdateUser that
+	// changes PasswordHash or disables). Whatever proves a credential reads
+	// it before the check, and the sign-in or flow it then starts carries
+	// it (Family.Epoch, Flow.Epoch): the store refuses it with ErrStale
+	// when the epoch moved in between. CreateUser stores the given value;
+	// UpdateUser never sets it.
+	Epoch int64
 }
 
 // Family is one sign-in: every access and refresh token issued from it, through
@@ -134,6 +149,10 @@ type Family struct {
 	// user agent without control characters, at most 256 bytes.
 	ClientIP  string
 	UserAgent string
+	// Epoch is the user's sign-in epoch under which the credential that
+	// started this sign-in was proved; CreateFamily stores the family only
+	// while the user's epoch still equals it.
+	Epoch int64
 }
 
 // TokenKind tells access tokens from refresh tokens.
@@ -218,6 +237,12 @@ type Flow struct {
 	// Version is the compare-and-swap guard of UpdateFlow: the store sets it
 	// to 1 on CreateFlow and increments it on every update.
 	Version int64
+
+	// Epoch is, for a flow of a user (UserID set), the user's sign-in epoch
+	// under which the flow's first credential was proved: CreateFlow stores
+	// the flow only while the user's epoch still equals it, and the sign-in
+	// that completes the flow carries it on (Family.Epoch).
+	Epoch int64
 }
 
 // Counter is a small, expiring, shared counter used for throttling (failed
@@ -270,8 +295,10 @@ type Store interface {
 	// CreateUser adds a user; ErrConflict when its ID, or its username
 	// within its tenant (case-insensitively), is taken.
 	CreateUser(ctx context.Context, u User) error
-	// UpdateUser replaces the user with u.ID; ErrNotFound when there is
-	// none, ErrConflict when the new username is taken in the tenant.
+	// UpdateUser replaces the user with u.ID, all but its Epoch, which
+	// advances when the update changes PasswordHash or sets Disabled;
+	// ErrNotFound when there is none, ErrConflict when the new username is
+	// taken in the tenant.
 	UpdateUser(ctx context.Context, u User) error
 	// User returns the user with the given ID, or ErrNotFound.
 	User(ctx context.Context, id string) (User, error)
@@ -287,21 +314,33 @@ type Store interface {
 	// concurrent password change); ErrConflict if it changed, ErrNotFound
 	// for an unknown user.
 	SwapPasswordHash(ctx context.Context, userID, oldHash, newHash string) error
-	// ResetPassword sets the password hash, clears PasswordForceReset and
-	// revokes every token family of the user, in one step; ErrNotFound for
-	// an unknown user.
+	// ResetPassword sets the password hash, clears PasswordForceReset,
+	// advances the user's Epoch and revokes every token family of the
+	// user, in one step; ErrNotFound for an unknown user.
 	ResetPassword(ctx context.Context, userID, newHash string) error
 
-	// CreateFamily stores a new sign-in with its first tokens, atomically;
-	// ErrConflict when the family ID or a token hash exists.
-	CreateFamily(ctx context.Context, f Family, tokens ...Token) error
+	// CreateFamily stores a new sign-in with its first tokens, atomically,
+	// also across processes:
+	//   - only while the user's Epoch still equals f.Epoch, else ErrStale
+	//     and nothing is stored (a user that does not exist has no epoch
+	//     to compare: the family is stored, and its grants find no user);
+	//   - when maxLive > 0 and the user would have more than maxLive live
+	//     sign-ins at f.CreatedAt with this one, the least recently used
+	//     others (LastUsedAt ascending, then CreatedAt, then ID) are revoked
+	//     in the same step until maxLive remain, never f itself, and their
+	//     IDs are returned (nil when none).
+	// ErrConflict when the family ID or a token hash exists. Concurrent
+	// CreateFamily calls for one user never leave more than maxLive live.
+	CreateFamily(ctx context.Context, f Family, maxLive int, tokens ...Token) (evicted []string, err error)
 	// AddToken adds a token to a live family; ErrNotFound when the family
 	// is missing, revoked or expired at now, ErrConflict when the hash exists.
 	AddToken(ctx context.Context, t Token, now time.Time) error
 	// Grant returns what a token of the given kind stands for. ErrNotFound
 	// when the token is missing, of another kind or expired at now, its
 	// family is revoked or expired, or its user is missing or disabled. A
-	// rotated refresh token is returned with its UsedAt set.
+	// rotated refresh token is returned with its UsedAt set. A store need
+	// not fill the grant's User.Epoch and Family.Epoch (no check reads
+	// them), so that the bearer check reads no more than it needs.
 	Grant(ctx context.Context, h Hash, kind TokenKind, now time.Time) (Grant, error)
 	// RotateRefresh marks the fresh refresh token h used and adds next (the
 	// new access and refresh tokens; the store sets their FamilyID to h's
@@ -319,10 +358,13 @@ type Store interface {
 	// RevokeFamily revokes a sign-in and so all its tokens. Revoking an
 	// unknown or revoked family is not an error.
 	RevokeFamily(ctx context.Context, familyID string) error
-	// RevokeUser revokes every family of the user.
+	// RevokeUser revokes every family of the user and advances the
+	// user's Epoch, in one step.
 	RevokeUser(ctx context.Context, userID string) error
 
-	// CreateFlow stores a new flow with Version 1; ErrConflict when its hash exists.
+	// CreateFlow stores a new flow with Version 1; ErrConflict when its
+	// hash exists; ErrStale, with nothing stored, when f.UserID names a
+	// user whose Epoch is no longer f.Epoch.
 	CreateFlow(ctx context.Context, f Flow) error
 	// Flow returns the live flow with the given hash, or ErrNotFound when
 	// missing, consumed or expired at now.

@@ -32,7 +32,8 @@ type SignInStore interface {
 	// or expired.
 	RevokeUserFamily(ctx context.Context, userID, familyID string, now time.Time) error
 	// RevokeOtherFamilies revokes every live family of the user at now but
-	// except ("" spares none), in one step, and returns the IDs it revoked
-	// (in no particular order; empty when none).
+	// except ("" spares none) and advances the user's Epoch, in one step
+	// (so that no sign-in still in flight survives it either), and returns
+	// the IDs it revoked (in no particular order; empty when none).
 	RevokeOtherFamilies(ctx context.Context, userID, except string, now time.Time) ([]string, error)
 }

@@ -11,7 +11,8 @@ import "context"
 // it. (UpdateUser replaces the whole record: a read, change and UpdateUser
 // racing a password reset would restore the old password.)
 type UserFlagStore interface {
-	// SetUserDisabled sets the user's Disabled flag; ErrNotFound for an
+	// SetUserDisabled sets the user's Disabled flag, and when it disables,
+	// advances the user's Epoch in the same step; ErrNotFound for an
 	// unknown user.
 	SetUserDisabled(ctx context.Context, userID string, disabled bool) error
 	// SetPasswordForceReset sets the user's PasswordForceReset flag;

@@ -222,9 +222,9 @@ func (ts *timedStore) ResetPassword(ctx context.Context, userID, newHash string)
 }
 
 // CreateFamily implements Store, timed.
-func (ts *timedStore) CreateFamily(ctx context.Context, f Family, tokens ...Token) error {
+func (ts *timedStore) CreateFamily(ctx context.Context, f Family, maxLive int, tokens ...Token) ([]string, error) {
 	defer ts.record(ctx, opCreateFamily, ts.start(ctx))
-	return ts.Store.CreateFamily(ctx, f, tokens...)
+	return ts.Store.CreateFamily(ctx, f, maxLive, tokens...)
 }
 
 // AddToken implements Store, timed.

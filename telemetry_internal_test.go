@@ -70,7 +70,7 @@ func BenchmarkBearerStoreTiming(b *testing.B) {
 		b.Fatal(err)
 	}
 	tok := newToken()
-	if err := st.CreateFamily(ctx, Family{ID: "f", UserID: "u", Method: "password", CreatedAt: now, ExpiresAt: now.Add(time.Hour), LastUsedAt: now},
+	if _, err := st.CreateFamily(ctx, Family{ID: "f", UserID: "u", Method: "password", CreatedAt: now, ExpiresAt: now.Add(time.Hour), LastUsedAt: now}, 0,
 		Token{Hash: HashToken(tok), Kind: AccessToken, FamilyID: "f", ExpiresAt: now.Add(time.Hour)}); err != nil {
 		b.Fatal(err)
 	}

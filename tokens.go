@@ -53,7 +53,11 @@ type secondFactor struct {
 
 // signIn describes a sign-in about to be issued.
 type signIn struct {
-	user             User
+	user User
+	// epoch is the user's sign-in epoch read before the credential that
+	// starts this sign-in was checked (for a flow, the flow's): the Store
+	// refuses the sign-in with ErrStale once it moved.
+	epoch            int64
 	passwordVerified bool
 	method           string
 	// cookieOnly: no refresh token reaches the client, only the browser
@@ -85,7 +89,11 @@ func secondsUntil(t, now time.Time) int64 {
 }
 
 // issue starts a sign-in for s.user, made by the request r, and stores its
-// first access and refresh tokens in one step.
+// first access and refresh tokens in one step — only while the user's
+// sign-in epoch is still s.epoch (ErrStale otherwise: a reset, a disable
+// or a global sign-out answered while the credential was being checked).
+// The user's least recently used sign-ins beyond Limits.SignInsPerUser end
+// in the same step, each reported.
 func (a *Auth) issue(r *http.Request, s signIn) (issued, error) {
 	ctx, now := r.Context(), a.now()
 	f := Family{
@@ -98,17 +106,43 @@ func (a *Auth) issue(r *http.Request, s signIn) (issued, error) {
 		LastUsedAt:       now,
 		ClientIP:         a.clientIP(r),
 		UserAgent:        useragent.Clean(r.UserAgent()),
+		Epoch:            s.epoch,
 	}
 	access, refresh := newToken(), newToken()
 	expires := minTime(now.Add(a.cfg.AccessTokenTTL), f.ExpiresAt)
-	err := a.store.CreateFamily(ctx, f,
+	evicted, err := a.store.CreateFamily(ctx, f, a.cfg.Limits.SignInsPerUser,
 		Token{Hash: HashToken(access), Kind: AccessToken, FamilyID: f.ID, ExpiresAt: expires},
 		Token{Hash: HashToken(refresh), Kind: RefreshToken, FamilyID: f.ID, ExpiresAt: f.ExpiresAt},
 	)
 	if err != nil {
 		return issued{}, err
 	}
+	for _, id := range evicted {
+		a.emit(ctx, Event{Kind: EventSessionRevoked, UserID: s.user.ID, TenantID: s.user.TenantID, SessionID: id, Reason: reasonEvicted})
+	}
 	return issued{user: s.user, family: f, access: access, refresh: refresh, expires: expires}, nil
+}
+
+// Reasons of events about sign-ins that the epoch or the per-user bound
+// ended or refused.
+const (
+	reasonEvicted            = "evicted"
+	reasonCredentialsChanged = "credentials_changed"
+)
+
+// issueFailed answers a sign-in that issue (or the flow leading to it)
+// could not store. ErrStale — the user's credentials changed, or their
+// sign-ins were ended, while this one's credential was being checked — is
+// the 401 of a wrong password, reported as EventSignInFailed with reason
+// credentials_changed; anything else is the Store's failure.
+func (a *Auth) issueFailed(r *http.Request, s signIn, err error) *apiError {
+	ctx := r.Context()
+	if errors.Is(err, ErrStale) {
+		a.emit(ctx, Event{Kind: EventSignInFailed, UserID: s.user.ID, TenantID: s.user.TenantID, Username: s.user.Username,
+			ClientIP: a.clientIP(r), Method: s.method, Reason: reasonCredentialsChanged})
+		return errUnauthorized
+	}
+	return a.internal(ctx, "issue tokens", err)
 }
 
 // signInTTL is the life of the sign-in s: SignInTTL, or the browser

@@ -172,7 +172,9 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	ev.Kind, ev.Username = EventTwoFactorVerified, u.Username
 	a.emit(ctx, ev)
-	return a.completeSignIn(w, r, signIn{user: u, passwordVerified: true, method: "password"}, mode)
+	// The sign-in carries the flow's epoch: a reset since the password was
+	// proved ends it, however the code was got.
+	return a.completeSignIn(w, r, signIn{user: u, epoch: got.Epoch, passwordVerified: true, method: "password"}, mode)
 }
 
 // secondFactorMatches checks the code of a second-factor flow: for a user

@@ -75,7 +75,7 @@ func loadTokens(ctx context.Context, st pbxauth.Store, ts *tokenSet, now time.Ti
 	}
 	for i, tok := range ts.tokens {
 		f, t := liveToken(i, tok, now)
-		if err := st.CreateFamily(ctx, f, t); err != nil {
+		if _, err := st.CreateFamily(ctx, f, 0, t); err != nil {
 			return err
 		}
 	}

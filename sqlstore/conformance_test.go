@@ -17,8 +17,7 @@ import (
 
 func TestConformance(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		storetest.Run(t, func(t *testing.T) pbxauth.Store { return b.newStore(t) })
-		storetest.RunOutboxShared(t, func(t *testing.T) (pbxauth.Store, pbxauth.Store) {
+		storetest.Run(t, func(t *testing.T) (pbxauth.Store, pbxauth.Store) {
 			dsn := b.fresh(t)
 			return open(t, dsn), open(t, dsn)
 		})
@@ -27,8 +26,9 @@ func TestConformance(t *testing.T) {
 	// what the Store answers.
 	t.Run("postgres+cache", func(t *testing.T) {
 		t.Parallel()
-		storetest.Run(t, func(t *testing.T) pbxauth.Store {
-			return grantTwice{openWith(t, freshPostgres(t), cached), t}
+		storetest.Run(t, func(t *testing.T) (pbxauth.Store, pbxauth.Store) {
+			dsn := freshPostgres(t)
+			return grantTwice{openWith(t, dsn, cached), t}, grantTwice{openWith(t, dsn, cached), t}
 		})
 	})
 }

@@ -33,7 +33,8 @@ func storeErr(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, pbxauth.ErrNotFound), errors.Is(err, pbxauth.ErrConflict), errors.Is(err, pbxauth.ErrTokenReused):
+	case errors.Is(err, pbxauth.ErrNotFound), errors.Is(err, pbxauth.ErrConflict), errors.Is(err, pbxauth.ErrTokenReused),
+		errors.Is(err, pbxauth.ErrStale):
 		return err
 	case errors.Is(err, sql.ErrNoRows):
 		return pbxauth.ErrNotFound

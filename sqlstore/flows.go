@@ -11,10 +11,18 @@ import (
 	"github.com/pbxauth/pbxauth"
 )
 
-// CreateFlow implements pbxauth.Store.
+// CreateFlow implements pbxauth.Store in one statement: the flow is
+// inserted unless its user's epoch moved. On PostgreSQL the statement
+// locks the user's row (FOR SHARE), so it waits for a reset in progress
+// and then compares with the epoch that reset committed.
 func (s *Store) CreateFlow(ctx context.Context, f pbxauth.Flow) error {
 	f.Version = 1
-	_, err := s.db.ExecContext(ctx, `INSERT INTO pbxauth_flows (`+flowCols+`) VALUES (`+placeholders(12)+`)`, flowArgs(f)...)
+	n, err := affected(s.db.ExecContext(ctx, `WITH u AS (SELECT epoch FROM pbxauth_users WHERE id = $3 AND $3 <> ''`+s.lockRow("SHARE")+`)
+		INSERT INTO pbxauth_flows (`+flowCols+`) SELECT `+placeholders(13)+`
+		WHERE NOT EXISTS (SELECT 1 FROM u WHERE epoch <> $13)`, flowArgs(f)...))
+	if err == nil && n == 0 {
+		err = pbxauth.ErrStale
+	}
 	return storeErr("create flow", err)
 }
 
@@ -36,8 +44,8 @@ func (s *Store) UpdateFlow(ctx context.Context, f pbxauth.Flow, now time.Time) e
 	args := append(flowArgs(f), want, micros(now))
 	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_flows SET purpose = $2, user_id = $3, tenant_id = $4,
 		expires_at = $5, code_hash = $6, code_expires_at = $7, sends = $8, last_sent_at = $9, attempts = $10,
-		data = $11, version = $12
-		WHERE hash = $1 AND version = $13 AND expires_at > $14`, args...))
+		data = $11, version = $12, epoch = $13
+		WHERE hash = $1 AND version = $14 AND expires_at > $15`, args...))
 	if err == nil && n == 0 {
 		// Lost the swap, or the flow is gone: tell which.
 		_, err = s.Flow(ctx, f.Hash, now)

@@ -16,7 +16,12 @@ import (
 // the user's IDs are the keys it joins on. Every column read costs the SQLite
 // driver allocations (its name, its declared type, its value), so each one
 // left out makes the check cheaper.
-var derivedGrantCols = map[string]bool{"t.hash": true, "t.kind": true, "f.id": true, "u.id": true}
+//
+// The epochs are left out too: they matter only when a sign-in starts
+// (CreateFamily), never to a token's check, so the bearer check reads no
+// more than before they existed (Store.Grant documents that it need not
+// fill them).
+var derivedGrantCols = map[string]bool{"t.hash": true, "t.kind": true, "f.id": true, "u.id": true, "f.epoch": true, "u.epoch": true}
 
 // grantColumns returns the columns grantQuery reads, qualified, and the
 // destinations in g that they scan into, in the same order.

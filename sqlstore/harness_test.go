@@ -187,7 +187,7 @@ func signIn(t testing.TB, st pbxauth.Store, userID, familyID string) (f pbxauth.
 		CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}
 	access = pbxauth.HashToken("access " + familyID)
 	refresh = pbxauth.HashToken("refresh " + familyID)
-	err := st.CreateFamily(context.Background(), f,
+	_, err := st.CreateFamily(context.Background(), f, 0,
 		pbxauth.Token{Hash: access, Kind: pbxauth.AccessToken, FamilyID: familyID, ExpiresAt: t0.Add(time.Hour)},
 		pbxauth.Token{Hash: refresh, Kind: pbxauth.RefreshToken, FamilyID: familyID, ExpiresAt: t0.Add(24 * time.Hour)})
 	if err != nil {

@@ -65,7 +65,8 @@ var calls = []call{
 	}},
 	{"CreateFamily", func(ctx context.Context, st *sqlstore.Store) error {
 		id := randomName("f")
-		return st.CreateFamily(ctx, pbxauth.Family{ID: id, UserID: "u1", Method: "password", ExpiresAt: t0.Add(time.Hour)}, nextTokens(id, id)...)
+		_, err := st.CreateFamily(ctx, pbxauth.Family{ID: id, UserID: "u1", Method: "password", ExpiresAt: t0.Add(time.Hour)}, 0, nextTokens(id, id)...)
+		return err
 	}},
 	{"AddToken", func(ctx context.Context, st *sqlstore.Store) error {
 		return st.AddToken(ctx, nextTokens("f1", randomName("a"))[0], t0)
@@ -76,7 +77,7 @@ var calls = []call{
 	}},
 	{"RotateRefresh", func(ctx context.Context, st *sqlstore.Store) error {
 		id := randomName("f")
-		err := st.CreateFamily(ctx, pbxauth.Family{ID: id, UserID: "u1", Method: "password", ExpiresAt: t0.Add(time.Hour)}, nextTokens(id, id)...)
+		_, err := st.CreateFamily(ctx, pbxauth.Family{ID: id, UserID: "u1", Method: "password", ExpiresAt: t0.Add(time.Hour)}, 0, nextTokens(id, id)...)
 		if err == nil {
 			_, err = st.RotateRefresh(ctx, pbxauth.HashToken("refresh "+id), t0)
 		}

@@ -22,10 +22,10 @@ const (
 		"ms365_application_id, ms365_directory_id, ms365_client_secret, ms365_national_cloud, ms365_issuer, " +
 		"ms365_client_certificate, ms365_client_private_key, ms365_match_preferred_username"
 	userCols = "id, tenant_id, username, email, role, password_hash, " +
-		"two_factor_enabled, password_force_reset, disabled"
-	familyCols  = "id, user_id, password_verified, method, created_at, expires_at, revoked, last_used_at, client_ip, user_agent"
+		"two_factor_enabled, password_force_reset, disabled, epoch"
+	familyCols  = "id, user_id, password_verified, method, created_at, expires_at, revoked, last_used_at, client_ip, user_agent, epoch"
 	tokenCols   = "hash, kind, family_id, expires_at, used_at, parent, grace_seed, grace_until"
-	flowCols    = "hash, purpose, user_id, tenant_id, expires_at, code_hash, code_expires_at, sends, last_sent_at, attempts, data, version"
+	flowCols    = "hash, purpose, user_id, tenant_id, expires_at, code_hash, code_expires_at, sends, last_sent_at, attempts, data, version, epoch"
 	counterCols = "key, count, locks, locked_until, window_start, expires_at, version"
 )
 
@@ -129,24 +129,24 @@ func tenantArgs(t pbxauth.Tenant) []any {
 
 func userDest(u *pbxauth.User) []any {
 	return []any{&u.ID, &u.TenantID, &u.Username, &u.Email, &u.Role, &u.PasswordHash,
-		&u.TwoFactorEnabled, &u.PasswordForceReset, &u.Disabled}
+		&u.TwoFactorEnabled, &u.PasswordForceReset, &u.Disabled, &u.Epoch}
 }
 
 // userArgs returns the values of userCols and then of username_key and
 // email_key.
 func userArgs(u pbxauth.User) []any {
 	return []any{u.ID, u.TenantID, u.Username, u.Email, u.Role, u.PasswordHash,
-		u.TwoFactorEnabled, u.PasswordForceReset, u.Disabled, lower(u.Username), lower(u.Email)}
+		u.TwoFactorEnabled, u.PasswordForceReset, u.Disabled, u.Epoch, lower(u.Username), lower(u.Email)}
 }
 
 func familyDest(f *pbxauth.Family) []any {
 	return []any{&f.ID, &f.UserID, &f.PasswordVerified, &f.Method,
-		timeDest{&f.CreatedAt}, timeDest{&f.ExpiresAt}, &f.Revoked, timeDest{&f.LastUsedAt}, &f.ClientIP, &f.UserAgent}
+		timeDest{&f.CreatedAt}, timeDest{&f.ExpiresAt}, &f.Revoked, timeDest{&f.LastUsedAt}, &f.ClientIP, &f.UserAgent, &f.Epoch}
 }
 
 func familyArgs(f pbxauth.Family) []any {
 	return []any{f.ID, f.UserID, f.PasswordVerified, f.Method, micros(f.CreatedAt), micros(f.ExpiresAt), f.Revoked,
-		micros(f.LastUsedAt), f.ClientIP, f.UserAgent}
+		micros(f.LastUsedAt), f.ClientIP, f.UserAgent, f.Epoch}
 }
 
 func tokenDest(t *pbxauth.Token) []any {
@@ -205,12 +205,12 @@ func (d seedDest) Scan(src any) error {
 }
 func flowDest(f *pbxauth.Flow) []any {
 	return []any{hashDest{&f.Hash}, &f.Purpose, &f.UserID, &f.TenantID, timeDest{&f.ExpiresAt},
-		&f.CodeHash, timeDest{&f.CodeExpiresAt}, &f.Sends, timeDest{&f.LastSentAt}, &f.Attempts, &f.Data, &f.Version}
+		&f.CodeHash, timeDest{&f.CodeExpiresAt}, &f.Sends, timeDest{&f.LastSentAt}, &f.Attempts, &f.Data, &f.Version, &f.Epoch}
 }
 
 func flowArgs(f pbxauth.Flow) []any {
 	return []any{f.Hash[:], string(f.Purpose), f.UserID, f.TenantID, micros(f.ExpiresAt),
-		f.CodeHash, micros(f.CodeExpiresAt), f.Sends, micros(f.LastSentAt), f.Attempts, f.Data, f.Version}
+		f.CodeHash, micros(f.CodeExpiresAt), f.Sends, micros(f.LastSentAt), f.Attempts, f.Data, f.Version, f.Epoch}
 }
 
 func counterDest(c *pbxauth.Counter) []any {

@@ -74,7 +74,7 @@ func TestRoundTrip(t *testing.T) {
 		// Times keep their microseconds; the zero time stays zero.
 		f := pbxauth.Family{ID: "f1", UserID: "u1", PasswordVerified: true, Method: "microsoft",
 			CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
-		if err := st.CreateFamily(ctx, f); err != nil {
+		if _, err := st.CreateFamily(ctx, f, 0); err != nil {
 			t.Fatalf("CreateFamily: %v", err)
 		}
 		fl := pbxauth.Flow{Hash: pbxauth.HashToken("flow"), Purpose: pbxauth.FlowTwoFactor, UserID: "u1", TenantID: "t1",
@@ -270,19 +270,19 @@ func TestFamilies(t *testing.T) {
 
 		// A duplicate hash stores nothing, not even the family.
 		dup := pbxauth.Family{ID: "f2", UserID: "u1", Method: "password", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
-		err := st.CreateFamily(ctx, dup,
+		_, err := st.CreateFamily(ctx, dup, 0,
 			pbxauth.Token{Hash: pbxauth.HashToken("fresh"), Kind: pbxauth.AccessToken, FamilyID: "f2", ExpiresAt: t0.Add(time.Hour)},
 			pbxauth.Token{Hash: access, Kind: pbxauth.AccessToken, FamilyID: "f2", ExpiresAt: t0.Add(time.Hour)})
 		if !errors.Is(err, pbxauth.ErrConflict) {
 			t.Fatalf("CreateFamily with a taken hash: %v; want ErrConflict", err)
 		}
-		if err := st.CreateFamily(ctx, dup); err != nil {
+		if _, err := st.CreateFamily(ctx, dup, 0); err != nil {
 			t.Errorf("CreateFamily after the failed one: %v (was the family kept?)", err)
 		}
 		if _, err := st.Grant(ctx, pbxauth.HashToken("fresh"), pbxauth.AccessToken, t0); !errors.Is(err, pbxauth.ErrNotFound) {
 			t.Errorf("a token of the failed CreateFamily was kept: %v", err)
 		}
-		if err := st.CreateFamily(ctx, dup); !errors.Is(err, pbxauth.ErrConflict) {
+		if _, err := st.CreateFamily(ctx, dup, 0); !errors.Is(err, pbxauth.ErrConflict) {
 			t.Errorf("CreateFamily with a taken ID: %v; want ErrConflict", err)
 		}
 
@@ -504,7 +504,7 @@ func TestDeleteExpired(t *testing.T) {
 				t.Errorf("DeleteExpired(%v) = %d, %v; want %d", c.now.Sub(t0), n, err, c.want)
 			}
 		}
-		if err := st.CreateFamily(ctx, pbxauth.Family{ID: "f1", UserID: "u1", Method: "password", ExpiresAt: t0}); err != nil {
+		if _, err := st.CreateFamily(ctx, pbxauth.Family{ID: "f1", UserID: "u1", Method: "password", ExpiresAt: t0}, 0); err != nil {
 			t.Errorf("CreateFamily with the swept family's ID: %v", err)
 		}
 	})

@@ -5,6 +5,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/pbxauth/pbxauth"
@@ -63,27 +64,26 @@ func (s *Store) RevokeUserFamily(ctx context.Context, userID, familyID string, n
 	return storeErr("revoke user family", err)
 }
 
-// RevokeOtherFamilies implements pbxauth.SignInStore in one UPDATE ...
-// RETURNING, which both dialects have.
+// RevokeOtherFamilies implements pbxauth.SignInStore: the epoch, then one
+// UPDATE ... RETURNING (which both dialects have), in one transaction.
 func (s *Store) RevokeOtherFamilies(ctx context.Context, userID, except string, now time.Time) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE
-		WHERE user_id = $1 AND id <> $2 AND `+liveFamily+`$3 RETURNING id`, userID, except, micros(now))
-	// The user's grants go, the kept sign-in's too: simpler than each of
-	// the ids read below, and those are refilled on their next use.
-	defer s.grants.forgetUser(userID)
-	if err != nil {
-		return nil, storeErr("revoke other families", err)
-	}
-	defer rows.Close()
-	ids := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, storeErr("revoke other families", err)
+	var ids []string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := advanceEpoch(ctx, tx, userID); err != nil {
+			return err
 		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
+		rows, err := tx.QueryContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE
+			WHERE user_id = $1 AND id <> $2 AND `+liveFamily+`$3 RETURNING id`, userID, except, micros(now))
+		if err != nil {
+			return err
+		}
+		ids, err = scanIDs(rows)
+		return err
+	})
+	// The user's grants go, the kept sign-in's too: simpler than each of
+	// the ids read above, and those are refilled on their next use.
+	s.grants.forgetUser(userID)
+	if err != nil {
 		return nil, storeErr("revoke other families", err)
 	}
 	return ids, nil

@@ -334,6 +334,18 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// lockRow returns the locking clause that makes a SELECT in a transaction
+// lock the rows it reads on PostgreSQL (mode "SHARE" or "UPDATE"), so that
+// it waits for a concurrent writer of them and reads what that writer
+// committed. SQLite needs none: under SQLiteDSN a write transaction holds
+// the database's one write lock from its start.
+func (s *Store) lockRow(mode string) string {
+	if s.dialect == Postgres {
+		return " FOR " + mode
+	}
+	return ""
+}
+
 // affected returns how many rows the statement that gave res and err changed.
 func affected(res sql.Result, err error) (int64, error) {
 	if err != nil {

@@ -62,21 +62,87 @@ func revokeUser(ctx context.Context, db execer, userID string) error {
 	return err
 }
 
-// CreateFamily implements pbxauth.Store. The family and its tokens are
-// stored in one transaction: on a conflict, nothing is.
-func (s *Store) CreateFamily(ctx context.Context, f pbxauth.Family, tokens ...pbxauth.Token) error {
+// advanceEpoch moves the user's sign-in epoch on. It runs first in the
+// transactions that end a user's sign-ins: the user's row is then locked
+// until they commit, so a CreateFamily or CreateFlow of that user waits
+// for them and compares with the new epoch.
+func advanceEpoch(ctx context.Context, db execer, userID string) error {
+	_, err := db.ExecContext(ctx, `UPDATE pbxauth_users SET epoch = epoch + 1 WHERE id = $1`, userID)
+	return err
+}
+
+// CreateFamily implements pbxauth.Store. One transaction reads the user's
+// epoch (locking the user's row on PostgreSQL, so sign-ins of one user and
+// the steps that end them take turns), evicts the least recently used
+// sign-ins beyond maxLive, and stores the family and its tokens: on a
+// conflict or a stale epoch, nothing is.
+func (s *Store) CreateFamily(ctx context.Context, f pbxauth.Family, maxLive int, tokens ...pbxauth.Token) ([]string, error) {
 	if err := f.Validate(tokens...); err != nil {
-		return err
+		return nil, err
 	}
+	var evicted []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO pbxauth_families (`+familyCols+`) VALUES (`+placeholders(10)+`)`,
+		evicted = nil
+		var epoch int64
+		err := tx.QueryRowContext(ctx, `SELECT epoch FROM pbxauth_users WHERE id = $1`+s.lockRow("UPDATE"), f.UserID).Scan(&epoch)
+		switch {
+		case err == nil && epoch != f.Epoch:
+			return pbxauth.ErrStale
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		if maxLive > 0 {
+			if evicted, err = evict(ctx, tx, f.UserID, micros(f.CreatedAt), maxLive); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO pbxauth_families (`+familyCols+`) VALUES (`+placeholders(11)+`)`,
 			familyArgs(f)...)
 		if err != nil {
 			return err
 		}
 		return insertTokens(ctx, tx, tokens...)
 	})
-	return storeErr("create family", err)
+	for _, id := range evicted {
+		s.grants.forgetFamily(id)
+	}
+	if err != nil {
+		return nil, storeErr("create family", err)
+	}
+	return evicted, nil
+}
+
+// evict revokes the user's least recently used live sign-ins at now so
+// that one more leaves at most maxLive, and returns their IDs. It counts
+// first, so a user below the bound costs one indexed count.
+func evict(ctx context.Context, tx *sql.Tx, userID string, now int64, maxLive int) ([]string, error) {
+	var live int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pbxauth_families WHERE user_id = $1 AND `+liveFamily+`$2`,
+		userID, now).Scan(&live)
+	if err != nil || live < maxLive {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE WHERE id IN (
+		SELECT id FROM pbxauth_families WHERE user_id = $1 AND `+liveFamily+`$2
+		ORDER BY last_used_at, created_at, id LIMIT $3) RETURNING id`, userID, now, live+1-maxLive)
+	if err != nil {
+		return nil, err
+	}
+	return scanIDs(rows)
+}
+
+// scanIDs reads and closes rows of one text column.
+func scanIDs(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // AddToken implements pbxauth.Store.
@@ -178,9 +244,15 @@ func (s *Store) RevokeFamily(ctx context.Context, familyID string) error {
 	return storeErr("revoke family", err)
 }
 
-// RevokeUser implements pbxauth.Store.
+// RevokeUser implements pbxauth.Store: the epoch and the revocation in one
+// transaction, the user's row first.
 func (s *Store) RevokeUser(ctx context.Context, userID string) error {
-	err := revokeUser(ctx, s.db, userID)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := advanceEpoch(ctx, tx, userID); err != nil {
+			return err
+		}
+		return revokeUser(ctx, tx, userID)
+	})
 	s.grants.forgetUser(userID)
 	return storeErr("revoke user", err)
 }

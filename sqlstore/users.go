@@ -19,22 +19,29 @@ func (s *Store) CreateUser(ctx context.Context, u pbxauth.User) error {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO pbxauth_users (`+userCols+`, username_key, email_key)
-			VALUES (`+placeholders(11)+`)`, userArgs(u)...)
+			VALUES (`+placeholders(12)+`)`, userArgs(u)...)
 		return err
 	})
 	return storeErr("create user", err)
 }
 
-// UpdateUser implements pbxauth.Store.
+// UpdateUser implements pbxauth.Store. The epoch is never written from u:
+// it advances when the password hash changes or the user is disabled.
 func (s *Store) UpdateUser(ctx context.Context, u pbxauth.User) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := validUser(ctx, tx, u); err != nil {
 			return err
 		}
+		disables := 0
+		if u.Disabled {
+			disables = 1
+		}
 		n, err := affected(tx.ExecContext(ctx, `UPDATE pbxauth_users SET tenant_id = $2, username = $3, email = $4,
 			role = $5, password_hash = $6, two_factor_enabled = $7, password_force_reset = $8, disabled = $9,
-			username_key = $10, email_key = $11
-			WHERE id = $1`, userArgs(u)...))
+			username_key = $10, email_key = $11,
+			epoch = epoch + CASE WHEN password_hash <> $6 OR (disabled = FALSE AND $12 = 1) THEN 1 ELSE 0 END
+			WHERE id = $1`, u.ID, u.TenantID, u.Username, u.Email, u.Role, u.PasswordHash,
+			u.TwoFactorEnabled, u.PasswordForceReset, u.Disabled, lower(u.Username), lower(u.Email), disables))
 		if err == nil && n == 0 {
 			err = pbxauth.ErrNotFound
 		}
@@ -121,12 +128,14 @@ func (s *Store) SwapPasswordHash(ctx context.Context, userID, oldHash, newHash s
 	return storeErr("swap password hash", err)
 }
 
-// ResetPassword implements pbxauth.Store. The new hash and the revocation
-// commit together.
+// ResetPassword implements pbxauth.Store. The new hash, the new epoch and
+// the revocation commit together; the user's row is written first, so a
+// concurrent CreateFamily either committed before (and is revoked here) or
+// waits for this transaction and finds the new epoch.
 func (s *Store) ResetPassword(ctx context.Context, userID, newHash string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := affected(tx.ExecContext(ctx, `UPDATE pbxauth_users SET password_hash = $2, password_force_reset = FALSE
-			WHERE id = $1`, userID, newHash))
+		n, err := affected(tx.ExecContext(ctx, `UPDATE pbxauth_users SET password_hash = $2, password_force_reset = FALSE,
+			epoch = epoch + 1 WHERE id = $1`, userID, newHash))
 		if err != nil {
 			return err
 		}
@@ -149,9 +158,20 @@ func (s *Store) setUserFlag(ctx context.Context, op, column, userID string, v bo
 	return storeErr(op, err)
 }
 
-// SetUserDisabled implements pbxauth.UserFlagStore.
+// SetUserDisabled implements pbxauth.UserFlagStore; disabling advances the
+// epoch in the same statement.
 func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
-	return s.setUserFlag(ctx, "set user disabled", "disabled", userID, disabled)
+	step := 0
+	if disabled {
+		step = 1
+	}
+	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_users SET disabled = $2, epoch = epoch + $3 WHERE id = $1`,
+		userID, disabled, step))
+	s.grants.forgetUser(userID)
+	if err == nil && n == 0 {
+		err = pbxauth.ErrNotFound
+	}
+	return storeErr("set user disabled", err)
 }
 
 // SetPasswordForceReset implements pbxauth.UserFlagStore.

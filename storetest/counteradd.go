@@ -20,7 +20,7 @@ func add(t tb, s pbxauth.Store, key string, delta int, expiresAt, now time.Time)
 }
 
 var counterAddChecks = []check{
-	{"FreshCounter", func(t tb, s pbxauth.Store) {
+	{name: "FreshCounter", fn: func(t tb, s pbxauth.Store) {
 		c := add(t, s, "k", 1, at(time.Minute), base)
 		want := pbxauth.Counter{Key: "k", Count: 1, WindowStart: base, ExpiresAt: at(time.Minute), Version: 1}
 		equal(t, "AddCounter of a missing key", c, want)
@@ -29,7 +29,7 @@ var counterAddChecks = []check{
 		want.Count, want.Version = 3, 2
 		equal(t, "second AddCounter", c, want)
 	}},
-	{"KeepsOtherFields", func(t tb, s pbxauth.Store) {
+	{name: "KeepsOtherFields", fn: func(t tb, s pbxauth.Store) {
 		stored := putCounter(t, s, counter("k"), base)
 		c := add(t, s, "k", 1, at(time.Minute), base) // an earlier expiry does not shorten it
 		want := stored
@@ -42,7 +42,7 @@ var counterAddChecks = []check{
 		stale.Count = 99
 		wantErr(t, s.PutCounter(t.Context(), stale, base), pbxauth.ErrConflict, "PutCounter at the version read before AddCounter")
 	}},
-	{"NeverBelowZero", func(t tb, s pbxauth.Store) {
+	{name: "NeverBelowZero", fn: func(t tb, s pbxauth.Store) {
 		if c := add(t, s, "k", -1, at(time.Minute), base); c.Count != 0 {
 			t.Errorf("AddCounter -1 of a missing key: count %d, want 0", c.Count)
 		}
@@ -51,7 +51,7 @@ var counterAddChecks = []check{
 			t.Errorf("AddCounter -5 of 2: count %d, want 0", c.Count)
 		}
 	}},
-	{"ExpiredStartsAfresh", func(t tb, s pbxauth.Store) {
+	{name: "ExpiredStartsAfresh", fn: func(t tb, s pbxauth.Store) {
 		putCounter(t, s, counter("k"), base)
 		end := at(time.Hour)
 		c := add(t, s, "k", 1, end.Add(time.Minute), end)
@@ -61,14 +61,14 @@ var counterAddChecks = []check{
 		want.WindowStart, want.ExpiresAt = end.Add(time.Minute), end.Add(2*time.Minute)
 		equal(t, "AddCounter when it expired again", c, want)
 	}},
-	{"Delete", func(t tb, s pbxauth.Store) {
+	{name: "Delete", fn: func(t tb, s pbxauth.Store) {
 		add(t, s, "k", 3, at(time.Minute), base)
 		must(t, s.DeleteCounter(t.Context(), "k"), "DeleteCounter")
 		if c := add(t, s, "k", 1, at(time.Minute), base); c.Count != 1 {
 			t.Errorf("AddCounter after DeleteCounter: count %d, want 1", c.Count)
 		}
 	}},
-	{"ConcurrentAdds", func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentAdds", fn: func(t tb, s pbxauth.Store) {
 		// Fresh, live and expired counters: every add is seen exactly once.
 		putCounter(t, s, pbxauth.Counter{Key: "live", ExpiresAt: at(time.Hour)}, base)
 		putCounter(t, s, pbxauth.Counter{Key: "expired", Count: 50, ExpiresAt: base}, at(-time.Hour))

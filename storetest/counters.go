@@ -39,18 +39,18 @@ func wantCounter(t tb, s pbxauth.Store, want pbxauth.Counter, now time.Time, wha
 }
 
 var counterChecks = []check{
-	{"MissingIsZero", func(t tb, s pbxauth.Store) {
+	{name: "MissingIsZero", fn: func(t tb, s pbxauth.Store) {
 		putCounter(t, s, counter("other"), base)
 		wantCounter(t, s, pbxauth.Counter{Key: "missing"}, base, "of a missing key")
 	}},
-	{"RoundTrip", func(t tb, s pbxauth.Store) {
+	{name: "RoundTrip", fn: func(t tb, s pbxauth.Store) {
 		full := counter("ip:203.0.113.7")
 		bare := pbxauth.Counter{Key: "user:u-1", Count: 1, ExpiresAt: at(time.Minute)}
 		for _, c := range []pbxauth.Counter{full, bare} {
 			wantCounter(t, s, putCounter(t, s, c, base), base, "after PutCounter")
 		}
 	}},
-	{"CompareAndSwap", func(t tb, s pbxauth.Store) {
+	{name: "CompareAndSwap", fn: func(t tb, s pbxauth.Store) {
 		c := putCounter(t, s, counter("k"), base)
 		refuse := func(version int64) {
 			t.Helper()
@@ -69,7 +69,7 @@ var counterChecks = []check{
 		refuse(1)
 		refuse(3)
 	}},
-	{"Expiry", func(t tb, s pbxauth.Store) {
+	{name: "Expiry", fn: func(t tb, s pbxauth.Store) {
 		c := putCounter(t, s, counter("k"), base)
 		end := c.ExpiresAt
 		wantCounter(t, s, c, end.Add(-time.Nanosecond), "1ns before it expires")
@@ -80,7 +80,7 @@ var counterChecks = []check{
 		fresh = putCounter(t, s, fresh, end) // an expired counter is version 0
 		wantCounter(t, s, fresh, end, "put over an expired counter")
 	}},
-	{"Delete", func(t tb, s pbxauth.Store) {
+	{name: "Delete", fn: func(t tb, s pbxauth.Store) {
 		ctx := t.Context()
 		other := putCounter(t, s, counter("other"), base)
 		c := putCounter(t, s, counter("k"), base)
@@ -93,7 +93,7 @@ var counterChecks = []check{
 		c.Version = 0
 		wantCounter(t, s, putCounter(t, s, c, base), base, "put after DeleteCounter")
 	}},
-	{"ConcurrentPut", func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentPut", fn: func(t tb, s pbxauth.Store) {
 		// Three ways to the same swap, which a database may take apart: an
 		// insert, an update, and an insert over an expired row.
 		putCounter(t, s, counter("existing"), base)

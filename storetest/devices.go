@@ -36,7 +36,7 @@ func wantDevice(t tb, s pbxauth.Store, h pbxauth.Hash, want pbxauth.Device, now 
 }
 
 var deviceChecks = []check{
-	{"RoundTripAndExpiry", func(t tb, s pbxauth.Store) {
+	{name: "RoundTripAndExpiry", fn: func(t tb, s pbxauth.Store) {
 		d := device("a", "u-1", 0)
 		addDevice(t, s, d, 10, base)
 		wantDevice(t, s, d.Hash, d, base, "after AddDevice")
@@ -45,7 +45,7 @@ var deviceChecks = []check{
 		wantDevice(t, s, hash("device/none"), pbxauth.Device{}, base, "of a missing hash")
 		wantErr(t, s.AddDevice(t.Context(), d, 10, base), pbxauth.ErrConflict, "AddDevice with a hash that exists")
 	}},
-	{"EvictsLeastRecentlyUsed", func(t tb, s pbxauth.Store) {
+	{name: "EvictsLeastRecentlyUsed", fn: func(t tb, s pbxauth.Store) {
 		// Added out of order: eviction goes by last use, not by age.
 		uses := []time.Duration{5, 1, 4, 2, 3}
 		for i, u := range uses {
@@ -67,7 +67,7 @@ var deviceChecks = []check{
 		wantDevice(t, s, hash("device/0"), device("0", "u-1", 5*time.Minute), late, "still live after another add")
 		wantDevice(t, s, hash("device/2"), device("2", "u-1", 4*time.Minute), late, "still live after another add")
 	}},
-	{"ConcurrentAddsKeepMax", func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentAddsKeepMax", fn: func(t tb, s pbxauth.Store) {
 		errs := concurrently(racers, func(i int) error {
 			return s.AddDevice(t.Context(), device(fmt.Sprint(i), "u-1", time.Duration(i)*time.Second), 4, at(time.Minute))
 		})
@@ -84,7 +84,7 @@ var deviceChecks = []check{
 			t.Errorf("%d concurrent AddDevice with max 4 left %d devices", racers, live)
 		}
 	}},
-	{"RotateInPlace", func(t tb, s pbxauth.Store) {
+	{name: "RotateInPlace", fn: func(t tb, s pbxauth.Store) {
 		d := device("a", "u-1", 0)
 		addDevice(t, s, d, 10, base)
 		next := device("b", "u-1", time.Hour)
@@ -99,7 +99,7 @@ var deviceChecks = []check{
 		wantErr(t, s.RotateDevice(t.Context(), next.Hash, device("c", "u-1", time.Hour), at(time.Hour)), pbxauth.ErrConflict, "RotateDevice to a hash that exists")
 		wantDevice(t, s, next.Hash, next, at(time.Hour), "after a refused RotateDevice")
 	}},
-	{"ConcurrentRotate", func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentRotate", fn: func(t tb, s pbxauth.Store) {
 		d := device("a", "u-1", 0)
 		addDevice(t, s, d, 10, base)
 		errs := concurrently(racers, func(i int) error {
@@ -115,7 +115,7 @@ var deviceChecks = []check{
 			wantDevice(t, s, hash(fmt.Sprint("device/next/", i)), want, at(time.Minute), fmt.Sprint("of racer ", i))
 		}
 	}},
-	{"DeleteDevices", func(t tb, s pbxauth.Store) {
+	{name: "DeleteDevices", fn: func(t tb, s pbxauth.Store) {
 		for i := range 3 {
 			addDevice(t, s, device(fmt.Sprint(i), "u-1", 0), 10, base)
 		}
@@ -130,7 +130,7 @@ var deviceChecks = []check{
 		wantDevice(t, s, other.Hash, other, base, "of another user after DeleteDevices")
 		must(t, s.DeleteDevices(t.Context(), "nobody"), "DeleteDevices of a user without devices")
 	}},
-	{"Swept", func(t tb, s pbxauth.Store) {
+	{name: "Swept", fn: func(t tb, s pbxauth.Store) {
 		sw, ok := s.(pbxauth.Sweeper)
 		if !ok {
 			t.Skipf("%T does not implement pbxauth.Sweeper", s)

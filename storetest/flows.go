@@ -49,7 +49,7 @@ func wantNoFlow(t tb, s pbxauth.Store, f pbxauth.Flow, now time.Time, what strin
 }
 
 var flowChecks = []check{
-	{"RoundTrip", func(t tb, s pbxauth.Store) {
+	{name: "RoundTrip", fn: func(t tb, s pbxauth.Store) {
 		code := flow("code")
 		code.CodeHash = "$argon2id$code"
 		code.CodeExpiresAt = at(5 * time.Minute)
@@ -69,11 +69,11 @@ var flowChecks = []check{
 			wantFlow(t, s, addFlow(t, s, f), base, "after CreateFlow")
 		}
 	}},
-	{"Missing", func(t tb, s pbxauth.Store) {
+	{name: "Missing", fn: func(t tb, s pbxauth.Store) {
 		addFlow(t, s, flow("other"))
 		wantNoFlow(t, s, flow("missing"), base, "of a missing flow")
 	}},
-	{"CreateConflict", func(t tb, s pbxauth.Store) {
+	{name: "CreateConflict", fn: func(t tb, s pbxauth.Store) {
 		f := addFlow(t, s, flow("f"))
 		dup := flow("f")
 		dup.Purpose = pbxauth.FlowPasswordReset
@@ -81,7 +81,7 @@ var flowChecks = []check{
 		wantErr(t, s.CreateFlow(t.Context(), dup), pbxauth.ErrConflict, "CreateFlow of an existing hash")
 		wantFlow(t, s, f, base, "after a refused CreateFlow")
 	}},
-	{"Expiry", func(t tb, s pbxauth.Store) {
+	{name: "Expiry", fn: func(t tb, s pbxauth.Store) {
 		f := addFlow(t, s, flow("f"))
 		end, last := f.ExpiresAt, f.ExpiresAt.Add(-time.Nanosecond)
 		wantFlow(t, s, f, last, "1ns before it expires")
@@ -94,7 +94,7 @@ var flowChecks = []check{
 		wantErr(t, err, nil, "ConsumeFlow 1ns before it expires")
 		equal(t, "ConsumeFlow 1ns before it expires", got, f)
 	}},
-	{"Update", func(t tb, s pbxauth.Store) {
+	{name: "Update", fn: func(t tb, s pbxauth.Store) {
 		ctx := t.Context()
 		f := addFlow(t, s, flow("f"))
 		stale := f
@@ -116,7 +116,7 @@ var flowChecks = []check{
 		}
 		wantFlow(t, s, f, base, "after refused updates")
 	}},
-	{"ConsumeOnce", func(t tb, s pbxauth.Store) {
+	{name: "ConsumeOnce", fn: func(t tb, s pbxauth.Store) {
 		f, other := addFlow(t, s, flow("f")), addFlow(t, s, flow("other"))
 		got, err := s.ConsumeFlow(t.Context(), f.Hash, f.Purpose, base)
 		wantErr(t, err, nil, "ConsumeFlow")
@@ -124,7 +124,7 @@ var flowChecks = []check{
 		wantNoFlow(t, s, f, base, "after ConsumeFlow")
 		wantFlow(t, s, other, base, "of another flow after ConsumeFlow")
 	}},
-	{"ConsumeWrongPurpose", func(t tb, s pbxauth.Store) {
+	{name: "ConsumeWrongPurpose", fn: func(t tb, s pbxauth.Store) {
 		f := addFlow(t, s, flow("f"))
 		for _, p := range []pbxauth.FlowPurpose{pbxauth.FlowPasswordReset, pbxauth.FlowMicrosoft, pbxauth.FlowOIDCState, ""} {
 			_, err := s.ConsumeFlow(t.Context(), f.Hash, p, base)
@@ -134,7 +134,7 @@ var flowChecks = []check{
 		_, err := s.ConsumeFlow(t.Context(), f.Hash, f.Purpose, base)
 		wantErr(t, err, nil, "ConsumeFlow for its purpose after the others")
 	}},
-	{"ConcurrentConsume", func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentConsume", fn: func(t tb, s pbxauth.Store) {
 		f := addFlow(t, s, flow("f"))
 		got := make([]pbxauth.Flow, racers)
 		errs := concurrently(racers, func(i int) error {
@@ -146,7 +146,7 @@ var flowChecks = []check{
 		equal(t, "the winning ConsumeFlow", got[winner], f)
 		wantNoFlow(t, s, f, base, "after concurrent ConsumeFlow")
 	}},
-	{"ConcurrentUpdate", func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentUpdate", fn: func(t tb, s pbxauth.Store) {
 		f := addFlow(t, s, flow("f"))
 		errs := concurrently(racers, func(i int) error {
 			g := f

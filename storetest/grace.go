@@ -49,7 +49,7 @@ func wantSuccessor(t tb, s pbxauth.Store, ss session, now time.Time, want pbxaut
 }
 
 var graceChecks = []check{
-	{"SeedRoundTrip", func(t tb, s pbxauth.Store) {
+	{name: "SeedRoundTrip", fn: func(t tb, s pbxauth.Store) {
 		ss, next := graceRotated(t, s)
 		for _, tok := range next {
 			wantGrant(t, s, tok, ss.family, base, "of a token with a parent and seed")
@@ -57,7 +57,7 @@ var graceChecks = []check{
 		wantSuccessor(t, s, ss, at(graceWindow-time.Nanosecond), next[1], "within the window")
 		wantSuccessor(t, s, ss, at(graceWindow), pbxauth.Token{}, "at the window's end")
 	}},
-	{"SeedErasedAtUse", func(t tb, s pbxauth.Store) {
+	{name: "SeedErasedAtUse", fn: func(t tb, s pbxauth.Store) {
 		ss, next := graceRotated(t, s)
 		_, err := s.RotateRefresh(t.Context(), next[1].Hash, at(time.Second), graceNext("g2", next[1].Hash)...)
 		wantErr(t, err, nil, "RotateRefresh of the successor")
@@ -66,7 +66,7 @@ var graceChecks = []check{
 		wantGrant(t, s, used, ss.family, at(time.Second), "of the used successor: its seed is erased")
 		wantSuccessor(t, s, ss, at(2*time.Second), pbxauth.Token{}, "once the successor was used")
 	}},
-	{"SeedSwept", func(t tb, s pbxauth.Store) {
+	{name: "SeedSwept", fn: func(t tb, s pbxauth.Store) {
 		sw, ok := s.(pbxauth.Sweeper)
 		if !ok {
 			t.Skipf("the store does not implement pbxauth.Sweeper")
@@ -82,7 +82,7 @@ var graceChecks = []check{
 		wantGrant(t, s, erased, ss.family, at(time.Second), "of the successor after the sweep")
 		wantSuccessor(t, s, ss, at(time.Second), pbxauth.Token{}, "after the sweep erased the seed")
 	}},
-	{"ConcurrentRotate", func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentRotate", fn: func(t tb, s pbxauth.Store) {
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		ss := signIn(t, s, "u-1", "f-1")
 		grants := make([]pbxauth.Grant, racers)

@@ -28,7 +28,7 @@ func wantLinked(t tb, s pbxauth.Store, id pbxauth.Identity, what string) {
 }
 
 var identityChecks = []check{
-	{"Link", func(t tb, s pbxauth.Store) {
+	{name: "Link", fn: func(t tb, s pbxauth.Store) {
 		ctx := t.Context()
 		for _, u := range []pbxauth.User{user("u-1", "t-1", "u1"), user("u-2", "t-1", "u2"), user("u-3", "t-1", "u3"),
 			user("u-4", "t-1", "u4"), user("u-5", "t-2", "u5")} {
@@ -52,14 +52,14 @@ var identityChecks = []check{
 		_, err = s.IdentityUser(ctx, "t-3", linkIssuer, "sub-1")
 		wantErr(t, err, pbxauth.ErrNotFound, "IdentityUser in a tenant where the account has no link")
 	}},
-	{"AccountLinkedOnce", func(t tb, s pbxauth.Store) {
+	{name: "AccountLinkedOnce", fn: func(t tb, s pbxauth.Store) {
 		addUser(t, s, user("u-1", "t-1", "u1"), user("u-9", "t-1", "u9"))
 		must(t, s.LinkIdentity(t.Context(), link("t-1", "sub-1", "u-1")), "LinkIdentity")
 		err := s.LinkIdentity(t.Context(), link("t-1", "sub-1", "u-9"))
 		wantErr(t, err, pbxauth.ErrConflict, "LinkIdentity of an account linked in the tenant")
 		wantLinked(t, s, link("t-1", "sub-1", "u-1"), "after a refused relink")
 	}},
-	{"UserLinkedOnce", func(t tb, s pbxauth.Store) {
+	{name: "UserLinkedOnce", fn: func(t tb, s pbxauth.Store) {
 		// A user already linked is never linked to a second account of the
 		// tenant: that is how a second account claiming the user's email is
 		// refused even when two sign-ins race.
@@ -70,7 +70,7 @@ var identityChecks = []check{
 		_, err = s.IdentityUser(t.Context(), "t-1", linkIssuer, "sub-2")
 		wantErr(t, err, pbxauth.ErrNotFound, "IdentityUser of the refused account")
 	}},
-	{"ConcurrentLinksOfOneUser", func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentLinksOfOneUser", fn: func(t tb, s pbxauth.Store) {
 		addUser(t, s, user("u-1", "t-1", "u1"))
 		errs := concurrently(racers, func(i int) error {
 			return s.LinkIdentity(t.Context(), link("t-1", fmt.Sprintf("sub-%d", i), "u-1"))
@@ -78,7 +78,7 @@ var identityChecks = []check{
 		winner := oneWinner(t, "LinkIdentity of one user by many accounts", errs, pbxauth.ErrConflict)
 		wantLinked(t, s, link("t-1", fmt.Sprintf("sub-%d", winner), "u-1"), "after the race")
 	}},
-	{"ConcurrentLinksOfOneAccount", func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentLinksOfOneAccount", fn: func(t tb, s pbxauth.Store) {
 		for i := range racers {
 			addUser(t, s, user(fmt.Sprintf("u-%d", i), "t-1", fmt.Sprintf("u%d", i)))
 		}

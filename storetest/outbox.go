@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"testing"
 	"time"
 
 	"github.com/pbxauth/pbxauth"
@@ -64,7 +63,12 @@ func claimedMail(t tb, s pbxauth.Store, claim string) (pbxauth.Outbox, context.C
 }
 
 var outboxChecks = []check{
-	{"Stats", func(t tb, s pbxauth.Store) {
+	// Two processes sharing a database claim each record exactly once
+	// between them.
+	{name: "SharedClaims", pair: func(t tb, a, b pbxauth.Store) {
+		claimRace(t, outboxOf(t, a), outboxOf(t, b))
+	}},
+	{name: "Stats", fn: func(t tb, s pbxauth.Store) {
 		ob := outboxOf(t, s)
 		r, ok := ob.(pbxauth.OutboxReporter)
 		if !ok {
@@ -86,7 +90,7 @@ var outboxChecks = []check{
 			t.Errorf("OutboxStats = %d, %v; want 3 (a claimed one included) and %v", n, oldest, mail("a", 0).CreatedAt)
 		}
 	}},
-	{"ClaimRoundTrip", func(t tb, s pbxauth.Store) {
+	{name: "ClaimRoundTrip", fn: func(t tb, s pbxauth.Store) {
 		ob, ctx := outboxOf(t, s), t.Context()
 		m := mail("a", 0)
 		addMails(t, ob, m)
@@ -97,7 +101,7 @@ var outboxChecks = []check{
 		_, err = ob.ClaimMail(ctx, "c2", at(time.Minute), at(time.Minute+lease))
 		wantErr(t, err, pbxauth.ErrNotFound, "ClaimMail of a leased record")
 	}},
-	{"DueOrder", func(t tb, s pbxauth.Store) {
+	{name: "DueOrder", fn: func(t tb, s pbxauth.Store) {
 		ob, ctx := outboxOf(t, s), t.Context()
 		addMails(t, ob, mail("later", time.Minute), mail("first", -time.Minute), mail("second", 0))
 		_, err := ob.ClaimMail(ctx, "c0", at(-time.Minute-time.Nanosecond), at(lease))
@@ -117,7 +121,7 @@ var outboxChecks = []check{
 			t.Errorf("got %s, want mail-later", got.ID)
 		}
 	}},
-	{"LeaseExpires", func(t tb, s pbxauth.Store) {
+	{name: "LeaseExpires", fn: func(t tb, s pbxauth.Store) {
 		ob, ctx, m := claimedMail(t, s, "dead")
 		// The worker holding "dead" never comes back.
 		_, err := ob.ClaimMail(ctx, "live", at(lease-time.Nanosecond), at(2*lease))
@@ -133,7 +137,7 @@ var outboxChecks = []check{
 		_, err = ob.ClaimMail(ctx, "after", at(time.Hour), at(time.Hour+lease))
 		wantErr(t, err, pbxauth.ErrNotFound, "ClaimMail after DeleteMail")
 	}},
-	{"UpdateAndRelease", func(t tb, s pbxauth.Store) {
+	{name: "UpdateAndRelease", fn: func(t tb, s pbxauth.Store) {
 		ob, ctx, m := claimedMail(t, s, "c1")
 		got := claimed(m, "c1", at(lease))
 		// Record an attempt's flow while holding the claim.
@@ -155,7 +159,7 @@ var outboxChecks = []check{
 		equal(t, "record after release", again, want)
 		wantErr(t, ob.UpdateMail(ctx, mail("missing", 0), ""), pbxauth.ErrNotFound, "UpdateMail of a missing record")
 	}},
-	{"ConcurrentClaims", func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentClaims", fn: func(t tb, s pbxauth.Store) {
 		claimRace(t, outboxOf(t, s), outboxOf(t, s))
 	}},
 }
@@ -194,14 +198,4 @@ func claimRace(t tb, a, b pbxauth.Outbox) {
 	if len(seen) != records {
 		t.Fatalf("%d of %d records claimed by %d racers, want all", len(seen), records, racers)
 	}
-}
-
-// RunOutboxShared checks that two stores on one backend — two processes
-// sharing a database — claim outbox records exactly once between them.
-// newPair returns two stores over one fresh, empty database.
-func RunOutboxShared(t *testing.T, newPair func(t *testing.T) (pbxauth.Store, pbxauth.Store)) {
-	t.Run("Outbox/SharedClaims", func(t *testing.T) {
-		a, b := newPair(t)
-		claimRace(t, outboxOf(t, a), outboxOf(t, b))
-	})
 }

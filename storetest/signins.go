@@ -19,11 +19,12 @@ func signInAt(t tb, s pbxauth.Store, userID, familyID string, created, ends time
 	t.Helper()
 	ss := session{
 		family: pbxauth.Family{ID: familyID, UserID: userID, PasswordVerified: true, Method: "password",
-			CreatedAt: created, ExpiresAt: ends, LastUsedAt: created, ClientIP: "192.0.2.7", UserAgent: "agent of " + familyID},
+			CreatedAt: created, ExpiresAt: ends, LastUsedAt: created, ClientIP: "192.0.2.7", UserAgent: "agent of " + familyID,
+			Epoch: epochIfAny(t, s, userID)},
 		access:  token(familyID+"/access", pbxauth.AccessToken, familyID, minTime(at(time.Hour), ends)),
 		refresh: token(familyID+"/refresh", pbxauth.RefreshToken, familyID, ends),
 	}
-	must(t, s.CreateFamily(t.Context(), ss.family, ss.access, ss.refresh), "CreateFamily "+familyID)
+	must(t, createFamily(t.Context(), s, ss.family, ss.access, ss.refresh), "CreateFamily "+familyID)
 	return ss
 }
 
@@ -51,18 +52,18 @@ func wantFamilies(t tb, s pbxauth.Store, userID string, now time.Time, what stri
 }
 
 var signInChecks = []check{
-	{"RecordsRoundTrip", func(t tb, s pbxauth.Store) {
+	{name: "RecordsRoundTrip", fn: func(t tb, s pbxauth.Store) {
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		// Every byte a cleaned agent may hold: 256 bytes, multi-byte runes.
 		agent := strings.Repeat("é", 127) + "ab"
 		f := pbxauth.Family{ID: "f-1", UserID: "u-1", Method: "microsoft", CreatedAt: at(-time.Hour), ExpiresAt: at(time.Hour),
 			LastUsedAt: at(-time.Minute), ClientIP: "2001:db8::1", UserAgent: agent}
 		acc := token("f-1/access", pbxauth.AccessToken, "f-1", at(time.Hour))
-		must(t, s.CreateFamily(t.Context(), f, acc), "CreateFamily")
+		must(t, createFamily(t.Context(), s, f, acc), "CreateFamily")
 		wantGrant(t, s, acc, f, base, "of a sign-in with its records")
 		wantFamilies(t, s, "u-1", base, "of a sign-in with its records", f)
 	}},
-	{"FamiliesNewestFirst", func(t tb, s pbxauth.Store) {
+	{name: "FamiliesNewestFirst", fn: func(t tb, s pbxauth.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"), user("u-2", "t-acme", "bob"))
 		wantFamilies(t, s, "u-1", base, "before any sign-in")
@@ -83,7 +84,7 @@ var signInChecks = []check{
 			twinB.family, twinA.family, mid.family, old.family)
 		wantFamilies(t, s, "u-missing", base, "of a user without sign-ins")
 	}},
-	{"TouchFamily", func(t tb, s pbxauth.Store) {
+	{name: "TouchFamily", fn: func(t tb, s pbxauth.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		ss := signInAt(t, s, "u-1", "f-1", at(-time.Hour), at(time.Hour))
@@ -116,7 +117,7 @@ var signInChecks = []check{
 		ss.family.LastUsedAt = last
 		wantFamilies(t, s, "u-1", base, "after a touch within the minute", ss.family)
 	}},
-	{"RevokeUserFamily", func(t tb, s pbxauth.Store) {
+	{name: "RevokeUserFamily", fn: func(t tb, s pbxauth.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"), user("u-2", "t-acme", "bob"))
 		a1 := signInAt(t, s, "u-1", "f-1", at(-time.Hour), at(time.Hour))
@@ -139,14 +140,14 @@ var signInChecks = []check{
 		a2.wantLive(t, s, "after refused RevokeUserFamily calls")
 		b.wantLive(t, s, "of another user after refused RevokeUserFamily calls")
 	}},
-	{"ConcurrentRevokeUserFamily", func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentRevokeUserFamily", fn: func(t tb, s pbxauth.Store) {
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		ss := signInAt(t, s, "u-1", "f-1", at(-time.Hour), at(time.Hour))
 		errs := concurrently(racers, func(int) error { return s.RevokeUserFamily(t.Context(), "u-1", "f-1", base) })
 		oneWinner(t, "RevokeUserFamily of one sign-in", errs, pbxauth.ErrNotFound)
 		ss.wantRevoked(t, s, "after the race")
 	}},
-	{"RevokeOtherFamilies", func(t tb, s pbxauth.Store) {
+	{name: "RevokeOtherFamilies", fn: func(t tb, s pbxauth.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"), user("u-2", "t-acme", "bob"))
 		keep := signInAt(t, s, "u-1", "f-keep", at(-time.Hour), at(time.Hour))
@@ -178,7 +179,7 @@ var signInChecks = []check{
 		wantFamilies(t, s, "u-1", base, "after every sign-in ended")
 		b.wantLive(t, s, "of another user after RevokeOtherFamilies sparing none")
 	}},
-	{"UnlinkUser", func(t tb, s pbxauth.Store) {
+	{name: "UnlinkUser", fn: func(t tb, s pbxauth.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-1", "u1"), user("u-2", "t-1", "u2"), user("u-3", "t-2", "u3"))
 		for _, l := range []pbxauth.Identity{link("t-1", "sub-1", "u-1"), link("t-1", "sub-2", "u-2"), link("t-2", "sub-1", "u-3")} {

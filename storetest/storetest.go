@@ -2,16 +2,14 @@
 // proves itself by passing it, as testing/fstest.TestFS does for file systems.
 //
 // A store author calls [Run] from one test of the store's package, with a
-// function that returns a fresh, empty store:
+// function that returns two handles on one fresh, empty backend — two
+// connection pools on one new database, as two processes would have; a
+// store that lives in one process returns itself twice:
 //
 //	func TestStore(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) pbxauth.Store {
-//			s, err := mystore.Open(t.Context(), testDSN(t))
-//			if err != nil {
-//				t.Fatal(err)
-//			}
-//			t.Cleanup(func() { s.Close() })
-//			return s
+//		storetest.Run(t, func(t *testing.T) (a, b pbxauth.Store) {
+//			dsn := newTestDatabase(t)
+//			return open(t, dsn), open(t, dsn) // each closed by t.Cleanup
 //		})
 //	}
 //
@@ -37,19 +35,29 @@ import (
 	"github.com/pbxauth/pbxauth"
 )
 
-// Run runs the conformance suite against the stores newStore makes, each
-// check as a subtest named group/check with a store of its own. newStore must
-// return an empty store; it may register its cleanup with t.Cleanup and fail
-// with t.Fatal. Subtests run one after another, never in parallel, so newStore
-// may reset a database that all of them share.
+// Run runs the conformance suite against the backends open makes, each
+// check as a subtest named group/check with a backend of its own. open must
+// return two handles a and b on one new, empty backend (the same store
+// twice when the store lives in one process); most checks use a, and those
+// about atomicity across processes race a against b. open may register
+// its cleanup with t.Cleanup and fail with t.Fatal. Subtests run one after
+// another, never in parallel, so open may reset a database that all of
+// them share.
 //
 // A store that also implements [pbxauth.Sweeper] is checked for it too; for
 // other stores that subtest is skipped.
-func Run(t *testing.T, newStore func(t *testing.T) pbxauth.Store) {
+func Run(t *testing.T, open func(t *testing.T) (a, b pbxauth.Store)) {
 	for _, g := range suite {
 		t.Run(g.name, func(t *testing.T) {
 			for _, c := range g.checks {
-				t.Run(c.name, func(t *testing.T) { c.fn(t, newStore(t)) })
+				t.Run(c.name, func(t *testing.T) {
+					a, b := open(t)
+					if c.pair != nil {
+						c.pair(t, a, b)
+						return
+					}
+					c.fn(t, a)
+				})
 			}
 		})
 	}
@@ -67,10 +75,12 @@ type tb interface {
 	Skipf(format string, args ...any)
 }
 
-// check is one conformance check; it gets a fresh, empty store.
+// check is one conformance check; it gets a fresh, empty store (fn), or two
+// handles on one fresh, empty backend (pair).
 type check struct {
 	name string
 	fn   func(t tb, s pbxauth.Store)
+	pair func(t tb, a, b pbxauth.Store)
 }
 
 // group is the checks of one concern, run as one subtest.
@@ -86,6 +96,7 @@ var suite = []group{
 	{"Users", userChecks},
 	{"Identities", identityChecks},
 	{"SignIns", signInChecks},
+	{"Epoch", epochChecks},
 	{"UserFlags", userFlagChecks},
 	{"Tokens", tokenChecks},
 	{"RefreshGrace", graceChecks},

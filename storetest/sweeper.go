@@ -10,7 +10,7 @@ import (
 )
 
 var sweeperChecks = []check{
-	{"DeleteExpired", func(t tb, s pbxauth.Store) {
+	{name: "DeleteExpired", fn: func(t tb, s pbxauth.Store) {
 		sw, ok := s.(pbxauth.Sweeper)
 		if !ok {
 			t.Skipf("%T does not implement pbxauth.Sweeper", s)
@@ -36,7 +36,7 @@ var sweeperChecks = []check{
 		_, err := s.RotateRefresh(ctx, ss.refresh.Hash, at(-time.Minute), next)
 		must(t, err, "RotateRefresh")
 		deadFamily := pbxauth.Family{ID: "f-dead", UserID: "u-1", Method: "password", CreatedAt: at(-2 * time.Hour), ExpiresAt: gone}
-		must(t, s.CreateFamily(ctx, deadFamily), "CreateFamily")
+		must(t, createFamily(ctx, s, deadFamily), "CreateFamily")
 		revoked := signIn(t, s, "u-1", "f-revoked")
 		must(t, s.RevokeFamily(ctx, "f-revoked"), "RevokeFamily")
 
@@ -65,8 +65,8 @@ var sweeperChecks = []check{
 		deadToken.ExpiresAt = at(time.Hour)
 		must(t, s.AddToken(ctx, deadToken, base), "AddToken with the hash of a swept token")
 		deadFamily.ExpiresAt = at(time.Hour)
-		must(t, s.CreateFamily(ctx, deadFamily), "CreateFamily with the ID of a swept family")
-		must(t, s.CreateFamily(ctx, revoked.family, revoked.access, revoked.refresh),
+		must(t, createFamily(ctx, s, deadFamily), "CreateFamily with the ID of a swept family")
+		must(t, createFamily(ctx, s, revoked.family, revoked.access, revoked.refresh),
 			"CreateFamily with the ID and tokens of a swept revoked family")
 	}},
 }

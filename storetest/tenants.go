@@ -6,12 +6,12 @@ package storetest
 import "github.com/pbxauth/pbxauth"
 
 var systemChecks = []check{
-	{"EmptyIsZero", func(t tb, s pbxauth.Store) {
+	{name: "EmptyIsZero", fn: func(t tb, s pbxauth.Store) {
 		got, err := s.System(t.Context())
 		wantErr(t, err, nil, "System of an empty store")
 		equal(t, "System of an empty store", got, pbxauth.System{})
 	}},
-	{"PutReplaces", func(t tb, s pbxauth.Store) {
+	{name: "PutReplaces", fn: func(t tb, s pbxauth.Store) {
 		for _, want := range []pbxauth.System{
 			{
 				WebDomain:          "pbx.example",
@@ -73,14 +73,14 @@ func wantTenant(t tb, s pbxauth.Store, want pbxauth.Tenant) {
 }
 
 var tenantChecks = []check{
-	{"RoundTrip", func(t tb, s pbxauth.Store) {
+	{name: "RoundTrip", fn: func(t tb, s pbxauth.Store) {
 		for _, tn := range []pbxauth.Tenant{acme(), globex()} {
 			must(t, s.CreateTenant(t.Context(), tn), "CreateTenant "+tn.ID)
 		}
 		wantTenant(t, s, acme())
 		wantTenant(t, s, globex())
 	}},
-	{"Missing", func(t tb, s pbxauth.Store) {
+	{name: "Missing", fn: func(t tb, s pbxauth.Store) {
 		must(t, s.CreateTenant(t.Context(), acme()), "CreateTenant")
 		_, err := s.Tenant(t.Context(), "t-missing")
 		wantErr(t, err, pbxauth.ErrNotFound, "Tenant of a missing ID")
@@ -92,7 +92,7 @@ var tenantChecks = []check{
 		_, err = s.TenantByDomain(t.Context(), missing.Domain)
 		wantErr(t, err, pbxauth.ErrNotFound, "TenantByDomain after a failed UpdateTenant")
 	}},
-	{"CreateConflicts", func(t tb, s pbxauth.Store) {
+	{name: "CreateConflicts", fn: func(t tb, s pbxauth.Store) {
 		must(t, s.CreateTenant(t.Context(), acme()), "CreateTenant")
 		sameID := globex()
 		sameID.ID = acme().ID
@@ -111,7 +111,7 @@ var tenantChecks = []check{
 		_, err = s.TenantByDomain(t.Context(), sameID.Domain)
 		wantErr(t, err, pbxauth.ErrNotFound, "TenantByDomain of the tenant refused for its ID")
 	}},
-	{"Update", func(t tb, s pbxauth.Store) {
+	{name: "Update", fn: func(t tb, s pbxauth.Store) {
 		must(t, s.CreateTenant(t.Context(), acme()), "CreateTenant acme")
 		must(t, s.CreateTenant(t.Context(), globex()), "CreateTenant globex")
 

@@ -37,7 +37,7 @@ func activeApp(t tb, ts pbxauth.TOTPStore) {
 }
 
 var totpChecks = []check{
-	{"PendingAndActive", func(t tb, s pbxauth.Store) {
+	{name: "PendingAndActive", fn: func(t tb, s pbxauth.Store) {
 		ts, ctx := totpStore(t, s), t.Context()
 		_, err := ts.TOTP(ctx, "u-1")
 		wantErr(t, err, pbxauth.ErrNotFound, "TOTP before enrolment")
@@ -60,7 +60,7 @@ var totpChecks = []check{
 		_, err = ts.TOTP(ctx, "u-2")
 		wantErr(t, err, pbxauth.ErrNotFound, "TOTP of another user")
 	}},
-	{"StepsOnlyForward", func(t tb, s pbxauth.Store) {
+	{name: "StepsOnlyForward", fn: func(t tb, s pbxauth.Store) {
 		ts, ctx := totpStore(t, s), t.Context()
 		activeApp(t, ts)
 		wantErr(t, ts.AcceptTOTPStep(ctx, "u-1", 100), pbxauth.ErrConflict, "AcceptTOTPStep of the confirming step")
@@ -70,13 +70,13 @@ var totpChecks = []check{
 		must(t, ts.AcceptTOTPStep(ctx, "u-1", 103), "AcceptTOTPStep skipping a step")
 		wantErr(t, ts.AcceptTOTPStep(ctx, "u-2", 1000), pbxauth.ErrNotFound, "AcceptTOTPStep without an app")
 	}},
-	{"ConcurrentStep", func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentStep", fn: func(t tb, s pbxauth.Store) {
 		ts := totpStore(t, s)
 		activeApp(t, ts)
 		errs := concurrently(racers, func(int) error { return ts.AcceptTOTPStep(t.Context(), "u-1", 101) })
 		oneWinner(t, "AcceptTOTPStep of one step", errs, pbxauth.ErrConflict)
 	}},
-	{"RecoveryCodes", func(t tb, s pbxauth.Store) {
+	{name: "RecoveryCodes", fn: func(t tb, s pbxauth.Store) {
 		ts, ctx := totpStore(t, s), t.Context()
 		activeApp(t, ts)
 		must(t, ts.ConsumeRecoveryCode(ctx, "u-1", "h2"), "ConsumeRecoveryCode")
@@ -92,7 +92,7 @@ var totpChecks = []check{
 		must(t, ts.DeleteTOTP(ctx, "u-1"), "DeleteTOTP without an app")
 		must(t, ts.PutPendingTOTP(ctx, pending("u-1", 4)), "PutPendingTOTP after DeleteTOTP")
 	}},
-	{"ConcurrentRecoveryCode", func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentRecoveryCode", fn: func(t tb, s pbxauth.Store) {
 		ts := totpStore(t, s)
 		activeApp(t, ts)
 		errs := concurrently(racers, func(int) error { return ts.ConsumeRecoveryCode(t.Context(), "u-1", "h1") })

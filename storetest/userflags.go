@@ -7,7 +7,7 @@ import (
 )
 
 var userFlagChecks = []check{
-	{"SetFlags", func(t tb, s pbxauth.Store) {
+	{name: "SetFlags", fn: func(t tb, s pbxauth.Store) {
 		ctx := t.Context()
 		alice, bob := user("u-1", "t-acme", "alice"), user("u-2", "t-acme", "bob")
 		addUser(t, s, alice, bob)
@@ -28,7 +28,7 @@ var userFlagChecks = []check{
 		wantErr(t, s.SetUserDisabled(ctx, "u-missing", true), pbxauth.ErrNotFound, "SetUserDisabled of a missing user")
 		wantErr(t, s.SetPasswordForceReset(ctx, "u-missing", true), pbxauth.ErrNotFound, "SetPasswordForceReset of a missing user")
 	}},
-	{"DisabledUserNotGranted", func(t tb, s pbxauth.Store) {
+	{name: "DisabledUserNotGranted", fn: func(t tb, s pbxauth.Store) {
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		ss := signIn(t, s, "u-1", "f-1")
 		must(t, s.SetUserDisabled(t.Context(), "u-1", true), "SetUserDisabled")
