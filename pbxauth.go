@@ -106,17 +106,30 @@ type Config struct {
 	// SessionManager keeps the browser sessions of GET/POST /login and
 	// POST /logout. Pass the host's own to use any scs store (PostgreSQL,
 	// Redis, ... when several instances serve one site); it is used as
-	// configured, but its cookie must be HttpOnly, and Secure unless
-	// InsecureCookies. Default: a manager over scs's in-memory store (one
-	// instance only) with an HttpOnly, SameSite=Lax, Path=/ cookie named
-	// "__Host-pbxauth_session" ("pbxauth_session" without Secure) and the
-	// timeouts below.
+	// configured (but for its Store, below), and its cookie must be
+	// HttpOnly, and Secure unless InsecureCookies. Default: a manager over
+	// scs's in-memory store (one instance only) with an HttpOnly,
+	// SameSite=Lax, Path=/ cookie named "__Host-pbxauth_session"
+	// ("pbxauth_session" without Secure) and the timeouts below.
+	//
+	// So that the scs store holds no cookie a browser could present, New
+	// changes one thing in the host's manager, for the host's sessions
+	// too: its Store is replaced by a wrapper that keys the same store by
+	// the SHA-256 of the session token (base64url, as scs's
+	// HashTokenInStore, which New turns off because the wrapper does it).
+	// Sessions of a manager that had HashTokenInStore on keep their keys;
+	// those of one that had it off are ended. The wrapper offers no
+	// scs.IterableStore, so the manager's Iterate panics: its keys are no
+	// session tokens. Set the Store before New and leave it; several Auths
+	// may share one manager.
 	SessionManager *scs.SessionManager
 	// SessionStore, when set and SessionManager is not, is the scs store
 	// of the default manager: the safe cookie defaults with sessions kept
 	// where several instances share them (for example
-	// sqlstore.(*Store).SessionStore on PostgreSQL). Default: scs's
-	// in-memory store.
+	// sqlstore.(*Store).SessionStore on PostgreSQL). pbxauth keys it by the
+	// SHA-256 of the session token, as above, and seals what it keeps in a
+	// session under that token: a copy of the store yields no token and no
+	// cookie. Default: scs's in-memory store.
 	SessionStore scs.Store
 	// SessionIdleTimeout ends a browser session not used (GET /login) for
 	// that long. Default DefaultSessionIdleTimeout (2 hours). Ignored when

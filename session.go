@@ -37,20 +37,23 @@ const (
 // and everything is a string, which every scs Codec can carry.
 //
 // The session keeps the current access token itself, not only the sign-in:
-// the session data stays on the server (the cookie holds only scs's random
-// token) and GET /login must hand the token to the page anyway. The
-// alternative, keeping only the family and minting a fresh access token on
-// every GET /login, would add a live token to the Store on every page load
-// and write to it on every read. The cost of this choice: whoever can read
-// the scs store can read live access tokens (for at most AccessTokenTTL),
-// while the Store keeps only hashes — so a shared scs store deserves the
-// same care as the Store.
+// GET /login must hand the token to the page, and minting a fresh one on
+// every GET /login instead would add a live token to the Store on every
+// page load and write to it on every read. But the session data is at rest
+// in the scs store, where no bearer credential may be ("Tokens"), so the
+// token is kept sealed (sealAccess) under a key derived from the session
+// token, which only the browser holds, and the store is keyed by a hash of
+// that token (hashedStore): whoever reads the scs store, or a backup of it,
+// gets neither a token nor a cookie. A sealed token that no longer opens
+// (the session token was renewed, the value changed, or an earlier version
+// kept it in plain text) is replaced through the sign-in, as an expired one
+// is.
 const (
 	keyFamily        = "pbxauth.family"
 	keyFamilyExpires = "pbxauth.family_expires"
 	keyUser          = "pbxauth.user"
 	keyTenant        = "pbxauth.tenant"
-	keyAccess        = "pbxauth.access"
+	keyAccess        = "pbxauth.access" // sealed: see sealAccess
 	keyAccessExpires = "pbxauth.access_expires"
 )
 
@@ -69,11 +72,18 @@ func newSessionManager(cfg Config) (*scs.SessionManager, error) {
 		if !sm.Cookie.Secure && !cfg.InsecureCookies {
 			return nil, errors.New("pbxauth: Config.SessionManager's cookie must be Secure (or set Config.InsecureCookies for plain-HTTP development)")
 		}
+		if err := hashStoreKeys(sm); err != nil {
+			return nil, err
+		}
 		return sm, nil
 	}
 	sm := scs.New()
 	if cfg.SessionStore != nil {
 		sm.Store = cfg.SessionStore
+	}
+	// A leaked session store then holds no cookie a browser could present.
+	if err := hashStoreKeys(sm); err != nil {
+		return nil, err
 	}
 	sm.IdleTimeout = cfg.SessionIdleTimeout
 	if sm.IdleTimeout <= 0 {
@@ -83,8 +93,6 @@ func newSessionManager(cfg Config) (*scs.SessionManager, error) {
 	if sm.Lifetime <= 0 {
 		sm.Lifetime = DefaultSessionLifetime
 	}
-	// A leaked session store then holds no cookie a browser could present.
-	sm.HashTokenInStore = true
 	sm.Cookie.Name = SessionCookieName
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
@@ -115,7 +123,7 @@ func newCrossOriginProtection(trusted []string) (*http.CrossOriginProtection, er
 func (a *Auth) sameOrigin(h http.Handler) http.Handler { return a.csrf.Handler(h) }
 
 // browserSession is pbxauth's part of a session: one sign-in and its
-// current access token.
+// current access token ("" when the stored one does not open).
 type browserSession struct {
 	family, user, tenant, access string
 	familyExpires, accessExpires time.Time
@@ -155,30 +163,37 @@ func (a *Auth) saveSession(ctx context.Context, w http.ResponseWriter) error {
 }
 
 // getSession reads pbxauth's values; ok is false when the session carries
-// no sign-in (or values some other version wrote).
+// no sign-in (or values some other version wrote). The access token is ""
+// when it does not open with the session's token.
 func (a *Auth) getSession(ctx context.Context) (s browserSession, ok bool) {
 	sm := a.sessions
 	s = browserSession{
 		family: sm.GetString(ctx, keyFamily),
 		user:   sm.GetString(ctx, keyUser),
 		tenant: sm.GetString(ctx, keyTenant),
-		access: sm.GetString(ctx, keyAccess),
 	}
+	s.access, _ = openAccess(sm.Token(ctx), s.family, sm.GetString(ctx, keyAccess))
 	fe, err1 := time.Parse(time.RFC3339Nano, sm.GetString(ctx, keyFamilyExpires))
 	ae, err2 := time.Parse(time.RFC3339Nano, sm.GetString(ctx, keyAccessExpires))
 	s.familyExpires, s.accessExpires = fe, ae
-	return s, s.family != "" && s.access != "" && err1 == nil && err2 == nil
+	return s, s.family != "" && err1 == nil && err2 == nil
 }
 
-// putSession stores pbxauth's values.
-func (a *Auth) putSession(ctx context.Context, s browserSession) {
+// putSession stores pbxauth's values, the access token sealed under the
+// session's current token: put it again after the token is renewed.
+func (a *Auth) putSession(ctx context.Context, s browserSession) error {
 	sm := a.sessions
+	sealed, err := sealAccess(sm.Token(ctx), s.family, s.access)
+	if err != nil {
+		return err
+	}
 	sm.Put(ctx, keyFamily, s.family)
 	sm.Put(ctx, keyFamilyExpires, s.familyExpires.Format(time.RFC3339Nano))
 	sm.Put(ctx, keyUser, s.user)
 	sm.Put(ctx, keyTenant, s.tenant)
-	sm.Put(ctx, keyAccess, s.access)
+	sm.Put(ctx, keyAccess, sealed)
 	sm.Put(ctx, keyAccessExpires, s.accessExpires.Format(time.RFC3339Nano))
+	return nil
 }
 
 // startSession makes the sign-in is the browser's session: the session
@@ -200,12 +215,15 @@ func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, is issued) *
 	}
 	var previous browserSession
 	if err == nil {
+		// Renewed, the session has its new token: the one sealAccess needs.
 		previous, _ = a.getSession(sctx)
-		a.putSession(sctx, browserSession{
+		err = a.putSession(sctx, browserSession{
 			family: is.family.ID, familyExpires: is.family.ExpiresAt,
 			user: is.user.ID, tenant: is.user.TenantID,
 			access: is.access, accessExpires: is.expires,
 		})
+	}
+	if err == nil {
 		err = a.saveSession(sctx, w)
 	}
 	if err != nil {
@@ -290,17 +308,21 @@ func (a *Auth) getLoginStatus(w http.ResponseWriter, r *http.Request) *apiError 
 		return errNoSession
 	}
 	now := a.now()
-	g, err := a.store.Grant(ctx, HashToken(s.access), AccessToken, now)
-	if errors.Is(err, ErrNotFound) && !now.Before(s.accessExpires) {
-		// Expired, not revoked: the next token of the same sign-in, which
-		// AddToken refuses when the sign-in ended and Grant when the user
-		// was disabled.
+	var g Grant
+	if s.access != "" {
+		g, err = a.store.Grant(ctx, HashToken(s.access), AccessToken, now)
+	}
+	if s.access == "" || errors.Is(err, ErrNotFound) && !now.Before(s.accessExpires) {
+		// Expired, not revoked, or no longer opening: the next token of the
+		// same sign-in, which AddToken refuses when the sign-in ended and
+		// Grant when the user was disabled. The browser holds the session
+		// token, so the session is its own; only its sealed value is lost.
 		s.access, s.accessExpires, err = a.addAccessToken(ctx, Family{ID: s.family, ExpiresAt: s.familyExpires})
 		if err == nil {
 			g, err = a.store.Grant(ctx, HashToken(s.access), AccessToken, now)
 		}
 		if err == nil {
-			a.putSession(ctx, s)
+			err = a.putSession(ctx, s)
 		}
 	}
 	if errors.Is(err, ErrNotFound) {
