@@ -9,9 +9,10 @@ import (
 	"bytes"
 	"context"
 	"slices"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/pbxauth/pbxauth/internal/asciifold"
 )
 
 // MemoryStore is an in-memory Store. The zero value is not usable; create one
@@ -69,7 +70,7 @@ func NewMemoryStore() *MemoryStore {
 func expired(expiresAt, now time.Time) bool { return !now.Before(expiresAt) }
 
 func usernameKey(tenantID, username string) string {
-	return tenantID + "\x00" + strings.ToLower(username)
+	return tenantID + "\x00" + asciifold.Lower(username)
 }
 
 func cloneTenant(t Tenant) Tenant {
@@ -102,7 +103,7 @@ func (m *MemoryStore) CreateTenant(ctx context.Context, t Tenant) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d := strings.ToLower(t.Domain)
+	d := asciifold.Lower(t.Domain)
 	if _, ok := m.tenants[t.ID]; ok {
 		return ErrConflict
 	}
@@ -125,11 +126,11 @@ func (m *MemoryStore) UpdateTenant(ctx context.Context, t Tenant) error {
 	if !ok {
 		return ErrNotFound
 	}
-	d := strings.ToLower(t.Domain)
+	d := asciifold.Lower(t.Domain)
 	if id, ok := m.domains[d]; ok && id != t.ID {
 		return ErrConflict
 	}
-	delete(m.domains, strings.ToLower(old.Domain))
+	delete(m.domains, asciifold.Lower(old.Domain))
 	m.domains[d] = t.ID
 	m.tenants[t.ID] = cloneTenant(t)
 	return nil
@@ -150,7 +151,7 @@ func (m *MemoryStore) Tenant(ctx context.Context, id string) (Tenant, error) {
 func (m *MemoryStore) TenantByDomain(ctx context.Context, domain string) (Tenant, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	id, ok := m.domains[strings.ToLower(domain)]
+	id, ok := m.domains[asciifold.Lower(domain)]
 	if !ok {
 		return Tenant{}, ErrNotFound
 	}
@@ -229,7 +230,7 @@ func (m *MemoryStore) UsersByEmail(ctx context.Context, tenantID, email string) 
 	defer m.mu.RUnlock()
 	users := []User{}
 	for _, u := range m.users {
-		if u.TenantID == tenantID && u.Email != "" && strings.EqualFold(u.Email, email) {
+		if u.TenantID == tenantID && u.Email != "" && asciifold.Equal(u.Email, email) {
 			users = append(users, *u)
 		}
 	}

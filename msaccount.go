@@ -13,7 +13,8 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strings"
+
+	"github.com/pbxauth/pbxauth/internal/asciifold"
 )
 
 // msAccount is what the identity provider vouches for about an account,
@@ -126,7 +127,7 @@ func (a *Auth) matchUser(ctx context.Context, t Tenant, acct msAccount) (User, *
 	if acct.emailVerified {
 		addrs = append(addrs, acct.email)
 	}
-	if t.MS365.MatchPreferredUsername && acct.member && acct.upn != "" && !slices.ContainsFunc(addrs, func(s string) bool { return strings.EqualFold(s, acct.upn) }) {
+	if t.MS365.MatchPreferredUsername && acct.member && acct.upn != "" && !slices.ContainsFunc(addrs, func(s string) bool { return asciifold.Equal(s, acct.upn) }) {
 		addrs = append(addrs, acct.upn)
 	}
 	if len(addrs) == 0 {

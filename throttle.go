@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pbxauth/pbxauth/internal/asciifold"
 )
 
 // forever is how long a lock "until an unlock" lasts.
@@ -47,7 +49,7 @@ func (p lockPolicy) key(kind, k string) string { return p.name + "-" + kind + ":
 // the two: neither may contain one, and unlike NUL every SQL text type can
 // hold it.
 func accountKey(domain, username string) string {
-	return "account " + strings.ToLower(domain) + " " + strings.ToLower(username)
+	return "account " + asciifold.Lower(domain) + " " + asciifold.Lower(username)
 }
 
 // deviceKey is the lock key of a known device, and userKey that of a user's

@@ -7,6 +7,8 @@ package pbxauth
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pbxauth/pbxauth/internal/asciifold"
 )
 
 // Limits of the wire format.
@@ -26,7 +28,7 @@ var reservedNames = []string{"admin", "system", "administrator", "root"}
 // (admin, system, administrator, root; any case).
 func IsReservedName(username string) bool {
 	for _, n := range reservedNames {
-		if strings.EqualFold(username, n) {
+		if asciifold.Equal(username, n) {
 			return true
 		}
 	}

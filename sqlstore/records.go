@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/internal/asciifold"
 )
 
 // Column lists, in the order in which the *Dest functions scan them and the
@@ -72,8 +73,9 @@ func (d hashDest) Scan(src any) error {
 }
 
 // lower is the key under which usernames, domains and emails are unique or
-// found: they match case-insensitively.
-func lower(s string) string { return strings.ToLower(s) }
+// found: they match case-insensitively, with ASCII case folding only
+// (internal/asciifold), the same in every store.
+func lower(s string) string { return asciifold.Lower(s) }
 
 // placeholders returns "$1, $2, ..., $n".
 func placeholders(n int) string {

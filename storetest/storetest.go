@@ -94,6 +94,7 @@ var suite = []group{
 	{"System", systemChecks},
 	{"Tenants", tenantChecks},
 	{"Users", userChecks},
+	{"CaseFolding", caseFoldChecks},
 	{"Identities", identityChecks},
 	{"SignIns", signInChecks},
 	{"Epoch", epochChecks},
