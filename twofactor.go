@@ -53,6 +53,17 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	if d, err := a.locked(ctx, a.cfg.Limits.codeLock(), codeKey(f), now); err != nil || d > 0 {
 		return a.lockedAnswer(ctx, d, err)
 	}
+	// Every refusal that the flow and the counters tell is given before
+	// anything is counted, so a refused send writes nothing; what counts
+	// below refuses only a request that raced another.
+	if e := a.sendRefused(f, now); e != nil {
+		return e
+	}
+	if c, err := a.store.Counter(ctx, failedSendsKey(f.Hash), now); err != nil {
+		return a.internal(ctx, "count failed sends", err)
+	} else if c.Count >= maxFailed {
+		return tooManyRequests(f.ExpiresAt.Sub(now))
+	}
 	code, hash, err := newCode(token)
 	if err != nil {
 		return a.internal(ctx, "make a code", err)
@@ -114,7 +125,7 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	ctx, now := r.Context(), a.now()
 	h := HashToken(req.Token)
 	f, err := a.store.Flow(ctx, h, now)
-	if e := a.flowError(ctx, err, f.Purpose != FlowTwoFactor); e != nil {
+	if e := a.flowError(ctx, err, f.Purpose != FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts); e != nil {
 		return e
 	}
 	t, e := a.takeAttempt(ctx, a.cfg.Limits.codeLock(), codeKey(f), now)
