@@ -176,6 +176,22 @@ func (a *Auth) countAttempt(ctx context.Context, h Hash, now time.Time) (Flow, e
 	})
 }
 
+// uncountAttempt gives back the attempt countAttempt counted on flow h,
+// for a code that was no guess (a replay). A flow gone meanwhile has
+// nothing to give back.
+func (a *Auth) uncountAttempt(ctx context.Context, h Hash, now time.Time) {
+	_, err := a.changeFlow(ctx, h, now, func(f *Flow) error {
+		if f.Attempts == 0 {
+			return errFlowChanged
+		}
+		f.Attempts--
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, errFlowChanged) {
+		a.log.WarnContext(ctx, "pbxauth: give back a code attempt", "err", err)
+	}
+}
+
 // failedSendsKey is the counter of a flow's failed sends.
 func failedSendsKey(h Hash) string { return "otp-send-failed:" + hex.EncodeToString(h[:]) }
 
