@@ -139,6 +139,11 @@ const (
 	codeWrong    appCode = iota
 	codeApp              // a current app code, its step now used
 	codeRecovery         // a recovery code, now used
+	// codeReplayed: a right code accepted already — an app code of a step
+	// used, or a recovery code used — before or by a concurrent request.
+	// It does not let in, and is answered as a wrong code, but it is no
+	// guess: whoever sent it knew a right code, so it is not counted.
+	codeReplayed
 )
 
 // verifyAppCode checks code for the user's active app t: six digits are an
@@ -157,8 +162,11 @@ func (a *Auth) verifyAppCode(ctx context.Context, t TOTP, code string, now time.
 			return codeWrong, nil
 		}
 		err = ts.AcceptTOTPStep(ctx, t.UserID, step)
-		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
-			return codeWrong, nil // a replay, or the app went meanwhile
+		switch {
+		case errors.Is(err, ErrConflict):
+			return codeReplayed, nil
+		case errors.Is(err, ErrNotFound):
+			return codeWrong, nil // the app went meanwhile
 		}
 		return codeApp, err
 	}
@@ -168,20 +176,45 @@ func (a *Auth) verifyAppCode(ctx context.Context, t TOTP, code string, now time.
 	if a.apps == nil {
 		return codeWrong, errNoKeysToOpen // recovery codes are keyed too
 	}
+	return a.consumeRecoveryCode(ctx, t.UserID, code, now)
+}
+
+// consumeRecoveryCode consumes the user's recovery code code. The Store
+// forgets a used code, so a used one would look wrong; instead the first
+// request to bring a code marks it as tried, in one conditional add, and
+// only that request consumes it: any other request with the code — later,
+// or at once — is a replay. The mark stays while the code is used (as long
+// as the code lock remembers failures) and goes when the code was wrong or
+// could not be checked, so a wrong code brought again counts again.
+func (a *Auth) consumeRecoveryCode(ctx context.Context, userID, code string, now time.Time) (appCode, error) {
+	first, ok := a.apps.hashers[0].Hash(userID, code)
+	if !ok {
+		return codeWrong, nil
+	}
+	mark := "recovery-used:" + userID + " " + first
+	_, fresh, err := a.store.AddCounterBelow(ctx, mark, 1, now.Add(a.cfg.Limits.CodeMemory), now)
+	if err != nil {
+		return codeWrong, err
+	}
+	if !fresh {
+		return codeReplayed, nil
+	}
 	for _, h := range a.apps.hashers {
-		hash, ok := h.Hash(t.UserID, code)
-		if !ok {
-			return codeWrong, nil
-		}
-		err := ts.ConsumeRecoveryCode(ctx, t.UserID, hash)
-		if err == nil {
-			return codeRecovery, nil
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return codeWrong, err
+		hash, _ := h.Hash(userID, code) // it normalized for the first key
+		if err = a.appStore().ConsumeRecoveryCode(ctx, userID, hash); !errors.Is(err, ErrNotFound) {
+			break
 		}
 	}
-	return codeWrong, nil
+	if err == nil {
+		return codeRecovery, nil
+	}
+	if errors.Is(err, ErrNotFound) {
+		err = nil
+	}
+	if derr := a.store.DeleteCounter(context.WithoutCancel(ctx), mark); err == nil {
+		err = derr
+	}
+	return codeWrong, err
 }
 
 // checkAppCodeField validates a code field that may be an app code or a

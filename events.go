@@ -38,6 +38,12 @@ const (
 	EventMailMisconfigured EventKind = "mail_misconfigured"
 )
 
+// ReasonReplayed is the Reason of an EventTwoFactorFailed whose code was
+// accepted already: the same app step, a used recovery code, or the same
+// code submitted twice at once. It is answered as a wrong code but not
+// counted as one, since whoever sent it knew a right code.
+const ReasonReplayed = "replayed"
+
 // Event describes what happened, to whom and from where; it never holds a
 // password, token or code.
 type Event struct {

@@ -59,6 +59,33 @@ func saturate(a *Auth, slots int, lane hasher.Lane) (release func()) {
 	}
 }
 
+// HoldHashing occupies every hashing slot but none of the queue, until
+// release is called: sign-ins then wait for hashing with their attempt
+// slots taken. queued returns once n of them wait.
+func HoldHashing(a *Auth) (queued func(n int), release func()) {
+	p := a.hasher.Pool()
+	var releases []func()
+	for i := range p.Slots() {
+		_, r, err := p.Acquire(context.Background(), hasher.Known, fmt.Sprint("hold ", i))
+		if err != nil {
+			panic(err)
+		}
+		releases = append(releases, r)
+	}
+	queued = func(n int) {
+		for deadline := time.Now().Add(10 * time.Second); p.Stats().OrdinaryQueue < n; runtime.Gosched() {
+			if time.Now().After(deadline) {
+				panic("the sign-ins did not queue")
+			}
+		}
+	}
+	return queued, func() {
+		for _, r := range releases {
+			r()
+		}
+	}
+}
+
 // OutboxLen returns how many records a's in-memory outbox holds (-1 when
 // its outbox is not in memory).
 func OutboxLen(a *Auth) int {

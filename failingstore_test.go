@@ -57,6 +57,13 @@ func (f *failingStore) Counter(ctx context.Context, key string, now time.Time) (
 	return f.Store.Counter(ctx, key, now)
 }
 
+func (f *failingStore) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool, error) {
+	if err := f.fail(); err != nil {
+		return pbxauth.Counter{}, false, err
+	}
+	return f.Store.AddCounterBelow(ctx, key, limit, expiresAt, now)
+}
+
 func (f *failingStore) CreateFamily(ctx context.Context, fam pbxauth.Family, maxLive int, ts ...pbxauth.Token) ([]string, error) {
 	if err := f.fail(); err != nil {
 		return nil, err

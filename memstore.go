@@ -351,17 +351,39 @@ func (m *MemoryStore) PutCounter(ctx context.Context, c Counter, now time.Time) 
 func (m *MemoryStore) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (Counter, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.addCounter(m.liveCounter(key, expiresAt, now), delta, expiresAt), nil
+}
+
+// AddCounterBelow implements Store.
+func (m *MemoryStore) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (Counter, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.liveCounter(key, expiresAt, now)
+	if c.Count >= limit {
+		return Counter{Key: key}, false, nil
+	}
+	return m.addCounter(c, 1, expiresAt), true, nil
+}
+
+// liveCounter returns the counter key as an add at now finds it: a missing
+// or expired one starts afresh. The caller holds m.mu.
+func (m *MemoryStore) liveCounter(key string, expiresAt, now time.Time) Counter {
 	c, ok := m.counters[key]
 	if !ok || expired(c.ExpiresAt, now) {
 		c = Counter{Key: key, WindowStart: now, ExpiresAt: expiresAt}
 	}
+	return c
+}
+
+// addCounter adds delta to c and stores it. The caller holds m.mu.
+func (m *MemoryStore) addCounter(c Counter, delta int, expiresAt time.Time) Counter {
 	c.Count = max(c.Count+delta, 0)
 	if expiresAt.After(c.ExpiresAt) {
 		c.ExpiresAt = expiresAt
 	}
 	c.Version++
-	m.counters[key] = c
-	return c, nil
+	m.counters[c.Key] = c
+	return c
 }
 
 // DeleteCounter implements Store.

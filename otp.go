@@ -118,14 +118,8 @@ func (a *Auth) changeFlow(ctx context.Context, h Hash, now time.Time, change fun
 // the flow before and after the change; before is what undoSend restores.
 func (a *Auth) reserveSend(ctx context.Context, h Hash, hash string, now time.Time) (before, after Flow, err error) {
 	after, err = a.changeFlow(ctx, h, now, func(f *Flow) error {
-		switch {
-		case f.Purpose != FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts:
-			return errInvalidToken
-		case f.Sends >= maxSends:
-			// This flow will send nothing more; the user signs in again.
-			return tooManyRequests(f.ExpiresAt.Sub(now))
-		case !f.LastSentAt.IsZero() && now.Before(f.LastSentAt.Add(sendGap)):
-			return tooManyRequests(f.LastSentAt.Add(sendGap).Sub(now))
+		if e := a.sendRefused(*f, now); e != nil {
+			return e
 		}
 		before = *f
 		f.CodeHash = hash
@@ -135,6 +129,20 @@ func (a *Auth) reserveSend(ctx context.Context, h Hash, hash string, now time.Ti
 		return nil
 	})
 	return before, after, err
+}
+
+// sendRefused answers why flow f may not have a code sent at now, or nil.
+func (a *Auth) sendRefused(f Flow, now time.Time) *apiError {
+	switch {
+	case f.Purpose != FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts:
+		return errInvalidToken
+	case f.Sends >= maxSends:
+		// This flow will send nothing more; the user signs in again.
+		return tooManyRequests(f.ExpiresAt.Sub(now))
+	case !f.LastSentAt.IsZero() && now.Before(f.LastSentAt.Add(sendGap)):
+		return tooManyRequests(f.LastSentAt.Add(sendGap).Sub(now))
+	}
+	return nil
 }
 
 // undoSend takes back the reservation of a code that could not be mailed:
@@ -168,24 +176,34 @@ func (a *Auth) countAttempt(ctx context.Context, h Hash, now time.Time) (Flow, e
 	})
 }
 
+// uncountAttempt gives back the attempt countAttempt counted on flow h,
+// for a code that was no guess (a replay). A flow gone meanwhile has
+// nothing to give back.
+func (a *Auth) uncountAttempt(ctx context.Context, h Hash, now time.Time) {
+	_, err := a.changeFlow(ctx, h, now, func(f *Flow) error {
+		if f.Attempts == 0 {
+			return errFlowChanged
+		}
+		f.Attempts--
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, errFlowChanged) {
+		a.log.WarnContext(ctx, "pbxauth: give back a code attempt", "err", err)
+	}
+}
+
 // failedSendsKey is the counter of a flow's failed sends.
 func failedSendsKey(h Hash) string { return "otp-send-failed:" + hex.EncodeToString(h[:]) }
 
 // takeSendSlot reserves one of the flow's maxFailed failed sends before a
-// send is tried, with one atomic step, so that concurrent sends to a dead
-// server cannot pass the bound between them. A send that succeeds gives
-// its slot back (freeSendSlot); a failed one keeps it. ok is false when
-// every slot is taken: the flow has failed too often.
+// send is tried, with one conditional add, so that concurrent sends to a
+// dead server cannot pass the bound between them. A send that succeeds
+// gives its slot back (freeSendSlot); a failed one keeps it. ok is false,
+// and nothing changed, when every slot is taken: the flow has failed too
+// often.
 func (a *Auth) takeSendSlot(ctx context.Context, f Flow, now time.Time) (ok bool, err error) {
-	c, err := a.store.AddCounter(ctx, failedSendsKey(f.Hash), 1, f.ExpiresAt, now)
-	if err != nil {
-		return false, err
-	}
-	if c.Count > maxFailed {
-		a.freeSendSlot(ctx, f, now) // over the bound: this try takes no slot
-		return false, nil
-	}
-	return true, nil
+	_, ok, err = a.store.AddCounterBelow(ctx, failedSendsKey(f.Hash), maxFailed, f.ExpiresAt, now)
+	return ok, err
 }
 
 // freeSendSlot gives back the slot of a send that went out.

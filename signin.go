@@ -53,12 +53,18 @@ func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (User, *Dev
 	key := accountKey(c.Domain, c.Username)
 	if known {
 		key = deviceKey(dev)
+	}
+	// Every limit is read before any is counted, so a refusal writes nothing.
+	t, e := a.readAttempt(ctx, a.cfg.Limits.passwordLock(), key, now)
+	if e != nil {
+		return refused(e)
+	}
+	if known {
 		if _, e := a.rate(ctx, "device-signins:"+key, a.cfg.Limits.DeviceSignIns, time.Minute, now); e != nil {
 			return refused(e)
 		}
 	}
-	t, e := a.takeAttempt(ctx, a.cfg.Limits.passwordLock(), key, now)
-	if e != nil {
+	if e := t.take(ctx, now); e != nil {
 		return refused(e)
 	}
 	ln := deviceLane(dev, known)

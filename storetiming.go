@@ -53,6 +53,7 @@ const (
 	opSetUserDisabled
 	opSetPasswordForceReset
 	opAddCounter
+	opAddCounterBelow
 	opDevice
 	opAddDevice
 	opRotateDevice
@@ -97,6 +98,7 @@ var storeOpNames = [storeOps]string{
 	opSetUserDisabled:       "SetUserDisabled",
 	opSetPasswordForceReset: "SetPasswordForceReset",
 	opAddCounter:            "AddCounter",
+	opAddCounterBelow:       "AddCounterBelow",
 	opDevice:                "Device",
 	opAddDevice:             "AddDevice",
 	opRotateDevice:          "RotateDevice",
@@ -357,6 +359,12 @@ func (ts *timedStore) SetPasswordForceReset(ctx context.Context, userID string, 
 func (ts *timedStore) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (Counter, error) {
 	defer ts.record(ctx, opAddCounter, ts.start(ctx))
 	return ts.Store.AddCounter(ctx, key, delta, expiresAt, now)
+}
+
+// AddCounterBelow implements Store, timed.
+func (ts *timedStore) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (Counter, bool, error) {
+	defer ts.record(ctx, opAddCounterBelow, ts.start(ctx))
+	return ts.Store.AddCounterBelow(ctx, key, limit, expiresAt, now)
 }
 
 // Device implements Store, timed.

@@ -1,10 +1,17 @@
 // This file is the one home of the locks and rates of Config.Limits: the
 // attempt slots that cap how many secrets (passwords, codes) are checked
 // per key and lock cycle, the per-address lock, and fixed-window rates. All
-// counters live in the Store and change only through its atomic
-// AddCounter, so concurrent requests — on one instance or many — cannot
-// slip past a limit between a read and a write. No handler sleeps: a
-// locked key is answered 429 at once.
+// counters live in the Store, so concurrent requests — on one instance or
+// many — share them. No handler sleeps: a locked key is answered 429 at
+// once.
+//
+// A refusal writes nothing (DESIGN.md "Limits"): every limit is first
+// read, and a request the read refuses is answered from it. One that may
+// go on takes its place with one AddCounterBelow, which adds only while a
+// place is left, so concurrent requests cannot slip past a limit between
+// the read and the write; the one that finds the last place taken meanwhile
+// is refused too, having changed nothing. Only requests that go on to the
+// check they were limiting write more.
 //
 // Keys of a lock (policy P, key K):
 //
@@ -79,31 +86,59 @@ func (a *Auth) locked(ctx context.Context, p lockPolicy, key string, now time.Ti
 // answers 429 when key is locked or every slot of the cycle is taken, and
 // takes nothing then.
 func (a *Auth) takeAttempt(ctx context.Context, p lockPolicy, key string, now time.Time) (*attempt, *apiError) {
-	// A locked key is refused without a write: during a lock that is what
-	// an attacker's requests meet.
-	if d, err := a.locked(ctx, p, key, now); err != nil || d > 0 {
-		return nil, a.lockedAnswer(ctx, d, err)
+	t, e := a.readAttempt(ctx, p, key, now)
+	if e == nil {
+		e = t.take(ctx, now)
 	}
-	cycle, err := a.store.AddCounter(ctx, p.key("cycle", key), 0, now.Add(p.memory), now)
+	if e != nil {
+		return nil, e
+	}
+	return t, nil
+}
+
+// readAttempt reads whether a secret of key may be checked now: 429 when
+// key is locked or every slot of its cycle is taken, without a write.
+// Otherwise it returns the attempt, whose slot take then takes.
+//
+// The cycle is read before the lock: a lock is stored before the cycle it
+// begins (fail), so a request that finds the new cycle finds the lock
+// too, and one that finds the old cycle finds its slots all taken — the
+// failures that locked it keep theirs.
+func (a *Auth) readAttempt(ctx context.Context, p lockPolicy, key string, now time.Time) (*attempt, *apiError) {
+	cycle, err := a.store.Counter(ctx, p.key("cycle", key), now)
 	if err != nil {
 		return nil, a.internal(ctx, "read lock cycle", err)
 	}
-	t := &attempt{a: a, p: p, key: key, cycle: "#" + strconv.Itoa(cycle.Count)}
-	slots, err := a.store.AddCounter(ctx, t.slotKey(), 1, now.Add(p.memory), now)
-	if err != nil {
-		return nil, a.internal(ctx, "take attempt", err)
-	}
-	// Read again after taking the slot: a lock begun since the first read
-	// also began a new cycle, whose slots this one may have found free.
-	d, err := a.locked(ctx, p, key, now)
-	if err == nil && d <= 0 && slots.Count > p.attempts {
-		d = time.Second // the cycle's other attempts are being checked
-	}
-	if err != nil || d > 0 {
-		t.refund(ctx)
+	if d, err := a.locked(ctx, p, key, now); err != nil || d > 0 {
 		return nil, a.lockedAnswer(ctx, d, err)
 	}
+	t := &attempt{a: a, p: p, key: key, cycle: "#" + strconv.Itoa(cycle.Count)}
+	slots, err := a.store.Counter(ctx, t.slotKey(), now)
+	if err != nil {
+		return nil, a.internal(ctx, "read attempts", err)
+	}
+	if slots.Count >= p.attempts {
+		return nil, errSlotsTaken
+	}
 	return t, nil
+}
+
+// errSlotsTaken: every slot of the cycle is taken by attempts being
+// checked; they end within a hash or two.
+var errSlotsTaken = tooManyRequests(time.Second)
+
+// take takes the slot readAttempt found free, with one conditional add: a
+// request that finds the last one taken meanwhile is 429, having changed
+// nothing.
+func (t *attempt) take(ctx context.Context, now time.Time) *apiError {
+	_, ok, err := t.a.store.AddCounterBelow(ctx, t.slotKey(), t.p.attempts, now.Add(t.p.memory), now)
+	if err != nil {
+		return t.a.internal(ctx, "take attempt", err)
+	}
+	if !ok {
+		return errSlotsTaken
+	}
+	return nil
 }
 
 func (a *Auth) lockedAnswer(ctx context.Context, d time.Duration, err error) *apiError {
@@ -132,7 +167,13 @@ func (t *attempt) fail(ctx context.Context, now time.Time) (lock int, d time.Dur
 	ctx = context.WithoutCancel(ctx) // a client that hangs up still failed
 	a, p := t.a, t.p
 	fails, err := a.store.AddCounter(ctx, p.key("fails", t.key+t.cycle), 1, now.Add(p.memory), now)
-	if err != nil || fails.Count != p.attempts {
+	if err != nil {
+		return 0, 0, err
+	}
+	if fails.Count != p.attempts {
+		// The cycle lives as long as its failures are remembered: taking
+		// a slot only reads it.
+		_, err = a.store.AddCounter(ctx, p.key("cycle", t.key), 0, now.Add(p.memory), now)
 		return 0, 0, err
 	}
 	locks, err := a.store.AddCounter(ctx, p.key("locks", t.key), 1, now.Add(p.memory), now)
@@ -189,39 +230,67 @@ func (a *Auth) addressKey(r *http.Request) string {
 // window returns the fixed window of length d of key that holds now: a
 // suffix for its counter's key, and its end. A key's windows are
 // consecutive slices of d from its first event, as long as it has one at
-// least every d (an anchor counter remembers the first); after a quiet d
-// the next event starts them anew. So "3 in 15 minutes" counts 15 minutes
+// least every d (an anchor counter remembers the first; an event rate
+// refuses is not one); after a quiet d the next event starts them anew. So "3 in 15 minutes" counts 15 minutes
 // from the first, not from a tick of the clock.
 func (a *Auth) window(ctx context.Context, key string, d time.Duration, now time.Time) (string, time.Time, error) {
 	anchor, err := a.store.AddCounter(ctx, key+"@", 0, now.Add(d), now)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	n := now.Sub(anchor.WindowStart) / d
-	return "#" + strconv.FormatInt(int64(n), 10), anchor.WindowStart.Add((n + 1) * d), nil
+	suffix, end := windowAt(anchor.WindowStart, d, now)
+	return suffix, end, nil
 }
 
-// rate counts one event against limit per window of length d under key, and
-// answers 429 (Retry-After: the window's end) beyond it. The event is
-// counted before it happens; refund takes it back when it did not.
+// windowAt returns the window of length d that holds now, of windows
+// counted from start.
+func windowAt(start time.Time, d time.Duration, now time.Time) (string, time.Time) {
+	n := now.Sub(start) / d
+	return "#" + strconv.FormatInt(int64(n), 10), start.Add((n + 1) * d)
+}
+
+// rate counts one event against limit per window of length d under key,
+// and answers 429 (Retry-After: the window's end) beyond it. The window
+// and its count are read first: an event over the limit is refused from
+// what was read, writing nothing. Otherwise the event takes a place with
+// one conditional add (a request that finds the last place taken
+// meanwhile is refused, having changed nothing) and keeps the windows'
+// anchor alive; refund takes the event back when it did not happen.
 func (a *Auth) rate(ctx context.Context, key string, limit int, d time.Duration, now time.Time) (refund func(), e *apiError) {
-	suffix, end, err := a.window(ctx, key, d, now)
-	key += suffix
-	var c Counter
-	if err == nil {
-		c, err = a.store.AddCounter(ctx, key, 1, end, now)
-	}
-	if err != nil {
+	fail := func(err error) (func(), *apiError) {
 		return nil, a.internal(ctx, "count "+strings.SplitN(key, ":", 2)[0], err)
 	}
+	anchor, err := a.store.Counter(ctx, key+"@", now)
+	if err != nil {
+		return fail(err)
+	}
+	start := anchor.WindowStart
+	if anchor.Version == 0 {
+		start = now // none: this event starts the windows
+	}
+	suffix, end := windowAt(start, d, now)
+	counter := key + suffix
+	c, err := a.store.Counter(ctx, counter, now)
+	if err != nil {
+		return fail(err)
+	}
+	if c.Count >= limit {
+		return nil, tooManyRequests(end.Sub(now))
+	}
+	if _, ok, err := a.store.AddCounterBelow(ctx, counter, limit, end, now); err != nil {
+		return fail(err)
+	} else if !ok {
+		return nil, tooManyRequests(end.Sub(now))
+	}
+	// A window's counter expires at its end, and the anchor not before the
+	// end of the window of its last event: no window outlives its anchor.
+	if _, err := a.store.AddCounter(ctx, key+"@", 0, now.Add(d), now); err != nil {
+		return fail(err)
+	}
 	refund = func() {
-		if _, err := a.store.AddCounter(context.WithoutCancel(ctx), key, -1, end, a.now()); err != nil {
+		if _, err := a.store.AddCounter(context.WithoutCancel(ctx), counter, -1, end, a.now()); err != nil {
 			a.log.WarnContext(ctx, "pbxauth: refund rate", "err", err)
 		}
-	}
-	if c.Count > limit {
-		refund()
-		return nil, tooManyRequests(end.Sub(now))
 	}
 	return refund, nil
 }

@@ -228,6 +228,11 @@ func (a *Auth) appChange(w http.ResponseWriter, r *http.Request, allowRecovery b
 		at.refund(ctx)
 		return nil, TOTP{}, a.appCodeError(ctx, t.UserID, err)
 	}
+	if got == codeReplayed {
+		// Answered as a wrong code, counted as none (DESIGN.md "Limits").
+		at.refund(ctx)
+		return nil, TOTP{}, errWrongAppCode
+	}
 	if e := a.settleAppAttempt(r, at, p.UserID, got != codeWrong); e != nil || got == codeWrong {
 		return nil, TOTP{}, cmp.Or(e, errWrongAppCode)
 	}

@@ -53,6 +53,17 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	if d, err := a.locked(ctx, a.cfg.Limits.codeLock(), codeKey(f), now); err != nil || d > 0 {
 		return a.lockedAnswer(ctx, d, err)
 	}
+	// Every refusal that the flow and the counters tell is given before
+	// anything is counted, so a refused send writes nothing; what counts
+	// below refuses only a request that raced another.
+	if e := a.sendRefused(f, now); e != nil {
+		return e
+	}
+	if c, err := a.store.Counter(ctx, failedSendsKey(f.Hash), now); err != nil {
+		return a.internal(ctx, "count failed sends", err)
+	} else if c.Count >= maxFailed {
+		return tooManyRequests(f.ExpiresAt.Sub(now))
+	}
 	code, hash, err := newCode(token)
 	if err != nil {
 		return a.internal(ctx, "make a code", err)
@@ -99,7 +110,8 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 // across flows (throttle.go), and the flow's own attempts; the flow's last
 // allowed wrong code ends it. The flow that is consumed must still hold the
 // code that matched, so a resend racing the verification cannot let an
-// older code through.
+// older code through. A right code accepted already is answered as a wrong
+// one but not counted (replayedCode).
 func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	var req verifyRequest
 	if e := decodeJSON(w, r, &req); e != nil {
@@ -114,7 +126,7 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	ctx, now := r.Context(), a.now()
 	h := HashToken(req.Token)
 	f, err := a.store.Flow(ctx, h, now)
-	if e := a.flowError(ctx, err, f.Purpose != FlowTwoFactor); e != nil {
+	if e := a.flowError(ctx, err, f.Purpose != FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts); e != nil {
 		return e
 	}
 	t, e := a.takeAttempt(ctx, a.cfg.Limits.codeLock(), codeKey(f), now)
@@ -127,10 +139,13 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		return e
 	}
 	ev := Event{UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: "password"}
-	ok, e := a.secondFactorMatches(r, f, req.Token, req.Code, now)
+	ok, replayed, e := a.secondFactorMatches(r, f, req.Token, req.Code, now)
 	if e != nil {
 		t.refund(context.WithoutCancel(ctx))
 		return e
+	}
+	if replayed {
+		return a.replayedCode(ctx, t, h, ev, now)
 	}
 	if !ok {
 		if f.Attempts >= a.cfg.Limits.FlowCodeAttempts {
@@ -153,12 +168,17 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		}
 		return errInvalidCode
 	}
+	got, err := a.store.ConsumeFlow(ctx, h, FlowTwoFactor, now)
+	if errors.Is(err, ErrNotFound) {
+		// A concurrent request with the same code consumed it first.
+		return a.replayedCode(ctx, t, h, ev, now)
+	}
+	if e := a.flowError(ctx, err, err == nil && got.CodeHash != f.CodeHash); e != nil {
+		t.refund(context.WithoutCancel(ctx))
+		return e
+	}
 	if err := t.succeed(ctx, now); err != nil {
 		return a.internal(ctx, "reset code lock", err)
-	}
-	got, err := a.store.ConsumeFlow(ctx, h, FlowTwoFactor, now)
-	if e := a.flowError(ctx, err, err == nil && got.CodeHash != f.CodeHash); e != nil {
-		return e
 	}
 	u, e := a.flowUser(ctx, got)
 	if e != nil {
@@ -177,26 +197,42 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	return a.completeSignIn(w, r, signIn{user: u, epoch: got.Epoch, passwordVerified: true, method: "password"}, mode)
 }
 
+// replayedCode answers a right code accepted already — the same app step,
+// a used recovery code, the flow consumed by a concurrent request with the
+// same code — as a wrong code, but counts it nowhere: the attempt slot and
+// the flow's attempt go back. Whoever sent it knew a right code; counting
+// it would only lock the user out by their own retries (DESIGN.md
+// "Limits").
+func (a *Auth) replayedCode(ctx context.Context, t *attempt, h Hash, ev Event, now time.Time) *apiError {
+	ctx = context.WithoutCancel(ctx)
+	t.refund(ctx)
+	a.uncountAttempt(ctx, h, now)
+	ev.Kind, ev.Reason = EventTwoFactorFailed, ReasonReplayed
+	a.emit(ctx, ev)
+	return errInvalidCode
+}
+
 // secondFactorMatches checks the code of a second-factor flow: for a user
 // with an active authenticator app, an app code or a recovery code (the
 // emailed code is never a fallback); for others, the emailed code.
-func (a *Auth) secondFactorMatches(r *http.Request, f Flow, flowToken, code string, now time.Time) (bool, *apiError) {
+// replayed reports a right app or recovery code accepted already.
+func (a *Auth) secondFactorMatches(r *http.Request, f Flow, flowToken, code string, now time.Time) (ok, replayed bool, e *apiError) {
 	ctx := r.Context()
 	t, active, err := a.activeApp(ctx, f.UserID)
 	if err != nil {
-		return false, a.internal(ctx, "read authenticator app", err)
+		return false, false, a.internal(ctx, "read authenticator app", err)
 	}
 	if !active {
-		return codeMatches(f, flowToken, code, now), nil
+		return codeMatches(f, flowToken, code, now), false, nil
 	}
 	got, err := a.verifyAppCode(ctx, t, code, now, true)
 	if err != nil {
-		return false, a.appCodeError(ctx, f.UserID, err)
+		return false, false, a.appCodeError(ctx, f.UserID, err)
 	}
 	if got == codeRecovery {
 		a.emit(ctx, Event{Kind: EventRecoveryCodeUsed, UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: "password"})
 	}
-	return got != codeWrong, nil
+	return got == codeApp || got == codeRecovery, got == codeReplayed, nil
 }
 
 // codeKey is the key of a second-factor flow's code lock: the known device

@@ -163,6 +163,36 @@ func TestTwoStoresOneWinner(t *testing.T) {
 			}
 		})
 
+		t.Run("AddCounterBelow", func(t *testing.T) {
+			// Of the adds over both pools against a limit of 5 exactly 5
+			// add, returning the counts 1 … 5 each once; the rest change
+			// nothing.
+			const limit = 5
+			counts := make([]int, racers)
+			errs := race(stores, func(i int, st *sqlstore.Store) error {
+				c, added, err := st.AddCounterBelow(ctx, "places", limit, now.Add(time.Minute), now)
+				if added {
+					counts[i] = c.Count
+				}
+				return err
+			})
+			seen := map[int]int{}
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("racer %d: %v", i, err)
+				}
+				seen[counts[i]]++
+			}
+			for n := 1; n <= limit; n++ {
+				if seen[n] != 1 {
+					t.Fatalf("AddCounterBelow over two stores returned %v; want 1 … %d each once and the rest refused", counts, limit)
+				}
+			}
+			if c, err := stores[1].Counter(ctx, "places", now); err != nil || c.Count != limit || c.Version != limit {
+				t.Fatalf("the counter after the race: %+v, %v; want count and version %d", c, err, limit)
+			}
+		})
+
 		t.Run("RotateDevice", func(t *testing.T) {
 			d := pbxauth.Device{Hash: pbxauth.HashToken("device"), UserID: "u1", LastUsedAt: now, ExpiresAt: now.Add(time.Hour)}
 			if err := stores[0].AddDevice(ctx, d, 10, now); err != nil {

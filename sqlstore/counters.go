@@ -2,7 +2,8 @@
 // on the version, decided by one statement: an upsert that may only replace
 // an expired row when the caller saw none (version 0), or an update of the
 // live row with the version the caller saw. AddCounter is one upsert that
-// returns the row it left.
+// returns the row it left; AddCounterBelow the same upsert, whose update
+// of a live row is conditional on its count.
 
 package sqlstore
 
@@ -54,10 +55,11 @@ func (s *Store) PutCounter(ctx context.Context, c pbxauth.Counter, now time.Time
 	return storeErr("put counter", err)
 }
 
-// addCounter is AddCounter in one upsert, so the database decides every
-// add: $1 key, $2 delta, $3 expires_at, $4 now, $5 the zero time. An expired row starts
-// afresh as a missing one would. Every SET reads the row as it was.
-const addCounter = `INSERT INTO pbxauth_counters (` + counterCols + `)
+// addCounterUpsert adds to a counter in one upsert, so the database
+// decides every add: $1 key, $2 delta, $3 expires_at, $4 now, $5 the zero
+// time. An expired row starts afresh as a missing one would. Every SET
+// reads the row as it was.
+const addCounterUpsert = `INSERT INTO pbxauth_counters (` + counterCols + `)
 	VALUES ($1, CASE WHEN CAST($2 AS BIGINT) > 0 THEN CAST($2 AS BIGINT) ELSE 0 END, 0, CAST($5 AS BIGINT), CAST($4 AS BIGINT), CAST($3 AS BIGINT), 1)
 	ON CONFLICT (key) DO UPDATE SET
 		count = CASE WHEN pbxauth_counters.expires_at <= $4 THEN excluded.count
@@ -67,7 +69,17 @@ const addCounter = `INSERT INTO pbxauth_counters (` + counterCols + `)
 		window_start = CASE WHEN pbxauth_counters.expires_at <= $4 THEN excluded.window_start ELSE pbxauth_counters.window_start END,
 		expires_at = CASE WHEN pbxauth_counters.expires_at <= $4 OR pbxauth_counters.expires_at < $3 THEN excluded.expires_at
 			ELSE pbxauth_counters.expires_at END,
-		version = CASE WHEN pbxauth_counters.expires_at <= $4 THEN 1 ELSE pbxauth_counters.version + 1 END
+		version = CASE WHEN pbxauth_counters.expires_at <= $4 THEN 1 ELSE pbxauth_counters.version + 1 END`
+
+// addCounter is AddCounter: the upsert, returning the row it left.
+const addCounter = addCounterUpsert + ` RETURNING ` + counterCols
+
+// addCounterBelow is AddCounterBelow: the upsert with $2 = 1, whose update
+// is done only while the stored row is expired or its count below $6. When
+// it is not, the statement changes nothing and returns no row. A missing
+// key is inserted, so the caller never passes a limit below 1.
+const addCounterBelow = addCounterUpsert + `
+	WHERE pbxauth_counters.expires_at <= $4 OR pbxauth_counters.count < $6
 	RETURNING ` + counterCols
 
 // AddCounter implements pbxauth.Store.
@@ -78,6 +90,22 @@ func (s *Store) AddCounter(ctx context.Context, key string, delta int, expiresAt
 		return pbxauth.Counter{}, storeErr("add counter", err)
 	}
 	return c, nil
+}
+
+// AddCounterBelow implements pbxauth.Store.
+func (s *Store) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool, error) {
+	if limit <= 0 {
+		return pbxauth.Counter{Key: key}, false, nil
+	}
+	var c pbxauth.Counter
+	err := s.db.QueryRowContext(ctx, addCounterBelow, key, 1, micros(expiresAt), micros(now), zeroMicros, limit).Scan(counterDest(&c)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return pbxauth.Counter{Key: key}, false, nil
+	}
+	if err != nil {
+		return pbxauth.Counter{}, false, storeErr("add counter below", err)
+	}
+	return c, true, nil
 }
 
 // DeleteCounter implements pbxauth.Store.

@@ -1,5 +1,7 @@
-// This file checks AddCounter: atomic adds to a counter, the base of every
-// limit that counts an attempt before checking it.
+// This file checks AddCounter and AddCounterBelow: atomic adds to a
+// counter, the base of every limit that counts an attempt before checking
+// it, and the conditional add by which a limit takes a place without a
+// write when none is left.
 
 package storetest
 
@@ -100,6 +102,123 @@ var counterAddChecks = []check{
 			wantErr(t, err, nil, "Counter")
 			if c.Count != racers {
 				t.Errorf("%q after %d adds and %d refunds of 1: count %d, want %d", key, racers/2, racers/2, c.Count, racers)
+			}
+		}
+	}},
+}
+
+// addBelow calls AddCounterBelow at now or stops the check.
+func addBelow(t tb, s pbxauth.Store, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool) {
+	t.Helper()
+	c, added, err := s.AddCounterBelow(t.Context(), key, limit, expiresAt, now)
+	must(t, err, fmt.Sprintf("AddCounterBelow %q limit %d", key, limit))
+	return c, added
+}
+
+// wantRefused checks that AddCounterBelow at limit did not add, answered
+// only the key, and left the stored counter as it was.
+func wantRefused(t tb, s pbxauth.Store, key string, limit int, expiresAt, now time.Time, what string) {
+	t.Helper()
+	before, err := s.Counter(t.Context(), key, now)
+	must(t, err, "Counter")
+	c, added := addBelow(t, s, key, limit, expiresAt, now)
+	if added {
+		t.Fatalf("AddCounterBelow %s added: %+v", what, c)
+	}
+	equal(t, "the Counter AddCounterBelow "+what+" returned", c, pbxauth.Counter{Key: key})
+	wantCounter(t, s, before, now, "after AddCounterBelow "+what)
+}
+
+var counterAddBelowChecks = []check{
+	{name: "Below", fn: func(t tb, s pbxauth.Store) {
+		// Below the limit it adds as AddCounter does, fresh or live.
+		c, added := addBelow(t, s, "k", 2, at(time.Minute), base)
+		want := pbxauth.Counter{Key: "k", Count: 1, WindowStart: base, ExpiresAt: at(time.Minute), Version: 1}
+		if !added {
+			t.Fatalf("AddCounterBelow of a missing key did not add")
+		}
+		equal(t, "AddCounterBelow of a missing key", c, want)
+		c, added = addBelow(t, s, "k", 2, at(time.Hour), at(time.Second))
+		want.Count, want.ExpiresAt, want.Version = 2, at(time.Hour), 2
+		if !added {
+			t.Fatalf("AddCounterBelow at 1 of 2 did not add")
+		}
+		equal(t, "AddCounterBelow at 1 of 2", c, want)
+		wantCounter(t, s, want, at(time.Second), "after two adds")
+		// At the limit it stores nothing, not even a later expiry.
+		wantRefused(t, s, "k", 2, at(2*time.Hour), at(time.Second), "at 2 of 2")
+		wantRefused(t, s, "k", 1, at(2*time.Hour), at(time.Second), "at 2 of 1")
+		// Refused adds leave nothing to lose: AddCounter still counts on.
+		if c := add(t, s, "k", -1, at(time.Hour), at(time.Second)); c.Count != 1 || c.Version != 3 {
+			t.Errorf("AddCounter -1 after refused adds: %+v, want count 1, version 3", c)
+		}
+		if _, added := addBelow(t, s, "k", 2, at(time.Hour), at(time.Second)); !added {
+			t.Errorf("AddCounterBelow at 1 of 2 after a take-back did not add")
+		}
+	}},
+	{name: "BelowKeepsOtherFields", fn: func(t tb, s pbxauth.Store) {
+		stored := putCounter(t, s, counter("k"), base)
+		c, added := addBelow(t, s, "k", stored.Count+1, at(time.Minute), base)
+		want := stored
+		want.Count, want.Version = stored.Count+1, stored.Version+1
+		if !added {
+			t.Fatalf("AddCounterBelow of a stored counter below its limit did not add")
+		}
+		equal(t, "AddCounterBelow of a stored counter", c, want)
+		wantRefused(t, s, "k", stored.Count+1, at(2*time.Hour), base, "of a stored counter at its limit")
+	}},
+	{name: "BelowNoLimit", fn: func(t tb, s pbxauth.Store) {
+		wantRefused(t, s, "missing", 0, at(time.Minute), base, "with limit 0 of a missing key")
+		add(t, s, "k", 0, at(time.Minute), base)
+		wantRefused(t, s, "k", 0, at(time.Hour), base, "with limit 0")
+		wantRefused(t, s, "k", -1, at(time.Hour), base, "with limit -1")
+	}},
+	{name: "BelowExpiredStartsAfresh", fn: func(t tb, s pbxauth.Store) {
+		putCounter(t, s, counter("k"), base) // count 3, expires at base+1h
+		end := at(time.Hour)
+		wantRefused(t, s, "k", 3, end.Add(time.Minute), end.Add(-time.Nanosecond), "1ns before it expires, at its limit")
+		c, added := addBelow(t, s, "k", 3, end.Add(time.Minute), end)
+		want := pbxauth.Counter{Key: "k", Count: 1, WindowStart: end, ExpiresAt: end.Add(time.Minute), Version: 1}
+		if !added {
+			t.Fatalf("AddCounterBelow of an expired counter at its old limit did not add")
+		}
+		equal(t, "AddCounterBelow of an expired counter", c, want)
+	}},
+	{name: "ConcurrentBelow", fn: func(t tb, s pbxauth.Store) {
+		// Fresh, live and expired counters: of racers adds against a limit,
+		// exactly as many as there are places add, each seeing its own count.
+		const limit = 5
+		putCounter(t, s, pbxauth.Counter{Key: "live", Count: 2, ExpiresAt: at(time.Hour)}, base)
+		putCounter(t, s, pbxauth.Counter{Key: "expired", Count: 50, ExpiresAt: base}, at(-time.Hour))
+		for _, c := range []struct {
+			key  string
+			from int
+		}{{"fresh", 0}, {"live", 2}, {"expired", 0}} {
+			counts := make([]int, racers)
+			errs := concurrently(racers, func(i int) error {
+				got, added, err := s.AddCounterBelow(t.Context(), c.key, limit, at(time.Hour), base)
+				if added {
+					counts[i] = got.Count
+				}
+				return err
+			})
+			for i, err := range errs {
+				wantErr(t, err, nil, fmt.Sprintf("concurrent AddCounterBelow %q, racer %d", c.key, i))
+			}
+			counts = slices.DeleteFunc(counts, func(n int) bool { return n == 0 })
+			slices.Sort(counts)
+			if len(counts) != limit-c.from {
+				t.Fatalf("%d concurrent AddCounterBelow %q from %d against %d: %d added, want %d", racers, c.key, c.from, limit, len(counts), limit-c.from)
+			}
+			for i, n := range counts {
+				if n != c.from+i+1 {
+					t.Fatalf("concurrent AddCounterBelow %q returned counts %v, want %d … %d each once", c.key, counts, c.from+1, limit)
+				}
+			}
+			got, err := s.Counter(t.Context(), c.key, base)
+			wantErr(t, err, nil, "Counter")
+			if got.Count != limit {
+				t.Errorf("%q after the race: count %d, want %d", c.key, got.Count, limit)
 			}
 		}
 	}},

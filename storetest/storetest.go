@@ -104,6 +104,7 @@ var suite = []group{
 	{"Flows", flowChecks},
 	{"Counters", counterChecks},
 	{"CounterAdd", counterAddChecks},
+	{"CounterAddBelow", counterAddBelowChecks},
 	{"Devices", deviceChecks},
 	{"Sweeper", sweeperChecks},
 	{"TOTP", totpChecks},

@@ -78,7 +78,25 @@ type (
 	eagerTouch struct{ *pbxauth.MemoryStore }
 	// revokeAnyFamily ends another user's sign-in too.
 	revokeAnyFamily struct{ *pbxauth.MemoryStore }
+	// unboundedAdds adds whatever the limit.
+	unboundedAdds struct{ *pbxauth.MemoryStore }
+	// touchingRefusals writes a refused conditional add (a later expiry, a
+	// new version), as an add of 0 would.
+	touchingRefusals struct{ *pbxauth.MemoryStore }
 )
+
+func (s unboundedAdds) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool, error) {
+	c, err := s.AddCounter(ctx, key, 1, expiresAt, now)
+	return c, err == nil, err
+}
+
+func (s touchingRefusals) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool, error) {
+	c, added, err := s.MemoryStore.AddCounterBelow(ctx, key, limit, expiresAt, now)
+	if err == nil && !added {
+		_, err = s.AddCounter(ctx, key, 0, expiresAt, now)
+	}
+	return c, added, err
+}
 
 func (s lostSuccessors) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time, next ...pbxauth.Token) (pbxauth.Grant, error) {
 	g, err := s.MemoryStore.RotateRefresh(ctx, h, now, next...)
@@ -211,6 +229,12 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"TouchFamily writes every time",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return eagerTouch{m} },
 			[]string{"SignIns/TouchFamily"}},
+		{"AddCounterBelow ignores the limit",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return unboundedAdds{m} },
+			[]string{"CounterAddBelow/Below", "CounterAddBelow/BelowNoLimit", "CounterAddBelow/ConcurrentBelow"}},
+		{"AddCounterBelow writes when it refuses",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return touchingRefusals{m} },
+			[]string{"CounterAddBelow/Below", "CounterAddBelow/BelowKeepsOtherFields", "CounterAddBelow/BelowNoLimit"}},
 		{"RevokeUserFamily ends anyone's sign-in",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return revokeAnyFamily{m} },
 			[]string{"SignIns/RevokeUserFamily", "SignIns/ConcurrentRevokeUserFamily"}},

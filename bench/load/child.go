@@ -37,12 +37,12 @@ type child struct {
 	stderr *tail
 }
 
-// startChild runs bin on 127.0.0.1:0 with the memory store and the demo seed,
-// the system admin's password being adminPW, and waits for its listening line.
-// memLimit, when set, is the child's GOMEMLIMIT; log, when not nil, gets a
-// copy of its stderr.
-func startChild(ctx context.Context, bin, adminPW, memLimit string, log io.Writer) (*child, error) {
-	cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0", "-db", "memory")
+// startChild runs bin on 127.0.0.1:0 with the store db (its -db: "memory",
+// "sqlite:PATH") and the demo seed, the system admin's password being
+// adminPW, and waits for its listening line. memLimit, when set, is the
+// child's GOMEMLIMIT; log, when not nil, gets a copy of its stderr.
+func startChild(ctx context.Context, bin, adminPW, memLimit string, log io.Writer, db string) (*child, error) {
+	cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0", "-db", db)
 	cmd.Env = append(os.Environ(), "PBXAUTH_ADMIN_PASSWORD="+adminPW, "PBXAUTH_SEED=")
 	if memLimit != "" {
 		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+memLimit)
@@ -155,7 +155,7 @@ func burstChildren(ctx context.Context, o options, bin string, log io.Writer, ou
 	var results []*burstResult
 	for _, sc := range scenarios(o) {
 		pw := "load-admin-pw-" + pbxauth.NewID()
-		c, err := startChild(ctx, bin, pw, o.childMemLimit, log)
+		c, err := startChild(ctx, bin, pw, o.childMemLimit, log, "memory")
 		if err != nil {
 			return nil, err
 		}

@@ -154,7 +154,7 @@ func deviceChildren(ctx context.Context, o options, bin string, log io.Writer, o
 	var results []*deviceResult
 	for _, sc := range deviceScenarios(o) {
 		pw := "load-admin-pw-" + pbxauth.NewID()
-		c, err := startChild(ctx, bin, pw, o.childMemLimit, log)
+		c, err := startChild(ctx, bin, pw, o.childMemLimit, log, "memory")
 		if err != nil {
 			return nil, err
 		}

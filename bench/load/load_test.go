@@ -68,7 +68,8 @@ func TestFlags(t *testing.T) {
 	if _, err := parseFlags(nil); err != nil {
 		t.Errorf("defaults: %v", err)
 	}
-	for _, args := range [][]string{{"-n", "0"}, {"-c", "-1"}, {"-addrs", "0"}, {"-addrs", "251"}, {"-only", "both"}, {"-paced-c", "0"}} {
+	for _, args := range [][]string{{"-n", "0"}, {"-c", "-1"}, {"-addrs", "0"}, {"-addrs", "251"}, {"-only", "both"}, {"-paced-c", "0"},
+		{"-flood-rate", "0"}, {"-flood-signins", "0"}, {"-flood-rounds", "0"}} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("%v: no error", args)
 		}
@@ -98,4 +99,31 @@ func TestDeviceSmoke(t *testing.T) {
 		results = append(results, res)
 	}
 	(&report{devices: results}).printMarkdown(io.Discard)
+}
+
+func TestFloodSmoke(t *testing.T) {
+	ctx := context.Background()
+	c := pbxauth.Config{}
+	cheap(&c)
+	srv, err := startServer(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	sc := floodScenario{rate: 200, conns: 4, signIns: 3, warmup: 300 * time.Millisecond}
+	res, err := floodRun(ctx, burstTarget{api: srv.url + "/api", user: srv.user, pw: srv.pw}, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.idle.statuses[200] != 3 || res.during.statuses[200] != 3 {
+		t.Errorf("the user's sign-ins: at rest %v, during %v", res.idle.statuses, res.during.statuses)
+	}
+	// The first 20 are within the limit (400: the callback_url is not
+	// allowed here); the rest are refused.
+	if res.flood[429] == 0 || res.flood[400] != 20 || len(res.flood) != 2 || res.offered == 0 {
+		t.Errorf("flood statuses %v of %d offered", res.flood, res.offered)
+	}
+	res.build = "smoke"
+	res.print(io.Discard, sc)
+	(&report{floods: []*floodResult{res}}).printMarkdown(io.Discard)
 }

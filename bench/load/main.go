@@ -14,7 +14,12 @@
 //   - known devices: while 200 attacking loopback addresses keep hashing
 //     saturated with wrong sign-ins, a user signs in again and again through
 //     devices they signed in from before, and then (against a fresh server)
-//     without device cookies; success rate and latency of both.
+//     without device cookies; success rate and latency of both;
+//   - refusals (only with -only flood): the example server on SQLite, while
+//     one loopback address floods POST /auth/forget_password far over its
+//     limit at a fixed rate, signs a user in again and again; the sign-ins'
+//     latency at rest and under the flood, for this tree and, with
+//     -flood-before REV, for the example built from that git revision.
 //
 // Usage (from the module):
 //
@@ -60,6 +65,9 @@ type options struct {
 	markdown                bool
 	pg                      string
 	cpuProfile              string
+	floodRate, floodSignIns int
+	floodRounds             int
+	floodBefore             string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -76,7 +84,11 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.pg, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "stores: PostgreSQL database to make a schema in")
 	fs.IntVar(&o.deviceAttackers, "device-attackers", 200, "device: attacking loopback addresses that keep hashing saturated (127.0.0.2…)")
 	fs.IntVar(&o.deviceSignIns, "device-signins", 25, "device: the user's sign-ins during the attack, with and without device cookies (0 skips it)")
-	fs.StringVar(&o.only, "only", "", `run one part: "throughput", "burst", "device" or "stores" (GET /auth/user on every store; only run when asked)`)
+	fs.IntVar(&o.floodRate, "flood-rate", 578, "flood: refused forget_password requests offered per second")
+	fs.IntVar(&o.floodSignIns, "flood-signins", 30, "flood: the user's sign-ins at rest, and again during the flood")
+	fs.IntVar(&o.floodRounds, "flood-rounds", 2, "flood: rounds, alternating which build goes first")
+	fs.StringVar(&o.floodBefore, "flood-before", "", "flood: also measure the example built from this git revision (git archive, from the module's repository)")
+	fs.StringVar(&o.only, "only", "", `run one part: "throughput", "burst", "device", or, only run when asked, "stores" (GET /auth/user on every store) or "flood" (sign-ins under a flood of refused requests, SQLite)`)
 	fs.StringVar(&o.example, "example", "github.com/pbxauth/pbxauth/example", "package of the example server to build")
 	fs.StringVar(&o.childLog, "child-log", "", "burst: append the example server's stderr to this file (try GODEBUG=gctrace=1)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "stop everything after this long")
@@ -92,8 +104,10 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("-addrs must be 1 to 250")
 	case o.deviceAttackers < 1 || o.deviceAttackers > 249 || o.deviceSignIns < 0:
 		return o, errors.New("-device-attackers must be 1 to 249, -device-signins not negative")
-	case o.only != "" && o.only != "throughput" && o.only != "burst" && o.only != "device" && o.only != "stores":
-		return o, fmt.Errorf("-only %q: want throughput, burst, device or stores", o.only)
+	case o.floodRate < 1 || o.floodSignIns < 1 || o.floodRounds < 1:
+		return o, errors.New("-flood-rate, -flood-signins and -flood-rounds must be positive")
+	case o.only != "" && o.only != "throughput" && o.only != "burst" && o.only != "device" && o.only != "stores" && o.only != "flood":
+		return o, fmt.Errorf("-only %q: want throughput, burst, device, stores or flood", o.only)
 	}
 	return o, nil
 }
@@ -142,6 +156,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer cleanup()
+	if o.only == "flood" {
+		fs, err := floodChildren(ctx, o, bin, log, out)
+		if err != nil {
+			return fmt.Errorf("flood: %w", err)
+		}
+		r.floods = fs
+		return r.finish(o, out)
+	}
 	if o.only == "" || o.only == "burst" {
 		bs, err := burstChildren(ctx, o, bin, log, out)
 		if err != nil {

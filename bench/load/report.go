@@ -15,6 +15,7 @@ type report struct {
 	throughput *throughputResult
 	bursts     []*burstResult
 	devices    []*deviceResult
+	floods     []*floodResult
 }
 
 func (r *report) printMachine(w io.Writer) {
@@ -144,6 +145,42 @@ func (r *report) printMarkdown(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+	r.printFloodMarkdown(w)
+}
+
+// printFloodMarkdown writes the flood runs, one row per build with the
+// rounds pooled.
+func (r *report) printFloodMarkdown(w io.Writer) {
+	if len(r.floods) == 0 {
+		return
+	}
+	var order []string
+	byBuild := map[string][]*floodResult{}
+	for _, f := range r.floods {
+		if byBuild[f.build] == nil {
+			order = append(order, f.build)
+		}
+		byBuild[f.build] = append(byBuild[f.build], f)
+	}
+	fmt.Fprintln(w, "A user's sign-ins while one address floods refused POST /auth/forget_password (example server, SQLite):")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| build | flood sent (req/s) | flood statuses | sign-ins at rest p50 / p99 | during the flood p50 / p99 |")
+	fmt.Fprintln(w, "|---|---|---|---:|---:|")
+	for _, b := range order {
+		var idle, during []*sample
+		var sent []float64
+		statuses := map[int]int{}
+		for _, f := range byBuild[b] {
+			idle, during, sent = append(idle, f.idle), append(during, f.during), append(sent, f.sentRate())
+			for k, v := range f.flood {
+				statuses[k] += v
+			}
+		}
+		i, d := latencies(idle...), latencies(during...)
+		fmt.Fprintf(w, "| %s | %s | %s | %s / %s | %s / %s |\n", b, rates(sent), statusText(statuses),
+			ms(percentile(i, 50)), ms(percentile(i, 99)), ms(percentile(d, 50)), ms(percentile(d, 99)))
+	}
+	fmt.Fprintln(w)
 }
 
 func verdict(met bool) string {

@@ -1,0 +1,274 @@
+// Black-box tests that a request refused by a limit (429) writes nothing
+// to the Store: a flood of refused requests must not become a flood of
+// writes (SQLite has one writer). Each floods the way the attacker did.
+
+package pbxauth_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/internal/smtptest"
+)
+
+// writeCounter is a Store that counts the calls of its methods that write.
+type writeCounter struct {
+	pbxauth.Store
+	mu     sync.Mutex
+	writes map[string]int
+}
+
+func newWriteCounter(t testing.TB) *writeCounter {
+	st := pbxauth.NewMemoryStore()
+	seed(t, st)
+	return &writeCounter{Store: st, writes: map[string]int{}}
+}
+
+func (w *writeCounter) count(op string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes[op]++
+}
+
+// reset forgets the writes counted so far.
+func (w *writeCounter) reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	clear(w.writes)
+}
+
+// String lists the writes counted, as "AddCounter×300".
+func (w *writeCounter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var s []string
+	for op, n := range w.writes {
+		s = append(s, fmt.Sprintf("%s×%d", op, n))
+	}
+	sort.Strings(s)
+	return strings.Join(s, " ")
+}
+
+func (w *writeCounter) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (pbxauth.Counter, error) {
+	w.count("AddCounter")
+	return w.Store.AddCounter(ctx, key, delta, expiresAt, now)
+}
+
+func (w *writeCounter) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool, error) {
+	w.count("AddCounterBelow")
+	return w.Store.AddCounterBelow(ctx, key, limit, expiresAt, now)
+}
+
+func (w *writeCounter) PutCounter(ctx context.Context, c pbxauth.Counter, now time.Time) error {
+	w.count("PutCounter")
+	return w.Store.PutCounter(ctx, c, now)
+}
+
+func (w *writeCounter) DeleteCounter(ctx context.Context, key string) error {
+	w.count("DeleteCounter")
+	return w.Store.DeleteCounter(ctx, key)
+}
+
+func (w *writeCounter) CreateFlow(ctx context.Context, f pbxauth.Flow) error {
+	w.count("CreateFlow")
+	return w.Store.CreateFlow(ctx, f)
+}
+
+func (w *writeCounter) UpdateFlow(ctx context.Context, f pbxauth.Flow, now time.Time) error {
+	w.count("UpdateFlow")
+	return w.Store.UpdateFlow(ctx, f, now)
+}
+
+func (w *writeCounter) ConsumeFlow(ctx context.Context, h pbxauth.Hash, p pbxauth.FlowPurpose, now time.Time) (pbxauth.Flow, error) {
+	w.count("ConsumeFlow")
+	return w.Store.ConsumeFlow(ctx, h, p, now)
+}
+
+func (w *writeCounter) CreateFamily(ctx context.Context, f pbxauth.Family, maxLive int, ts ...pbxauth.Token) ([]string, error) {
+	w.count("CreateFamily")
+	return w.Store.CreateFamily(ctx, f, maxLive, ts...)
+}
+
+func (w *writeCounter) SwapPasswordHash(ctx context.Context, userID, old, next string) error {
+	w.count("SwapPasswordHash")
+	return w.Store.SwapPasswordHash(ctx, userID, old, next)
+}
+
+func (w *writeCounter) AddDevice(ctx context.Context, d pbxauth.Device, max int, now time.Time) error {
+	w.count("AddDevice")
+	return w.Store.AddDevice(ctx, d, max, now)
+}
+
+func (w *writeCounter) RotateDevice(ctx context.Context, old pbxauth.Hash, d pbxauth.Device, now time.Time) error {
+	w.count("RotateDevice")
+	return w.Store.RotateDevice(ctx, old, d, now)
+}
+
+// wantNoWrites fails t when anything was written since the last reset.
+func (w *writeCounter) wantNoWrites(t *testing.T, what string) {
+	t.Helper()
+	if s := w.String(); s != "" {
+		t.Fatalf("%s wrote to the Store: %s", what, s)
+	}
+}
+
+// TestRefusedFlowStartsWriteNothing: once an address has used its 20 flow
+// starts of the minute, 100 more forget_password requests from it at once
+// are all 429 and write nothing to the Store; the limit still counts: the
+// next minute is open again, and another address is not affected.
+func TestRefusedFlowStartsWriteNothing(t *testing.T) {
+	st := newWriteCounter(t)
+	e := newEnvWith(t, st, proxied, volatileMail, func(c *pbxauth.Config) { c.CallbackOrigins = []string{"http://127.0.0.1:9999"} })
+	// An unknown user: the mail worker then looks up and writes nothing.
+	forget := map[string]any{"domain": acmeDomain, "username": "nobody", "callback_url": callbackURL}
+	for i := range 20 {
+		if r := e.c.Do("POST", "/auth/forget_password", forget, from("203.0.113.5")...); r.Status != 200 {
+			t.Fatalf("flow start %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	st.reset()
+	n := tally(parallel(100, func(int) int {
+		return e.c.Do("POST", "/auth/forget_password", forget, from("203.0.113.5")...).Status
+	}))
+	if n[429] != 100 {
+		t.Fatalf("100 flow starts over the limit: %v, want 100 of 429", n)
+	}
+	st.wantNoWrites(t, "100 refused forget_password requests")
+	if r := e.c.Do("POST", "/auth/forget_password", forget, from("203.0.113.6")...); r.Status != 200 {
+		t.Fatalf("another address: %d", r.Status)
+	}
+	e.clock.Advance(time.Minute)
+	if r := e.c.Do("POST", "/auth/forget_password", forget, from("203.0.113.5")...); r.Status != 200 {
+		t.Fatalf("the next minute: %d", r.Status)
+	}
+}
+
+// TestRefusedSignInsWriteNothing: sign-ins refused because the account is
+// locked, the address is locked, or every attempt slot of the account is
+// taken by attempts being checked, are 429 and write nothing — 40 at once,
+// wrong and right passwords mixed.
+func TestRefusedSignInsWriteNothing(t *testing.T) {
+	flood := func(t *testing.T, e *env, st *writeCounter, what string, hdr ...string) {
+		t.Helper()
+		st.reset()
+		n := tally(parallel(40, func(i int) int {
+			creds := wrongAlice()
+			if i%4 == 0 {
+				creds = aliceCreds()
+			}
+			return e.c.Do("POST", "/auth/sign_in", creds, hdr...).Status
+		}))
+		if n[429] != 40 {
+			t.Fatalf("40 sign-ins, %s: %v, want 40 of 429", what, n)
+		}
+		st.wantNoWrites(t, "40 sign-ins refused because "+what)
+	}
+
+	t.Run("locked account", func(t *testing.T) {
+		st := newWriteCounter(t)
+		e := newEnvWith(t, st, volatileMail)
+		for range 5 {
+			if r := e.c.Do("POST", "/auth/sign_in", wrongAlice()); r.Status != 401 {
+				t.Fatalf("wrong password: %d", r.Status)
+			}
+		}
+		flood(t, e, st, "the account is locked")
+	})
+
+	t.Run("locked address", func(t *testing.T) {
+		st := newWriteCounter(t)
+		e := newEnvWith(t, st, volatileMail, proxied)
+		failFrom(t, e, "198.51.100.7", 10)
+		flood(t, e, st, "the address is locked", from("198.51.100.7")...)
+	})
+
+	// Through a known device: its own lock, and its sign-ins per minute.
+	t.Run("locked device", func(t *testing.T) {
+		st := newWriteCounter(t)
+		e := newEnvWith(t, st, volatileMail, plainHTTP)
+		dev := deviceCookie(withDevice(t, e, "", aliceCreds())).Value
+		for range 5 {
+			if r := withDevice(t, e, dev, wrongAlice()); r.Status != 401 {
+				t.Fatalf("wrong password through the device: %d", r.Status)
+			}
+		}
+		flood(t, e, st, "the device is locked", "Cookie", pbxauth.DeviceCookieName+"="+dev)
+	})
+
+	t.Run("device over its sign-ins", func(t *testing.T) {
+		st := newWriteCounter(t)
+		e := newEnvWith(t, st, volatileMail, plainHTTP)
+		dev := deviceCookie(withDevice(t, e, "", aliceCreds())).Value
+		for i := range 10 {
+			r := withDevice(t, e, dev, aliceCreds())
+			if r.Status != 200 {
+				t.Fatalf("device sign-in %d: %d", i+1, r.Status)
+			}
+			dev = deviceCookie(r).Value
+		}
+		flood(t, e, st, "the device made its 10 sign-ins of the minute", "Cookie", pbxauth.DeviceCookieName+"="+dev)
+	})
+
+	t.Run("every slot taken", func(t *testing.T) {
+		st := newWriteCounter(t)
+		e := newEnvWith(t, st, volatileMail, func(c *pbxauth.Config) { c.MaxConcurrentHashes, c.HashQueue = 1, 10 })
+		// Five wrong passwords take the account's five slots and wait
+		// for hashing, which the test holds.
+		queued, release := pbxauth.HoldHashing(e.auth)
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		var once sync.Once
+		defer once.Do(release) // also when the flood fails
+		statuses := make([]int, 5)
+		for i := range 5 {
+			wg.Go(func() { statuses[i] = e.c.Do("POST", "/auth/sign_in", wrongAlice()).Status })
+		}
+		queued(5)
+		flood(t, e, st, "every slot is taken")
+		once.Do(release)
+		wg.Wait()
+		if n := tally(statuses); n[401] != 5 {
+			t.Fatalf("the five that held the slots: %v, want 5 of 401", n)
+		}
+	})
+}
+
+// TestRefusedCodeRequestsWriteNothing: send_otp refused by the 30 s
+// between two codes of a flow or by the user's 10 code mails an hour, and
+// verify_otp and send_otp refused by the second factor's lock, are 429
+// and write nothing — 20 at once each.
+func TestRefusedCodeRequestsWriteNothing(t *testing.T) {
+	st := newWriteCounter(t)
+	e := &mailEnv{smtp: smtptest.Start(t, smtptest.Options{})}
+	e.env = newEnvWith(t, st, volatileMail, func(c *pbxauth.Config) { c.Mailer = e.smtpMailer(t) })
+	t.Cleanup(func() { e.auth.Close() })
+	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
+	flood := func(what string, do func() int) {
+		t.Helper()
+		st.reset()
+		if n := tally(parallel(20, func(int) int { return do() })); n[429] != 20 {
+			t.Fatalf("20 requests, %s: %v, want 20 of 429", what, n)
+		}
+		st.wantNoWrites(t, "20 requests refused because "+what)
+	}
+
+	flow := e.startTwoFactor(t, aliceCreds())
+	e.sendCode(t, flow, aliceEmail)
+	flood("a code was sent less than 30 s ago", func() int { return e.sendOTP(flow).Status })
+
+	for range 9 {
+		e.sendCode(t, e.startTwoFactor(t, aliceCreds()), aliceEmail)
+	}
+	flow = e.startTwoFactor(t, aliceCreds())
+	flood("the user had 10 code mails this hour", func() int { return e.sendOTP(flow).Status })
+
+	wrongCodes(t, e, 10)
+	flood("the second factor is locked", func() int { return e.verify(t, flow, "123456") })
+	flood("the second factor is locked", func() int { return e.sendOTP(flow).Status })
+}
