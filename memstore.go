@@ -34,6 +34,8 @@ type MemoryStore struct {
 	successors  map[Hash]Hash // parent -> the refresh token its rotation issued with a grace seed
 
 	*memoryOutbox // its own lock: mail workers never wait for token checks
+
+	useOnce memUseOnce // uses of sealed states, under a lock of their own
 }
 
 var (
@@ -514,5 +516,6 @@ func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, 
 			n++
 		}
 	}
+	n += m.useOnce.sweep(now)
 	return n, nil
 }

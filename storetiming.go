@@ -57,6 +57,7 @@ const (
 	opAddDevice
 	opRotateDevice
 	opDeleteDevices
+	opUseOnce
 	storeOps
 )
 
@@ -101,6 +102,7 @@ var storeOpNames = [storeOps]string{
 	opAddDevice:             "AddDevice",
 	opRotateDevice:          "RotateDevice",
 	opDeleteDevices:         "DeleteDevices",
+	opUseOnce:               "UseOnce",
 }
 
 // timedStore is a Store whose calls are recorded in a histogram.
@@ -381,4 +383,10 @@ func (ts *timedStore) RotateDevice(ctx context.Context, old Hash, d Device, now 
 func (ts *timedStore) DeleteDevices(ctx context.Context, userID string) error {
 	defer ts.record(ctx, opDeleteDevices, ts.start(ctx))
 	return ts.Store.DeleteDevices(ctx, userID)
+}
+
+// UseOnce implements Store, timed.
+func (ts *timedStore) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
+	defer ts.record(ctx, opUseOnce, ts.start(ctx))
+	return ts.Store.UseOnce(ctx, purpose, id, expiresAt)
 }

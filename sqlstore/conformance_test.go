@@ -22,6 +22,10 @@ func TestConformance(t *testing.T) {
 			dsn := b.fresh(t)
 			return open(t, dsn), open(t, dsn)
 		})
+		storetest.RunUseOnceShared(t, func(t *testing.T) (pbxauth.Store, pbxauth.Store) {
+			dsn := b.fresh(t)
+			return open(t, dsn), open(t, dsn)
+		})
 	})
 	// Every behaviour again with the grant cache on: it must not change
 	// what the Store answers.

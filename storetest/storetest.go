@@ -93,6 +93,7 @@ var suite = []group{
 	{"Counters", counterChecks},
 	{"CounterAdd", counterAddChecks},
 	{"Devices", deviceChecks},
+	{"UseOnce", useOnceChecks},
 	{"Sweeper", sweeperChecks},
 	{"TOTP", totpChecks},
 	{"Outbox", outboxChecks},

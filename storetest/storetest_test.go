@@ -78,7 +78,25 @@ type (
 	eagerTouch struct{ *pbxauth.MemoryStore }
 	// revokeAnyFamily ends another user's sign-in too.
 	revokeAnyFamily struct{ *pbxauth.MemoryStore }
+	// forgetfulUseOnce never records a use.
+	forgetfulUseOnce struct{ *pbxauth.MemoryStore }
+	// purposelessUseOnce records uses by id alone.
+	purposelessUseOnce struct{ *pbxauth.MemoryStore }
+	// earlyUseOnceSweep sweeps uses at their expiry, without the margin.
+	earlyUseOnceSweep struct{ *pbxauth.MemoryStore }
 )
+
+func (s forgetfulUseOnce) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
+	return nil
+}
+
+func (s purposelessUseOnce) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
+	return s.MemoryStore.UseOnce(ctx, "", id, expiresAt)
+}
+
+func (s earlyUseOnceSweep) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	return s.MemoryStore.DeleteExpired(ctx, now.Add(pbxauth.UseOnceMargin))
+}
 
 func (s lostSuccessors) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time, next ...pbxauth.Token) (pbxauth.Grant, error) {
 	g, err := s.MemoryStore.RotateRefresh(ctx, h, now, next...)
@@ -214,6 +232,15 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"RevokeUserFamily ends anyone's sign-in",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return revokeAnyFamily{m} },
 			[]string{"SignIns/RevokeUserFamily", "SignIns/ConcurrentRevokeUserFamily"}},
+		{"UseOnce records nothing",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return forgetfulUseOnce{m} },
+			[]string{"UseOnce/Once", "UseOnce/Concurrent", "UseOnce/Sweep"}},
+		{"UseOnce ignores the purpose",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return purposelessUseOnce{m} },
+			[]string{"UseOnce/Once"}},
+		{"DeleteExpired forgets uses at their expiry",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return earlyUseOnceSweep{m} },
+			[]string{"UseOnce/Sweep"}},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			for _, name := range b.checks {
