@@ -9,6 +9,7 @@
 package pbxauth
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -98,11 +99,13 @@ func (a *Auth) saveState(r *http.Request, tenantID string, st oidcState) (string
 		return a.storeState(r, tenantID, st)
 	}
 	st.Tenant = tenantID
-	data, err := json.Marshal(st)
-	if err != nil {
+	var data bytes.Buffer
+	enc := json.NewEncoder(&data)
+	enc.SetEscapeHTML(false) // a callback_url's & would take six bytes each
+	if err := enc.Encode(st); err != nil {
 		return "", st, a.internal(ctx, "encode OAuth state", err)
 	}
-	text, s, err := a.states.Seal(purposeMicrosoftState, a.now().Add(a.cfg.FlowTTL), data, a.stateAD())
+	text, s, err := a.states.Seal(purposeMicrosoftState, a.now().Add(a.cfg.FlowTTL), data.Bytes(), a.stateAD())
 	if err != nil {
 		return "", st, a.internal(ctx, "seal OAuth state", err)
 	}
