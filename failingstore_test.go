@@ -92,6 +92,13 @@ func (f *failingStore) RevokeFamily(ctx context.Context, id string) error {
 	return f.Store.RevokeFamily(ctx, id)
 }
 
+func (f *failingStore) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.Store.UseOnce(ctx, purpose, id, expiresAt)
+}
+
 // TestFailingStore: with the store failing, every operation answers 500
 // INTERNAL without details and issues no token — 503 UNAVAILABLE with
 // Retry-After when the failure is an outage; once it is back, the same

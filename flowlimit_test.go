@@ -78,21 +78,28 @@ func TestCallbackURLSize(t *testing.T) {
 	}
 }
 
-// TestPendingStates: at most Limits.PendingStates Microsoft states live at
-// once, from however many addresses (503 beyond); a state consumed at the
-// callback, or expired, makes room.
+// TestPendingStates: without EncryptionKeys, at most Limits.PendingStates
+// Microsoft states live at once, from however many networks (503 beyond);
+// a state consumed at the callback, or expired, makes room. (Each start
+// comes from a network of its own: a network's share is 1 of 3.)
 func TestPendingStates(t *testing.T) {
 	e := newMSEnv(t, proxied, func(c *pbxauth.Config) {
 		c.Limits.PendingStates = 3
 		c.Logger = slog.New(slog.DiscardHandler)
 	})
 	var urls []*url.URL
-	for range 3 {
-		urls = append(urls, e.start(t))
+	for i := range 3 {
+		r := e.c.Do("POST", "/auth/sign_in/microsoft", map[string]any{"domain": acmeDomain, "callback_url": msCallbackURL},
+			from(fmt.Sprintf("192.0.%d.1", i))...)
+		u, err := url.Parse(r.String("url"))
+		if r.Status != 200 || err != nil {
+			t.Fatalf("start %d: %d %s", i, r.Status, r.Body)
+		}
+		urls = append(urls, u)
 	}
 	start := func(i int) int {
 		return e.c.Do("POST", "/auth/sign_in/microsoft", map[string]any{"domain": acmeDomain, "callback_url": msCallbackURL},
-			from(fmt.Sprintf("198.51.100.%d", i))...).Status
+			from(fmt.Sprintf("198.51.%d.1", i))...).Status
 	}
 	if n := tally(parallel(10, start)); n[503] != 10 {
 		t.Fatalf("10 concurrent starts with 3 states live of 3: %v", n)

@@ -62,11 +62,17 @@ type Limits struct {
 	// FlowStarts is how many requests that create a flow without
 	// credentials (POST /auth/sign_in/{provider}, POST /login/by_microsoft,
 	// POST /auth/forget_password) one client address may make per
-	// FlowStartWindow; beyond, 429. Defaults 20 and 1 minute.
+	// FlowStartWindow; beyond, 429. Defaults 20 and 1 minute. The
+	// Microsoft starts that store nothing (with Config.EncryptionKeys) are
+	// counted in each instance's memory instead of the Store, so behind N
+	// instances an address may make up to N times as many of them.
 	FlowStarts      int
 	FlowStartWindow time.Duration
 	// PendingStates bounds the live Microsoft sign-in states in all
-	// (started, not yet back from the IdP); beyond, 503. Default 50,000.
+	// (started, not yet back from the IdP) when they are stored, that is
+	// without Config.EncryptionKeys; beyond, 503. No client network (IPv4
+	// /24, IPv6 /48) holds more than 1% of it (at least 1); beyond, 429.
+	// Default 50,000.
 	PendingStates int
 	// CallbackURLBytes is the longest callback_url accepted (400 beyond).
 	// Default 2,048.

@@ -38,6 +38,8 @@ type MemoryStore struct {
 	byUser map[string][]*memFamily
 
 	*memoryOutbox // its own lock: mail workers never wait for token checks
+
+	useOnce memUseOnce // uses of sealed states, under a lock of their own
 }
 
 var (
@@ -553,5 +555,6 @@ func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, 
 			n++
 		}
 	}
+	n += m.useOnce.sweep(now)
 	return n, nil
 }

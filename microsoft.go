@@ -34,15 +34,23 @@ const (
 // methodMicrosoft is the Family.Method and Event.Method of these sign-ins.
 const methodMicrosoft = "microsoft"
 
-// oidcState is the Data of a FlowOIDCState flow: what the callback needs to
-// finish the sign-in. The tenant is the flow's TenantID.
+// oidcState is what the callback needs to finish the sign-in: the Data of a
+// FlowOIDCState flow (whose TenantID is the tenant), or the data of a
+// sealed state (msstate.go), which carries the tenant and derives the
+// verifier and nonce instead.
 type oidcState struct {
-	Verifier string `json:"verifier"`
-	Nonce    string `json:"nonce"`
+	Verifier string `json:"verifier,omitempty"`
+	Nonce    string `json:"nonce,omitempty"`
 	Callback string `json:"callback_url,omitempty"`
 	Mode     string `json:"mode"`
 	// Challenge is the client's code_challenge, carried on to the exchange.
 	Challenge string `json:"code_challenge,omitempty"`
+	// Tenant is the tenant of a sealed state.
+	Tenant string `json:"tenant,omitempty"`
+	// Cookie is the SHA-256 (base64url) of the cookie flow's state cookie.
+	Cookie string `json:"cookie_sha256,omitempty"`
+	// Network is the client network whose share a stored state counts in.
+	Network string `json:"network,omitempty"`
 }
 
 // exchangeFlow is the Data of a FlowMicrosoft flow.
@@ -96,7 +104,7 @@ type signInURL struct {
 // names are matched exactly, like the literal /auth/sign_in/microsoft/...
 // routes, so there is one spelling.
 func (a *Auth) signInWithSocialAccount(w http.ResponseWriter, r *http.Request) *apiError {
-	if e := a.limitFlowStart(r); e != nil {
+	if e := a.limitMicrosoftStart(r); e != nil {
 		return e
 	}
 	if r.PathValue("provider") != "microsoft" {
@@ -115,7 +123,7 @@ func (a *Auth) signInWithSocialAccount(w http.ResponseWriter, r *http.Request) *
 	if e := a.checkChallenge(req); e != nil {
 		return e
 	}
-	authURL, _, e := a.startMicrosoft(r.Context(), req.Domain, oidcState{Callback: req.CallbackURL, Mode: modeToken, Challenge: req.CodeChallenge})
+	authURL, e := a.startMicrosoft(r, req.Domain, oidcState{Callback: req.CallbackURL, Mode: modeToken, Challenge: req.CodeChallenge})
 	if e != nil {
 		return e
 	}
@@ -126,7 +134,7 @@ func (a *Auth) signInWithSocialAccount(w http.ResponseWriter, r *http.Request) *
 // loginWithMicrosoft serves POST /login/by_microsoft: a browser form that
 // goes straight to the IdP.
 func (a *Auth) loginWithMicrosoft(w http.ResponseWriter, r *http.Request) *apiError {
-	if e := a.limitFlowStart(r); e != nil {
+	if e := a.limitMicrosoftStart(r); e != nil {
 		return e
 	}
 	form, e := readForm(w, r)
@@ -140,11 +148,12 @@ func (a *Auth) loginWithMicrosoft(w http.ResponseWriter, r *http.Request) *apiEr
 	if e := checkDomain(domain, true); e != nil {
 		return e
 	}
-	authURL, state, e := a.startMicrosoft(r.Context(), domain, oidcState{Mode: modeCookie})
+	cookie, cookieHash := newStateCookie()
+	authURL, e := a.startMicrosoft(r, domain, oidcState{Mode: modeCookie, Cookie: cookieHash})
 	if e != nil {
 		return e
 	}
-	http.SetCookie(w, a.stateCookie(state, int(a.cfg.FlowTTL/time.Second)))
+	http.SetCookie(w, a.stateCookie(cookie, int(a.cfg.FlowTTL/time.Second)))
 	redirectNoStore(w, authURL)
 	return nil
 }
@@ -162,45 +171,37 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, *apiError) {
 	return r.PostForm, nil
 }
 
-// startMicrosoft stores a new state for the tenant of domain and returns the
-// IdP's authorization URL and the state.
-func (a *Auth) startMicrosoft(ctx context.Context, domain string, st oidcState) (string, string, *apiError) {
+// startMicrosoft saves a new state for the tenant of domain (msstate.go)
+// and returns the IdP's authorization URL.
+func (a *Auth) startMicrosoft(r *http.Request, domain string, st oidcState) (string, *apiError) {
+	ctx := r.Context()
 	t, err := a.store.TenantByDomain(ctx, domain)
 	if errors.Is(err, ErrNotFound) {
-		return "", "", errMSUnknownDomain
+		return "", errMSUnknownDomain
 	}
 	if err != nil {
-		return "", "", a.internal(ctx, "read tenant", err)
+		return "", a.internal(ctx, "read tenant", err)
 	}
 	if !t.MS365.configured() {
 		if t.MS365 != nil {
 			a.log.WarnContext(ctx, "pbxauth: incomplete Microsoft settings", "tenant", t.ID)
 		}
-		return "", "", errNoMicrosoft
+		return "", errNoMicrosoft
 	}
 	if a.cfg.PublicURL == "" && a.cfg.MicrosoftRedirectURL == "" {
-		return "", "", a.internal(ctx, "start Microsoft sign-in", errNoPublicURL)
+		return "", a.internal(ctx, "start Microsoft sign-in", errNoPublicURL)
 	}
 	p, err := a.provider(ctx, t.MS365)
 	if err != nil {
 		a.log.WarnContext(ctx, "pbxauth: Microsoft discovery failed", "tenant", t.ID, "err", err)
-		return "", "", errIdPUnavailable
+		return "", errIdPUnavailable
 	}
-	st.Verifier = oauth2.GenerateVerifier()
-	st.Nonce = newToken()
-	data, err := json.Marshal(st)
-	if err != nil {
-		return "", "", a.internal(ctx, "encode OAuth state", err)
-	}
-	if e := a.reserveState(ctx); e != nil {
-		return "", "", e
-	}
-	state, err := a.newFlow(ctx, Flow{Purpose: FlowOIDCState, TenantID: t.ID, Data: string(data)})
-	if err != nil {
-		return "", "", a.internal(ctx, "store OAuth state", err)
+	state, st, e := a.saveState(r, t.ID, st)
+	if e != nil {
+		return "", e
 	}
 	u := a.oauthConfig(p, t.MS365).AuthCodeURL(state, oauth2.S256ChallengeOption(st.Verifier), oidc.Nonce(st.Nonce))
-	return u, state, nil
+	return u, nil
 }
 
 // MicrosoftCallback returns the handler of the Microsoft callback, which
@@ -215,22 +216,9 @@ func (a *Auth) MicrosoftCallback() http.Handler { return apiHandler(a.microsoftC
 // to send it on to, so that is a JSON 400; every later failure goes to the
 // flow's landing place with ?error=CODE.
 func (a *Auth) microsoftCallback(w http.ResponseWriter, r *http.Request) *apiError {
-	ctx := r.Context()
-	state := r.URL.Query().Get("state")
-	if state == "" || len(state) > maxTokenBytes {
-		return errUnknownState
-	}
-	f, err := a.store.ConsumeFlow(ctx, HashToken(state), FlowOIDCState, a.now())
-	if errors.Is(err, ErrNotFound) {
-		return errUnknownState
-	}
-	if err != nil {
-		return a.internal(ctx, "consume OAuth state", err)
-	}
-	a.releaseState(ctx, f)
-	var st oidcState
-	if err := json.Unmarshal([]byte(f.Data), &st); err != nil {
-		return a.internal(ctx, "decode OAuth state", err)
+	f, st, e := a.takeState(r)
+	if e != nil {
+		return e
 	}
 	land, e := a.landing(st)
 	if e != nil {
@@ -240,7 +228,7 @@ func (a *Auth) microsoftCallback(w http.ResponseWriter, r *http.Request) *apiErr
 		http.SetCookie(w, a.stateCookie("", -1))
 	}
 
-	u, fail := a.microsoftAccount(r, f, st, state)
+	u, fail := a.microsoftAccount(r, f, st)
 	if fail == nil {
 		fail = a.finishMicrosoft(w, r, u, st, land)
 	}
@@ -351,16 +339,11 @@ func idpRefusal(code, other string, reason error) *msFailure {
 // answer, redeems the code with the PKCE verifier, verifies the ID token
 // (signature, iss, aud, exp by go-oidc; the nonce here) and maps the account
 // to a tenant user.
-func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState, state string) (User, *msFailure) {
+func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState) (User, *msFailure) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	if code := q.Get("error"); code != "" {
 		return User{}, idpRefusal(code, oauthErrorCode(code), fmt.Errorf("identity provider answered %q", code))
-	}
-	if st.Mode == modeCookie && !a.stateCookieMatches(r, state) {
-		// A callback link made by someone else must not sign this browser
-		// in to their account (RFC 6749 §10.12).
-		return User{}, denied("state cookie missing or different")
 	}
 	code := q.Get("code")
 	if code == "" {
@@ -544,24 +527,18 @@ func redirectNoStore(w http.ResponseWriter, location string) {
 	w.WriteHeader(http.StatusFound)
 }
 
-// stateCookieName binds a cookie-mode state to the browser that started it.
-// Like the session cookie, it is Secure unless Config.InsecureCookies, and
-// then carries the "__Host-" prefix so that no sibling subdomain can plant it.
-const stateCookieName = "pbxauth_microsoft_state"
+// stateCookieName binds a cookie-mode state to the browser that started it:
+// the state keeps the hash of its random value (msstate.go). Like the
+// session cookie, it is Secure unless Config.InsecureCookies, and then
+// carries the "__Host-" prefix so that no sibling subdomain can plant it.
+const stateCookieName = "pbxauth_ms"
 
 // stateCookie is the binding cookie; maxAge < 0 deletes it.
-func (a *Auth) stateCookie(state string, maxAge int) *http.Cookie {
-	c := &http.Cookie{Name: stateCookieName, Value: state, Path: "/", MaxAge: maxAge,
+func (a *Auth) stateCookie(value string, maxAge int) *http.Cookie {
+	c := &http.Cookie{Name: stateCookieName, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: !a.cfg.InsecureCookies}
 	if c.Secure {
 		c.Name = "__Host-" + stateCookieName
 	}
 	return c
-}
-
-// stateCookieMatches reports whether the browser at the callback is the one
-// that started the cookie-mode sign-in of state.
-func (a *Auth) stateCookieMatches(r *http.Request, state string) bool {
-	c, err := r.Cookie(a.stateCookie("", 0).Name)
-	return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) == 1
 }

@@ -377,8 +377,10 @@ func TestMicrosoftPreferredUsername(t *testing.T) {
 
 // A host keeps an Entra registration made for PortSIP: the callback served
 // where its redirect URI points.
-func TestMicrosoftRedirectURL(t *testing.T) {
-	e := newMSEnv(t, func(c *pbxauth.Config) {
+func TestMicrosoftRedirectURL(t *testing.T) { eachStateMode(t, testMicrosoftRedirectURL) }
+
+func testMicrosoftRedirectURL(t *testing.T, mode func(*pbxauth.Config)) {
+	e := newMSEnv(t, mode, func(c *pbxauth.Config) {
 		c.MicrosoftRedirectURL = strings.TrimSuffix(c.PublicURL, apitest.Prefix) + "/ms365/callback"
 	})
 	mux := http.NewServeMux()

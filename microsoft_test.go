@@ -170,6 +170,9 @@ type msEnv struct {
 	// redirectURI is where the IdP sends the browser back.
 	host        *lateHandler
 	redirectURI string
+	// api serves the Auth, made with cfg; restart replaces it.
+	api *lateHandler
+	cfg pbxauth.Config
 }
 
 func newMSEnv(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
@@ -221,7 +224,7 @@ func newMSBase(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 	}
 	h.h.Store(a.Handler())
 	e := &msEnv{env: &env{auth: a, store: st, clock: clk, c: c}, events: ev, logs: logs,
-		host: &host, redirectURI: cfg.MicrosoftRedirectURL}
+		host: &host, redirectURI: cfg.MicrosoftRedirectURL, api: &h, cfg: cfg}
 	if e.redirectURI == "" {
 		e.redirectURI = cfg.PublicURL + "/auth/sign_in/microsoft/callback"
 	}
@@ -359,8 +362,10 @@ func wantRefused(t *testing.T, land *url.URL, code string) {
 	}
 }
 
-func TestMicrosoftTokenFlow(t *testing.T) {
-	e := newMSEnv(t)
+func TestMicrosoftTokenFlow(t *testing.T) { eachStateMode(t, testMicrosoftTokenFlow) }
+
+func testMicrosoftTokenFlow(t *testing.T, mode func(*pbxauth.Config)) {
+	e := newMSEnv(t, mode)
 	land := e.signInAs(t, alice())
 	if land.Scheme+"://"+land.Host+land.Path != appOrigin+"/signed-in" || land.Query().Get("from") != "pbx" || land.Query().Has("error") {
 		t.Fatalf("landed on %s", land)
@@ -463,8 +468,10 @@ func TestMicrosoftStartRefused(t *testing.T) {
 	}
 }
 
-func TestMicrosoftStateRefused(t *testing.T) {
-	e := newMSEnv(t)
+func TestMicrosoftStateRefused(t *testing.T) { eachStateMode(t, testMicrosoftStateRefused) }
+
+func testMicrosoftStateRefused(t *testing.T, mode func(*pbxauth.Config)) {
+	e := newMSEnv(t, mode)
 	cbPath := "/auth/sign_in/microsoft/callback"
 	wantBadState := func(t *testing.T, r *apitest.Response) {
 		t.Helper()
@@ -495,8 +502,10 @@ func TestMicrosoftStateRefused(t *testing.T) {
 	})
 }
 
-func TestMicrosoftStateRace(t *testing.T) {
-	e := newMSEnv(t)
+func TestMicrosoftStateRace(t *testing.T) { eachStateMode(t, testMicrosoftStateRace) }
+
+func testMicrosoftStateRace(t *testing.T, mode func(*pbxauth.Config)) {
+	e := newMSEnv(t, mode)
 	cb := e.authorize(t, e.start(t), alice()).String()
 	const n = 8
 	var wg sync.WaitGroup
@@ -570,8 +579,10 @@ func TestMicrosoftPKCEBound(t *testing.T) {
 	wantRefused(t, location(t, e.get(t, e.authorize(t, u, alice()).String())), "access_denied")
 }
 
-func TestMicrosoftIdPError(t *testing.T) {
-	e := newMSEnv(t)
+func TestMicrosoftIdPError(t *testing.T) { eachStateMode(t, testMicrosoftIdPError) }
+
+func testMicrosoftIdPError(t *testing.T, mode func(*pbxauth.Config)) {
+	e := newMSEnv(t, mode)
 	for idpCode, want := range map[string]string{
 		"consent_required": "consent_required",
 		"<script>":         "access_denied",
@@ -713,8 +724,10 @@ func TestMicrosoftExchangeToken(t *testing.T) {
 	})
 }
 
-func TestLoginByMicrosoftForm(t *testing.T) {
-	e := newMSEnv(t)
+func TestLoginByMicrosoftForm(t *testing.T) { eachStateMode(t, testLoginByMicrosoftForm) }
+
+func testLoginByMicrosoftForm(t *testing.T, mode func(*pbxauth.Config)) {
+	e := newMSEnv(t, mode)
 	form := func(body string, ct ...string) *apitest.Response {
 		h := []string{"Content-Type", "application/x-www-form-urlencoded"}
 		if len(ct) > 0 {
@@ -730,7 +743,7 @@ func TestLoginByMicrosoftForm(t *testing.T) {
 	if c := stateCookie(t, r); c == nil || !c.HttpOnly || c.Path != "/" || c.SameSite != http.SameSiteLaxMode || c.Secure || c.MaxAge != 600 {
 		t.Errorf("state cookie %+v", c)
 	}
-	secure := newMSEnv(t, func(c *pbxauth.Config) { c.InsecureCookies = false })
+	secure := newMSEnv(t, mode, func(c *pbxauth.Config) { c.InsecureCookies = false })
 	r = secure.c.Do("POST", "/login/by_microsoft", "domain="+acmeDomain, "Content-Type", "application/x-www-form-urlencoded")
 	if c := stateCookie(t, r); c == nil || !c.Secure || !strings.HasPrefix(c.Name, "__Host-") || c.Path != "/" {
 		t.Errorf("state cookie without InsecureCookies %+v", c)
@@ -769,7 +782,7 @@ func stateCookie(t *testing.T, r *apitest.Response) *http.Cookie {
 		if err != nil {
 			t.Fatalf("Set-Cookie %q: %v", line, err)
 		}
-		if strings.HasSuffix(c.Name, "pbxauth_microsoft_state") {
+		if strings.HasSuffix(c.Name, "pbxauth_ms") {
 			return c
 		}
 	}
@@ -785,8 +798,10 @@ func (e *msEnv) loginByMicrosoft(t *testing.T, account *entraUser) (*url.URL, *a
 	return location(t, cb), cb
 }
 
-func TestMicrosoftCookieFlow(t *testing.T) {
-	e := newMSEnv(t, func(c *pbxauth.Config) { c.LoginRedirect = "/app/?lang=en" })
+func TestMicrosoftCookieFlow(t *testing.T) { eachStateMode(t, testMicrosoftCookieFlow) }
+
+func testMicrosoftCookieFlow(t *testing.T, mode func(*pbxauth.Config)) {
+	e := newMSEnv(t, mode, func(c *pbxauth.Config) { c.LoginRedirect = "/app/?lang=en" })
 	land, cb := e.loginByMicrosoft(t, alice())
 	if land.String() != "/app/?lang=en" {
 		t.Fatalf("landed on %s", land)
@@ -815,8 +830,10 @@ func TestMicrosoftCookieFlow(t *testing.T) {
 	}
 }
 
-func TestMicrosoftCookieFlowRefused(t *testing.T) {
-	e := newMSEnv(t)
+func TestMicrosoftCookieFlowRefused(t *testing.T) { eachStateMode(t, testMicrosoftCookieFlowRefused) }
+
+func testMicrosoftCookieFlowRefused(t *testing.T, mode func(*pbxauth.Config)) {
+	e := newMSEnv(t, mode)
 	land, cb := e.loginByMicrosoft(t, &entraUser{oid: "o-nobody", sub: "s-nobody", email: "nobody@acme.example.test", verified: true})
 	if land.String() != "/?error=access_denied" || sessionCookie(t, cb) != nil {
 		t.Errorf("landed on %s, session cookie %v", land, sessionCookie(t, cb))
@@ -827,16 +844,20 @@ func TestMicrosoftCookieFlowRefused(t *testing.T) {
 }
 
 // A cookie-mode callback link opened in another browser (login CSRF: the
-// attacker's own sign-in, sent to a victim) does not sign that browser in.
+// attacker's own sign-in, sent to a victim) does not sign that browser in:
+// without the state cookie, the callback is a JSON 400.
 func TestMicrosoftCookieModeBoundToBrowser(t *testing.T) {
-	e := newMSEnv(t)
+	eachStateMode(t, testMicrosoftCookieModeBoundToBrowser)
+}
+
+func testMicrosoftCookieModeBoundToBrowser(t *testing.T, mode func(*pbxauth.Config)) {
+	e := newMSEnv(t, mode)
 	r := e.c.Do("POST", "/login/by_microsoft", "domain="+acmeDomain, "Content-Type", "application/x-www-form-urlencoded")
 	cb := e.authorize(t, location(t, r), alice())
 	victim := apitest.NewClient(t, e.c.URL)
 	req, _ := http.NewRequest("GET", cb.String(), nil)
-	land := location(t, victim.Send(req))
-	if land.String() != "/?error=access_denied" {
-		t.Errorf("victim landed on %s", land)
+	if r := victim.Send(req); r.Status != 400 || r.Code() != "INVALID_ARGUMENT" || sessionCookie(t, r) != nil {
+		t.Errorf("victim's callback: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -903,6 +924,13 @@ func (b *brokenLookups) ConsumeFlow(ctx context.Context, h pbxauth.Hash, p pbxau
 	return b.Store.ConsumeFlow(ctx, h, p, now)
 }
 
+func (b *brokenLookups) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
+	if _, ok := b.broken.Load("UseOnce"); ok {
+		return errDatabaseGone
+	}
+	return b.Store.UseOnce(ctx, purpose, id, expiresAt)
+}
+
 func (b *brokenLookups) UsersByEmail(ctx context.Context, tenantID, email string) ([]pbxauth.User, error) {
 	if _, ok := b.broken.Load("UsersByEmail"); ok {
 		return nil, errDatabaseGone
@@ -911,8 +939,15 @@ func (b *brokenLookups) UsersByEmail(ctx context.Context, tenantID, email string
 }
 
 func TestMicrosoftBackendFailure(t *testing.T) {
+	t.Run("sealed", func(t *testing.T) { testMicrosoftBackendFailure(t, withKeys, "UseOnce") })
+	t.Run("stored", func(t *testing.T) { testMicrosoftBackendFailure(t, noKeys, "ConsumeFlow") })
+}
+
+// testMicrosoftBackendFailure: spend names the Store call that spends a
+// state in mode.
+func testMicrosoftBackendFailure(t *testing.T, mode func(*pbxauth.Config), spend string) {
 	var st *brokenLookups
-	e := newMSEnv(t, func(c *pbxauth.Config) { st = &brokenLookups{Store: c.Store}; c.Store = st; c.VolatileMail = true })
+	e := newMSEnv(t, mode, func(c *pbxauth.Config) { st = &brokenLookups{Store: c.Store}; c.Store = st; c.VolatileMail = true })
 
 	// After a live state the browser still has somewhere to go.
 	st.broken.Store("UsersByEmail", true)
@@ -921,11 +956,11 @@ func TestMicrosoftBackendFailure(t *testing.T) {
 
 	// Before it, there is only the JSON error, without details.
 	cb := e.authorize(t, e.start(t), alice())
-	st.broken.Store("ConsumeFlow", true)
+	st.broken.Store(spend, true)
 	r := e.get(t, cb.String())
 	if r.Status != 500 || r.Code() != "INTERNAL" || strings.Contains(string(r.Body), "secret") {
 		t.Errorf("callback with the store down: %d %s", r.Status, r.Body)
 	}
-	st.broken.Delete("ConsumeFlow")
+	st.broken.Delete(spend)
 	e.exchange(t, location(t, e.get(t, cb.String()))) // the state survived the outage
 }

@@ -33,7 +33,9 @@ import (
 
 	"github.com/pbxauth/pbxauth/internal/callbackurl"
 	"github.com/pbxauth/pbxauth/internal/hasher"
+	"github.com/pbxauth/pbxauth/internal/memrate"
 	"github.com/pbxauth/pbxauth/internal/outbox"
+	"github.com/pbxauth/pbxauth/internal/sealedstate"
 )
 
 // Config configures an [Auth]. Every field but Store is optional; the zero
@@ -203,6 +205,14 @@ type Config struct {
 	// goes first and an old one stays listed until no secret needs it.
 	// Without keys, enrolling an app answers 404; a user who already has
 	// one cannot sign in (503) until the key is back.
+	//
+	// With keys, a Microsoft sign-in's start also stores nothing: its
+	// state travels sealed in the OAuth state parameter (under keys
+	// derived from these, bound to PublicURL), so that no number of starts
+	// can fill the Store or make the sign-in unavailable to others. A
+	// state sealed with a key no longer listed is refused at the callback.
+	// Without keys, New logs a warning: those states are stored (see
+	// Limits.PendingStates).
 	EncryptionKeys [][]byte
 
 	// MicrosoftRedirectURL, when set, is the full redirect URI registered
@@ -252,6 +262,10 @@ type Auth struct {
 	// apps seals authenticator-app secrets and hashes recovery codes; nil
 	// without Config.EncryptionKeys.
 	apps *appKeys
+	// states seals the states of Microsoft sign-ins, whose starts starts
+	// counts per address; both nil without Config.EncryptionKeys.
+	states *sealedstate.Keys
+	starts *memrate.Limiter
 	// origins are the parsed Config.CallbackOrigins.
 	origins callbackurl.List
 	// providers caches discovered Microsoft providers.
@@ -372,6 +386,9 @@ func New(cfg Config) (*Auth, error) {
 	a := &Auth{cfg: cfg, store: timed, tel: tel, apps: apps, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer, outbox: ob, sessions: sessions, csrf: csrf}
 	if a.mailer == nil {
 		a.mailer = noMailer{} // each failed send logs errNoMailer, which names the fix
+	}
+	if err := a.initStates(); err != nil {
+		return nil, err
 	}
 	a.mux = a.buildMux()
 	a.mailPool = a.newMailPool()

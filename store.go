@@ -407,6 +407,8 @@ type Store interface {
 
 	// DeviceStore keeps known devices (devicestore.go).
 	DeviceStore
+	// UseOnceStore makes sealed states single-use (store_useonce.go).
+	UseOnceStore
 }
 
 // Sweeper is implemented by stores that can delete expired records (tokens

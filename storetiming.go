@@ -58,6 +58,7 @@ const (
 	opAddDevice
 	opRotateDevice
 	opDeleteDevices
+	opUseOnce
 	storeOps
 )
 
@@ -103,6 +104,7 @@ var storeOpNames = [storeOps]string{
 	opAddDevice:             "AddDevice",
 	opRotateDevice:          "RotateDevice",
 	opDeleteDevices:         "DeleteDevices",
+	opUseOnce:               "UseOnce",
 }
 
 // timedStore is a Store whose calls are recorded in a histogram.
@@ -389,4 +391,10 @@ func (ts *timedStore) RotateDevice(ctx context.Context, old Hash, d Device, now 
 func (ts *timedStore) DeleteDevices(ctx context.Context, userID string) error {
 	defer ts.record(ctx, opDeleteDevices, ts.start(ctx))
 	return ts.Store.DeleteDevices(ctx, userID)
+}
+
+// UseOnce implements Store, timed.
+func (ts *timedStore) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
+	defer ts.record(ctx, opUseOnce, ts.start(ctx))
+	return ts.Store.UseOnce(ctx, purpose, id, expiresAt)
 }

@@ -29,12 +29,14 @@ var sweeps = []string{
 	`DELETE FROM pbxauth_flows WHERE expires_at <= $1`,
 	`DELETE FROM pbxauth_counters WHERE expires_at <= $1`,
 	`DELETE FROM pbxauth_devices WHERE expires_at <= $1`,
+	`DELETE FROM pbxauth_use_once WHERE keep_until <= $1`,
 	// Not a deletion: grace seeds are erased once their window is over.
 	`UPDATE pbxauth_tokens SET grace_seed = substr(grace_seed, 1, 0) WHERE length(grace_seed) > 0 AND grace_until <= $1`,
 }
 
 // DeleteExpired implements pbxauth.Sweeper. It deletes the tokens, families,
-// flows, counters and devices that expired at now, revoked families with their
+// flows, counters and devices that expired at now, the uses of sealed states
+// kept long enough, revoked families with their
 // tokens, and erases grace seeds past their window, each table in its own statement,
 // and returns how many rows went (also those of the statements before a
 // failing one).

@@ -106,6 +106,7 @@ var suite = []group{
 	{"CounterAdd", counterAddChecks},
 	{"CounterAddBelow", counterAddBelowChecks},
 	{"Devices", deviceChecks},
+	{"UseOnce", useOnceChecks},
 	{"Sweeper", sweeperChecks},
 	{"TOTP", totpChecks},
 	{"Outbox", outboxChecks},

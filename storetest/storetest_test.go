@@ -45,6 +45,10 @@ func record(t *testing.T, c check, s pbxauth.Store) *recorder {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if c.pair != nil {
+			c.pair(r, s, s)
+			return
+		}
 		c.fn(r, s)
 	}()
 	<-done
@@ -83,6 +87,12 @@ type (
 	// touchingRefusals writes a refused conditional add (a later expiry, a
 	// new version), as an add of 0 would.
 	touchingRefusals struct{ *pbxauth.MemoryStore }
+	// forgetfulUseOnce never records a use.
+	forgetfulUseOnce struct{ *pbxauth.MemoryStore }
+	// purposelessUseOnce records uses by id alone.
+	purposelessUseOnce struct{ *pbxauth.MemoryStore }
+	// earlyUseOnceSweep sweeps uses at their expiry, without the margin.
+	earlyUseOnceSweep struct{ *pbxauth.MemoryStore }
 )
 
 func (s unboundedAdds) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool, error) {
@@ -96,6 +106,18 @@ func (s touchingRefusals) AddCounterBelow(ctx context.Context, key string, limit
 		_, err = s.AddCounter(ctx, key, 0, expiresAt, now)
 	}
 	return c, added, err
+}
+
+func (s forgetfulUseOnce) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
+	return nil
+}
+
+func (s purposelessUseOnce) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
+	return s.MemoryStore.UseOnce(ctx, "", id, expiresAt)
+}
+
+func (s earlyUseOnceSweep) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	return s.MemoryStore.DeleteExpired(ctx, now.Add(pbxauth.UseOnceMargin))
 }
 
 func (s lostSuccessors) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time, next ...pbxauth.Token) (pbxauth.Grant, error) {
@@ -238,6 +260,15 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"RevokeUserFamily ends anyone's sign-in",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return revokeAnyFamily{m} },
 			[]string{"SignIns/RevokeUserFamily", "SignIns/ConcurrentRevokeUserFamily"}},
+		{"UseOnce records nothing",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return forgetfulUseOnce{m} },
+			[]string{"UseOnce/Once", "UseOnce/Concurrent", "UseOnce/Sweep"}},
+		{"UseOnce ignores the purpose",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return purposelessUseOnce{m} },
+			[]string{"UseOnce/Once"}},
+		{"DeleteExpired forgets uses at their expiry",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return earlyUseOnceSweep{m} },
+			[]string{"UseOnce/Sweep"}},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			for _, name := range b.checks {
