@@ -110,7 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
-	var cfg pbxauth.Config
+	cfg := pbxauth.Config{Logger: logger}
 	closeStore, err := openStore(ctx, o.db, &cfg)
 	if err != nil {
 		return fmt.Errorf("open store %q: %w", redact(o.db), err)
@@ -135,7 +135,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	cfg.PublicURL = o.publicURL
 	// The seed's origins, and the example's own for its /reset page.
 	cfg.CallbackOrigins = slices.Concat(seed.CallbackOrigins, ownOrigins(base, o.publicURL))
-	cfg.Logger = logger
 	if err := configureExtras(&cfg, o, logger); err != nil {
 		return err
 	}
