@@ -174,11 +174,19 @@ type Config struct {
 	// process ends. The shipped stores keep the outbox.
 	VolatileMail bool
 
-	// TrustedProxies lists the peers whose X-Forwarded-For is believed
-	// when deciding a client's address. Default: none, RemoteAddr is used
+	// TrustedProxies lists the peers whose forwarding header
+	// (ForwardedHeader) is believed when deciding a client's address. Default: none, RemoteAddr is used
 	// (and forwarding headers from other peers are logged, at most once a
 	// minute).
 	TrustedProxies []netip.Prefix
+	// ForwardedHeader names the one forwarding header believed from
+	// TrustedProxies: "X-Forwarded-For" (the default) or "Forwarded"
+	// (RFC 7239). The other is ignored, so a client cannot slip in the
+	// header its proxy does not manage. The client is the right-most entry
+	// that is not itself a trusted address; an entry that is no address
+	// ("unknown", an obfuscated identifier) is keyed by its text, shown as
+	// "fwd:" and its first 64 visible ASCII bytes, never as the proxy.
+	ForwardedHeader string
 
 	// Limits sets the brute-force and abuse limits; its zero fields mean
 	// the defaults (see [Limits]).
@@ -318,6 +326,9 @@ func New(cfg Config) (*Auth, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if err := checkForwarding(&cfg); err != nil {
+		return nil, err
 	}
 	if cfg.LoginRedirect == "" {
 		cfg.LoginRedirect = "/"

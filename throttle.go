@@ -216,9 +216,15 @@ func (a *Auth) resetLock(ctx context.Context, p lockPolicy, key string, now time
 }
 
 // addressKey is the client's address as the per-address limits count it:
-// IPv4-mapped addresses unmapped, IPv6 grouped by Limits.IPv6Prefix.
+// IPv4-mapped addresses unmapped, IPv6 grouped by Limits.IPv6Prefix. A
+// client that a trusted proxy named by an entry that is no address counts
+// under that entry's key, never under the proxy's address or network.
 func (a *Auth) addressKey(r *http.Request) string {
-	ip := a.clientAddr(r)
+	c := a.client(r)
+	if c.key != "" {
+		return c.key
+	}
+	ip := c.addr
 	if ip.Is6() {
 		if p, err := ip.Prefix(a.cfg.Limits.IPv6Prefix); err == nil {
 			return p.String()

@@ -25,6 +25,10 @@ func configureExtras(cfg *pbxauth.Config, o options, logger *slog.Logger) error 
 		return fmt.Errorf("-trusted-proxies: %w", err)
 	}
 	cfg.TrustedProxies = proxies
+	if h := o.forwardedHeader; !strings.EqualFold(h, "X-Forwarded-For") && !strings.EqualFold(h, "Forwarded") {
+		return fmt.Errorf("-forwarded-header %q: want X-Forwarded-For or Forwarded", h)
+	}
+	cfg.ForwardedHeader = o.forwardedHeader
 	if o.smtp == "" {
 		cfg.Mailer = pbxauth.LogMailer{Logger: logger}
 		return nil

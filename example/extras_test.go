@@ -3,7 +3,10 @@ package main
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/pbxauth/pbxauth/internal/apitest"
 )
 
 func TestParsePrefixes(t *testing.T) {
@@ -22,5 +25,51 @@ func TestParsePrefixes(t *testing.T) {
 	}
 	if ps, err := parsePrefixes(""); err != nil || len(ps) != 0 {
 		t.Errorf("empty: %v %v", ps, err)
+	}
+}
+
+// TestExampleForwardedHeader: -forwarded-header (PBXAUTH_FORWARDED_HEADER)
+// picks the one header believed from -trusted-proxies; the other is
+// ignored, and anything else stops the start.
+func TestExampleForwardedHeader(t *testing.T) {
+	clientIP := func(t *testing.T, url string, headers ...string) string {
+		t.Helper()
+		c := apitest.NewClient(t, url)
+		r := c.Do("POST", "/auth/sign_in", map[string]string{"username": "admin", "password": "admin-pw-12345"}, headers...)
+		if r.Status != 200 {
+			t.Fatalf("sign_in: %d %s", r.Status, r.Body)
+		}
+		l := c.Do("GET", "/auth/sessions", nil, apitest.Bearer(r.String("access_token"))...)
+		sessions, _ := l.JSON()["sessions"].([]any)
+		for _, s := range sessions {
+			if s, _ := s.(map[string]any); s["current"] == true {
+				ip, _ := s["client_ip"].(string)
+				return ip
+			}
+		}
+		t.Fatalf("no current session: %s", l.Body)
+		return ""
+	}
+	both := []string{"X-Forwarded-For", "198.51.100.1:4711", "Forwarded", `for="[2001:db8::2]:443"`}
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, nil, "198.51.100.1"},
+		{nil, []string{"-forwarded-header", "Forwarded"}, "2001:db8::2"},
+		{map[string]string{"PBXAUTH_FORWARDED_HEADER": "Forwarded"}, nil, "2001:db8::2"},
+	} {
+		env := map[string]string{"PBXAUTH_ADMIN_PASSWORD": "admin-pw-12345", "PBXAUTH_TRUSTED_PROXIES": "127.0.0.1"}
+		for k, v := range tc.env {
+			env[k] = v
+		}
+		url := startExample(t, env, tc.args...)
+		if got := clientIP(t, url, both...); got != tc.want {
+			t.Errorf("%v %v: client_ip %q, want %q", tc.env, tc.args, got, tc.want)
+		}
+	}
+	if listened, err := runUntilListening(t, "-addr", "127.0.0.1:0", "-db", "memory", "-forwarded-header", "X-Real-IP"); listened || err == nil || !strings.Contains(err.Error(), "-forwarded-header") {
+		t.Errorf("-forwarded-header X-Real-IP: started %v, %v", listened, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -42,13 +43,16 @@ func encryptionKeys(ctx context.Context, path, db string, st pbxauth.Store) ([][
 		rand.Read(key)
 		return [][]byte{key}, nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := readKeyFile(path)
 	if err == nil {
 		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
 		if err != nil || len(key) != 32 {
 			return nil, fmt.Errorf("-key-file %s: want 64 hex digits (a 32-byte key)", path)
 		}
 		return [][]byte{key}, nil
+	}
+	if errors.Is(err, errKeyReadable) {
+		return nil, fmt.Errorf("-key-file %s %w: it opens every authenticator secret in the database; chmod 600 %[1]s and start again", path, err)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("-key-file: %w", err)
@@ -69,6 +73,28 @@ func encryptionKeys(ctx context.Context, path, db string, st pbxauth.Store) ([][
 		return nil, fmt.Errorf("-key-file: %w", err)
 	}
 	return [][]byte{key}, nil
+}
+
+// errKeyReadable is readKeyFile's refusal of a key file that others can read.
+var errKeyReadable = errors.New("is readable by group or others")
+
+// readKeyFile reads the key file at path, unless its group or others may
+// read it: such a key is no longer the server's alone, so the server
+// refuses to use it rather than seal new secrets with it.
+func readKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if readableByOthers(fi) {
+		return nil, fmt.Errorf("(mode %04o) %w", fi.Mode().Perm(), errKeyReadable)
+	}
+	return io.ReadAll(f)
 }
 
 // writeNewKey makes path hold key in hex, never over an existing file and

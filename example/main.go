@@ -57,6 +57,7 @@ type options struct {
 	insecureCookies                                   bool
 	refreshGrace                                      time.Duration
 	trustedProxies                                    string
+	forwardedHeader                                   string
 	keyFile                                           string
 	metricsAddr                                       string
 	// args are the arguments after the flags: a subcommand ("user ...").
@@ -92,7 +93,8 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.BoolVar(&o.insecureCookies, "insecure-cookies", insecure, "drop Secure from cookies for plain-HTTP development (PBXAUTH_INSECURE_COOKIES)")
 	fs.StringVar(&o.keyFile, "key-file", env("PBXAUTH_KEY_FILE", ""), "file of the 32-byte key sealing authenticator-app secrets; default: pbxauth.key beside a SQLite file, random per run with memory, none with PostgreSQL (PBXAUTH_KEY_FILE)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", env("PBXAUTH_METRICS_ADDR", ""), "serve Prometheus /metrics there; default: none (PBXAUTH_METRICS_ADDR)")
-	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PBXAUTH_TRUSTED_PROXIES", ""), "comma-separated prefixes (or addresses) whose X-Forwarded-For is believed (PBXAUTH_TRUSTED_PROXIES)")
+	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PBXAUTH_TRUSTED_PROXIES", ""), "comma-separated prefixes (or addresses) whose -forwarded-header is believed (PBXAUTH_TRUSTED_PROXIES)")
+	fs.StringVar(&o.forwardedHeader, "forwarded-header", env("PBXAUTH_FORWARDED_HEADER", "X-Forwarded-For"), "the one header from -trusted-proxies that names the client: X-Forwarded-For or Forwarded (RFC 7239); the other is ignored (PBXAUTH_FORWARDED_HEADER)")
 	err = fs.Parse(args)
 	o.args = fs.Args()
 	return o, err
@@ -110,7 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
-	var cfg pbxauth.Config
+	cfg := pbxauth.Config{Logger: logger}
 	closeStore, err := openStore(ctx, o.db, &cfg)
 	if err != nil {
 		return fmt.Errorf("open store %q: %w", redact(o.db), err)
@@ -135,7 +137,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	cfg.PublicURL = o.publicURL
 	// The seed's origins, and the example's own for its /reset page.
 	cfg.CallbackOrigins = slices.Concat(seed.CallbackOrigins, ownOrigins(base, o.publicURL))
-	cfg.Logger = logger
 	if err := configureExtras(&cfg, o, logger); err != nil {
 		return err
 	}

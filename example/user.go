@@ -256,13 +256,12 @@ func userCommand(ctx context.Context, o options, args []string, out io.Writer) e
 		fs.Usage()
 		return fmt.Errorf("user %s: one USERNAME is required", cmd.name)
 	}
-	var cfg pbxauth.Config
+	cfg := pbxauth.Config{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	closeStore, err := openStore(ctx, *db, &cfg)
 	if err != nil {
 		return fmt.Errorf("open store %q: %w", redact(*db), err)
 	}
 	defer closeStore()
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := pbxauth.New(cfg)
 	if err != nil {
 		return err
