@@ -70,9 +70,14 @@ func (a *Auth) stateBucket(t time.Time) (string, int64) {
 
 // networkKey is the client's network as the share of stored states
 // counts it: its IPv4 /24 or IPv6 /48, what one customer of a provider
-// commonly holds.
+// commonly holds. A forwarded entry that is no address (a fwd: key) is
+// a network of its own, never the proxy's.
 func (a *Auth) networkKey(r *http.Request) string {
-	ip := a.clientAddr(r)
+	c := a.client(r)
+	if c.key != "" {
+		return c.key
+	}
+	ip := c.addr
 	bits := 24
 	if ip.Is6() {
 		bits = 48
