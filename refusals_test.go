@@ -5,10 +5,6 @@
 package pbxauth_test
 
 import (
-	"context"
-	"fmt"
-	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,107 +12,6 @@ import (
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/smtptest"
 )
-
-// writeCounter is a Store that counts the calls of its methods that write.
-type writeCounter struct {
-	pbxauth.Store
-	mu     sync.Mutex
-	writes map[string]int
-}
-
-func newWriteCounter(t testing.TB) *writeCounter {
-	st := pbxauth.NewMemoryStore()
-	seed(t, st)
-	return &writeCounter{Store: st, writes: map[string]int{}}
-}
-
-func (w *writeCounter) count(op string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.writes[op]++
-}
-
-// reset forgets the writes counted so far.
-func (w *writeCounter) reset() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	clear(w.writes)
-}
-
-// String lists the writes counted, as "AddCounter×300".
-func (w *writeCounter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var s []string
-	for op, n := range w.writes {
-		s = append(s, fmt.Sprintf("%s×%d", op, n))
-	}
-	sort.Strings(s)
-	return strings.Join(s, " ")
-}
-
-func (w *writeCounter) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (pbxauth.Counter, error) {
-	w.count("AddCounter")
-	return w.Store.AddCounter(ctx, key, delta, expiresAt, now)
-}
-
-func (w *writeCounter) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool, error) {
-	w.count("AddCounterBelow")
-	return w.Store.AddCounterBelow(ctx, key, limit, expiresAt, now)
-}
-
-func (w *writeCounter) PutCounter(ctx context.Context, c pbxauth.Counter, now time.Time) error {
-	w.count("PutCounter")
-	return w.Store.PutCounter(ctx, c, now)
-}
-
-func (w *writeCounter) DeleteCounter(ctx context.Context, key string) error {
-	w.count("DeleteCounter")
-	return w.Store.DeleteCounter(ctx, key)
-}
-
-func (w *writeCounter) CreateFlow(ctx context.Context, f pbxauth.Flow) error {
-	w.count("CreateFlow")
-	return w.Store.CreateFlow(ctx, f)
-}
-
-func (w *writeCounter) UpdateFlow(ctx context.Context, f pbxauth.Flow, now time.Time) error {
-	w.count("UpdateFlow")
-	return w.Store.UpdateFlow(ctx, f, now)
-}
-
-func (w *writeCounter) ConsumeFlow(ctx context.Context, h pbxauth.Hash, p pbxauth.FlowPurpose, now time.Time) (pbxauth.Flow, error) {
-	w.count("ConsumeFlow")
-	return w.Store.ConsumeFlow(ctx, h, p, now)
-}
-
-func (w *writeCounter) CreateFamily(ctx context.Context, f pbxauth.Family, maxLive int, ts ...pbxauth.Token) ([]string, error) {
-	w.count("CreateFamily")
-	return w.Store.CreateFamily(ctx, f, maxLive, ts...)
-}
-
-func (w *writeCounter) SwapPasswordHash(ctx context.Context, userID, old, next string) error {
-	w.count("SwapPasswordHash")
-	return w.Store.SwapPasswordHash(ctx, userID, old, next)
-}
-
-func (w *writeCounter) AddDevice(ctx context.Context, d pbxauth.Device, max int, now time.Time) error {
-	w.count("AddDevice")
-	return w.Store.AddDevice(ctx, d, max, now)
-}
-
-func (w *writeCounter) RotateDevice(ctx context.Context, old pbxauth.Hash, d pbxauth.Device, now time.Time) error {
-	w.count("RotateDevice")
-	return w.Store.RotateDevice(ctx, old, d, now)
-}
-
-// wantNoWrites fails t when anything was written since the last reset.
-func (w *writeCounter) wantNoWrites(t *testing.T, what string) {
-	t.Helper()
-	if s := w.String(); s != "" {
-		t.Fatalf("%s wrote to the Store: %s", what, s)
-	}
-}
 
 // TestRefusedFlowStartsWriteNothing: once an address has used its 20 flow
 // starts of the minute, 100 more forget_password requests from it at once
