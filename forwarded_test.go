@@ -104,16 +104,7 @@ func clientIPSeen(t *testing.T, e *env, headers ...string) string {
 	if r.Status != 200 {
 		t.Fatalf("sign_in with %q: %d %s", headers, r.Status, r.Body)
 	}
-	l := c.Do("GET", "/auth/sessions", nil, apitest.Bearer(r.String("access_token"))...)
-	sessions, _ := l.JSON()["sessions"].([]any)
-	for _, s := range sessions {
-		if s, _ := s.(map[string]any); s["current"] == true {
-			ip, _ := s["client_ip"].(string)
-			return ip
-		}
-	}
-	t.Fatalf("no current sign-in listed: %s", l.Body)
-	return ""
+	return c.CurrentClientIP(r.String("access_token"))
 }
 
 // TestForwardedEntries: the client_ip a sign-in lists for each form of

@@ -192,6 +192,22 @@ func (r *Response) String(field string) string {
 	return s
 }
 
+// CurrentClientIP returns the client_ip that GET /auth/sessions lists for
+// the sign-in of access (the one marked current), or fails the test.
+func (c *Client) CurrentClientIP(access string) string {
+	c.T.Helper()
+	l := c.Do("GET", "/auth/sessions", nil, Bearer(access)...)
+	sessions, _ := l.JSON()["sessions"].([]any)
+	for _, s := range sessions {
+		if s, _ := s.(map[string]any); s["current"] == true {
+			ip, _ := s["client_ip"].(string)
+			return ip
+		}
+	}
+	c.T.Fatalf("no current sign-in listed: %d %s", l.Status, l.Body)
+	return ""
+}
+
 // Code returns the error code of an error answer, "" for others.
 func (r *Response) Code() string {
 	var e struct {
