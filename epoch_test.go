@@ -208,7 +208,7 @@ func testEpochRace(t *testing.T, ender epochEnder, route string) {
 	defer mu.Unlock()
 	changed := 0
 	for _, ev := range events {
-		if ev.Kind == pbxauth.EventSignInFailed && ev.Reason == "credentials_changed" && ev.UserID == aliceID {
+		if ev.Kind == pbxauth.EventSignInFailed && ev.Reason == pbxauth.ReasonCredentialsChanged && ev.UserID == aliceID {
 			changed++
 		}
 	}
@@ -253,7 +253,7 @@ func TestSignInsPerUserEvicts(t *testing.T) {
 	e := newEnv(t, func(c *pbxauth.Config) {
 		c.Limits.SignInsPerUser = 3
 		c.OnEvent = func(_ context.Context, ev pbxauth.Event) {
-			if ev.Kind == pbxauth.EventSessionRevoked && ev.Reason == "evicted" {
+			if ev.Kind == pbxauth.EventSessionRevoked && ev.Reason == pbxauth.ReasonEvicted {
 				mu.Lock()
 				evicted = append(evicted, ev.SessionID)
 				mu.Unlock()

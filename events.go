@@ -44,6 +44,18 @@ const (
 // counted as one, since whoever sent it knew a right code.
 const ReasonReplayed = "replayed"
 
+// ReasonCredentialsChanged is the Reason of an EventSignInFailed (and of a
+// refused Microsoft sign-in) whose credential was proved before the user's
+// sign-ins were ended — a password reset or set, a disable, a global
+// sign-out — and which came to be stored after: answered 401 like a wrong
+// password, but not counted as one.
+const ReasonCredentialsChanged = "credentials_changed"
+
+// ReasonEvicted is the Reason of an EventSessionRevoked that ended the
+// user's least recently used sign-in to make room for a new one beyond
+// Limits.SignInsPerUser.
+const ReasonEvicted = "evicted"
+
 // Event describes what happened, to whom and from where; it never holds a
 // password, token or code.
 type Event struct {

@@ -97,7 +97,7 @@ type Limits struct {
 	// SignInsPerUser is how many live sign-ins (token families, cookie
 	// sessions included) one user may have: a new one beyond it ends the
 	// least recently used, reported as EventSessionRevoked with Reason
-	// "evicted", so neither the list of sessions nor the Store grows
+	// ReasonEvicted, so neither the list of sessions nor the Store grows
 	// without bound. Default 100.
 	SignInsPerUser int
 }

@@ -260,7 +260,7 @@ func (a *Auth) finishMicrosoft(w http.ResponseWriter, r *http.Request, u User, s
 		}
 		tok, err := a.newFlow(ctx, Flow{Purpose: FlowMicrosoft, UserID: u.ID, TenantID: u.TenantID, Epoch: u.Epoch, Data: string(data)})
 		if errors.Is(err, ErrStale) {
-			return denied(reasonCredentialsChanged)
+			return denied(ReasonCredentialsChanged)
 		}
 		if err != nil {
 			return serverError(u, "store exchange token", err)
@@ -270,7 +270,7 @@ func (a *Auth) finishMicrosoft(w http.ResponseWriter, r *http.Request, u User, s
 	}
 	is, err := a.issue(r, signIn{user: u, epoch: u.Epoch, method: methodMicrosoft, cookieOnly: true})
 	if errors.Is(err, ErrStale) {
-		return denied(reasonCredentialsChanged)
+		return denied(ReasonCredentialsChanged)
 	}
 	if err != nil {
 		return serverError(u, "issue tokens", err)

@@ -11,7 +11,6 @@ package pbxauth
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -66,9 +65,7 @@ func (a *Auth) stateAD() []byte {
 // newStateCookie returns the value of a cookie-flow's state cookie and
 // the hash the state keeps of it.
 func newStateCookie() (value, hash string) {
-	var b [32]byte
-	rand.Read(b[:])
-	value = base64.RawURLEncoding.EncodeToString(b[:])
+	value = newToken()
 	sum := sha256.Sum256([]byte(value))
 	return value, base64.RawURLEncoding.EncodeToString(sum[:])
 }

@@ -237,8 +237,9 @@ func (a *Auth) addressKey(r *http.Request) string {
 // suffix for its counter's key, and its end. A key's windows are
 // consecutive slices of d from its first event, as long as it has one at
 // least every d (an anchor counter remembers the first; an event rate
-// refuses is not one); after a quiet d the next event starts them anew. So "3 in 15 minutes" counts 15 minutes
-// from the first, not from a tick of the clock.
+// refuses is not one); after a quiet d the next event starts them anew.
+// So "3 in 15 minutes" counts 15 minutes from the first, not from a tick of
+// the clock.
 func (a *Auth) window(ctx context.Context, key string, d time.Duration, now time.Time) (string, time.Time, error) {
 	anchor, err := a.store.AddCounter(ctx, key+"@", 0, now.Add(d), now)
 	if err != nil {

@@ -118,17 +118,10 @@ func (a *Auth) issue(r *http.Request, s signIn) (issued, error) {
 		return issued{}, err
 	}
 	for _, id := range evicted {
-		a.emit(ctx, Event{Kind: EventSessionRevoked, UserID: s.user.ID, TenantID: s.user.TenantID, SessionID: id, Reason: reasonEvicted})
+		a.emit(ctx, Event{Kind: EventSessionRevoked, UserID: s.user.ID, TenantID: s.user.TenantID, SessionID: id, Reason: ReasonEvicted})
 	}
 	return issued{user: s.user, family: f, access: access, refresh: refresh, expires: expires}, nil
 }
-
-// Reasons of events about sign-ins that the epoch or the per-user bound
-// ended or refused.
-const (
-	reasonEvicted            = "evicted"
-	reasonCredentialsChanged = "credentials_changed"
-)
 
 // issueFailed answers a sign-in that issue (or the flow leading to it)
 // could not store. ErrStale — the user's credentials changed, or their
@@ -139,7 +132,7 @@ func (a *Auth) issueFailed(r *http.Request, s signIn, err error) *apiError {
 	ctx := r.Context()
 	if errors.Is(err, ErrStale) {
 		a.emit(ctx, Event{Kind: EventSignInFailed, UserID: s.user.ID, TenantID: s.user.TenantID, Username: s.user.Username,
-			ClientIP: a.clientIP(r), Method: s.method, Reason: reasonCredentialsChanged})
+			ClientIP: a.clientIP(r), Method: s.method, Reason: ReasonCredentialsChanged})
 		return errUnauthorized
 	}
 	return a.internal(ctx, "issue tokens", err)

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pbxauth/pbxauth"
@@ -251,10 +252,11 @@ var epochChecks = []check{
 // raceEpoch races sign-ins and flows of one user, started under the epoch
 // read before, against end, run once through the other handle: every
 // sign-in that was stored must be ended by end, and once end returned,
-// none more may be stored. Each racer keeps creating until it is refused,
-// so the race window is crossed every time, whatever the scheduling: some
-// creations land before end (it would be no race otherwise — checked) and
-// every racer's last one after.
+// none more may be stored. Each racer keeps creating until end has
+// returned and then tries once more, so the race window is crossed every
+// time, whatever the scheduling: some creations land before end (it would
+// be no race otherwise — checked) and every racer's last one after, which
+// must be refused.
 func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.Store, userID string) error) {
 	t.Helper()
 	ctx := t.Context()
@@ -268,6 +270,7 @@ func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.S
 		stored  []string
 		started = make(chan struct{})
 		once    sync.Once
+		ended   atomic.Bool
 	)
 	for r := range racers {
 		s := a
@@ -276,6 +279,7 @@ func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.S
 		}
 		wg.Go(func() {
 			for i := 0; ; i++ {
+				last := ended.Load() // end has returned: this one must be refused
 				id := fmt.Sprintf("%s/%d/%d", name, r, i)
 				var err error
 				if i%2 == 0 {
@@ -284,7 +288,11 @@ func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.S
 					err = s.CreateFlow(ctx, pbxauth.Flow{Hash: hash(id), Purpose: pbxauth.FlowTwoFactor, UserID: userID,
 						TenantID: "t-acme", ExpiresAt: at(time.Minute), Epoch: epoch})
 				}
-				if err == nil {
+				switch {
+				case err == nil && last:
+					t.Errorf("%s: a sign-in or flow under the old epoch was stored after it returned", name)
+					return
+				case err == nil:
 					if i%2 == 0 {
 						mu.Lock()
 						stored = append(stored, id)
@@ -292,8 +300,7 @@ func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.S
 					}
 					once.Do(func() { close(started) })
 					continue
-				}
-				if !errors.Is(err, pbxauth.ErrStale) {
+				case !errors.Is(err, pbxauth.ErrStale):
 					t.Errorf("%s: racer's create: %v, want nil or ErrStale", name, err)
 				}
 				return
@@ -301,10 +308,12 @@ func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.S
 		})
 	}
 	<-started
-	if err := end(t, b, userID); err != nil {
+	err := end(t, b, userID)
+	ended.Store(true)
+	wg.Wait()
+	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	wg.Wait()
 	if len(stored) == 0 {
 		t.Fatalf("%s: no sign-in was stored before it: no race", name)
 	}

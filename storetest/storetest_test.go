@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 // must fail it: it notes failures instead of failing the test.
 type recorder struct {
 	ctx      context.Context
+	mu       sync.Mutex // racers of a check report from their goroutines
 	failures []string
 	skipped  bool
 }
@@ -25,6 +27,8 @@ func (r *recorder) Helper()                  {}
 func (r *recorder) Context() context.Context { return r.ctx }
 
 func (r *recorder) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.failures = append(r.failures, fmt.Sprintf(format, args...))
 }
 
@@ -82,6 +86,10 @@ type (
 	eagerTouch struct{ *pbxauth.MemoryStore }
 	// revokeAnyFamily ends another user's sign-in too.
 	revokeAnyFamily struct{ *pbxauth.MemoryStore }
+	// epochBlind stores sign-ins and flows whatever the epoch they carry.
+	epochBlind struct{ *pbxauth.MemoryStore }
+	// noEviction keeps every sign-in, whatever the bound.
+	noEviction struct{ *pbxauth.MemoryStore }
 	// unboundedAdds adds whatever the limit.
 	unboundedAdds struct{ *pbxauth.MemoryStore }
 	// touchingRefusals writes a refused conditional add (a later expiry, a
@@ -191,6 +199,27 @@ func (s eagerTouch) TouchFamily(ctx context.Context, familyID string, now, stale
 	return s.MemoryStore.TouchFamily(ctx, familyID, now, now)
 }
 
+// current gives f the user's epoch of now, as a store that never compared
+// would behave.
+func (s epochBlind) current(ctx context.Context, userID string) int64 {
+	u, _ := s.User(ctx, userID)
+	return u.Epoch
+}
+
+func (s epochBlind) CreateFamily(ctx context.Context, f pbxauth.Family, maxLive int, ts ...pbxauth.Token) ([]string, error) {
+	f.Epoch = s.current(ctx, f.UserID)
+	return s.MemoryStore.CreateFamily(ctx, f, maxLive, ts...)
+}
+
+func (s epochBlind) CreateFlow(ctx context.Context, f pbxauth.Flow) error {
+	f.Epoch = s.current(ctx, f.UserID)
+	return s.MemoryStore.CreateFlow(ctx, f)
+}
+
+func (s noEviction) CreateFamily(ctx context.Context, f pbxauth.Family, maxLive int, ts ...pbxauth.Token) ([]string, error) {
+	return s.MemoryStore.CreateFamily(ctx, f, 0, ts...)
+}
+
 func (s revokeAnyFamily) RevokeUserFamily(ctx context.Context, userID, familyID string, now time.Time) error {
 	return s.MemoryStore.RevokeFamily(ctx, familyID)
 }
@@ -260,6 +289,12 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"RevokeUserFamily ends anyone's sign-in",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return revokeAnyFamily{m} },
 			[]string{"SignIns/RevokeUserFamily", "SignIns/ConcurrentRevokeUserFamily"}},
+		{"CreateFamily and CreateFlow ignore the epoch",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return epochBlind{m} },
+			[]string{"Epoch/StaleRefused", "Epoch/RaceWithEnders"}},
+		{"CreateFamily evicts nothing",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return noEviction{m} },
+			[]string{"Epoch/EvictsLeastRecentlyUsed", "Epoch/EvictionUnderConcurrency"}},
 		{"UseOnce records nothing",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return forgetfulUseOnce{m} },
 			[]string{"UseOnce/Once", "UseOnce/Concurrent", "UseOnce/Sweep"}},
@@ -281,7 +316,7 @@ func TestBrokenStoresFail(t *testing.T) {
 					t.Errorf("%s passes a store where %s", name, b.name)
 					continue
 				}
-				t.Logf("%s: %s", name, r.failures[0])
+				t.Logf("%s: %s (%d failures)", name, r.failures[0], len(r.failures))
 			}
 		})
 	}
