@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // Events of the Go API.
@@ -58,7 +60,7 @@ func (a *Auth) tenantOf(ctx context.Context, domain string) (string, error) {
 		return "", err
 	}
 	t, err := a.store.TenantByDomain(ctx, domain)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return "", invalidf("no tenant has the domain %q", domain)
 	}
 	return t.ID, err
@@ -71,36 +73,36 @@ func (a *Auth) tenantOf(ctx context.Context, domain string) (string, error) {
 // EventUserCreated. Errors wrap ErrInvalid for a rule broken (the text says
 // which), ErrConflict when the username is taken in the tenant
 // (case-insensitively), or are backend failures.
-func (a *Auth) CreateUser(ctx context.Context, nu NewUser) (User, error) {
+func (a *Auth) CreateUser(ctx context.Context, nu NewUser) (store.User, error) {
 	tenantID, err := a.tenantOf(ctx, nu.Domain)
 	if err != nil {
-		return User{}, err
+		return store.User{}, err
 	}
 	tenant := nu.Domain != ""
 	if err := apiErr(checkUsername(nu.Username, tenant)); err != nil {
-		return User{}, err
+		return store.User{}, err
 	}
 	if err := apiErr(a.checkRole(nu.Role, tenant)); err != nil {
-		return User{}, err
+		return store.User{}, err
 	}
 	if err := checkEmail(nu.Email); err != nil {
-		return User{}, err
+		return store.User{}, err
 	}
-	u := User{ID: newID(), TenantID: tenantID, Username: nu.Username, Email: nu.Email, Role: nu.Role,
+	u := store.User{ID: newID(), TenantID: tenantID, Username: nu.Username, Email: nu.Email, Role: nu.Role,
 		TwoFactorEnabled: nu.TwoFactorEnabled, PasswordForceReset: nu.PasswordForceReset, Disabled: nu.Disabled}
 	if nu.Password != "" {
 		if err := apiErr(a.checkNewPassword(nu.Username, nu.Password)); err != nil {
-			return User{}, err
+			return store.User{}, err
 		}
 		if u.PasswordHash, err = a.HashPassword(ctx, nu.Password); err != nil {
-			return User{}, err
+			return store.User{}, err
 		}
 	}
 	if err := a.store.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return User{}, fmt.Errorf("%w: the username %q is taken", ErrConflict, nu.Username)
+		if errors.Is(err, store.ErrConflict) {
+			return store.User{}, fmt.Errorf("%w: the username %q is taken", store.ErrConflict, nu.Username)
 		}
-		return User{}, err
+		return store.User{}, err
 	}
 	a.emit(ctx, Event{Kind: EventUserCreated, UserID: u.ID, TenantID: u.TenantID, Username: u.Username})
 	return u, nil
@@ -121,12 +123,12 @@ func checkEmail(s string) error {
 // FindUser returns the user of the tenant of domain ("" for system users)
 // with username, matched case-insensitively; ErrNotFound when there is none
 // (also for an unknown domain), ErrInvalid for a malformed name.
-func (a *Auth) FindUser(ctx context.Context, domain, username string) (User, error) {
+func (a *Auth) FindUser(ctx context.Context, domain, username string) (store.User, error) {
 	if err := apiErr(checkDomain(domain, false)); err != nil {
-		return User{}, err
+		return store.User{}, err
 	}
-	if !ValidUsername(username) {
-		return User{}, apiErr(checkUsername(username, false))
+	if !store.ValidUsername(username) {
+		return store.User{}, apiErr(checkUsername(username, false))
 	}
 	return a.lookupUser(ctx, domain, username)
 }
@@ -207,7 +209,7 @@ func (a *Auth) EnableUser(ctx context.Context, userID string) error {
 
 // Sessions returns the user's live sign-ins, newest first, as GET
 // /auth/sessions lists them; ErrNotFound for an unknown user.
-func (a *Auth) Sessions(ctx context.Context, userID string) ([]Family, error) {
+func (a *Auth) Sessions(ctx context.Context, userID string) ([]store.Family, error) {
 	if _, err := a.store.User(ctx, userID); err != nil {
 		return nil, err
 	}
@@ -256,7 +258,7 @@ func (a *Auth) Unlock(ctx context.Context, domain, username string) error {
 	u, err := a.FindUser(ctx, domain, username)
 	if err == nil {
 		e.UserID, e.TenantID = u.ID, u.TenantID
-	} else if !errors.Is(err, ErrNotFound) {
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	// The submitted key's lock, and for an existing user the lock of the

@@ -9,15 +9,17 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 func TestNewRefusesBadRoles(t *testing.T) {
 	for _, roles := range [][]string{{""}, {"Admin"}, {"systemadmin"}, {"Ops", "Ops"}, {"has space"}, {strings.Repeat("r", 65)}} {
-		if _, err := pbxauth.New(pbxauth.Config{Store: pbxauth.NewMemoryStore(), Roles: roles}); err == nil {
+		if _, err := pbxauth.New(pbxauth.Config{Store: memstore.New(), Roles: roles}); err == nil {
 			t.Errorf("New with Roles %q succeeded", roles)
 		}
 	}
-	if _, err := pbxauth.New(pbxauth.Config{Store: pbxauth.NewMemoryStore(), Roles: []string{"Operator", "Night-Shift"}}); err != nil {
+	if _, err := pbxauth.New(pbxauth.Config{Store: memstore.New(), Roles: []string{"Operator", "Night-Shift"}}); err != nil {
 		t.Errorf("New with good custom roles: %v", err)
 	}
 }
@@ -41,27 +43,27 @@ func TestCreateUserValidation(t *testing.T) {
 		edit func(*pbxauth.NewUser)
 		want error
 	}{
-		{"an empty username", func(u *pbxauth.NewUser) { u.Username = "" }, pbxauth.ErrInvalid},
-		{"a malformed username", func(u *pbxauth.NewUser) { u.Username = "bad name!" }, pbxauth.ErrInvalid},
-		{"a username starting with a period", func(u *pbxauth.NewUser) { u.Username = ".carol" }, pbxauth.ErrInvalid},
-		{"a 65-character username", func(u *pbxauth.NewUser) { u.Username = strings.Repeat("c", 65) }, pbxauth.ErrInvalid},
-		{"a non-ASCII username", func(u *pbxauth.NewUser) { u.Username = "cärol" }, pbxauth.ErrInvalid},
-		{"a reserved name in a tenant", func(u *pbxauth.NewUser) { u.Username = "Root" }, pbxauth.ErrInvalid},
-		{"no role", func(u *pbxauth.NewUser) { u.Role = "" }, pbxauth.ErrInvalid},
-		{"an unknown role", func(u *pbxauth.NewUser) { u.Role = "Typo" }, pbxauth.ErrInvalid},
-		{"a role in the wrong case", func(u *pbxauth.NewUser) { u.Role = "standarduser" }, pbxauth.ErrInvalid},
-		{"a system role in a tenant", func(u *pbxauth.NewUser) { u.Role = pbxauth.RoleSystemAdmin }, pbxauth.ErrInvalid},
-		{"a tenant role for a system user", func(u *pbxauth.NewUser) { u.Domain, u.Role = "", pbxauth.RoleAdmin }, pbxauth.ErrInvalid},
-		{"a custom role for a system user", func(u *pbxauth.NewUser) { u.Domain, u.Role = "", "Operator" }, pbxauth.ErrInvalid},
-		{"an unknown domain", func(u *pbxauth.NewUser) { u.Domain = "nowhere.example.test" }, pbxauth.ErrInvalid},
-		{"a malformed domain", func(u *pbxauth.NewUser) { u.Domain = "a b" }, pbxauth.ErrInvalid},
-		{"a short password", func(u *pbxauth.NewUser) { u.Password = "short" }, pbxauth.ErrInvalid},
-		{"the username as password", func(u *pbxauth.NewUser) { u.Username, u.Password = "carolcarol", "CarolCarol" }, pbxauth.ErrInvalid},
-		{"a password the policy refuses", func(u *pbxauth.NewUser) { u.Password = "my-password-1" }, pbxauth.ErrInvalid},
-		{"a password over 1024 bytes", func(u *pbxauth.NewUser) { u.Password = strings.Repeat("p", 1025) }, pbxauth.ErrInvalid},
-		{"a malformed email", func(u *pbxauth.NewUser) { u.Email = "not-an-email" }, pbxauth.ErrInvalid},
-		{"an email with a name", func(u *pbxauth.NewUser) { u.Email = "Carol <carol@acme.example.test>" }, pbxauth.ErrInvalid},
-		{"a taken username", func(u *pbxauth.NewUser) { u.Username = "ALICE" }, pbxauth.ErrConflict},
+		{"an empty username", func(u *pbxauth.NewUser) { u.Username = "" }, store.ErrInvalid},
+		{"a malformed username", func(u *pbxauth.NewUser) { u.Username = "bad name!" }, store.ErrInvalid},
+		{"a username starting with a period", func(u *pbxauth.NewUser) { u.Username = ".carol" }, store.ErrInvalid},
+		{"a 65-character username", func(u *pbxauth.NewUser) { u.Username = strings.Repeat("c", 65) }, store.ErrInvalid},
+		{"a non-ASCII username", func(u *pbxauth.NewUser) { u.Username = "cärol" }, store.ErrInvalid},
+		{"a reserved name in a tenant", func(u *pbxauth.NewUser) { u.Username = "Root" }, store.ErrInvalid},
+		{"no role", func(u *pbxauth.NewUser) { u.Role = "" }, store.ErrInvalid},
+		{"an unknown role", func(u *pbxauth.NewUser) { u.Role = "Typo" }, store.ErrInvalid},
+		{"a role in the wrong case", func(u *pbxauth.NewUser) { u.Role = "standarduser" }, store.ErrInvalid},
+		{"a system role in a tenant", func(u *pbxauth.NewUser) { u.Role = pbxauth.RoleSystemAdmin }, store.ErrInvalid},
+		{"a tenant role for a system user", func(u *pbxauth.NewUser) { u.Domain, u.Role = "", pbxauth.RoleAdmin }, store.ErrInvalid},
+		{"a custom role for a system user", func(u *pbxauth.NewUser) { u.Domain, u.Role = "", "Operator" }, store.ErrInvalid},
+		{"an unknown domain", func(u *pbxauth.NewUser) { u.Domain = "nowhere.example.test" }, store.ErrInvalid},
+		{"a malformed domain", func(u *pbxauth.NewUser) { u.Domain = "a b" }, store.ErrInvalid},
+		{"a short password", func(u *pbxauth.NewUser) { u.Password = "short" }, store.ErrInvalid},
+		{"the username as password", func(u *pbxauth.NewUser) { u.Username, u.Password = "carolcarol", "CarolCarol" }, store.ErrInvalid},
+		{"a password the policy refuses", func(u *pbxauth.NewUser) { u.Password = "my-password-1" }, store.ErrInvalid},
+		{"a password over 1024 bytes", func(u *pbxauth.NewUser) { u.Password = strings.Repeat("p", 1025) }, store.ErrInvalid},
+		{"a malformed email", func(u *pbxauth.NewUser) { u.Email = "not-an-email" }, store.ErrInvalid},
+		{"an email with a name", func(u *pbxauth.NewUser) { u.Email = "Carol <carol@acme.example.test>" }, store.ErrInvalid},
+		{"a taken username", func(u *pbxauth.NewUser) { u.Username = "ALICE" }, store.ErrConflict},
 	} {
 		nu := carol
 		c.edit(&nu)
@@ -69,7 +71,7 @@ func TestCreateUserValidation(t *testing.T) {
 			t.Errorf("CreateUser with %s: %v, want %v", c.name, err, c.want)
 		}
 		if nu.Username != "ALICE" {
-			if _, err := e.auth.FindUser(ctx, acmeDomain, nu.Username); !errors.Is(err, pbxauth.ErrNotFound) && !errors.Is(err, pbxauth.ErrInvalid) {
+			if _, err := e.auth.FindUser(ctx, acmeDomain, nu.Username); !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("after CreateUser with %s, FindUser: %v", c.name, err)
 			}
 		}
@@ -106,7 +108,7 @@ func TestCreateUserValidation(t *testing.T) {
 	if got, err := e.auth.FindUser(ctx, "ACME.example.test", "CAROL"); err != nil || got.ID != u.ID {
 		t.Errorf("FindUser in other case: %+v, %v", got, err)
 	}
-	if _, err := e.auth.FindUser(ctx, "nowhere.example.test", "carol"); !errors.Is(err, pbxauth.ErrNotFound) {
+	if _, err := e.auth.FindUser(ctx, "nowhere.example.test", "carol"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("FindUser in an unknown domain: %v", err)
 	}
 }
@@ -121,12 +123,12 @@ func TestSetPassword(t *testing.T) {
 		{"a password over 1024 bytes", strings.Repeat("p", 1025)},
 		{"an empty password", ""},
 	} {
-		if err := e.auth.SetPassword(ctx, aliceID, c.pw, false); !errors.Is(err, pbxauth.ErrInvalid) {
+		if err := e.auth.SetPassword(ctx, aliceID, c.pw, false); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("SetPassword to %s: %v, want ErrInvalid", c.name, err)
 		}
 	}
 	e.wantUsable(t, phone, true, "after refused SetPassword calls")
-	if err := e.auth.SetPassword(ctx, "user-missing", "new-pw-4567", false); !errors.Is(err, pbxauth.ErrNotFound) {
+	if err := e.auth.SetPassword(ctx, "user-missing", "new-pw-4567", false); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SetPassword of an unknown user: %v", err)
 	}
 
@@ -175,7 +177,7 @@ func TestDisableEnableUser(t *testing.T) {
 	e.wantUsable(t, phone, false, "a sign-in from before the user was disabled, once enabled")
 	e.signInAs(t, "Phone/2")
 	for name, f := range map[string]func(context.Context, string) error{"DisableUser": e.auth.DisableUser, "EnableUser": e.auth.EnableUser} {
-		if err := f(ctx, "user-missing"); !errors.Is(err, pbxauth.ErrNotFound) {
+		if err := f(ctx, "user-missing"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s of an unknown user: %v", name, err)
 		}
 	}
@@ -209,11 +211,11 @@ func TestGoSessionsRevokeSignOutEverywhere(t *testing.T) {
 		{"an unknown session", aliceID, "nope"},
 		{"an unknown user", "user-missing", fs[1].ID},
 	} {
-		if err := e.auth.RevokeSession(ctx, c.user, c.id); !errors.Is(err, pbxauth.ErrNotFound) {
+		if err := e.auth.RevokeSession(ctx, c.user, c.id); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("RevokeSession of %s: %v", c.name, err)
 		}
 	}
-	if _, err := e.auth.Sessions(ctx, "user-missing"); !errors.Is(err, pbxauth.ErrNotFound) {
+	if _, err := e.auth.Sessions(ctx, "user-missing"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Sessions of an unknown user: %v", err)
 	}
 	n, err := e.auth.SignOutEverywhere(ctx, aliceID)
@@ -223,7 +225,7 @@ func TestGoSessionsRevokeSignOutEverywhere(t *testing.T) {
 	e.wantUsable(t, desk, false, "a session after SignOutEverywhere")
 	e.wantUsable(t, web, false, "a cookie session after SignOutEverywhere")
 	e.wantUsable(t, device{access: r.String("access_token")}, true, "another user after SignOutEverywhere")
-	if _, err := e.auth.SignOutEverywhere(ctx, "user-missing"); !errors.Is(err, pbxauth.ErrNotFound) {
+	if _, err := e.auth.SignOutEverywhere(ctx, "user-missing"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SignOutEverywhere of an unknown user: %v", err)
 	}
 }
@@ -244,7 +246,7 @@ func TestUnlock(t *testing.T) {
 		{"a reserved name in a tenant", acmeDomain, "admin"},
 		{"a malformed domain", "a b", "alice"},
 	} {
-		if err := e.auth.Unlock(ctx, c.domain, c.user); !errors.Is(err, pbxauth.ErrInvalid) {
+		if err := e.auth.Unlock(ctx, c.domain, c.user); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("Unlock of %s: %v", c.name, err)
 		}
 	}
@@ -275,7 +277,7 @@ func TestUnlinkIdentities(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	const iss = "https://login.example/dir/v2.0"
-	for _, l := range []pbxauth.Identity{
+	for _, l := range []store.Identity{
 		{TenantID: acmeID, Issuer: iss, Subject: "sub-alice", UserID: aliceID},
 		{TenantID: otherID, Issuer: iss, Subject: "sub-alice", UserID: "user-alice-other"},
 	} {
@@ -286,13 +288,13 @@ func TestUnlinkIdentities(t *testing.T) {
 	if err := e.auth.UnlinkIdentities(ctx, aliceID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.IdentityUser(ctx, acmeID, iss, "sub-alice"); !errors.Is(err, pbxauth.ErrNotFound) {
+	if _, err := e.store.IdentityUser(ctx, acmeID, iss, "sub-alice"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the unlinked account: %v", err)
 	}
 	if id, err := e.store.IdentityUser(ctx, otherID, iss, "sub-alice"); err != nil || id != "user-alice-other" {
 		t.Errorf("another user's link: %q, %v", id, err)
 	}
-	if err := e.auth.UnlinkIdentities(ctx, "user-missing"); !errors.Is(err, pbxauth.ErrNotFound) {
+	if err := e.auth.UnlinkIdentities(ctx, "user-missing"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("UnlinkIdentities of an unknown user: %v", err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/pbxauth/pbxauth/internal/recoverycode"
 	"github.com/pbxauth/pbxauth/internal/secretbox"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // TOTP parameters (RFC 6238 as authenticator apps expect them).
@@ -81,7 +82,7 @@ func isSealError(err error) bool {
 }
 
 // open opens the user's sealed secret; errNoKeysToOpen without keys.
-func (k *appKeys) open(t TOTP) (string, error) {
+func (k *appKeys) open(t store.TOTP) (string, error) {
 	if k == nil {
 		return "", errNoKeysToOpen
 	}
@@ -101,20 +102,20 @@ func (k *appKeys) newRecoveryCodes(userID string) (codes, hashes []string) {
 }
 
 // appStore is the Store's TOTPStore, or nil.
-func (a *Auth) appStore() TOTPStore {
-	ts, _ := a.cfg.Store.(TOTPStore) // not a.store: its timing wrapper has no optional capability
+func (a *Auth) appStore() store.TOTPStore {
+	ts, _ := a.cfg.Store.(store.TOTPStore) // not a.store: its timing wrapper has no optional capability
 	return ts
 }
 
 // activeApp returns the user's active app; ok is false when there is none.
-func (a *Auth) activeApp(ctx context.Context, userID string) (TOTP, bool, error) {
+func (a *Auth) activeApp(ctx context.Context, userID string) (store.TOTP, bool, error) {
 	ts := a.appStore()
 	if ts == nil {
-		return TOTP{}, false, nil
+		return store.TOTP{}, false, nil
 	}
 	t, err := ts.TOTP(ctx, userID)
-	if errors.Is(err, ErrNotFound) {
-		return TOTP{}, false, nil
+	if errors.Is(err, store.ErrNotFound) {
+		return store.TOTP{}, false, nil
 	}
 	return t, err == nil && t.Active, err
 }
@@ -150,7 +151,7 @@ const (
 // app code of a step later than the last accepted one (accepted now, so a
 // replay within the step fails); anything else is tried as a recovery code
 // (consumed now). allowRecovery false accepts app codes only.
-func (a *Auth) verifyAppCode(ctx context.Context, t TOTP, code string, now time.Time, allowRecovery bool) (appCode, error) {
+func (a *Auth) verifyAppCode(ctx context.Context, t store.TOTP, code string, now time.Time, allowRecovery bool) (appCode, error) {
 	ts := a.appStore()
 	if checkCode(code) == nil {
 		secret, err := a.apps.open(t)
@@ -163,9 +164,9 @@ func (a *Auth) verifyAppCode(ctx context.Context, t TOTP, code string, now time.
 		}
 		err = ts.AcceptTOTPStep(ctx, t.UserID, step)
 		switch {
-		case errors.Is(err, ErrConflict):
+		case errors.Is(err, store.ErrConflict):
 			return codeReplayed, nil
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, store.ErrNotFound):
 			return codeWrong, nil // the app went meanwhile
 		}
 		return codeApp, err
@@ -201,14 +202,14 @@ func (a *Auth) consumeRecoveryCode(ctx context.Context, userID, code string, now
 	}
 	for _, h := range a.apps.hashers {
 		hash, _ := h.Hash(userID, code) // it normalized for the first key
-		if err = a.appStore().ConsumeRecoveryCode(ctx, userID, hash); !errors.Is(err, ErrNotFound) {
+		if err = a.appStore().ConsumeRecoveryCode(ctx, userID, hash); !errors.Is(err, store.ErrNotFound) {
 			break
 		}
 	}
 	if err == nil {
 		return codeRecovery, nil
 	}
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		err = nil
 	}
 	if derr := a.store.DeleteCounter(context.WithoutCancel(ctx), mark); err == nil {

@@ -1,9 +1,13 @@
 package pbxauth
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/pbxauth/pbxauth/memstore"
+)
 
 func TestCheckCallbackURL(t *testing.T) {
-	a, err := New(Config{Store: NewMemoryStore(), Argon2: Argon2Params{Memory: 64, Time: 1, Threads: 1},
+	a, err := New(Config{Store: memstore.New(), Argon2: Argon2Params{Memory: 64, Time: 1, Threads: 1},
 		CallbackOrigins: []string{"https://allowed.example", "http://127.0.0.1:9999", "HTTP://Upper.Example:80"}})
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +37,7 @@ func TestCheckCallbackURL(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"https://x.example/path?q=1", "https://x.example/a/../b", "x.example"} {
-		if _, err := New(Config{Store: NewMemoryStore(), CallbackOrigins: []string{bad}}); err == nil {
+		if _, err := New(Config{Store: memstore.New(), CallbackOrigins: []string{bad}}); err == nil {
 			t.Errorf("callback origin %q was accepted", bad)
 		}
 	}
@@ -47,12 +51,12 @@ func TestNewChecksURLs(t *testing.T) {
 		{PublicURL: "https://pbx.example.com/api?x=1"},
 		{MicrosoftRedirectURL: "/ms365/callback"},
 	} {
-		bad.Store = NewMemoryStore()
+		bad.Store = memstore.New()
 		if _, err := New(bad); err == nil {
 			t.Errorf("New accepted %+v", bad)
 		}
 	}
-	if _, err := New(Config{Store: NewMemoryStore(), PublicURL: "https://pbx.example.com:8887/api"}); err != nil {
+	if _, err := New(Config{Store: memstore.New(), PublicURL: "https://pbx.example.com:8887/api"}); err != nil {
 		t.Errorf("New refused a good PublicURL: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // wrongCodes spends n wrong codes on fresh flows of alice (at most 4 per
@@ -144,7 +145,7 @@ func TestCodeMailsPerUser(t *testing.T) {
 func TestCodeLockOfADevice(t *testing.T) {
 	e := newMailEnv(t, plainHTTP)
 	dev := deviceCookie(withDevice(t, e.env, "", aliceCreds())).Value
-	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
+	e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
 	attacker := apitest.NewClient(t, e.c.URL) // knows the password, has no device
 	for range 3 {
 		flow := attacker.Do("POST", "/auth/sign_in", aliceCreds()).String("token")

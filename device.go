@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/internal/hasher"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // DeviceCookieName is the device cookie; with Secure cookies it carries the
@@ -29,25 +30,25 @@ func (a *Auth) deviceCookieName() string {
 
 // knownDevice returns the device whose cookie came with r, if it is a live
 // device of userID ("" for an unknown user: never a device).
-func (a *Auth) knownDevice(ctx context.Context, r *http.Request, userID string, now time.Time) (Device, bool) {
+func (a *Auth) knownDevice(ctx context.Context, r *http.Request, userID string, now time.Time) (store.Device, bool) {
 	c, err := r.Cookie(a.deviceCookieName())
 	if err != nil || userID == "" || c.Value == "" || len(c.Value) > maxTokenBytes {
-		return Device{}, false
+		return store.Device{}, false
 	}
-	d, err := a.store.Device(ctx, HashToken(c.Value), now)
+	d, err := a.store.Device(ctx, store.HashToken(c.Value), now)
 	if err != nil {
-		if !errors.Is(err, ErrNotFound) {
+		if !errors.Is(err, store.ErrNotFound) {
 			// Without the device the sign-in takes the ordinary way.
 			a.log.WarnContext(ctx, "pbxauth: read device", "err", err)
 		}
-		return Device{}, false
+		return store.Device{}, false
 	}
 	return d, d.UserID == userID
 }
 
 // deviceLane is the hashing lane of a sign-in: the favoured one, one hash at
 // a time per user, through a known device.
-func deviceLane(d Device, known bool) lane {
+func deviceLane(d store.Device, known bool) lane {
 	if !known {
 		return ordinaryLane
 	}
@@ -62,12 +63,12 @@ func deviceLane(d Device, known bool) lane {
 func (a *Auth) rememberDevice(w http.ResponseWriter, r *http.Request, userID string) {
 	ctx, now := r.Context(), a.now()
 	tok := newToken()
-	d := Device{ID: newID(), Hash: HashToken(tok), UserID: userID, LastUsedAt: now, ExpiresAt: now.Add(a.cfg.Limits.DeviceLifetime)}
-	err := ErrNotFound
+	d := store.Device{ID: newID(), Hash: store.HashToken(tok), UserID: userID, LastUsedAt: now, ExpiresAt: now.Add(a.cfg.Limits.DeviceLifetime)}
+	err := store.ErrNotFound
 	if old, ok := a.knownDevice(ctx, r, userID, now); ok {
 		err = a.store.RotateDevice(ctx, old.Hash, d, now)
 	}
-	if errors.Is(err, ErrNotFound) { // no device yet, or a concurrent sign-in rotated it
+	if errors.Is(err, store.ErrNotFound) { // no device yet, or a concurrent sign-in rotated it
 		err = a.store.AddDevice(ctx, d, a.cfg.Limits.DevicesPerUser, now)
 	}
 	if err != nil {

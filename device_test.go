@@ -10,6 +10,7 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // deviceCookie returns the device cookie an answer set, or nil.
@@ -64,7 +65,7 @@ func TestDeviceCookie(t *testing.T) {
 	}
 	// A flow token is no sign-in: no cookie.
 	e.clock.Advance(time.Minute)
-	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
+	e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
 	if r := withDevice(t, e, "", aliceCreds()); r.String("token") == "" || deviceCookie(r) != nil {
 		t.Fatalf("the flow answer: %s, cookie %+v", r.Body, deviceCookie(r))
 	}

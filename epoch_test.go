@@ -16,6 +16,8 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // holdingStore holds the user reads of password sign-ins — the read that
@@ -25,15 +27,15 @@ import (
 // held sign-ins have read the user before the victim's step starts and
 // go on to hash and issue only after it answered.
 type holdingStore struct {
-	*pbxauth.MemoryStore
+	*memstore.Store
 	armed   atomic.Bool
 	held    sync.WaitGroup // the reads that are held
 	holding atomic.Int32
 	release chan struct{}
 }
 
-func (s *holdingStore) UserByName(ctx context.Context, tenantID, username string) (pbxauth.User, error) {
-	u, err := s.MemoryStore.UserByName(ctx, tenantID, username)
+func (s *holdingStore) UserByName(ctx context.Context, tenantID, username string) (store.User, error) {
+	u, err := s.Store.UserByName(ctx, tenantID, username)
 	if s.armed.Load() {
 		s.holding.Add(1)
 		s.held.Done()
@@ -102,7 +104,7 @@ func TestEpochEndsSignInsInFlight(t *testing.T) {
 
 func testEpochRace(t *testing.T, ender epochEnder, route string) {
 	const loops = 6
-	st := &holdingStore{MemoryStore: pbxauth.NewMemoryStore(), release: make(chan struct{})}
+	st := &holdingStore{Store: memstore.New(), release: make(chan struct{})}
 	seed(t, st)
 	var (
 		mu     sync.Mutex
@@ -227,7 +229,7 @@ func TestEpochEndsSecondFactorFlows(t *testing.T) {
 		t.Run(ender.name, func(t *testing.T) {
 			e := newMailEnv(t, func(c *pbxauth.Config) { c.InsecureCookies = true })
 			victim, _ := e.signIn(t, aliceCreds())
-			e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
+			e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
 			r := e.c.Do("POST", "/auth/sign_in", aliceCreds())
 			if r.Status != 200 || r.String("token") == "" {
 				t.Fatalf("sign_in of a 2FA user: %d %s", r.Status, r.Body)

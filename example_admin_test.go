@@ -7,14 +7,16 @@ import (
 	"log"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // Operating pbxauth from Go: a tenant and its first users on an empty store,
 // a refused user, and what an admin tool does later.
 func Example_operate() {
 	ctx := context.Background()
-	st := pbxauth.NewMemoryStore()
-	if err := st.CreateTenant(ctx, pbxauth.Tenant{ID: pbxauth.NewID(), Name: "Acme", Domain: "acme.example.test"}); err != nil {
+	st := memstore.New()
+	if err := st.CreateTenant(ctx, store.Tenant{ID: store.NewID(), Name: "Acme", Domain: "acme.example.test"}); err != nil {
 		log.Fatal(err)
 	}
 	a, err := pbxauth.New(pbxauth.Config{Store: st, Roles: []string{"NightShift"}})
@@ -32,7 +34,7 @@ func Example_operate() {
 
 	// Validated exactly as the API validates: this role is nobody's.
 	_, err = a.CreateUser(ctx, pbxauth.NewUser{Domain: "acme.example.test", Username: "dan", Password: "dan-pw-1234", Role: "Typo"})
-	fmt.Println(errors.Is(err, pbxauth.ErrInvalid))
+	fmt.Println(errors.Is(err, store.ErrInvalid))
 
 	// Later: a forgotten password, and a lost phone.
 	if err := a.SetPassword(ctx, carol.ID, "carol-pw-456", true); err != nil { // every sign-in ends

@@ -5,6 +5,7 @@ import (
 	"log"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/memstore"
 )
 
 // A host mails codes and reset links through its SMTP server, and stops the
@@ -14,7 +15,7 @@ func ExampleParseSMTP() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	a, err := pbxauth.New(pbxauth.Config{Store: pbxauth.NewMemoryStore(), Mailer: m, CallbackOrigins: []string{"https://app.example.com"}})
+	a, err := pbxauth.New(pbxauth.Config{Store: memstore.New(), Mailer: m, CallbackOrigins: []string{"https://app.example.com"}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -6,14 +6,16 @@ import (
 	"os"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // A tenant whose users sign in with their Microsoft Entra ID accounts.
 func ExampleMS365() {
-	st := pbxauth.NewMemoryStore()
-	err := st.CreateTenant(context.Background(), pbxauth.Tenant{
-		ID: pbxauth.NewID(), Name: "Acme", Domain: "acme.example.com",
-		MS365: &pbxauth.MS365{
+	st := memstore.New()
+	err := st.CreateTenant(context.Background(), store.Tenant{
+		ID: store.NewID(), Name: "Acme", Domain: "acme.example.com",
+		MS365: &store.MS365{
 			ApplicationID: "11111111-2222-3333-4444-555555555555", // Application (client) ID
 			DirectoryID:   "66666666-7777-8888-9999-000000000000", // Directory (tenant) ID
 			ClientSecret:  os.Getenv("ACME_ENTRA_CLIENT_SECRET"),

@@ -10,6 +10,7 @@ import (
 	"github.com/alexedwards/scs/postgresstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/memstore"
 )
 
 // Browser sessions kept in PostgreSQL, so that every instance behind a load
@@ -31,7 +32,7 @@ func Example_browserSessions() {
 	sm.Lifetime = 12 * time.Hour
 
 	a, err := pbxauth.New(pbxauth.Config{
-		Store:          pbxauth.NewMemoryStore(), // a shared Store too, in real life
+		Store:          memstore.New(), // a shared Store too, in real life
 		PublicURL:      "https://pbx.example.com/api",
 		SessionManager: sm,
 		TrustedOrigins: []string{"https://admin.example.com"},

@@ -6,11 +6,12 @@ import (
 	"net/http"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/memstore"
 )
 
 // Mounting the API under /api and protecting a route of the host.
 func Example() {
-	st := pbxauth.NewMemoryStore()
+	st := memstore.New()
 	a, err := pbxauth.New(pbxauth.Config{Store: st, PublicURL: "https://pbx.example.com:8887/api"})
 	if err != nil {
 		log.Fatal(err)

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/internal/hasher"
+	"github.com/pbxauth/pbxauth/internal/memoutbox"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // Hooks for the black-box tests in package pbxauth_test.
@@ -89,18 +92,15 @@ func HoldHashing(a *Auth) (queued func(n int), release func()) {
 // OutboxLen returns how many records a's in-memory outbox holds (-1 when
 // its outbox is not in memory).
 func OutboxLen(a *Auth) int {
-	var o *memoryOutbox
 	switch ob := a.outbox.(type) {
-	case *MemoryStore:
-		o = ob.memoryOutbox
-	case *memoryOutbox:
-		o = ob
-	default:
-		return -1
+	case *memstore.Store, *memoutbox.Outbox:
+		n, _, err := ob.(store.OutboxReporter).OutboxStats(context.Background())
+		if err != nil {
+			return -1
+		}
+		return n
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.mails)
+	return -1
 }
 
 // ClearLimits lifts the sign-in lock of a submitted account and the lock

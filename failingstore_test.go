@@ -11,19 +11,21 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // failingStore wraps a real store and fails every call once broken is set,
 // as a database that went away would.
 type failingStore struct {
-	pbxauth.Store
+	store.Store
 	broken atomic.Bool
 	err    error // what it fails with; default errBackend
 }
 
 var (
 	errBackend = errors.New("syntax error: secret-dsn-detail")
-	errOutage  = fmt.Errorf("%w: connection refused: secret-dsn-detail", pbxauth.ErrUnavailable)
+	errOutage  = fmt.Errorf("%w: connection refused: secret-dsn-detail", store.ErrUnavailable)
 )
 
 func (f *failingStore) fail() error {
@@ -36,51 +38,51 @@ func (f *failingStore) fail() error {
 	return nil
 }
 
-func (f *failingStore) System(ctx context.Context) (pbxauth.System, error) {
+func (f *failingStore) System(ctx context.Context) (store.System, error) {
 	if err := f.fail(); err != nil {
-		return pbxauth.System{}, err
+		return store.System{}, err
 	}
 	return f.Store.System(ctx)
 }
 
-func (f *failingStore) TenantByDomain(ctx context.Context, d string) (pbxauth.Tenant, error) {
+func (f *failingStore) TenantByDomain(ctx context.Context, d string) (store.Tenant, error) {
 	if err := f.fail(); err != nil {
-		return pbxauth.Tenant{}, err
+		return store.Tenant{}, err
 	}
 	return f.Store.TenantByDomain(ctx, d)
 }
 
-func (f *failingStore) Counter(ctx context.Context, key string, now time.Time) (pbxauth.Counter, error) {
+func (f *failingStore) Counter(ctx context.Context, key string, now time.Time) (store.Counter, error) {
 	if err := f.fail(); err != nil {
-		return pbxauth.Counter{}, err
+		return store.Counter{}, err
 	}
 	return f.Store.Counter(ctx, key, now)
 }
 
-func (f *failingStore) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool, error) {
+func (f *failingStore) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (store.Counter, bool, error) {
 	if err := f.fail(); err != nil {
-		return pbxauth.Counter{}, false, err
+		return store.Counter{}, false, err
 	}
 	return f.Store.AddCounterBelow(ctx, key, limit, expiresAt, now)
 }
 
-func (f *failingStore) CreateFamily(ctx context.Context, fam pbxauth.Family, maxLive int, ts ...pbxauth.Token) ([]string, error) {
+func (f *failingStore) CreateFamily(ctx context.Context, fam store.Family, maxLive int, ts ...store.Token) ([]string, error) {
 	if err := f.fail(); err != nil {
 		return nil, err
 	}
 	return f.Store.CreateFamily(ctx, fam, maxLive, ts...)
 }
 
-func (f *failingStore) Grant(ctx context.Context, h pbxauth.Hash, k pbxauth.TokenKind, now time.Time) (pbxauth.Grant, error) {
+func (f *failingStore) Grant(ctx context.Context, h store.Hash, k store.TokenKind, now time.Time) (store.Grant, error) {
 	if err := f.fail(); err != nil {
-		return pbxauth.Grant{}, err
+		return store.Grant{}, err
 	}
 	return f.Store.Grant(ctx, h, k, now)
 }
 
-func (f *failingStore) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time, next ...pbxauth.Token) (pbxauth.Grant, error) {
+func (f *failingStore) RotateRefresh(ctx context.Context, h store.Hash, now time.Time, next ...store.Token) (store.Grant, error) {
 	if err := f.fail(); err != nil {
-		return pbxauth.Grant{}, err
+		return store.Grant{}, err
 	}
 	return f.Store.RotateRefresh(ctx, h, now, next...)
 }
@@ -109,7 +111,7 @@ func TestFailingStore(t *testing.T) {
 }
 
 func testFailingStore(t *testing.T, fail error, status int, code string) {
-	st := &failingStore{Store: pbxauth.NewMemoryStore(), err: fail}
+	st := &failingStore{Store: memstore.New(), err: fail}
 	seed(t, st.Store)
 	e := newEnvWith(t, st, func(c *pbxauth.Config) { c.VolatileMail = true }) // the wrapper hides the Outbox
 	access, refresh := e.signIn(t, aliceCreds())

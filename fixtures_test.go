@@ -13,6 +13,9 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/internal/hasher"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // clock is a fake clock tests move by hand; safe for concurrent use.
@@ -38,6 +41,10 @@ func (c *clock) Advance(d time.Duration) {
 // cheap are argon2id parameters that keep tests fast; production uses DefaultArgon2.
 var cheap = pbxauth.Argon2Params{Memory: 64, Time: 1, Threads: 1}
 
+// cheapHash is the argon2id hash of pw with the tests' cheap parameters, as
+// a store keeps it.
+func cheapHash(pw string) (string, error) { return hasher.Hash(pw, hasher.Params(cheap)), nil }
+
 // Fixture names.
 const (
 	acmeDomain = "acme.example.test"
@@ -52,11 +59,11 @@ const (
 // seed fills st with the system, two tenants, a tenant admin (alice), a
 // system admin (admin), a disabled user (dave) and a user of another tenant
 // who shares alice's username.
-func seed(t testing.TB, st pbxauth.Store) {
+func seed(t testing.TB, st store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	hash := func(pw string) string {
-		h, err := pbxauth.HashPassword(pw, cheap)
+		h, err := cheapHash(pw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,20 +75,20 @@ func seed(t testing.TB, st pbxauth.Store) {
 			t.Fatal(err)
 		}
 	}
-	must(st.PutSystem(ctx, pbxauth.System{WebDomain: "pbx.example.test", PrivateIPv4: "10.0.0.5", PublicIPv4: "203.0.113.5",
+	must(st.PutSystem(ctx, store.System{WebDomain: "pbx.example.test", PrivateIPv4: "10.0.0.5", PublicIPv4: "203.0.113.5",
 		PrimaryDNSServer: "9.9.9.9", SecondaryDNSServer: "1.1.1.1"}))
-	must(st.CreateTenant(ctx, pbxauth.Tenant{ID: acmeID, Name: "Acme", Domain: acmeDomain, Website: "https://acme.example.test"}))
-	must(st.CreateTenant(ctx, pbxauth.Tenant{ID: otherID, Name: "Other", Domain: "other.example.test"}))
-	must(st.CreateUser(ctx, pbxauth.User{ID: aliceID, TenantID: acmeID, Username: "alice", Email: "alice@acme.example.test", Role: "Admin", PasswordHash: hash(alicePW)}))
-	must(st.CreateUser(ctx, pbxauth.User{ID: "user-dave", TenantID: acmeID, Username: "dave", Email: "dave@acme.example.test", Role: "StandardUser", PasswordHash: hash("dave-pw-123"), Disabled: true}))
-	must(st.CreateUser(ctx, pbxauth.User{ID: "user-alice-other", TenantID: otherID, Username: "alice", Role: "StandardUser", PasswordHash: hash("other-pw-123")}))
-	must(st.CreateUser(ctx, pbxauth.User{ID: adminID, Username: "admin", Email: "root@example.test", Role: "SystemAdmin", PasswordHash: hash(adminPW)}))
+	must(st.CreateTenant(ctx, store.Tenant{ID: acmeID, Name: "Acme", Domain: acmeDomain, Website: "https://acme.example.test"}))
+	must(st.CreateTenant(ctx, store.Tenant{ID: otherID, Name: "Other", Domain: "other.example.test"}))
+	must(st.CreateUser(ctx, store.User{ID: aliceID, TenantID: acmeID, Username: "alice", Email: "alice@acme.example.test", Role: "Admin", PasswordHash: hash(alicePW)}))
+	must(st.CreateUser(ctx, store.User{ID: "user-dave", TenantID: acmeID, Username: "dave", Email: "dave@acme.example.test", Role: "StandardUser", PasswordHash: hash("dave-pw-123"), Disabled: true}))
+	must(st.CreateUser(ctx, store.User{ID: "user-alice-other", TenantID: otherID, Username: "alice", Role: "StandardUser", PasswordHash: hash("other-pw-123")}))
+	must(st.CreateUser(ctx, store.User{ID: adminID, Username: "admin", Email: "root@example.test", Role: "SystemAdmin", PasswordHash: hash(adminPW)}))
 }
 
 // env is one Auth under test with its store, clock and client.
 type env struct {
 	auth  *pbxauth.Auth
-	store pbxauth.Store
+	store store.Store
 	clock *clock
 	c     *apitest.Client
 }
@@ -90,13 +97,13 @@ type env struct {
 // the Config before New.
 func newEnv(t testing.TB, configure ...func(*pbxauth.Config)) *env {
 	t.Helper()
-	st := pbxauth.NewMemoryStore()
+	st := memstore.New()
 	seed(t, st)
 	return newEnvWith(t, st, configure...)
 }
 
 // newEnvWith serves an Auth over st as given.
-func newEnvWith(t testing.TB, st pbxauth.Store, configure ...func(*pbxauth.Config)) *env {
+func newEnvWith(t testing.TB, st store.Store, configure ...func(*pbxauth.Config)) *env {
 	t.Helper()
 	clk := newClock()
 	cfg := pbxauth.Config{Store: st, Now: clk.Now, Argon2: cheap, PublicURL: "http://pbxauth.test/api", Logger: slog.New(slog.DiscardHandler)}

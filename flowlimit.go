@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/internal/memrate"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 var errTooManyStates = &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "too many sign-ins in progress, try again", retryAfter: 5 * time.Second}
@@ -168,7 +169,7 @@ func (a *Auth) statesFull(ctx context.Context, all, net int) *apiError {
 
 // releaseState takes back the counts of a Microsoft state consumed at the
 // callback, in the bucket of its creation.
-func (a *Auth) releaseState(ctx context.Context, f Flow, network string) {
+func (a *Auth) releaseState(ctx context.Context, f store.Flow, network string) {
 	a.releaseStateAt(ctx, f.ExpiresAt.Add(-a.cfg.FlowTTL), network)
 }
 

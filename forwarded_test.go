@@ -17,6 +17,7 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/memstore"
 )
 
 // behindProxy trusts the test client's loopback as a proxy and keeps the
@@ -212,14 +213,14 @@ func TestForwardedGarbageKeyedApart(t *testing.T) {
 // warns at start-up when TrustedProxies trusts every peer.
 func TestForwardedConfig(t *testing.T) {
 	for _, h := range []string{"X-Real-IP", "X-Forwarded-For, Forwarded", " Forwarded"} {
-		_, err := pbxauth.New(pbxauth.Config{Store: pbxauth.NewMemoryStore(), ForwardedHeader: h})
+		_, err := pbxauth.New(pbxauth.Config{Store: memstore.New(), ForwardedHeader: h})
 		if err == nil || !strings.Contains(err.Error(), "Config.ForwardedHeader") {
 			t.Errorf("ForwardedHeader %q: %v", h, err)
 		}
 	}
 	for _, p := range []string{"0.0.0.0/0", "::/0", "10.0.0.0/8"} {
 		var log syncBuffer
-		cfg := pbxauth.Config{Store: pbxauth.NewMemoryStore(), Logger: slog.New(slog.NewTextHandler(&log, nil)),
+		cfg := pbxauth.Config{Store: memstore.New(), Logger: slog.New(slog.NewTextHandler(&log, nil)),
 			TrustedProxies: []netip.Prefix{netip.MustParsePrefix(p)}}
 		a, err := pbxauth.New(cfg)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/memstore"
 )
 
 // fuzzRequestDecoding posts arbitrary bodies to path: whatever arrives, the
@@ -17,7 +18,7 @@ func fuzzRequestDecoding(f *testing.F, path string, seeds ...string) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
-	st := pbxauth.NewMemoryStore()
+	st := memstore.New()
 	seed(f, st)
 	a, err := pbxauth.New(pbxauth.Config{Store: st, Argon2: cheap, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

@@ -10,12 +10,14 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // metadata is the JSON of GET /info: system fields always, tenant fields
 // with ?domain=.
 type metadata struct {
-	System
+	store.System
 
 	Name                       string `json:"name,omitempty"`
 	Domain                     string `json:"domain,omitempty"`
@@ -39,13 +41,13 @@ func (a *Auth) retrieveMetadata(w http.ResponseWriter, r *http.Request) *apiErro
 			return e
 		}
 		t, err := a.store.TenantByDomain(ctx, domain)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return &apiError{status: http.StatusNotFound, code: CodeNotFound, message: "unknown domain"}
 		}
 		if err != nil {
 			return a.internal(ctx, "read tenant", err)
 		}
-		enabled := t.MS365.configured()
+		enabled := msConfigured(t.MS365)
 		m.Name, m.Domain, m.Website, m.AvatarURL = t.Name, t.Domain, t.Website, t.AvatarURL
 		m.EnableMS365Integration = &enabled
 		if enabled {
@@ -102,14 +104,14 @@ func parseQR(r *http.Request) (bool, *apiError) {
 // known device the password came through, dev, if any). flowData marks
 // flows that must end in a cookie session; with flowCookie (POST /login)
 // the answer is the session's status instead of the token pair.
-func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u User, dev *Device, flowData string) *apiError {
+func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u store.User, dev *store.Device, flowData string) *apiError {
 	ctx := r.Context()
 	need, err := a.needsSecondFactor(ctx, u)
 	if err != nil {
 		return a.internal(ctx, "read second-factor settings", err)
 	}
 	if need {
-		tok, err := a.newFlow(ctx, Flow{Purpose: FlowTwoFactor, UserID: u.ID, TenantID: u.TenantID, Epoch: u.Epoch, Data: twoFactorData(flowData, u.PasswordHash, dev)})
+		tok, err := a.newFlow(ctx, store.Flow{Purpose: store.FlowTwoFactor, UserID: u.ID, TenantID: u.TenantID, Epoch: u.Epoch, Data: twoFactorData(flowData, u.PasswordHash, dev)})
 		if err != nil {
 			return a.issueFailed(r, signIn{user: u, method: "password"}, err)
 		}
@@ -145,7 +147,7 @@ func (a *Auth) completeSignIn(w http.ResponseWriter, r *http.Request, s signIn, 
 }
 
 // needsSecondFactor applies the per-user, per-tenant and system-wide switches.
-func (a *Auth) needsSecondFactor(ctx context.Context, u User) (bool, error) {
+func (a *Auth) needsSecondFactor(ctx context.Context, u store.User) (bool, error) {
 	if u.TwoFactorEnabled {
 		return true, nil
 	}
@@ -181,7 +183,7 @@ func (a *Auth) refreshToken(w http.ResponseWriter, r *http.Request) *apiError {
 	case errors.Is(err, errRefreshReused):
 		a.emit(ctx, Event{Kind: EventRefreshReuse, UserID: g.User.ID, TenantID: g.User.TenantID, ClientIP: a.clientIP(r), Method: g.Family.Method})
 		return errInvalidToken
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		return errInvalidToken
 	case err != nil:
 		return a.internal(ctx, "rotate refresh token", err)

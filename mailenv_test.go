@@ -14,6 +14,7 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/smtptest"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // Where the mail tests send links, and alice's address.
@@ -64,7 +65,7 @@ func (e *mailEnv) smtpMailer(t *testing.T) *pbxauth.SMTPMailer {
 }
 
 // changeUser edits a stored user.
-func (e *env) changeUser(t *testing.T, id string, change func(*pbxauth.User)) {
+func (e *env) changeUser(t *testing.T, id string, change func(*store.User)) {
 	t.Helper()
 	ctx := context.Background()
 	u, err := e.store.User(ctx, id)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/smtptest"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 func TestParseSMTP(t *testing.T) {
@@ -113,7 +114,7 @@ func TestSMTPMailerRefusals(t *testing.T) {
 // TestNoMailer: without a Mailer, send_otp is a 503 and nothing breaks.
 func TestNoMailer(t *testing.T) {
 	e := newEnv(t, func(c *pbxauth.Config) { c.Logger = slog.New(slog.NewTextHandler(t.Output(), nil)) })
-	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
+	e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
 	flow := e.startTwoFactor(t, aliceCreds())
 	if r := e.sendOTP(flow); r.Status != 503 || r.Code() != "UNAVAILABLE" {
 		t.Errorf("send_otp without a mailer: %d %s", r.Status, r.Body)

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/pbxauth/pbxauth/internal/pkce"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // Modes of a Microsoft sign-in: where it ends.
@@ -176,13 +177,13 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, *apiError) {
 func (a *Auth) startMicrosoft(r *http.Request, domain string, st oidcState) (string, *apiError) {
 	ctx := r.Context()
 	t, err := a.store.TenantByDomain(ctx, domain)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return "", errMSUnknownDomain
 	}
 	if err != nil {
 		return "", a.internal(ctx, "read tenant", err)
 	}
-	if !t.MS365.configured() {
+	if !msConfigured(t.MS365) {
 		if t.MS365 != nil {
 			a.log.WarnContext(ctx, "pbxauth: incomplete Microsoft settings", "tenant", t.ID)
 		}
@@ -251,15 +252,15 @@ func (a *Auth) landing(st oidcState) (*url.URL, *apiError) {
 
 // finishMicrosoft ends a successful sign-in: a flow token to the callback
 // URL, or a cookie session and the login redirect.
-func (a *Auth) finishMicrosoft(w http.ResponseWriter, r *http.Request, u User, st oidcState, land *url.URL) *msFailure {
+func (a *Auth) finishMicrosoft(w http.ResponseWriter, r *http.Request, u store.User, st oidcState, land *url.URL) *msFailure {
 	ctx := r.Context()
 	if st.Mode != modeCookie {
 		data, err := json.Marshal(exchangeFlow{Challenge: st.Challenge})
 		if err != nil {
 			return serverError(u, "encode exchange flow", err)
 		}
-		tok, err := a.newFlow(ctx, Flow{Purpose: FlowMicrosoft, UserID: u.ID, TenantID: u.TenantID, Epoch: u.Epoch, Data: string(data)})
-		if errors.Is(err, ErrStale) {
+		tok, err := a.newFlow(ctx, store.Flow{Purpose: store.FlowMicrosoft, UserID: u.ID, TenantID: u.TenantID, Epoch: u.Epoch, Data: string(data)})
+		if errors.Is(err, store.ErrStale) {
 			return denied(ReasonCredentialsChanged)
 		}
 		if err != nil {
@@ -269,7 +270,7 @@ func (a *Auth) finishMicrosoft(w http.ResponseWriter, r *http.Request, u User, s
 		return nil
 	}
 	is, err := a.issue(r, signIn{user: u, epoch: u.Epoch, method: methodMicrosoft, cookieOnly: true})
-	if errors.Is(err, ErrStale) {
+	if errors.Is(err, store.ErrStale) {
 		return denied(ReasonCredentialsChanged)
 	}
 	if err != nil {
@@ -289,7 +290,7 @@ func (a *Auth) finishMicrosoft(w http.ResponseWriter, r *http.Request, u User, s
 type msFailure struct {
 	code    string
 	reason  error
-	user    User
+	user    store.User
 	account string // the Microsoft account's email or user name
 }
 
@@ -297,12 +298,12 @@ func denied(reason string, args ...any) *msFailure {
 	return &msFailure{code: "access_denied", reason: fmt.Errorf(reason, args...)}
 }
 
-func serverError(u User, what string, err error) *msFailure {
+func serverError(u store.User, what string, err error) *msFailure {
 	return &msFailure{code: "server_error", reason: fmt.Errorf("%s: %w", what, err), user: u}
 }
 
 // refuseMicrosoft logs and reports a refused sign-in.
-func (a *Auth) refuseMicrosoft(r *http.Request, f Flow, fail *msFailure) {
+func (a *Auth) refuseMicrosoft(r *http.Request, f store.Flow, fail *msFailure) {
 	ctx := r.Context()
 	log := a.log.InfoContext
 	if fail.code == "server_error" {
@@ -339,30 +340,30 @@ func idpRefusal(code, other string, reason error) *msFailure {
 // answer, redeems the code with the PKCE verifier, verifies the ID token
 // (signature, iss, aud, exp by go-oidc; the nonce here) and maps the account
 // to a tenant user.
-func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState) (User, *msFailure) {
+func (a *Auth) microsoftAccount(r *http.Request, f store.Flow, st oidcState) (store.User, *msFailure) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	if code := q.Get("error"); code != "" {
-		return User{}, idpRefusal(code, oauthErrorCode(code), fmt.Errorf("identity provider answered %q", code))
+		return store.User{}, idpRefusal(code, oauthErrorCode(code), fmt.Errorf("identity provider answered %q", code))
 	}
 	code := q.Get("code")
 	if code == "" {
-		return User{}, &msFailure{code: "invalid_request", reason: errors.New("no code")}
+		return store.User{}, &msFailure{code: "invalid_request", reason: errors.New("no code")}
 	}
 	t, err := a.store.Tenant(ctx, f.TenantID)
-	if errors.Is(err, ErrNotFound) || (err == nil && !t.MS365.configured()) {
-		return User{}, denied("tenant gone or Microsoft settings removed")
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !msConfigured(t.MS365)) {
+		return store.User{}, denied("tenant gone or Microsoft settings removed")
 	}
 	if err != nil {
-		return User{}, serverError(User{}, "read tenant", err)
+		return store.User{}, serverError(store.User{}, "read tenant", err)
 	}
 	p, err := a.provider(ctx, t.MS365)
 	if err != nil {
-		return User{}, &msFailure{code: "temporarily_unavailable", reason: err}
+		return store.User{}, &msFailure{code: "temporarily_unavailable", reason: err}
 	}
 	opts, err := a.clientAuthOptions(p, t.MS365)
 	if err != nil {
-		return User{}, serverError(User{}, "tenant's Microsoft client certificate", err)
+		return store.User{}, serverError(store.User{}, "tenant's Microsoft client certificate", err)
 	}
 	hctx := oidc.ClientContext(ctx, a.cfg.HTTPClient)
 	tok, err := a.oauthConfig(p, t.MS365).Exchange(hctx, code, append(opts, oauth2.VerifierOption(st.Verifier))...)
@@ -374,29 +375,29 @@ func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState) (User, *m
 			if sec := t.MS365.ClientSecret; sec != "" {
 				msg = strings.ReplaceAll(msg, sec, "[client secret]")
 			}
-			return User{}, idpRefusal(re.ErrorCode, "access_denied", fmt.Errorf("code exchange refused: %s", msg))
+			return store.User{}, idpRefusal(re.ErrorCode, "access_denied", fmt.Errorf("code exchange refused: %s", msg))
 		}
-		return User{}, &msFailure{code: "temporarily_unavailable", reason: err}
+		return store.User{}, &msFailure{code: "temporarily_unavailable", reason: err}
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return User{}, denied("no id_token in the token answer")
+		return store.User{}, denied("no id_token in the token answer")
 	}
 	idt, err := p.Verifier(&oidc.Config{ClientID: t.MS365.ApplicationID, Now: a.now}).Verify(ctx, raw)
 	if err != nil {
-		return User{}, denied("ID token: %v", err)
+		return store.User{}, denied("ID token: %v", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
-		return User{}, denied("ID token nonce differs")
+		return store.User{}, denied("ID token nonce differs")
 	}
 	var c msClaims
 	if err := idt.Claims(&c); err != nil {
-		return User{}, denied("ID token claims: %v", err)
+		return store.User{}, denied("ID token claims: %v", err)
 	}
 	acct := c.account(idt.Issuer, idt.Subject)
 	if acct.email == "" {
 		if fail := a.userInfoEmail(hctx, p, tok, idt.Subject, &acct); fail != nil {
-			return User{}, fail
+			return store.User{}, fail
 		}
 	}
 	return a.mapMicrosoftAccount(ctx, t, acct)
@@ -456,8 +457,8 @@ func (a *Auth) microsoftToken(w http.ResponseWriter, r *http.Request) *apiError 
 		return errBadVerifier
 	}
 	ctx := r.Context()
-	f, err := a.store.ConsumeFlow(ctx, HashToken(req.Token), FlowMicrosoft, a.now())
-	if errors.Is(err, ErrNotFound) {
+	f, err := a.store.ConsumeFlow(ctx, store.HashToken(req.Token), store.FlowMicrosoft, a.now())
+	if errors.Is(err, store.ErrNotFound) {
 		return errInvalidToken
 	}
 	if err != nil {
@@ -476,7 +477,7 @@ func (a *Auth) microsoftToken(w http.ResponseWriter, r *http.Request) *apiError 
 		return errInvalidToken
 	}
 	u, err := a.store.User(ctx, f.UserID)
-	if errors.Is(err, ErrNotFound) || (err == nil && (u.Disabled || u.TenantID != f.TenantID)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (u.Disabled || u.TenantID != f.TenantID)) {
 		return errInvalidToken
 	}
 	if err != nil {

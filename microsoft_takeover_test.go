@@ -18,6 +18,7 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // refusals returns the Reason of every refused Microsoft sign-in event.
@@ -45,7 +46,7 @@ func (e *msEnv) wantRefusedBecause(t *testing.T, why string) {
 // wantNoLink checks that the account has no link in tenant.
 func (e *msEnv) wantNoLink(t *testing.T, tenant, subject string) {
 	t.Helper()
-	if id, err := e.store.IdentityUser(context.Background(), tenant, e.idp.Issuer(), subject); !errors.Is(err, pbxauth.ErrNotFound) {
+	if id, err := e.store.IdentityUser(context.Background(), tenant, e.idp.Issuer(), subject); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("account %s is linked to %q (%v) in %s", subject, id, err, tenant)
 	}
 }

@@ -24,6 +24,8 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // The client application that receives callback_url redirects.
@@ -203,7 +205,7 @@ func newMSEnv(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 // set up: the caller points a tenant at one.
 func newMSBase(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 	t.Helper()
-	st := pbxauth.NewMemoryStore()
+	st := memstore.New()
 	seed(t, st)
 	var h, host lateHandler
 	host.h.Store(http.NotFoundHandler())
@@ -232,7 +234,7 @@ func newMSBase(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 }
 
 // setMicrosoft sets a tenant's Microsoft settings.
-func (e *msEnv) setMicrosoft(t *testing.T, tenantID string, m *pbxauth.MS365) {
+func (e *msEnv) setMicrosoft(t *testing.T, tenantID string, m *store.MS365) {
 	t.Helper()
 	ctx := context.Background()
 	tn, err := e.store.Tenant(ctx, tenantID)
@@ -248,11 +250,11 @@ func (e *msEnv) setMicrosoft(t *testing.T, tenantID string, m *pbxauth.MS365) {
 // enableMicrosoft points a tenant's Microsoft settings at the test IdP.
 func (e *msEnv) enableMicrosoft(t *testing.T, tenantID string) {
 	t.Helper()
-	e.setMicrosoft(t, tenantID, &pbxauth.MS365{ApplicationID: e.idp.ClientID, ClientSecret: e.idp.ClientSecret,
+	e.setMicrosoft(t, tenantID, &store.MS365{ApplicationID: e.idp.ClientID, ClientSecret: e.idp.ClientSecret,
 		DirectoryID: "dir-test", NationalCloud: "GLOBAL", Issuer: e.idp.Issuer()})
 }
 
-func (e *msEnv) addUser(t *testing.T, u pbxauth.User) {
+func (e *msEnv) addUser(t *testing.T, u store.User) {
 	t.Helper()
 	if u.Role == "" {
 		u.Role = "StandardUser"
@@ -558,7 +560,7 @@ func TestMicrosoftIDTokenRefused(t *testing.T) {
 			wantRefused(t, e.signInAs(t, acct), "access_denied")
 		})
 	}
-	if _, err := e.store.IdentityUser(context.Background(), acmeID, e.idp.Issuer(), "oid-alice"); !errors.Is(err, pbxauth.ErrNotFound) {
+	if _, err := e.store.IdentityUser(context.Background(), acmeID, e.idp.Issuer(), "oid-alice"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a refused token linked the account: %v", err)
 	}
 	for _, k := range e.events.kinds() {
@@ -600,12 +602,12 @@ func testMicrosoftIdPError(t *testing.T, mode func(*pbxauth.Config)) {
 func newMappingEnv(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 	t.Helper()
 	e := newMSEnv(t, configure...)
-	e.addUser(t, pbxauth.User{ID: "user-s1", TenantID: acmeID, Username: "s1", Email: "shared@acme.example.test"})
-	e.addUser(t, pbxauth.User{ID: "user-s2", TenantID: acmeID, Username: "s2", Email: "Shared@acme.example.test"})
-	e.addUser(t, pbxauth.User{ID: "user-carol", TenantID: otherID, Username: "carol", Email: "carol@other.example.test"})
+	e.addUser(t, store.User{ID: "user-s1", TenantID: acmeID, Username: "s1", Email: "shared@acme.example.test"})
+	e.addUser(t, store.User{ID: "user-s2", TenantID: acmeID, Username: "s2", Email: "Shared@acme.example.test"})
+	e.addUser(t, store.User{ID: "user-carol", TenantID: otherID, Username: "carol", Email: "carol@other.example.test"})
 	// Links are per tenant; a link of acme's to another tenant's user can
 	// only come from a store gone wrong, and is refused all the same.
-	if err := e.store.LinkIdentity(context.Background(), pbxauth.Identity{TenantID: acmeID, Issuer: e.idp.Issuer(), Subject: "oid-linked-elsewhere", UserID: "user-alice-other"}); err != nil {
+	if err := e.store.LinkIdentity(context.Background(), store.Identity{TenantID: acmeID, Issuer: e.idp.Issuer(), Subject: "oid-linked-elsewhere", UserID: "user-alice-other"}); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -659,7 +661,7 @@ func TestMicrosoftAccountMapping(t *testing.T) {
 // same user.
 func TestMicrosoftEmailChangeKeepsUser(t *testing.T) {
 	e := newMSEnv(t)
-	e.addUser(t, pbxauth.User{ID: "user-bob", TenantID: acmeID, Username: "bob", Email: "alice.new@acme.example.test"})
+	e.addUser(t, store.User{ID: "user-bob", TenantID: acmeID, Username: "bob", Email: "alice.new@acme.example.test"})
 	e.exchange(t, e.signInAs(t, alice()))
 
 	moved := alice()
@@ -911,15 +913,15 @@ func TestMicrosoftProviderCache(t *testing.T) {
 // brokenLookups fails the store calls named in broken, as a database that
 // went away would.
 type brokenLookups struct {
-	pbxauth.Store
+	store.Store
 	broken sync.Map // method name -> true
 }
 
 var errDatabaseGone = errors.New("connection refused: secret-dsn-detail")
 
-func (b *brokenLookups) ConsumeFlow(ctx context.Context, h pbxauth.Hash, p pbxauth.FlowPurpose, now time.Time) (pbxauth.Flow, error) {
+func (b *brokenLookups) ConsumeFlow(ctx context.Context, h store.Hash, p store.FlowPurpose, now time.Time) (store.Flow, error) {
 	if _, ok := b.broken.Load("ConsumeFlow"); ok {
-		return pbxauth.Flow{}, errDatabaseGone
+		return store.Flow{}, errDatabaseGone
 	}
 	return b.Store.ConsumeFlow(ctx, h, p, now)
 }
@@ -931,7 +933,7 @@ func (b *brokenLookups) UseOnce(ctx context.Context, purpose string, id [16]byte
 	return b.Store.UseOnce(ctx, purpose, id, expiresAt)
 }
 
-func (b *brokenLookups) UsersByEmail(ctx context.Context, tenantID, email string) ([]pbxauth.User, error) {
+func (b *brokenLookups) UsersByEmail(ctx context.Context, tenantID, email string) ([]store.User, error) {
 	if _, ok := b.broken.Load("UsersByEmail"); ok {
 		return nil, errDatabaseGone
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
 	"github.com/pbxauth/pbxauth/internal/oidctest"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 const zitadelClientID = "pbx-app"
@@ -43,7 +44,7 @@ func newZitadelEnv(t *testing.T, opts oidctest.Options, method string, configure
 	t.Helper()
 	e := &zEnv{msEnv: newMSBase(t, configure...)}
 	client := oidctest.Client{ID: zitadelClientID, Secret: "s3cret-of-the-pbx", AuthMethod: method, RedirectURIs: []string{e.redirectURI}}
-	ms := &pbxauth.MS365{ApplicationID: zitadelClientID, ClientSecret: client.Secret}
+	ms := &store.MS365{ApplicationID: zitadelClientID, ClientSecret: client.Secret}
 	if method == "private_key_jwt" {
 		certPEM, keyPEM, cert, pub := newClientCertificate(t)
 		client.Secret, client.PublicKey, e.cert = "", pub, cert

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // RequireBearer lets a request through to next only with a valid access
@@ -24,8 +26,8 @@ func (a *Auth) RequireBearer(next http.Handler) http.Handler {
 			return
 		}
 		ctx, now := r.Context(), a.now()
-		g, err := a.store.Grant(ctx, HashToken(tok), AccessToken, now)
-		if errors.Is(err, ErrNotFound) {
+		g, err := a.store.Grant(ctx, store.HashToken(tok), store.AccessToken, now)
+		if errors.Is(err, store.ErrNotFound) {
 			a.challenge(w, `, error="invalid_token"`, errInvalidToken)
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 type hostKey struct{}
@@ -52,7 +53,7 @@ func TestRequireBearerKeepsTheRequestContext(t *testing.T) {
 
 func TestHashTokenIsSHA256(t *testing.T) {
 	for _, tok := range []string{"", "abc", "Vq3k_9xO8nE2bq7R0Cj5mY1sT4uW6zA8dF0gH2jK4lM"} {
-		if got, want := pbxauth.HashToken(tok), pbxauth.Hash(sha256.Sum256([]byte(tok))); got != want {
+		if got, want := store.HashToken(tok), store.Hash(sha256.Sum256([]byte(tok))); got != want {
 			t.Errorf("HashToken(%q) = %x, want %x", tok, got, want)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"slices"
 
 	"github.com/pbxauth/pbxauth/internal/asciifold"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // msAccount is what the identity provider vouches for about an account,
@@ -70,7 +71,7 @@ func (m msAccount) name() string {
 }
 
 // mapMicrosoftAccount returns the user of tenant t that the account signs in as.
-func (a *Auth) mapMicrosoftAccount(ctx context.Context, t Tenant, acct msAccount) (User, *msFailure) {
+func (a *Auth) mapMicrosoftAccount(ctx context.Context, t store.Tenant, acct msAccount) (store.User, *msFailure) {
 	u, fail := a.linkedUser(ctx, t, acct)
 	if fail == nil && u.ID == "" {
 		u, fail = a.matchUser(ctx, t, acct)
@@ -90,29 +91,29 @@ func (a *Auth) mapMicrosoftAccount(ctx context.Context, t Tenant, acct msAccount
 			fail.user = u // for the event; another tenant's user is not named
 		}
 		fail.account = acct.name()
-		return User{}, fail
+		return store.User{}, fail
 	}
 	return u, nil
 }
 
 // linkedUser returns the user the account is linked to in tenant t, or a
 // zero User when it has no link there yet.
-func (a *Auth) linkedUser(ctx context.Context, t Tenant, acct msAccount) (User, *msFailure) {
+func (a *Auth) linkedUser(ctx context.Context, t store.Tenant, acct msAccount) (store.User, *msFailure) {
 	id, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.subject)
-	if errors.Is(err, ErrNotFound) {
-		return User{}, nil
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, nil
 	}
 	if err != nil {
-		return User{}, serverError(User{}, "read identity link", err)
+		return store.User{}, serverError(store.User{}, "read identity link", err)
 	}
 	u, err := a.store.User(ctx, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		// The account stays refused rather than silently re-mapped by
 		// email to whoever holds the address now.
-		return User{}, denied("account is linked to a deleted user")
+		return store.User{}, denied("account is linked to a deleted user")
 	}
 	if err != nil {
-		return User{}, serverError(User{}, "read linked user", err)
+		return store.User{}, serverError(store.User{}, "read linked user", err)
 	}
 	return u, nil
 }
@@ -122,7 +123,7 @@ func (a *Auth) linkedUser(ctx context.Context, t Tenant, acct msAccount) (User, 
 // preferred_username only where the tenant opted in and the account is a
 // member of the directory. Unverified addresses never match: anyone can
 // put any address on an account of their own (the "nOAuth" class).
-func (a *Auth) matchUser(ctx context.Context, t Tenant, acct msAccount) (User, *msFailure) {
+func (a *Auth) matchUser(ctx context.Context, t store.Tenant, acct msAccount) (store.User, *msFailure) {
 	var addrs []string
 	if acct.emailVerified {
 		addrs = append(addrs, acct.email)
@@ -132,37 +133,37 @@ func (a *Auth) matchUser(ctx context.Context, t Tenant, acct msAccount) (User, *
 	}
 	if len(addrs) == 0 {
 		if acct.email != "" {
-			return User{}, denied("the account's email is not verified")
+			return store.User{}, denied("the account's email is not verified")
 		}
-		return User{}, denied("the account has no verified email")
+		return store.User{}, denied("the account has no verified email")
 	}
-	var found []User
+	var found []store.User
 	for _, addr := range addrs {
 		users, err := a.store.UsersByEmail(ctx, t.ID, addr)
 		if err != nil {
-			return User{}, serverError(User{}, "find users by email", err)
+			return store.User{}, serverError(store.User{}, "find users by email", err)
 		}
 		for _, u := range users {
-			if !slices.ContainsFunc(found, func(f User) bool { return f.ID == u.ID }) {
+			if !slices.ContainsFunc(found, func(f store.User) bool { return f.ID == u.ID }) {
 				found = append(found, u)
 			}
 		}
 	}
 	switch len(found) {
 	case 0:
-		return User{}, denied("no tenant user has the account's email")
+		return store.User{}, denied("no tenant user has the account's email")
 	case 1:
 		return found[0], nil
 	}
-	return User{}, denied("%d tenant users have the account's email", len(found))
+	return store.User{}, denied("%d tenant users have the account's email", len(found))
 }
 
 // link remembers that the account is u in tenant t. The Store refuses a
 // second link of the account and a second link of the user; which of the
 // two refused it decides the answer.
-func (a *Auth) link(ctx context.Context, t Tenant, acct msAccount, u User) *msFailure {
-	err := a.store.LinkIdentity(ctx, Identity{TenantID: t.ID, Issuer: acct.issuer, Subject: acct.subject, UserID: u.ID})
-	if !errors.Is(err, ErrConflict) {
+func (a *Auth) link(ctx context.Context, t store.Tenant, acct msAccount, u store.User) *msFailure {
+	err := a.store.LinkIdentity(ctx, store.Identity{TenantID: t.ID, Issuer: acct.issuer, Subject: acct.subject, UserID: u.ID})
+	if !errors.Is(err, store.ErrConflict) {
 		if err != nil {
 			return serverError(u, "link identity", err)
 		}
@@ -174,7 +175,7 @@ func (a *Auth) link(ctx context.Context, t Tenant, acct msAccount, u User) *msFa
 		return nil // a concurrent first sign-in of the same account linked it
 	case err == nil:
 		return denied("account was linked to another user meanwhile")
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		f := denied("the user is linked to another Microsoft account")
 		f.user = u
 		return f

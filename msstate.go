@@ -22,11 +22,12 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/pbxauth/pbxauth/internal/sealedstate"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // purposeMicrosoftState is the purpose of a Microsoft sign-in's sealed
 // state and of the record of its use.
-const purposeMicrosoftState = string(FlowOIDCState)
+const purposeMicrosoftState = string(store.FlowOIDCState)
 
 // maxSealedState is the longest sealed state a start hands out: Entra ID
 // refuses long query strings.
@@ -134,7 +135,7 @@ func (a *Auth) storeState(r *http.Request, tenantID string, st oidcState) (strin
 	if e := a.reserveState(ctx, st.Network); e != nil {
 		return "", st, e
 	}
-	state, err := a.newFlow(ctx, Flow{Purpose: FlowOIDCState, TenantID: tenantID, Data: string(data)})
+	state, err := a.newFlow(ctx, store.Flow{Purpose: store.FlowOIDCState, TenantID: tenantID, Data: string(data)})
 	if err != nil {
 		a.releaseStateAt(ctx, a.now(), st.Network)
 		return "", st, a.internal(ctx, "store OAuth state", err)
@@ -146,62 +147,62 @@ func (a *Auth) storeState(r *http.Request, tenantID string, st oidcState) (strin
 // it (cookie flow), and spends it: of several callbacks with one state one
 // gets past here. The Flow it returns names the tenant (a sealed state has
 // none stored).
-func (a *Auth) takeState(r *http.Request) (Flow, oidcState, *apiError) {
+func (a *Auth) takeState(r *http.Request) (store.Flow, oidcState, *apiError) {
 	ctx := r.Context()
 	state := r.URL.Query().Get("state")
 	switch {
 	case state == "" || len(state) > maxSealedState:
-		return Flow{}, oidcState{}, errUnknownState
+		return store.Flow{}, oidcState{}, errUnknownState
 	case a.states == nil || len(state) == storedStateLen:
 		return a.takeStoredState(ctx, r, state)
 	}
 	s, err := a.states.Open(purposeMicrosoftState, state, a.stateAD(), a.now())
 	if err != nil { // unknown, changed, another deployment's, its key gone, or expired
-		return Flow{}, oidcState{}, errUnknownState
+		return store.Flow{}, oidcState{}, errUnknownState
 	}
 	var st oidcState
 	if err := json.Unmarshal(s.Data, &st); err != nil {
-		return Flow{}, oidcState{}, a.internal(ctx, "decode OAuth state", err)
+		return store.Flow{}, oidcState{}, a.internal(ctx, "decode OAuth state", err)
 	}
 	derive(s, &st)
 	if st.Mode == modeCookie && !a.stateCookieMatches(r, st) {
-		return Flow{}, oidcState{}, errStateCookie
+		return store.Flow{}, oidcState{}, errStateCookie
 	}
 	// Before any other effect: a state sent twice at once reaches the IdP
 	// once.
 	err = a.store.UseOnce(ctx, purposeMicrosoftState, s.ID, s.ExpiresAt)
-	if errors.Is(err, ErrConflict) {
-		return Flow{}, oidcState{}, errUnknownState
+	if errors.Is(err, store.ErrConflict) {
+		return store.Flow{}, oidcState{}, errUnknownState
 	}
 	if err != nil {
-		return Flow{}, oidcState{}, a.internal(ctx, "record the use of an OAuth state", err)
+		return store.Flow{}, oidcState{}, a.internal(ctx, "record the use of an OAuth state", err)
 	}
-	return Flow{Purpose: FlowOIDCState, TenantID: st.Tenant, ExpiresAt: s.ExpiresAt}, st, nil
+	return store.Flow{Purpose: store.FlowOIDCState, TenantID: st.Tenant, ExpiresAt: s.ExpiresAt}, st, nil
 }
 
 // takeStoredState reads a stored state, checks its cookie, and consumes it.
-func (a *Auth) takeStoredState(ctx context.Context, r *http.Request, state string) (Flow, oidcState, *apiError) {
-	h := HashToken(state)
+func (a *Auth) takeStoredState(ctx context.Context, r *http.Request, state string) (store.Flow, oidcState, *apiError) {
+	h := store.HashToken(state)
 	f, err := a.store.Flow(ctx, h, a.now())
-	if errors.Is(err, ErrNotFound) || (err == nil && f.Purpose != FlowOIDCState) {
-		return Flow{}, oidcState{}, errUnknownState
+	if errors.Is(err, store.ErrNotFound) || (err == nil && f.Purpose != store.FlowOIDCState) {
+		return store.Flow{}, oidcState{}, errUnknownState
 	}
 	if err != nil {
-		return Flow{}, oidcState{}, a.internal(ctx, "read OAuth state", err)
+		return store.Flow{}, oidcState{}, a.internal(ctx, "read OAuth state", err)
 	}
 	var st oidcState
 	if err := json.Unmarshal([]byte(f.Data), &st); err != nil {
-		return Flow{}, oidcState{}, a.internal(ctx, "decode OAuth state", err)
+		return store.Flow{}, oidcState{}, a.internal(ctx, "decode OAuth state", err)
 	}
 	if st.Mode == modeCookie && !a.stateCookieMatches(r, st) {
-		return Flow{}, oidcState{}, errStateCookie
+		return store.Flow{}, oidcState{}, errStateCookie
 	}
-	f, err = a.store.ConsumeFlow(ctx, h, FlowOIDCState, a.now())
-	if errors.Is(err, ErrNotFound) {
-		return Flow{}, oidcState{}, errUnknownState
+	f, err = a.store.ConsumeFlow(ctx, h, store.FlowOIDCState, a.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Flow{}, oidcState{}, errUnknownState
 	}
 	if err != nil {
-		return Flow{}, oidcState{}, a.internal(ctx, "consume OAuth state", err)
+		return store.Flow{}, oidcState{}, a.internal(ctx, "consume OAuth state", err)
 	}
 	a.releaseState(ctx, f, st.Network)
 	return f, st, nil

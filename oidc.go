@@ -8,7 +8,6 @@ package pbxauth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/pbxauth/pbxauth/internal/clientassert"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // providerTTL bounds how long a discovered provider is trusted before it is
@@ -31,36 +31,17 @@ var msScopes = []string{oidc.ScopeOpenID, "profile", "email"}
 // microsoftCallbackPath is where the IdP returns, below PublicURL.
 const microsoftCallbackPath = "/auth/sign_in/microsoft/callback"
 
-// configured reports whether m has what a sign-in needs: a client and a
+// msConfigured reports whether m has what a sign-in needs: a client and a
 // directory (or an explicit issuer) in a known national cloud.
-func (m *MS365) configured() bool {
+func msConfigured(m *store.MS365) bool {
 	if m == nil || m.ApplicationID == "" {
 		return false
 	}
 	if m.Issuer != "" {
 		return true
 	}
-	_, _, ok := m.issuer()
+	_, _, ok := m.Endpoints()
 	return ok && m.DirectoryID != ""
-}
-
-// issuer returns the URL whose /.well-known/openid-configuration is fetched
-// and the issuer ID tokens must carry. They differ in one case: Microsoft's
-// China cloud is discovered at login.chinacloudapi.cn but names itself (and
-// signs its tokens as) login.partner.microsoftonline.cn.
-func (m *MS365) issuer() (discovery, issuer string, ok bool) {
-	if m.Issuer != "" {
-		return m.Issuer, m.Issuer, true
-	}
-	switch strings.ToUpper(m.NationalCloud) {
-	case "", "GLOBAL":
-		u := "https://login.microsoftonline.com/" + m.DirectoryID + "/v2.0"
-		return u, u, true
-	case "CHINA":
-		return "https://login.chinacloudapi.cn/" + m.DirectoryID + "/v2.0",
-			"https://login.partner.microsoftonline.cn/" + m.DirectoryID + "/v2.0", true
-	}
-	return "", "", false
 }
 
 var errNotConfigured = errors.New("pbxauth: tenant has no usable Microsoft settings")
@@ -87,11 +68,11 @@ type msProvider struct {
 }
 
 // provider returns the tenant's discovered OIDC provider.
-func (a *Auth) provider(ctx context.Context, m *MS365) (*msProvider, error) {
-	if !m.configured() {
+func (a *Auth) provider(ctx context.Context, m *store.MS365) (*msProvider, error) {
+	if !msConfigured(m) {
 		return nil, errNotConfigured
 	}
-	discovery, issuer, _ := m.issuer()
+	discovery, issuer, _ := m.Endpoints()
 	key := [2]string{discovery, issuer}
 	now := a.now()
 	c := &a.providers
@@ -131,34 +112,15 @@ func (a *Auth) provider(ctx context.Context, m *MS365) (*msProvider, error) {
 	return p, nil
 }
 
-// Validate checks settings a host is about to store: a known national
-// cloud, and a certificate credential whose certificate and private key
-// (PEM, RSA) belong together. It does not reach the IdP.
-func (m *MS365) Validate() error {
-	if _, _, ok := m.issuer(); !ok {
-		return fmt.Errorf("pbxauth: national_cloud %q is neither GLOBAL nor CHINA", m.NationalCloud)
-	}
-	if m.usesCertificate() {
-		if _, err := clientassert.New(m.ApplicationID, m.ClientCertificate, m.ClientPrivateKey); err != nil {
-			return fmt.Errorf("pbxauth: Microsoft client certificate: %w", err)
-		}
-	}
-	return nil
-}
-
-// usesCertificate reports whether the tenant authenticates to the token
-// endpoint with a certificate rather than a secret.
-func (m *MS365) usesCertificate() bool { return m.ClientCertificate != "" || m.ClientPrivateKey != "" }
-
 // oauthConfig is the OAuth client of a tenant's application at provider p.
 // A secret goes in the Authorization header (client_secret_basic, RFC 6749
 // §2.3.1's default) unless discovery lists other methods but not that one;
 // then in the form (client_secret_post). A certificate sends no secret: the
 // caller adds the client assertion (clientAuthOptions).
-func (a *Auth) oauthConfig(p *msProvider, m *MS365) *oauth2.Config {
+func (a *Auth) oauthConfig(p *msProvider, m *store.MS365) *oauth2.Config {
 	ep := p.Endpoint()
 	ep.AuthStyle = oauth2.AuthStyleInHeader
-	if m.usesCertificate() || (len(p.authMethods) > 0 && !slices.Contains(p.authMethods, "client_secret_basic")) {
+	if m.UsesCertificate() || (len(p.authMethods) > 0 && !slices.Contains(p.authMethods, "client_secret_basic")) {
 		ep.AuthStyle = oauth2.AuthStyleInParams
 	}
 	c := &oauth2.Config{
@@ -167,7 +129,7 @@ func (a *Auth) oauthConfig(p *msProvider, m *MS365) *oauth2.Config {
 		RedirectURL: a.microsoftRedirectURL(),
 		Scopes:      msScopes,
 	}
-	if !m.usesCertificate() {
+	if !m.UsesCertificate() {
 		c.ClientSecret = m.ClientSecret
 	}
 	return c
@@ -176,8 +138,8 @@ func (a *Auth) oauthConfig(p *msProvider, m *MS365) *oauth2.Config {
 // clientAuthOptions are the token request's extra parameters: for a
 // certificate, a fresh client assertion (private_key_jwt, RFC 7523) whose
 // audience is the exact token endpoint.
-func (a *Auth) clientAuthOptions(p *msProvider, m *MS365) ([]oauth2.AuthCodeOption, error) {
-	if !m.usesCertificate() {
+func (a *Auth) clientAuthOptions(p *msProvider, m *store.MS365) ([]oauth2.AuthCodeOption, error) {
+	if !m.UsesCertificate() {
 		return nil, nil
 	}
 	s, err := clientassert.New(m.ApplicationID, m.ClientCertificate, m.ClientPrivateKey)
@@ -205,7 +167,7 @@ func (a *Auth) microsoftRedirectURL() string {
 
 // microsoftAuthorizeEndpoint is the discovered authorization endpoint of the
 // tenant's directory, for GET /info.
-func (a *Auth) microsoftAuthorizeEndpoint(ctx context.Context, t Tenant) (string, error) {
+func (a *Auth) microsoftAuthorizeEndpoint(ctx context.Context, t store.Tenant) (string, error) {
 	p, err := a.provider(ctx, t.MS365)
 	if err != nil {
 		return "", err

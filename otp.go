@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pbxauth/pbxauth/store"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
 )
@@ -67,7 +68,7 @@ func codeHash(flowToken, code string) string {
 
 // codeMatches compares a submitted code with the flow's live one in
 // constant time.
-func codeMatches(f Flow, flowToken, code string, now time.Time) bool {
+func codeMatches(f store.Flow, flowToken, code string, now time.Time) bool {
 	if f.CodeHash == "" || !now.Before(f.CodeExpiresAt) {
 		return false
 	}
@@ -95,7 +96,7 @@ func checkCode(s string) *apiError {
 // retrying when a concurrent request got there first, and returns the flow
 // as stored. change may refuse by returning an error: nothing is stored and
 // the error is returned as is.
-func (a *Auth) changeFlow(ctx context.Context, h Hash, now time.Time, change func(*Flow) error) (Flow, error) {
+func (a *Auth) changeFlow(ctx context.Context, h store.Hash, now time.Time, change func(*store.Flow) error) (store.Flow, error) {
 	for range casRetries {
 		f, err := a.store.Flow(ctx, h, now)
 		if err != nil {
@@ -105,19 +106,19 @@ func (a *Auth) changeFlow(ctx context.Context, h Hash, now time.Time, change fun
 			return f, err
 		}
 		err = a.store.UpdateFlow(ctx, f, now)
-		if !errors.Is(err, ErrConflict) {
+		if !errors.Is(err, store.ErrConflict) {
 			f.Version++
 			return f, err
 		}
 	}
-	return Flow{}, errFlowContends
+	return store.Flow{}, errFlowContends
 }
 
 // reserveSend records a new code in the second-factor flow h before it is
 // mailed, so that concurrent sends cannot all pass the limits. It returns
 // the flow before and after the change; before is what undoSend restores.
-func (a *Auth) reserveSend(ctx context.Context, h Hash, hash string, now time.Time) (before, after Flow, err error) {
-	after, err = a.changeFlow(ctx, h, now, func(f *Flow) error {
+func (a *Auth) reserveSend(ctx context.Context, h store.Hash, hash string, now time.Time) (before, after store.Flow, err error) {
+	after, err = a.changeFlow(ctx, h, now, func(f *store.Flow) error {
 		if e := a.sendRefused(*f, now); e != nil {
 			return e
 		}
@@ -132,9 +133,9 @@ func (a *Auth) reserveSend(ctx context.Context, h Hash, hash string, now time.Ti
 }
 
 // sendRefused answers why flow f may not have a code sent at now, or nil.
-func (a *Auth) sendRefused(f Flow, now time.Time) *apiError {
+func (a *Auth) sendRefused(f store.Flow, now time.Time) *apiError {
 	switch {
-	case f.Purpose != FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts:
+	case f.Purpose != store.FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts:
 		return errInvalidToken
 	case f.Sends >= maxSends:
 		// This flow will send nothing more; the user signs in again.
@@ -149,8 +150,8 @@ func (a *Auth) sendRefused(f Flow, now time.Time) *apiError {
 // the send budget, the 30 s wait and the previous (still mailed, still
 // valid) code come back, so the user can retry. It changes nothing if
 // another code was reserved meanwhile.
-func (a *Auth) undoSend(ctx context.Context, h Hash, before Flow, hash string, now time.Time) {
-	_, err := a.changeFlow(ctx, h, now, func(f *Flow) error {
+func (a *Auth) undoSend(ctx context.Context, h store.Hash, before store.Flow, hash string, now time.Time) {
+	_, err := a.changeFlow(ctx, h, now, func(f *store.Flow) error {
 		if f.CodeHash != hash {
 			return errFlowChanged
 		}
@@ -158,7 +159,7 @@ func (a *Auth) undoSend(ctx context.Context, h Hash, before Flow, hash string, n
 		f.Sends, f.LastSentAt = before.Sends, before.LastSentAt
 		return nil
 	})
-	if err != nil && !errors.Is(err, errFlowChanged) && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, errFlowChanged) && !errors.Is(err, store.ErrNotFound) {
 		a.log.ErrorContext(ctx, "pbxauth: could not undo an unsent code", "err", err)
 	}
 }
@@ -166,9 +167,9 @@ func (a *Auth) undoSend(ctx context.Context, h Hash, before Flow, hash string, n
 // countAttempt counts one verification of flow h before the code is
 // compared, so concurrent guesses cannot exceed Limits.FlowCodeAttempts between them.
 // It returns the flow as counted: its code is the one to compare with.
-func (a *Auth) countAttempt(ctx context.Context, h Hash, now time.Time) (Flow, error) {
-	return a.changeFlow(ctx, h, now, func(f *Flow) error {
-		if f.Purpose != FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts {
+func (a *Auth) countAttempt(ctx context.Context, h store.Hash, now time.Time) (store.Flow, error) {
+	return a.changeFlow(ctx, h, now, func(f *store.Flow) error {
+		if f.Purpose != store.FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts {
 			return errInvalidToken
 		}
 		f.Attempts++
@@ -179,21 +180,21 @@ func (a *Auth) countAttempt(ctx context.Context, h Hash, now time.Time) (Flow, e
 // uncountAttempt gives back the attempt countAttempt counted on flow h,
 // for a code that was no guess (a replay). A flow gone meanwhile has
 // nothing to give back.
-func (a *Auth) uncountAttempt(ctx context.Context, h Hash, now time.Time) {
-	_, err := a.changeFlow(ctx, h, now, func(f *Flow) error {
+func (a *Auth) uncountAttempt(ctx context.Context, h store.Hash, now time.Time) {
+	_, err := a.changeFlow(ctx, h, now, func(f *store.Flow) error {
 		if f.Attempts == 0 {
 			return errFlowChanged
 		}
 		f.Attempts--
 		return nil
 	})
-	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, errFlowChanged) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, errFlowChanged) {
 		a.log.WarnContext(ctx, "pbxauth: give back a code attempt", "err", err)
 	}
 }
 
 // failedSendsKey is the counter of a flow's failed sends.
-func failedSendsKey(h Hash) string { return "otp-send-failed:" + hex.EncodeToString(h[:]) }
+func failedSendsKey(h store.Hash) string { return "otp-send-failed:" + hex.EncodeToString(h[:]) }
 
 // takeSendSlot reserves one of the flow's maxFailed failed sends before a
 // send is tried, with one conditional add, so that concurrent sends to a
@@ -201,13 +202,13 @@ func failedSendsKey(h Hash) string { return "otp-send-failed:" + hex.EncodeToStr
 // gives its slot back (freeSendSlot); a failed one keeps it. ok is false,
 // and nothing changed, when every slot is taken: the flow has failed too
 // often.
-func (a *Auth) takeSendSlot(ctx context.Context, f Flow, now time.Time) (ok bool, err error) {
+func (a *Auth) takeSendSlot(ctx context.Context, f store.Flow, now time.Time) (ok bool, err error) {
 	_, ok, err = a.store.AddCounterBelow(ctx, failedSendsKey(f.Hash), maxFailed, f.ExpiresAt, now)
 	return ok, err
 }
 
 // freeSendSlot gives back the slot of a send that went out.
-func (a *Auth) freeSendSlot(ctx context.Context, f Flow, now time.Time) {
+func (a *Auth) freeSendSlot(ctx context.Context, f store.Flow, now time.Time) {
 	if _, err := a.store.AddCounter(ctx, failedSendsKey(f.Hash), -1, f.ExpiresAt, now); err != nil {
 		a.log.WarnContext(ctx, "pbxauth: free a send slot", "err", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/internal/outbox"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // mailKindReset is the Kind of a password-reset record.
@@ -51,7 +52,7 @@ func (a *Auth) queueReset(ctx context.Context, d resetMailData) error {
 		return err
 	}
 	now := a.now()
-	if err := a.outbox.AddMail(ctx, OutboxMail{ID: newID(), Kind: mailKindReset, Data: string(data), CreatedAt: now, NextAt: now}); err != nil {
+	if err := a.outbox.AddMail(ctx, store.OutboxMail{ID: newID(), Kind: mailKindReset, Data: string(data), CreatedAt: now, NextAt: now}); err != nil {
 		return err
 	}
 	a.mailPool.Wake()
@@ -77,7 +78,7 @@ func (a *Auth) deliverOne(ctx context.Context) bool {
 	now := a.now()
 	claim := outbox.NewClaim()
 	m, err := a.outbox.ClaimMail(ctx, claim, now, now.Add(outbox.Lease))
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return false
 	}
 	if err != nil {
@@ -92,7 +93,7 @@ func (a *Auth) deliverOne(ctx context.Context) bool {
 
 // attemptMail makes one attempt at a claimed record and then deletes it,
 // reschedules it or gives it back.
-func (a *Auth) attemptMail(ctx context.Context, m OutboxMail) {
+func (a *Auth) attemptMail(ctx context.Context, m store.OutboxMail) {
 	var d resetMailData
 	if m.Kind != mailKindReset || json.Unmarshal([]byte(m.Data), &d) != nil {
 		a.log.ErrorContext(ctx, "pbxauth: outbox record of unknown kind or form dropped", "kind", m.Kind)
@@ -102,7 +103,7 @@ func (a *Auth) attemptMail(ctx context.Context, m OutboxMail) {
 	// The previous attempt's link dies with this attempt: at most one
 	// link of a record is alive, the newest one mailed.
 	a.removeFlow(ctx, m.FlowHash)
-	m.FlowHash = Hash{}
+	m.FlowHash = store.Hash{}
 	msg, user, ok := a.writeResetMail(ctx, &m, d)
 	if !ok {
 		return
@@ -133,11 +134,11 @@ func (a *Auth) attemptMail(ctx context.Context, m OutboxMail) {
 // its hash with the record before anything is sent, so that the next
 // attempt (also after a crash) removes it. ok is false when the record was
 // dealt with here: nobody to write to, over the limit, or the claim lost.
-func (a *Auth) writeResetMail(ctx context.Context, m *OutboxMail, d resetMailData) (Message, User, bool) {
+func (a *Auth) writeResetMail(ctx context.Context, m *store.OutboxMail, d resetMailData) (Message, store.User, bool) {
 	u, err := a.lookupUser(ctx, d.Domain, d.Username)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		a.log.WarnContext(ctx, "pbxauth: look up user for reset", "err", err)
-		a.retryMail(ctx, *m, User{})
+		a.retryMail(ctx, *m, store.User{})
 		return Message{}, u, false
 	}
 	first := m.Attempts == 0
@@ -161,20 +162,20 @@ func (a *Auth) writeResetMail(ctx context.Context, m *OutboxMail, d resetMailDat
 			return Message{}, u, false
 		}
 	}
-	f := Flow{Purpose: FlowPasswordReset, UserID: u.ID, TenantID: u.TenantID, Epoch: u.Epoch, Data: passwordStamp(u.PasswordHash), ExpiresAt: now.Add(a.cfg.FlowTTL)}
+	f := store.Flow{Purpose: store.FlowPasswordReset, UserID: u.ID, TenantID: u.TenantID, Epoch: u.Epoch, Data: passwordStamp(u.PasswordHash), ExpiresAt: now.Add(a.cfg.FlowTTL)}
 	tok, err := a.newFlow(ctx, f)
 	if err != nil {
 		a.log.WarnContext(ctx, "pbxauth: create reset flow", "err", err)
 		a.retryMail(ctx, *m, u)
 		return Message{}, u, false
 	}
-	m.FlowHash = HashToken(tok)
+	m.FlowHash = store.HashToken(tok)
 	m.Attempts++
 	if err := a.outbox.UpdateMail(ctx, *m, m.Claim); err != nil {
 		// The lease ran out and another worker has the record: this
 		// attempt's link must not outlive it.
 		a.removeFlow(ctx, m.FlowHash)
-		if !errors.Is(err, ErrNotFound) {
+		if !errors.Is(err, store.ErrNotFound) {
 			a.log.WarnContext(ctx, "pbxauth: record reset attempt", "err", err)
 		}
 		return Message{}, u, false
@@ -192,25 +193,25 @@ func (a *Auth) writeResetMail(ctx context.Context, m *OutboxMail, d resetMailDat
 }
 
 // removeFlow removes a reset flow an earlier attempt minted, if any.
-func (a *Auth) removeFlow(ctx context.Context, h Hash) {
-	if h == (Hash{}) {
+func (a *Auth) removeFlow(ctx context.Context, h store.Hash) {
+	if h == (store.Hash{}) {
 		return
 	}
-	if _, err := a.store.ConsumeFlow(ctx, h, FlowPasswordReset, a.now()); err != nil && !errors.Is(err, ErrNotFound) {
+	if _, err := a.store.ConsumeFlow(ctx, h, store.FlowPasswordReset, a.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
 		a.log.WarnContext(ctx, "pbxauth: remove the previous attempt's reset flow", "err", err)
 	}
 }
 
 // finishMail deletes a record that needs nothing more.
-func (a *Auth) finishMail(ctx context.Context, m OutboxMail) {
-	if err := a.outbox.DeleteMail(ctx, m.ID, m.Claim); err != nil && !errors.Is(err, ErrNotFound) {
+func (a *Auth) finishMail(ctx context.Context, m store.OutboxMail) {
+	if err := a.outbox.DeleteMail(ctx, m.ID, m.Claim); err != nil && !errors.Is(err, store.ErrNotFound) {
 		a.log.WarnContext(ctx, "pbxauth: delete outbox mail", "err", err)
 	}
 }
 
 // dropMail gives a record up: its link is removed, the record deleted, and
 // the failure reported.
-func (a *Auth) dropMail(ctx context.Context, m OutboxMail, u User) {
+func (a *Auth) dropMail(ctx context.Context, m store.OutboxMail, u store.User) {
 	a.removeFlow(ctx, m.FlowHash)
 	a.finishMail(ctx, m)
 	a.emit(ctx, Event{Kind: EventMailFailed, UserID: u.ID, TenantID: u.TenantID})
@@ -218,7 +219,7 @@ func (a *Auth) dropMail(ctx context.Context, m OutboxMail, u User) {
 
 // retryMail schedules the next attempt by the backoff, or gives the record
 // up when its window is over.
-func (a *Auth) retryMail(ctx context.Context, m OutboxMail, u User) {
+func (a *Auth) retryMail(ctx context.Context, m store.OutboxMail, u store.User) {
 	b := outbox.Backoff{First: a.cfg.MailRetryDelay, Window: a.cfg.MailRetryWindow}
 	next, ok := b.Next(m.CreatedAt, a.now(), max(m.Attempts, 1))
 	if !ok {
@@ -228,7 +229,7 @@ func (a *Auth) retryMail(ctx context.Context, m OutboxMail, u User) {
 	}
 	claim := m.Claim
 	m.NextAt, m.Claim, m.LeaseUntil = next, "", time.Time{}
-	if err := a.outbox.UpdateMail(ctx, m, claim); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := a.outbox.UpdateMail(ctx, m, claim); err != nil && !errors.Is(err, store.ErrNotFound) {
 		// The lease returns it in 2 minutes anyway.
 		a.log.WarnContext(ctx, "pbxauth: reschedule outbox mail", "err", err)
 	}
@@ -236,12 +237,12 @@ func (a *Auth) retryMail(ctx context.Context, m OutboxMail, u User) {
 
 // releaseMail gives a record back, due at once, when its attempt was cut
 // short by Close.
-func (a *Auth) releaseMail(m OutboxMail) {
+func (a *Auth) releaseMail(m store.OutboxMail) {
 	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 	defer cancel()
 	claim := m.Claim
 	m.NextAt, m.Claim, m.LeaseUntil = a.now(), "", time.Time{}
-	if err := a.outbox.UpdateMail(ctx, m, claim); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := a.outbox.UpdateMail(ctx, m, claim); err != nil && !errors.Is(err, store.ErrNotFound) {
 		a.log.WarnContext(ctx, "pbxauth: give back outbox mail", "err", err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/smtptest"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // eventLog collects events for a test.
@@ -149,7 +151,7 @@ func TestOutboxGivesUpAfterWindow(t *testing.T) {
 // TestVolatileMail: a store without the Outbox needs Config.VolatileMail,
 // and then mails are still delivered, from memory.
 func TestVolatileMail(t *testing.T) {
-	st := struct{ pbxauth.Store }{pbxauth.NewMemoryStore()}
+	st := struct{ store.Store }{memstore.New()}
 	if _, err := pbxauth.New(pbxauth.Config{Store: st}); err == nil || !strings.Contains(err.Error(), "VolatileMail") {
 		t.Fatalf("New with a store without Outbox: %v", err)
 	}

@@ -6,8 +6,6 @@
 package pbxauth
 
 import (
-	"errors"
-
 	"github.com/pbxauth/pbxauth/internal/hasher"
 )
 
@@ -25,19 +23,6 @@ var DefaultArgon2 = Argon2Params{Memory: 19456, Time: 2, Threads: 1}
 // normalizePassword gives one byte string for the many ways a keyboard can
 // type the same password (NFKC).
 func normalizePassword(p string) string { return hasher.Normalize(p) }
-
-// HashPassword returns the argon2id PHC string of password with p (the zero
-// value means DefaultArgon2). Hosts use it to create users; passwords longer
-// than 1024 bytes are refused.
-func HashPassword(password string, p Argon2Params) (string, error) {
-	if len(password) > maxPasswordBytes {
-		return "", errors.New("pbxauth: password longer than 1024 bytes")
-	}
-	if p == (Argon2Params{}) {
-		p = DefaultArgon2
-	}
-	return hasher.Hash(password, hasher.Params(p)), nil
-}
 
 // lane says which hashing lane a piece of work takes: the favoured one,
 // keyed by its user, for a sign-in through a known device; the ordinary

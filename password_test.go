@@ -1,12 +1,15 @@
 package pbxauth_test
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // TestHashUpgradeOnSignIn: a hash made with weaker parameters is replaced
@@ -28,19 +31,19 @@ func TestHashUpgradeOnSignIn(t *testing.T) {
 // TestPasswordNormalisation: a password typed in another Unicode form
 // (NFKC-equivalent) is the same password.
 func TestPasswordNormalisation(t *testing.T) {
-	h, err := pbxauth.HashPassword("ﬁne-pässword", pbxauth.Argon2Params{Memory: 64, Time: 1, Threads: 1})
+	h, err := cheapHash("ﬁne-pässword")
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := pbxauth.NewMemoryStore()
+	st := memstore.New()
 	seed(t, st)
-	if err := st.CreateUser(t.Context(), pbxauth.User{ID: "u-n", TenantID: acmeID, Username: "norm", Role: "StandardUser", PasswordHash: h}); err != nil {
+	if err := st.CreateUser(t.Context(), store.User{ID: "u-n", TenantID: acmeID, Username: "norm", Role: "StandardUser", PasswordHash: h}); err != nil {
 		t.Fatal(err)
 	}
 	e := newEnvWith(t, st)
 	e.signIn(t, map[string]any{"username": "norm", "password": "fine-pa\u0308ssword", "domain": acmeDomain})
-	if _, err := pbxauth.HashPassword(strings.Repeat("x", 1025), pbxauth.Argon2Params{}); err == nil {
-		t.Error("a password over 1024 bytes was hashed")
+	if _, err := e.auth.HashPassword(t.Context(), strings.Repeat("x", 1025)); !errors.Is(err, pbxauth.ErrInvalid) {
+		t.Errorf("a password over 1024 bytes: %v, want ErrInvalid", err)
 	}
 }
 

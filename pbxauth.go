@@ -33,16 +33,18 @@ import (
 
 	"github.com/pbxauth/pbxauth/internal/callbackurl"
 	"github.com/pbxauth/pbxauth/internal/hasher"
+	"github.com/pbxauth/pbxauth/internal/memoutbox"
 	"github.com/pbxauth/pbxauth/internal/memrate"
 	"github.com/pbxauth/pbxauth/internal/outbox"
 	"github.com/pbxauth/pbxauth/internal/sealedstate"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // Config configures an [Auth]. Every field but Store is optional; the zero
 // value of a field means the default written beside it.
 type Config struct {
 	// Store keeps users, tenants, tokens, flows and counters. Required.
-	Store Store
+	Store store.Store
 
 	// PublicURL is the external base URL of the mounted API, for example
 	// "https://pbx.example.com:8887/api". Redirect URIs are built from it.
@@ -258,7 +260,7 @@ type Config struct {
 // concurrent use.
 type Auth struct {
 	cfg    Config
-	store  Store
+	store  store.Store
 	hasher *hasher.Hasher
 	log    *slog.Logger
 	mux    *http.ServeMux
@@ -281,7 +283,7 @@ type Auth struct {
 	// mailer is Config.Mailer, or one that always fails; mailPool's
 	// workers deliver outbox, the Store's or a volatile one.
 	mailer   Mailer
-	outbox   Outbox
+	outbox   store.Outbox
 	mailPool *outbox.Pool
 	// forwarded rate-limits the warning about untrusted forwarding headers.
 	forwarded forwardedWarning
@@ -348,12 +350,12 @@ func New(cfg Config) (*Auth, error) {
 	if cfg.MailWorkers <= 0 {
 		cfg.MailWorkers = 4
 	}
-	ob, ok := cfg.Store.(Outbox)
+	ob, ok := cfg.Store.(store.Outbox)
 	if !ok && !cfg.VolatileMail {
 		return nil, errors.New("pbxauth: Config.Store does not implement Outbox, so accepted reset mails would be lost on restart; implement it, or set Config.VolatileMail to accept that")
 	}
 	if !ok {
-		ob = newMemoryOutbox()
+		ob = memoutbox.New()
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	cfg.Mail.SecondFactor = cfg.Mail.SecondFactor.orDefault(defaultMail.SecondFactor)
@@ -424,8 +426,12 @@ func checkAbsoluteURL(field, raw string) error {
 }
 
 // HashPassword hashes password with the Auth's configured parameters, under
-// its hashing bound. Hosts use it to create or change users.
+// its hashing bound, into the argon2id PHC string a store keeps. A password
+// longer than 1024 bytes is ErrInvalid: it is never hashed.
 func (a *Auth) HashPassword(ctx context.Context, password string) (string, error) {
+	if len(password) > maxPasswordBytes {
+		return "", invalidf("password longer than %d bytes", maxPasswordBytes)
+	}
 	return a.hasher.Hash(ctx, hasher.Ordinary, "", password)
 }
 

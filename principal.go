@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // Principal is the authenticated caller of a request that passed
@@ -57,7 +59,7 @@ func withPrincipal(ctx context.Context, p Principal) context.Context {
 	return &principalCtx{Context: ctx, p: p}
 }
 
-func principalOf(g Grant) Principal {
+func principalOf(g store.Grant) Principal {
 	return Principal{
 		UserID:           g.User.ID,
 		TenantID:         g.User.TenantID,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/smtptest"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // TestRefusedFlowStartsWriteNothing: once an address has used its 20 flow
@@ -143,7 +144,7 @@ func TestRefusedCodeRequestsWriteNothing(t *testing.T) {
 	e := &mailEnv{smtp: smtptest.Start(t, smtptest.Options{})}
 	e.env = newEnvWith(t, st, volatileMail, func(c *pbxauth.Config) { c.Mailer = e.smtpMailer(t) })
 	t.Cleanup(func() { e.auth.Close() })
-	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
+	e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
 	flood := func(what string, do func() int) {
 		t.Helper()
 		st.reset()

@@ -14,6 +14,8 @@ import (
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
 	"github.com/pbxauth/pbxauth/internal/smtptest"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // cookieless returns a client of e that keeps no cookies, so that no flow
@@ -163,13 +165,13 @@ func TestConcurrentCorrectAppCode(t *testing.T) {
 // code are then both past their check, as a burst makes them most of the
 // time.
 type consumeBarrier struct {
-	pbxauth.Store
+	store.Store
 	arrived atomic.Int32
 	both    chan struct{}
 }
 
-func (s *consumeBarrier) ConsumeFlow(ctx context.Context, h pbxauth.Hash, p pbxauth.FlowPurpose, now time.Time) (pbxauth.Flow, error) {
-	if p == pbxauth.FlowTwoFactor {
+func (s *consumeBarrier) ConsumeFlow(ctx context.Context, h store.Hash, p store.FlowPurpose, now time.Time) (store.Flow, error) {
+	if p == store.FlowTwoFactor {
 		if s.arrived.Add(1) == 2 {
 			close(s.both)
 		}
@@ -185,7 +187,7 @@ func (s *consumeBarrier) ConsumeFlow(ctx context.Context, h pbxauth.Hash, p pbxa
 // at once to its flow.
 func TestConcurrentCorrectEmailedCode(t *testing.T) {
 	ev := &events{}
-	mem := pbxauth.NewMemoryStore()
+	mem := memstore.New()
 	seed(t, mem)
 	st := &consumeBarrier{Store: mem, both: make(chan struct{})}
 	e := &mailEnv{smtp: smtptest.Start(t, smtptest.Options{})}
@@ -193,7 +195,7 @@ func TestConcurrentCorrectEmailedCode(t *testing.T) {
 		c.Mailer, c.OnEvent = e.smtpMailer(t), ev.add
 	})
 	t.Cleanup(func() { e.auth.Close() })
-	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
+	e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
 	c := cookieless(t, e.env)
 	flow := flowOf(t, c)
 	code := e.sendCode(t, flow, aliceEmail)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/internal/hasher"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // Reset mail limit (DESIGN.md, "Forgotten password").
@@ -102,9 +103,9 @@ func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
 		return e
 	}
 	ctx := r.Context()
-	h := HashToken(req.Token)
+	h := store.HashToken(req.Token)
 	f, err := a.store.Flow(ctx, h, a.now())
-	if e := a.flowError(ctx, err, f.Purpose != FlowPasswordReset); e != nil {
+	if e := a.flowError(ctx, err, f.Purpose != store.FlowPasswordReset); e != nil {
 		return e
 	}
 	u, e := a.flowUser(ctx, f)
@@ -121,11 +122,11 @@ func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
 	if err != nil {
 		return errBusy // the hashing queue is full, or the client went away
 	}
-	got, err := a.store.ConsumeFlow(ctx, h, FlowPasswordReset, a.now())
+	got, err := a.store.ConsumeFlow(ctx, h, store.FlowPasswordReset, a.now())
 	if e := a.flowError(ctx, err, err == nil && got.UserID != u.ID); e != nil {
 		return e
 	}
-	if err := a.store.ResetPassword(ctx, u.ID, hash); errors.Is(err, ErrNotFound) {
+	if err := a.store.ResetPassword(ctx, u.ID, hash); errors.Is(err, store.ErrNotFound) {
 		return errInvalidToken
 	} else if err != nil {
 		return a.internal(ctx, "reset password", err)

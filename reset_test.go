@@ -11,17 +11,18 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // addBob adds a second acme user with an address: mails to him mark a
 // point in the worker's queue, which sends in order.
 func addBob(t *testing.T, e *env) {
 	t.Helper()
-	h, err := pbxauth.HashPassword("bob-pw-1234", cheap)
+	h, err := cheapHash("bob-pw-1234")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.CreateUser(context.Background(), pbxauth.User{ID: "user-bob", TenantID: acmeID, Username: "bob", Email: "bob@acme.example.test", Role: "StandardUser", PasswordHash: h}); err != nil {
+	if err := e.store.CreateUser(context.Background(), store.User{ID: "user-bob", TenantID: acmeID, Username: "bob", Email: "bob@acme.example.test", Role: "StandardUser", PasswordHash: h}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -33,7 +34,7 @@ func (e *env) reset(t *testing.T, token, password string) *apitest.Response {
 
 func TestPasswordResetFlow(t *testing.T) {
 	e := newMailEnv(t)
-	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.PasswordForceReset = true })
+	e.changeUser(t, aliceID, func(u *store.User) { u.PasswordForceReset = true })
 	access, refresh := e.signIn(t, aliceCreds())
 
 	e.forget(t, "alice")

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // PortSIP's built-in roles. Their names are reserved: no custom role may use
@@ -49,12 +51,15 @@ func builtinRole(name string) bool {
 	return false
 }
 
+// maxRole is the longest role in bytes, as store.User.Validate allows.
+const maxRole = 64
+
 // checkCustomRoles checks Config.Roles: each 1–64 printable, non-space ASCII
 // characters, listed once, and no built-in name.
 func checkCustomRoles(roles []string) error {
 	for i, r := range roles {
 		switch {
-		case r == "" || len(r) > maxRole || !validDomain(r):
+		case r == "" || len(r) > maxRole || !store.ValidDomain(r):
 			return fmt.Errorf("pbxauth: Config.Roles: %q must be 1-64 printable characters without spaces", r)
 		case builtinRole(r):
 			return fmt.Errorf("pbxauth: Config.Roles: %q is a built-in role", r)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // apiHandler is a handler that returns its failure instead of writing it, so
@@ -90,7 +92,7 @@ func (a *Auth) buildMux() *http.ServeMux {
 // Store (ErrUnavailable), 500 INTERNAL for anything else. It is the one
 // place that decides between them.
 func (a *Auth) internal(ctx context.Context, what string, err error) *apiError {
-	if errors.Is(err, ErrUnavailable) {
+	if errors.Is(err, store.ErrUnavailable) {
 		a.log.WarnContext(ctx, "pbxauth: "+what+": store unavailable", "err", err)
 		return errUnavailable
 	}

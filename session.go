@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // flowCookie marks a second-factor flow started by POST /login: the
@@ -308,24 +309,24 @@ func (a *Auth) getLoginStatus(w http.ResponseWriter, r *http.Request) *apiError 
 		return errNoSession
 	}
 	now := a.now()
-	var g Grant
+	var g store.Grant
 	if s.access != "" {
-		g, err = a.store.Grant(ctx, HashToken(s.access), AccessToken, now)
+		g, err = a.store.Grant(ctx, store.HashToken(s.access), store.AccessToken, now)
 	}
-	if s.access == "" || errors.Is(err, ErrNotFound) && !now.Before(s.accessExpires) {
+	if s.access == "" || errors.Is(err, store.ErrNotFound) && !now.Before(s.accessExpires) {
 		// Expired, not revoked, or no longer opening: the next token of the
 		// same sign-in, which AddToken refuses when the sign-in ended and
 		// Grant when the user was disabled. The browser holds the session
 		// token, so the session is its own; only its sealed value is lost.
-		s.access, s.accessExpires, err = a.addAccessToken(ctx, Family{ID: s.family, ExpiresAt: s.familyExpires})
+		s.access, s.accessExpires, err = a.addAccessToken(ctx, store.Family{ID: s.family, ExpiresAt: s.familyExpires})
 		if err == nil {
-			g, err = a.store.Grant(ctx, HashToken(s.access), AccessToken, now)
+			g, err = a.store.Grant(ctx, store.HashToken(s.access), store.AccessToken, now)
 		}
 		if err == nil {
 			err = a.putSession(ctx, s)
 		}
 	}
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		if err := a.sessions.Destroy(ctx); err != nil {
 			return a.internal(ctx, "destroy browser session", err)
 		}

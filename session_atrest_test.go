@@ -16,6 +16,7 @@ import (
 	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // sessionSetups are the two ways a host hands pbxauth an scs store: under
@@ -56,7 +57,7 @@ func TestSessionStoreHoldsNoCredential(t *testing.T) {
 		t.Run(setup.name, func(t *testing.T) {
 			ms := newSessionStore()
 			e := newMailEnv(t, plainHTTP, setup.with(ms))
-			e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
+			e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
 			secrets := map[string]string{}
 
 			flow := e.c.Do("POST", "/login", aliceCreds()).String("token")

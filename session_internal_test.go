@@ -6,6 +6,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // TestCompleteSignInStartsSession covers what verify_otp does when it
@@ -13,8 +17,8 @@ import (
 // pair in one answer, and only for same-origin requests.
 func TestCompleteSignInStartsSession(t *testing.T) {
 	ctx := context.Background()
-	st := NewMemoryStore()
-	u := User{ID: "u1", Username: "bob", Role: "StandardUser"}
+	st := memstore.New()
+	u := store.User{ID: "u1", Username: "bob", Role: "StandardUser"}
 	if err := st.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -58,13 +62,11 @@ func TestCompleteSignInStartsSession(t *testing.T) {
 		t.Fatalf("cross-site completion: %d %s %v", w.Code, w.Body, w.Result().Cookies())
 	}
 	// The sign-in issued before the refusal was revoked: the user has one live family only.
-	live := 0
-	for _, f := range st.families {
-		if !f.Revoked {
-			live++
-		}
+	fams, err := st.Families(ctx, u.ID, time.Now())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if live != 1 {
-		t.Errorf("%d live sign-ins, want 1", live)
+	if live := len(fams); live != 1 {
+		t.Errorf("%d live sign-ins, want 1", len(fams))
 	}
 }

@@ -3,8 +3,8 @@ package pbxauth_test
 import (
 	"testing"
 
-	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // The verify_otp that completes a flow started by POST /login sets the
@@ -12,7 +12,7 @@ import (
 // completes a POST /auth/sign_in flow touches no cookie.
 func TestSecondFactorStartsSession(t *testing.T) {
 	e := newMailEnv(t, plainHTTP)
-	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
+	e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
 	attacker := apitest.NewClient(t, e.c.URL)
 	planted := sessionCookie(t, e.login(t, attacker, map[string]any{"username": "admin", "password": adminPW})).Value
 	plant(t, e.c, planted)

@@ -12,6 +12,8 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // plainHTTP lets the test client (plain HTTP) keep and send the cookie.
@@ -290,7 +292,7 @@ func TestSessionEndsWithItsSignIn(t *testing.T) {
 }
 
 func disableAlice(t *testing.T, e *env, _ string) {
-	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.Disabled = true })
+	e.changeUser(t, aliceID, func(u *store.User) { u.Disabled = true })
 }
 
 func must(t testing.TB, err error) {
@@ -309,7 +311,7 @@ func mustURL(t testing.TB, raw string) *url.URL {
 
 func TestLoginWithSecondFactor(t *testing.T) {
 	e := newEnv(t, plainHTTP)
-	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
+	e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
 	r := e.c.Do("POST", "/login", aliceCreds())
 	if r.Status != 200 || r.JSON()["two_factor_enabled"] != true || len(r.String("token")) < 43 || r.String("access_token") != "" {
 		t.Fatalf("POST /login for a 2FA user: %d %s", r.Status, r.Body)
@@ -327,7 +329,7 @@ func TestLoginWithSecondFactor(t *testing.T) {
 }
 
 func TestSessionConfig(t *testing.T) {
-	st := pbxauth.NewMemoryStore()
+	st := memstore.New()
 	for name, cfg := range map[string]pbxauth.Config{
 		"bad trusted origin":   {TrustedOrigins: []string{"admin.example.test"}},
 		"origin with a path":   {TrustedOrigins: []string{"https://admin.example.test/app"}},

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // EventSessionRevoked reports a sign-in ended by its user from another one
@@ -77,7 +79,7 @@ func (a *Auth) revokeSession(w http.ResponseWriter, r *http.Request) *apiError {
 		return errNoSuchSession
 	}
 	err := a.revokeUserFamily(ctx, p.UserID, p.TenantID, id, origin{ip: a.clientIP(r), family: p.FamilyID})
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return errNoSuchSession
 	}
 	if err != nil {

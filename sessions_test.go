@@ -13,6 +13,8 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // device is one of alice's sign-ins as a client holds it.
@@ -178,7 +180,7 @@ func TestSessionsExpiredNotListed(t *testing.T) {
 
 // countingStore counts the writes of sign-ins' last use.
 type countingStore struct {
-	pbxauth.Store
+	store.Store
 	touches atomic.Int64
 }
 
@@ -188,7 +190,7 @@ func (s *countingStore) TouchFamily(ctx context.Context, id string, now, stale t
 }
 
 func TestSessionsLastUsedOncePerMinute(t *testing.T) {
-	st := &countingStore{Store: pbxauth.NewMemoryStore()}
+	st := &countingStore{Store: memstore.New()}
 	seed(t, st)
 	e := newEnvWith(t, st, plainHTTP, volatileMail)
 	t0 := e.clock.Now()
@@ -396,7 +398,7 @@ func TestSessionsCookieOnlyEndsWithItsSession(t *testing.T) {
 }
 
 // brokenTouch fails every write of a sign-in's last use.
-type brokenTouch struct{ pbxauth.Store }
+type brokenTouch struct{ store.Store }
 
 func (brokenTouch) TouchFamily(context.Context, string, time.Time, time.Time) error {
 	return errors.New("disk full")
@@ -405,7 +407,7 @@ func (brokenTouch) TouchFamily(context.Context, string, time.Time, time.Time) er
 // TestSessionsTouchFailureGrantsAnyway: the request was granted; failing to
 // note when is logged, not answered.
 func TestSessionsTouchFailureGrantsAnyway(t *testing.T) {
-	st := pbxauth.NewMemoryStore()
+	st := memstore.New()
 	seed(t, st)
 	e := newEnvWith(t, brokenTouch{st}, volatileMail)
 	d := e.signInAs(t, "Phone/1")

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // authenticate checks submitted credentials and returns the user they prove,
@@ -21,33 +23,33 @@ import (
 // attempt takes a slot of its key — the submitted account's, or the known
 // device's own — before hashing, so however many requests race, at most
 // Limits.PasswordAttempts passwords are checked per key and lock cycle.
-func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (User, *Device, *apiError) {
+func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (store.User, *store.Device, *apiError) {
 	ctx := r.Context()
 	tenant := c.Domain != ""
 	if e := checkUsername(c.Username, tenant); e != nil {
-		return User{}, nil, e
+		return store.User{}, nil, e
 	}
 	if e := checkDomain(c.Domain, false); e != nil {
-		return User{}, nil, e
+		return store.User{}, nil, e
 	}
 	if e := checkPasswordField("password", c.Password); e != nil {
-		return User{}, nil, e
+		return store.User{}, nil, e
 	}
 	now := a.now()
 	ip, addr := a.clientIP(r), a.addressKey(r)
 	ev := Event{Kind: EventSignInFailed, Username: c.Username, ClientIP: ip, Method: "password", QR: qr}
-	refused := func(e *apiError) (User, *Device, *apiError) {
+	refused := func(e *apiError) (store.User, *store.Device, *apiError) {
 		if e.status == http.StatusTooManyRequests {
 			a.emit(ctx, ev)
 		}
-		return User{}, nil, e
+		return store.User{}, nil, e
 	}
 	if e := a.addressLocked(ctx, addr, now); e != nil {
 		return refused(e)
 	}
 	u, err := a.lookupUser(ctx, c.Domain, c.Username)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return User{}, nil, a.internal(ctx, "look up user", err)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.User{}, nil, a.internal(ctx, "look up user", err)
 	}
 	dev, known := a.knownDevice(ctx, r, u.ID, now)
 	key := accountKey(c.Domain, c.Username)
@@ -73,7 +75,7 @@ func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (User, *Dev
 		// The hashing queue is full, or the client went away while
 		// queued: nothing was checked, so the slot goes back.
 		t.refund(ctx)
-		return User{}, nil, errBusy
+		return store.User{}, nil, errBusy
 	}
 	ev.UserID, ev.TenantID = u.ID, u.TenantID
 	if !ok || u.Disabled {
@@ -82,17 +84,17 @@ func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (User, *Dev
 			err = a.addressFailed(ctx, addr, now)
 		}
 		if err != nil {
-			return User{}, nil, a.internal(ctx, "record failed sign-in", err)
+			return store.User{}, nil, a.internal(ctx, "record failed sign-in", err)
 		}
 		a.emit(ctx, ev)
 		if lock > 0 {
 			ev.Kind = EventLockout
 			a.emit(ctx, ev)
 		}
-		return User{}, nil, errUnauthorized
+		return store.User{}, nil, errUnauthorized
 	}
 	if err := t.succeed(ctx, now); err != nil {
-		return User{}, nil, a.internal(ctx, "reset sign-in lock", err)
+		return store.User{}, nil, a.internal(ctx, "reset sign-in lock", err)
 	}
 	if upgrade {
 		u.PasswordHash = a.upgradeHash(r, ln, u, c.Password)
@@ -107,12 +109,12 @@ func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (User, *Dev
 // lookupUser finds the user named by domain ("" for system users) and
 // username; a missing tenant or user is ErrNotFound with a zero User, whose
 // empty hash makes verify use the dummy.
-func (a *Auth) lookupUser(ctx context.Context, domain, username string) (User, error) {
+func (a *Auth) lookupUser(ctx context.Context, domain, username string) (store.User, error) {
 	tenantID := ""
 	if domain != "" {
 		t, err := a.store.TenantByDomain(ctx, domain)
 		if err != nil {
-			return User{}, err
+			return store.User{}, err
 		}
 		tenantID = t.ID
 	}
@@ -122,7 +124,7 @@ func (a *Auth) lookupUser(ctx context.Context, domain, username string) (User, e
 // upgradeHash rehashes a correct password made with weaker parameters and
 // returns the hash now stored. It is best effort: a failure leaves the old,
 // still valid hash in place.
-func (a *Auth) upgradeHash(r *http.Request, ln lane, u User, password string) string {
+func (a *Auth) upgradeHash(r *http.Request, ln lane, u store.User, password string) string {
 	ctx := r.Context()
 	h, err := a.hasher.Hash(ctx, ln.lane, ln.key, password)
 	if err == nil {
@@ -131,7 +133,7 @@ func (a *Auth) upgradeHash(r *http.Request, ln lane, u User, password string) st
 	if err == nil {
 		return h
 	}
-	if !errors.Is(err, ErrConflict) {
+	if !errors.Is(err, store.ErrConflict) {
 		a.log.WarnContext(ctx, "pbxauth: password hash upgrade failed", "user", u.ID, "err", err)
 	}
 	return u.PasswordHash

@@ -6,6 +6,8 @@ package pbxauth
 import (
 	"context"
 	"time"
+
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // lastUsedResolution is how stale a sign-in's LastUsedAt may get before a
@@ -18,7 +20,7 @@ const lastUsedResolution = time.Minute
 // LastUsedAt is a minute old does one conditional write follow, and of
 // several instances doing so at once the store lets one write. A failure
 // is only logged: the request itself was granted.
-func (a *Auth) touchSignIn(ctx context.Context, f Family, now time.Time) {
+func (a *Auth) touchSignIn(ctx context.Context, f store.Family, now time.Time) {
 	stale := now.Add(-lastUsedResolution)
 	if f.LastUsedAt.After(stale) {
 		return

@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/pbxauth/pbxauth/store"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -109,13 +110,13 @@ var storeOpNames = [storeOps]string{
 
 // timedStore is a Store whose calls are recorded in a histogram.
 type timedStore struct {
-	Store
+	store.Store
 	duration metric.Float64Histogram
 	attrs    [storeOps][]metric.RecordOption // made once, passed as is: no allocation per call
 }
 
 // newTimedStore wraps st, recording into the histogram of m.
-func newTimedStore(st Store, m metric.Meter) (*timedStore, error) {
+func newTimedStore(st store.Store, m metric.Meter) (*timedStore, error) {
 	h, err := m.Float64Histogram("pbxauth.store.duration", metric.WithUnit("s"),
 		metric.WithDescription("How long a Store call took, by operation."))
 	if err != nil {
@@ -148,67 +149,67 @@ func (ts *timedStore) record(ctx context.Context, op storeOp, start time.Time) {
 }
 
 // System implements Store, timed.
-func (ts *timedStore) System(ctx context.Context) (System, error) {
+func (ts *timedStore) System(ctx context.Context) (store.System, error) {
 	defer ts.record(ctx, opSystem, ts.start(ctx))
 	return ts.Store.System(ctx)
 }
 
 // PutSystem implements Store, timed.
-func (ts *timedStore) PutSystem(ctx context.Context, s System) error {
+func (ts *timedStore) PutSystem(ctx context.Context, s store.System) error {
 	defer ts.record(ctx, opPutSystem, ts.start(ctx))
 	return ts.Store.PutSystem(ctx, s)
 }
 
 // CreateTenant implements Store, timed.
-func (ts *timedStore) CreateTenant(ctx context.Context, t Tenant) error {
+func (ts *timedStore) CreateTenant(ctx context.Context, t store.Tenant) error {
 	defer ts.record(ctx, opCreateTenant, ts.start(ctx))
 	return ts.Store.CreateTenant(ctx, t)
 }
 
 // UpdateTenant implements Store, timed.
-func (ts *timedStore) UpdateTenant(ctx context.Context, t Tenant) error {
+func (ts *timedStore) UpdateTenant(ctx context.Context, t store.Tenant) error {
 	defer ts.record(ctx, opUpdateTenant, ts.start(ctx))
 	return ts.Store.UpdateTenant(ctx, t)
 }
 
 // Tenant implements Store, timed.
-func (ts *timedStore) Tenant(ctx context.Context, id string) (Tenant, error) {
+func (ts *timedStore) Tenant(ctx context.Context, id string) (store.Tenant, error) {
 	defer ts.record(ctx, opTenant, ts.start(ctx))
 	return ts.Store.Tenant(ctx, id)
 }
 
 // TenantByDomain implements Store, timed.
-func (ts *timedStore) TenantByDomain(ctx context.Context, domain string) (Tenant, error) {
+func (ts *timedStore) TenantByDomain(ctx context.Context, domain string) (store.Tenant, error) {
 	defer ts.record(ctx, opTenantByDomain, ts.start(ctx))
 	return ts.Store.TenantByDomain(ctx, domain)
 }
 
 // CreateUser implements Store, timed.
-func (ts *timedStore) CreateUser(ctx context.Context, u User) error {
+func (ts *timedStore) CreateUser(ctx context.Context, u store.User) error {
 	defer ts.record(ctx, opCreateUser, ts.start(ctx))
 	return ts.Store.CreateUser(ctx, u)
 }
 
 // UpdateUser implements Store, timed.
-func (ts *timedStore) UpdateUser(ctx context.Context, u User) error {
+func (ts *timedStore) UpdateUser(ctx context.Context, u store.User) error {
 	defer ts.record(ctx, opUpdateUser, ts.start(ctx))
 	return ts.Store.UpdateUser(ctx, u)
 }
 
 // User implements Store, timed.
-func (ts *timedStore) User(ctx context.Context, id string) (User, error) {
+func (ts *timedStore) User(ctx context.Context, id string) (store.User, error) {
 	defer ts.record(ctx, opUser, ts.start(ctx))
 	return ts.Store.User(ctx, id)
 }
 
 // UserByName implements Store, timed.
-func (ts *timedStore) UserByName(ctx context.Context, tenantID, username string) (User, error) {
+func (ts *timedStore) UserByName(ctx context.Context, tenantID, username string) (store.User, error) {
 	defer ts.record(ctx, opUserByName, ts.start(ctx))
 	return ts.Store.UserByName(ctx, tenantID, username)
 }
 
 // UsersByEmail implements Store, timed.
-func (ts *timedStore) UsersByEmail(ctx context.Context, tenantID, email string) ([]User, error) {
+func (ts *timedStore) UsersByEmail(ctx context.Context, tenantID, email string) ([]store.User, error) {
 	defer ts.record(ctx, opUsersByEmail, ts.start(ctx))
 	return ts.Store.UsersByEmail(ctx, tenantID, email)
 }
@@ -226,25 +227,25 @@ func (ts *timedStore) ResetPassword(ctx context.Context, userID, newHash string)
 }
 
 // CreateFamily implements Store, timed.
-func (ts *timedStore) CreateFamily(ctx context.Context, f Family, maxLive int, tokens ...Token) ([]string, error) {
+func (ts *timedStore) CreateFamily(ctx context.Context, f store.Family, maxLive int, tokens ...store.Token) ([]string, error) {
 	defer ts.record(ctx, opCreateFamily, ts.start(ctx))
 	return ts.Store.CreateFamily(ctx, f, maxLive, tokens...)
 }
 
 // AddToken implements Store, timed.
-func (ts *timedStore) AddToken(ctx context.Context, t Token, now time.Time) error {
+func (ts *timedStore) AddToken(ctx context.Context, t store.Token, now time.Time) error {
 	defer ts.record(ctx, opAddToken, ts.start(ctx))
 	return ts.Store.AddToken(ctx, t, now)
 }
 
 // Grant implements Store, timed.
-func (ts *timedStore) Grant(ctx context.Context, h Hash, kind TokenKind, now time.Time) (Grant, error) {
+func (ts *timedStore) Grant(ctx context.Context, h store.Hash, kind store.TokenKind, now time.Time) (store.Grant, error) {
 	defer ts.record(ctx, opGrant, ts.start(ctx))
 	return ts.Store.Grant(ctx, h, kind, now)
 }
 
 // RotateRefresh implements Store, timed.
-func (ts *timedStore) RotateRefresh(ctx context.Context, h Hash, now time.Time, next ...Token) (Grant, error) {
+func (ts *timedStore) RotateRefresh(ctx context.Context, h store.Hash, now time.Time, next ...store.Token) (store.Grant, error) {
 	defer ts.record(ctx, opRotateRefresh, ts.start(ctx))
 	return ts.Store.RotateRefresh(ctx, h, now, next...)
 }
@@ -262,37 +263,37 @@ func (ts *timedStore) RevokeUser(ctx context.Context, userID string) error {
 }
 
 // CreateFlow implements Store, timed.
-func (ts *timedStore) CreateFlow(ctx context.Context, f Flow) error {
+func (ts *timedStore) CreateFlow(ctx context.Context, f store.Flow) error {
 	defer ts.record(ctx, opCreateFlow, ts.start(ctx))
 	return ts.Store.CreateFlow(ctx, f)
 }
 
 // Flow implements Store, timed.
-func (ts *timedStore) Flow(ctx context.Context, h Hash, now time.Time) (Flow, error) {
+func (ts *timedStore) Flow(ctx context.Context, h store.Hash, now time.Time) (store.Flow, error) {
 	defer ts.record(ctx, opFlow, ts.start(ctx))
 	return ts.Store.Flow(ctx, h, now)
 }
 
 // UpdateFlow implements Store, timed.
-func (ts *timedStore) UpdateFlow(ctx context.Context, f Flow, now time.Time) error {
+func (ts *timedStore) UpdateFlow(ctx context.Context, f store.Flow, now time.Time) error {
 	defer ts.record(ctx, opUpdateFlow, ts.start(ctx))
 	return ts.Store.UpdateFlow(ctx, f, now)
 }
 
 // ConsumeFlow implements Store, timed.
-func (ts *timedStore) ConsumeFlow(ctx context.Context, h Hash, purpose FlowPurpose, now time.Time) (Flow, error) {
+func (ts *timedStore) ConsumeFlow(ctx context.Context, h store.Hash, purpose store.FlowPurpose, now time.Time) (store.Flow, error) {
 	defer ts.record(ctx, opConsumeFlow, ts.start(ctx))
 	return ts.Store.ConsumeFlow(ctx, h, purpose, now)
 }
 
 // Counter implements Store, timed.
-func (ts *timedStore) Counter(ctx context.Context, key string, now time.Time) (Counter, error) {
+func (ts *timedStore) Counter(ctx context.Context, key string, now time.Time) (store.Counter, error) {
 	defer ts.record(ctx, opCounter, ts.start(ctx))
 	return ts.Store.Counter(ctx, key, now)
 }
 
 // PutCounter implements Store, timed.
-func (ts *timedStore) PutCounter(ctx context.Context, c Counter, now time.Time) error {
+func (ts *timedStore) PutCounter(ctx context.Context, c store.Counter, now time.Time) error {
 	defer ts.record(ctx, opPutCounter, ts.start(ctx))
 	return ts.Store.PutCounter(ctx, c, now)
 }
@@ -310,7 +311,7 @@ func (ts *timedStore) UnlinkUser(ctx context.Context, tenantID, userID string) e
 }
 
 // LinkIdentity implements Store, timed.
-func (ts *timedStore) LinkIdentity(ctx context.Context, id Identity) error {
+func (ts *timedStore) LinkIdentity(ctx context.Context, id store.Identity) error {
 	defer ts.record(ctx, opLinkIdentity, ts.start(ctx))
 	return ts.Store.LinkIdentity(ctx, id)
 }
@@ -328,7 +329,7 @@ func (ts *timedStore) TouchFamily(ctx context.Context, familyID string, now, sta
 }
 
 // Families implements Store, timed.
-func (ts *timedStore) Families(ctx context.Context, userID string, now time.Time) ([]Family, error) {
+func (ts *timedStore) Families(ctx context.Context, userID string, now time.Time) ([]store.Family, error) {
 	defer ts.record(ctx, opFamilies, ts.start(ctx))
 	return ts.Store.Families(ctx, userID, now)
 }
@@ -358,31 +359,31 @@ func (ts *timedStore) SetPasswordForceReset(ctx context.Context, userID string, 
 }
 
 // AddCounter implements Store, timed.
-func (ts *timedStore) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (Counter, error) {
+func (ts *timedStore) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (store.Counter, error) {
 	defer ts.record(ctx, opAddCounter, ts.start(ctx))
 	return ts.Store.AddCounter(ctx, key, delta, expiresAt, now)
 }
 
 // AddCounterBelow implements Store, timed.
-func (ts *timedStore) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (Counter, bool, error) {
+func (ts *timedStore) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (store.Counter, bool, error) {
 	defer ts.record(ctx, opAddCounterBelow, ts.start(ctx))
 	return ts.Store.AddCounterBelow(ctx, key, limit, expiresAt, now)
 }
 
 // Device implements Store, timed.
-func (ts *timedStore) Device(ctx context.Context, h Hash, now time.Time) (Device, error) {
+func (ts *timedStore) Device(ctx context.Context, h store.Hash, now time.Time) (store.Device, error) {
 	defer ts.record(ctx, opDevice, ts.start(ctx))
 	return ts.Store.Device(ctx, h, now)
 }
 
 // AddDevice implements Store, timed.
-func (ts *timedStore) AddDevice(ctx context.Context, d Device, max int, now time.Time) error {
+func (ts *timedStore) AddDevice(ctx context.Context, d store.Device, max int, now time.Time) error {
 	defer ts.record(ctx, opAddDevice, ts.start(ctx))
 	return ts.Store.AddDevice(ctx, d, max, now)
 }
 
 // RotateDevice implements Store, timed.
-func (ts *timedStore) RotateDevice(ctx context.Context, old Hash, d Device, now time.Time) error {
+func (ts *timedStore) RotateDevice(ctx context.Context, old store.Hash, d store.Device, now time.Time) error {
 	defer ts.record(ctx, opRotateDevice, ts.start(ctx))
 	return ts.Store.RotateDevice(ctx, old, d, now)
 }

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pbxauth/pbxauth/internal/hasher"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // instrumentation is the name of pbxauth's tracer and meter.
@@ -48,7 +49,7 @@ type telemetry struct {
 
 // newTelemetry makes the instruments from the providers of cfg (the global
 // ones by default) and observes h's queues.
-func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Hasher, ob Outbox, now func() time.Time) (*telemetry, error) {
+func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Hasher, ob store.Outbox, now func() time.Time) (*telemetry, error) {
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
@@ -91,7 +92,7 @@ func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Ha
 		return nil, err
 	}
 	h.OnWait(func(d time.Duration) { t.hashWait.Record(context.Background(), d.Seconds()) })
-	if r, ok := ob.(OutboxReporter); ok {
+	if r, ok := ob.(store.OutboxReporter); ok {
 		if err := observeOutbox(m, r, now); err != nil {
 			return nil, err
 		}
@@ -101,7 +102,7 @@ func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Ha
 
 // observeOutbox reports the outbox's depth and the age of its oldest
 // record, read from the store at each collection.
-func observeOutbox(m metric.Meter, r OutboxReporter, now func() time.Time) error {
+func observeOutbox(m metric.Meter, r store.OutboxReporter, now func() time.Time) error {
 	depth, err := m.Int64ObservableGauge("pbxauth.outbox.depth", metric.WithUnit("{mail}"),
 		metric.WithDescription("Accepted mails not yet delivered or given up."))
 	if err != nil {

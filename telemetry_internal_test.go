@@ -12,6 +12,8 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/pbxauth/pbxauth/internal/hasher"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // BenchmarkTracedNoop measures what the span wrapper of every route costs
@@ -44,7 +46,7 @@ func BenchmarkTracedNoop(b *testing.B) {
 // TestTimedStoreCoversStore: every Store method has its own timed
 // operation, so a method added to Store without one fails here.
 func TestTimedStoreCoversStore(t *testing.T) {
-	st := reflect.TypeFor[Store]()
+	st := reflect.TypeFor[store.Store]()
 	if st.NumMethod() != int(storeOps) {
 		t.Fatalf("Store has %d methods, the timing wrapper names %d", st.NumMethod(), storeOps)
 	}
@@ -61,17 +63,17 @@ func TestTimedStoreCoversStore(t *testing.T) {
 // timing wrapper taken out.
 func BenchmarkBearerStoreTiming(b *testing.B) {
 	ctx := b.Context()
-	st := NewMemoryStore()
+	st := memstore.New()
 	now := time.Now()
-	if err := st.CreateTenant(ctx, Tenant{ID: "t", Domain: "t.test"}); err != nil {
+	if err := st.CreateTenant(ctx, store.Tenant{ID: "t", Domain: "t.test"}); err != nil {
 		b.Fatal(err)
 	}
-	if err := st.CreateUser(ctx, User{ID: "u", TenantID: "t", Username: "u", Role: RoleStandardUser}); err != nil {
+	if err := st.CreateUser(ctx, store.User{ID: "u", TenantID: "t", Username: "u", Role: RoleStandardUser}); err != nil {
 		b.Fatal(err)
 	}
 	tok := newToken()
-	if _, err := st.CreateFamily(ctx, Family{ID: "f", UserID: "u", Method: "password", CreatedAt: now, ExpiresAt: now.Add(time.Hour), LastUsedAt: now}, 0,
-		Token{Hash: HashToken(tok), Kind: AccessToken, FamilyID: "f", ExpiresAt: now.Add(time.Hour)}); err != nil {
+	if _, err := st.CreateFamily(ctx, store.Family{ID: "f", UserID: "u", Method: "password", CreatedAt: now, ExpiresAt: now.Add(time.Hour), LastUsedAt: now}, 0,
+		store.Token{Hash: store.HashToken(tok), Kind: store.AccessToken, FamilyID: "f", ExpiresAt: now.Add(time.Hour)}); err != nil {
 		b.Fatal(err)
 	}
 	a, err := New(Config{Store: st, TracerProvider: tracenoop.NewTracerProvider(), MeterProvider: metricnoop.NewMeterProvider()})
@@ -84,7 +86,7 @@ func BenchmarkBearerStoreTiming(b *testing.B) {
 	w := httptest.NewRecorder()
 	for _, c := range []struct {
 		name  string
-		store Store
+		store store.Store
 	}{{"store=untimed", st}, {"store=timed", a.store}} {
 		b.Run(c.name, func(b *testing.B) {
 			a.store = c.store

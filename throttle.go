@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/internal/asciifold"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // forever is how long a lock "until an unlock" lasts.
@@ -61,8 +62,8 @@ func accountKey(domain, username string) string {
 
 // deviceKey is the lock key of a known device, and userKey that of a user's
 // second factor.
-func deviceKey(d Device) string    { return "device " + d.ID }
-func userKey(userID string) string { return "user " + userID }
+func deviceKey(d store.Device) string { return "device " + d.ID }
+func userKey(userID string) string    { return "user " + userID }
 
 // attempt is a slot taken in a lock cycle, to be ended with exactly one of
 // refund, fail or succeed.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pbxauth/pbxauth/internal/grace"
 	"github.com/pbxauth/pbxauth/internal/useragent"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // newToken returns 256 random bits, base64url without padding (43 bytes).
@@ -24,14 +25,7 @@ func newToken() string {
 }
 
 // newID returns a random identifier for records (families, users, tenants).
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// NewID returns a random identifier suitable for User.ID and Tenant.ID.
-func NewID() string { return newID() }
+func newID() string { return store.NewID() }
 
 // tokenPair is the JSON of a successful sign-in or refresh.
 //
@@ -53,7 +47,7 @@ type secondFactor struct {
 
 // signIn describes a sign-in about to be issued.
 type signIn struct {
-	user User
+	user store.User
 	// epoch is the user's sign-in epoch read before the credential that
 	// starts this sign-in was checked (for a flow, the flow's): the Store
 	// refuses the sign-in with ErrStale once it moved.
@@ -68,8 +62,8 @@ type signIn struct {
 
 // issued is a new sign-in: its family and its first token pair.
 type issued struct {
-	user    User // set by issue only
-	family  Family
+	user    store.User // set by issue only
+	family  store.Family
 	access  string
 	refresh string
 	expires time.Time // of the access token
@@ -96,7 +90,7 @@ func secondsUntil(t, now time.Time) int64 {
 // in the same step, each reported.
 func (a *Auth) issue(r *http.Request, s signIn) (issued, error) {
 	ctx, now := r.Context(), a.now()
-	f := Family{
+	f := store.Family{
 		ID:               newID(),
 		UserID:           s.user.ID,
 		PasswordVerified: s.passwordVerified,
@@ -111,8 +105,8 @@ func (a *Auth) issue(r *http.Request, s signIn) (issued, error) {
 	access, refresh := newToken(), newToken()
 	expires := minTime(now.Add(a.cfg.AccessTokenTTL), f.ExpiresAt)
 	evicted, err := a.store.CreateFamily(ctx, f, a.cfg.Limits.SignInsPerUser,
-		Token{Hash: HashToken(access), Kind: AccessToken, FamilyID: f.ID, ExpiresAt: expires},
-		Token{Hash: HashToken(refresh), Kind: RefreshToken, FamilyID: f.ID, ExpiresAt: f.ExpiresAt},
+		store.Token{Hash: store.HashToken(access), Kind: store.AccessToken, FamilyID: f.ID, ExpiresAt: expires},
+		store.Token{Hash: store.HashToken(refresh), Kind: store.RefreshToken, FamilyID: f.ID, ExpiresAt: f.ExpiresAt},
 	)
 	if err != nil {
 		return issued{}, err
@@ -130,7 +124,7 @@ func (a *Auth) issue(r *http.Request, s signIn) (issued, error) {
 // credentials_changed; anything else is the Store's failure.
 func (a *Auth) issueFailed(r *http.Request, s signIn, err error) *apiError {
 	ctx := r.Context()
-	if errors.Is(err, ErrStale) {
+	if errors.Is(err, store.ErrStale) {
 		a.emit(ctx, Event{Kind: EventSignInFailed, UserID: s.user.ID, TenantID: s.user.TenantID, Username: s.user.Username,
 			ClientIP: a.clientIP(r), Method: s.method, Reason: ReasonCredentialsChanged})
 		return errUnauthorized
@@ -149,11 +143,11 @@ func (a *Auth) signInTTL(s signIn) time.Duration {
 
 // addAccessToken issues one more access token in a live family (a cookie
 // session whose token expired).
-func (a *Auth) addAccessToken(ctx context.Context, f Family) (string, time.Time, error) {
+func (a *Auth) addAccessToken(ctx context.Context, f store.Family) (string, time.Time, error) {
 	now := a.now()
 	access := newToken()
 	expires := minTime(now.Add(a.cfg.AccessTokenTTL), f.ExpiresAt)
-	err := a.store.AddToken(ctx, Token{Hash: HashToken(access), Kind: AccessToken, FamilyID: f.ID, ExpiresAt: expires}, now)
+	err := a.store.AddToken(ctx, store.Token{Hash: store.HashToken(access), Kind: store.AccessToken, FamilyID: f.ID, ExpiresAt: expires}, now)
 	return access, expires, err
 }
 
@@ -173,25 +167,25 @@ var errRefreshReused = errors.New("pbxauth: refresh token reused")
 // errRefreshReused for a replay. Within Config.RefreshReuseGrace, the same
 // token presented again while its successor is unused is a retry whose
 // answer was lost: it gets the same pair again (see successors).
-func (a *Auth) rotate(ctx context.Context, refreshToken string) (Grant, issued, error) {
+func (a *Auth) rotate(ctx context.Context, refreshToken string) (store.Grant, issued, error) {
 	now := a.now()
-	h := HashToken(refreshToken)
+	h := store.HashToken(refreshToken)
 	// The family's absolute end caps both tokens; the store refuses a
 	// family past it, so the refresh token may carry the longest life.
 	accessExp := now.Add(a.cfg.AccessTokenTTL)
 	access, refresh, seed, err := a.successors(ctx, refreshToken, h, now)
 	if err != nil {
-		return Grant{}, issued{}, err
+		return store.Grant{}, issued{}, err
 	}
-	next := []Token{
-		{Hash: HashToken(access), Kind: AccessToken, ExpiresAt: accessExp, Parent: h},
-		{Hash: HashToken(refresh), Kind: RefreshToken, ExpiresAt: now.Add(a.cfg.SignInTTL), Parent: h},
+	next := []store.Token{
+		{Hash: store.HashToken(access), Kind: store.AccessToken, ExpiresAt: accessExp, Parent: h},
+		{Hash: store.HashToken(refresh), Kind: store.RefreshToken, ExpiresAt: now.Add(a.cfg.SignInTTL), Parent: h},
 	}
-	if seed != (GraceSeed{}) {
+	if seed != (store.GraceSeed{}) {
 		next[1].GraceSeed, next[1].GraceUntil = seed, now.Add(a.cfg.RefreshReuseGrace)
 	}
 	g, err := a.store.RotateRefresh(ctx, h, now, next...)
-	if errors.Is(err, ErrTokenReused) {
+	if errors.Is(err, store.ErrTokenReused) {
 		if is, ok := a.retried(refreshToken, g, now); ok {
 			return g, is, nil
 		}
@@ -213,40 +207,40 @@ func (a *Auth) rotate(ctx context.Context, refreshToken string) (Grant, issued, 
 // derives the same pair from the token it presents, and a copy of the
 // database, which lacks the token, derives nothing. The derivation needs
 // the family's ID, so the grant is read first.
-func (a *Auth) successors(ctx context.Context, presented string, h Hash, now time.Time) (access, refresh string, r GraceSeed, err error) {
+func (a *Auth) successors(ctx context.Context, presented string, h store.Hash, now time.Time) (access, refresh string, r store.GraceSeed, err error) {
 	if a.cfg.RefreshReuseGrace <= 0 {
-		return newToken(), newToken(), GraceSeed{}, nil
+		return newToken(), newToken(), store.GraceSeed{}, nil
 	}
-	g, err := a.store.Grant(ctx, h, RefreshToken, now)
+	g, err := a.store.Grant(ctx, h, store.RefreshToken, now)
 	if err != nil {
-		return "", "", GraceSeed{}, err
+		return "", "", store.GraceSeed{}, err
 	}
 	r = grace.NewSeed()
-	return grace.Token(presented, byte(AccessToken), g.Family.ID, r), grace.Token(presented, byte(RefreshToken), g.Family.ID, r), r, nil
+	return grace.Token(presented, byte(store.AccessToken), g.Family.ID, r), grace.Token(presented, byte(store.RefreshToken), g.Family.ID, r), r, nil
 }
 
 // retried answers a reuse that is a retry: within the grace of the first
 // rotation, whose successor is still unused (the store returns it only
 // then). The pair is derived again and must be the stored one; its access
 // token's expires_in counts down from the first answer.
-func (a *Auth) retried(presented string, g Grant, now time.Time) (issued, bool) {
+func (a *Auth) retried(presented string, g store.Grant, now time.Time) (issued, bool) {
 	succ := g.Successor
-	if a.cfg.RefreshReuseGrace <= 0 || succ.GraceSeed == (GraceSeed{}) || now.Sub(g.Token.UsedAt) > a.cfg.RefreshReuseGrace {
+	if a.cfg.RefreshReuseGrace <= 0 || succ.GraceSeed == (store.GraceSeed{}) || now.Sub(g.Token.UsedAt) > a.cfg.RefreshReuseGrace {
 		return issued{}, false
 	}
-	refresh := grace.Token(presented, byte(RefreshToken), g.Family.ID, succ.GraceSeed)
-	if HashToken(refresh) != succ.Hash {
+	refresh := grace.Token(presented, byte(store.RefreshToken), g.Family.ID, succ.GraceSeed)
+	if store.HashToken(refresh) != succ.Hash {
 		return issued{}, false
 	}
-	access := grace.Token(presented, byte(AccessToken), g.Family.ID, succ.GraceSeed)
+	access := grace.Token(presented, byte(store.AccessToken), g.Family.ID, succ.GraceSeed)
 	expires := minTime(g.Token.UsedAt.Add(a.cfg.AccessTokenTTL), g.Family.ExpiresAt)
 	return issued{family: g.Family, access: access, refresh: refresh, expires: expires}, true
 }
 
 // newFlow creates a single-use flow token bound to purpose.
-func (a *Auth) newFlow(ctx context.Context, f Flow) (string, error) {
+func (a *Auth) newFlow(ctx context.Context, f store.Flow) (string, error) {
 	tok := newToken()
-	f.Hash = HashToken(tok)
+	f.Hash = store.HashToken(tok)
 	if f.ExpiresAt.IsZero() {
 		f.ExpiresAt = a.now().Add(a.cfg.FlowTTL)
 	}

@@ -16,6 +16,7 @@ import (
 	"image/png"
 	"net/http"
 
+	"github.com/pbxauth/pbxauth/store"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 )
@@ -88,8 +89,8 @@ func (a *Auth) enrolTOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	if err != nil {
 		return a.internal(ctx, "seal authenticator secret", err)
 	}
-	err = a.appStore().PutPendingTOTP(ctx, TOTP{UserID: p.UserID, Secret: sealed, CreatedAt: a.now()})
-	if errors.Is(err, ErrConflict) {
+	err = a.appStore().PutPendingTOTP(ctx, store.TOTP{UserID: p.UserID, Secret: sealed, CreatedAt: a.now()})
+	if errors.Is(err, store.ErrConflict) {
 		return errAppActive
 	}
 	if err != nil {
@@ -123,7 +124,7 @@ func (a *Auth) confirmTOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	p, _ := PrincipalFrom(r.Context())
 	ctx, now := r.Context(), a.now()
 	t, err := a.appStore().TOTP(ctx, p.UserID)
-	if errors.Is(err, ErrNotFound) || (err == nil && t.Active) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && t.Active) {
 		return errNoPending
 	}
 	if err != nil {
@@ -144,7 +145,7 @@ func (a *Auth) confirmTOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	codes, hashes := a.apps.newRecoveryCodes(p.UserID)
 	err = a.appStore().ActivateTOTP(ctx, p.UserID, step, hashes)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return errNoPending // confirmed by a concurrent request, or replaced
 	}
 	if err != nil {
@@ -191,50 +192,50 @@ func (a *Auth) regenerateRecoveryCodes(w http.ResponseWriter, r *http.Request) *
 // appChange checks what every change of an active app needs: keys, a
 // recent sign-in, an active app and a code that proves it (a recovery code
 // too when allowRecovery).
-func (a *Auth) appChange(w http.ResponseWriter, r *http.Request, allowRecovery bool) (*Principal, TOTP, *apiError) {
+func (a *Auth) appChange(w http.ResponseWriter, r *http.Request, allowRecovery bool) (*Principal, store.TOTP, *apiError) {
 	if e := a.appsReady(false); e != nil {
-		return nil, TOTP{}, e
+		return nil, store.TOTP{}, e
 	}
 	var req codeRequest
 	if e := decodeJSON(w, r, &req); e != nil {
-		return nil, TOTP{}, e
+		return nil, store.TOTP{}, e
 	}
 	check := checkCode
 	if allowRecovery {
 		check = checkAppCodeField
 	}
 	if e := check(req.Code); e != nil {
-		return nil, TOTP{}, e
+		return nil, store.TOTP{}, e
 	}
 	p, e := a.recentCaller(w, r)
 	if e != nil {
-		return nil, TOTP{}, e
+		return nil, store.TOTP{}, e
 	}
 	ctx := r.Context()
 	t, active, err := a.activeApp(ctx, p.UserID)
 	if err != nil {
-		return nil, TOTP{}, a.internal(ctx, "read authenticator app", err)
+		return nil, store.TOTP{}, a.internal(ctx, "read authenticator app", err)
 	}
 	if !active {
-		return nil, TOTP{}, errNoApp
+		return nil, store.TOTP{}, errNoApp
 	}
 	now := a.now()
 	at, e := a.takeAttempt(ctx, a.cfg.Limits.codeLock(), userKey(p.UserID), now)
 	if e != nil {
-		return nil, TOTP{}, e
+		return nil, store.TOTP{}, e
 	}
 	got, err := a.verifyAppCode(ctx, t, req.Code, now, allowRecovery)
 	if err != nil {
 		at.refund(ctx)
-		return nil, TOTP{}, a.appCodeError(ctx, t.UserID, err)
+		return nil, store.TOTP{}, a.appCodeError(ctx, t.UserID, err)
 	}
 	if got == codeReplayed {
 		// Answered as a wrong code, counted as none (DESIGN.md "Limits").
 		at.refund(ctx)
-		return nil, TOTP{}, errWrongAppCode
+		return nil, store.TOTP{}, errWrongAppCode
 	}
 	if e := a.settleAppAttempt(r, at, p.UserID, got != codeWrong); e != nil || got == codeWrong {
-		return nil, TOTP{}, cmp.Or(e, errWrongAppCode)
+		return nil, store.TOTP{}, cmp.Or(e, errWrongAppCode)
 	}
 	if got == codeRecovery {
 		a.emit(ctx, Event{Kind: EventRecoveryCodeUsed, UserID: p.UserID, TenantID: p.TenantID, Username: p.Username, ClientIP: a.clientIP(r)})
@@ -293,7 +294,7 @@ func (a *Auth) appIssuer(ctx context.Context) string {
 // accountName names the account in authenticator apps: user@domain for
 // tenant users.
 func (a *Auth) accountName(ctx context.Context, p *Principal) string {
-	if d := a.tenantDomain(ctx, User{TenantID: p.TenantID}); d != "" {
+	if d := a.tenantDomain(ctx, store.User{TenantID: p.TenantID}); d != "" {
 		return p.Username + "@" + d
 	}
 	return p.Username

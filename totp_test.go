@@ -18,6 +18,7 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // appKey is the test's encryption key.
@@ -260,7 +261,7 @@ func TestResetTOTP(t *testing.T) {
 	if r := e.c.Do("POST", "/auth/sign_in", aliceCreds()); r.Status != 200 || r.String("access_token") == "" {
 		t.Errorf("sign-in after ResetTOTP: %d %s", r.Status, r.Body)
 	}
-	if err := e.auth.ResetTOTP(t.Context(), "nobody"); !errors.Is(err, pbxauth.ErrNotFound) {
+	if err := e.auth.ResetTOTP(t.Context(), "nobody"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("ResetTOTP of an unknown user: %v", err)
 	}
 }

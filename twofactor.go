@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // verifyRequest is the body of POST /auth/verify_otp.
@@ -29,9 +31,9 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		return e
 	}
 	ctx, now := r.Context(), a.now()
-	h := HashToken(token)
+	h := store.HashToken(token)
 	f, err := a.store.Flow(ctx, h, now)
-	if e := a.flowError(ctx, err, f.Purpose != FlowTwoFactor); e != nil {
+	if e := a.flowError(ctx, err, f.Purpose != store.FlowTwoFactor); e != nil {
 		return e
 	}
 	u, e := a.flowUser(ctx, f)
@@ -124,9 +126,9 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		return e
 	}
 	ctx, now := r.Context(), a.now()
-	h := HashToken(req.Token)
+	h := store.HashToken(req.Token)
 	f, err := a.store.Flow(ctx, h, now)
-	if e := a.flowError(ctx, err, f.Purpose != FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts); e != nil {
+	if e := a.flowError(ctx, err, f.Purpose != store.FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts); e != nil {
 		return e
 	}
 	t, e := a.takeAttempt(ctx, a.cfg.Limits.codeLock(), codeKey(f), now)
@@ -149,7 +151,7 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	if !ok {
 		if f.Attempts >= a.cfg.Limits.FlowCodeAttempts {
-			if _, err := a.store.ConsumeFlow(ctx, h, FlowTwoFactor, now); err != nil && !errors.Is(err, ErrNotFound) {
+			if _, err := a.store.ConsumeFlow(ctx, h, store.FlowTwoFactor, now); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return a.internal(ctx, "end second-factor flow", err)
 			}
 		}
@@ -168,8 +170,8 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		}
 		return errInvalidCode
 	}
-	got, err := a.store.ConsumeFlow(ctx, h, FlowTwoFactor, now)
-	if errors.Is(err, ErrNotFound) {
+	got, err := a.store.ConsumeFlow(ctx, h, store.FlowTwoFactor, now)
+	if errors.Is(err, store.ErrNotFound) {
 		// A concurrent request with the same code consumed it first.
 		return a.replayedCode(ctx, t, h, ev, now)
 	}
@@ -203,7 +205,7 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 // the flow's attempt go back. Whoever sent it knew a right code; counting
 // it would only lock the user out by their own retries (DESIGN.md
 // "Limits").
-func (a *Auth) replayedCode(ctx context.Context, t *attempt, h Hash, ev Event, now time.Time) *apiError {
+func (a *Auth) replayedCode(ctx context.Context, t *attempt, h store.Hash, ev Event, now time.Time) *apiError {
 	ctx = context.WithoutCancel(ctx)
 	t.refund(ctx)
 	a.uncountAttempt(ctx, h, now)
@@ -216,7 +218,7 @@ func (a *Auth) replayedCode(ctx context.Context, t *attempt, h Hash, ev Event, n
 // with an active authenticator app, an app code or a recovery code (the
 // emailed code is never a fallback); for others, the emailed code.
 // replayed reports a right app or recovery code accepted already.
-func (a *Auth) secondFactorMatches(r *http.Request, f Flow, flowToken, code string, now time.Time) (ok, replayed bool, e *apiError) {
+func (a *Auth) secondFactorMatches(r *http.Request, f store.Flow, flowToken, code string, now time.Time) (ok, replayed bool, e *apiError) {
 	ctx := r.Context()
 	t, active, err := a.activeApp(ctx, f.UserID)
 	if err != nil {
@@ -237,9 +239,9 @@ func (a *Auth) secondFactorMatches(r *http.Request, f Flow, flowToken, code stri
 
 // codeKey is the key of a second-factor flow's code lock: the known device
 // it was begun through, else its user.
-func codeKey(f Flow) string {
+func codeKey(f store.Flow) string {
 	if _, _, dev := parseTwoFactorData(f.Data); dev != "" {
-		return deviceKey(Device{ID: dev})
+		return deviceKey(store.Device{ID: dev})
 	}
 	return userKey(f.UserID)
 }
@@ -249,7 +251,7 @@ func codeKey(f Flow) string {
 // stamp of the password hash it proved, so that a password reset while the
 // flow waits for its code voids it, and the known device the password came
 // through (its ID), if any, whose code lock the flow counts on.
-func twoFactorData(mode, passwordHash string, dev *Device) string {
+func twoFactorData(mode, passwordHash string, dev *store.Device) string {
 	s := mode + " " + passwordStamp(passwordHash)
 	if dev != nil {
 		s += " " + dev.ID
@@ -273,7 +275,7 @@ func (a *Auth) flowError(ctx context.Context, err error, wrong bool) *apiError {
 	switch {
 	case err == nil && !wrong:
 		return nil
-	case err == nil || errors.Is(err, ErrNotFound):
+	case err == nil || errors.Is(err, store.ErrNotFound):
 		return errInvalidToken
 	case errors.As(err, &ae):
 		return ae
@@ -284,20 +286,20 @@ func (a *Auth) flowError(ctx context.Context, err error, wrong bool) *apiError {
 
 // flowUser reloads the user of a flow: one deleted or disabled since the
 // flow began gets the answer of bad credentials.
-func (a *Auth) flowUser(ctx context.Context, f Flow) (User, *apiError) {
+func (a *Auth) flowUser(ctx context.Context, f store.Flow) (store.User, *apiError) {
 	u, err := a.store.User(ctx, f.UserID)
-	if errors.Is(err, ErrNotFound) || (err == nil && u.Disabled) {
-		return User{}, errUnauthorized
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+		return store.User{}, errUnauthorized
 	}
 	if err != nil {
-		return User{}, a.internal(ctx, "read user", err)
+		return store.User{}, a.internal(ctx, "read user", err)
 	}
 	return u, nil
 }
 
 // tenantDomain names the user's tenant in mails; "" for system users or
 // when it cannot be read (a mail without it is still useful).
-func (a *Auth) tenantDomain(ctx context.Context, u User) string {
+func (a *Auth) tenantDomain(ctx context.Context, u store.User) string {
 	if u.TenantID == "" {
 		return ""
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // aliceFlow serves a mail env in which alice has her own second factor,
@@ -19,7 +20,7 @@ import (
 func aliceFlow(t *testing.T, configure ...func(*pbxauth.Config)) (*mailEnv, string) {
 	t.Helper()
 	e := newMailEnv(t, configure...)
-	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
+	e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
 	return e, e.startTwoFactor(t, aliceCreds())
 }
 
@@ -260,7 +261,7 @@ func TestSecondFactorExpires(t *testing.T) {
 func TestSecondFactorDisabledMeanwhile(t *testing.T) {
 	e, flow := aliceFlow(t)
 	code := e.sendCode(t, flow, aliceEmail)
-	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.Disabled = true })
+	e.changeUser(t, aliceID, func(u *store.User) { u.Disabled = true })
 	if s := e.verify(t, flow, code); s != 401 {
 		t.Errorf("verify for a user disabled meanwhile: %d", s)
 	}
@@ -307,7 +308,7 @@ func TestSecondFactorSwitches(t *testing.T) {
 // TestFlowPurposes: each flow token works for its own step only.
 func TestFlowPurposes(t *testing.T) {
 	e := newMailEnv(t)
-	e.changeUser(t, "user-alice-other", func(u *pbxauth.User) {
+	e.changeUser(t, "user-alice-other", func(u *store.User) {
 		u.TwoFactorEnabled, u.Email = true, "alice@other.example.test"
 	})
 	e.forget(t, "alice")
@@ -334,7 +335,7 @@ func TestFlowPurposes(t *testing.T) {
 
 func TestSecondFactorNoEmail(t *testing.T) {
 	e := newMailEnv(t)
-	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled, u.Email = true, "" })
+	e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled, u.Email = true, "" })
 	flow := e.startTwoFactor(t, aliceCreds())
 	if r := e.sendOTP(flow); r.Status != 403 || r.Code() != "FORBIDDEN" {
 		t.Errorf("send_otp without an address: %d %s", r.Status, r.Body)

@@ -8,50 +8,16 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/pbxauth/pbxauth/internal/asciifold"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // Limits of the wire format.
 const (
-	maxUsername      = 64
-	maxDomain        = 280
 	maxPasswordBytes = 1024 // refused before hashing (DESIGN: "Passwords")
 	maxTokenBytes    = 512  // our tokens are 43 bytes; anything far longer is junk
 	minNewPassword   = 8
 	maxNewPassword   = 256
 )
-
-// reservedNames are kept for system-level users (any case).
-var reservedNames = []string{"admin", "system", "administrator", "root"}
-
-// IsReservedName reports whether username is reserved for system users
-// (admin, system, administrator, root; any case).
-func IsReservedName(username string) bool {
-	for _, n := range reservedNames {
-		if asciifold.Equal(username, n) {
-			return true
-		}
-	}
-	return false
-}
-
-// ValidUsername reports whether s is a well-formed username: 1–64 ASCII
-// letters, digits and _ - ' . , not starting or ending with a period.
-func ValidUsername(s string) bool {
-	if len(s) == 0 || len(s) > maxUsername || s[0] == '.' || s[len(s)-1] == '.' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case c == '_', c == '-', c == '\'', c == '.':
-		default:
-			return false
-		}
-	}
-	return true
-}
 
 // checkUsername validates a username field; tenant says whether it names a
 // tenant user (reserved names are for system users only).
@@ -59,27 +25,13 @@ func checkUsername(s string, tenant bool) *apiError {
 	if s == "" {
 		return invalidArgument("username is required")
 	}
-	if !ValidUsername(s) {
+	if !store.ValidUsername(s) {
 		return invalidArgument("username must be 1-64 letters, digits, _ - ' or . and not start or end with .")
 	}
-	if tenant && IsReservedName(s) {
+	if tenant && store.IsReservedName(s) {
 		return invalidArgument("username is reserved for system users")
 	}
 	return nil
-}
-
-// validDomain reports whether s can be a SIP domain: 1–280 printable,
-// non-space ASCII characters (an FQDN or an IP address).
-func validDomain(s string) bool {
-	if len(s) == 0 || len(s) > maxDomain {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] >= 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // checkDomain validates an optional (required=false) or required domain field.
@@ -90,7 +42,7 @@ func checkDomain(s string, required bool) *apiError {
 	if s == "" {
 		return invalidArgument("domain is required")
 	}
-	if !validDomain(s) {
+	if !store.ValidDomain(s) {
 		return invalidArgument("domain must be 1-280 printable characters")
 	}
 	return nil

@@ -15,20 +15,22 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // writeCounter is a Store that counts the calls of its methods that write:
 // by method, and for counters by method and the key's kind (what precedes
 // ':', '#' or '@'), as "AddCounter flow-starts".
 type writeCounter struct {
-	pbxauth.Store
+	store.Store
 	mu     sync.Mutex
 	writes map[string]int
 }
 
 // newWriteCounter counts the writes to a seeded memory store.
 func newWriteCounter(t testing.TB) *writeCounter {
-	st := pbxauth.NewMemoryStore()
+	st := memstore.New()
 	seed(t, st)
 	return &writeCounter{Store: st, writes: map[string]int{}}
 }
@@ -109,17 +111,17 @@ func (w *writeCounter) wantNoWrites(t *testing.T, what string) {
 	}
 }
 
-func (w *writeCounter) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (pbxauth.Counter, error) {
+func (w *writeCounter) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (store.Counter, error) {
 	w.count("AddCounter " + counterKind(key))
 	return w.Store.AddCounter(ctx, key, delta, expiresAt, now)
 }
 
-func (w *writeCounter) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool, error) {
+func (w *writeCounter) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (store.Counter, bool, error) {
 	w.count("AddCounterBelow " + counterKind(key))
 	return w.Store.AddCounterBelow(ctx, key, limit, expiresAt, now)
 }
 
-func (w *writeCounter) PutCounter(ctx context.Context, c pbxauth.Counter, now time.Time) error {
+func (w *writeCounter) PutCounter(ctx context.Context, c store.Counter, now time.Time) error {
 	w.count("PutCounter " + counterKind(c.Key))
 	return w.Store.PutCounter(ctx, c, now)
 }
@@ -129,32 +131,32 @@ func (w *writeCounter) DeleteCounter(ctx context.Context, key string) error {
 	return w.Store.DeleteCounter(ctx, key)
 }
 
-func (w *writeCounter) CreateFlow(ctx context.Context, f pbxauth.Flow) error {
+func (w *writeCounter) CreateFlow(ctx context.Context, f store.Flow) error {
 	w.count("CreateFlow")
 	return w.Store.CreateFlow(ctx, f)
 }
 
-func (w *writeCounter) UpdateFlow(ctx context.Context, f pbxauth.Flow, now time.Time) error {
+func (w *writeCounter) UpdateFlow(ctx context.Context, f store.Flow, now time.Time) error {
 	w.count("UpdateFlow")
 	return w.Store.UpdateFlow(ctx, f, now)
 }
 
-func (w *writeCounter) ConsumeFlow(ctx context.Context, h pbxauth.Hash, p pbxauth.FlowPurpose, now time.Time) (pbxauth.Flow, error) {
+func (w *writeCounter) ConsumeFlow(ctx context.Context, h store.Hash, p store.FlowPurpose, now time.Time) (store.Flow, error) {
 	w.count("ConsumeFlow")
 	return w.Store.ConsumeFlow(ctx, h, p, now)
 }
 
-func (w *writeCounter) CreateFamily(ctx context.Context, f pbxauth.Family, maxLive int, ts ...pbxauth.Token) ([]string, error) {
+func (w *writeCounter) CreateFamily(ctx context.Context, f store.Family, maxLive int, ts ...store.Token) ([]string, error) {
 	w.count("CreateFamily")
 	return w.Store.CreateFamily(ctx, f, maxLive, ts...)
 }
 
-func (w *writeCounter) AddToken(ctx context.Context, t pbxauth.Token, now time.Time) error {
+func (w *writeCounter) AddToken(ctx context.Context, t store.Token, now time.Time) error {
 	w.count("AddToken")
 	return w.Store.AddToken(ctx, t, now)
 }
 
-func (w *writeCounter) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time, next ...pbxauth.Token) (pbxauth.Grant, error) {
+func (w *writeCounter) RotateRefresh(ctx context.Context, h store.Hash, now time.Time, next ...store.Token) (store.Grant, error) {
 	w.count("RotateRefresh")
 	return w.Store.RotateRefresh(ctx, h, now, next...)
 }
@@ -169,12 +171,12 @@ func (w *writeCounter) SwapPasswordHash(ctx context.Context, userID, old, next s
 	return w.Store.SwapPasswordHash(ctx, userID, old, next)
 }
 
-func (w *writeCounter) AddDevice(ctx context.Context, d pbxauth.Device, max int, now time.Time) error {
+func (w *writeCounter) AddDevice(ctx context.Context, d store.Device, max int, now time.Time) error {
 	w.count("AddDevice")
 	return w.Store.AddDevice(ctx, d, max, now)
 }
 
-func (w *writeCounter) RotateDevice(ctx context.Context, old pbxauth.Hash, d pbxauth.Device, now time.Time) error {
+func (w *writeCounter) RotateDevice(ctx context.Context, old store.Hash, d store.Device, now time.Time) error {
 	w.count("RotateDevice")
 	return w.Store.RotateDevice(ctx, old, d, now)
 }

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // caller is what the minimal check knows of a token's owner.
@@ -30,7 +30,7 @@ func minimalCheck(ts *tokenSet, carry bool) func(http.Handler) http.Handler {
 	for i := range callers {
 		callers[i].userID = userID(i)
 	}
-	live := make(map[pbxauth.Hash]*caller, len(ts.tokens))
+	live := make(map[store.Hash]*caller, len(ts.tokens))
 	for i, tok := range ts.tokens {
 		live[sha256.Sum256([]byte(tok))] = &callers[i%users]
 	}

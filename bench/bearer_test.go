@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/memstore"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // bearerSizes are the numbers of live tokens of the growth benchmarks.
@@ -28,7 +30,7 @@ type bearerStore struct {
 	name string
 	// open returns a store holding ts and a function releasing it, or
 	// errUnavailable when its backend cannot be reached.
-	open func(ts *tokenSet, now time.Time) (st pbxauth.Store, release func() error, err error)
+	open func(ts *tokenSet, now time.Time) (st store.Store, release func() error, err error)
 	// sizes, when set, limits the store to these numbers of tokens.
 	sizes []int
 }
@@ -47,8 +49,8 @@ var bearerStores = []bearerStore{
 	{name: "postgres+cache", open: openPostgres(sqlstore.Options{GrantCache: true}), sizes: []int{1_000}},
 }
 
-func openMemory(ts *tokenSet, now time.Time) (pbxauth.Store, func() error, error) {
-	st := pbxauth.NewMemoryStore()
+func openMemory(ts *tokenSet, now time.Time) (store.Store, func() error, error) {
+	st := memstore.New()
 	return st, nil, loadTokens(context.Background(), st, ts, now)
 }
 

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // maxTokens caps the growth sizes, for quick runs:
@@ -57,9 +57,9 @@ func newTokenSet(n int) *tokenSet {
 func userID(i int) string { return fmt.Sprintf("user-%03d", i%users) }
 
 // createUsers adds the users the tokens belong to.
-func createUsers(ctx context.Context, st pbxauth.Store) error {
+func createUsers(ctx context.Context, st store.Store) error {
 	for i := range users {
-		u := pbxauth.User{ID: userID(i), Username: fmt.Sprintf("user%03d", i), Role: "StandardUser"}
+		u := store.User{ID: userID(i), Username: fmt.Sprintf("user%03d", i), Role: "StandardUser"}
 		if err := st.CreateUser(ctx, u); err != nil {
 			return err
 		}
@@ -69,7 +69,7 @@ func createUsers(ctx context.Context, st pbxauth.Store) error {
 
 // loadTokens makes each token a sign-in of its own, through the Store
 // interface, one family at a time.
-func loadTokens(ctx context.Context, st pbxauth.Store, ts *tokenSet, now time.Time) error {
+func loadTokens(ctx context.Context, st store.Store, ts *tokenSet, now time.Time) error {
 	if err := createUsers(ctx, st); err != nil {
 		return err
 	}
@@ -83,8 +83,8 @@ func loadTokens(ctx context.Context, st pbxauth.Store, ts *tokenSet, now time.Ti
 }
 
 // liveToken is the i-th sign-in and its access token, alive for a day.
-func liveToken(i int, tok string, now time.Time) (pbxauth.Family, pbxauth.Token) {
-	f := pbxauth.Family{
+func liveToken(i int, tok string, now time.Time) (store.Family, store.Token) {
+	f := store.Family{
 		ID:               fmt.Sprintf("family-%07d", i),
 		UserID:           userID(i),
 		PasswordVerified: true,
@@ -98,7 +98,7 @@ func liveToken(i int, tok string, now time.Time) (pbxauth.Family, pbxauth.Token)
 		// once a minute, BENCHMARKS.md §8).
 		LastUsedAt: now.Add(24 * time.Hour),
 	}
-	t := pbxauth.Token{Hash: pbxauth.HashToken(tok), Kind: pbxauth.AccessToken, FamilyID: f.ID, ExpiresAt: now.Add(24 * time.Hour)}
+	t := store.Token{Hash: store.HashToken(tok), Kind: store.AccessToken, FamilyID: f.ID, ExpiresAt: now.Add(24 * time.Hour)}
 	return f, t
 }
 

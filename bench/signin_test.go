@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -29,7 +31,7 @@ const (
 // sign-in's overhead over the hash; ns/op is the sum of the two.
 func BenchmarkSignIn(b *testing.B) {
 	ctx := context.Background()
-	st := pbxauth.NewMemoryStore()
+	st := memstore.New()
 	a, err := pbxauth.New(pbxauth.Config{Store: st})
 	if err != nil {
 		b.Fatal(err)
@@ -43,8 +45,8 @@ func BenchmarkSignIn(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	must(st.CreateTenant(ctx, pbxauth.Tenant{ID: "tenant-acme", Name: "Acme", Domain: signInDomain}))
-	must(st.CreateUser(ctx, pbxauth.User{ID: "user-bench", TenantID: "tenant-acme", Username: "bench", Role: "StandardUser", PasswordHash: hash}))
+	must(st.CreateTenant(ctx, store.Tenant{ID: "tenant-acme", Name: "Acme", Domain: signInDomain}))
+	must(st.CreateUser(ctx, store.User{ID: "user-bench", TenantID: "tenant-acme", Username: "bench", Role: "StandardUser", PasswordHash: hash}))
 
 	h := a.Handler()
 	body := `{"username":"bench","password":"` + signInPassword + `","domain":"` + signInDomain + `"}`

@@ -16,8 +16,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // defaultPostgres is the benchmarks' database unless PBXAUTH_TEST_POSTGRES
@@ -25,7 +25,7 @@ import (
 const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // openSQLite works in a temporary directory, removed on release.
-func openSQLite(ts *tokenSet, now time.Time) (pbxauth.Store, func() error, error) {
+func openSQLite(ts *tokenSet, now time.Time) (store.Store, func() error, error) {
 	dir, err := os.MkdirTemp("", "pbxauth-bench-")
 	if err != nil {
 		return nil, nil, err
@@ -34,15 +34,15 @@ func openSQLite(ts *tokenSet, now time.Time) (pbxauth.Store, func() error, error
 }
 
 // openPostgres opens PostgreSQL stores with o.
-func openPostgres(o sqlstore.Options) func(ts *tokenSet, now time.Time) (pbxauth.Store, func() error, error) {
-	return func(ts *tokenSet, now time.Time) (pbxauth.Store, func() error, error) {
+func openPostgres(o sqlstore.Options) func(ts *tokenSet, now time.Time) (store.Store, func() error, error) {
+	return func(ts *tokenSet, now time.Time) (store.Store, func() error, error) {
 		return openPostgresWith(o, ts, now)
 	}
 }
 
 // openPostgresWith works in a fresh schema, dropped on release; it reports
 // errUnavailable when PostgreSQL cannot be reached.
-func openPostgresWith(o sqlstore.Options, ts *tokenSet, now time.Time) (pbxauth.Store, func() error, error) {
+func openPostgresWith(o sqlstore.Options, ts *tokenSet, now time.Time) (store.Store, func() error, error) {
 	base := os.Getenv("PBXAUTH_TEST_POSTGRES")
 	if base == "" {
 		base = defaultPostgres
@@ -78,7 +78,7 @@ func openPostgresWith(o sqlstore.Options, ts *tokenSet, now time.Time) (pbxauth.
 
 // openSQL opens a sqlstore at dsn with o and bulk-loads ts; release closes
 // the store and then runs cleanup.
-func openSQL(dsn string, o sqlstore.Options, ts *tokenSet, now time.Time, cleanup func() error) (pbxauth.Store, func() error, error) {
+func openSQL(dsn string, o sqlstore.Options, ts *tokenSet, now time.Time, cleanup func() error) (store.Store, func() error, error) {
 	ctx := context.Background()
 	st, err := sqlstore.OpenWith(ctx, dsn, o)
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // keyFileFor is the default -key-file of a -db: beside a SQLite file, none
@@ -34,7 +34,7 @@ func keyFileFor(db string) string {
 // path (64 hex digits), created with mode 0600 when missing; a random key
 // per run for the memory store without a path; none without a path
 // otherwise (PostgreSQL: authenticator apps then answer 404).
-func encryptionKeys(ctx context.Context, path, db string, st pbxauth.Store) ([][]byte, error) {
+func encryptionKeys(ctx context.Context, path, db string, st store.Store) ([][]byte, error) {
 	if path == "" {
 		if db != "memory" {
 			return nil, nil
@@ -124,7 +124,7 @@ func writeNewKey(path string, key []byte) error {
 }
 
 // sealedSecrets counts the authenticator secrets a SQL store holds.
-func sealedSecrets(ctx context.Context, st pbxauth.Store) (int, error) {
+func sealedSecrets(ctx context.Context, st store.Store) (int, error) {
 	s, ok := st.(interface{ DB() *sql.DB })
 	if !ok {
 		return 0, nil

@@ -9,8 +9,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/memstore"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 func TestEncryptionKeys(t *testing.T) {
@@ -42,7 +43,7 @@ func TestEncryptionKeys(t *testing.T) {
 	keys := make([][][]byte, 8)
 	var wg sync.WaitGroup
 	for i := range keys {
-		wg.Go(func() { keys[i], _ = encryptionKeys(ctx, fresh, db, pbxauth.NewMemoryStore()) })
+		wg.Go(func() { keys[i], _ = encryptionKeys(ctx, fresh, db, memstore.New()) })
 	}
 	wg.Wait()
 	for i, k := range keys {
@@ -54,7 +55,7 @@ func TestEncryptionKeys(t *testing.T) {
 		t.Errorf("temporary key files left: %v", left)
 	}
 	// A lost key file with sealed secrets in the database stops the start.
-	if err := st.PutPendingTOTP(ctx, pbxauth.TOTP{UserID: "u1", Secret: []byte("sealed")}); err != nil {
+	if err := st.PutPendingTOTP(ctx, store.TOTP{UserID: "u1", Secret: []byte("sealed")}); err != nil {
 		t.Fatal(err)
 	}
 	os.Remove(path)
@@ -68,7 +69,7 @@ func TestEncryptionKeys(t *testing.T) {
 	if _, err := encryptionKeys(ctx, path, db, st); err == nil {
 		t.Error("a malformed key file was accepted")
 	}
-	if k, err := encryptionKeys(ctx, "", "memory", pbxauth.NewMemoryStore()); err != nil || len(k) != 1 {
+	if k, err := encryptionKeys(ctx, "", "memory", memstore.New()); err != nil || len(k) != 1 {
 		t.Errorf("memory: %v, %v; want a random key", k, err)
 	}
 	if k, err := encryptionKeys(ctx, keyFileFor("postgres://x"), "postgres://x", nil); err != nil || k != nil {

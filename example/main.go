@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 func main() {
@@ -227,8 +228,8 @@ func drain(srv *http.Server, logger *slog.Logger) error {
 }
 
 // sweep deletes expired records every few minutes when the store can.
-func sweep(ctx context.Context, st pbxauth.Store, logger *slog.Logger) {
-	sw, ok := st.(pbxauth.Sweeper)
+func sweep(ctx context.Context, st store.Store, logger *slog.Logger) {
+	sw, ok := st.(store.Sweeper)
 	if !ok {
 		return
 	}

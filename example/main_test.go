@@ -11,6 +11,7 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/memstore"
 )
 
 // startExample runs the example server with args on a free port and returns
@@ -156,7 +157,7 @@ func TestExampleSeedFile(t *testing.T) {
 // TestExampleSeedMicrosoftSettings: the seed's ms365 additions reach the
 // store, and a certificate whose key does not belong to it stops the start.
 func TestExampleSeedMicrosoftSettings(t *testing.T) {
-	st := pbxauth.NewMemoryStore()
+	st := memstore.New()
 	ctx := context.Background()
 	tn := seedTenant{Domain: "entra.example.test"}
 	tn.MS365 = &seedMS365{ApplicationID: "app", DirectoryID: "dir", ClientSecret: "s", MatchPreferredUsername: true}
@@ -178,7 +179,7 @@ func TestExampleSeedMicrosoftSettings(t *testing.T) {
 // when PBXAUTH_ADMIN_PASSWORD names a password for an admin that exists.
 func TestExampleSaysAdminPasswordIgnored(t *testing.T) {
 	ctx := context.Background()
-	st := pbxauth.NewMemoryStore()
+	st := memstore.New()
 	a, err := pbxauth.New(pbxauth.Config{Store: st, Argon2: pbxauth.Argon2Params{Memory: 64, Time: 1, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)

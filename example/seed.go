@@ -15,6 +15,7 @@ import (
 	"os"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 //go:embed demo-seed.json
@@ -23,7 +24,7 @@ var demoSeed []byte
 // seedFile is the JSON seed format.
 type seedFile struct {
 	System *struct {
-		pbxauth.System
+		store.System
 		EnableTwoFactor bool `json:"enable_two_factor_authentication"`
 	} `json:"system"`
 	CallbackOrigins []string     `json:"callback_origins"`
@@ -83,13 +84,13 @@ func readSeed(path string) (*seedFile, bool, error) {
 // apply creates what the seed names and the store lacks. A user without a
 // password in the demo seed (the system admin) gets adminPassword, or a
 // generated one that is printed to out.
-func (s *seedFile) apply(ctx context.Context, a *pbxauth.Auth, st pbxauth.Store, adminPassword string, out io.Writer) error {
+func (s *seedFile) apply(ctx context.Context, a *pbxauth.Auth, st store.Store, adminPassword string, out io.Writer) error {
 	if s.System != nil {
 		cur, err := st.System(ctx)
 		if err != nil {
 			return err
 		}
-		if cur == (pbxauth.System{}) {
+		if cur == (store.System{}) {
 			sys := s.System.System
 			sys.EnableTwoFactor = s.System.EnableTwoFactor
 			if err := st.PutSystem(ctx, sys); err != nil {
@@ -110,15 +111,15 @@ func (s *seedFile) apply(ctx context.Context, a *pbxauth.Auth, st pbxauth.Store,
 	return nil
 }
 
-func createTenant(ctx context.Context, st pbxauth.Store, t seedTenant) error {
+func createTenant(ctx context.Context, st store.Store, t seedTenant) error {
 	if _, err := st.TenantByDomain(ctx, t.Domain); err == nil {
 		return nil
-	} else if !errors.Is(err, pbxauth.ErrNotFound) {
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	rec := pbxauth.Tenant{ID: pbxauth.NewID(), Name: t.Name, Domain: t.Domain, Website: t.Website, AvatarURL: t.AvatarURL, EnableTwoFactor: t.EnableTwoFactor}
+	rec := store.Tenant{ID: store.NewID(), Name: t.Name, Domain: t.Domain, Website: t.Website, AvatarURL: t.AvatarURL, EnableTwoFactor: t.EnableTwoFactor}
 	if m := t.MS365; m != nil {
-		rec.MS365 = &pbxauth.MS365{ApplicationID: m.ApplicationID, DirectoryID: m.DirectoryID, ClientSecret: m.ClientSecret,
+		rec.MS365 = &store.MS365{ApplicationID: m.ApplicationID, DirectoryID: m.DirectoryID, ClientSecret: m.ClientSecret,
 			ClientCertificate: m.ClientCertificate, ClientPrivateKey: m.ClientPrivateKey, NationalCloud: m.NationalCloud,
 			Issuer: m.Issuer, MatchPreferredUsername: m.MatchPreferredUsername}
 		if err := rec.MS365.Validate(); err != nil {
@@ -126,19 +127,19 @@ func createTenant(ctx context.Context, st pbxauth.Store, t seedTenant) error {
 		}
 	}
 	err := st.CreateTenant(ctx, rec)
-	if errors.Is(err, pbxauth.ErrConflict) { // another instance seeded it first
+	if errors.Is(err, store.ErrConflict) { // another instance seeded it first
 		return nil
 	}
 	return err
 }
 
-func createUser(ctx context.Context, a *pbxauth.Auth, st pbxauth.Store, u seedUser, adminPassword string, out io.Writer) error {
-	if !pbxauth.ValidUsername(u.Username) {
+func createUser(ctx context.Context, a *pbxauth.Auth, st store.Store, u seedUser, adminPassword string, out io.Writer) error {
+	if !store.ValidUsername(u.Username) {
 		return errors.New("invalid username")
 	}
 	tenantID := ""
 	if u.Domain != "" {
-		if pbxauth.IsReservedName(u.Username) {
+		if store.IsReservedName(u.Username) {
 			return errors.New("reserved names are for system users only")
 		}
 		t, err := st.TenantByDomain(ctx, u.Domain)
@@ -154,7 +155,7 @@ func createUser(ctx context.Context, a *pbxauth.Auth, st pbxauth.Store, u seedUs
 			fmt.Fprintf(out, "PBXAUTH_ADMIN_PASSWORD ignored: %s exists already (its password is unchanged; use `example user passwd` to change it)\n", u.Username)
 		}
 		return nil
-	} else if !errors.Is(err, pbxauth.ErrNotFound) {
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	pw, generated := u.Password, false
@@ -169,7 +170,7 @@ func createUser(ctx context.Context, a *pbxauth.Auth, st pbxauth.Store, u seedUs
 	// role, the password policy, a well-formed email.
 	_, err := a.CreateUser(ctx, pbxauth.NewUser{Domain: u.Domain, Username: u.Username, Password: pw, Email: u.Email, Role: u.Role,
 		TwoFactorEnabled: u.TwoFactorEnabled, PasswordForceReset: u.PasswordForceReset, Disabled: u.Disabled})
-	if errors.Is(err, pbxauth.ErrConflict) { // another instance seeded it first
+	if errors.Is(err, store.ErrConflict) { // another instance seeded it first
 		return nil
 	}
 	if err == nil && generated {

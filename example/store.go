@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/memstore"
 	"github.com/pbxauth/pbxauth/sqlstore"
 )
 
@@ -27,7 +28,7 @@ const defaultDB = "sqlite:pbxauth.db"
 // load balancer behave as one. Warnings go to cfg.Logger.
 func openStore(ctx context.Context, dsn string, cfg *pbxauth.Config) (func(), error) {
 	if dsn == "memory" {
-		cfg.Store = pbxauth.NewMemoryStore()
+		cfg.Store = memstore.New()
 		return func() {}, nil
 	}
 	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok && path != "" {

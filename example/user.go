@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // subcommand is one "user" subcommand.
@@ -41,9 +42,9 @@ func (w account) String() string {
 }
 
 // find returns the user, or an error a shell user understands.
-func (w account) find(ctx context.Context, a *pbxauth.Auth) (pbxauth.User, error) {
+func (w account) find(ctx context.Context, a *pbxauth.Auth) (store.User, error) {
 	u, err := a.FindUser(ctx, w.domain, w.username)
-	if errors.Is(err, pbxauth.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return u, fmt.Errorf("no user %s", w)
 	}
 	return u, err
@@ -100,11 +101,11 @@ var userCommands = []subcommand{
 			}
 		}},
 	{"disable", "[-domain D] USERNAME", "refuses the user's sign-ins and ends every sign-in of the user",
-		onUser(func(ctx context.Context, a *pbxauth.Auth, u pbxauth.User) (string, error) {
+		onUser(func(ctx context.Context, a *pbxauth.Auth, u store.User) (string, error) {
 			return "disabled %s; every sign-in ended\n", a.DisableUser(ctx, u.ID)
 		})},
 	{"enable", "[-domain D] USERNAME", "lets a disabled user sign in again",
-		onUser(func(ctx context.Context, a *pbxauth.Auth, u pbxauth.User) (string, error) {
+		onUser(func(ctx context.Context, a *pbxauth.Auth, u store.User) (string, error) {
 			return "enabled %s\n", a.EnableUser(ctx, u.ID)
 		})},
 	{"unlock", "[-domain D] USERNAME", "lifts the lock that failed sign-ins put on the name (whether or not such a user exists)",
@@ -160,7 +161,7 @@ var userCommands = []subcommand{
 
 // onUser is a subcommand without flags of its own that calls do on the
 // named user and prints do's message, a format with the account's %s.
-func onUser(do func(context.Context, *pbxauth.Auth, pbxauth.User) (string, error)) func(*flag.FlagSet) func(context.Context, *pbxauth.Auth, account, io.Writer) error {
+func onUser(do func(context.Context, *pbxauth.Auth, store.User) (string, error)) func(*flag.FlagSet) func(context.Context, *pbxauth.Auth, account, io.Writer) error {
 	return func(*flag.FlagSet) func(context.Context, *pbxauth.Auth, account, io.Writer) error {
 		return func(ctx context.Context, a *pbxauth.Auth, who account, out io.Writer) error {
 			u, err := who.find(ctx, a)

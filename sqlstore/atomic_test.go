@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 const racers = 16
@@ -71,20 +71,20 @@ func TestTwoStoresOneWinner(t *testing.T) {
 				_, err := st.RotateRefresh(ctx, refresh, now, nextTokens("f1", fmt.Sprint("racer ", i))...)
 				return err
 			})
-			w := oneWinner(t, "RotateRefresh", errs, pbxauth.ErrTokenReused)
+			w := oneWinner(t, "RotateRefresh", errs, store.ErrTokenReused)
 			for i := range racers {
-				_, err := stores[1].Grant(ctx, pbxauth.HashToken(fmt.Sprint("refresh racer ", i)), pbxauth.RefreshToken, now)
+				_, err := stores[1].Grant(ctx, store.HashToken(fmt.Sprint("refresh racer ", i)), store.RefreshToken, now)
 				if i == w && err != nil {
 					t.Errorf("the winner's next refresh token: %v", err)
 				}
-				if i != w && !errors.Is(err, pbxauth.ErrNotFound) {
+				if i != w && !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("loser %d's next refresh token: %v; want ErrNotFound", i, err)
 				}
 			}
 		})
 
 		t.Run("AcceptTOTPStep", func(t *testing.T) {
-			if err := stores[0].PutPendingTOTP(ctx, pbxauth.TOTP{UserID: "u1", Secret: []byte("sealed"), CreatedAt: now}); err != nil {
+			if err := stores[0].PutPendingTOTP(ctx, store.TOTP{UserID: "u1", Secret: []byte("sealed"), CreatedAt: now}); err != nil {
 				t.Fatal(err)
 			}
 			codes := []string{"c1", "c2"}
@@ -92,25 +92,25 @@ func TestTwoStoresOneWinner(t *testing.T) {
 				t.Fatal(err)
 			}
 			errs := race(stores, func(i int, st *sqlstore.Store) error { return st.AcceptTOTPStep(ctx, "u1", 11) })
-			oneWinner(t, "AcceptTOTPStep", errs, pbxauth.ErrConflict)
+			oneWinner(t, "AcceptTOTPStep", errs, store.ErrConflict)
 			errs = race(stores, func(i int, st *sqlstore.Store) error { return st.ConsumeRecoveryCode(ctx, "u1", "c2") })
-			oneWinner(t, "ConsumeRecoveryCode", errs, pbxauth.ErrNotFound)
+			oneWinner(t, "ConsumeRecoveryCode", errs, store.ErrNotFound)
 		})
 
 		t.Run("ConsumeFlow", func(t *testing.T) {
-			fl := pbxauth.Flow{Hash: pbxauth.HashToken("flow"), Purpose: pbxauth.FlowPasswordReset, UserID: "u1", ExpiresAt: now.Add(time.Minute)}
+			fl := store.Flow{Hash: store.HashToken("flow"), Purpose: store.FlowPasswordReset, UserID: "u1", ExpiresAt: now.Add(time.Minute)}
 			if err := stores[1].CreateFlow(ctx, fl); err != nil {
 				t.Fatal(err)
 			}
 			errs := race(stores, func(i int, st *sqlstore.Store) error {
-				_, err := st.ConsumeFlow(ctx, fl.Hash, pbxauth.FlowPasswordReset, now)
+				_, err := st.ConsumeFlow(ctx, fl.Hash, store.FlowPasswordReset, now)
 				return err
 			})
-			oneWinner(t, "ConsumeFlow", errs, pbxauth.ErrNotFound)
+			oneWinner(t, "ConsumeFlow", errs, store.ErrNotFound)
 		})
 
 		t.Run("UpdateFlow", func(t *testing.T) {
-			fl := pbxauth.Flow{Hash: pbxauth.HashToken("otp"), Purpose: pbxauth.FlowTwoFactor, UserID: "u1", ExpiresAt: now.Add(time.Minute)}
+			fl := store.Flow{Hash: store.HashToken("otp"), Purpose: store.FlowTwoFactor, UserID: "u1", ExpiresAt: now.Add(time.Minute)}
 			if err := stores[1].CreateFlow(ctx, fl); err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +119,7 @@ func TestTwoStoresOneWinner(t *testing.T) {
 				f.Version, f.Attempts = 1, i+1
 				return st.UpdateFlow(ctx, f, now)
 			})
-			w := oneWinner(t, "UpdateFlow", errs, pbxauth.ErrConflict)
+			w := oneWinner(t, "UpdateFlow", errs, store.ErrConflict)
 			got, err := stores[0].Flow(ctx, fl.Hash, now)
 			if err != nil || got.Attempts != w+1 || got.Version != 2 {
 				t.Errorf("Flow after the race = %+v, %v; want the winner's attempts %d and version 2", got, err, w+1)
@@ -129,10 +129,10 @@ func TestTwoStoresOneWinner(t *testing.T) {
 		t.Run("PutCounter", func(t *testing.T) {
 			for _, version := range []int64{0, 1} {
 				errs := race(stores, func(i int, st *sqlstore.Store) error {
-					c := pbxauth.Counter{Key: "k", Count: i, ExpiresAt: now.Add(time.Minute), Version: version}
+					c := store.Counter{Key: "k", Count: i, ExpiresAt: now.Add(time.Minute), Version: version}
 					return st.PutCounter(ctx, c, now)
 				})
-				w := oneWinner(t, fmt.Sprint("PutCounter version ", version), errs, pbxauth.ErrConflict)
+				w := oneWinner(t, fmt.Sprint("PutCounter version ", version), errs, store.ErrConflict)
 				got, err := stores[1].Counter(ctx, "k", now)
 				if err != nil || got.Count != w || got.Version != version+1 {
 					t.Errorf("Counter after the race = %+v, %v; want the winner's count %d, version %d", got, err, w, version+1)
@@ -194,16 +194,16 @@ func TestTwoStoresOneWinner(t *testing.T) {
 		})
 
 		t.Run("RotateDevice", func(t *testing.T) {
-			d := pbxauth.Device{Hash: pbxauth.HashToken("device"), UserID: "u1", LastUsedAt: now, ExpiresAt: now.Add(time.Hour)}
+			d := store.Device{Hash: store.HashToken("device"), UserID: "u1", LastUsedAt: now, ExpiresAt: now.Add(time.Hour)}
 			if err := stores[0].AddDevice(ctx, d, 10, now); err != nil {
 				t.Fatal(err)
 			}
 			errs := race(stores, func(i int, st *sqlstore.Store) error {
 				next := d
-				next.Hash = pbxauth.HashToken(fmt.Sprint("device ", i))
+				next.Hash = store.HashToken(fmt.Sprint("device ", i))
 				return st.RotateDevice(ctx, d.Hash, next, now)
 			})
-			oneWinner(t, "RotateDevice", errs, pbxauth.ErrNotFound)
+			oneWinner(t, "RotateDevice", errs, store.ErrNotFound)
 		})
 	})
 }

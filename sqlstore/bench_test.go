@@ -6,7 +6,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 func BenchmarkGrant(b *testing.B) {
@@ -19,7 +19,7 @@ func BenchmarkGrant(b *testing.B) {
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := st.Grant(ctx, access, pbxauth.AccessToken, t0); err != nil {
+					if _, err := st.Grant(ctx, access, store.AccessToken, t0); err != nil {
 						b.Error(err)
 						return
 					}

@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/store"
 	"github.com/pbxauth/pbxauth/storetest"
 )
 
 func TestConformance(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		storetest.Run(t, func(t *testing.T) (pbxauth.Store, pbxauth.Store) {
+		storetest.Run(t, func(t *testing.T) (store.Store, store.Store) {
 			dsn := b.fresh(t)
 			return open(t, dsn), open(t, dsn)
 		})
@@ -26,7 +26,7 @@ func TestConformance(t *testing.T) {
 	// what the Store answers.
 	t.Run("postgres+cache", func(t *testing.T) {
 		t.Parallel()
-		storetest.Run(t, func(t *testing.T) (pbxauth.Store, pbxauth.Store) {
+		storetest.Run(t, func(t *testing.T) (store.Store, store.Store) {
 			dsn := freshPostgres(t)
 			return grantTwice{openWith(t, dsn, cached), t}, grantTwice{openWith(t, dsn, cached), t}
 		})
@@ -41,7 +41,7 @@ type grantTwice struct {
 	t *testing.T
 }
 
-func (s grantTwice) Grant(ctx context.Context, h pbxauth.Hash, kind pbxauth.TokenKind, now time.Time) (pbxauth.Grant, error) {
+func (s grantTwice) Grant(ctx context.Context, h store.Hash, kind store.TokenKind, now time.Time) (store.Grant, error) {
 	first, err1 := s.Store.Grant(ctx, h, kind, now)
 	g, err := s.Store.Grant(ctx, h, kind, now)
 	if !reflect.DeepEqual(first, g) || !errors.Is(err, err1) && !errors.Is(err1, err) {

@@ -13,25 +13,25 @@ import (
 	"errors"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
-// Counter implements pbxauth.Store.
-func (s *Store) Counter(ctx context.Context, key string, now time.Time) (pbxauth.Counter, error) {
-	var c pbxauth.Counter
+// Counter implements store.Store.
+func (s *Store) Counter(ctx context.Context, key string, now time.Time) (store.Counter, error) {
+	var c store.Counter
 	err := s.db.QueryRowContext(ctx, `SELECT `+counterCols+` FROM pbxauth_counters WHERE key = $1 AND expires_at > $2`,
 		key, micros(now)).Scan(counterDest(&c)...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return pbxauth.Counter{Key: key}, nil
+		return store.Counter{Key: key}, nil
 	}
 	if err != nil {
-		return pbxauth.Counter{}, storeErr("counter", err)
+		return store.Counter{}, storeErr("counter", err)
 	}
 	return c, nil
 }
 
-// PutCounter implements pbxauth.Store.
-func (s *Store) PutCounter(ctx context.Context, c pbxauth.Counter, now time.Time) error {
+// PutCounter implements store.Store.
+func (s *Store) PutCounter(ctx context.Context, c store.Counter, now time.Time) error {
 	want := c.Version
 	c.Version++
 	var (
@@ -50,7 +50,7 @@ func (s *Store) PutCounter(ctx context.Context, c pbxauth.Counter, now time.Time
 			WHERE key = $1 AND version = $8 AND expires_at > $9`, append(counterArgs(c), want, micros(now))...))
 	}
 	if err == nil && n == 0 {
-		err = pbxauth.ErrConflict
+		err = store.ErrConflict
 	}
 	return storeErr("put counter", err)
 }
@@ -82,33 +82,33 @@ const addCounterBelow = addCounterUpsert + `
 	WHERE pbxauth_counters.expires_at <= $4 OR pbxauth_counters.count < $6
 	RETURNING ` + counterCols
 
-// AddCounter implements pbxauth.Store.
-func (s *Store) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (pbxauth.Counter, error) {
-	var c pbxauth.Counter
+// AddCounter implements store.Store.
+func (s *Store) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (store.Counter, error) {
+	var c store.Counter
 	err := s.db.QueryRowContext(ctx, addCounter, key, delta, micros(expiresAt), micros(now), zeroMicros).Scan(counterDest(&c)...)
 	if err != nil {
-		return pbxauth.Counter{}, storeErr("add counter", err)
+		return store.Counter{}, storeErr("add counter", err)
 	}
 	return c, nil
 }
 
-// AddCounterBelow implements pbxauth.Store.
-func (s *Store) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool, error) {
+// AddCounterBelow implements store.Store.
+func (s *Store) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (store.Counter, bool, error) {
 	if limit <= 0 {
-		return pbxauth.Counter{Key: key}, false, nil
+		return store.Counter{Key: key}, false, nil
 	}
-	var c pbxauth.Counter
+	var c store.Counter
 	err := s.db.QueryRowContext(ctx, addCounterBelow, key, 1, micros(expiresAt), micros(now), zeroMicros, limit).Scan(counterDest(&c)...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return pbxauth.Counter{Key: key}, false, nil
+		return store.Counter{Key: key}, false, nil
 	}
 	if err != nil {
-		return pbxauth.Counter{}, false, storeErr("add counter below", err)
+		return store.Counter{}, false, storeErr("add counter below", err)
 	}
 	return c, true, nil
 }
 
-// DeleteCounter implements pbxauth.Store.
+// DeleteCounter implements store.Store.
 func (s *Store) DeleteCounter(ctx context.Context, key string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM pbxauth_counters WHERE key = $1`, key)
 	return storeErr("delete counter", err)

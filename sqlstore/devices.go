@@ -10,12 +10,12 @@ import (
 	"database/sql"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 const deviceCols = "id, hash, user_id, last_used_at, expires_at"
 
-func deviceDest(d *pbxauth.Device) []any {
+func deviceDest(d *store.Device) []any {
 	return []any{&d.ID, hashDest{&d.Hash}, &d.UserID, timeDest{&d.LastUsedAt}, timeDest{&d.ExpiresAt}}
 }
 
@@ -23,19 +23,19 @@ func deviceDest(d *pbxauth.Device) []any {
 // ("pbxdevic" in ASCII, folded into 32 bits).
 const deviceLock int32 = 0x70627864
 
-// Device implements pbxauth.Store.
-func (s *Store) Device(ctx context.Context, h pbxauth.Hash, now time.Time) (pbxauth.Device, error) {
-	var d pbxauth.Device
+// Device implements store.Store.
+func (s *Store) Device(ctx context.Context, h store.Hash, now time.Time) (store.Device, error) {
+	var d store.Device
 	err := s.db.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM pbxauth_devices WHERE hash = $1 AND expires_at > $2`,
 		h[:], micros(now)).Scan(deviceDest(&d)...)
 	if err != nil {
-		return pbxauth.Device{}, storeErr("device", err)
+		return store.Device{}, storeErr("device", err)
 	}
 	return d, nil
 }
 
-// AddDevice implements pbxauth.Store.
-func (s *Store) AddDevice(ctx context.Context, d pbxauth.Device, max int, now time.Time) error {
+// AddDevice implements store.Store.
+func (s *Store) AddDevice(ctx context.Context, d store.Device, max int, now time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if s.dialect == Postgres {
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, deviceLock, d.UserID); err != nil {
@@ -54,18 +54,18 @@ func (s *Store) AddDevice(ctx context.Context, d pbxauth.Device, max int, now ti
 	return storeErr("add device", err)
 }
 
-// RotateDevice implements pbxauth.Store.
-func (s *Store) RotateDevice(ctx context.Context, old pbxauth.Hash, d pbxauth.Device, now time.Time) error {
+// RotateDevice implements store.Store.
+func (s *Store) RotateDevice(ctx context.Context, old store.Hash, d store.Device, now time.Time) error {
 	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_devices SET hash = $1, last_used_at = $2, expires_at = $3
 		WHERE hash = $4 AND user_id = $5 AND expires_at > $6`,
 		d.Hash[:], micros(d.LastUsedAt), micros(d.ExpiresAt), old[:], d.UserID, micros(now)))
 	if err == nil && n == 0 {
-		err = pbxauth.ErrNotFound
+		err = store.ErrNotFound
 	}
 	return storeErr("rotate device", err)
 }
 
-// DeleteDevices implements pbxauth.Store.
+// DeleteDevices implements store.Store.
 func (s *Store) DeleteDevices(ctx context.Context, userID string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM pbxauth_devices WHERE user_id = $1`, userID)
 	return storeErr("delete devices", err)

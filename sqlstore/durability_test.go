@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 func TestReopen(t *testing.T) {
@@ -35,28 +35,28 @@ func TestReopen(t *testing.T) {
 		if err := first.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
-		if err := first.PutSystem(ctx, pbxauth.System{}); err == nil {
+		if err := first.PutSystem(ctx, store.System{}); err == nil {
 			t.Errorf("PutSystem after Close succeeded")
 		}
 
 		st := open(t, dsn)
-		for _, want := range []pbxauth.User{alice, bob} {
+		for _, want := range []store.User{alice, bob} {
 			if got, err := st.User(ctx, want.ID); err != nil || got != want {
 				t.Errorf("User(%s) after reopening = %+v, %v; want %+v", want.ID, got, err, want)
 			}
 		}
-		if g, err := st.Grant(ctx, access, pbxauth.AccessToken, rotatedAt); err != nil || g.User.ID != "alice" {
+		if g, err := st.Grant(ctx, access, store.AccessToken, rotatedAt); err != nil || g.User.ID != "alice" {
 			t.Errorf("Grant of the first access token after reopening = %+v, %v", g, err)
 		}
-		if _, err := st.Grant(ctx, pbxauth.HashToken("refresh next"), pbxauth.RefreshToken, rotatedAt); err != nil {
+		if _, err := st.Grant(ctx, store.HashToken("refresh next"), store.RefreshToken, rotatedAt); err != nil {
 			t.Errorf("Grant of the rotated-in refresh token after reopening: %v", err)
 		}
 		g, err := st.RotateRefresh(ctx, refresh, rotatedAt.Add(time.Minute))
-		if !errors.Is(err, pbxauth.ErrTokenReused) || !g.Token.UsedAt.Equal(rotatedAt) {
+		if !errors.Is(err, store.ErrTokenReused) || !g.Token.UsedAt.Equal(rotatedAt) {
 			t.Errorf("RotateRefresh of the rotated token after reopening = %+v, %v; want UsedAt %v and ErrTokenReused",
 				g.Token, err, rotatedAt)
 		}
-		if _, err := st.Grant(ctx, revokedAccess, pbxauth.AccessToken, rotatedAt); !errors.Is(err, pbxauth.ErrNotFound) {
+		if _, err := st.Grant(ctx, revokedAccess, store.AccessToken, rotatedAt); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Grant in the revoked family after reopening: %v; want ErrNotFound", err)
 		}
 	})

@@ -14,7 +14,7 @@ import (
 	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -33,15 +33,15 @@ func storeErr(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, pbxauth.ErrNotFound), errors.Is(err, pbxauth.ErrConflict), errors.Is(err, pbxauth.ErrTokenReused),
-		errors.Is(err, pbxauth.ErrStale):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrTokenReused),
+		errors.Is(err, store.ErrStale):
 		return err
 	case errors.Is(err, sql.ErrNoRows):
-		return pbxauth.ErrNotFound
+		return store.ErrNotFound
 	case isUniqueViolation(err):
-		return pbxauth.ErrConflict
+		return store.ErrConflict
 	case isOutage(err):
-		return fmt.Errorf("sqlstore: %s: %w: %w", op, pbxauth.ErrUnavailable, err)
+		return fmt.Errorf("sqlstore: %s: %w: %w", op, store.ErrUnavailable, err)
 	}
 	return fmt.Errorf("sqlstore: %s: %w", op, err)
 }

@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // Open a SQLite store, sweep it in the background, and use it.
@@ -35,13 +35,13 @@ func ExampleOpen() {
 	st.ErrorLog = func(err error) { log.Print(err) }
 	go st.RunJanitor(ctx, 5*time.Minute, time.Now)
 
-	if err := st.CreateTenant(ctx, pbxauth.Tenant{ID: "t1", Name: "Acme", Domain: "acme.example.com"}); err != nil {
+	if err := st.CreateTenant(ctx, store.Tenant{ID: "t1", Name: "Acme", Domain: "acme.example.com"}); err != nil {
 		log.Fatal(err)
 	}
 	t, err := st.TenantByDomain(ctx, "ACME.example.com")
 	fmt.Println(t.Name, err)
 	_, err = st.Tenant(ctx, "t2")
-	fmt.Println(errors.Is(err, pbxauth.ErrNotFound))
+	fmt.Println(errors.Is(err, store.ErrNotFound))
 	// Output:
 	// Acme <nil>
 	// true

@@ -8,37 +8,37 @@ import (
 	"context"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
-// CreateFlow implements pbxauth.Store in one statement: the flow is
+// CreateFlow implements store.Store in one statement: the flow is
 // inserted unless its user's epoch moved. On PostgreSQL the statement
 // locks the user's row (FOR SHARE), so it waits for a reset in progress
 // and then compares with the epoch that reset committed.
-func (s *Store) CreateFlow(ctx context.Context, f pbxauth.Flow) error {
+func (s *Store) CreateFlow(ctx context.Context, f store.Flow) error {
 	f.Version = 1
 	n, err := affected(s.db.ExecContext(ctx, `WITH u AS (SELECT epoch FROM pbxauth_users WHERE id = $3 AND $3 <> ''`+s.lockRow("SHARE")+`)
 		INSERT INTO pbxauth_flows (`+flowCols+`) SELECT `+placeholders(13)+`
 		WHERE NOT EXISTS (SELECT 1 FROM u WHERE epoch <> $13)`, flowArgs(f)...))
 	if err == nil && n == 0 {
-		err = pbxauth.ErrStale
+		err = store.ErrStale
 	}
 	return storeErr("create flow", err)
 }
 
-// Flow implements pbxauth.Store.
-func (s *Store) Flow(ctx context.Context, h pbxauth.Hash, now time.Time) (pbxauth.Flow, error) {
-	var f pbxauth.Flow
+// Flow implements store.Store.
+func (s *Store) Flow(ctx context.Context, h store.Hash, now time.Time) (store.Flow, error) {
+	var f store.Flow
 	err := s.db.QueryRowContext(ctx, `SELECT `+flowCols+` FROM pbxauth_flows WHERE hash = $1 AND expires_at > $2`,
 		h[:], micros(now)).Scan(flowDest(&f)...)
 	if err != nil {
-		return pbxauth.Flow{}, storeErr("flow", err)
+		return store.Flow{}, storeErr("flow", err)
 	}
 	return f, nil
 }
 
-// UpdateFlow implements pbxauth.Store as a compare-and-swap on the version.
-func (s *Store) UpdateFlow(ctx context.Context, f pbxauth.Flow, now time.Time) error {
+// UpdateFlow implements store.Store as a compare-and-swap on the version.
+func (s *Store) UpdateFlow(ctx context.Context, f store.Flow, now time.Time) error {
 	want := f.Version
 	f.Version++
 	args := append(flowArgs(f), want, micros(now))
@@ -50,20 +50,20 @@ func (s *Store) UpdateFlow(ctx context.Context, f pbxauth.Flow, now time.Time) e
 		// Lost the swap, or the flow is gone: tell which.
 		_, err = s.Flow(ctx, f.Hash, now)
 		if err == nil {
-			err = pbxauth.ErrConflict
+			err = store.ErrConflict
 		}
 	}
 	return storeErr("update flow", err)
 }
 
-// ConsumeFlow implements pbxauth.Store: the DELETE that removes the flow
+// ConsumeFlow implements store.Store: the DELETE that removes the flow
 // returns it, to one caller only.
-func (s *Store) ConsumeFlow(ctx context.Context, h pbxauth.Hash, purpose pbxauth.FlowPurpose, now time.Time) (pbxauth.Flow, error) {
-	var f pbxauth.Flow
+func (s *Store) ConsumeFlow(ctx context.Context, h store.Hash, purpose store.FlowPurpose, now time.Time) (store.Flow, error) {
+	var f store.Flow
 	err := s.db.QueryRowContext(ctx, `DELETE FROM pbxauth_flows WHERE hash = $1 AND purpose = $2 AND expires_at > $3
 		RETURNING `+flowCols, h[:], string(purpose), micros(now)).Scan(flowDest(&f)...)
 	if err != nil {
-		return pbxauth.Flow{}, storeErr("consume flow", err)
+		return store.Flow{}, storeErr("consume flow", err)
 	}
 	return f, nil
 }

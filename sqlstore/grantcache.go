@@ -8,15 +8,15 @@ package sqlstore
 import (
 	"time"
 
-	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/grantcache"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // grantFill is a miss that may become a cached grant. The zero grantFill,
 // of a Store without a cache or of a token that is not cached, puts nothing.
 type grantFill struct {
 	g    *grantCache
-	h    pbxauth.Hash
+	h    store.Hash
 	fill grantcache.Fill
 }
 
@@ -25,9 +25,9 @@ type grantFill struct {
 // reads. Only access tokens are cached: a refresh token is spent by its
 // use, and its grant must come from the database that decides that. Safe on
 // a nil *grantCache.
-func (g *grantCache) lookup(h pbxauth.Hash, kind pbxauth.TokenKind, now time.Time) (pbxauth.Grant, grantFill, bool) {
-	if g == nil || kind != pbxauth.AccessToken {
-		return pbxauth.Grant{}, grantFill{}, false
+func (g *grantCache) lookup(h store.Hash, kind store.TokenKind, now time.Time) (store.Grant, grantFill, bool) {
+	if g == nil || kind != store.AccessToken {
+		return store.Grant{}, grantFill{}, false
 	}
 	gr, f, ok := g.cache.Get(h, now)
 	return gr, grantFill{g: g, h: h, fill: f}, ok
@@ -37,7 +37,7 @@ func (g *grantCache) lookup(h pbxauth.Hash, kind pbxauth.TokenKind, now time.Tim
 // or its sign-in ends. Refusals (ErrNotFound) are not cached: a token is
 // refused for good only once it expires, and a token being signed in on
 // another instance is about to exist.
-func (f grantFill) put(gr pbxauth.Grant, err error, now time.Time) {
+func (f grantFill) put(gr store.Grant, err error, now time.Time) {
 	if f.g == nil || err != nil {
 		return
 	}
@@ -80,7 +80,7 @@ func (g *grantCache) touched(familyID string, now time.Time) {
 	if g == nil {
 		return
 	}
-	g.cache.Update(familyID, func(gr *pbxauth.Grant) {
+	g.cache.Update(familyID, func(gr *store.Grant) {
 		if gr.Family.LastUsedAt.Before(now) {
 			gr.Family.LastUsedAt = now
 		}

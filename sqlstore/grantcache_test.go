@@ -18,6 +18,7 @@ import (
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // staleBound is how long after a change answered on one instance the other
@@ -104,7 +105,7 @@ func waitLive(t *testing.T, st *sqlstore.Store, want bool) {
 // within the bound.
 func TestGrantCacheSeesOtherInstances(t *testing.T) {
 	ctx := context.Background()
-	newHash, err := pbxauth.HashPassword("another-pw-5678", cheap)
+	newHash, err := cheapHash("another-pw-5678")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +345,7 @@ func TestGrantCacheOwnWrites(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		change func(st *sqlstore.Store) error
-		check  func(g pbxauth.Grant, err error) bool
+		check  func(g store.Grant, err error) bool
 	}{
 		{"RevokeFamily", func(st *sqlstore.Store) error { return st.RevokeFamily(ctx, "f1") }, nil},
 		{"RevokeUser", func(st *sqlstore.Store) error { return st.RevokeUser(ctx, "u1") }, nil},
@@ -362,14 +363,14 @@ func TestGrantCacheOwnWrites(t *testing.T) {
 				err = st.UpdateUser(ctx, u)
 			}
 			return err
-		}, func(g pbxauth.Grant, err error) bool { return err == nil && g.User.Role == "Admin" }},
+		}, func(g store.Grant, err error) bool { return err == nil && g.User.Role == "Admin" }},
 		{"SwapPasswordHash", func(st *sqlstore.Store) error {
 			return st.SwapPasswordHash(ctx, "u1", "$argon2id$u1", "$argon2id$newer")
-		}, func(g pbxauth.Grant, err error) bool { return err == nil && g.User.PasswordHash == "$argon2id$newer" }},
+		}, func(g store.Grant, err error) bool { return err == nil && g.User.PasswordHash == "$argon2id$newer" }},
 		{"SetPasswordForceReset", func(st *sqlstore.Store) error { return st.SetPasswordForceReset(ctx, "u1", true) },
-			func(g pbxauth.Grant, err error) bool { return err == nil && g.User.PasswordForceReset }},
+			func(g store.Grant, err error) bool { return err == nil && g.User.PasswordForceReset }},
 		{"TouchFamily", func(st *sqlstore.Store) error { return st.TouchFamily(ctx, "f1", t0.Add(time.Hour), t0) },
-			func(g pbxauth.Grant, err error) bool {
+			func(g store.Grant, err error) bool {
 				return err == nil && g.Family.LastUsedAt.Equal(t0.Add(time.Hour))
 			}},
 	} {
@@ -380,15 +381,15 @@ func TestGrantCacheOwnWrites(t *testing.T) {
 			_, access, _ := signIn(t, st, "u1", "f1")
 			sqlstore.IgnoreGrantNotifications(st)
 			untilServedFromCache(t, st, func() {
-				if _, err := st.Grant(ctx, access, pbxauth.AccessToken, t0); err != nil {
+				if _, err := st.Grant(ctx, access, store.AccessToken, t0); err != nil {
 					t.Fatal(err)
 				}
 			})
 			if err := tc.change(st); err != nil {
 				t.Fatal(err)
 			}
-			g, err := st.Grant(ctx, access, pbxauth.AccessToken, t0)
-			if check := tc.check; check == nil && !errors.Is(err, pbxauth.ErrNotFound) || check != nil && !check(g, err) {
+			g, err := st.Grant(ctx, access, store.AccessToken, t0)
+			if check := tc.check; check == nil && !errors.Is(err, store.ErrNotFound) || check != nil && !check(g, err) {
 				t.Errorf("Grant right after %s: %v; family %+v, user %+v", tc.name, err, g.Family, g.User)
 			}
 		})

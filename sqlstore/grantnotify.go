@@ -18,8 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/grantcache"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 const (
@@ -55,7 +55,7 @@ const (
 
 // grantCache is a Store's grant cache and its listener.
 type grantCache struct {
-	cache *grantcache.Cache[pbxauth.Hash, pbxauth.Grant]
+	cache *grantcache.Cache[store.Hash, store.Grant]
 	// schema holds the Store's tables; notifications of others are not
 	// ours.
 	schema string
@@ -95,7 +95,7 @@ func startGrantCache(ctx context.Context, db *sql.DB, o Options) (*grantCache, e
 		maxAge = DefaultGrantCacheMaxAge
 	}
 	g := &grantCache{
-		cache:  grantcache.New[pbxauth.Hash, pbxauth.Grant](entries, maxAge),
+		cache:  grantcache.New[store.Hash, store.Grant](entries, maxAge),
 		schema: schema,
 		config: config,
 		done:   make(chan struct{}),

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // derivedGrantCols are the columns of a Grant's records that grantQuery need
@@ -25,7 +25,7 @@ var derivedGrantCols = map[string]bool{"t.hash": true, "t.kind": true, "f.id": t
 
 // grantColumns returns the columns grantQuery reads, qualified, and the
 // destinations in g that they scan into, in the same order.
-func grantColumns(g *pbxauth.Grant) (cols []string, dest []any) {
+func grantColumns(g *store.Grant) (cols []string, dest []any) {
 	for _, table := range []struct {
 		alias, cols string
 		dest        []any
@@ -46,7 +46,7 @@ func grantColumns(g *pbxauth.Grant) (cols []string, dest []any) {
 // grantRow is a Grant and the destinations that scan a row of grantQuery
 // into it.
 type grantRow struct {
-	g    pbxauth.Grant
+	g    store.Grant
 	dest []any
 }
 
@@ -59,11 +59,11 @@ var grantRows = sync.Pool{New: func() any {
 
 // scanGrant scans a row of grantQuery, the grant of the token with hash h and
 // kind kind, and fills in what the query did not read.
-func scanGrant(r scanner, h pbxauth.Hash, kind pbxauth.TokenKind) (pbxauth.Grant, error) {
+func scanGrant(r scanner, h store.Hash, kind store.TokenKind) (store.Grant, error) {
 	row := grantRows.Get().(*grantRow)
 	defer grantRows.Put(row)
 	if err := r.Scan(row.dest...); err != nil {
-		return pbxauth.Grant{}, err
+		return store.Grant{}, err
 	}
 	g := row.g
 	g.Token.Hash, g.Token.Kind = h, kind

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // defaultPostgres is the test database unless PBXAUTH_TEST_POSTGRES names
@@ -163,15 +163,15 @@ func freshPostgres(t testing.TB) string {
 
 // addUser stores an enabled user of tenant "t1", and the tenant when it is
 // missing.
-func addUser(t testing.TB, st pbxauth.Store, id string) pbxauth.User {
+func addUser(t testing.TB, st store.Store, id string) store.User {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := st.Tenant(ctx, "t1"); errors.Is(err, pbxauth.ErrNotFound) {
-		if err := st.CreateTenant(ctx, pbxauth.Tenant{ID: "t1", Name: "T1", Domain: "t1.example.test"}); err != nil {
+	if _, err := st.Tenant(ctx, "t1"); errors.Is(err, store.ErrNotFound) {
+		if err := st.CreateTenant(ctx, store.Tenant{ID: "t1", Name: "T1", Domain: "t1.example.test"}); err != nil {
 			t.Fatalf("CreateTenant(t1): %v", err)
 		}
 	}
-	u := pbxauth.User{ID: id, TenantID: "t1", Username: "User-" + id, Email: id + "@Example.test",
+	u := store.User{ID: id, TenantID: "t1", Username: "User-" + id, Email: id + "@Example.test",
 		Role: "User", PasswordHash: "$argon2id$" + id}
 	if err := st.CreateUser(ctx, u); err != nil {
 		t.Fatalf("CreateUser(%s): %v", id, err)
@@ -181,15 +181,15 @@ func addUser(t testing.TB, st pbxauth.Store, id string) pbxauth.User {
 
 // signIn stores a family of the user, live for a day from t0, with an
 // access and a refresh token, and returns the family and the tokens' hashes.
-func signIn(t testing.TB, st pbxauth.Store, userID, familyID string) (f pbxauth.Family, access, refresh pbxauth.Hash) {
+func signIn(t testing.TB, st store.Store, userID, familyID string) (f store.Family, access, refresh store.Hash) {
 	t.Helper()
-	f = pbxauth.Family{ID: familyID, UserID: userID, PasswordVerified: true, Method: "password",
+	f = store.Family{ID: familyID, UserID: userID, PasswordVerified: true, Method: "password",
 		CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}
-	access = pbxauth.HashToken("access " + familyID)
-	refresh = pbxauth.HashToken("refresh " + familyID)
+	access = store.HashToken("access " + familyID)
+	refresh = store.HashToken("refresh " + familyID)
 	_, err := st.CreateFamily(context.Background(), f, 0,
-		pbxauth.Token{Hash: access, Kind: pbxauth.AccessToken, FamilyID: familyID, ExpiresAt: t0.Add(time.Hour)},
-		pbxauth.Token{Hash: refresh, Kind: pbxauth.RefreshToken, FamilyID: familyID, ExpiresAt: t0.Add(24 * time.Hour)})
+		store.Token{Hash: access, Kind: store.AccessToken, FamilyID: familyID, ExpiresAt: t0.Add(time.Hour)},
+		store.Token{Hash: refresh, Kind: store.RefreshToken, FamilyID: familyID, ExpiresAt: t0.Add(24 * time.Hour)})
 	if err != nil {
 		t.Fatalf("CreateFamily(%s): %v", familyID, err)
 	}
@@ -198,10 +198,10 @@ func signIn(t testing.TB, st pbxauth.Store, userID, familyID string) (f pbxauth.
 
 // nextTokens returns a fresh access and refresh token of the family, named
 // by tag.
-func nextTokens(familyID, tag string) []pbxauth.Token {
-	return []pbxauth.Token{
-		{Hash: pbxauth.HashToken("access " + tag), Kind: pbxauth.AccessToken, FamilyID: familyID, ExpiresAt: t0.Add(2 * time.Hour)},
-		{Hash: pbxauth.HashToken("refresh " + tag), Kind: pbxauth.RefreshToken, FamilyID: familyID, ExpiresAt: t0.Add(24 * time.Hour)},
+func nextTokens(familyID, tag string) []store.Token {
+	return []store.Token{
+		{Hash: store.HashToken("access " + tag), Kind: store.AccessToken, FamilyID: familyID, ExpiresAt: t0.Add(2 * time.Hour)},
+		{Hash: store.HashToken("refresh " + tag), Kind: store.RefreshToken, FamilyID: familyID, ExpiresAt: t0.Add(24 * time.Hour)},
 	}
 }
 

@@ -6,12 +6,12 @@ package sqlstore
 import (
 	"context"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
-// LinkIdentity implements pbxauth.Store. Both unique keys of the table
+// LinkIdentity implements store.Store. Both unique keys of the table
 // decide a race, so of two accounts linking one user exactly one wins.
-func (s *Store) LinkIdentity(ctx context.Context, id pbxauth.Identity) error {
+func (s *Store) LinkIdentity(ctx context.Context, id store.Identity) error {
 	if err := id.Validate(); err != nil {
 		return err
 	}
@@ -20,7 +20,7 @@ func (s *Store) LinkIdentity(ctx context.Context, id pbxauth.Identity) error {
 	return storeErr("link identity", err)
 }
 
-// IdentityUser implements pbxauth.Store.
+// IdentityUser implements store.Store.
 func (s *Store) IdentityUser(ctx context.Context, tenantID, issuer, subject string) (string, error) {
 	var id string
 	err := s.db.QueryRowContext(ctx, `SELECT user_id FROM pbxauth_identities WHERE tenant_id = $1 AND issuer = $2 AND subject = $3`,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/smtptest"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // TestInstancesDeliverEachMailOnce: 10 reset requests spread over two
@@ -21,7 +22,7 @@ func TestInstancesDeliverEachMailOnce(t *testing.T) {
 	stA, stB := open(t, dsn), open(t, dsn)
 	seedBob(t, stA)
 	for i := range 10 {
-		u := pbxauth.User{ID: fmt.Sprint("u", i), TenantID: "acme", Username: fmt.Sprint("user", i),
+		u := store.User{ID: fmt.Sprint("u", i), TenantID: "acme", Username: fmt.Sprint("user", i),
 			Email: fmt.Sprintf("user%d@acme.example.test", i), Role: "StandardUser"}
 		if err := stA.CreateUser(t.Context(), u); err != nil {
 			t.Fatal(err)

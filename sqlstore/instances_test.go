@@ -13,10 +13,16 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/internal/hasher"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 var cheap = pbxauth.Argon2Params{Memory: 64, Time: 1, Threads: 1}
+
+// cheapHash is the argon2id hash of pw with the tests' cheap parameters, as
+// a store keeps it.
+func cheapHash(pw string) (string, error) { return hasher.Hash(pw, hasher.Params(cheap)), nil }
 
 const bobPW = "bob-pw-1234"
 
@@ -25,23 +31,23 @@ func bobCreds() map[string]string {
 }
 
 // seedBob stores the tenant acme.example.test and its user bob.
-func seedBob(t *testing.T, st pbxauth.Store) {
+func seedBob(t *testing.T, st store.Store) {
 	t.Helper()
 	ctx := context.Background()
-	h, err := pbxauth.HashPassword(bobPW, cheap)
+	h, err := cheapHash(bobPW)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateTenant(ctx, pbxauth.Tenant{ID: "acme", Name: "Acme", Domain: "acme.example.test"}); err != nil {
+	if err := st.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "Acme", Domain: "acme.example.test"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateUser(ctx, pbxauth.User{ID: "bob", TenantID: "acme", Username: "bob", Role: "StandardUser", PasswordHash: h}); err != nil {
+	if err := st.CreateUser(ctx, store.User{ID: "bob", TenantID: "acme", Username: "bob", Role: "StandardUser", PasswordHash: h}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // instance serves an Auth over st and returns its client.
-func instance(t *testing.T, st pbxauth.Store, configure ...func(*pbxauth.Config)) *apitest.Client {
+func instance(t *testing.T, st store.Store, configure ...func(*pbxauth.Config)) *apitest.Client {
 	t.Helper()
 	cfg := pbxauth.Config{Store: st, Argon2: cheap, Logger: slog.New(slog.DiscardHandler)}
 	for _, f := range configure {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // sweepClock returns a now func for RunJanitor that answers at and tells
@@ -30,7 +30,7 @@ func sweepClock(at time.Time) (now func() time.Time, sweeps <-chan struct{}) {
 func TestRunJanitor(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	st := backends[0].newStore(t)
-	if err := st.CreateFlow(ctx, pbxauth.Flow{Hash: pbxauth.HashToken("f"), ExpiresAt: t0}); err != nil {
+	if err := st.CreateFlow(ctx, store.Flow{Hash: store.HashToken("f"), ExpiresAt: t0}); err != nil {
 		t.Fatal(err)
 	}
 	st.ErrorLog = func(err error) { t.Errorf("ErrorLog: %v", err) }
@@ -75,7 +75,7 @@ func TestRunJanitorErrors(t *testing.T) {
 	err = <-errs
 	cancel()
 	<-done
-	if err == nil || errors.Is(err, pbxauth.ErrNotFound) {
+	if err == nil || errors.Is(err, store.ErrNotFound) {
 		t.Errorf("ErrorLog got %v; want the backend failure", err)
 	}
 }

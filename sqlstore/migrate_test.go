@@ -11,8 +11,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // migrationRow is one row of pbxauth_schema_migrations.
@@ -133,16 +133,16 @@ func TestMigrateIdentitiesPerTenant(t *testing.T) {
 			t.Errorf("IdentityUser of a migrated link = %q, %v; want u1", id, err)
 		}
 		for _, sub := range []string{"bob", "mallory", "ghost"} {
-			if id, err := st.IdentityUser(ctx, "t1", "iss", sub); !errors.Is(err, pbxauth.ErrNotFound) {
+			if id, err := st.IdentityUser(ctx, "t1", "iss", sub); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("IdentityUser(%s) after the migration = %q, %v; want ErrNotFound", sub, id, err)
 			}
 		}
 		// u2 may now link again, once.
-		if err := st.LinkIdentity(ctx, pbxauth.Identity{TenantID: "t1", Issuer: "iss", Subject: "bob", UserID: "u2"}); err != nil {
+		if err := st.LinkIdentity(ctx, store.Identity{TenantID: "t1", Issuer: "iss", Subject: "bob", UserID: "u2"}); err != nil {
 			t.Errorf("LinkIdentity after the migration: %v", err)
 		}
-		if err := st.CreateTenant(ctx, pbxauth.Tenant{ID: "t9", Domain: "t9.test",
-			MS365: &pbxauth.MS365{ApplicationID: "a", ClientCertificate: "CERT", ClientPrivateKey: "KEY", MatchPreferredUsername: true}}); err != nil {
+		if err := st.CreateTenant(ctx, store.Tenant{ID: "t9", Domain: "t9.test",
+			MS365: &store.MS365{ApplicationID: "a", ClientCertificate: "CERT", ClientPrivateKey: "KEY", MatchPreferredUsername: true}}); err != nil {
 			t.Fatal(err)
 		}
 		if tn, err := st.Tenant(ctx, "t9"); err != nil || tn.MS365 == nil || tn.MS365.ClientCertificate != "CERT" ||

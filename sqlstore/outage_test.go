@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // call is one use of every Store method, on records that exist (set up by
@@ -26,12 +26,12 @@ type call struct {
 
 var calls = []call{
 	{"System", func(ctx context.Context, st *sqlstore.Store) error { _, err := st.System(ctx); return err }},
-	{"PutSystem", func(ctx context.Context, st *sqlstore.Store) error { return st.PutSystem(ctx, pbxauth.System{}) }},
+	{"PutSystem", func(ctx context.Context, st *sqlstore.Store) error { return st.PutSystem(ctx, store.System{}) }},
 	{"CreateTenant", func(ctx context.Context, st *sqlstore.Store) error {
-		return st.CreateTenant(ctx, pbxauth.Tenant{ID: randomName("t"), Domain: randomName("d")})
+		return st.CreateTenant(ctx, store.Tenant{ID: randomName("t"), Domain: randomName("d")})
 	}},
 	{"UpdateTenant", func(ctx context.Context, st *sqlstore.Store) error {
-		return st.UpdateTenant(ctx, pbxauth.Tenant{ID: "t1", Domain: "acme.example.test"})
+		return st.UpdateTenant(ctx, store.Tenant{ID: "t1", Domain: "acme.example.test"})
 	}},
 	{"Tenant", func(ctx context.Context, st *sqlstore.Store) error { _, err := st.Tenant(ctx, "t1"); return err }},
 	{"TenantByDomain", func(ctx context.Context, st *sqlstore.Store) error {
@@ -39,7 +39,7 @@ var calls = []call{
 		return err
 	}},
 	{"CreateUser", func(ctx context.Context, st *sqlstore.Store) error {
-		return st.CreateUser(ctx, pbxauth.User{ID: randomName("u"), Username: randomName("n"), Role: "User"})
+		return st.CreateUser(ctx, store.User{ID: randomName("u"), Username: randomName("n"), Role: "User"})
 	}},
 	{"UpdateUser", func(ctx context.Context, st *sqlstore.Store) error {
 		u, err := st.User(ctx, "u1")
@@ -65,55 +65,55 @@ var calls = []call{
 	}},
 	{"CreateFamily", func(ctx context.Context, st *sqlstore.Store) error {
 		id := randomName("f")
-		_, err := st.CreateFamily(ctx, pbxauth.Family{ID: id, UserID: "u1", Method: "password", ExpiresAt: t0.Add(time.Hour)}, 0, nextTokens(id, id)...)
+		_, err := st.CreateFamily(ctx, store.Family{ID: id, UserID: "u1", Method: "password", ExpiresAt: t0.Add(time.Hour)}, 0, nextTokens(id, id)...)
 		return err
 	}},
 	{"AddToken", func(ctx context.Context, st *sqlstore.Store) error {
 		return st.AddToken(ctx, nextTokens("f1", randomName("a"))[0], t0)
 	}},
 	{"Grant", func(ctx context.Context, st *sqlstore.Store) error {
-		_, err := st.Grant(ctx, pbxauth.HashToken("access f1"), pbxauth.AccessToken, t0)
+		_, err := st.Grant(ctx, store.HashToken("access f1"), store.AccessToken, t0)
 		return err
 	}},
 	{"RotateRefresh", func(ctx context.Context, st *sqlstore.Store) error {
 		id := randomName("f")
-		_, err := st.CreateFamily(ctx, pbxauth.Family{ID: id, UserID: "u1", Method: "password", ExpiresAt: t0.Add(time.Hour)}, 0, nextTokens(id, id)...)
+		_, err := st.CreateFamily(ctx, store.Family{ID: id, UserID: "u1", Method: "password", ExpiresAt: t0.Add(time.Hour)}, 0, nextTokens(id, id)...)
 		if err == nil {
-			_, err = st.RotateRefresh(ctx, pbxauth.HashToken("refresh "+id), t0)
+			_, err = st.RotateRefresh(ctx, store.HashToken("refresh "+id), t0)
 		}
 		return err
 	}},
 	{"RevokeFamily", func(ctx context.Context, st *sqlstore.Store) error { return st.RevokeFamily(ctx, "f9") }},
 	{"RevokeUser", func(ctx context.Context, st *sqlstore.Store) error { return st.RevokeUser(ctx, "u9") }},
 	{"CreateFlow", func(ctx context.Context, st *sqlstore.Store) error {
-		return st.CreateFlow(ctx, pbxauth.Flow{Hash: pbxauth.HashToken(randomName("flow")), ExpiresAt: t0.Add(time.Hour)})
+		return st.CreateFlow(ctx, store.Flow{Hash: store.HashToken(randomName("flow")), ExpiresAt: t0.Add(time.Hour)})
 	}},
 	{"Flow", func(ctx context.Context, st *sqlstore.Store) error {
-		_, err := st.Flow(ctx, pbxauth.HashToken("flow"), t0)
+		_, err := st.Flow(ctx, store.HashToken("flow"), t0)
 		return err
 	}},
 	{"UpdateFlow", func(ctx context.Context, st *sqlstore.Store) error {
-		f, err := st.Flow(ctx, pbxauth.HashToken("flow"), t0)
+		f, err := st.Flow(ctx, store.HashToken("flow"), t0)
 		if err == nil {
 			err = st.UpdateFlow(ctx, f, t0)
 		}
 		return err
 	}},
 	{"ConsumeFlow", func(ctx context.Context, st *sqlstore.Store) error {
-		h := pbxauth.HashToken(randomName("flow"))
-		err := st.CreateFlow(ctx, pbxauth.Flow{Hash: h, Purpose: pbxauth.FlowMicrosoft, ExpiresAt: t0.Add(time.Hour)})
+		h := store.HashToken(randomName("flow"))
+		err := st.CreateFlow(ctx, store.Flow{Hash: h, Purpose: store.FlowMicrosoft, ExpiresAt: t0.Add(time.Hour)})
 		if err == nil {
-			_, err = st.ConsumeFlow(ctx, h, pbxauth.FlowMicrosoft, t0)
+			_, err = st.ConsumeFlow(ctx, h, store.FlowMicrosoft, t0)
 		}
 		return err
 	}},
 	{"Counter", func(ctx context.Context, st *sqlstore.Store) error { _, err := st.Counter(ctx, "k", t0); return err }},
 	{"PutCounter", func(ctx context.Context, st *sqlstore.Store) error {
-		return st.PutCounter(ctx, pbxauth.Counter{Key: randomName("k"), ExpiresAt: t0.Add(time.Hour)}, t0)
+		return st.PutCounter(ctx, store.Counter{Key: randomName("k"), ExpiresAt: t0.Add(time.Hour)}, t0)
 	}},
 	{"DeleteCounter", func(ctx context.Context, st *sqlstore.Store) error { return st.DeleteCounter(ctx, "k9") }},
 	{"LinkIdentity", func(ctx context.Context, st *sqlstore.Store) error {
-		return st.LinkIdentity(ctx, pbxauth.Identity{TenantID: randomName("t"), Issuer: "iss", Subject: "sub", UserID: "u1"})
+		return st.LinkIdentity(ctx, store.Identity{TenantID: randomName("t"), Issuer: "iss", Subject: "sub", UserID: "u1"})
 	}},
 	{"IdentityUser", func(ctx context.Context, st *sqlstore.Store) error {
 		_, err := st.IdentityUser(ctx, "t1", "iss", "sub")
@@ -126,16 +126,16 @@ var calls = []call{
 func setUpCalls(t *testing.T, st *sqlstore.Store) {
 	t.Helper()
 	ctx := context.Background()
-	if err := st.CreateTenant(ctx, pbxauth.Tenant{ID: "t1", Domain: "acme.example.test"}); err != nil {
+	if err := st.CreateTenant(ctx, store.Tenant{ID: "t1", Domain: "acme.example.test"}); err != nil {
 		t.Fatal(err)
 	}
 	addUser(t, st, "u1")
 	addUser(t, st, "u2")
 	signIn(t, st, "u1", "f1")
-	if err := st.CreateFlow(ctx, pbxauth.Flow{Hash: pbxauth.HashToken("flow"), ExpiresAt: t0.Add(time.Hour)}); err != nil {
+	if err := st.CreateFlow(ctx, store.Flow{Hash: store.HashToken("flow"), ExpiresAt: t0.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.LinkIdentity(ctx, pbxauth.Identity{TenantID: "t1", Issuer: "iss", Subject: "sub", UserID: "u1"}); err != nil {
+	if err := st.LinkIdentity(ctx, store.Identity{TenantID: "t1", Issuer: "iss", Subject: "sub", UserID: "u1"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -152,9 +152,9 @@ func wantCalls(t *testing.T, st *sqlstore.Store, up bool) {
 			t.Errorf("%s: %v", c.name, err)
 		case !up && err == nil:
 			t.Errorf("%s succeeded without a database", c.name)
-		case !up && (errors.Is(err, pbxauth.ErrNotFound) || errors.Is(err, pbxauth.ErrConflict) || errors.Is(err, pbxauth.ErrTokenReused)):
+		case !up && (errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrTokenReused)):
 			t.Errorf("%s without a database: %v; want a backend error, not a sentinel", c.name, err)
-		case !up && !errors.Is(err, pbxauth.ErrUnavailable):
+		case !up && !errors.Is(err, store.ErrUnavailable):
 			t.Errorf("%s without a database: %v; want it to wrap ErrUnavailable", c.name, err)
 		}
 	}

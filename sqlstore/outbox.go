@@ -12,19 +12,19 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
-var _ pbxauth.Outbox = (*Store)(nil)
+var _ store.Outbox = (*Store)(nil)
 
 const outboxCols = "id, kind, data, created_at, next_at, attempts, flow_hash, claim, lease_until"
 
-func outboxDest(m *pbxauth.OutboxMail) []any {
+func outboxDest(m *store.OutboxMail) []any {
 	return []any{&m.ID, &m.Kind, &m.Data, timeDest{&m.CreatedAt}, timeDest{&m.NextAt}, &m.Attempts,
 		hashDest{&m.FlowHash}, &m.Claim, timeDest{&m.LeaseUntil}}
 }
 
-func outboxArgs(m pbxauth.OutboxMail) []any {
+func outboxArgs(m store.OutboxMail) []any {
 	return []any{m.ID, m.Kind, m.Data, micros(m.CreatedAt), micros(m.NextAt), m.Attempts,
 		m.FlowHash[:], m.Claim, micros(m.LeaseUntil)}
 }
@@ -37,32 +37,32 @@ const claimQuery = `UPDATE pbxauth_outbox SET claim = $1, lease_until = $3
 	RETURNING ` + outboxCols
 
 // AddMail implements pbxauth.Outbox.
-func (s *Store) AddMail(ctx context.Context, m pbxauth.OutboxMail) error {
+func (s *Store) AddMail(ctx context.Context, m store.OutboxMail) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO pbxauth_outbox (`+outboxCols+`) VALUES (`+placeholders(9)+`)`, outboxArgs(m)...)
 	return storeErr("add mail", err)
 }
 
 // ClaimMail implements pbxauth.Outbox in one statement.
-func (s *Store) ClaimMail(ctx context.Context, claim string, now, until time.Time) (pbxauth.OutboxMail, error) {
+func (s *Store) ClaimMail(ctx context.Context, claim string, now, until time.Time) (store.OutboxMail, error) {
 	q := fmt.Sprintf(claimQuery, "")
 	if s.dialect == Postgres {
 		q = fmt.Sprintf(claimQuery, "FOR UPDATE SKIP LOCKED")
 	}
-	var m pbxauth.OutboxMail
+	var m store.OutboxMail
 	err := s.db.QueryRowContext(ctx, q, claim, micros(now), micros(until)).Scan(outboxDest(&m)...)
 	if err != nil {
-		return pbxauth.OutboxMail{}, storeErr("claim mail", err)
+		return store.OutboxMail{}, storeErr("claim mail", err)
 	}
 	return m, nil
 }
 
 // UpdateMail implements pbxauth.Outbox as a compare-and-swap on the claim.
-func (s *Store) UpdateMail(ctx context.Context, m pbxauth.OutboxMail, claim string) error {
+func (s *Store) UpdateMail(ctx context.Context, m store.OutboxMail, claim string) error {
 	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_outbox SET next_at = $2, attempts = $3, flow_hash = $4,
 		claim = $5, lease_until = $6 WHERE id = $1 AND claim = $7`,
 		m.ID, micros(m.NextAt), m.Attempts, m.FlowHash[:], m.Claim, micros(m.LeaseUntil), claim))
 	if err == nil && n == 0 {
-		err = pbxauth.ErrNotFound
+		err = store.ErrNotFound
 	}
 	return storeErr("update mail", err)
 }
@@ -71,12 +71,12 @@ func (s *Store) UpdateMail(ctx context.Context, m pbxauth.OutboxMail, claim stri
 func (s *Store) DeleteMail(ctx context.Context, id, claim string) error {
 	n, err := affected(s.db.ExecContext(ctx, `DELETE FROM pbxauth_outbox WHERE id = $1 AND claim = $2`, id, claim))
 	if err == nil && n == 0 {
-		err = pbxauth.ErrNotFound
+		err = store.ErrNotFound
 	}
 	return storeErr("delete mail", err)
 }
 
-var _ pbxauth.OutboxReporter = (*Store)(nil)
+var _ store.OutboxReporter = (*Store)(nil)
 
 // OutboxStats implements pbxauth.OutboxReporter.
 func (s *Store) OutboxStats(ctx context.Context) (int, time.Time, error) {

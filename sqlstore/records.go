@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/asciifold"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // Column lists, in the order in which the *Dest functions scan them and the
@@ -60,7 +60,7 @@ func (d timeDest) Scan(src any) error {
 }
 
 // hashDest scans a stored hash into *h.
-type hashDest struct{ h *pbxauth.Hash }
+type hashDest struct{ h *store.Hash }
 
 // Scan implements sql.Scanner.
 func (d hashDest) Scan(src any) error {
@@ -89,28 +89,28 @@ func placeholders(n int) string {
 	return b.String()
 }
 
-func systemDest(s *pbxauth.System) []any {
+func systemDest(s *store.System) []any {
 	return []any{&s.WebDomain, &s.PrivateIPv4, &s.PublicIPv4, &s.EnableIPv6, &s.PrivateIPv6, &s.PublicIPv6,
 		&s.PrimaryDNSServer, &s.SecondaryDNSServer, &s.EnableTwoFactor}
 }
 
-func systemArgs(s pbxauth.System) []any {
+func systemArgs(s store.System) []any {
 	return []any{s.WebDomain, s.PrivateIPv4, s.PublicIPv4, s.EnableIPv6, s.PrivateIPv6, s.PublicIPv6,
 		s.PrimaryDNSServer, s.SecondaryDNSServer, s.EnableTwoFactor}
 }
 
 // scanTenant scans tenantCols; MS365 is nil unless the ms365 column is set.
-func scanTenant(r scanner) (pbxauth.Tenant, error) {
+func scanTenant(r scanner) (store.Tenant, error) {
 	var (
-		t     pbxauth.Tenant
-		m     pbxauth.MS365
+		t     store.Tenant
+		m     store.MS365
 		hasMS bool
 	)
 	err := r.Scan(&t.ID, &t.Name, &t.Domain, &t.Website, &t.AvatarURL, &t.EnableTwoFactor, &hasMS,
 		&m.ApplicationID, &m.DirectoryID, &m.ClientSecret, &m.NationalCloud, &m.Issuer,
 		&m.ClientCertificate, &m.ClientPrivateKey, &m.MatchPreferredUsername)
 	if err != nil {
-		return pbxauth.Tenant{}, err
+		return store.Tenant{}, err
 	}
 	if hasMS {
 		t.MS365 = &m
@@ -119,8 +119,8 @@ func scanTenant(r scanner) (pbxauth.Tenant, error) {
 }
 
 // tenantArgs returns the values of tenantCols and then of domain_key.
-func tenantArgs(t pbxauth.Tenant) []any {
-	var m pbxauth.MS365
+func tenantArgs(t store.Tenant) []any {
+	var m store.MS365
 	if t.MS365 != nil {
 		m = *t.MS365
 	}
@@ -129,75 +129,75 @@ func tenantArgs(t pbxauth.Tenant) []any {
 		m.ClientCertificate, m.ClientPrivateKey, m.MatchPreferredUsername, lower(t.Domain)}
 }
 
-func userDest(u *pbxauth.User) []any {
+func userDest(u *store.User) []any {
 	return []any{&u.ID, &u.TenantID, &u.Username, &u.Email, &u.Role, &u.PasswordHash,
 		&u.TwoFactorEnabled, &u.PasswordForceReset, &u.Disabled, &u.Epoch}
 }
 
 // userArgs returns the values of userCols and then of username_key and
 // email_key.
-func userArgs(u pbxauth.User) []any {
+func userArgs(u store.User) []any {
 	return []any{u.ID, u.TenantID, u.Username, u.Email, u.Role, u.PasswordHash,
 		u.TwoFactorEnabled, u.PasswordForceReset, u.Disabled, u.Epoch, lower(u.Username), lower(u.Email)}
 }
 
-func familyDest(f *pbxauth.Family) []any {
+func familyDest(f *store.Family) []any {
 	return []any{&f.ID, &f.UserID, &f.PasswordVerified, &f.Method,
 		timeDest{&f.CreatedAt}, timeDest{&f.ExpiresAt}, &f.Revoked, timeDest{&f.LastUsedAt}, &f.ClientIP, &f.UserAgent, &f.Epoch}
 }
 
-func familyArgs(f pbxauth.Family) []any {
+func familyArgs(f store.Family) []any {
 	return []any{f.ID, f.UserID, f.PasswordVerified, f.Method, micros(f.CreatedAt), micros(f.ExpiresAt), f.Revoked,
 		micros(f.LastUsedAt), f.ClientIP, f.UserAgent, f.Epoch}
 }
 
-func tokenDest(t *pbxauth.Token) []any {
+func tokenDest(t *store.Token) []any {
 	return []any{hashDest{&t.Hash}, &t.Kind, &t.FamilyID, timeDest{&t.ExpiresAt}, timeDest{&t.UsedAt},
 		optHashDest{&t.Parent}, seedDest{&t.GraceSeed}, timeDest{&t.GraceUntil}}
 }
 
-func tokenArgs(t pbxauth.Token) []any {
+func tokenArgs(t store.Token) []any {
 	return []any{t.Hash[:], int64(t.Kind), t.FamilyID, micros(t.ExpiresAt), micros(t.UsedAt),
 		optHash(t.Parent), optSeed(t.GraceSeed), micros(t.GraceUntil)}
 }
 
 // optHash is how an optional hash is stored: empty when zero.
-func optHash(h pbxauth.Hash) []byte {
-	if h == (pbxauth.Hash{}) {
+func optHash(h store.Hash) []byte {
+	if h == (store.Hash{}) {
 		return []byte{}
 	}
 	return h[:]
 }
 
 // optHashDest scans what optHash stored.
-type optHashDest struct{ h *pbxauth.Hash }
+type optHashDest struct{ h *store.Hash }
 
 // Scan implements sql.Scanner.
 func (d optHashDest) Scan(src any) error {
 	if b, ok := src.([]byte); ok && len(b) == 0 {
-		*d.h = pbxauth.Hash{}
+		*d.h = store.Hash{}
 		return nil
 	}
 	return hashDest(d).Scan(src)
 }
 
 // optSeed is how a grace seed is stored: empty when zero.
-func optSeed(r pbxauth.GraceSeed) []byte {
-	if r == (pbxauth.GraceSeed{}) {
+func optSeed(r store.GraceSeed) []byte {
+	if r == (store.GraceSeed{}) {
 		return []byte{}
 	}
 	return r[:]
 }
 
 // seedDest scans what optSeed stored.
-type seedDest struct{ r *pbxauth.GraceSeed }
+type seedDest struct{ r *store.GraceSeed }
 
 // Scan implements sql.Scanner.
 func (d seedDest) Scan(src any) error {
 	b, ok := src.([]byte)
 	switch {
 	case ok && len(b) == 0:
-		*d.r = pbxauth.GraceSeed{}
+		*d.r = store.GraceSeed{}
 	case ok && len(b) == len(d.r):
 		copy(d.r[:], b)
 	default:
@@ -205,21 +205,21 @@ func (d seedDest) Scan(src any) error {
 	}
 	return nil
 }
-func flowDest(f *pbxauth.Flow) []any {
+func flowDest(f *store.Flow) []any {
 	return []any{hashDest{&f.Hash}, &f.Purpose, &f.UserID, &f.TenantID, timeDest{&f.ExpiresAt},
 		&f.CodeHash, timeDest{&f.CodeExpiresAt}, &f.Sends, timeDest{&f.LastSentAt}, &f.Attempts, &f.Data, &f.Version, &f.Epoch}
 }
 
-func flowArgs(f pbxauth.Flow) []any {
+func flowArgs(f store.Flow) []any {
 	return []any{f.Hash[:], string(f.Purpose), f.UserID, f.TenantID, micros(f.ExpiresAt),
 		f.CodeHash, micros(f.CodeExpiresAt), f.Sends, micros(f.LastSentAt), f.Attempts, f.Data, f.Version, f.Epoch}
 }
 
-func counterDest(c *pbxauth.Counter) []any {
+func counterDest(c *store.Counter) []any {
 	return []any{&c.Key, &c.Count, &c.Locks, timeDest{&c.LockedUntil}, timeDest{&c.WindowStart},
 		timeDest{&c.ExpiresAt}, &c.Version}
 }
 
-func counterArgs(c pbxauth.Counter) []any {
+func counterArgs(c store.Counter) []any {
 	return []any{c.Key, c.Count, c.Locks, micros(c.LockedUntil), micros(c.WindowStart), micros(c.ExpiresAt), c.Version}
 }

@@ -1,4 +1,4 @@
-// This file lists and ends a user's sign-ins (pbxauth.SignInStore) and
+// This file lists and ends a user's sign-ins (store.SignInStore) and
 // removes a user's identity links.
 
 package sqlstore
@@ -8,16 +8,16 @@ import (
 	"database/sql"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
-var _ pbxauth.SignInStore = (*Store)(nil)
+var _ store.SignInStore = (*Store)(nil)
 
 // liveFamily begins the condition of a family that is live at the
 // placeholder that follows it: not revoked, not expired.
 const liveFamily = `revoked = FALSE AND expires_at > `
 
-// TouchFamily implements pbxauth.SignInStore: one conditional UPDATE, so
+// TouchFamily implements store.SignInStore: one conditional UPDATE, so
 // that of many instances touching a sign-in within the minute one writes.
 // With the grant cache, the sign-in's cached grants show now as their
 // LastUsedAt afterwards, also when the UPDATE found a fresh time and wrote
@@ -31,17 +31,17 @@ func (s *Store) TouchFamily(ctx context.Context, familyID string, now, staleBefo
 	return storeErr("touch family", err)
 }
 
-// Families implements pbxauth.SignInStore.
-func (s *Store) Families(ctx context.Context, userID string, now time.Time) ([]pbxauth.Family, error) {
+// Families implements store.SignInStore.
+func (s *Store) Families(ctx context.Context, userID string, now time.Time) ([]store.Family, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+familyCols+` FROM pbxauth_families
 		WHERE user_id = $1 AND `+liveFamily+`$2 ORDER BY created_at DESC, id DESC`, userID, micros(now))
 	if err != nil {
 		return nil, storeErr("families", err)
 	}
 	defer rows.Close()
-	fs := []pbxauth.Family{}
+	fs := []store.Family{}
 	for rows.Next() {
-		var f pbxauth.Family
+		var f store.Family
 		if err := rows.Scan(familyDest(&f)...); err != nil {
 			return nil, storeErr("families", err)
 		}
@@ -53,18 +53,18 @@ func (s *Store) Families(ctx context.Context, userID string, now time.Time) ([]p
 	return fs, nil
 }
 
-// RevokeUserFamily implements pbxauth.SignInStore in one UPDATE.
+// RevokeUserFamily implements store.SignInStore in one UPDATE.
 func (s *Store) RevokeUserFamily(ctx context.Context, userID, familyID string, now time.Time) error {
 	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE
 		WHERE id = $1 AND user_id = $2 AND `+liveFamily+`$3`, familyID, userID, micros(now)))
 	s.grants.forgetFamily(familyID)
 	if err == nil && n == 0 {
-		err = pbxauth.ErrNotFound
+		err = store.ErrNotFound
 	}
 	return storeErr("revoke user family", err)
 }
 
-// RevokeOtherFamilies implements pbxauth.SignInStore: the epoch, then one
+// RevokeOtherFamilies implements store.SignInStore: the epoch, then one
 // UPDATE ... RETURNING (which both dialects have), in one transaction.
 func (s *Store) RevokeOtherFamilies(ctx context.Context, userID, except string, now time.Time) ([]string, error) {
 	var ids []string
@@ -89,7 +89,7 @@ func (s *Store) RevokeOtherFamilies(ctx context.Context, userID, except string, 
 	return ids, nil
 }
 
-// UnlinkUser implements pbxauth.Store.
+// UnlinkUser implements store.Store.
 func (s *Store) UnlinkUser(ctx context.Context, tenantID, userID string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM pbxauth_identities WHERE tenant_id = $1 AND user_id = $2`, tenantID, userID)
 	return storeErr("unlink user", err)

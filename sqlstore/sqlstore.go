@@ -1,5 +1,5 @@
-// Package sqlstore keeps pbxauth's records in SQL: a [pbxauth.Store] and
-// [pbxauth.Sweeper] over database/sql for SQLite (modernc.org/sqlite, pure
+// Package sqlstore keeps pbxauth's records in SQL: a [store.Store] and
+// [store.Sweeper] over database/sql for SQLite (modernc.org/sqlite, pure
 // Go) and PostgreSQL (github.com/jackc/pgx/v5/stdlib).
 //
 // Open a store from a DSN and close it when done:
@@ -49,10 +49,9 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/postgresstore"
-	"github.com/pbxauth/pbxauth"
-
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"github.com/pbxauth/pbxauth/store"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // Dialect names the SQL database behind a Store.
@@ -79,7 +78,7 @@ func (d Dialect) String() string {
 	return fmt.Sprintf("Dialect(%d)", int(d))
 }
 
-// Store is a pbxauth.Store and pbxauth.Sweeper kept in a SQL database. It is
+// Store is a store.Store and store.Sweeper kept in a SQL database. It is
 // safe for concurrent use, also by several processes sharing the database.
 // Create one with [Open] or [New].
 type Store struct {
@@ -102,8 +101,8 @@ type Store struct {
 }
 
 var (
-	_ pbxauth.Store   = (*Store)(nil)
-	_ pbxauth.Sweeper = (*Store)(nil)
+	_ store.Store   = (*Store)(nil)
+	_ store.Sweeper = (*Store)(nil)
 )
 
 // Options tune the connection pool that [OpenWith] makes, and the grant

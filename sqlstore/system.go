@@ -7,24 +7,24 @@ import (
 	"database/sql"
 	"errors"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
-// System implements pbxauth.Store.
-func (s *Store) System(ctx context.Context) (pbxauth.System, error) {
-	var sys pbxauth.System
+// System implements store.Store.
+func (s *Store) System(ctx context.Context) (store.System, error) {
+	var sys store.System
 	err := s.db.QueryRowContext(ctx, `SELECT `+systemCols+` FROM pbxauth_system WHERE id = 1`).Scan(systemDest(&sys)...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return pbxauth.System{}, nil
+		return store.System{}, nil
 	}
 	if err != nil {
-		return pbxauth.System{}, storeErr("system", err)
+		return store.System{}, storeErr("system", err)
 	}
 	return sys, nil
 }
 
-// PutSystem implements pbxauth.Store.
-func (s *Store) PutSystem(ctx context.Context, sys pbxauth.System) error {
+// PutSystem implements store.Store.
+func (s *Store) PutSystem(ctx context.Context, sys store.System) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO pbxauth_system (id, `+systemCols+`) VALUES (1, `+placeholders(9)+`)
 		ON CONFLICT (id) DO UPDATE SET web_domain = excluded.web_domain, private_ipv4 = excluded.private_ipv4,
 			public_ipv4 = excluded.public_ipv4, enable_ipv6 = excluded.enable_ipv6,

@@ -5,11 +5,11 @@ package sqlstore
 import (
 	"context"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
-// CreateTenant implements pbxauth.Store.
-func (s *Store) CreateTenant(ctx context.Context, t pbxauth.Tenant) error {
+// CreateTenant implements store.Store.
+func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
@@ -18,8 +18,8 @@ func (s *Store) CreateTenant(ctx context.Context, t pbxauth.Tenant) error {
 	return storeErr("create tenant", err)
 }
 
-// UpdateTenant implements pbxauth.Store.
-func (s *Store) UpdateTenant(ctx context.Context, t pbxauth.Tenant) error {
+// UpdateTenant implements store.Store.
+func (s *Store) UpdateTenant(ctx context.Context, t store.Tenant) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
@@ -29,19 +29,19 @@ func (s *Store) UpdateTenant(ctx context.Context, t pbxauth.Tenant) error {
 		ms365_client_private_key = $14, ms365_match_preferred_username = $15, domain_key = $16
 		WHERE id = $1`, tenantArgs(t)...))
 	if err == nil && n == 0 {
-		err = pbxauth.ErrNotFound
+		err = store.ErrNotFound
 	}
 	return storeErr("update tenant", err)
 }
 
-// Tenant implements pbxauth.Store.
-func (s *Store) Tenant(ctx context.Context, id string) (pbxauth.Tenant, error) {
+// Tenant implements store.Store.
+func (s *Store) Tenant(ctx context.Context, id string) (store.Tenant, error) {
 	t, err := scanTenant(s.db.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM pbxauth_tenants WHERE id = $1`, id))
 	return t, storeErr("tenant", err)
 }
 
-// TenantByDomain implements pbxauth.Store.
-func (s *Store) TenantByDomain(ctx context.Context, domain string) (pbxauth.Tenant, error) {
+// TenantByDomain implements store.Store.
+func (s *Store) TenantByDomain(ctx context.Context, domain string) (store.Tenant, error) {
 	t, err := scanTenant(s.db.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM pbxauth_tenants WHERE domain_key = $1`, lower(domain)))
 	return t, storeErr("tenant by domain", err)
 }

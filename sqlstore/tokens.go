@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // execer is a *sql.DB or *sql.Tx.
@@ -30,7 +30,7 @@ const grantFrom = ` FROM pbxauth_tokens t
 var (
 	// grantQuery reads a Grant in one query (grantrow.go); New prepares it.
 	grantQuery = func() string {
-		cols, _ := grantColumns(&pbxauth.Grant{})
+		cols, _ := grantColumns(&store.Grant{})
 		return `SELECT ` + strings.Join(cols, ", ") + grantFrom
 	}()
 	// markUsedQuery marks the token of grantFrom used at $4 if it is still
@@ -46,7 +46,7 @@ var (
 )
 
 // insertTokens adds tokens; a hash that exists fails with a unique violation.
-func insertTokens(ctx context.Context, db execer, tokens ...pbxauth.Token) error {
+func insertTokens(ctx context.Context, db execer, tokens ...store.Token) error {
 	for _, t := range tokens {
 		_, err := db.ExecContext(ctx, `INSERT INTO pbxauth_tokens (`+tokenCols+`) VALUES (`+placeholders(8)+`)`, tokenArgs(t)...)
 		if err != nil {
@@ -71,12 +71,12 @@ func advanceEpoch(ctx context.Context, db execer, userID string) error {
 	return err
 }
 
-// CreateFamily implements pbxauth.Store. One transaction reads the user's
+// CreateFamily implements store.Store. One transaction reads the user's
 // epoch (locking the user's row on PostgreSQL, so sign-ins of one user and
 // the steps that end them take turns), evicts the least recently used
 // sign-ins beyond maxLive, and stores the family and its tokens: on a
 // conflict or a stale epoch, nothing is.
-func (s *Store) CreateFamily(ctx context.Context, f pbxauth.Family, maxLive int, tokens ...pbxauth.Token) ([]string, error) {
+func (s *Store) CreateFamily(ctx context.Context, f store.Family, maxLive int, tokens ...store.Token) ([]string, error) {
 	if err := f.Validate(tokens...); err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (s *Store) CreateFamily(ctx context.Context, f pbxauth.Family, maxLive int,
 		err := tx.QueryRowContext(ctx, `SELECT epoch FROM pbxauth_users WHERE id = $1`+s.lockRow("UPDATE"), f.UserID).Scan(&epoch)
 		switch {
 		case err == nil && epoch != f.Epoch:
-			return pbxauth.ErrStale
+			return store.ErrStale
 		case err != nil && !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
@@ -145,8 +145,8 @@ func scanIDs(rows *sql.Rows) ([]string, error) {
 	return ids, rows.Err()
 }
 
-// AddToken implements pbxauth.Store.
-func (s *Store) AddToken(ctx context.Context, t pbxauth.Token, now time.Time) error {
+// AddToken implements store.Store.
+func (s *Store) AddToken(ctx context.Context, t store.Token, now time.Time) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
@@ -157,15 +157,15 @@ func (s *Store) AddToken(ctx context.Context, t pbxauth.Token, now time.Time) er
 		err = insertTokens(ctx, s.db, t)
 		if isForeignKeyViolation(err) {
 			// The family was swept since: it had expired.
-			err = pbxauth.ErrNotFound
+			err = store.ErrNotFound
 		}
 	}
 	return storeErr("add token", err)
 }
 
-// Grant implements pbxauth.Store, in one prepared query, or from the grant
+// Grant implements store.Store, in one prepared query, or from the grant
 // cache (Options.GrantCache).
-func (s *Store) Grant(ctx context.Context, h pbxauth.Hash, kind pbxauth.TokenKind, now time.Time) (pbxauth.Grant, error) {
+func (s *Store) Grant(ctx context.Context, h store.Hash, kind store.TokenKind, now time.Time) (store.Grant, error) {
 	cached, fill, ok := s.grants.lookup(h, kind, now)
 	if ok {
 		return cached, nil
@@ -189,19 +189,19 @@ func (s *Store) readContext(ctx context.Context) context.Context {
 	return ctx
 }
 
-// RotateRefresh implements pbxauth.Store. In one transaction it marks h used
+// RotateRefresh implements store.Store. In one transaction it marks h used
 // if it is still fresh, which the database grants to one caller only, reads
 // the grant, and adds next to h's family (whatever their FamilyID says); a
 // conflict on next rolls the mark back.
-func (s *Store) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time, next ...pbxauth.Token) (pbxauth.Grant, error) {
-	var g pbxauth.Grant
+func (s *Store) RotateRefresh(ctx context.Context, h store.Hash, now time.Time, next ...store.Token) (store.Grant, error) {
+	var g store.Grant
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		n, err := affected(tx.ExecContext(ctx, markUsedQuery,
-			h[:], int64(pbxauth.RefreshToken), micros(now), micros(now), zeroMicros, []byte{}))
+			h[:], int64(store.RefreshToken), micros(now), micros(now), zeroMicros, []byte{}))
 		if err != nil {
 			return err
 		}
-		g, err = scanGrant(tx.StmtContext(ctx, s.grant).QueryRowContext(ctx, h[:], int64(pbxauth.RefreshToken), micros(now)), h, pbxauth.RefreshToken)
+		g, err = scanGrant(tx.StmtContext(ctx, s.grant).QueryRowContext(ctx, h[:], int64(store.RefreshToken), micros(now)), h, store.RefreshToken)
 		if err != nil {
 			return err
 		}
@@ -210,41 +210,41 @@ func (s *Store) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time
 			// statements see different commits, and the user may have
 			// been enabled in between. Refuse as the mark did; calling
 			// it reuse would revoke a sign-in for nothing.
-			return pbxauth.ErrNotFound
+			return store.ErrNotFound
 		}
 		if n == 0 {
-			err := tx.QueryRowContext(ctx, successorQuery, h[:], int64(pbxauth.RefreshToken), micros(now), zeroMicros).
+			err := tx.QueryRowContext(ctx, successorQuery, h[:], int64(store.RefreshToken), micros(now), zeroMicros).
 				Scan(tokenDest(&g.Successor)...)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			return pbxauth.ErrTokenReused // rolls back nothing: nothing was changed
+			return store.ErrTokenReused // rolls back nothing: nothing was changed
 		}
 		g.Token.UsedAt = time.Time{} // the grant of h as presented, before this rotation
-		own := make([]pbxauth.Token, len(next))
+		own := make([]store.Token, len(next))
 		for i, t := range next {
 			t.FamilyID = g.Family.ID // the caller does not know it
 			own[i] = t
 		}
 		return insertTokens(ctx, tx, own...)
 	})
-	if errors.Is(err, pbxauth.ErrTokenReused) {
+	if errors.Is(err, store.ErrTokenReused) {
 		return g, err
 	}
 	if err != nil {
-		return pbxauth.Grant{}, storeErr("rotate refresh", err)
+		return store.Grant{}, storeErr("rotate refresh", err)
 	}
 	return g, nil
 }
 
-// RevokeFamily implements pbxauth.Store.
+// RevokeFamily implements store.Store.
 func (s *Store) RevokeFamily(ctx context.Context, familyID string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE WHERE id = $1`, familyID)
 	s.grants.forgetFamily(familyID)
 	return storeErr("revoke family", err)
 }
 
-// RevokeUser implements pbxauth.Store: the epoch and the revocation in one
+// RevokeUser implements store.Store: the epoch and the revocation in one
 // transaction, the user's row first.
 func (s *Store) RevokeUser(ctx context.Context, userID string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

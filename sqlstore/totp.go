@@ -1,4 +1,4 @@
-// This file keeps authenticator apps and recovery codes (pbxauth.TOTPStore).
+// This file keeps authenticator apps and recovery codes (store.TOTPStore).
 // Single use is decided by the database: a step is accepted by an UPDATE
 // whose WHERE demands a later one, a recovery code consumed by a DELETE.
 
@@ -9,32 +9,32 @@ import (
 	"database/sql"
 	"errors"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
-var _ pbxauth.TOTPStore = (*Store)(nil)
+var _ store.TOTPStore = (*Store)(nil)
 
-// PutPendingTOTP implements pbxauth.TOTPStore.
-func (s *Store) PutPendingTOTP(ctx context.Context, t pbxauth.TOTP) error {
+// PutPendingTOTP implements store.TOTPStore.
+func (s *Store) PutPendingTOTP(ctx context.Context, t store.TOTP) error {
 	n, err := affected(s.db.ExecContext(ctx, `INSERT INTO pbxauth_totp (user_id, secret, active, last_step, created_at)
 		VALUES ($1, $2, $3, 0, $4)
 		ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, last_step = 0, created_at = excluded.created_at
 		WHERE pbxauth_totp.active = $3`, t.UserID, t.Secret, false, micros(t.CreatedAt)))
 	if err == nil && n == 0 {
-		err = pbxauth.ErrConflict
+		err = store.ErrConflict
 	}
 	return storeErr("put pending TOTP", err)
 }
 
-// TOTP implements pbxauth.TOTPStore.
-func (s *Store) TOTP(ctx context.Context, userID string) (pbxauth.TOTP, error) {
-	t := pbxauth.TOTP{UserID: userID}
+// TOTP implements store.TOTPStore.
+func (s *Store) TOTP(ctx context.Context, userID string) (store.TOTP, error) {
+	t := store.TOTP{UserID: userID}
 	err := s.db.QueryRowContext(ctx, `SELECT secret, active, last_step, created_at FROM pbxauth_totp WHERE user_id = $1`, userID).
 		Scan(&t.Secret, &t.Active, &t.LastStep, timeDest{&t.CreatedAt})
 	return t, storeErr("TOTP", err)
 }
 
-// ActivateTOTP implements pbxauth.TOTPStore.
+// ActivateTOTP implements store.TOTPStore.
 func (s *Store) ActivateTOTP(ctx context.Context, userID string, step int64, hashes []string) error {
 	return storeErr("activate TOTP", s.inTx(ctx, func(tx *sql.Tx) error {
 		n, err := affected(tx.ExecContext(ctx, `UPDATE pbxauth_totp SET active = $2, last_step = $3 WHERE user_id = $1 AND active = $4`,
@@ -43,7 +43,7 @@ func (s *Store) ActivateTOTP(ctx context.Context, userID string, step int64, has
 			return err
 		}
 		if n == 0 {
-			return pbxauth.ErrNotFound
+			return store.ErrNotFound
 		}
 		return replaceCodes(ctx, tx, userID, hashes)
 	}))
@@ -62,7 +62,7 @@ func replaceCodes(ctx context.Context, tx *sql.Tx, userID string, hashes []strin
 	return nil
 }
 
-// AcceptTOTPStep implements pbxauth.TOTPStore.
+// AcceptTOTPStep implements store.TOTPStore.
 func (s *Store) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
 	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_totp SET last_step = $2 WHERE user_id = $1 AND active = $3 AND last_step < $2`,
 		userID, step, true))
@@ -71,15 +71,15 @@ func (s *Store) AcceptTOTPStep(ctx context.Context, userID string, step int64) e
 		err = s.db.QueryRowContext(ctx, `SELECT active FROM pbxauth_totp WHERE user_id = $1`, userID).Scan(&active)
 		switch {
 		case errors.Is(err, sql.ErrNoRows) || (err == nil && !active):
-			err = pbxauth.ErrNotFound
+			err = store.ErrNotFound
 		case err == nil:
-			err = pbxauth.ErrConflict
+			err = store.ErrConflict
 		}
 	}
 	return storeErr("accept TOTP step", err)
 }
 
-// DeleteTOTP implements pbxauth.TOTPStore.
+// DeleteTOTP implements store.TOTPStore.
 func (s *Store) DeleteTOTP(ctx context.Context, userID string) error {
 	return storeErr("delete TOTP", s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM pbxauth_totp WHERE user_id = $1`, userID); err != nil {
@@ -90,18 +90,18 @@ func (s *Store) DeleteTOTP(ctx context.Context, userID string) error {
 	}))
 }
 
-// ReplaceRecoveryCodes implements pbxauth.TOTPStore.
+// ReplaceRecoveryCodes implements store.TOTPStore.
 func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	return storeErr("replace recovery codes", s.inTx(ctx, func(tx *sql.Tx) error {
 		return replaceCodes(ctx, tx, userID, hashes)
 	}))
 }
 
-// ConsumeRecoveryCode implements pbxauth.TOTPStore.
+// ConsumeRecoveryCode implements store.TOTPStore.
 func (s *Store) ConsumeRecoveryCode(ctx context.Context, userID, hash string) error {
 	n, err := affected(s.db.ExecContext(ctx, `DELETE FROM pbxauth_recovery_codes WHERE user_id = $1 AND hash = $2`, userID, hash))
 	if err == nil && n == 0 {
-		err = pbxauth.ErrNotFound
+		err = store.ErrNotFound
 	}
 	return storeErr("consume recovery code", err)
 }

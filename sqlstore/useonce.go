@@ -8,15 +8,15 @@ import (
 	"context"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
-// UseOnce implements pbxauth.Store.
+// UseOnce implements store.Store.
 func (s *Store) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
 	n, err := affected(s.db.ExecContext(ctx, `INSERT INTO pbxauth_use_once (purpose, id, keep_until) VALUES ($1, $2, $3)
-		ON CONFLICT (purpose, id) DO NOTHING`, purpose, id[:], micros(expiresAt.Add(pbxauth.UseOnceMargin))))
+		ON CONFLICT (purpose, id) DO NOTHING`, purpose, id[:], micros(expiresAt.Add(store.UseOnceMargin))))
 	if err == nil && n == 0 {
-		err = pbxauth.ErrConflict
+		err = store.ErrConflict
 	}
 	return storeErr("use once", err)
 }

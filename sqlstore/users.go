@@ -9,11 +9,11 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
-// CreateUser implements pbxauth.Store.
-func (s *Store) CreateUser(ctx context.Context, u pbxauth.User) error {
+// CreateUser implements store.Store.
+func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := validUser(ctx, tx, u); err != nil {
 			return err
@@ -25,9 +25,9 @@ func (s *Store) CreateUser(ctx context.Context, u pbxauth.User) error {
 	return storeErr("create user", err)
 }
 
-// UpdateUser implements pbxauth.Store. The epoch is never written from u:
+// UpdateUser implements store.Store. The epoch is never written from u:
 // it advances when the password hash changes or the user is disabled.
-func (s *Store) UpdateUser(ctx context.Context, u pbxauth.User) error {
+func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := validUser(ctx, tx, u); err != nil {
 			return err
@@ -43,7 +43,7 @@ func (s *Store) UpdateUser(ctx context.Context, u pbxauth.User) error {
 			WHERE id = $1`, u.ID, u.TenantID, u.Username, u.Email, u.Role, u.PasswordHash,
 			u.TwoFactorEnabled, u.PasswordForceReset, u.Disabled, lower(u.Username), lower(u.Email), disables))
 		if err == nil && n == 0 {
-			err = pbxauth.ErrNotFound
+			err = store.ErrNotFound
 		}
 		return err
 	})
@@ -51,10 +51,10 @@ func (s *Store) UpdateUser(ctx context.Context, u pbxauth.User) error {
 	return storeErr("update user", err)
 }
 
-// validUser applies pbxauth.User.Validate and refuses a user of a tenant
+// validUser applies store.User.Validate and refuses a user of a tenant
 // that does not exist. (A tenant is never deleted, so the check cannot go
 // stale before the transaction commits.)
-func validUser(ctx context.Context, tx *sql.Tx, u pbxauth.User) error {
+func validUser(ctx context.Context, tx *sql.Tx, u store.User) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
@@ -64,35 +64,35 @@ func validUser(ctx context.Context, tx *sql.Tx, u pbxauth.User) error {
 	var one int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM pbxauth_tenants WHERE id = $1`, u.TenantID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: user %q: no tenant %q", pbxauth.ErrInvalid, u.ID, u.TenantID)
+		return fmt.Errorf("%w: user %q: no tenant %q", store.ErrInvalid, u.ID, u.TenantID)
 	}
 	return err
 }
 
-// User implements pbxauth.Store.
-func (s *Store) User(ctx context.Context, id string) (pbxauth.User, error) {
-	var u pbxauth.User
+// User implements store.Store.
+func (s *Store) User(ctx context.Context, id string) (store.User, error) {
+	var u store.User
 	err := s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM pbxauth_users WHERE id = $1`, id).Scan(userDest(&u)...)
 	if err != nil {
-		return pbxauth.User{}, storeErr("user", err)
+		return store.User{}, storeErr("user", err)
 	}
 	return u, nil
 }
 
-// UserByName implements pbxauth.Store.
-func (s *Store) UserByName(ctx context.Context, tenantID, username string) (pbxauth.User, error) {
-	var u pbxauth.User
+// UserByName implements store.Store.
+func (s *Store) UserByName(ctx context.Context, tenantID, username string) (store.User, error) {
+	var u store.User
 	err := s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM pbxauth_users WHERE tenant_id = $1 AND username_key = $2`,
 		tenantID, lower(username)).Scan(userDest(&u)...)
 	if err != nil {
-		return pbxauth.User{}, storeErr("user by name", err)
+		return store.User{}, storeErr("user by name", err)
 	}
 	return u, nil
 }
 
-// UsersByEmail implements pbxauth.Store. Users without an email never match.
-func (s *Store) UsersByEmail(ctx context.Context, tenantID, email string) ([]pbxauth.User, error) {
-	users := []pbxauth.User{}
+// UsersByEmail implements store.Store. Users without an email never match.
+func (s *Store) UsersByEmail(ctx context.Context, tenantID, email string) ([]store.User, error) {
+	users := []store.User{}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM pbxauth_users
 		WHERE tenant_id = $1 AND email_key = $2 AND email_key <> '' ORDER BY id`, tenantID, lower(email))
 	if err != nil {
@@ -100,7 +100,7 @@ func (s *Store) UsersByEmail(ctx context.Context, tenantID, email string) ([]pbx
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var u pbxauth.User
+		var u store.User
 		if err := rows.Scan(userDest(&u)...); err != nil {
 			return nil, storeErr("users by email", err)
 		}
@@ -112,7 +112,7 @@ func (s *Store) UsersByEmail(ctx context.Context, tenantID, email string) ([]pbx
 	return users, nil
 }
 
-// SwapPasswordHash implements pbxauth.Store.
+// SwapPasswordHash implements store.Store.
 func (s *Store) SwapPasswordHash(ctx context.Context, userID, oldHash, newHash string) error {
 	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_users SET password_hash = $3 WHERE id = $1 AND password_hash = $2`,
 		userID, oldHash, newHash))
@@ -122,13 +122,13 @@ func (s *Store) SwapPasswordHash(ctx context.Context, userID, oldHash, newHash s
 		var one int
 		err = s.db.QueryRowContext(ctx, `SELECT 1 FROM pbxauth_users WHERE id = $1`, userID).Scan(&one)
 		if err == nil {
-			err = pbxauth.ErrConflict
+			err = store.ErrConflict
 		}
 	}
 	return storeErr("swap password hash", err)
 }
 
-// ResetPassword implements pbxauth.Store. The new hash, the new epoch and
+// ResetPassword implements store.Store. The new hash, the new epoch and
 // the revocation commit together; the user's row is written first, so a
 // concurrent CreateFamily either committed before (and is revoked here) or
 // waits for this transaction and finds the new epoch.
@@ -140,7 +140,7 @@ func (s *Store) ResetPassword(ctx context.Context, userID, newHash string) error
 			return err
 		}
 		if n == 0 {
-			return pbxauth.ErrNotFound
+			return store.ErrNotFound
 		}
 		return revokeUser(ctx, tx, userID)
 	})
@@ -153,12 +153,12 @@ func (s *Store) setUserFlag(ctx context.Context, op, column, userID string, v bo
 	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_users SET `+column+` = $2 WHERE id = $1`, userID, v))
 	s.grants.forgetUser(userID)
 	if err == nil && n == 0 {
-		err = pbxauth.ErrNotFound
+		err = store.ErrNotFound
 	}
 	return storeErr(op, err)
 }
 
-// SetUserDisabled implements pbxauth.UserFlagStore; disabling advances the
+// SetUserDisabled implements store.UserFlagStore; disabling advances the
 // epoch in the same statement.
 func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
 	step := 0
@@ -169,12 +169,12 @@ func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled boo
 		userID, disabled, step))
 	s.grants.forgetUser(userID)
 	if err == nil && n == 0 {
-		err = pbxauth.ErrNotFound
+		err = store.ErrNotFound
 	}
 	return storeErr("set user disabled", err)
 }
 
-// SetPasswordForceReset implements pbxauth.UserFlagStore.
+// SetPasswordForceReset implements store.UserFlagStore.
 func (s *Store) SetPasswordForceReset(ctx context.Context, userID string, force bool) error {
 	return s.setUserFlag(ctx, "set password force reset", "password_force_reset", userID, force)
 }

@@ -9,13 +9,13 @@ package storetest
 import (
 	"errors"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 var caseFoldChecks = []check{
-	{name: "ASCIIOnly", fn: func(t tb, s pbxauth.Store) {
+	{name: "ASCIIOnly", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
-		must(t, s.CreateTenant(ctx, pbxauth.Tenant{ID: "t-big", Name: "Big", Domain: "BigCorp.Example"}), "CreateTenant")
+		must(t, s.CreateTenant(ctx, store.Tenant{ID: "t-big", Name: "Big", Domain: "BigCorp.Example"}), "CreateTenant")
 		alice := user("u-alice", "t-big", "alice")
 		kate := user("u-kate", "t-big", "kate")
 		sam := user("u-sam", "t-big", "sam")
@@ -34,7 +34,7 @@ var caseFoldChecks = []check{
 			{"ｂｉｇｃｏｒｐ.example", false},      // fullwidth
 		} {
 			_, err := s.TenantByDomain(ctx, c.domain)
-			if found := err == nil; found != c.found || err != nil && !errors.Is(err, pbxauth.ErrNotFound) {
+			if found := err == nil; found != c.found || err != nil && !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("TenantByDomain(%q): %v, want found=%v", c.domain, err, c.found)
 			}
 		}
@@ -53,7 +53,7 @@ var caseFoldChecks = []check{
 		} {
 			u, err := s.UserByName(ctx, "t-big", c.name)
 			switch {
-			case c.want == "" && !errors.Is(err, pbxauth.ErrNotFound):
+			case c.want == "" && !errors.Is(err, store.ErrNotFound):
 				t.Errorf("UserByName(%q): %v %q, want ErrNotFound", c.name, err, u.ID)
 			case c.want != "" && (err != nil || u.ID != c.want):
 				t.Errorf("UserByName(%q): %v %q, want %s", c.name, err, u.ID, c.want)

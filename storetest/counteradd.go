@@ -10,11 +10,11 @@ import (
 	"slices"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // add calls AddCounter at now or stops the check, and returns the counter.
-func add(t tb, s pbxauth.Store, key string, delta int, expiresAt, now time.Time) pbxauth.Counter {
+func add(t tb, s store.Store, key string, delta int, expiresAt, now time.Time) store.Counter {
 	t.Helper()
 	c, err := s.AddCounter(t.Context(), key, delta, expiresAt, now)
 	must(t, err, fmt.Sprintf("AddCounter %q %+d", key, delta))
@@ -22,16 +22,16 @@ func add(t tb, s pbxauth.Store, key string, delta int, expiresAt, now time.Time)
 }
 
 var counterAddChecks = []check{
-	{name: "FreshCounter", fn: func(t tb, s pbxauth.Store) {
+	{name: "FreshCounter", fn: func(t tb, s store.Store) {
 		c := add(t, s, "k", 1, at(time.Minute), base)
-		want := pbxauth.Counter{Key: "k", Count: 1, WindowStart: base, ExpiresAt: at(time.Minute), Version: 1}
+		want := store.Counter{Key: "k", Count: 1, WindowStart: base, ExpiresAt: at(time.Minute), Version: 1}
 		equal(t, "AddCounter of a missing key", c, want)
 		wantCounter(t, s, want, base, "after AddCounter")
 		c = add(t, s, "k", 2, at(time.Minute), at(time.Second))
 		want.Count, want.Version = 3, 2
 		equal(t, "second AddCounter", c, want)
 	}},
-	{name: "KeepsOtherFields", fn: func(t tb, s pbxauth.Store) {
+	{name: "KeepsOtherFields", fn: func(t tb, s store.Store) {
 		stored := putCounter(t, s, counter("k"), base)
 		c := add(t, s, "k", 1, at(time.Minute), base) // an earlier expiry does not shorten it
 		want := stored
@@ -42,9 +42,9 @@ var counterAddChecks = []check{
 		equal(t, "AddCounter with a later expiry", c, want)
 		stale := stored
 		stale.Count = 99
-		wantErr(t, s.PutCounter(t.Context(), stale, base), pbxauth.ErrConflict, "PutCounter at the version read before AddCounter")
+		wantErr(t, s.PutCounter(t.Context(), stale, base), store.ErrConflict, "PutCounter at the version read before AddCounter")
 	}},
-	{name: "NeverBelowZero", fn: func(t tb, s pbxauth.Store) {
+	{name: "NeverBelowZero", fn: func(t tb, s store.Store) {
 		if c := add(t, s, "k", -1, at(time.Minute), base); c.Count != 0 {
 			t.Errorf("AddCounter -1 of a missing key: count %d, want 0", c.Count)
 		}
@@ -53,27 +53,27 @@ var counterAddChecks = []check{
 			t.Errorf("AddCounter -5 of 2: count %d, want 0", c.Count)
 		}
 	}},
-	{name: "ExpiredStartsAfresh", fn: func(t tb, s pbxauth.Store) {
+	{name: "ExpiredStartsAfresh", fn: func(t tb, s store.Store) {
 		putCounter(t, s, counter("k"), base)
 		end := at(time.Hour)
 		c := add(t, s, "k", 1, end.Add(time.Minute), end)
-		want := pbxauth.Counter{Key: "k", Count: 1, WindowStart: end, ExpiresAt: end.Add(time.Minute), Version: 1}
+		want := store.Counter{Key: "k", Count: 1, WindowStart: end, ExpiresAt: end.Add(time.Minute), Version: 1}
 		equal(t, "AddCounter of an expired counter", c, want)
 		c = add(t, s, "k", 1, end.Add(2*time.Minute), end.Add(time.Minute))
 		want.WindowStart, want.ExpiresAt = end.Add(time.Minute), end.Add(2*time.Minute)
 		equal(t, "AddCounter when it expired again", c, want)
 	}},
-	{name: "Delete", fn: func(t tb, s pbxauth.Store) {
+	{name: "Delete", fn: func(t tb, s store.Store) {
 		add(t, s, "k", 3, at(time.Minute), base)
 		must(t, s.DeleteCounter(t.Context(), "k"), "DeleteCounter")
 		if c := add(t, s, "k", 1, at(time.Minute), base); c.Count != 1 {
 			t.Errorf("AddCounter after DeleteCounter: count %d, want 1", c.Count)
 		}
 	}},
-	{name: "ConcurrentAdds", fn: func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentAdds", fn: func(t tb, s store.Store) {
 		// Fresh, live and expired counters: every add is seen exactly once.
-		putCounter(t, s, pbxauth.Counter{Key: "live", ExpiresAt: at(time.Hour)}, base)
-		putCounter(t, s, pbxauth.Counter{Key: "expired", Count: 50, ExpiresAt: base}, at(-time.Hour))
+		putCounter(t, s, store.Counter{Key: "live", ExpiresAt: at(time.Hour)}, base)
+		putCounter(t, s, store.Counter{Key: "expired", Count: 50, ExpiresAt: base}, at(-time.Hour))
 		for _, key := range []string{"fresh", "live", "expired"} {
 			counts := make([]int, racers)
 			errs := concurrently(racers, func(i int) error {
@@ -108,7 +108,7 @@ var counterAddChecks = []check{
 }
 
 // addBelow calls AddCounterBelow at now or stops the check.
-func addBelow(t tb, s pbxauth.Store, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool) {
+func addBelow(t tb, s store.Store, key string, limit int, expiresAt, now time.Time) (store.Counter, bool) {
 	t.Helper()
 	c, added, err := s.AddCounterBelow(t.Context(), key, limit, expiresAt, now)
 	must(t, err, fmt.Sprintf("AddCounterBelow %q limit %d", key, limit))
@@ -117,7 +117,7 @@ func addBelow(t tb, s pbxauth.Store, key string, limit int, expiresAt, now time.
 
 // wantRefused checks that AddCounterBelow at limit did not add, answered
 // only the key, and left the stored counter as it was.
-func wantRefused(t tb, s pbxauth.Store, key string, limit int, expiresAt, now time.Time, what string) {
+func wantRefused(t tb, s store.Store, key string, limit int, expiresAt, now time.Time, what string) {
 	t.Helper()
 	before, err := s.Counter(t.Context(), key, now)
 	must(t, err, "Counter")
@@ -125,15 +125,15 @@ func wantRefused(t tb, s pbxauth.Store, key string, limit int, expiresAt, now ti
 	if added {
 		t.Fatalf("AddCounterBelow %s added: %+v", what, c)
 	}
-	equal(t, "the Counter AddCounterBelow "+what+" returned", c, pbxauth.Counter{Key: key})
+	equal(t, "the Counter AddCounterBelow "+what+" returned", c, store.Counter{Key: key})
 	wantCounter(t, s, before, now, "after AddCounterBelow "+what)
 }
 
 var counterAddBelowChecks = []check{
-	{name: "Below", fn: func(t tb, s pbxauth.Store) {
+	{name: "Below", fn: func(t tb, s store.Store) {
 		// Below the limit it adds as AddCounter does, fresh or live.
 		c, added := addBelow(t, s, "k", 2, at(time.Minute), base)
-		want := pbxauth.Counter{Key: "k", Count: 1, WindowStart: base, ExpiresAt: at(time.Minute), Version: 1}
+		want := store.Counter{Key: "k", Count: 1, WindowStart: base, ExpiresAt: at(time.Minute), Version: 1}
 		if !added {
 			t.Fatalf("AddCounterBelow of a missing key did not add")
 		}
@@ -156,7 +156,7 @@ var counterAddBelowChecks = []check{
 			t.Errorf("AddCounterBelow at 1 of 2 after a take-back did not add")
 		}
 	}},
-	{name: "BelowKeepsOtherFields", fn: func(t tb, s pbxauth.Store) {
+	{name: "BelowKeepsOtherFields", fn: func(t tb, s store.Store) {
 		stored := putCounter(t, s, counter("k"), base)
 		c, added := addBelow(t, s, "k", stored.Count+1, at(time.Minute), base)
 		want := stored
@@ -167,29 +167,29 @@ var counterAddBelowChecks = []check{
 		equal(t, "AddCounterBelow of a stored counter", c, want)
 		wantRefused(t, s, "k", stored.Count+1, at(2*time.Hour), base, "of a stored counter at its limit")
 	}},
-	{name: "BelowNoLimit", fn: func(t tb, s pbxauth.Store) {
+	{name: "BelowNoLimit", fn: func(t tb, s store.Store) {
 		wantRefused(t, s, "missing", 0, at(time.Minute), base, "with limit 0 of a missing key")
 		add(t, s, "k", 0, at(time.Minute), base)
 		wantRefused(t, s, "k", 0, at(time.Hour), base, "with limit 0")
 		wantRefused(t, s, "k", -1, at(time.Hour), base, "with limit -1")
 	}},
-	{name: "BelowExpiredStartsAfresh", fn: func(t tb, s pbxauth.Store) {
+	{name: "BelowExpiredStartsAfresh", fn: func(t tb, s store.Store) {
 		putCounter(t, s, counter("k"), base) // count 3, expires at base+1h
 		end := at(time.Hour)
 		wantRefused(t, s, "k", 3, end.Add(time.Minute), end.Add(-time.Nanosecond), "1ns before it expires, at its limit")
 		c, added := addBelow(t, s, "k", 3, end.Add(time.Minute), end)
-		want := pbxauth.Counter{Key: "k", Count: 1, WindowStart: end, ExpiresAt: end.Add(time.Minute), Version: 1}
+		want := store.Counter{Key: "k", Count: 1, WindowStart: end, ExpiresAt: end.Add(time.Minute), Version: 1}
 		if !added {
 			t.Fatalf("AddCounterBelow of an expired counter at its old limit did not add")
 		}
 		equal(t, "AddCounterBelow of an expired counter", c, want)
 	}},
-	{name: "ConcurrentBelow", fn: func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentBelow", fn: func(t tb, s store.Store) {
 		// Fresh, live and expired counters: of racers adds against a limit,
 		// exactly as many as there are places add, each seeing its own count.
 		const limit = 5
-		putCounter(t, s, pbxauth.Counter{Key: "live", Count: 2, ExpiresAt: at(time.Hour)}, base)
-		putCounter(t, s, pbxauth.Counter{Key: "expired", Count: 50, ExpiresAt: base}, at(-time.Hour))
+		putCounter(t, s, store.Counter{Key: "live", Count: 2, ExpiresAt: at(time.Hour)}, base)
+		putCounter(t, s, store.Counter{Key: "expired", Count: 50, ExpiresAt: base}, at(-time.Hour))
 		for _, c := range []struct {
 			key  string
 			from int

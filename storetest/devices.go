@@ -8,27 +8,27 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // device returns a device of user last used at base+used, living a day more.
-func device(name, userID string, used time.Duration) pbxauth.Device {
-	return pbxauth.Device{ID: "d-" + name, Hash: hash("device/" + name), UserID: userID, LastUsedAt: at(used), ExpiresAt: at(used + 24*time.Hour)}
+func device(name, userID string, used time.Duration) store.Device {
+	return store.Device{ID: "d-" + name, Hash: hash("device/" + name), UserID: userID, LastUsedAt: at(used), ExpiresAt: at(used + 24*time.Hour)}
 }
 
 // addDevice stores d with max at now or stops the check.
-func addDevice(t tb, s pbxauth.Store, d pbxauth.Device, max int, now time.Time) {
+func addDevice(t tb, s store.Store, d store.Device, max int, now time.Time) {
 	t.Helper()
 	must(t, s.AddDevice(t.Context(), d, max, now), "AddDevice "+d.UserID)
 }
 
 // wantDevice checks that h reads as want at now, or is ErrNotFound when
 // want is the zero Device.
-func wantDevice(t tb, s pbxauth.Store, h pbxauth.Hash, want pbxauth.Device, now time.Time, what string) {
+func wantDevice(t tb, s store.Store, h store.Hash, want store.Device, now time.Time, what string) {
 	t.Helper()
 	got, err := s.Device(t.Context(), h, now)
-	if want == (pbxauth.Device{}) {
-		wantErr(t, err, pbxauth.ErrNotFound, "Device "+what)
+	if want == (store.Device{}) {
+		wantErr(t, err, store.ErrNotFound, "Device "+what)
 		return
 	}
 	wantErr(t, err, nil, "Device "+what)
@@ -36,16 +36,16 @@ func wantDevice(t tb, s pbxauth.Store, h pbxauth.Hash, want pbxauth.Device, now 
 }
 
 var deviceChecks = []check{
-	{name: "RoundTripAndExpiry", fn: func(t tb, s pbxauth.Store) {
+	{name: "RoundTripAndExpiry", fn: func(t tb, s store.Store) {
 		d := device("a", "u-1", 0)
 		addDevice(t, s, d, 10, base)
 		wantDevice(t, s, d.Hash, d, base, "after AddDevice")
 		wantDevice(t, s, d.Hash, d, d.ExpiresAt.Add(-time.Nanosecond), "1ns before it expires")
-		wantDevice(t, s, d.Hash, pbxauth.Device{}, d.ExpiresAt, "when it expires")
-		wantDevice(t, s, hash("device/none"), pbxauth.Device{}, base, "of a missing hash")
-		wantErr(t, s.AddDevice(t.Context(), d, 10, base), pbxauth.ErrConflict, "AddDevice with a hash that exists")
+		wantDevice(t, s, d.Hash, store.Device{}, d.ExpiresAt, "when it expires")
+		wantDevice(t, s, hash("device/none"), store.Device{}, base, "of a missing hash")
+		wantErr(t, s.AddDevice(t.Context(), d, 10, base), store.ErrConflict, "AddDevice with a hash that exists")
 	}},
-	{name: "EvictsLeastRecentlyUsed", fn: func(t tb, s pbxauth.Store) {
+	{name: "EvictsLeastRecentlyUsed", fn: func(t tb, s store.Store) {
 		// Added out of order: eviction goes by last use, not by age.
 		uses := []time.Duration{5, 1, 4, 2, 3}
 		for i, u := range uses {
@@ -56,7 +56,7 @@ var deviceChecks = []check{
 		for i, u := range uses {
 			want := device(fmt.Sprint(i), "u-1", u*time.Minute)
 			if u < 3 { // the two least recently used went
-				want = pbxauth.Device{}
+				want = store.Device{}
 			}
 			wantDevice(t, s, hash(fmt.Sprint("device/", i)), want, at(6*time.Minute), fmt.Sprint("used at +", u, "m after adding five with max 3"))
 		}
@@ -67,7 +67,7 @@ var deviceChecks = []check{
 		wantDevice(t, s, hash("device/0"), device("0", "u-1", 5*time.Minute), late, "still live after another add")
 		wantDevice(t, s, hash("device/2"), device("2", "u-1", 4*time.Minute), late, "still live after another add")
 	}},
-	{name: "ConcurrentAddsKeepMax", fn: func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentAddsKeepMax", fn: func(t tb, s store.Store) {
 		errs := concurrently(racers, func(i int) error {
 			return s.AddDevice(t.Context(), device(fmt.Sprint(i), "u-1", time.Duration(i)*time.Second), 4, at(time.Minute))
 		})
@@ -84,30 +84,30 @@ var deviceChecks = []check{
 			t.Errorf("%d concurrent AddDevice with max 4 left %d devices", racers, live)
 		}
 	}},
-	{name: "RotateInPlace", fn: func(t tb, s pbxauth.Store) {
+	{name: "RotateInPlace", fn: func(t tb, s store.Store) {
 		d := device("a", "u-1", 0)
 		addDevice(t, s, d, 10, base)
 		next := device("b", "u-1", time.Hour)
 		must(t, s.RotateDevice(t.Context(), d.Hash, next, at(time.Hour)), "RotateDevice")
 		next.ID = d.ID // the device keeps its name
-		wantDevice(t, s, d.Hash, pbxauth.Device{}, at(time.Hour), "of the old hash after RotateDevice")
+		wantDevice(t, s, d.Hash, store.Device{}, at(time.Hour), "of the old hash after RotateDevice")
 		wantDevice(t, s, next.Hash, next, at(time.Hour), "of the new hash after RotateDevice")
-		wantErr(t, s.RotateDevice(t.Context(), d.Hash, device("c", "u-1", time.Hour), at(time.Hour)), pbxauth.ErrNotFound, "RotateDevice of a rotated hash")
-		wantErr(t, s.RotateDevice(t.Context(), next.Hash, device("c", "u-2", time.Hour), at(time.Hour)), pbxauth.ErrNotFound, "RotateDevice of another user's device")
-		wantErr(t, s.RotateDevice(t.Context(), next.Hash, device("c", "u-1", time.Hour), next.ExpiresAt), pbxauth.ErrNotFound, "RotateDevice of an expired device")
+		wantErr(t, s.RotateDevice(t.Context(), d.Hash, device("c", "u-1", time.Hour), at(time.Hour)), store.ErrNotFound, "RotateDevice of a rotated hash")
+		wantErr(t, s.RotateDevice(t.Context(), next.Hash, device("c", "u-2", time.Hour), at(time.Hour)), store.ErrNotFound, "RotateDevice of another user's device")
+		wantErr(t, s.RotateDevice(t.Context(), next.Hash, device("c", "u-1", time.Hour), next.ExpiresAt), store.ErrNotFound, "RotateDevice of an expired device")
 		addDevice(t, s, device("c", "u-1", time.Hour), 10, at(time.Hour))
-		wantErr(t, s.RotateDevice(t.Context(), next.Hash, device("c", "u-1", time.Hour), at(time.Hour)), pbxauth.ErrConflict, "RotateDevice to a hash that exists")
+		wantErr(t, s.RotateDevice(t.Context(), next.Hash, device("c", "u-1", time.Hour), at(time.Hour)), store.ErrConflict, "RotateDevice to a hash that exists")
 		wantDevice(t, s, next.Hash, next, at(time.Hour), "after a refused RotateDevice")
 	}},
-	{name: "ConcurrentRotate", fn: func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentRotate", fn: func(t tb, s store.Store) {
 		d := device("a", "u-1", 0)
 		addDevice(t, s, d, 10, base)
 		errs := concurrently(racers, func(i int) error {
 			return s.RotateDevice(t.Context(), d.Hash, device(fmt.Sprint("next/", i), "u-1", time.Minute), at(time.Minute))
 		})
-		w := oneWinner(t, "RotateDevice", errs, pbxauth.ErrNotFound)
+		w := oneWinner(t, "RotateDevice", errs, store.ErrNotFound)
 		for i := range racers {
-			want := pbxauth.Device{}
+			want := store.Device{}
 			if i == w {
 				want = device(fmt.Sprint("next/", i), "u-1", time.Minute)
 				want.ID = d.ID
@@ -115,7 +115,7 @@ var deviceChecks = []check{
 			wantDevice(t, s, hash(fmt.Sprint("device/next/", i)), want, at(time.Minute), fmt.Sprint("of racer ", i))
 		}
 	}},
-	{name: "DeleteDevices", fn: func(t tb, s pbxauth.Store) {
+	{name: "DeleteDevices", fn: func(t tb, s store.Store) {
 		for i := range 3 {
 			addDevice(t, s, device(fmt.Sprint(i), "u-1", 0), 10, base)
 		}
@@ -125,13 +125,13 @@ var deviceChecks = []check{
 			must(t, s.DeleteDevices(t.Context(), "u-1"), "DeleteDevices")
 		}
 		for i := range 3 {
-			wantDevice(t, s, hash(fmt.Sprint("device/", i)), pbxauth.Device{}, base, "after DeleteDevices")
+			wantDevice(t, s, hash(fmt.Sprint("device/", i)), store.Device{}, base, "after DeleteDevices")
 		}
 		wantDevice(t, s, other.Hash, other, base, "of another user after DeleteDevices")
 		must(t, s.DeleteDevices(t.Context(), "nobody"), "DeleteDevices of a user without devices")
 	}},
-	{name: "Swept", fn: func(t tb, s pbxauth.Store) {
-		sw, ok := s.(pbxauth.Sweeper)
+	{name: "Swept", fn: func(t tb, s store.Store) {
+		sw, ok := s.(store.Sweeper)
 		if !ok {
 			t.Skipf("%T does not implement pbxauth.Sweeper", s)
 		}

@@ -17,17 +17,17 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // createFamily stores a sign-in with no bound on the user's sign-ins.
-func createFamily(ctx context.Context, s pbxauth.Store, f pbxauth.Family, tokens ...pbxauth.Token) error {
+func createFamily(ctx context.Context, s store.Store, f store.Family, tokens ...store.Token) error {
 	_, err := s.CreateFamily(ctx, f, 0, tokens...)
 	return err
 }
 
 // epochOf reads the user's epoch, or stops the check.
-func epochOf(t tb, s pbxauth.Store, userID string) int64 {
+func epochOf(t tb, s store.Store, userID string) int64 {
 	t.Helper()
 	u, err := s.User(t.Context(), userID)
 	must(t, err, "User "+userID)
@@ -35,10 +35,10 @@ func epochOf(t tb, s pbxauth.Store, userID string) int64 {
 }
 
 // epochIfAny is the user's epoch, or 0 for a user that does not exist.
-func epochIfAny(t tb, s pbxauth.Store, userID string) int64 {
+func epochIfAny(t tb, s store.Store, userID string) int64 {
 	t.Helper()
 	u, err := s.User(t.Context(), userID)
-	if errors.Is(err, pbxauth.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return 0
 	}
 	must(t, err, "User "+userID)
@@ -47,8 +47,8 @@ func epochIfAny(t tb, s pbxauth.Store, userID string) int64 {
 
 // familyAt is a sign-in of the user under epoch, made and last used at
 // created, live for an hour after base.
-func familyAt(userID, id string, epoch int64, created time.Time) pbxauth.Family {
-	return pbxauth.Family{ID: id, UserID: userID, Method: "password", CreatedAt: created, LastUsedAt: created,
+func familyAt(userID, id string, epoch int64, created time.Time) store.Family {
+	return store.Family{ID: id, UserID: userID, Method: "password", CreatedAt: created, LastUsedAt: created,
 		ExpiresAt: at(time.Hour), Epoch: epoch}
 }
 
@@ -56,19 +56,19 @@ func familyAt(userID, id string, epoch int64, created time.Time) pbxauth.Family 
 // the Auth runs it.
 var epochEnders = []struct {
 	name string
-	end  func(t tb, s pbxauth.Store, userID string) error
+	end  func(t tb, s store.Store, userID string) error
 }{
-	{"ResetPassword", func(t tb, s pbxauth.Store, userID string) error {
+	{"ResetPassword", func(t tb, s store.Store, userID string) error {
 		return s.ResetPassword(t.Context(), userID, "$argon2id$new")
 	}},
-	{"RevokeUser", func(t tb, s pbxauth.Store, userID string) error {
+	{"RevokeUser", func(t tb, s store.Store, userID string) error {
 		return s.RevokeUser(t.Context(), userID)
 	}},
-	{"GlobalSignOut", func(t tb, s pbxauth.Store, userID string) error {
+	{"GlobalSignOut", func(t tb, s store.Store, userID string) error {
 		_, err := s.RevokeOtherFamilies(t.Context(), userID, "", base)
 		return err
 	}},
-	{"Disable", func(t tb, s pbxauth.Store, userID string) error {
+	{"Disable", func(t tb, s store.Store, userID string) error {
 		if err := s.SetUserDisabled(t.Context(), userID, true); err != nil {
 			return err
 		}
@@ -78,7 +78,7 @@ var epochEnders = []struct {
 }
 
 var epochChecks = []check{
-	{name: "Advances", fn: func(t tb, s pbxauth.Store) {
+	{name: "Advances", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		u := user("u-1", "t-acme", "alice")
 		u.Epoch = 0
@@ -115,16 +115,16 @@ var epochChecks = []check{
 		step("UpdateUser that disables", true, func() error { return s.UpdateUser(ctx, changed) })
 		step("UpdateUser of a disabled user", false, func() error { return s.UpdateUser(ctx, changed) })
 	}},
-	{name: "StaleRefused", fn: func(t tb, s pbxauth.Store) {
+	{name: "StaleRefused", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		must(t, s.ResetPassword(ctx, "u-1", "$argon2id$new"), "ResetPassword")
 		now := epochOf(t, s, "u-1")
 		old := now - 1
 
-		acc := token("f-old/access", pbxauth.AccessToken, "f-old", at(time.Hour))
+		acc := token("f-old/access", store.AccessToken, "f-old", at(time.Hour))
 		_, err := s.CreateFamily(ctx, familyAt("u-1", "f-old", old, base), 0, acc)
-		wantErr(t, err, pbxauth.ErrStale, "CreateFamily under the epoch before a reset")
+		wantErr(t, err, store.ErrStale, "CreateFamily under the epoch before a reset")
 		wantNoGrant(t, s, acc, base, "of a sign-in refused as stale")
 		wantFamilies(t, s, "u-1", base, "after a stale CreateFamily")
 		// Nothing was kept: the same ID and token go in under the epoch.
@@ -132,11 +132,11 @@ var epochChecks = []check{
 		must(t, createFamily(ctx, s, f, acc), "CreateFamily under the current epoch")
 		wantGrant(t, s, acc, f, base, "of a sign-in under the current epoch")
 
-		flow := pbxauth.Flow{Hash: hash("stale-flow"), Purpose: pbxauth.FlowTwoFactor, UserID: "u-1", TenantID: "t-acme",
+		flow := store.Flow{Hash: hash("stale-flow"), Purpose: store.FlowTwoFactor, UserID: "u-1", TenantID: "t-acme",
 			ExpiresAt: at(time.Minute), Epoch: old}
-		wantErr(t, s.CreateFlow(ctx, flow), pbxauth.ErrStale, "CreateFlow under the epoch before a reset")
+		wantErr(t, s.CreateFlow(ctx, flow), store.ErrStale, "CreateFlow under the epoch before a reset")
 		_, err = s.Flow(ctx, flow.Hash, base)
-		wantErr(t, err, pbxauth.ErrNotFound, "Flow of a flow refused as stale")
+		wantErr(t, err, store.ErrNotFound, "Flow of a flow refused as stale")
 		flow.Epoch = now
 		must(t, s.CreateFlow(ctx, flow), "CreateFlow under the current epoch")
 		stored, err := s.Flow(ctx, flow.Hash, base)
@@ -145,15 +145,15 @@ var epochChecks = []check{
 			t.Errorf("flow's epoch: %d, want %d", stored.Epoch, now)
 		}
 		// A flow of no user (an OAuth state) has no epoch to compare.
-		state := pbxauth.Flow{Hash: hash("state"), Purpose: pbxauth.FlowOIDCState, TenantID: "t-acme", ExpiresAt: at(time.Minute), Epoch: 7}
+		state := store.Flow{Hash: hash("state"), Purpose: store.FlowOIDCState, TenantID: "t-acme", ExpiresAt: at(time.Minute), Epoch: 7}
 		must(t, s.CreateFlow(ctx, state), "CreateFlow of no user")
 	}},
-	{name: "RaceWithEnders", pair: func(t tb, a, b pbxauth.Store) {
+	{name: "RaceWithEnders", pair: func(t tb, a, b store.Store) {
 		for _, e := range epochEnders {
 			raceEpoch(t, a, b, e.name, e.end)
 		}
 	}},
-	{name: "EvictsLeastRecentlyUsed", fn: func(t tb, s pbxauth.Store) {
+	{name: "EvictsLeastRecentlyUsed", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"), user("u-2", "t-acme", "bob"))
 		// Made in order, but f-2 used most recently and f-1 least.
@@ -197,12 +197,12 @@ var epochChecks = []check{
 		}
 		// A refused CreateFamily evicts nothing.
 		_, err = s.CreateFamily(ctx, familyAt("u-1", "f-4", 0, base), 1)
-		wantErr(t, err, pbxauth.ErrConflict, "CreateFamily with a taken ID")
+		wantErr(t, err, store.ErrConflict, "CreateFamily with a taken ID")
 		if fs, _ := s.Families(ctx, "u-1", base); len(fs) != 3 {
 			t.Errorf("a refused CreateFamily changed the live sign-ins: %d, want 3", len(fs))
 		}
 	}},
-	{name: "EvictionUnderConcurrency", pair: func(t tb, a, b pbxauth.Store) {
+	{name: "EvictionUnderConcurrency", pair: func(t tb, a, b store.Store) {
 		const bound = 5
 		addUser(t, a, user("u-1", "t-acme", "alice"))
 		var (
@@ -257,7 +257,7 @@ var epochChecks = []check{
 // time, whatever the scheduling: some creations land before end (it would
 // be no race otherwise — checked) and every racer's last one after, which
 // must be refused.
-func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.Store, userID string) error) {
+func raceEpoch(t tb, a, b store.Store, name string, end func(t tb, s store.Store, userID string) error) {
 	t.Helper()
 	ctx := t.Context()
 	userID := "u-" + name
@@ -285,7 +285,7 @@ func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.S
 				if i%2 == 0 {
 					_, err = s.CreateFamily(ctx, familyAt(userID, id, epoch, base), 0)
 				} else {
-					err = s.CreateFlow(ctx, pbxauth.Flow{Hash: hash(id), Purpose: pbxauth.FlowTwoFactor, UserID: userID,
+					err = s.CreateFlow(ctx, store.Flow{Hash: hash(id), Purpose: store.FlowTwoFactor, UserID: userID,
 						TenantID: "t-acme", ExpiresAt: at(time.Minute), Epoch: epoch})
 				}
 				switch {
@@ -300,7 +300,7 @@ func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.S
 					}
 					once.Do(func() { close(started) })
 					continue
-				case !errors.Is(err, pbxauth.ErrStale):
+				case !errors.Is(err, store.ErrStale):
 					t.Errorf("%s: racer's create: %v, want nil or ErrStale", name, err)
 				}
 				return
@@ -323,5 +323,5 @@ func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.S
 		t.Errorf("%s: %d of %d sign-ins started under the old epoch outlived it", name, len(live), len(stored))
 	}
 	_, err = b.CreateFamily(ctx, familyAt(userID, name+"/after", epoch, base), 0)
-	wantErr(t, err, pbxauth.ErrStale, name+": CreateFamily under the old epoch after it")
+	wantErr(t, err, store.ErrStale, name+": CreateFamily under the old epoch after it")
 }

@@ -7,14 +7,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // flow returns a second-factor flow named name that expires at base+10m.
-func flow(name string) pbxauth.Flow {
-	return pbxauth.Flow{
+func flow(name string) store.Flow {
+	return store.Flow{
 		Hash:      hash(name),
-		Purpose:   pbxauth.FlowTwoFactor,
+		Purpose:   store.FlowTwoFactor,
 		UserID:    "u-1",
 		TenantID:  "t-acme",
 		ExpiresAt: at(10 * time.Minute),
@@ -22,7 +22,7 @@ func flow(name string) pbxauth.Flow {
 }
 
 // addFlow creates a flow or stops the check, and returns it as stored.
-func addFlow(t tb, s pbxauth.Store, f pbxauth.Flow) pbxauth.Flow {
+func addFlow(t tb, s store.Store, f store.Flow) store.Flow {
 	t.Helper()
 	must(t, s.CreateFlow(t.Context(), f), "CreateFlow")
 	f.Version = 1
@@ -30,7 +30,7 @@ func addFlow(t tb, s pbxauth.Store, f pbxauth.Flow) pbxauth.Flow {
 }
 
 // wantFlow checks that the flow is live at now, as want.
-func wantFlow(t tb, s pbxauth.Store, want pbxauth.Flow, now time.Time, what string) {
+func wantFlow(t tb, s store.Store, want store.Flow, now time.Time, what string) {
 	t.Helper()
 	got, err := s.Flow(t.Context(), want.Hash, now)
 	wantErr(t, err, nil, "Flow "+what)
@@ -38,18 +38,18 @@ func wantFlow(t tb, s pbxauth.Store, want pbxauth.Flow, now time.Time, what stri
 }
 
 // wantNoFlow checks that no flow with the hash is live at now, for any use.
-func wantNoFlow(t tb, s pbxauth.Store, f pbxauth.Flow, now time.Time, what string) {
+func wantNoFlow(t tb, s store.Store, f store.Flow, now time.Time, what string) {
 	t.Helper()
 	ctx := t.Context()
 	_, err := s.Flow(ctx, f.Hash, now)
-	wantErr(t, err, pbxauth.ErrNotFound, "Flow "+what)
-	wantErr(t, s.UpdateFlow(ctx, f, now), pbxauth.ErrNotFound, "UpdateFlow "+what)
+	wantErr(t, err, store.ErrNotFound, "Flow "+what)
+	wantErr(t, s.UpdateFlow(ctx, f, now), store.ErrNotFound, "UpdateFlow "+what)
 	_, err = s.ConsumeFlow(ctx, f.Hash, f.Purpose, now)
-	wantErr(t, err, pbxauth.ErrNotFound, "ConsumeFlow "+what)
+	wantErr(t, err, store.ErrNotFound, "ConsumeFlow "+what)
 }
 
 var flowChecks = []check{
-	{name: "RoundTrip", fn: func(t tb, s pbxauth.Store) {
+	{name: "RoundTrip", fn: func(t tb, s store.Store) {
 		code := flow("code")
 		code.CodeHash = "$argon2id$code"
 		code.CodeExpiresAt = at(5 * time.Minute)
@@ -57,31 +57,31 @@ var flowChecks = []check{
 		code.LastSentAt = at(-time.Minute)
 		code.Attempts = 3
 		code.Data = "{\"remember\":true}\n\t€ ünïcode end"
-		state := pbxauth.Flow{
+		state := store.Flow{
 			Hash:      hash("state"),
-			Purpose:   pbxauth.FlowOIDCState,
+			Purpose:   store.FlowOIDCState,
 			TenantID:  "t-acme",
 			ExpiresAt: at(time.Hour),
 			Data:      "verifier=abc&nonce=def&callback=https%3A%2F%2Fapp.example%2Fcb",
 			Version:   7, // the store sets 1
 		}
-		for _, f := range []pbxauth.Flow{code, state} {
+		for _, f := range []store.Flow{code, state} {
 			wantFlow(t, s, addFlow(t, s, f), base, "after CreateFlow")
 		}
 	}},
-	{name: "Missing", fn: func(t tb, s pbxauth.Store) {
+	{name: "Missing", fn: func(t tb, s store.Store) {
 		addFlow(t, s, flow("other"))
 		wantNoFlow(t, s, flow("missing"), base, "of a missing flow")
 	}},
-	{name: "CreateConflict", fn: func(t tb, s pbxauth.Store) {
+	{name: "CreateConflict", fn: func(t tb, s store.Store) {
 		f := addFlow(t, s, flow("f"))
 		dup := flow("f")
-		dup.Purpose = pbxauth.FlowPasswordReset
+		dup.Purpose = store.FlowPasswordReset
 		dup.Data = "other"
-		wantErr(t, s.CreateFlow(t.Context(), dup), pbxauth.ErrConflict, "CreateFlow of an existing hash")
+		wantErr(t, s.CreateFlow(t.Context(), dup), store.ErrConflict, "CreateFlow of an existing hash")
 		wantFlow(t, s, f, base, "after a refused CreateFlow")
 	}},
-	{name: "Expiry", fn: func(t tb, s pbxauth.Store) {
+	{name: "Expiry", fn: func(t tb, s store.Store) {
 		f := addFlow(t, s, flow("f"))
 		end, last := f.ExpiresAt, f.ExpiresAt.Add(-time.Nanosecond)
 		wantFlow(t, s, f, last, "1ns before it expires")
@@ -94,7 +94,7 @@ var flowChecks = []check{
 		wantErr(t, err, nil, "ConsumeFlow 1ns before it expires")
 		equal(t, "ConsumeFlow 1ns before it expires", got, f)
 	}},
-	{name: "Update", fn: func(t tb, s pbxauth.Store) {
+	{name: "Update", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		f := addFlow(t, s, flow("f"))
 		stale := f
@@ -111,12 +111,12 @@ var flowChecks = []check{
 		}
 		for _, v := range []int64{stale.Version, f.Version + 1, 0} {
 			stale.Version = v
-			wantErr(t, s.UpdateFlow(ctx, stale, base), pbxauth.ErrConflict,
+			wantErr(t, s.UpdateFlow(ctx, stale, base), store.ErrConflict,
 				fmt.Sprintf("UpdateFlow of version %d when %d is stored", v, f.Version))
 		}
 		wantFlow(t, s, f, base, "after refused updates")
 	}},
-	{name: "ConsumeOnce", fn: func(t tb, s pbxauth.Store) {
+	{name: "ConsumeOnce", fn: func(t tb, s store.Store) {
 		f, other := addFlow(t, s, flow("f")), addFlow(t, s, flow("other"))
 		got, err := s.ConsumeFlow(t.Context(), f.Hash, f.Purpose, base)
 		wantErr(t, err, nil, "ConsumeFlow")
@@ -124,36 +124,36 @@ var flowChecks = []check{
 		wantNoFlow(t, s, f, base, "after ConsumeFlow")
 		wantFlow(t, s, other, base, "of another flow after ConsumeFlow")
 	}},
-	{name: "ConsumeWrongPurpose", fn: func(t tb, s pbxauth.Store) {
+	{name: "ConsumeWrongPurpose", fn: func(t tb, s store.Store) {
 		f := addFlow(t, s, flow("f"))
-		for _, p := range []pbxauth.FlowPurpose{pbxauth.FlowPasswordReset, pbxauth.FlowMicrosoft, pbxauth.FlowOIDCState, ""} {
+		for _, p := range []store.FlowPurpose{store.FlowPasswordReset, store.FlowMicrosoft, store.FlowOIDCState, ""} {
 			_, err := s.ConsumeFlow(t.Context(), f.Hash, p, base)
-			wantErr(t, err, pbxauth.ErrNotFound, fmt.Sprintf("ConsumeFlow for purpose %q of a %q flow", p, f.Purpose))
+			wantErr(t, err, store.ErrNotFound, fmt.Sprintf("ConsumeFlow for purpose %q of a %q flow", p, f.Purpose))
 		}
 		wantFlow(t, s, f, base, "after ConsumeFlow for other purposes")
 		_, err := s.ConsumeFlow(t.Context(), f.Hash, f.Purpose, base)
 		wantErr(t, err, nil, "ConsumeFlow for its purpose after the others")
 	}},
-	{name: "ConcurrentConsume", fn: func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentConsume", fn: func(t tb, s store.Store) {
 		f := addFlow(t, s, flow("f"))
-		got := make([]pbxauth.Flow, racers)
+		got := make([]store.Flow, racers)
 		errs := concurrently(racers, func(i int) error {
 			var err error
 			got[i], err = s.ConsumeFlow(t.Context(), f.Hash, f.Purpose, base)
 			return err
 		})
-		winner := oneWinner(t, "ConsumeFlow of one flow", errs, pbxauth.ErrNotFound)
+		winner := oneWinner(t, "ConsumeFlow of one flow", errs, store.ErrNotFound)
 		equal(t, "the winning ConsumeFlow", got[winner], f)
 		wantNoFlow(t, s, f, base, "after concurrent ConsumeFlow")
 	}},
-	{name: "ConcurrentUpdate", fn: func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentUpdate", fn: func(t tb, s store.Store) {
 		f := addFlow(t, s, flow("f"))
 		errs := concurrently(racers, func(i int) error {
 			g := f
 			g.Attempts = i + 1
 			return s.UpdateFlow(t.Context(), g, base)
 		})
-		winner := oneWinner(t, "UpdateFlow of one version", errs, pbxauth.ErrConflict)
+		winner := oneWinner(t, "UpdateFlow of one version", errs, store.ErrConflict)
 		f.Attempts = winner + 1
 		f.Version++
 		wantFlow(t, s, f, base, "after concurrent UpdateFlow")

@@ -9,63 +9,63 @@ import (
 	"errors"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // wantInvalid checks that err is ErrInvalid.
 func wantInvalid(t tb, err error, what string) {
 	t.Helper()
-	if !errors.Is(err, pbxauth.ErrInvalid) {
+	if !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("%s: got error %v, want ErrInvalid", what, err)
 	}
 }
 
 var ruleChecks = []check{
-	{name: "Tenants", fn: func(t tb, s pbxauth.Store) {
+	{name: "Tenants", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		for _, c := range []struct {
 			name string
-			t    pbxauth.Tenant
+			t    store.Tenant
 		}{
-			{"without an ID", pbxauth.Tenant{Domain: "a.example"}},
-			{"without a domain", pbxauth.Tenant{ID: "t-1"}},
-			{"with a space in its domain", pbxauth.Tenant{ID: "t-1", Domain: "a example"}},
+			{"without an ID", store.Tenant{Domain: "a.example"}},
+			{"without a domain", store.Tenant{ID: "t-1"}},
+			{"with a space in its domain", store.Tenant{ID: "t-1", Domain: "a example"}},
 		} {
 			wantInvalid(t, s.CreateTenant(ctx, c.t), "CreateTenant "+c.name)
 		}
 		_, err := s.Tenant(ctx, "t-1")
-		wantErr(t, err, pbxauth.ErrNotFound, "Tenant after refused CreateTenant calls")
-		must(t, s.CreateTenant(ctx, pbxauth.Tenant{ID: "t-1", Domain: "a.example"}), "CreateTenant")
-		wantInvalid(t, s.UpdateTenant(ctx, pbxauth.Tenant{ID: "t-1", Domain: ""}), "UpdateTenant to no domain")
+		wantErr(t, err, store.ErrNotFound, "Tenant after refused CreateTenant calls")
+		must(t, s.CreateTenant(ctx, store.Tenant{ID: "t-1", Domain: "a.example"}), "CreateTenant")
+		wantInvalid(t, s.UpdateTenant(ctx, store.Tenant{ID: "t-1", Domain: ""}), "UpdateTenant to no domain")
 		got, err := s.Tenant(ctx, "t-1")
 		wantErr(t, err, nil, "Tenant after a refused UpdateTenant")
 		if got.Domain != "a.example" {
 			t.Errorf("after a refused UpdateTenant the domain is %q, want a.example", got.Domain)
 		}
 	}},
-	{name: "Users", fn: func(t tb, s pbxauth.Store) {
+	{name: "Users", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		ensureTenant(t, s, "t-acme")
 		ok := user("u-1", "t-acme", "alice")
 		for _, c := range []struct {
 			name string
-			edit func(*pbxauth.User)
+			edit func(*store.User)
 		}{
-			{"without an ID", func(u *pbxauth.User) { u.ID = "" }},
-			{"without a username", func(u *pbxauth.User) { u.Username = "" }},
-			{"with a malformed username", func(u *pbxauth.User) { u.Username = "bad name!" }},
-			{"with a username ending in a period", func(u *pbxauth.User) { u.Username = "alice." }},
-			{"with a reserved name in a tenant", func(u *pbxauth.User) { u.Username = "Admin" }},
-			{"without a role", func(u *pbxauth.User) { u.Role = "" }},
-			{"with a role over 64 bytes", func(u *pbxauth.User) { u.Role = string(make([]byte, 65)) }},
-			{"of a tenant that does not exist", func(u *pbxauth.User) { u.TenantID = "t-missing" }},
+			{"without an ID", func(u *store.User) { u.ID = "" }},
+			{"without a username", func(u *store.User) { u.Username = "" }},
+			{"with a malformed username", func(u *store.User) { u.Username = "bad name!" }},
+			{"with a username ending in a period", func(u *store.User) { u.Username = "alice." }},
+			{"with a reserved name in a tenant", func(u *store.User) { u.Username = "Admin" }},
+			{"without a role", func(u *store.User) { u.Role = "" }},
+			{"with a role over 64 bytes", func(u *store.User) { u.Role = string(make([]byte, 65)) }},
+			{"of a tenant that does not exist", func(u *store.User) { u.TenantID = "t-missing" }},
 		} {
 			u := ok
 			c.edit(&u)
 			wantInvalid(t, s.CreateUser(ctx, u), "CreateUser "+c.name)
 		}
 		_, err := s.User(ctx, ok.ID)
-		wantErr(t, err, pbxauth.ErrNotFound, "User after refused CreateUser calls")
+		wantErr(t, err, store.ErrNotFound, "User after refused CreateUser calls")
 		// A reserved name is a system user's.
 		root := user("u-root", "", "root")
 		must(t, s.CreateUser(ctx, root), "CreateUser of a system user named root")
@@ -78,21 +78,21 @@ var ruleChecks = []check{
 		wantInvalid(t, s.UpdateUser(ctx, bad), "UpdateUser to a tenant that does not exist")
 		wantUser(t, s, ok)
 	}},
-	{name: "SignIns", fn: func(t tb, s pbxauth.Store) {
+	{name: "SignIns", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"))
-		ok := pbxauth.Family{ID: "f-1", UserID: "u-1", Method: "password", CreatedAt: base, ExpiresAt: at(time.Hour)}
-		tok := token("f-1/access", pbxauth.AccessToken, "f-1", at(time.Hour))
+		ok := store.Family{ID: "f-1", UserID: "u-1", Method: "password", CreatedAt: base, ExpiresAt: at(time.Hour)}
+		tok := token("f-1/access", store.AccessToken, "f-1", at(time.Hour))
 		for _, c := range []struct {
 			name string
-			edit func(*pbxauth.Family, *pbxauth.Token)
+			edit func(*store.Family, *store.Token)
 		}{
-			{"without an ID", func(f *pbxauth.Family, t *pbxauth.Token) { f.ID, t.FamilyID = "", "" }},
-			{"without a user", func(f *pbxauth.Family, _ *pbxauth.Token) { f.UserID = "" }},
-			{"without a method", func(f *pbxauth.Family, _ *pbxauth.Token) { f.Method = "" }},
-			{"without an end", func(f *pbxauth.Family, _ *pbxauth.Token) { f.ExpiresAt = time.Time{} }},
-			{"with a token of another sign-in", func(_ *pbxauth.Family, t *pbxauth.Token) { t.FamilyID = "f-other" }},
-			{"with a token of no kind", func(_ *pbxauth.Family, t *pbxauth.Token) { t.Kind = 0 }},
+			{"without an ID", func(f *store.Family, t *store.Token) { f.ID, t.FamilyID = "", "" }},
+			{"without a user", func(f *store.Family, _ *store.Token) { f.UserID = "" }},
+			{"without a method", func(f *store.Family, _ *store.Token) { f.Method = "" }},
+			{"without an end", func(f *store.Family, _ *store.Token) { f.ExpiresAt = time.Time{} }},
+			{"with a token of another sign-in", func(_ *store.Family, t *store.Token) { t.FamilyID = "f-other" }},
+			{"with a token of no kind", func(_ *store.Family, t *store.Token) { t.Kind = 0 }},
 		} {
 			f, tk := ok, tok
 			c.edit(&f, &tk)
@@ -103,17 +103,17 @@ var ruleChecks = []check{
 		bad := token("f-1/bad", 9, "f-1", at(time.Hour))
 		wantInvalid(t, s.AddToken(ctx, bad, base), "AddToken of a token of no known kind")
 	}},
-	{name: "Identities", fn: func(t tb, s pbxauth.Store) {
+	{name: "Identities", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-1", "u1"))
 		for _, c := range []struct {
 			name string
-			id   pbxauth.Identity
+			id   store.Identity
 		}{
-			{"without a tenant", pbxauth.Identity{Issuer: linkIssuer, Subject: "sub-1", UserID: "u-1"}},
-			{"without an issuer", pbxauth.Identity{TenantID: "t-1", Subject: "sub-1", UserID: "u-1"}},
-			{"without a subject", pbxauth.Identity{TenantID: "t-1", Issuer: linkIssuer, UserID: "u-1"}},
-			{"without a user", pbxauth.Identity{TenantID: "t-1", Issuer: linkIssuer, Subject: "sub-1"}},
+			{"without a tenant", store.Identity{Issuer: linkIssuer, Subject: "sub-1", UserID: "u-1"}},
+			{"without an issuer", store.Identity{TenantID: "t-1", Subject: "sub-1", UserID: "u-1"}},
+			{"without a subject", store.Identity{TenantID: "t-1", Issuer: linkIssuer, UserID: "u-1"}},
+			{"without a user", store.Identity{TenantID: "t-1", Issuer: linkIssuer, Subject: "sub-1"}},
 		} {
 			wantInvalid(t, s.LinkIdentity(ctx, c.id), "LinkIdentity "+c.name)
 		}

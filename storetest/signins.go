@@ -11,18 +11,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // signInAt stores a sign-in of the user made at created, live until ends.
-func signInAt(t tb, s pbxauth.Store, userID, familyID string, created, ends time.Time) session {
+func signInAt(t tb, s store.Store, userID, familyID string, created, ends time.Time) session {
 	t.Helper()
 	ss := session{
-		family: pbxauth.Family{ID: familyID, UserID: userID, PasswordVerified: true, Method: "password",
+		family: store.Family{ID: familyID, UserID: userID, PasswordVerified: true, Method: "password",
 			CreatedAt: created, ExpiresAt: ends, LastUsedAt: created, ClientIP: "192.0.2.7", UserAgent: "agent of " + familyID,
 			Epoch: epochIfAny(t, s, userID)},
-		access:  token(familyID+"/access", pbxauth.AccessToken, familyID, minTime(at(time.Hour), ends)),
-		refresh: token(familyID+"/refresh", pbxauth.RefreshToken, familyID, ends),
+		access:  token(familyID+"/access", store.AccessToken, familyID, minTime(at(time.Hour), ends)),
+		refresh: token(familyID+"/refresh", store.RefreshToken, familyID, ends),
 	}
 	must(t, createFamily(t.Context(), s, ss.family, ss.access, ss.refresh), "CreateFamily "+familyID)
 	return ss
@@ -37,33 +37,33 @@ func minTime(a, b time.Time) time.Time {
 
 // wantFamilies checks that Families lists exactly the given sign-ins, in
 // that order.
-func wantFamilies(t tb, s pbxauth.Store, userID string, now time.Time, what string, want ...pbxauth.Family) {
+func wantFamilies(t tb, s store.Store, userID string, now time.Time, what string, want ...store.Family) {
 	t.Helper()
 	got, err := s.Families(t.Context(), userID, now)
 	wantErr(t, err, nil, "Families "+what)
 	if want == nil {
-		want = []pbxauth.Family{}
+		want = []store.Family{}
 	}
 	if got == nil {
 		t.Errorf("Families %s: got nil, want an empty slice", what)
-		got = []pbxauth.Family{}
+		got = []store.Family{}
 	}
 	equal(t, "Families "+what, got, want)
 }
 
 var signInChecks = []check{
-	{name: "RecordsRoundTrip", fn: func(t tb, s pbxauth.Store) {
+	{name: "RecordsRoundTrip", fn: func(t tb, s store.Store) {
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		// Every byte a cleaned agent may hold: 256 bytes, multi-byte runes.
 		agent := strings.Repeat("é", 127) + "ab"
-		f := pbxauth.Family{ID: "f-1", UserID: "u-1", Method: "microsoft", CreatedAt: at(-time.Hour), ExpiresAt: at(time.Hour),
+		f := store.Family{ID: "f-1", UserID: "u-1", Method: "microsoft", CreatedAt: at(-time.Hour), ExpiresAt: at(time.Hour),
 			LastUsedAt: at(-time.Minute), ClientIP: "2001:db8::1", UserAgent: agent}
-		acc := token("f-1/access", pbxauth.AccessToken, "f-1", at(time.Hour))
+		acc := token("f-1/access", store.AccessToken, "f-1", at(time.Hour))
 		must(t, createFamily(t.Context(), s, f, acc), "CreateFamily")
 		wantGrant(t, s, acc, f, base, "of a sign-in with its records")
 		wantFamilies(t, s, "u-1", base, "of a sign-in with its records", f)
 	}},
-	{name: "FamiliesNewestFirst", fn: func(t tb, s pbxauth.Store) {
+	{name: "FamiliesNewestFirst", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"), user("u-2", "t-acme", "bob"))
 		wantFamilies(t, s, "u-1", base, "before any sign-in")
@@ -84,7 +84,7 @@ var signInChecks = []check{
 			twinB.family, twinA.family, mid.family, old.family)
 		wantFamilies(t, s, "u-missing", base, "of a user without sign-ins")
 	}},
-	{name: "TouchFamily", fn: func(t tb, s pbxauth.Store) {
+	{name: "TouchFamily", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		ss := signInAt(t, s, "u-1", "f-1", at(-time.Hour), at(time.Hour))
@@ -117,7 +117,7 @@ var signInChecks = []check{
 		ss.family.LastUsedAt = last
 		wantFamilies(t, s, "u-1", base, "after a touch within the minute", ss.family)
 	}},
-	{name: "RevokeUserFamily", fn: func(t tb, s pbxauth.Store) {
+	{name: "RevokeUserFamily", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"), user("u-2", "t-acme", "bob"))
 		a1 := signInAt(t, s, "u-1", "f-1", at(-time.Hour), at(time.Hour))
@@ -135,19 +135,19 @@ var signInChecks = []check{
 			{"a sign-in of a missing user", "u-missing", "f-2"},
 		} {
 			err := s.RevokeUserFamily(ctx, c.user, c.family, base)
-			wantErr(t, err, pbxauth.ErrNotFound, "RevokeUserFamily of "+c.name)
+			wantErr(t, err, store.ErrNotFound, "RevokeUserFamily of "+c.name)
 		}
 		a2.wantLive(t, s, "after refused RevokeUserFamily calls")
 		b.wantLive(t, s, "of another user after refused RevokeUserFamily calls")
 	}},
-	{name: "ConcurrentRevokeUserFamily", fn: func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentRevokeUserFamily", fn: func(t tb, s store.Store) {
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		ss := signInAt(t, s, "u-1", "f-1", at(-time.Hour), at(time.Hour))
 		errs := concurrently(racers, func(int) error { return s.RevokeUserFamily(t.Context(), "u-1", "f-1", base) })
-		oneWinner(t, "RevokeUserFamily of one sign-in", errs, pbxauth.ErrNotFound)
+		oneWinner(t, "RevokeUserFamily of one sign-in", errs, store.ErrNotFound)
 		ss.wantRevoked(t, s, "after the race")
 	}},
-	{name: "RevokeOtherFamilies", fn: func(t tb, s pbxauth.Store) {
+	{name: "RevokeOtherFamilies", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"), user("u-2", "t-acme", "bob"))
 		keep := signInAt(t, s, "u-1", "f-keep", at(-time.Hour), at(time.Hour))
@@ -179,15 +179,15 @@ var signInChecks = []check{
 		wantFamilies(t, s, "u-1", base, "after every sign-in ended")
 		b.wantLive(t, s, "of another user after RevokeOtherFamilies sparing none")
 	}},
-	{name: "UnlinkUser", fn: func(t tb, s pbxauth.Store) {
+	{name: "UnlinkUser", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-1", "u1"), user("u-2", "t-1", "u2"), user("u-3", "t-2", "u3"))
-		for _, l := range []pbxauth.Identity{link("t-1", "sub-1", "u-1"), link("t-1", "sub-2", "u-2"), link("t-2", "sub-1", "u-3")} {
+		for _, l := range []store.Identity{link("t-1", "sub-1", "u-1"), link("t-1", "sub-2", "u-2"), link("t-2", "sub-1", "u-3")} {
 			must(t, s.LinkIdentity(ctx, l), fmt.Sprintf("LinkIdentity(%+v)", l))
 		}
 		must(t, s.UnlinkUser(ctx, "t-1", "u-1"), "UnlinkUser")
 		_, err := s.IdentityUser(ctx, "t-1", linkIssuer, "sub-1")
-		wantErr(t, err, pbxauth.ErrNotFound, "IdentityUser of the unlinked account")
+		wantErr(t, err, store.ErrNotFound, "IdentityUser of the unlinked account")
 		wantLinked(t, s, link("t-1", "sub-2", "u-2"), "another user of the tenant after UnlinkUser")
 		wantLinked(t, s, link("t-2", "sub-1", "u-3"), "the same account in another tenant after UnlinkUser")
 		// The user may be linked again, to another account.

@@ -1,4 +1,4 @@
-// Package storetest is the conformance suite of [pbxauth.Store]: every store
+// Package storetest is the conformance suite of [store.Store]: every store
 // proves itself by passing it, as testing/fstest.TestFS does for file systems.
 //
 // A store author calls [Run] from one test of the store's package, with a
@@ -7,7 +7,7 @@
 // store that lives in one process returns itself twice:
 //
 //	func TestStore(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) (a, b pbxauth.Store) {
+//		storetest.Run(t, func(t *testing.T) (a, b store.Store) {
 //			dsn := newTestDatabase(t)
 //			return open(t, dsn), open(t, dsn) // each closed by t.Cleanup
 //		})
@@ -32,7 +32,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // Run runs the conformance suite against the backends open makes, each
@@ -44,9 +44,9 @@ import (
 // another, never in parallel, so open may reset a database that all of
 // them share.
 //
-// A store that also implements [pbxauth.Sweeper] is checked for it too; for
+// A store that also implements [store.Sweeper] is checked for it too; for
 // other stores that subtest is skipped.
-func Run(t *testing.T, open func(t *testing.T) (a, b pbxauth.Store)) {
+func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 	for _, g := range suite {
 		t.Run(g.name, func(t *testing.T) {
 			for _, c := range g.checks {
@@ -79,8 +79,8 @@ type tb interface {
 // handles on one fresh, empty backend (pair).
 type check struct {
 	name string
-	fn   func(t tb, s pbxauth.Store)
-	pair func(t tb, a, b pbxauth.Store)
+	fn   func(t tb, s store.Store)
+	pair func(t tb, a, b store.Store)
 }
 
 // group is the checks of one concern, run as one subtest.
@@ -121,7 +121,7 @@ var base = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 func at(d time.Duration) time.Time { return base.Add(d) }
 
 // hash returns the hash of a token named for the suite.
-func hash(name string) pbxauth.Hash { return pbxauth.HashToken("storetest/" + name) }
+func hash(name string) store.Hash { return store.HashToken("storetest/" + name) }
 
 // racers is how many goroutines the concurrency checks start at once.
 const racers = 16

@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // recorder stands in for *testing.T when a check runs against a store that
@@ -44,7 +45,7 @@ func (r *recorder) Skipf(format string, args ...any) {
 
 // record runs c against s on a goroutine of its own, as testing does, so
 // that Fatalf and Skipf can end it.
-func record(t *testing.T, c check, s pbxauth.Store) *recorder {
+func record(t *testing.T, c check, s store.Store) *recorder {
 	r := &recorder{ctx: t.Context()}
 	done := make(chan struct{})
 	go func() {
@@ -62,54 +63,54 @@ func record(t *testing.T, c check, s pbxauth.Store) *recorder {
 // Broken stores: MemoryStore with one method subtly wrong.
 type (
 	// reusableFlows does not delete a consumed flow.
-	reusableFlows struct{ *pbxauth.MemoryStore }
+	reusableFlows struct{ *memstore.Store }
 	// caseSensitiveNames finds a user only by the username's exact case.
-	caseSensitiveNames struct{ *pbxauth.MemoryStore }
+	caseSensitiveNames struct{ *memstore.Store }
 	// hiddenReuse reports a reused refresh token as missing.
-	hiddenReuse struct{ *pbxauth.MemoryStore }
+	hiddenReuse struct{ *memstore.Store }
 	// blindFlowUpdates ignores the version UpdateFlow is given.
-	blindFlowUpdates struct{ *pbxauth.MemoryStore }
+	blindFlowUpdates struct{ *memstore.Store }
 	// lateFlowExpiry still shows a flow at its ExpiresAt.
-	lateFlowExpiry struct{ *pbxauth.MemoryStore }
+	lateFlowExpiry struct{ *memstore.Store }
 	// keptSignIns resets a password without revoking the user's sign-ins.
-	keptSignIns struct{ *pbxauth.MemoryStore }
+	keptSignIns struct{ *memstore.Store }
 	// immortalCounters compares versions with expired counters too.
-	immortalCounters struct{ *pbxauth.MemoryStore }
+	immortalCounters struct{ *memstore.Store }
 	// earlyClaims claims records two minutes early: before they are due,
 	// and while another worker's lease still holds them.
-	earlyClaims struct{ *pbxauth.MemoryStore }
+	earlyClaims struct{ *memstore.Store }
 	// lostSuccessors never returns a reused token's successor.
-	lostSuccessors struct{ *pbxauth.MemoryStore }
+	lostSuccessors struct{ *memstore.Store }
 	// oldestFirst lists a user's sign-ins oldest first.
-	oldestFirst struct{ *pbxauth.MemoryStore }
+	oldestFirst struct{ *memstore.Store }
 	// eagerTouch writes LastUsedAt on every touch.
-	eagerTouch struct{ *pbxauth.MemoryStore }
+	eagerTouch struct{ *memstore.Store }
 	// revokeAnyFamily ends another user's sign-in too.
-	revokeAnyFamily struct{ *pbxauth.MemoryStore }
+	revokeAnyFamily struct{ *memstore.Store }
 	// epochBlind stores sign-ins and flows whatever the epoch they carry.
-	epochBlind struct{ *pbxauth.MemoryStore }
+	epochBlind struct{ *memstore.Store }
 	// noEviction keeps every sign-in, whatever the bound.
-	noEviction struct{ *pbxauth.MemoryStore }
+	noEviction struct{ *memstore.Store }
 	// unboundedAdds adds whatever the limit.
-	unboundedAdds struct{ *pbxauth.MemoryStore }
+	unboundedAdds struct{ *memstore.Store }
 	// touchingRefusals writes a refused conditional add (a later expiry, a
 	// new version), as an add of 0 would.
-	touchingRefusals struct{ *pbxauth.MemoryStore }
+	touchingRefusals struct{ *memstore.Store }
 	// forgetfulUseOnce never records a use.
-	forgetfulUseOnce struct{ *pbxauth.MemoryStore }
+	forgetfulUseOnce struct{ *memstore.Store }
 	// purposelessUseOnce records uses by id alone.
-	purposelessUseOnce struct{ *pbxauth.MemoryStore }
+	purposelessUseOnce struct{ *memstore.Store }
 	// earlyUseOnceSweep sweeps uses at their expiry, without the margin.
-	earlyUseOnceSweep struct{ *pbxauth.MemoryStore }
+	earlyUseOnceSweep struct{ *memstore.Store }
 )
 
-func (s unboundedAdds) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool, error) {
+func (s unboundedAdds) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (store.Counter, bool, error) {
 	c, err := s.AddCounter(ctx, key, 1, expiresAt, now)
 	return c, err == nil, err
 }
 
-func (s touchingRefusals) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool, error) {
-	c, added, err := s.MemoryStore.AddCounterBelow(ctx, key, limit, expiresAt, now)
+func (s touchingRefusals) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (store.Counter, bool, error) {
+	c, added, err := s.Store.AddCounterBelow(ctx, key, limit, expiresAt, now)
 	if err == nil && !added {
 		_, err = s.AddCounter(ctx, key, 0, expiresAt, now)
 	}
@@ -121,58 +122,58 @@ func (s forgetfulUseOnce) UseOnce(ctx context.Context, purpose string, id [16]by
 }
 
 func (s purposelessUseOnce) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
-	return s.MemoryStore.UseOnce(ctx, "", id, expiresAt)
+	return s.Store.UseOnce(ctx, "", id, expiresAt)
 }
 
 func (s earlyUseOnceSweep) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	return s.MemoryStore.DeleteExpired(ctx, now.Add(pbxauth.UseOnceMargin))
+	return s.Store.DeleteExpired(ctx, now.Add(store.UseOnceMargin))
 }
 
-func (s lostSuccessors) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time, next ...pbxauth.Token) (pbxauth.Grant, error) {
-	g, err := s.MemoryStore.RotateRefresh(ctx, h, now, next...)
-	g.Successor = pbxauth.Token{}
+func (s lostSuccessors) RotateRefresh(ctx context.Context, h store.Hash, now time.Time, next ...store.Token) (store.Grant, error) {
+	g, err := s.Store.RotateRefresh(ctx, h, now, next...)
+	g.Successor = store.Token{}
 	return g, err
 }
 
-func (s earlyClaims) ClaimMail(ctx context.Context, claim string, now, until time.Time) (pbxauth.OutboxMail, error) {
-	return s.MemoryStore.ClaimMail(ctx, claim, now.Add(2*time.Minute), until)
+func (s earlyClaims) ClaimMail(ctx context.Context, claim string, now, until time.Time) (store.OutboxMail, error) {
+	return s.Store.ClaimMail(ctx, claim, now.Add(2*time.Minute), until)
 }
 
-func (s reusableFlows) ConsumeFlow(ctx context.Context, h pbxauth.Hash, purpose pbxauth.FlowPurpose, now time.Time) (pbxauth.Flow, error) {
+func (s reusableFlows) ConsumeFlow(ctx context.Context, h store.Hash, purpose store.FlowPurpose, now time.Time) (store.Flow, error) {
 	f, err := s.Flow(ctx, h, now)
 	if err != nil || f.Purpose != purpose {
-		return pbxauth.Flow{}, pbxauth.ErrNotFound
+		return store.Flow{}, store.ErrNotFound
 	}
 	return f, nil
 }
 
-func (s caseSensitiveNames) UserByName(ctx context.Context, tenantID, username string) (pbxauth.User, error) {
-	u, err := s.MemoryStore.UserByName(ctx, tenantID, username)
+func (s caseSensitiveNames) UserByName(ctx context.Context, tenantID, username string) (store.User, error) {
+	u, err := s.Store.UserByName(ctx, tenantID, username)
 	if err == nil && u.Username != username {
-		return pbxauth.User{}, pbxauth.ErrNotFound
+		return store.User{}, store.ErrNotFound
 	}
 	return u, err
 }
 
-func (s hiddenReuse) RotateRefresh(ctx context.Context, h pbxauth.Hash, now time.Time, next ...pbxauth.Token) (pbxauth.Grant, error) {
-	g, err := s.MemoryStore.RotateRefresh(ctx, h, now, next...)
-	if errors.Is(err, pbxauth.ErrTokenReused) {
-		return pbxauth.Grant{}, pbxauth.ErrNotFound
+func (s hiddenReuse) RotateRefresh(ctx context.Context, h store.Hash, now time.Time, next ...store.Token) (store.Grant, error) {
+	g, err := s.Store.RotateRefresh(ctx, h, now, next...)
+	if errors.Is(err, store.ErrTokenReused) {
+		return store.Grant{}, store.ErrNotFound
 	}
 	return g, err
 }
 
-func (s blindFlowUpdates) UpdateFlow(ctx context.Context, f pbxauth.Flow, now time.Time) error {
+func (s blindFlowUpdates) UpdateFlow(ctx context.Context, f store.Flow, now time.Time) error {
 	stored, err := s.Flow(ctx, f.Hash, now)
 	if err != nil {
 		return err
 	}
 	f.Version = stored.Version
-	return s.MemoryStore.UpdateFlow(ctx, f, now)
+	return s.Store.UpdateFlow(ctx, f, now)
 }
 
-func (s lateFlowExpiry) Flow(ctx context.Context, h pbxauth.Hash, now time.Time) (pbxauth.Flow, error) {
-	return s.MemoryStore.Flow(ctx, h, now.Add(-time.Nanosecond))
+func (s lateFlowExpiry) Flow(ctx context.Context, h store.Hash, now time.Time) (store.Flow, error) {
+	return s.Store.Flow(ctx, h, now.Add(-time.Nanosecond))
 }
 
 func (s keptSignIns) ResetPassword(ctx context.Context, userID, newHash string) error {
@@ -184,19 +185,19 @@ func (s keptSignIns) ResetPassword(ctx context.Context, userID, newHash string) 
 	return s.UpdateUser(ctx, u)
 }
 
-func (s immortalCounters) PutCounter(ctx context.Context, c pbxauth.Counter, now time.Time) error {
+func (s immortalCounters) PutCounter(ctx context.Context, c store.Counter, now time.Time) error {
 	// At the zero time every stored counter is live.
-	return s.MemoryStore.PutCounter(ctx, c, time.Time{})
+	return s.Store.PutCounter(ctx, c, time.Time{})
 }
 
-func (s oldestFirst) Families(ctx context.Context, userID string, now time.Time) ([]pbxauth.Family, error) {
-	fs, err := s.MemoryStore.Families(ctx, userID, now)
+func (s oldestFirst) Families(ctx context.Context, userID string, now time.Time) ([]store.Family, error) {
+	fs, err := s.Store.Families(ctx, userID, now)
 	slices.Reverse(fs)
 	return fs, err
 }
 
 func (s eagerTouch) TouchFamily(ctx context.Context, familyID string, now, staleBefore time.Time) error {
-	return s.MemoryStore.TouchFamily(ctx, familyID, now, now)
+	return s.Store.TouchFamily(ctx, familyID, now, now)
 }
 
 // current gives f the user's epoch of now, as a store that never compared
@@ -206,22 +207,22 @@ func (s epochBlind) current(ctx context.Context, userID string) int64 {
 	return u.Epoch
 }
 
-func (s epochBlind) CreateFamily(ctx context.Context, f pbxauth.Family, maxLive int, ts ...pbxauth.Token) ([]string, error) {
+func (s epochBlind) CreateFamily(ctx context.Context, f store.Family, maxLive int, ts ...store.Token) ([]string, error) {
 	f.Epoch = s.current(ctx, f.UserID)
-	return s.MemoryStore.CreateFamily(ctx, f, maxLive, ts...)
+	return s.Store.CreateFamily(ctx, f, maxLive, ts...)
 }
 
-func (s epochBlind) CreateFlow(ctx context.Context, f pbxauth.Flow) error {
+func (s epochBlind) CreateFlow(ctx context.Context, f store.Flow) error {
 	f.Epoch = s.current(ctx, f.UserID)
-	return s.MemoryStore.CreateFlow(ctx, f)
+	return s.Store.CreateFlow(ctx, f)
 }
 
-func (s noEviction) CreateFamily(ctx context.Context, f pbxauth.Family, maxLive int, ts ...pbxauth.Token) ([]string, error) {
-	return s.MemoryStore.CreateFamily(ctx, f, 0, ts...)
+func (s noEviction) CreateFamily(ctx context.Context, f store.Family, maxLive int, ts ...store.Token) ([]string, error) {
+	return s.Store.CreateFamily(ctx, f, 0, ts...)
 }
 
 func (s revokeAnyFamily) RevokeUserFamily(ctx context.Context, userID, familyID string, now time.Time) error {
-	return s.MemoryStore.RevokeFamily(ctx, familyID)
+	return s.Store.RevokeFamily(ctx, familyID)
 }
 
 // checkNamed returns the check with the given group/check name.
@@ -244,74 +245,74 @@ func checkNamed(t *testing.T, name string) check {
 func TestBrokenStoresFail(t *testing.T) {
 	for _, b := range []struct {
 		name   string
-		wrap   func(*pbxauth.MemoryStore) pbxauth.Store
+		wrap   func(*memstore.Store) store.Store
 		checks []string
 	}{
 		{"ConsumeFlow keeps the flow",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return reusableFlows{m} },
+			func(m *memstore.Store) store.Store { return reusableFlows{m} },
 			[]string{"Flows/ConsumeOnce", "Flows/ConcurrentConsume"}},
 		{"UserByName minds case",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return caseSensitiveNames{m} },
+			func(m *memstore.Store) store.Store { return caseSensitiveNames{m} },
 			[]string{"Users/RoundTrip", "Users/TenantIsolation", "Users/Update"}},
 		{"RotateRefresh hides reuse",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return hiddenReuse{m} },
+			func(m *memstore.Store) store.Store { return hiddenReuse{m} },
 			[]string{"Tokens/RotateRefresh", "Tokens/ConcurrentRotate", "Sweeper/DeleteExpired"}},
 		{"UpdateFlow ignores the version",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return blindFlowUpdates{m} },
+			func(m *memstore.Store) store.Store { return blindFlowUpdates{m} },
 			[]string{"Flows/Update"}}, // racers may all re-read and one win by chance
 		{"Flow lives at its expiry",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return lateFlowExpiry{m} },
+			func(m *memstore.Store) store.Store { return lateFlowExpiry{m} },
 			[]string{"Flows/Expiry"}},
 		{"ResetPassword keeps sign-ins",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return keptSignIns{m} },
+			func(m *memstore.Store) store.Store { return keptSignIns{m} },
 			[]string{"Users/ResetPassword"}},
 		{"PutCounter sees expired counters",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return immortalCounters{m} },
+			func(m *memstore.Store) store.Store { return immortalCounters{m} },
 			[]string{"Counters/Expiry", "Counters/ConcurrentPut"}},
 		{"RotateRefresh loses the successor",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return lostSuccessors{m} },
+			func(m *memstore.Store) store.Store { return lostSuccessors{m} },
 			[]string{"RefreshGrace/SeedRoundTrip", "RefreshGrace/ConcurrentRotate", "RefreshGrace/SeedSwept"}},
 		{"ClaimMail ignores leases and due times",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return earlyClaims{m} },
+			func(m *memstore.Store) store.Store { return earlyClaims{m} },
 			[]string{"Outbox/ClaimRoundTrip", "Outbox/DueOrder", "Outbox/LeaseExpires", "Outbox/UpdateAndRelease"}},
 		{"Families lists oldest first",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return oldestFirst{m} },
+			func(m *memstore.Store) store.Store { return oldestFirst{m} },
 			[]string{"SignIns/FamiliesNewestFirst"}},
 		{"TouchFamily writes every time",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return eagerTouch{m} },
+			func(m *memstore.Store) store.Store { return eagerTouch{m} },
 			[]string{"SignIns/TouchFamily"}},
 		{"AddCounterBelow ignores the limit",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return unboundedAdds{m} },
+			func(m *memstore.Store) store.Store { return unboundedAdds{m} },
 			[]string{"CounterAddBelow/Below", "CounterAddBelow/BelowNoLimit", "CounterAddBelow/ConcurrentBelow"}},
 		{"AddCounterBelow writes when it refuses",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return touchingRefusals{m} },
+			func(m *memstore.Store) store.Store { return touchingRefusals{m} },
 			[]string{"CounterAddBelow/Below", "CounterAddBelow/BelowKeepsOtherFields", "CounterAddBelow/BelowNoLimit"}},
 		{"RevokeUserFamily ends anyone's sign-in",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return revokeAnyFamily{m} },
+			func(m *memstore.Store) store.Store { return revokeAnyFamily{m} },
 			[]string{"SignIns/RevokeUserFamily", "SignIns/ConcurrentRevokeUserFamily"}},
 		{"CreateFamily and CreateFlow ignore the epoch",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return epochBlind{m} },
+			func(m *memstore.Store) store.Store { return epochBlind{m} },
 			[]string{"Epoch/StaleRefused", "Epoch/RaceWithEnders"}},
 		{"CreateFamily evicts nothing",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return noEviction{m} },
+			func(m *memstore.Store) store.Store { return noEviction{m} },
 			[]string{"Epoch/EvictsLeastRecentlyUsed", "Epoch/EvictionUnderConcurrency"}},
 		{"UseOnce records nothing",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return forgetfulUseOnce{m} },
+			func(m *memstore.Store) store.Store { return forgetfulUseOnce{m} },
 			[]string{"UseOnce/Once", "UseOnce/Concurrent", "UseOnce/Sweep"}},
 		{"UseOnce ignores the purpose",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return purposelessUseOnce{m} },
+			func(m *memstore.Store) store.Store { return purposelessUseOnce{m} },
 			[]string{"UseOnce/Once"}},
 		{"DeleteExpired forgets uses at their expiry",
-			func(m *pbxauth.MemoryStore) pbxauth.Store { return earlyUseOnceSweep{m} },
+			func(m *memstore.Store) store.Store { return earlyUseOnceSweep{m} },
 			[]string{"UseOnce/Sweep"}},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			for _, name := range b.checks {
 				c := checkNamed(t, name)
-				if r := record(t, c, pbxauth.NewMemoryStore()); len(r.failures) > 0 || r.skipped {
+				if r := record(t, c, memstore.New()); len(r.failures) > 0 || r.skipped {
 					t.Fatalf("%s does not pass the reference store: %q", name, r.failures)
 				}
-				r := record(t, c, b.wrap(pbxauth.NewMemoryStore()))
+				r := record(t, c, b.wrap(memstore.New()))
 				if len(r.failures) == 0 {
 					t.Errorf("%s passes a store where %s", name, b.name)
 					continue
@@ -326,7 +327,7 @@ func TestBrokenStoresFail(t *testing.T) {
 // rather than failing it.
 func TestSweeperSkipped(t *testing.T) {
 	// Embedding the interface hides MemoryStore's DeleteExpired.
-	s := struct{ pbxauth.Store }{pbxauth.NewMemoryStore()}
+	s := struct{ store.Store }{memstore.New()}
 	r := record(t, checkNamed(t, "Sweeper/DeleteExpired"), s)
 	if !r.skipped || len(r.failures) > 0 {
 		t.Errorf("Sweeper/DeleteExpired of a store without Sweeper: skipped %v, failures %q", r.skipped, r.failures)

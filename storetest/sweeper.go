@@ -6,12 +6,12 @@ package storetest
 import (
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 var sweeperChecks = []check{
-	{name: "DeleteExpired", fn: func(t tb, s pbxauth.Store) {
-		sw, ok := s.(pbxauth.Sweeper)
+	{name: "DeleteExpired", fn: func(t tb, s store.Store) {
+		sw, ok := s.(store.Sweeper)
 		if !ok {
 			t.Skipf("%T does not implement pbxauth.Sweeper", s)
 		}
@@ -30,12 +30,12 @@ var sweeperChecks = []check{
 
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		ss := signIn(t, s, "u-1", "f-1")
-		deadToken := token("f-1/dead", pbxauth.AccessToken, "f-1", gone)
+		deadToken := token("f-1/dead", store.AccessToken, "f-1", gone)
 		must(t, s.AddToken(ctx, deadToken, at(-time.Hour)), "AddToken")
-		next := token("f-1/next", pbxauth.RefreshToken, "f-1", at(13*time.Hour))
+		next := token("f-1/next", store.RefreshToken, "f-1", at(13*time.Hour))
 		_, err := s.RotateRefresh(ctx, ss.refresh.Hash, at(-time.Minute), next)
 		must(t, err, "RotateRefresh")
-		deadFamily := pbxauth.Family{ID: "f-dead", UserID: "u-1", Method: "password", CreatedAt: at(-2 * time.Hour), ExpiresAt: gone}
+		deadFamily := store.Family{ID: "f-dead", UserID: "u-1", Method: "password", CreatedAt: at(-2 * time.Hour), ExpiresAt: gone}
 		must(t, createFamily(ctx, s, deadFamily), "CreateFamily")
 		revoked := signIn(t, s, "u-1", "f-revoked")
 		must(t, s.RevokeFamily(ctx, "f-revoked"), "RevokeFamily")
@@ -58,7 +58,7 @@ var sweeperChecks = []check{
 		// A rotated refresh token is kept while it lives: reuse must still
 		// be detected.
 		_, err = s.RotateRefresh(ctx, ss.refresh.Hash, base)
-		wantErr(t, err, pbxauth.ErrTokenReused, "RotateRefresh of a rotated token after DeleteExpired")
+		wantErr(t, err, store.ErrTokenReused, "RotateRefresh of a rotated token after DeleteExpired")
 
 		// What was swept is gone, so its keys are free again.
 		must(t, s.CreateFlow(ctx, deadFlow), "CreateFlow with the hash of a swept flow")

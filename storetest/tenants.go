@@ -3,16 +3,18 @@
 
 package storetest
 
-import "github.com/pbxauth/pbxauth"
+import (
+	"github.com/pbxauth/pbxauth/store"
+)
 
 var systemChecks = []check{
-	{name: "EmptyIsZero", fn: func(t tb, s pbxauth.Store) {
+	{name: "EmptyIsZero", fn: func(t tb, s store.Store) {
 		got, err := s.System(t.Context())
 		wantErr(t, err, nil, "System of an empty store")
-		equal(t, "System of an empty store", got, pbxauth.System{})
+		equal(t, "System of an empty store", got, store.System{})
 	}},
-	{name: "PutReplaces", fn: func(t tb, s pbxauth.Store) {
-		for _, want := range []pbxauth.System{
+	{name: "PutReplaces", fn: func(t tb, s store.Store) {
+		for _, want := range []store.System{
 			{
 				WebDomain:          "pbx.example",
 				PrivateIPv4:        "10.0.0.2",
@@ -35,15 +37,15 @@ var systemChecks = []check{
 }
 
 // acme returns a tenant with every field set, Microsoft sign-in included.
-func acme() pbxauth.Tenant {
-	return pbxauth.Tenant{
+func acme() store.Tenant {
+	return store.Tenant{
 		ID:              "t-acme",
 		Name:            "Acme Corp",
 		Domain:          "Acme.Example",
 		Website:         "https://acme.example",
 		AvatarURL:       "https://acme.example/logo.png",
 		EnableTwoFactor: true,
-		MS365: &pbxauth.MS365{
+		MS365: &store.MS365{
 			ApplicationID: "app-id",
 			DirectoryID:   "dir-id",
 			ClientSecret:  "s3cret",
@@ -54,13 +56,13 @@ func acme() pbxauth.Tenant {
 }
 
 // globex returns a tenant without Microsoft sign-in.
-func globex() pbxauth.Tenant {
-	return pbxauth.Tenant{ID: "t-globex", Name: "Globex", Domain: "globex.example"}
+func globex() store.Tenant {
+	return store.Tenant{ID: "t-globex", Name: "Globex", Domain: "globex.example"}
 }
 
 // wantTenant checks that the tenant is found by its ID and, in any case, by
 // its domain.
-func wantTenant(t tb, s pbxauth.Store, want pbxauth.Tenant) {
+func wantTenant(t tb, s store.Store, want store.Tenant) {
 	t.Helper()
 	got, err := s.Tenant(t.Context(), want.ID)
 	wantErr(t, err, nil, "Tenant "+want.ID)
@@ -73,26 +75,26 @@ func wantTenant(t tb, s pbxauth.Store, want pbxauth.Tenant) {
 }
 
 var tenantChecks = []check{
-	{name: "RoundTrip", fn: func(t tb, s pbxauth.Store) {
-		for _, tn := range []pbxauth.Tenant{acme(), globex()} {
+	{name: "RoundTrip", fn: func(t tb, s store.Store) {
+		for _, tn := range []store.Tenant{acme(), globex()} {
 			must(t, s.CreateTenant(t.Context(), tn), "CreateTenant "+tn.ID)
 		}
 		wantTenant(t, s, acme())
 		wantTenant(t, s, globex())
 	}},
-	{name: "Missing", fn: func(t tb, s pbxauth.Store) {
+	{name: "Missing", fn: func(t tb, s store.Store) {
 		must(t, s.CreateTenant(t.Context(), acme()), "CreateTenant")
 		_, err := s.Tenant(t.Context(), "t-missing")
-		wantErr(t, err, pbxauth.ErrNotFound, "Tenant of a missing ID")
+		wantErr(t, err, store.ErrNotFound, "Tenant of a missing ID")
 		_, err = s.TenantByDomain(t.Context(), "missing.example")
-		wantErr(t, err, pbxauth.ErrNotFound, "TenantByDomain of a missing domain")
+		wantErr(t, err, store.ErrNotFound, "TenantByDomain of a missing domain")
 		missing := globex()
 		err = s.UpdateTenant(t.Context(), missing)
-		wantErr(t, err, pbxauth.ErrNotFound, "UpdateTenant of a missing tenant")
+		wantErr(t, err, store.ErrNotFound, "UpdateTenant of a missing tenant")
 		_, err = s.TenantByDomain(t.Context(), missing.Domain)
-		wantErr(t, err, pbxauth.ErrNotFound, "TenantByDomain after a failed UpdateTenant")
+		wantErr(t, err, store.ErrNotFound, "TenantByDomain after a failed UpdateTenant")
 	}},
-	{name: "CreateConflicts", fn: func(t tb, s pbxauth.Store) {
+	{name: "CreateConflicts", fn: func(t tb, s store.Store) {
 		must(t, s.CreateTenant(t.Context(), acme()), "CreateTenant")
 		sameID := globex()
 		sameID.ID = acme().ID
@@ -100,18 +102,18 @@ var tenantChecks = []check{
 		sameDomain.Domain = "aCME.eXAMPLE"
 		for _, c := range []struct {
 			name string
-			tn   pbxauth.Tenant
+			tn   store.Tenant
 		}{{"same ID", sameID}, {"same domain in another case", sameDomain}} {
 			err := s.CreateTenant(t.Context(), c.tn)
-			wantErr(t, err, pbxauth.ErrConflict, "CreateTenant with the "+c.name)
+			wantErr(t, err, store.ErrConflict, "CreateTenant with the "+c.name)
 		}
 		wantTenant(t, s, acme())
 		_, err := s.Tenant(t.Context(), sameDomain.ID)
-		wantErr(t, err, pbxauth.ErrNotFound, "Tenant refused for its domain")
+		wantErr(t, err, store.ErrNotFound, "Tenant refused for its domain")
 		_, err = s.TenantByDomain(t.Context(), sameID.Domain)
-		wantErr(t, err, pbxauth.ErrNotFound, "TenantByDomain of the tenant refused for its ID")
+		wantErr(t, err, store.ErrNotFound, "TenantByDomain of the tenant refused for its ID")
 	}},
-	{name: "Update", fn: func(t tb, s pbxauth.Store) {
+	{name: "Update", fn: func(t tb, s store.Store) {
 		must(t, s.CreateTenant(t.Context(), acme()), "CreateTenant acme")
 		must(t, s.CreateTenant(t.Context(), globex()), "CreateTenant globex")
 
@@ -124,7 +126,7 @@ var tenantChecks = []check{
 		must(t, s.UpdateTenant(t.Context(), moved), "UpdateTenant to a new domain")
 		wantTenant(t, s, moved)
 		_, err := s.TenantByDomain(t.Context(), acme().Domain)
-		wantErr(t, err, pbxauth.ErrNotFound, "TenantByDomain of the domain given up")
+		wantErr(t, err, store.ErrNotFound, "TenantByDomain of the domain given up")
 
 		recased := moved
 		recased.Domain = "ACME-Inc.example"
@@ -135,7 +137,7 @@ var tenantChecks = []check{
 		taken := recased
 		taken.Domain = "GLOBEX.example"
 		err = s.UpdateTenant(t.Context(), taken)
-		wantErr(t, err, pbxauth.ErrConflict, "UpdateTenant to another tenant's domain")
+		wantErr(t, err, store.ErrConflict, "UpdateTenant to another tenant's domain")
 		wantTenant(t, s, recased)
 		wantTenant(t, s, globex())
 

@@ -7,27 +7,27 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // token returns a token named name of a family.
-func token(name string, kind pbxauth.TokenKind, familyID string, expiresAt time.Time) pbxauth.Token {
-	return pbxauth.Token{Hash: hash(name), Kind: kind, FamilyID: familyID, ExpiresAt: expiresAt}
+func token(name string, kind store.TokenKind, familyID string, expiresAt time.Time) store.Token {
+	return store.Token{Hash: hash(name), Kind: kind, FamilyID: familyID, ExpiresAt: expiresAt}
 }
 
 // session is a sign-in with its first access and refresh tokens.
 type session struct {
-	family          pbxauth.Family
-	access, refresh pbxauth.Token
+	family          store.Family
+	access, refresh store.Token
 }
 
 // signIn stores a password sign-in of the user, live from before base until
 // base+24h, with an access token good for an hour and a refresh token good
 // for twelve.
-func signIn(t tb, s pbxauth.Store, userID, familyID string) session {
+func signIn(t tb, s store.Store, userID, familyID string) session {
 	t.Helper()
 	ss := session{
-		family: pbxauth.Family{
+		family: store.Family{
 			ID:               familyID,
 			UserID:           userID,
 			PasswordVerified: true,
@@ -36,20 +36,20 @@ func signIn(t tb, s pbxauth.Store, userID, familyID string) session {
 			ExpiresAt:        at(24 * time.Hour),
 			Epoch:            epochIfAny(t, s, userID),
 		},
-		access:  token(familyID+"/access", pbxauth.AccessToken, familyID, at(time.Hour)),
-		refresh: token(familyID+"/refresh", pbxauth.RefreshToken, familyID, at(12*time.Hour)),
+		access:  token(familyID+"/access", store.AccessToken, familyID, at(time.Hour)),
+		refresh: token(familyID+"/refresh", store.RefreshToken, familyID, at(12*time.Hour)),
 	}
 	must(t, createFamily(t.Context(), s, ss.family, ss.access, ss.refresh), "CreateFamily "+familyID)
 	return ss
 }
 
 // wantGrant checks that tok is granted at now, with its family and user.
-func wantGrant(t tb, s pbxauth.Store, tok pbxauth.Token, f pbxauth.Family, now time.Time, what string) pbxauth.Grant {
+func wantGrant(t tb, s store.Store, tok store.Token, f store.Family, now time.Time, what string) store.Grant {
 	t.Helper()
 	g, err := s.Grant(t.Context(), tok.Hash, tok.Kind, now)
 	wantErr(t, err, nil, "Grant "+what)
 	equal(t, "Grant.Token "+what, g.Token, tok)
-	// A store need not fill a grant's epochs (pbxauth.Store.Grant).
+	// A store need not fill a grant's epochs (store.Store.Grant).
 	gf := g.Family
 	gf.Epoch, f.Epoch = 0, 0
 	equal(t, "Grant.Family "+what, gf, f)
@@ -60,21 +60,21 @@ func wantGrant(t tb, s pbxauth.Store, tok pbxauth.Token, f pbxauth.Family, now t
 }
 
 // wantNoGrant checks that tok is not granted at now.
-func wantNoGrant(t tb, s pbxauth.Store, tok pbxauth.Token, now time.Time, what string) {
+func wantNoGrant(t tb, s store.Store, tok store.Token, now time.Time, what string) {
 	t.Helper()
 	_, err := s.Grant(t.Context(), tok.Hash, tok.Kind, now)
-	wantErr(t, err, pbxauth.ErrNotFound, "Grant "+what)
+	wantErr(t, err, store.ErrNotFound, "Grant "+what)
 }
 
 // wantLive checks that both tokens of the sign-in are granted at base.
-func (ss session) wantLive(t tb, s pbxauth.Store, what string) {
+func (ss session) wantLive(t tb, s store.Store, what string) {
 	t.Helper()
 	wantGrant(t, s, ss.access, ss.family, base, "of the access token of "+ss.family.ID+" "+what)
 	wantGrant(t, s, ss.refresh, ss.family, base, "of the refresh token of "+ss.family.ID+" "+what)
 }
 
 // wantRevoked checks that neither token of the sign-in is granted at base.
-func (ss session) wantRevoked(t tb, s pbxauth.Store, what string) {
+func (ss session) wantRevoked(t tb, s store.Store, what string) {
 	t.Helper()
 	wantNoGrant(t, s, ss.access, base, "of the access token of "+ss.family.ID+" "+what)
 	wantNoGrant(t, s, ss.refresh, base, "of the refresh token of "+ss.family.ID+" "+what)
@@ -83,14 +83,14 @@ func (ss session) wantRevoked(t tb, s pbxauth.Store, what string) {
 // deadToken is a refresh token that no grant may be read for at now.
 type deadToken struct {
 	name string
-	tok  pbxauth.Token // Kind is what it is presented as
+	tok  store.Token // Kind is what it is presented as
 	now  time.Time
 }
 
 // deadTokens stores a sign-in for every reason the contract gives for
 // ErrNotFound from Grant and RotateRefresh, and returns the refresh tokens
 // that must be refused.
-func deadTokens(t tb, s pbxauth.Store) []deadToken {
+func deadTokens(t tb, s store.Store) []deadToken {
 	t.Helper()
 	ctx := t.Context()
 	disabled := user("u-disabled", "t-acme", "disabled")
@@ -98,20 +98,20 @@ func deadTokens(t tb, s pbxauth.Store) []deadToken {
 	addUser(t, s, user("u-1", "t-acme", "alice"), disabled)
 
 	live := signIn(t, s, "u-1", "f-live")
-	short := token("f-live/short", pbxauth.RefreshToken, "f-live", at(time.Hour))
+	short := token("f-live/short", store.RefreshToken, "f-live", at(time.Hour))
 	must(t, s.AddToken(ctx, short, base), "AddToken")
 	asRefresh := live.access
-	asRefresh.Kind = pbxauth.RefreshToken
+	asRefresh.Kind = store.RefreshToken
 
-	ending := pbxauth.Family{ID: "f-ending", UserID: "u-1", Method: "password", CreatedAt: base, ExpiresAt: at(2 * time.Hour)}
-	outlives := token("f-ending/refresh", pbxauth.RefreshToken, ending.ID, at(12*time.Hour))
+	ending := store.Family{ID: "f-ending", UserID: "u-1", Method: "password", CreatedAt: base, ExpiresAt: at(2 * time.Hour)}
+	outlives := token("f-ending/refresh", store.RefreshToken, ending.ID, at(12*time.Hour))
 	must(t, createFamily(ctx, s, ending, outlives), "CreateFamily f-ending")
 
 	revoked := signIn(t, s, "u-1", "f-revoked")
 	must(t, s.RevokeFamily(ctx, revoked.family.ID), "RevokeFamily")
 
 	dead := []deadToken{
-		{"missing token", token("nobody", pbxauth.RefreshToken, "f-live", at(time.Hour)), base},
+		{"missing token", token("nobody", store.RefreshToken, "f-live", at(time.Hour)), base},
 		{"access token", asRefresh, base},
 		{"expired token", short, short.ExpiresAt},
 		{"expired family", outlives, ending.ExpiresAt},
@@ -120,8 +120,8 @@ func deadTokens(t tb, s pbxauth.Store) []deadToken {
 	}
 	// A store may refuse a sign-in of a missing user (say, by a foreign
 	// key); then it never meets one, and the case is moot.
-	orphan := token("f-orphan/refresh", pbxauth.RefreshToken, "f-orphan", at(12*time.Hour))
-	f := pbxauth.Family{ID: orphan.FamilyID, UserID: "u-missing", Method: "password", CreatedAt: base, ExpiresAt: at(24 * time.Hour)}
+	orphan := token("f-orphan/refresh", store.RefreshToken, "f-orphan", at(12*time.Hour))
+	f := store.Family{ID: orphan.FamilyID, UserID: "u-missing", Method: "password", CreatedAt: base, ExpiresAt: at(24 * time.Hour)}
 	if createFamily(ctx, s, f, orphan) == nil {
 		dead = append(dead, deadToken{"missing user", orphan, base})
 	}
@@ -129,40 +129,40 @@ func deadTokens(t tb, s pbxauth.Store) []deadToken {
 }
 
 var tokenChecks = []check{
-	{name: "RoundTrip", fn: func(t tb, s pbxauth.Store) {
+	{name: "RoundTrip", fn: func(t tb, s store.Store) {
 		alice := user("u-1", "t-acme", "alice")
 		alice.TwoFactorEnabled = true
 		addUser(t, s, alice)
 		ss := signIn(t, s, alice.ID, "f-1")
-		ms := pbxauth.Family{ID: "f-2", UserID: alice.ID, Method: "microsoft", CreatedAt: base, ExpiresAt: at(time.Hour)}
-		msAccess := token("f-2/access", pbxauth.AccessToken, ms.ID, at(time.Minute))
+		ms := store.Family{ID: "f-2", UserID: alice.ID, Method: "microsoft", CreatedAt: base, ExpiresAt: at(time.Hour)}
+		msAccess := token("f-2/access", store.AccessToken, ms.ID, at(time.Minute))
 		must(t, createFamily(t.Context(), s, ms, msAccess), "CreateFamily f-2")
 		for _, c := range []struct {
-			tok pbxauth.Token
-			f   pbxauth.Family
+			tok store.Token
+			f   store.Family
 		}{{ss.access, ss.family}, {ss.refresh, ss.family}, {msAccess, ms}} {
 			g, err := s.Grant(t.Context(), c.tok.Hash, c.tok.Kind, base)
 			wantErr(t, err, nil, "Grant")
-			equal(t, "Grant", g, pbxauth.Grant{Token: c.tok, Family: c.f, User: alice})
+			equal(t, "Grant", g, store.Grant{Token: c.tok, Family: c.f, User: alice})
 		}
 	}},
-	{name: "GrantNotFound", fn: func(t tb, s pbxauth.Store) {
+	{name: "GrantNotFound", fn: func(t tb, s store.Store) {
 		for _, d := range deadTokens(t, s) {
 			wantNoGrant(t, s, d.tok, d.now, "of a "+d.name)
 		}
 		ss := signIn(t, s, "u-1", "f-1")
 		asAccess := ss.refresh
-		asAccess.Kind = pbxauth.AccessToken
+		asAccess.Kind = store.AccessToken
 		wantNoGrant(t, s, asAccess, base, "of a refresh token as an access token")
 	}},
-	{name: "GrantExpiry", fn: func(t tb, s pbxauth.Store) {
+	{name: "GrantExpiry", fn: func(t tb, s store.Store) {
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		ss := signIn(t, s, "u-1", "f-1")
-		late := token("f-1/late", pbxauth.AccessToken, "f-1", at(48*time.Hour))
+		late := token("f-1/late", store.AccessToken, "f-1", at(48*time.Hour))
 		must(t, s.AddToken(t.Context(), late, base), "AddToken")
 		for _, c := range []struct {
 			name string
-			tok  pbxauth.Token
+			tok  store.Token
 			end  time.Time
 		}{
 			{"the token's expiry", ss.access, ss.access.ExpiresAt},
@@ -172,31 +172,31 @@ var tokenChecks = []check{
 			wantNoGrant(t, s, c.tok, c.end, "at "+c.name)
 		}
 	}},
-	{name: "CreateFamilyAtomic", fn: func(t tb, s pbxauth.Store) {
+	{name: "CreateFamilyAtomic", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		ss := signIn(t, s, "u-1", "f-1")
-		fresh := func(f pbxauth.Family) pbxauth.Token {
-			return token(f.ID+"/fresh", pbxauth.AccessToken, f.ID, at(time.Hour))
+		fresh := func(f store.Family) store.Token {
+			return token(f.ID+"/fresh", store.AccessToken, f.ID, at(time.Hour))
 		}
 		sameID := ss.family
 		sameID.Method = "microsoft"
-		other := pbxauth.Family{ID: "f-2", UserID: "u-1", Method: "password", CreatedAt: base, ExpiresAt: at(time.Hour)}
+		other := store.Family{ID: "f-2", UserID: "u-1", Method: "password", CreatedAt: base, ExpiresAt: at(time.Hour)}
 		taken := ss.refresh
 		taken.FamilyID = other.ID
 		for _, c := range []struct {
 			name   string
-			f      pbxauth.Family
-			tokens []pbxauth.Token
+			f      store.Family
+			tokens []store.Token
 		}{
-			{"an existing family ID", sameID, []pbxauth.Token{fresh(sameID)}},
-			{"an existing token hash", other, []pbxauth.Token{fresh(other), taken}},
-			{"one token hash twice", other, []pbxauth.Token{fresh(other), fresh(other)}},
+			{"an existing family ID", sameID, []store.Token{fresh(sameID)}},
+			{"an existing token hash", other, []store.Token{fresh(other), taken}},
+			{"one token hash twice", other, []store.Token{fresh(other), fresh(other)}},
 		} {
 			err := createFamily(ctx, s, c.f, c.tokens...)
-			wantErr(t, err, pbxauth.ErrConflict, "CreateFamily with "+c.name)
+			wantErr(t, err, store.ErrConflict, "CreateFamily with "+c.name)
 			if c.f.ID != ss.family.ID {
-				wantErr(t, s.AddToken(ctx, fresh(c.f), base), pbxauth.ErrNotFound,
+				wantErr(t, s.AddToken(ctx, fresh(c.f), base), store.ErrNotFound,
 					"AddToken to the family refused for "+c.name)
 			}
 		}
@@ -205,47 +205,47 @@ var tokenChecks = []check{
 		must(t, createFamily(ctx, s, other, fresh(other)), "CreateFamily f-2 after it was refused")
 		wantGrant(t, s, fresh(other), other, base, "of f-2")
 	}},
-	{name: "AddToken", fn: func(t tb, s pbxauth.Store) {
+	{name: "AddToken", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		ss := signIn(t, s, "u-1", "f-1")
 		revoked := signIn(t, s, "u-1", "f-2")
 		must(t, s.RevokeFamily(ctx, revoked.family.ID), "RevokeFamily")
 
-		added := token("f-1/added", pbxauth.AccessToken, "f-1", at(2*time.Hour))
+		added := token("f-1/added", store.AccessToken, "f-1", at(2*time.Hour))
 		must(t, s.AddToken(ctx, added, base), "AddToken to a live family")
 		wantGrant(t, s, added, ss.family, base, "of an added token")
-		last := token("f-1/last", pbxauth.RefreshToken, "f-1", at(48*time.Hour))
+		last := token("f-1/last", store.RefreshToken, "f-1", at(48*time.Hour))
 		must(t, s.AddToken(ctx, last, ss.family.ExpiresAt.Add(-time.Nanosecond)), "AddToken 1ns before the family expires")
 		wantGrant(t, s, last, ss.family, base, "of a token added at the last moment")
 
 		reused := ss.refresh
-		reused.Kind = pbxauth.AccessToken
+		reused.Kind = store.AccessToken
 		for _, c := range []struct {
 			name string
-			tok  pbxauth.Token
+			tok  store.Token
 			now  time.Time
 			err  error
 		}{
-			{"an existing hash", added, base, pbxauth.ErrConflict},
-			{"a hash of another kind", reused, base, pbxauth.ErrConflict},
-			{"a missing family", token("f-missing/x", pbxauth.AccessToken, "f-missing", at(time.Hour)), base, pbxauth.ErrNotFound},
-			{"a revoked family", token("f-2/x", pbxauth.AccessToken, "f-2", at(time.Hour)), base, pbxauth.ErrNotFound},
-			{"an expired family", token("f-1/x", pbxauth.AccessToken, "f-1", at(48*time.Hour)), ss.family.ExpiresAt, pbxauth.ErrNotFound},
+			{"an existing hash", added, base, store.ErrConflict},
+			{"a hash of another kind", reused, base, store.ErrConflict},
+			{"a missing family", token("f-missing/x", store.AccessToken, "f-missing", at(time.Hour)), base, store.ErrNotFound},
+			{"a revoked family", token("f-2/x", store.AccessToken, "f-2", at(time.Hour)), base, store.ErrNotFound},
+			{"an expired family", token("f-1/x", store.AccessToken, "f-1", at(48*time.Hour)), ss.family.ExpiresAt, store.ErrNotFound},
 		} {
 			wantErr(t, s.AddToken(ctx, c.tok, c.now), c.err, "AddToken with "+c.name)
 		}
 		ss.wantLive(t, s, "after refused AddToken calls")
-		wantNoGrant(t, s, token("f-1/x", pbxauth.AccessToken, "f-1", at(48*time.Hour)), base, "of a token refused for an expired family")
+		wantNoGrant(t, s, token("f-1/x", store.AccessToken, "f-1", at(48*time.Hour)), base, "of a token refused for an expired family")
 	}},
-	{name: "RotateRefresh", fn: func(t tb, s pbxauth.Store) {
+	{name: "RotateRefresh", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		ss := signIn(t, s, "u-1", "f-1")
-		next := func(n int) []pbxauth.Token {
-			return []pbxauth.Token{
-				token(fmt.Sprintf("f-1/access-%d", n), pbxauth.AccessToken, "f-1", at(time.Duration(n)*time.Hour)),
-				token(fmt.Sprintf("f-1/refresh-%d", n), pbxauth.RefreshToken, "f-1", at(time.Duration(n+12)*time.Hour)),
+		next := func(n int) []store.Token {
+			return []store.Token{
+				token(fmt.Sprintf("f-1/access-%d", n), store.AccessToken, "f-1", at(time.Duration(n)*time.Hour)),
+				token(fmt.Sprintf("f-1/refresh-%d", n), store.RefreshToken, "f-1", at(time.Duration(n+12)*time.Hour)),
 			}
 		}
 		rotated := at(30 * time.Minute)
@@ -268,7 +268,7 @@ var tokenChecks = []check{
 		wantGrant(t, s, used, ss.family, rotated.Add(time.Minute), "of a rotated refresh token")
 
 		g, err = s.RotateRefresh(ctx, ss.refresh.Hash, rotated.Add(time.Minute), next(3)...)
-		wantErr(t, err, pbxauth.ErrTokenReused, "RotateRefresh of a rotated token")
+		wantErr(t, err, store.ErrTokenReused, "RotateRefresh of a rotated token")
 		equal(t, "RotateRefresh grant of a reused token", g.Token, used)
 		equal(t, "RotateRefresh grant of a reused token", g.Family, ss.family)
 		if g.User.ID != "u-1" {
@@ -286,17 +286,17 @@ var tokenChecks = []check{
 		// Once the caller revokes the sign-in, reuse is just not found.
 		must(t, s.RevokeFamily(ctx, "f-1"), "RevokeFamily")
 		_, err = s.RotateRefresh(ctx, ss.refresh.Hash, rotated.Add(time.Minute), next(5)...)
-		wantErr(t, err, pbxauth.ErrNotFound, "RotateRefresh of a reused token of a revoked family")
+		wantErr(t, err, store.ErrNotFound, "RotateRefresh of a reused token of a revoked family")
 	}},
-	{name: "RotateRefreshNotFound", fn: func(t tb, s pbxauth.Store) {
+	{name: "RotateRefreshNotFound", fn: func(t tb, s store.Store) {
 		for i, d := range deadTokens(t, s) {
-			next := token(fmt.Sprintf("next-%d", i), pbxauth.RefreshToken, d.tok.FamilyID, at(48*time.Hour))
+			next := token(fmt.Sprintf("next-%d", i), store.RefreshToken, d.tok.FamilyID, at(48*time.Hour))
 			_, err := s.RotateRefresh(t.Context(), d.tok.Hash, d.now, next)
-			wantErr(t, err, pbxauth.ErrNotFound, "RotateRefresh of a "+d.name)
+			wantErr(t, err, store.ErrNotFound, "RotateRefresh of a "+d.name)
 			wantNoGrant(t, s, next, base, "of a token passed with a "+d.name)
 		}
 	}},
-	{name: "RevokeFamily", fn: func(t tb, s pbxauth.Store) {
+	{name: "RevokeFamily", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"), user("u-2", "t-acme", "bob"))
 		a1, a2, b := signIn(t, s, "u-1", "f-1"), signIn(t, s, "u-1", "f-2"), signIn(t, s, "u-2", "f-3")
@@ -308,7 +308,7 @@ var tokenChecks = []check{
 		}
 		must(t, s.RevokeFamily(ctx, "f-missing"), "RevokeFamily of a missing family")
 	}},
-	{name: "RevokeUser", fn: func(t tb, s pbxauth.Store) {
+	{name: "RevokeUser", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		alice := user("u-1", "t-acme", "alice")
 		addUser(t, s, alice, user("u-2", "t-acme", "bob"))
@@ -323,19 +323,19 @@ var tokenChecks = []check{
 		wantUser(t, s, alice)
 		signIn(t, s, "u-1", "f-4").wantLive(t, s, "signed in after RevokeUser")
 	}},
-	{name: "ConcurrentRotate", fn: func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentRotate", fn: func(t tb, s store.Store) {
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		ss := signIn(t, s, "u-1", "f-1")
-		next := func(i int) pbxauth.Token {
-			return token(fmt.Sprintf("f-1/racer-%d", i), pbxauth.RefreshToken, "f-1", at(13*time.Hour))
+		next := func(i int) store.Token {
+			return token(fmt.Sprintf("f-1/racer-%d", i), store.RefreshToken, "f-1", at(13*time.Hour))
 		}
-		grants := make([]pbxauth.Grant, racers)
+		grants := make([]store.Grant, racers)
 		errs := concurrently(racers, func(i int) error {
 			var err error
 			grants[i], err = s.RotateRefresh(t.Context(), ss.refresh.Hash, base, next(i))
 			return err
 		})
-		winner := oneWinner(t, "RotateRefresh of one token", errs, pbxauth.ErrTokenReused)
+		winner := oneWinner(t, "RotateRefresh of one token", errs, store.ErrTokenReused)
 		for i := range racers {
 			if i == winner {
 				wantGrant(t, s, next(i), ss.family, base, "of the winning rotation's token")

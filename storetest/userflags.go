@@ -3,11 +3,11 @@
 package storetest
 
 import (
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 var userFlagChecks = []check{
-	{name: "SetFlags", fn: func(t tb, s pbxauth.Store) {
+	{name: "SetFlags", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		alice, bob := user("u-1", "t-acme", "alice"), user("u-2", "t-acme", "bob")
 		addUser(t, s, alice, bob)
@@ -25,10 +25,10 @@ var userFlagChecks = []check{
 		alice.Disabled, alice.PasswordForceReset = false, false
 		wantUser(t, s, alice)
 		wantUser(t, s, bob)
-		wantErr(t, s.SetUserDisabled(ctx, "u-missing", true), pbxauth.ErrNotFound, "SetUserDisabled of a missing user")
-		wantErr(t, s.SetPasswordForceReset(ctx, "u-missing", true), pbxauth.ErrNotFound, "SetPasswordForceReset of a missing user")
+		wantErr(t, s.SetUserDisabled(ctx, "u-missing", true), store.ErrNotFound, "SetUserDisabled of a missing user")
+		wantErr(t, s.SetPasswordForceReset(ctx, "u-missing", true), store.ErrNotFound, "SetPasswordForceReset of a missing user")
 	}},
-	{name: "DisabledUserNotGranted", fn: func(t tb, s pbxauth.Store) {
+	{name: "DisabledUserNotGranted", fn: func(t tb, s store.Store) {
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		ss := signIn(t, s, "u-1", "f-1")
 		must(t, s.SetUserDisabled(t.Context(), "u-1", true), "SetUserDisabled")

@@ -10,12 +10,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // user returns a user with a password and the usual fields set.
-func user(id, tenantID, username string) pbxauth.User {
-	return pbxauth.User{
+func user(id, tenantID, username string) store.User {
+	return store.User{
 		ID:           id,
 		TenantID:     tenantID,
 		Username:     username,
@@ -26,7 +26,7 @@ func user(id, tenantID, username string) pbxauth.User {
 }
 
 // addUser creates users, and their tenants if need be, or stops the check.
-func addUser(t tb, s pbxauth.Store, users ...pbxauth.User) {
+func addUser(t tb, s store.Store, users ...store.User) {
 	t.Helper()
 	for _, u := range users {
 		ensureTenant(t, s, u.TenantID)
@@ -36,21 +36,21 @@ func addUser(t tb, s pbxauth.Store, users ...pbxauth.User) {
 
 // ensureTenant creates the tenant with the given ID unless it exists or is
 // "", the system: a store refuses a user of a tenant that does not exist.
-func ensureTenant(t tb, s pbxauth.Store, id string) {
+func ensureTenant(t tb, s store.Store, id string) {
 	t.Helper()
 	if id == "" {
 		return
 	}
 	_, err := s.Tenant(t.Context(), id)
-	if errors.Is(err, pbxauth.ErrNotFound) {
-		err = s.CreateTenant(t.Context(), pbxauth.Tenant{ID: id, Name: id, Domain: id + ".example"})
+	if errors.Is(err, store.ErrNotFound) {
+		err = s.CreateTenant(t.Context(), store.Tenant{ID: id, Name: id, Domain: id + ".example"})
 	}
 	must(t, err, "ensuring tenant "+id)
 }
 
 // wantUser checks that the user is found by its ID and, in any case, by its
 // tenant and username.
-func wantUser(t tb, s pbxauth.Store, want pbxauth.User) {
+func wantUser(t tb, s store.Store, want store.User) {
 	t.Helper()
 	got, err := s.User(t.Context(), want.ID)
 	wantErr(t, err, nil, "User "+want.ID)
@@ -66,8 +66,8 @@ func wantUser(t tb, s pbxauth.Store, want pbxauth.User) {
 }
 
 var userChecks = []check{
-	{name: "RoundTrip", fn: func(t tb, s pbxauth.Store) {
-		full := pbxauth.User{
+	{name: "RoundTrip", fn: func(t tb, s store.Store) {
+		full := store.User{
 			ID:                 "u-1",
 			TenantID:           "t-acme",
 			Username:           "Alice.Smith",
@@ -78,12 +78,12 @@ var userChecks = []check{
 			PasswordForceReset: true,
 			Disabled:           true,
 		}
-		system := pbxauth.User{ID: "u-2", Username: "admin", Role: "SystemAdmin"}
+		system := store.User{ID: "u-2", Username: "admin", Role: "SystemAdmin"}
 		addUser(t, s, full, system)
 		wantUser(t, s, full)
 		wantUser(t, s, system)
 	}},
-	{name: "Missing", fn: func(t tb, s pbxauth.Store) {
+	{name: "Missing", fn: func(t tb, s store.Store) {
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		ctx := t.Context()
 		for _, c := range []struct {
@@ -96,32 +96,32 @@ var userChecks = []check{
 			{"SwapPasswordHash", func() error { return s.SwapPasswordHash(ctx, "u-missing", "", "new") }},
 			{"ResetPassword", func() error { return s.ResetPassword(ctx, "u-missing", "new") }},
 		} {
-			wantErr(t, c.call(), pbxauth.ErrNotFound, c.name+" of a missing user")
+			wantErr(t, c.call(), store.ErrNotFound, c.name+" of a missing user")
 		}
 		_, err := s.UserByName(ctx, "t-acme", "bob")
-		wantErr(t, err, pbxauth.ErrNotFound, "UserByName after a failed UpdateUser")
+		wantErr(t, err, store.ErrNotFound, "UserByName after a failed UpdateUser")
 	}},
-	{name: "CreateConflicts", fn: func(t tb, s pbxauth.Store) {
+	{name: "CreateConflicts", fn: func(t tb, s store.Store) {
 		alice := user("u-1", "t-acme", "Alice")
 		addUser(t, s, alice)
 		for _, c := range []struct {
 			name string
-			u    pbxauth.User
+			u    store.User
 		}{
 			{"same ID", user(alice.ID, alice.TenantID, "bob")},
 			{"same username in another case", user("u-2", alice.TenantID, "aLICE")},
 		} {
-			wantErr(t, s.CreateUser(t.Context(), c.u), pbxauth.ErrConflict, "CreateUser with the "+c.name)
+			wantErr(t, s.CreateUser(t.Context(), c.u), store.ErrConflict, "CreateUser with the "+c.name)
 		}
 		wantUser(t, s, alice)
 		_, err := s.User(t.Context(), "u-2")
-		wantErr(t, err, pbxauth.ErrNotFound, "User refused for its username")
+		wantErr(t, err, store.ErrNotFound, "User refused for its username")
 		_, err = s.UserByName(t.Context(), alice.TenantID, "bob")
-		wantErr(t, err, pbxauth.ErrNotFound, "UserByName of the user refused for its ID")
+		wantErr(t, err, store.ErrNotFound, "UserByName of the user refused for its ID")
 	}},
-	{name: "TenantIsolation", fn: func(t tb, s pbxauth.Store) {
+	{name: "TenantIsolation", fn: func(t tb, s store.Store) {
 		// The same username in the system and in two tenants: three users.
-		users := []pbxauth.User{
+		users := []store.User{
 			user("u-sys", "", "alice"),
 			user("u-acme", "t-acme", "Alice"),
 			user("u-globex", "t-globex", "ALICE"),
@@ -131,10 +131,10 @@ var userChecks = []check{
 			wantUser(t, s, u)
 		}
 		_, err := s.UserByName(t.Context(), "t-other", "alice")
-		wantErr(t, err, pbxauth.ErrNotFound, "UserByName in a tenant without the user")
+		wantErr(t, err, store.ErrNotFound, "UserByName in a tenant without the user")
 	}},
-	{name: "UsersByEmail", fn: func(t tb, s pbxauth.Store) {
-		email := func(u pbxauth.User, e string) pbxauth.User { u.Email = e; return u }
+	{name: "UsersByEmail", fn: func(t tb, s store.Store) {
+		email := func(u store.User, e string) store.User { u.Email = e; return u }
 		a := email(user("u-a", "t-acme", "a"), "Bob@Example.com")
 		b := email(user("u-b", "t-acme", "b"), "bob@example.com")
 		addUser(t, s, a, b,
@@ -144,8 +144,8 @@ var userChecks = []check{
 		)
 		got, err := s.UsersByEmail(t.Context(), "t-acme", "BOB@example.COM")
 		wantErr(t, err, nil, "UsersByEmail")
-		slices.SortFunc(got, func(x, y pbxauth.User) int { return cmp.Compare(x.ID, y.ID) })
-		equal(t, "UsersByEmail of a tenant", got, []pbxauth.User{a, b})
+		slices.SortFunc(got, func(x, y store.User) int { return cmp.Compare(x.ID, y.ID) })
+		equal(t, "UsersByEmail of a tenant", got, []store.User{a, b})
 
 		got, err = s.UsersByEmail(t.Context(), "", "bob@example.com")
 		wantErr(t, err, nil, "UsersByEmail of the system")
@@ -159,11 +159,11 @@ var userChecks = []check{
 			t.Errorf("UsersByEmail of an unknown email: got %+v, want none", got)
 		}
 	}},
-	{name: "Update", fn: func(t tb, s pbxauth.Store) {
+	{name: "Update", fn: func(t tb, s store.Store) {
 		alice, bob := user("u-1", "t-acme", "alice"), user("u-2", "t-acme", "bob")
 		addUser(t, s, alice, bob)
 
-		renamed := pbxauth.User{
+		renamed := store.User{
 			ID:                 alice.ID,
 			TenantID:           alice.TenantID,
 			Username:           "Alicia",
@@ -177,7 +177,7 @@ var userChecks = []check{
 		must(t, s.UpdateUser(t.Context(), renamed), "UpdateUser to a new username")
 		wantUser(t, s, renamed)
 		_, err := s.UserByName(t.Context(), alice.TenantID, alice.Username)
-		wantErr(t, err, pbxauth.ErrNotFound, "UserByName of the username given up")
+		wantErr(t, err, store.ErrNotFound, "UserByName of the username given up")
 
 		recased := renamed
 		recased.Username = strings.ToUpper(renamed.Username)
@@ -186,7 +186,7 @@ var userChecks = []check{
 
 		taken := recased
 		taken.Username = "BOB"
-		wantErr(t, s.UpdateUser(t.Context(), taken), pbxauth.ErrConflict, "UpdateUser to another user's username")
+		wantErr(t, s.UpdateUser(t.Context(), taken), store.ErrConflict, "UpdateUser to another user's username")
 		wantUser(t, s, recased)
 		wantUser(t, s, bob)
 
@@ -195,7 +195,7 @@ var userChecks = []check{
 		addUser(t, s, again)
 		wantUser(t, s, again)
 	}},
-	{name: "SwapPasswordHash", fn: func(t tb, s pbxauth.Store) {
+	{name: "SwapPasswordHash", fn: func(t tb, s store.Store) {
 		u := user("u-1", "t-acme", "alice")
 		u.PasswordHash = "h1"
 		u.PasswordForceReset = true
@@ -205,9 +205,9 @@ var userChecks = []check{
 			err      error
 			want     string
 		}{
-			{"h0", "h2", pbxauth.ErrConflict, "h1"},
+			{"h0", "h2", store.ErrConflict, "h1"},
 			{"h1", "h2", nil, "h2"},
-			{"h1", "h3", pbxauth.ErrConflict, "h2"},
+			{"h1", "h3", store.ErrConflict, "h2"},
 			{"h2", "", nil, ""},
 		} {
 			err := s.SwapPasswordHash(t.Context(), u.ID, step.old, step.new)
@@ -216,7 +216,7 @@ var userChecks = []check{
 			wantUser(t, s, u)
 		}
 	}},
-	{name: "ResetPassword", fn: func(t tb, s pbxauth.Store) {
+	{name: "ResetPassword", fn: func(t tb, s store.Store) {
 		alice, bob := user("u-1", "t-acme", "alice"), user("u-2", "t-acme", "bob")
 		alice.PasswordForceReset = true
 		alice.TwoFactorEnabled = true
@@ -235,7 +235,7 @@ var userChecks = []check{
 		}
 		bobSession.wantLive(t, s, "another user's after ResetPassword")
 	}},
-	{name: "ConcurrentCreate", fn: func(t tb, s pbxauth.Store) {
+	{name: "ConcurrentCreate", fn: func(t tb, s store.Store) {
 		ensureTenant(t, s, "t-acme")
 		errs := concurrently(racers, func(i int) error {
 			name := "carol"
@@ -244,7 +244,7 @@ var userChecks = []check{
 			}
 			return s.CreateUser(t.Context(), user(fmt.Sprintf("u-%d", i), "t-acme", name))
 		})
-		winner := oneWinner(t, "CreateUser of one username", errs, pbxauth.ErrConflict)
+		winner := oneWinner(t, "CreateUser of one username", errs, store.ErrConflict)
 		got, err := s.UserByName(t.Context(), "t-acme", "CAROL")
 		wantErr(t, err, nil, "UserByName of the winner")
 		if want := fmt.Sprintf("u-%d", winner); got.ID != want {

@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // buildExample builds pkg into dir and returns the binary's path.
@@ -154,7 +154,7 @@ func childBinary(ctx context.Context, o options) (bin string, log io.Writer, cle
 func burstChildren(ctx context.Context, o options, bin string, log io.Writer, out io.Writer) ([]*burstResult, error) {
 	var results []*burstResult
 	for _, sc := range scenarios(o) {
-		pw := "load-admin-pw-" + pbxauth.NewID()
+		pw := "load-admin-pw-" + store.NewID()
 		c, err := startChild(ctx, bin, pw, o.childMemLimit, log, "memory")
 		if err != nil {
 			return nil, err

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // deviceScenario is one run of the known-device measurement.
@@ -153,7 +154,7 @@ func deviceSignIn(ctx context.Context, c *http.Client, t burstTarget, device str
 func deviceChildren(ctx context.Context, o options, bin string, log io.Writer, out io.Writer) ([]*deviceResult, error) {
 	var results []*deviceResult
 	for _, sc := range deviceScenarios(o) {
-		pw := "load-admin-pw-" + pbxauth.NewID()
+		pw := "load-admin-pw-" + store.NewID()
 		c, err := startChild(ctx, bin, pw, o.childMemLimit, log, "memory")
 		if err != nil {
 			return nil, err

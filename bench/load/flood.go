@@ -25,7 +25,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // floodScenario is one measurement of sign-ins under a flood.
@@ -211,7 +211,7 @@ func floodChildren(ctx context.Context, o options, bin string, log io.Writer, ou
 		for i := range builds {
 			b := builds[(i+round)%len(builds)]
 			db := filepath.Join(dir, fmt.Sprintf("round%d-%d.db", round, i))
-			pw := "load-admin-pw-" + pbxauth.NewID()
+			pw := "load-admin-pw-" + store.NewID()
 			c, err := startChild(ctx, b.bin, pw, o.childMemLimit, log, "sqlite:"+db)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", b.name, err)

@@ -18,7 +18,9 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/memstore"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // storeRun is the throughput of one store.
@@ -33,7 +35,7 @@ type storeRun struct {
 // storeKind opens one store for the comparison.
 type storeKind struct {
 	name string
-	open func(ctx context.Context) (pbxauth.Store, *sql.DB, func(), error)
+	open func(ctx context.Context) (store.Store, *sql.DB, func(), error)
 }
 
 // opened is how many connections a pool has opened so far: those still
@@ -45,8 +47,8 @@ func opened(s sql.DBStats) int64 {
 // storeKinds are the stores compared; pg is the PostgreSQL URL of a
 // database in which a schema of their own is made and dropped.
 func storeKinds(pg string) []storeKind {
-	openSQL := func(dsn func() (string, func(), error), o sqlstore.Options) func(context.Context) (pbxauth.Store, *sql.DB, func(), error) {
-		return func(ctx context.Context) (pbxauth.Store, *sql.DB, func(), error) {
+	openSQL := func(dsn func() (string, func(), error), o sqlstore.Options) func(context.Context) (store.Store, *sql.DB, func(), error) {
+		return func(ctx context.Context) (store.Store, *sql.DB, func(), error) {
 			d, drop, err := dsn()
 			if err != nil {
 				return nil, nil, nil, err
@@ -65,8 +67,8 @@ func storeKinds(pg string) []storeKind {
 	}
 	postgres := func() (string, func(), error) { return freshSchema(pg) }
 	return []storeKind{
-		{"memory store", func(context.Context) (pbxauth.Store, *sql.DB, func(), error) {
-			return pbxauth.NewMemoryStore(), nil, func() {}, nil
+		{"memory store", func(context.Context) (store.Store, *sql.DB, func(), error) {
+			return memstore.New(), nil, func() {}, nil
 		}},
 		{"SQLite", openSQL(sqlite, sqlstore.Options{})},
 		{"PostgreSQL", openSQL(postgres, sqlstore.Options{})},

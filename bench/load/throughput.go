@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // server is pbxauth under /api and the bare handler under /bare, on a
@@ -53,18 +55,18 @@ func bare(w http.ResponseWriter, r *http.Request) {
 // on 127.0.0.1 until ctx ends or Close is called.
 func startServer(ctx context.Context, cfg pbxauth.Config) (*server, error) {
 	if cfg.Store == nil {
-		cfg.Store = pbxauth.NewMemoryStore()
+		cfg.Store = memstore.New()
 	}
 	a, err := pbxauth.New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{auth: a, user: "admin", pw: "load-test-pw-" + pbxauth.NewID()}
+	s := &server{auth: a, user: "admin", pw: "load-test-pw-" + store.NewID()}
 	hash, err := a.HashPassword(ctx, s.pw)
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.Store.CreateUser(ctx, pbxauth.User{ID: pbxauth.NewID(), Username: s.user, Role: "SystemAdmin", PasswordHash: hash}); err != nil {
+	if err := cfg.Store.CreateUser(ctx, store.User{ID: store.NewID(), Username: s.user, Role: "SystemAdmin", PasswordHash: hash}); err != nil {
 		return nil, err
 	}
 	bareMux := http.NewServeMux()

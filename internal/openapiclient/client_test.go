@@ -9,20 +9,20 @@ import (
 	"testing"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/internal/hasher"
+	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 func TestGeneratedClient(t *testing.T) {
 	ctx := context.Background()
-	st := pbxauth.NewMemoryStore()
+	st := memstore.New()
 	cheap := pbxauth.Argon2Params{Memory: 64, Time: 1, Threads: 1}
-	hash, err := pbxauth.HashPassword("bob-pw-1234", cheap)
-	if err != nil {
+	hash := hasher.Hash("bob-pw-1234", hasher.Params(cheap))
+	if err := st.CreateTenant(ctx, store.Tenant{ID: "t1", Name: "Acme", Domain: "acme.example.test"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateTenant(ctx, pbxauth.Tenant{ID: "t1", Name: "Acme", Domain: "acme.example.test"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateUser(ctx, pbxauth.User{ID: "u1", TenantID: "t1", Username: "bob", Role: "StandardUser", PasswordHash: hash}); err != nil {
+	if err := st.CreateUser(ctx, store.User{ID: "u1", TenantID: "t1", Username: "bob", Role: "StandardUser", PasswordHash: hash}); err != nil {
 		t.Fatal(err)
 	}
 	a, err := pbxauth.New(pbxauth.Config{Store: st, Argon2: cheap})

@@ -3,7 +3,7 @@
 // keeps only the fact that its random ID was used, and only until the
 // state could no longer be accepted anyway.
 
-package pbxauth
+package store
 
 import (
 	"context"

@@ -1,37 +1,39 @@
-// This file implements TOTPStore for MemoryStore.
+// This file implements TOTPStore for the memory store.
 
-package pbxauth
+package memstore
 
 import (
 	"bytes"
 	"context"
 	"sync"
+
+	"github.com/pbxauth/pbxauth/store"
 )
 
-// memTOTP keeps the apps and recovery codes of a MemoryStore under a lock
+// memTOTP keeps the apps and recovery codes of the memory store under a lock
 // of its own.
 type memTOTP struct {
 	mu    sync.Mutex
-	apps  map[string]TOTP
+	apps  map[string]store.TOTP
 	codes map[string]map[string]bool // user ID -> hash -> unused
 }
 
-var _ TOTPStore = (*MemoryStore)(nil)
+var _ store.TOTPStore = (*Store)(nil)
 
 func (m *memTOTP) init() {
 	if m.apps == nil {
-		m.apps, m.codes = map[string]TOTP{}, map[string]map[string]bool{}
+		m.apps, m.codes = map[string]store.TOTP{}, map[string]map[string]bool{}
 	}
 }
 
 // PutPendingTOTP implements TOTPStore.
-func (m *MemoryStore) PutPendingTOTP(ctx context.Context, t TOTP) error {
+func (m *Store) PutPendingTOTP(ctx context.Context, t store.TOTP) error {
 	s := &m.totp
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.init()
 	if cur, ok := s.apps[t.UserID]; ok && cur.Active {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	t.Active, t.Secret = false, bytes.Clone(t.Secret)
 	s.apps[t.UserID] = t
@@ -39,26 +41,26 @@ func (m *MemoryStore) PutPendingTOTP(ctx context.Context, t TOTP) error {
 }
 
 // TOTP implements TOTPStore.
-func (m *MemoryStore) TOTP(ctx context.Context, userID string) (TOTP, error) {
+func (m *Store) TOTP(ctx context.Context, userID string) (store.TOTP, error) {
 	s := &m.totp
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.apps[userID]
 	if !ok {
-		return TOTP{}, ErrNotFound
+		return store.TOTP{}, store.ErrNotFound
 	}
 	t.Secret = bytes.Clone(t.Secret)
 	return t, nil
 }
 
 // ActivateTOTP implements TOTPStore.
-func (m *MemoryStore) ActivateTOTP(ctx context.Context, userID string, step int64, hashes []string) error {
+func (m *Store) ActivateTOTP(ctx context.Context, userID string, step int64, hashes []string) error {
 	s := &m.totp
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.apps[userID]
 	if !ok || t.Active {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	t.Active, t.LastStep = true, step
 	s.apps[userID] = t
@@ -75,16 +77,16 @@ func (s *memTOTP) setCodes(userID string, hashes []string) {
 }
 
 // AcceptTOTPStep implements TOTPStore.
-func (m *MemoryStore) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
+func (m *Store) AcceptTOTPStep(ctx context.Context, userID string, step int64) error {
 	s := &m.totp
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.apps[userID]
 	switch {
 	case !ok || !t.Active:
-		return ErrNotFound
+		return store.ErrNotFound
 	case step <= t.LastStep:
-		return ErrConflict
+		return store.ErrConflict
 	}
 	t.LastStep = step
 	s.apps[userID] = t
@@ -92,7 +94,7 @@ func (m *MemoryStore) AcceptTOTPStep(ctx context.Context, userID string, step in
 }
 
 // DeleteTOTP implements TOTPStore.
-func (m *MemoryStore) DeleteTOTP(ctx context.Context, userID string) error {
+func (m *Store) DeleteTOTP(ctx context.Context, userID string) error {
 	s := &m.totp
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -102,7 +104,7 @@ func (m *MemoryStore) DeleteTOTP(ctx context.Context, userID string) error {
 }
 
 // ReplaceRecoveryCodes implements TOTPStore.
-func (m *MemoryStore) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+func (m *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	s := &m.totp
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -112,12 +114,12 @@ func (m *MemoryStore) ReplaceRecoveryCodes(ctx context.Context, userID string, h
 }
 
 // ConsumeRecoveryCode implements TOTPStore.
-func (m *MemoryStore) ConsumeRecoveryCode(ctx context.Context, userID, hash string) error {
+func (m *Store) ConsumeRecoveryCode(ctx context.Context, userID, hash string) error {
 	s := &m.totp
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.codes[userID][hash] {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	delete(s.codes[userID], hash)
 	return nil

@@ -1,4 +1,4 @@
-// This file holds MemoryStore's sign-ins and their tokens: issuing, the
+// This file holds the memory store's sign-ins and their tokens: issuing, the
 // Grant behind every authenticated request, refresh rotation and revocation.
 //
 // A stored token points to its sign-in and the sign-in to its user, so the
@@ -8,26 +8,28 @@
 // The records are changed in place under the write lock, so every pointer
 // always sees the current sign-in and user.
 
-package pbxauth
+package memstore
 
 import (
 	"cmp"
 	"context"
 	"slices"
 	"time"
+
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // memFamily is a stored sign-in and its user.
 type memFamily struct {
-	Family
+	store.Family
 	// user is the stored user of Family.UserID, or nil when there was none
 	// when the sign-in was stored; users are never removed.
-	user *User
+	user *store.User
 }
 
 // memToken is a stored token and the sign-in it belongs to.
 type memToken struct {
-	Token
+	store.Token
 	family *memFamily
 }
 
@@ -39,7 +41,7 @@ type signInBlock struct {
 }
 
 // userOfLocked returns the user of f; the caller holds m.mu.
-func (m *MemoryStore) userOfLocked(f *memFamily) (*User, bool) {
+func (m *Store) userOfLocked(f *memFamily) (*store.User, bool) {
 	if f.user != nil {
 		return f.user, true
 	}
@@ -48,27 +50,27 @@ func (m *MemoryStore) userOfLocked(f *memFamily) (*User, bool) {
 }
 
 // CreateFamily implements Store.
-func (m *MemoryStore) CreateFamily(ctx context.Context, f Family, maxLive int, tokens ...Token) ([]string, error) {
+func (m *Store) CreateFamily(ctx context.Context, f store.Family, maxLive int, tokens ...store.Token) ([]string, error) {
 	if err := f.Validate(tokens...); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.families[f.ID]; ok {
-		return nil, ErrConflict
+		return nil, store.ErrConflict
 	}
 	for i, t := range tokens {
 		if _, ok := m.tokens[t.Hash]; ok {
-			return nil, ErrConflict
+			return nil, store.ErrConflict
 		}
 		for _, u := range tokens[:i] {
 			if u.Hash == t.Hash {
-				return nil, ErrConflict
+				return nil, store.ErrConflict
 			}
 		}
 	}
 	if u, ok := m.users[f.UserID]; ok && u.Epoch != f.Epoch {
-		return nil, ErrStale
+		return nil, store.ErrStale
 	}
 	evicted := m.evictLocked(f.UserID, f.CreatedAt, maxLive)
 	// The sign-in and its first tokens share one allocation, so the token
@@ -93,7 +95,7 @@ func (m *MemoryStore) CreateFamily(ctx context.Context, f Family, maxLive int, t
 // liveOfLocked returns the user's live sign-ins at now, and forgets from
 // the user's index those that are not (they never come back); the caller
 // holds m.mu.
-func (m *MemoryStore) liveOfLocked(userID string, now time.Time) []*memFamily {
+func (m *Store) liveOfLocked(userID string, now time.Time) []*memFamily {
 	fs := m.byUser[userID]
 	live := fs[:0]
 	for _, f := range fs {
@@ -113,7 +115,7 @@ func (m *MemoryStore) liveOfLocked(userID string, now time.Time) []*memFamily {
 // evictLocked revokes the least recently used of the user's live sign-ins
 // at now so that one more leaves at most maxLive (none when maxLive <= 0),
 // and returns their IDs; the caller holds m.mu.
-func (m *MemoryStore) evictLocked(userID string, now time.Time, maxLive int) []string {
+func (m *Store) evictLocked(userID string, now time.Time, maxLive int) []string {
 	live := m.liveOfLocked(userID, now)
 	n := len(live) + 1 - maxLive
 	if maxLive <= 0 || n <= 0 {
@@ -132,7 +134,7 @@ func (m *MemoryStore) evictLocked(userID string, now time.Time, maxLive int) []s
 
 // leastRecentlyUsed orders sign-ins by LastUsedAt, then CreatedAt, then ID,
 // ascending: the order in which CreateFamily evicts them.
-func leastRecentlyUsed(a, b Family) int {
+func leastRecentlyUsed(a, b store.Family) int {
 	if c := a.LastUsedAt.Compare(b.LastUsedAt); c != 0 {
 		return c
 	}
@@ -143,7 +145,7 @@ func leastRecentlyUsed(a, b Family) int {
 }
 
 // AddToken implements Store.
-func (m *MemoryStore) AddToken(ctx context.Context, t Token, now time.Time) error {
+func (m *Store) AddToken(ctx context.Context, t store.Token, now time.Time) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
@@ -151,10 +153,10 @@ func (m *MemoryStore) AddToken(ctx context.Context, t Token, now time.Time) erro
 	defer m.mu.Unlock()
 	f, ok := m.families[t.FamilyID]
 	if !ok || f.Revoked || expired(f.ExpiresAt, now) {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	if _, ok := m.tokens[t.Hash]; ok {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	m.tokens[t.Hash] = &memToken{Token: t, family: f}
 	return nil
@@ -162,24 +164,24 @@ func (m *MemoryStore) AddToken(ctx context.Context, t Token, now time.Time) erro
 
 // grantLocked reads a token's grant, and returns the stored token; the
 // caller holds m.mu.
-func (m *MemoryStore) grantLocked(h Hash, kind TokenKind, now time.Time) (Grant, *memToken, error) {
+func (m *Store) grantLocked(h store.Hash, kind store.TokenKind, now time.Time) (store.Grant, *memToken, error) {
 	t := m.tokens[h]
 	if t == nil || t.Kind != kind || expired(t.ExpiresAt, now) {
-		return Grant{}, nil, ErrNotFound
+		return store.Grant{}, nil, store.ErrNotFound
 	}
 	f := t.family
 	if f.Revoked || expired(f.ExpiresAt, now) {
-		return Grant{}, nil, ErrNotFound
+		return store.Grant{}, nil, store.ErrNotFound
 	}
 	u, ok := m.userOfLocked(f)
 	if !ok || u.Disabled {
-		return Grant{}, nil, ErrNotFound
+		return store.Grant{}, nil, store.ErrNotFound
 	}
-	return Grant{Token: t.Token, Family: f.Family, User: *u}, t, nil
+	return store.Grant{Token: t.Token, Family: f.Family, User: *u}, t, nil
 }
 
 // Grant implements Store.
-func (m *MemoryStore) Grant(ctx context.Context, h Hash, kind TokenKind, now time.Time) (Grant, error) {
+func (m *Store) Grant(ctx context.Context, h store.Hash, kind store.TokenKind, now time.Time) (store.Grant, error) {
 	m.mu.RLock()
 	g, _, err := m.grantLocked(h, kind, now)
 	m.mu.RUnlock()
@@ -187,29 +189,29 @@ func (m *MemoryStore) Grant(ctx context.Context, h Hash, kind TokenKind, now tim
 }
 
 // RotateRefresh implements Store.
-func (m *MemoryStore) RotateRefresh(ctx context.Context, h Hash, now time.Time, next ...Token) (Grant, error) {
+func (m *Store) RotateRefresh(ctx context.Context, h store.Hash, now time.Time, next ...store.Token) (store.Grant, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	g, used, err := m.grantLocked(h, RefreshToken, now)
+	g, used, err := m.grantLocked(h, store.RefreshToken, now)
 	if err != nil {
-		return Grant{}, err
+		return store.Grant{}, err
 	}
 	if !g.Token.UsedAt.IsZero() {
-		if succ, ok := m.tokens[m.successors[h]]; ok && succ.UsedAt.IsZero() && succ.GraceSeed != (GraceSeed{}) && now.Before(succ.GraceUntil) {
+		if succ, ok := m.tokens[m.successors[h]]; ok && succ.UsedAt.IsZero() && succ.GraceSeed != (store.GraceSeed{}) && now.Before(succ.GraceUntil) {
 			g.Successor = succ.Token
 		}
-		return g, ErrTokenReused
+		return g, store.ErrTokenReused
 	}
 	for _, t := range next {
 		if _, ok := m.tokens[t.Hash]; ok {
-			return Grant{}, ErrConflict
+			return store.Grant{}, store.ErrConflict
 		}
 	}
-	used.UsedAt, used.GraceSeed = now, GraceSeed{}
+	used.UsedAt, used.GraceSeed = now, store.GraceSeed{}
 	for _, t := range next {
 		t.FamilyID = g.Family.ID
 		m.tokens[t.Hash] = &memToken{Token: t, family: used.family}
-		if t.Kind == RefreshToken && t.GraceSeed != (GraceSeed{}) {
+		if t.Kind == store.RefreshToken && t.GraceSeed != (store.GraceSeed{}) {
 			m.successors[h] = t.Hash
 		}
 	}
@@ -217,7 +219,7 @@ func (m *MemoryStore) RotateRefresh(ctx context.Context, h Hash, now time.Time, 
 }
 
 // RevokeFamily implements Store.
-func (m *MemoryStore) RevokeFamily(ctx context.Context, familyID string) error {
+func (m *Store) RevokeFamily(ctx context.Context, familyID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if f, ok := m.families[familyID]; ok {
@@ -227,7 +229,7 @@ func (m *MemoryStore) RevokeFamily(ctx context.Context, familyID string) error {
 }
 
 // RevokeUser implements Store.
-func (m *MemoryStore) RevokeUser(ctx context.Context, userID string) error {
+func (m *Store) RevokeUser(ctx context.Context, userID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.revokeUserLocked(userID)
@@ -236,7 +238,7 @@ func (m *MemoryStore) RevokeUser(ctx context.Context, userID string) error {
 
 // revokeUserLocked revokes every sign-in of the user and advances the
 // user's epoch; the caller holds m.mu.
-func (m *MemoryStore) revokeUserLocked(userID string) {
+func (m *Store) revokeUserLocked(userID string) {
 	for _, f := range m.byUser[userID] {
 		f.Revoked = true
 	}
@@ -246,7 +248,7 @@ func (m *MemoryStore) revokeUserLocked(userID string) {
 
 // advanceEpochLocked moves the user's sign-in epoch on, if there is such a
 // user; the caller holds m.mu.
-func (m *MemoryStore) advanceEpochLocked(userID string) {
+func (m *Store) advanceEpochLocked(userID string) {
 	if u, ok := m.users[userID]; ok {
 		u.Epoch++
 	}

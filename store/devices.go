@@ -2,7 +2,7 @@
 // (OWASP "device cookies"): a record per browser or app a user signed in
 // from, kept by the hash of the cookie's token.
 
-package pbxauth
+package store
 
 import (
 	"context"

@@ -1,9 +1,10 @@
-// This file holds MemoryStore, the reference Store: everything in maps under
-// one lock. It is what storetest is checked against first, the default of the
-// example server, and a fine choice for tests and single-process hosts that
-// may forget every sign-in on restart.
-
-package pbxauth
+// Package memstore is the reference [store.Store]: everything in maps under
+// one lock. It is what storetest is checked against first, the example
+// server's -db memory, and a fine choice for tests and single-process hosts
+// that may forget every sign-in on restart:
+//
+//	a, err := pbxauth.New(pbxauth.Config{Store: memstore.New(), ...})
+package memstore
 
 import (
 	"bytes"
@@ -13,59 +14,62 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/internal/asciifold"
+	"github.com/pbxauth/pbxauth/internal/memoutbox"
+	"github.com/pbxauth/pbxauth/store"
 )
 
-// MemoryStore is an in-memory Store. The zero value is not usable; create one
-// with NewMemoryStore. It is safe for concurrent use.
-type MemoryStore struct {
+// Store is an in-memory [store.Store], [store.Sweeper], [store.Outbox] and
+// [store.TOTPStore]. The zero value is not usable; create one with [New].
+// It is safe for concurrent use.
+type Store struct {
 	mu          sync.RWMutex
-	system      System
-	tenants     map[string]Tenant // by ID
-	domains     map[string]string // lower(domain) -> tenant ID
-	users       map[string]*User  // by ID; a user is changed in place, never removed
-	usernames   map[string]string // tenantID + "\x00" + lower(username) -> user ID
+	system      store.System
+	tenants     map[string]store.Tenant // by ID
+	domains     map[string]string       // lower(domain) -> tenant ID
+	users       map[string]*store.User  // by ID; a user is changed in place, never removed
+	usernames   map[string]string       // tenantID + "\x00" + lower(username) -> user ID
 	families    map[string]*memFamily
-	tokens      map[Hash]*memToken
-	flows       map[Hash]Flow
-	counters    map[string]Counter
+	tokens      map[store.Hash]*memToken
+	flows       map[store.Hash]store.Flow
+	counters    map[string]store.Counter
 	identities  map[identityKey]string // -> user ID
 	linkedUsers map[tenantUser]bool
 	totp        memTOTP // authenticator apps, under a lock of their own
-	devices     map[Hash]Device
-	successors  map[Hash]Hash // parent -> the refresh token its rotation issued with a grace seed
+	devices     map[store.Hash]store.Device
+	successors  map[store.Hash]store.Hash // parent -> the refresh token its rotation issued with a grace seed
 	// byUser indexes the sign-ins by user; those revoked or expired are
 	// dropped from it lazily (liveOfLocked) and by DeleteExpired.
 	byUser map[string][]*memFamily
 
-	*memoryOutbox // its own lock: mail workers never wait for token checks
+	*memoutbox.Outbox // its own lock: mail workers never wait for token checks
 
 	useOnce memUseOnce // uses of sealed states, under a lock of their own
 }
 
 var (
-	_ Store   = (*MemoryStore)(nil)
-	_ Sweeper = (*MemoryStore)(nil)
-	_ Outbox  = (*MemoryStore)(nil)
+	_ store.Store   = (*Store)(nil)
+	_ store.Sweeper = (*Store)(nil)
+	_ store.Outbox  = (*Store)(nil)
 )
 
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{
-		tenants:     map[string]Tenant{},
+// New returns an empty Store.
+func New() *Store {
+	return &Store{
+		tenants:     map[string]store.Tenant{},
 		domains:     map[string]string{},
-		users:       map[string]*User{},
+		users:       map[string]*store.User{},
 		usernames:   map[string]string{},
 		families:    map[string]*memFamily{},
-		tokens:      map[Hash]*memToken{},
-		flows:       map[Hash]Flow{},
-		counters:    map[string]Counter{},
+		tokens:      map[store.Hash]*memToken{},
+		flows:       map[store.Hash]store.Flow{},
+		counters:    map[string]store.Counter{},
 		identities:  map[identityKey]string{},
 		linkedUsers: map[tenantUser]bool{},
-		devices:     map[Hash]Device{},
-		successors:  map[Hash]Hash{},
+		devices:     map[store.Hash]store.Device{},
+		successors:  map[store.Hash]store.Hash{},
 		byUser:      map[string][]*memFamily{},
 
-		memoryOutbox: newMemoryOutbox(),
+		Outbox: memoutbox.New(),
 	}
 }
 
@@ -75,7 +79,7 @@ func usernameKey(tenantID, username string) string {
 	return tenantID + "\x00" + asciifold.Lower(username)
 }
 
-func cloneTenant(t Tenant) Tenant {
+func cloneTenant(t store.Tenant) store.Tenant {
 	if t.MS365 != nil {
 		m := *t.MS365
 		t.MS365 = &m
@@ -84,14 +88,14 @@ func cloneTenant(t Tenant) Tenant {
 }
 
 // System implements Store.
-func (m *MemoryStore) System(ctx context.Context) (System, error) {
+func (m *Store) System(ctx context.Context) (store.System, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.system, nil
 }
 
 // PutSystem implements Store.
-func (m *MemoryStore) PutSystem(ctx context.Context, s System) error {
+func (m *Store) PutSystem(ctx context.Context, s store.System) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.system = s
@@ -99,7 +103,7 @@ func (m *MemoryStore) PutSystem(ctx context.Context, s System) error {
 }
 
 // CreateTenant implements Store.
-func (m *MemoryStore) CreateTenant(ctx context.Context, t Tenant) error {
+func (m *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
@@ -107,10 +111,10 @@ func (m *MemoryStore) CreateTenant(ctx context.Context, t Tenant) error {
 	defer m.mu.Unlock()
 	d := asciifold.Lower(t.Domain)
 	if _, ok := m.tenants[t.ID]; ok {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	if _, ok := m.domains[d]; ok {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	m.tenants[t.ID] = cloneTenant(t)
 	m.domains[d] = t.ID
@@ -118,7 +122,7 @@ func (m *MemoryStore) CreateTenant(ctx context.Context, t Tenant) error {
 }
 
 // UpdateTenant implements Store.
-func (m *MemoryStore) UpdateTenant(ctx context.Context, t Tenant) error {
+func (m *Store) UpdateTenant(ctx context.Context, t store.Tenant) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
@@ -126,11 +130,11 @@ func (m *MemoryStore) UpdateTenant(ctx context.Context, t Tenant) error {
 	defer m.mu.Unlock()
 	old, ok := m.tenants[t.ID]
 	if !ok {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	d := asciifold.Lower(t.Domain)
 	if id, ok := m.domains[d]; ok && id != t.ID {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	delete(m.domains, asciifold.Lower(old.Domain))
 	m.domains[d] = t.ID
@@ -139,29 +143,29 @@ func (m *MemoryStore) UpdateTenant(ctx context.Context, t Tenant) error {
 }
 
 // Tenant implements Store.
-func (m *MemoryStore) Tenant(ctx context.Context, id string) (Tenant, error) {
+func (m *Store) Tenant(ctx context.Context, id string) (store.Tenant, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	t, ok := m.tenants[id]
 	if !ok {
-		return Tenant{}, ErrNotFound
+		return store.Tenant{}, store.ErrNotFound
 	}
 	return cloneTenant(t), nil
 }
 
 // TenantByDomain implements Store.
-func (m *MemoryStore) TenantByDomain(ctx context.Context, domain string) (Tenant, error) {
+func (m *Store) TenantByDomain(ctx context.Context, domain string) (store.Tenant, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	id, ok := m.domains[asciifold.Lower(domain)]
 	if !ok {
-		return Tenant{}, ErrNotFound
+		return store.Tenant{}, store.ErrNotFound
 	}
 	return cloneTenant(m.tenants[id]), nil
 }
 
 // CreateUser implements Store.
-func (m *MemoryStore) CreateUser(ctx context.Context, u User) error {
+func (m *Store) CreateUser(ctx context.Context, u store.User) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.validUserLocked(u); err != nil {
@@ -169,10 +173,10 @@ func (m *MemoryStore) CreateUser(ctx context.Context, u User) error {
 	}
 	k := usernameKey(u.TenantID, u.Username)
 	if _, ok := m.users[u.ID]; ok {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	if _, ok := m.usernames[k]; ok {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	m.users[u.ID] = &u
 	m.usernames[k] = u.ID
@@ -180,19 +184,19 @@ func (m *MemoryStore) CreateUser(ctx context.Context, u User) error {
 }
 
 // UpdateUser implements Store.
-func (m *MemoryStore) UpdateUser(ctx context.Context, u User) error {
+func (m *Store) UpdateUser(ctx context.Context, u store.User) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old, ok := m.users[u.ID]
 	if !ok {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	if err := m.validUserLocked(u); err != nil {
 		return err
 	}
 	k := usernameKey(u.TenantID, u.Username)
 	if id, ok := m.usernames[k]; ok && id != u.ID {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	delete(m.usernames, usernameKey(old.TenantID, old.Username))
 	m.usernames[k] = u.ID
@@ -205,32 +209,32 @@ func (m *MemoryStore) UpdateUser(ctx context.Context, u User) error {
 }
 
 // User implements Store.
-func (m *MemoryStore) User(ctx context.Context, id string) (User, error) {
+func (m *Store) User(ctx context.Context, id string) (store.User, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	u, ok := m.users[id]
 	if !ok {
-		return User{}, ErrNotFound
+		return store.User{}, store.ErrNotFound
 	}
 	return *u, nil
 }
 
 // UserByName implements Store.
-func (m *MemoryStore) UserByName(ctx context.Context, tenantID, username string) (User, error) {
+func (m *Store) UserByName(ctx context.Context, tenantID, username string) (store.User, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	id, ok := m.usernames[usernameKey(tenantID, username)]
 	if !ok {
-		return User{}, ErrNotFound
+		return store.User{}, store.ErrNotFound
 	}
 	return *m.users[id], nil
 }
 
 // UsersByEmail implements Store.
-func (m *MemoryStore) UsersByEmail(ctx context.Context, tenantID, email string) ([]User, error) {
+func (m *Store) UsersByEmail(ctx context.Context, tenantID, email string) ([]store.User, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	users := []User{}
+	users := []store.User{}
 	for _, u := range m.users {
 		if u.TenantID == tenantID && u.Email != "" && asciifold.Equal(u.Email, email) {
 			users = append(users, *u)
@@ -240,27 +244,27 @@ func (m *MemoryStore) UsersByEmail(ctx context.Context, tenantID, email string) 
 }
 
 // SwapPasswordHash implements Store.
-func (m *MemoryStore) SwapPasswordHash(ctx context.Context, userID, oldHash, newHash string) error {
+func (m *Store) SwapPasswordHash(ctx context.Context, userID, oldHash, newHash string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u, ok := m.users[userID]
 	if !ok {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	if u.PasswordHash != oldHash {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	u.PasswordHash = newHash
 	return nil
 }
 
 // ResetPassword implements Store.
-func (m *MemoryStore) ResetPassword(ctx context.Context, userID, newHash string) error {
+func (m *Store) ResetPassword(ctx context.Context, userID, newHash string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u, ok := m.users[userID]
 	if !ok {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	u.PasswordHash = newHash
 	u.PasswordForceReset = false
@@ -269,14 +273,14 @@ func (m *MemoryStore) ResetPassword(ctx context.Context, userID, newHash string)
 }
 
 // CreateFlow implements Store.
-func (m *MemoryStore) CreateFlow(ctx context.Context, f Flow) error {
+func (m *Store) CreateFlow(ctx context.Context, f store.Flow) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.flows[f.Hash]; ok {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	if u, ok := m.users[f.UserID]; ok && f.UserID != "" && u.Epoch != f.Epoch {
-		return ErrStale
+		return store.ErrStale
 	}
 	f.Version = 1
 	m.flows[f.Hash] = f
@@ -284,26 +288,26 @@ func (m *MemoryStore) CreateFlow(ctx context.Context, f Flow) error {
 }
 
 // Flow implements Store.
-func (m *MemoryStore) Flow(ctx context.Context, h Hash, now time.Time) (Flow, error) {
+func (m *Store) Flow(ctx context.Context, h store.Hash, now time.Time) (store.Flow, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	f, ok := m.flows[h]
 	if !ok || expired(f.ExpiresAt, now) {
-		return Flow{}, ErrNotFound
+		return store.Flow{}, store.ErrNotFound
 	}
 	return f, nil
 }
 
 // UpdateFlow implements Store.
-func (m *MemoryStore) UpdateFlow(ctx context.Context, f Flow, now time.Time) error {
+func (m *Store) UpdateFlow(ctx context.Context, f store.Flow, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old, ok := m.flows[f.Hash]
 	if !ok || expired(old.ExpiresAt, now) {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	if old.Version != f.Version {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	f.Version++
 	m.flows[f.Hash] = f
@@ -311,30 +315,30 @@ func (m *MemoryStore) UpdateFlow(ctx context.Context, f Flow, now time.Time) err
 }
 
 // ConsumeFlow implements Store.
-func (m *MemoryStore) ConsumeFlow(ctx context.Context, h Hash, purpose FlowPurpose, now time.Time) (Flow, error) {
+func (m *Store) ConsumeFlow(ctx context.Context, h store.Hash, purpose store.FlowPurpose, now time.Time) (store.Flow, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f, ok := m.flows[h]
 	if !ok || f.Purpose != purpose || expired(f.ExpiresAt, now) {
-		return Flow{}, ErrNotFound
+		return store.Flow{}, store.ErrNotFound
 	}
 	delete(m.flows, h)
 	return f, nil
 }
 
 // Counter implements Store.
-func (m *MemoryStore) Counter(ctx context.Context, key string, now time.Time) (Counter, error) {
+func (m *Store) Counter(ctx context.Context, key string, now time.Time) (store.Counter, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	c, ok := m.counters[key]
 	if !ok || expired(c.ExpiresAt, now) {
-		return Counter{Key: key}, nil
+		return store.Counter{Key: key}, nil
 	}
 	return c, nil
 }
 
 // PutCounter implements Store.
-func (m *MemoryStore) PutCounter(ctx context.Context, c Counter, now time.Time) error {
+func (m *Store) PutCounter(ctx context.Context, c store.Counter, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var version int64
@@ -342,7 +346,7 @@ func (m *MemoryStore) PutCounter(ctx context.Context, c Counter, now time.Time) 
 		version = old.Version
 	}
 	if version != c.Version {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	c.Version++
 	m.counters[c.Key] = c
@@ -350,35 +354,35 @@ func (m *MemoryStore) PutCounter(ctx context.Context, c Counter, now time.Time) 
 }
 
 // AddCounter implements Store.
-func (m *MemoryStore) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (Counter, error) {
+func (m *Store) AddCounter(ctx context.Context, key string, delta int, expiresAt, now time.Time) (store.Counter, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.addCounter(m.liveCounter(key, expiresAt, now), delta, expiresAt), nil
 }
 
 // AddCounterBelow implements Store.
-func (m *MemoryStore) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (Counter, bool, error) {
+func (m *Store) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (store.Counter, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.liveCounter(key, expiresAt, now)
 	if c.Count >= limit {
-		return Counter{Key: key}, false, nil
+		return store.Counter{Key: key}, false, nil
 	}
 	return m.addCounter(c, 1, expiresAt), true, nil
 }
 
 // liveCounter returns the counter key as an add at now finds it: a missing
 // or expired one starts afresh. The caller holds m.mu.
-func (m *MemoryStore) liveCounter(key string, expiresAt, now time.Time) Counter {
+func (m *Store) liveCounter(key string, expiresAt, now time.Time) store.Counter {
 	c, ok := m.counters[key]
 	if !ok || expired(c.ExpiresAt, now) {
-		c = Counter{Key: key, WindowStart: now, ExpiresAt: expiresAt}
+		c = store.Counter{Key: key, WindowStart: now, ExpiresAt: expiresAt}
 	}
 	return c
 }
 
 // addCounter adds delta to c and stores it. The caller holds m.mu.
-func (m *MemoryStore) addCounter(c Counter, delta int, expiresAt time.Time) Counter {
+func (m *Store) addCounter(c store.Counter, delta int, expiresAt time.Time) store.Counter {
 	c.Count = max(c.Count+delta, 0)
 	if expiresAt.After(c.ExpiresAt) {
 		c.ExpiresAt = expiresAt
@@ -389,7 +393,7 @@ func (m *MemoryStore) addCounter(c Counter, delta int, expiresAt time.Time) Coun
 }
 
 // DeleteCounter implements Store.
-func (m *MemoryStore) DeleteCounter(ctx context.Context, key string) error {
+func (m *Store) DeleteCounter(ctx context.Context, key string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.counters, key)
@@ -403,7 +407,7 @@ type identityKey struct{ tenant, issuer, subject string }
 type tenantUser struct{ tenant, user string }
 
 // LinkIdentity implements Store.
-func (m *MemoryStore) LinkIdentity(ctx context.Context, id Identity) error {
+func (m *Store) LinkIdentity(ctx context.Context, id store.Identity) error {
 	if err := id.Validate(); err != nil {
 		return err
 	}
@@ -412,10 +416,10 @@ func (m *MemoryStore) LinkIdentity(ctx context.Context, id Identity) error {
 	k := identityKey{id.TenantID, id.Issuer, id.Subject}
 	tu := tenantUser{id.TenantID, id.UserID}
 	if _, ok := m.identities[k]; ok {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	if m.linkedUsers[tu] {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	m.identities[k] = id.UserID
 	m.linkedUsers[tu] = true
@@ -423,36 +427,36 @@ func (m *MemoryStore) LinkIdentity(ctx context.Context, id Identity) error {
 }
 
 // IdentityUser implements Store.
-func (m *MemoryStore) IdentityUser(ctx context.Context, tenantID, issuer, subject string) (string, error) {
+func (m *Store) IdentityUser(ctx context.Context, tenantID, issuer, subject string) (string, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	id, ok := m.identities[identityKey{tenantID, issuer, subject}]
 	if !ok {
-		return "", ErrNotFound
+		return "", store.ErrNotFound
 	}
 	return id, nil
 }
 
 // Device implements Store.
-func (m *MemoryStore) Device(ctx context.Context, h Hash, now time.Time) (Device, error) {
+func (m *Store) Device(ctx context.Context, h store.Hash, now time.Time) (store.Device, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	d, ok := m.devices[h]
 	if !ok || expired(d.ExpiresAt, now) {
-		return Device{}, ErrNotFound
+		return store.Device{}, store.ErrNotFound
 	}
 	return d, nil
 }
 
 // AddDevice implements Store.
-func (m *MemoryStore) AddDevice(ctx context.Context, d Device, max int, now time.Time) error {
+func (m *Store) AddDevice(ctx context.Context, d store.Device, max int, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.devices[d.Hash]; ok {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	m.devices[d.Hash] = d
-	var mine []Device
+	var mine []store.Device
 	for h, o := range m.devices {
 		switch {
 		case o.UserID != d.UserID:
@@ -463,7 +467,7 @@ func (m *MemoryStore) AddDevice(ctx context.Context, d Device, max int, now time
 		}
 	}
 	// Newest first; ties by hash, as the SQL store orders them.
-	slices.SortFunc(mine, func(a, b Device) int {
+	slices.SortFunc(mine, func(a, b store.Device) int {
 		if c := b.LastUsedAt.Compare(a.LastUsedAt); c != 0 {
 			return c
 		}
@@ -476,15 +480,15 @@ func (m *MemoryStore) AddDevice(ctx context.Context, d Device, max int, now time
 }
 
 // RotateDevice implements Store.
-func (m *MemoryStore) RotateDevice(ctx context.Context, old Hash, d Device, now time.Time) error {
+func (m *Store) RotateDevice(ctx context.Context, old store.Hash, d store.Device, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	o, ok := m.devices[old]
 	if !ok || expired(o.ExpiresAt, now) || o.UserID != d.UserID {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	if _, ok := m.devices[d.Hash]; ok {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	delete(m.devices, old)
 	d.ID = o.ID
@@ -493,7 +497,7 @@ func (m *MemoryStore) RotateDevice(ctx context.Context, old Hash, d Device, now 
 }
 
 // DeleteDevices implements Store.
-func (m *MemoryStore) DeleteDevices(ctx context.Context, userID string) error {
+func (m *Store) DeleteDevices(ctx context.Context, userID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for h, d := range m.devices {
@@ -505,7 +509,7 @@ func (m *MemoryStore) DeleteDevices(ctx context.Context, userID string) error {
 }
 
 // DeleteExpired implements Sweeper.
-func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+func (m *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var n int64
@@ -521,7 +525,7 @@ func (m *MemoryStore) DeleteExpired(ctx context.Context, now time.Time) (int64, 
 		t, ok := m.tokens[h]
 		if !ok || expired(t.GraceUntil, now) {
 			if ok {
-				t.GraceSeed = GraceSeed{}
+				t.GraceSeed = store.GraceSeed{}
 			}
 			delete(m.successors, p)
 		}

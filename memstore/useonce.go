@@ -1,14 +1,16 @@
-// This file implements UseOnceStore for MemoryStore.
+// This file implements UseOnceStore for the memory store.
 
-package pbxauth
+package memstore
 
 import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/pbxauth/pbxauth/store"
 )
 
-// memUseOnce keeps the uses of sealed states of a MemoryStore under a lock
+// memUseOnce keeps the uses of sealed states of the memory store under a lock
 // of its own: a callback never waits for token checks.
 type memUseOnce struct {
 	mu   sync.Mutex
@@ -21,13 +23,13 @@ type useOnceKey struct {
 }
 
 // UseOnce implements UseOnceStore.
-func (m *MemoryStore) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
+func (m *Store) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
 	u := &m.useOnce
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	k := useOnceKey{purpose, id}
 	if _, ok := u.used[k]; ok {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	if u.used == nil {
 		u.used = map[useOnceKey]time.Time{}
@@ -42,7 +44,7 @@ func (u *memUseOnce) sweep(now time.Time) int64 {
 	defer u.mu.Unlock()
 	var n int64
 	for k, exp := range u.used {
-		if expired(exp.Add(UseOnceMargin), now) {
+		if expired(exp.Add(store.UseOnceMargin), now) {
 			delete(u.used, k)
 			n++
 		}

@@ -2,7 +2,7 @@
 // user's TOTP secret (sealed, never in the clear), the last time step it
 // accepted, and the hashes of the user's recovery codes.
 
-package pbxauth
+package store
 
 import (
 	"context"

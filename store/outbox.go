@@ -2,7 +2,7 @@
 // request that was answered 200 is recorded before the answer and stays
 // until a worker on any instance has sent it or given it up.
 
-package pbxauth
+package store
 
 import (
 	"context"

@@ -1,22 +1,25 @@
-// This file holds MemoryStore's SignInStore and UserFlagStore, the removal
+// This file holds the memory store's SignInStore and UserFlagStore, the removal
 // of a user's identity links, and the check of a user's tenant.
 
-package pbxauth
+package memstore
 
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"time"
+
+	"github.com/pbxauth/pbxauth/store"
 )
 
-var _ SignInStore = (*MemoryStore)(nil)
+var _ store.SignInStore = (*Store)(nil)
 
 // liveFamily reports whether f is live at now.
-func liveFamily(f Family, now time.Time) bool { return !f.Revoked && !expired(f.ExpiresAt, now) }
+func liveFamily(f store.Family, now time.Time) bool { return !f.Revoked && !expired(f.ExpiresAt, now) }
 
 // TouchFamily implements SignInStore.
-func (m *MemoryStore) TouchFamily(ctx context.Context, familyID string, now, staleBefore time.Time) error {
+func (m *Store) TouchFamily(ctx context.Context, familyID string, now, staleBefore time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if f, ok := m.families[familyID]; ok && !f.LastUsedAt.After(staleBefore) {
@@ -26,16 +29,16 @@ func (m *MemoryStore) TouchFamily(ctx context.Context, familyID string, now, sta
 }
 
 // Families implements SignInStore.
-func (m *MemoryStore) Families(ctx context.Context, userID string, now time.Time) ([]Family, error) {
+func (m *Store) Families(ctx context.Context, userID string, now time.Time) ([]store.Family, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	fs := []Family{}
+	fs := []store.Family{}
 	for _, f := range m.byUser[userID] {
 		if liveFamily(f.Family, now) {
 			fs = append(fs, f.Family)
 		}
 	}
-	slices.SortFunc(fs, func(a, b Family) int {
+	slices.SortFunc(fs, func(a, b store.Family) int {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c
 		}
@@ -45,19 +48,19 @@ func (m *MemoryStore) Families(ctx context.Context, userID string, now time.Time
 }
 
 // RevokeUserFamily implements SignInStore.
-func (m *MemoryStore) RevokeUserFamily(ctx context.Context, userID, familyID string, now time.Time) error {
+func (m *Store) RevokeUserFamily(ctx context.Context, userID, familyID string, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f, ok := m.families[familyID]
 	if !ok || f.UserID != userID || !liveFamily(f.Family, now) {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	f.Revoked = true
 	return nil
 }
 
 // RevokeOtherFamilies implements SignInStore.
-func (m *MemoryStore) RevokeOtherFamilies(ctx context.Context, userID, except string, now time.Time) ([]string, error) {
+func (m *Store) RevokeOtherFamilies(ctx context.Context, userID, except string, now time.Time) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ids := []string{}
@@ -73,7 +76,7 @@ func (m *MemoryStore) RevokeOtherFamilies(ctx context.Context, userID, except st
 }
 
 // UnlinkUser implements Store.
-func (m *MemoryStore) UnlinkUser(ctx context.Context, tenantID, userID string) error {
+func (m *Store) UnlinkUser(ctx context.Context, tenantID, userID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for k, id := range m.identities {
@@ -87,31 +90,31 @@ func (m *MemoryStore) UnlinkUser(ctx context.Context, tenantID, userID string) e
 
 // validUserLocked applies User.Validate and refuses a user of a tenant that
 // does not exist; the caller holds m.mu.
-func (m *MemoryStore) validUserLocked(u User) error {
+func (m *Store) validUserLocked(u store.User) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
 	if _, ok := m.tenants[u.TenantID]; u.TenantID != "" && !ok {
-		return invalidf("user %q: no tenant %q", u.ID, u.TenantID)
+		return fmt.Errorf("%w: user %q: no tenant %q", store.ErrInvalid, u.ID, u.TenantID)
 	}
 	return nil
 }
 
 // setUser changes the stored user with the given ID.
-func (m *MemoryStore) setUser(userID string, change func(*User)) error {
+func (m *Store) setUser(userID string, change func(*store.User)) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u, ok := m.users[userID]
 	if !ok {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	change(u)
 	return nil
 }
 
 // SetUserDisabled implements UserFlagStore.
-func (m *MemoryStore) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
-	return m.setUser(userID, func(u *User) {
+func (m *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
+	return m.setUser(userID, func(u *store.User) {
 		if disabled {
 			u.Epoch++
 		}
@@ -120,6 +123,6 @@ func (m *MemoryStore) SetUserDisabled(ctx context.Context, userID string, disabl
 }
 
 // SetPasswordForceReset implements UserFlagStore.
-func (m *MemoryStore) SetPasswordForceReset(ctx context.Context, userID string, force bool) error {
-	return m.setUser(userID, func(u *User) { u.PasswordForceReset = force })
+func (m *Store) SetPasswordForceReset(ctx context.Context, userID string, force bool) error {
+	return m.setUser(userID, func(u *store.User) { u.PasswordForceReset = force })
 }

@@ -2,7 +2,7 @@
 // alone, so that an operator disabling a user never writes back a password
 // hash that changed meanwhile.
 
-package pbxauth
+package store
 
 import "context"
 

@@ -2,7 +2,7 @@
 // sign-ins record beyond their tokens, how they are listed, and how one or
 // all but one of them end.
 
-package pbxauth
+package store
 
 import (
 	"context"

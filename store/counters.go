@@ -1,13 +1,43 @@
-// This file holds CounterAdder, the Store capability every limit stands on:
-// an atomic add to a shared counter, so that of many concurrent attempts
-// each sees its own count and none is lost.
+// This file holds counters, which every limit stands on: the Counter
+// record, CounterStore to read and replace one, and CounterAdder, an atomic
+// add, so that of many concurrent attempts each sees its own count and none
+// is lost.
 
-package pbxauth
+package store
 
 import (
 	"context"
 	"time"
 )
+
+// Counter is a small, expiring, shared counter used for throttling (failed
+// sign-ins per account and per address, reset mails per user).
+type Counter struct {
+	Key         string // UTF-8 text without NUL
+	Count       int
+	Locks       int       // how many times the key has been locked
+	LockedUntil time.Time // zero when not locked
+	WindowStart time.Time
+	ExpiresAt   time.Time // the store forgets the counter from then on
+	// Version is the compare-and-swap guard of PutCounter; 0 for a counter
+	// that does not exist yet.
+	Version int64
+}
+
+// CounterStore keeps small, expiring counters by key. It is part of [Store]
+// (with [CounterAdder]).
+type CounterStore interface {
+	// Counter returns the counter with the given key, or a zero Counter
+	// with that Key and Version 0 (and nil error) when it is missing or
+	// expired at now.
+	Counter(ctx context.Context, key string, now time.Time) (Counter, error)
+	// PutCounter stores c if the stored version still equals c.Version (a
+	// missing or expired counter has version 0), with Version+1;
+	// ErrConflict otherwise.
+	PutCounter(ctx context.Context, c Counter, now time.Time) error
+	// DeleteCounter removes a counter; a missing one is not an error.
+	DeleteCounter(ctx context.Context, key string) error
+}
 
 // CounterAdder adds to counters atomically. It is part of [Store].
 //
