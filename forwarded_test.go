@@ -161,10 +161,14 @@ func TestForwardedEntries(t *testing.T) {
 // attempt) is still counted under the address its proxy names.
 func TestForwardedOtherHeaderIgnored(t *testing.T) {
 	e := newEnv(t, proxied, func(c *pbxauth.Config) { c.ForwardedHeader = "Forwarded" })
-	parallel(10, func(i int) int {
+	// One after another: concurrent ones may find the hashing queue full
+	// (503, not counted), which is not what this test is about.
+	for i := range 10 {
 		body := map[string]any{"username": fmt.Sprintf("user%d", i), "password": "wrong-pw-123", "domain": acmeDomain}
-		return e.c.Do("POST", "/auth/sign_in", body, "Forwarded", "for=198.51.100.23", "X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1)).Status
-	})
+		if r := e.c.Do("POST", "/auth/sign_in", body, "Forwarded", "for=198.51.100.23", "X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1)); r.Status != 401 {
+			t.Fatalf("failure %d: %d, want 401", i+1, r.Status)
+		}
+	}
 	if r := e.c.Do("POST", "/auth/sign_in", aliceCreds(), "Forwarded", `for="198.51.100.23:4711"`, "X-Forwarded-For", "203.0.113.200"); r.Status != 429 {
 		t.Errorf("the client behind a fresh X-Forwarded-For: %d, want 429", r.Status)
 	}

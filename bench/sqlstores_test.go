@@ -14,9 +14,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/sqlstore/postgres"
+	"github.com/pbxauth/pbxauth/sqlstore/sqlite"
 	"github.com/pbxauth/pbxauth/store"
 )
 
@@ -80,7 +83,7 @@ func openPostgresWith(o sqlstore.Options, ts *tokenSet, now time.Time) (store.St
 // the store and then runs cleanup.
 func openSQL(dsn string, o sqlstore.Options, ts *tokenSet, now time.Time, cleanup func() error) (store.Store, func() error, error) {
 	ctx := context.Background()
-	st, err := sqlstore.OpenWith(ctx, dsn, o)
+	st, err := openDSN(ctx, dsn, o)
 	if err != nil {
 		return nil, nil, errors.Join(err, cleanup())
 	}
@@ -126,4 +129,13 @@ func bulkLoad(ctx context.Context, st *sqlstore.Store, ts *tokenSet, now time.Ti
 		}
 	}
 	return tx.Commit()
+}
+
+// openDSN opens a sqlstore on dsn, "sqlite:PATH" or a PostgreSQL URL,
+// through the package of its database.
+func openDSN(ctx context.Context, dsn string, o sqlstore.Options) (*sqlstore.Store, error) {
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		return sqlite.OpenWith(ctx, path, o)
+	}
+	return postgres.OpenWith(ctx, dsn, o)
 }

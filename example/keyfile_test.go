@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/pbxauth/pbxauth/memstore"
-	"github.com/pbxauth/pbxauth/sqlstore"
 	"github.com/pbxauth/pbxauth/store"
 )
 
@@ -18,7 +17,7 @@ func TestEncryptionKeys(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "pbxauth.db")
-	st, err := sqlstore.Open(ctx, db)
+	st, err := openSQL(ctx, db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/memstore"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/sqlstore/postgres"
+	"github.com/pbxauth/pbxauth/sqlstore/sqlite"
 )
 
 // defaultDB is -db's default: a SQLite file beside the working directory,
@@ -31,12 +33,7 @@ func openStore(ctx context.Context, dsn string, cfg *pbxauth.Config) (func(), er
 		cfg.Store = memstore.New()
 		return func() {}, nil
 	}
-	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok && path != "" {
-		if err := privateSQLiteFile(path, cfg.Logger); err != nil {
-			return nil, err
-		}
-	}
-	st, err := sqlstore.Open(ctx, dsn)
+	st, err := openSQL(ctx, dsn, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -46,6 +43,25 @@ func openStore(ctx context.Context, dsn string, cfg *pbxauth.Config) (func(), er
 		return nil, err
 	}
 	return func() { st.Close() }, nil
+}
+
+// openSQL opens the SQL store that dsn names through the package of its
+// database: "sqlite:PATH" (the file made private first) or a postgres:// or
+// postgresql:// URL. Errors never quote dsn: it may hold a password.
+func openSQL(ctx context.Context, dsn string, logger *slog.Logger) (*sqlstore.Store, error) {
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		if path == "" || path == ":memory:" {
+			return nil, errors.New(`-db: "sqlite:" needs the path of a database file`)
+		}
+		if err := privateSQLiteFile(path, logger); err != nil {
+			return nil, err
+		}
+		return sqlite.Open(ctx, path)
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return postgres.Open(ctx, dsn)
+	}
+	return nil, errors.New(`-db must be "memory", "sqlite:PATH" or a postgres:// URL`)
 }
 
 // privateSQLiteFile makes the SQLite database file at path, when missing,

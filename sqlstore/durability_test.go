@@ -17,7 +17,7 @@ func TestReopen(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		dsn := b.fresh(t)
-		first, err := sqlstore.Open(ctx, dsn)
+		first, err := openDSN(ctx, dsn, sqlstore.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

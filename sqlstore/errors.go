@@ -13,16 +13,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/pbxauth/pbxauth/sqlstore/internal/drivers"
 	"github.com/pbxauth/pbxauth/store"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-)
-
-// PostgreSQL SQLSTATE codes of constraint violations.
-const (
-	pgUniqueViolation     = "23505"
-	pgForeignKeyViolation = "23503"
 )
 
 // storeErr turns err, from the operation op, into the Store's contract: the
@@ -46,34 +38,18 @@ func storeErr(op string, err error) error {
 	return fmt.Errorf("sqlstore: %s: %w", op, err)
 }
 
-// PostgreSQL SQLSTATEs of outages besides the connection-exception class
-// 08: the server shutting down or starting, too many connections.
-var pgOutages = map[string]bool{
-	"57P01": true, // admin_shutdown
-	"57P02": true, // crash_shutdown
-	"57P03": true, // cannot_connect_now
-	"53300": true, // too_many_connections
-	"57014": true, // query_canceled, by statement_timeout
-}
-
 // isOutage says whether err means the database could not be reached or
 // answer in time — the same request may succeed in a moment — rather than
 // that the request itself failed.
 func isOutage(err error) bool {
-	var (
-		ce *pgconn.ConnectError
-		pe *pgconn.PgError
-		ne net.Error
-	)
+	var ne net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
 		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, syscall.EPIPE):
 		return true
-	case errors.As(err, &ce), errors.As(err, &ne), pgconn.Timeout(err):
+	case errors.As(err, &ne), drivers.Any(err, func(d drivers.Driver) func(error) bool { return d.Outage }):
 		return true
-	case errors.As(err, &pe):
-		return strings.HasPrefix(pe.Code, "08") || pgOutages[pe.Code]
 	case isBusy(err):
 		// The busy timeout ran out: contention, worth a retry.
 		return true
@@ -88,28 +64,17 @@ func isOutage(err error) bool {
 // isUniqueViolation says whether err is a primary-key or unique-constraint
 // violation.
 func isUniqueViolation(err error) bool {
-	var le *sqlite.Error
-	if errors.As(err, &le) {
-		return le.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || le.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == pgUniqueViolation
+	return drivers.Any(err, func(d drivers.Driver) func(error) bool { return d.Unique })
 }
 
 // isForeignKeyViolation says whether err is a foreign-key violation.
 func isForeignKeyViolation(err error) bool {
-	var le *sqlite.Error
-	if errors.As(err, &le) {
-		return le.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
-	}
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == pgForeignKeyViolation
+	return drivers.Any(err, func(d drivers.Driver) func(error) bool { return d.ForeignKey })
 }
 
 // isBusy says whether err is SQLite's "database is locked", which its busy
 // timeout does not cover in every case (switching a new database to WAL
 // while another connection does the same).
 func isBusy(err error) bool {
-	var le *sqlite.Error
-	return errors.As(err, &le) && le.Code()&0xff == sqlite3.SQLITE_BUSY
+	return drivers.Any(err, func(d drivers.Driver) func(error) bool { return d.Busy })
 }

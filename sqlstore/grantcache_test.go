@@ -302,7 +302,7 @@ func (s *touchCounter) TouchFamily(ctx context.Context, familyID string, now, st
 // one through NewWith; a Store without it reports zero stats.
 func TestGrantCacheOpen(t *testing.T) {
 	ctx := context.Background()
-	_, err := sqlstore.OpenWith(ctx, freshSQLite(t), cached)
+	_, err := openDSN(ctx, freshSQLite(t), cached)
 	if err == nil || !strings.Contains(err.Error(), "GrantCache needs PostgreSQL") {
 		t.Errorf("OpenWith on SQLite with the grant cache: %v; want it refused", err)
 	}

@@ -11,14 +11,13 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pbxauth/pbxauth/internal/grantcache"
+	"github.com/pbxauth/pbxauth/sqlstore/internal/drivers"
 	"github.com/pbxauth/pbxauth/store"
 )
 
@@ -59,7 +58,7 @@ type grantCache struct {
 	// schema holds the Store's tables; notifications of others are not
 	// ours.
 	schema string
-	config *pgconn.Config
+	conns  drivers.Connector
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the listener has stopped
 
@@ -75,14 +74,14 @@ type grantCache struct {
 // startGrantCache connects the listener and starts it; on error nothing is
 // left running.
 func startGrantCache(ctx context.Context, db *sql.DB, o Options) (*grantCache, error) {
-	config, err := listenerConfig(ctx, db)
-	if err != nil {
-		return nil, err
+	driver, ok := drivers.Lookup(int(Postgres))
+	if !ok || driver.Listen == nil {
+		return nil, errors.New("the PostgreSQL driver is not linked: open the Store with github.com/pbxauth/pbxauth/sqlstore/postgres")
 	}
 	// The schema of the tables the Store's statements resolve to, which is
 	// what the triggers report, asked of the pool they resolve in.
 	var schema string
-	err = db.QueryRowContext(ctx, `SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	err := db.QueryRowContext(ctx, `SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.oid = 'pbxauth_families'::regclass`).Scan(&schema)
 	if err != nil {
 		return nil, fmt.Errorf("find the schema: %w", err)
@@ -97,10 +96,16 @@ func startGrantCache(ctx context.Context, db *sql.DB, o Options) (*grantCache, e
 	g := &grantCache{
 		cache:  grantcache.New[store.Hash, store.Grant](entries, maxAge),
 		schema: schema,
-		config: config,
 		done:   make(chan struct{}),
 	}
-	config.OnNotification = func(_ *pgconn.PgConn, n *pgconn.Notification) { g.notified(n.Payload) }
+	// Its own connections, rather than one held from db, because a held
+	// connection would shrink the host's pool for good (to nothing, with a
+	// pool of one), and it could never be given back: it carries the LISTEN.
+	conns, err := driver.Listen(ctx, db, listenerName, g.notified)
+	if err != nil {
+		return nil, err
+	}
+	g.conns = conns
 	pc, err := g.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -111,50 +116,18 @@ func startGrantCache(ctx context.Context, db *sql.DB, o Options) (*grantCache, e
 	return g, nil
 }
 
-// listenerConfig returns the settings of db's connections for a connection
-// of the listener's own: same server, user, TLS and search_path, named
-// listenerName. Its own, rather than one held from db, because a held
-// connection would shrink the host's pool for good (to nothing, with a pool
-// of one), and it could never be given back: it carries the LISTEN.
-func listenerConfig(ctx context.Context, db *sql.DB) (*pgconn.Config, error) {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	var config *pgconn.Config
-	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("the *sql.DB must be of the pgx driver (github.com/jackc/pgx/v5/stdlib), not %T", dc)
-		}
-		config = c.Conn().Config().Config.Copy()
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	config.RuntimeParams["application_name"] = listenerName
-	// A wait that times out must leave the connection usable: set a
-	// deadline on it, never send the server a cancel request.
-	config.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
-		return &pgconn.DeadlineContextWatcherHandler{Conn: pc.Conn()}
-	}
-	return config, nil
-}
-
 // connect opens the listener's connection and LISTENs; then the cache,
 // emptied, may fill and serve. Whatever was announced before the LISTEN
 // is not heard, which is why the cache starts empty.
-func (g *grantCache) connect(ctx context.Context) (*pgconn.PgConn, error) {
+func (g *grantCache) connect(ctx context.Context) (drivers.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	pc, err := pgconn.ConnectConfig(ctx, g.config)
+	pc, err := g.conns.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	if _, err := pc.Exec(ctx, "LISTEN "+grantChannel).ReadAll(); err != nil {
+	if err := pc.Exec(ctx, "LISTEN "+grantChannel); err != nil {
 		closeListener(pc)
 		return nil, err
 	}
@@ -164,7 +137,7 @@ func (g *grantCache) connect(ctx context.Context) (*pgconn.PgConn, error) {
 }
 
 // closeListener closes pc, within a bound: it may be dead.
-func closeListener(pc *pgconn.PgConn) {
+func closeListener(pc drivers.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = pc.Close(ctx)
@@ -172,7 +145,7 @@ func closeListener(pc *pgconn.PgConn) {
 
 // run listens on pc until ctx ends, reconnecting whenever the connection
 // fails; the cache is down from the failure until the LISTEN is back.
-func (g *grantCache) run(ctx context.Context, pc *pgconn.PgConn) {
+func (g *grantCache) run(ctx context.Context, pc drivers.Conn) {
 	defer close(g.done)
 	var pause time.Duration
 	for pc != nil {
@@ -199,7 +172,7 @@ func longer(pause time.Duration) time.Duration {
 
 // reconnect connects again after pause, and then with longer pauses
 // between attempts; nil once ctx ends.
-func (g *grantCache) reconnect(ctx context.Context, pause time.Duration) *pgconn.PgConn {
+func (g *grantCache) reconnect(ctx context.Context, pause time.Duration) drivers.Conn {
 	for {
 		if hook := g.beforeReconnect.Load(); hook != nil {
 			(*hook)(ctx)
@@ -220,24 +193,24 @@ func (g *grantCache) reconnect(ctx context.Context, pause time.Duration) *pgconn
 // applies as they arrive, and sends a heartbeat after each heartbeatEvery
 // (also while notifications keep coming); it returns the error that ends
 // the connection, or ctx's.
-func (g *grantCache) serve(ctx context.Context, pc *pgconn.PgConn) error {
+func (g *grantCache) serve(ctx context.Context, pc drivers.Conn) error {
 	beat := time.Now()
 	for {
 		next := beat.Add(heartbeatEvery)
 		wait, cancel := context.WithDeadline(ctx, next)
-		err := pc.WaitForNotification(wait)
+		err := pc.Wait(wait)
 		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case err != nil && !pgconn.Timeout(err):
+		case err != nil:
 			return err
 		case time.Now().Before(next):
 			continue // a notification, already applied
 		}
 		beat = time.Now()
 		hb, cancel := context.WithTimeout(ctx, heartbeatTimeout)
-		_, err = pc.Exec(hb, "SELECT 1").ReadAll()
+		err = pc.Exec(hb, "SELECT 1")
 		cancel()
 		if err != nil {
 			return err

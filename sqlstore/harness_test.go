@@ -13,11 +13,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/sqlstore/postgres"
+	"github.com/pbxauth/pbxauth/sqlstore/sqlite"
 	"github.com/pbxauth/pbxauth/store"
 )
 
@@ -63,7 +66,7 @@ var cached = sqlstore.Options{GrantCache: true}
 // openWith is open with the Options o.
 func openWith(t testing.TB, dsn string, o sqlstore.Options) *sqlstore.Store {
 	t.Helper()
-	st, err := sqlstore.OpenWith(context.Background(), dsn, o)
+	st, err := openDSN(context.Background(), dsn, o)
 	if err != nil {
 		t.Fatalf("OpenWith: %v", err)
 	}
@@ -256,4 +259,13 @@ func cuttablePostgres(t *testing.T) cuttable {
 	u.User = url.User(role)
 	c.dsn = u.String()
 	return c
+}
+
+// openDSN opens a Store on dsn, "sqlite:PATH" or a PostgreSQL URL, through
+// the package of its database.
+func openDSN(ctx context.Context, dsn string, o sqlstore.Options) (*sqlstore.Store, error) {
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		return sqlite.OpenWith(ctx, path, o)
+	}
+	return postgres.OpenWith(ctx, dsn, o)
 }

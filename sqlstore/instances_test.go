@@ -145,7 +145,7 @@ func TestInstancesShareLockout(t *testing.T) {
 // instance serves again without a restart.
 func TestDatabaseOutageOverHTTP(t *testing.T) {
 	pg := cuttablePostgres(t)
-	st, err := sqlstore.Open(context.Background(), pg.dsn)
+	st, err := openDSN(context.Background(), pg.dsn, sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

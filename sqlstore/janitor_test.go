@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/sqlstore/sqlite"
 	"github.com/pbxauth/pbxauth/store"
 )
 
@@ -50,7 +51,7 @@ func TestRunJanitor(t *testing.T) {
 }
 
 func TestRunJanitorErrors(t *testing.T) {
-	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(t.TempDir()+"/pbxauth.db"))
+	db, err := sql.Open("sqlite", sqlite.DSN(t.TempDir()+"/pbxauth.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func TestConcurrentOpen(t *testing.T) {
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
-			wg.Go(func() { stores[i], errs[i] = sqlstore.Open(context.Background(), dsn) })
+			wg.Go(func() { stores[i], errs[i] = openDSN(context.Background(), dsn, sqlstore.Options{}) })
 		}
 		wg.Wait()
 		for i, err := range errs {

@@ -25,7 +25,7 @@ func TestOpenRefuses(t *testing.T) {
 		"pgx://user:s3cret@host/db",
 		"/var/lib/pbxauth.db",
 	} {
-		st, err := sqlstore.Open(context.Background(), dsn)
+		st, err := openDSN(context.Background(), dsn, sqlstore.Options{})
 		if err == nil {
 			st.Close()
 			t.Errorf("Open(%q) succeeded", dsn)
@@ -105,7 +105,7 @@ func TestPostgresPool(t *testing.T) {
 	if s := st.DB().Stats(); s.OpenConnections > want || s.Idle != s.OpenConnections {
 		t.Errorf("after the load: %d open, %d idle; want at most %d, all kept idle", s.OpenConnections, s.Idle, want)
 	}
-	own, err := sqlstore.OpenWith(context.Background(), dsn, sqlstore.Options{MaxOpenConns: 3, MaxIdleConns: 1})
+	own, err := openDSN(context.Background(), dsn, sqlstore.Options{MaxOpenConns: 3, MaxIdleConns: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/sqlstore/sqlite"
 	"github.com/pbxauth/pbxauth/store"
 )
 
@@ -165,7 +166,7 @@ func TestClosedDB(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		driver, dialect, dsn := "pgx", sqlstore.Postgres, b.fresh(t)
 		if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
-			driver, dialect, dsn = "sqlite", sqlstore.SQLite, sqlstore.SQLiteDSN(path)
+			driver, dialect, dsn = "sqlite", sqlstore.SQLite, sqlite.DSN(path)
 		}
 		db, err := sql.Open(driver, dsn)
 		if err != nil {

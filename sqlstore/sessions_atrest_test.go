@@ -14,7 +14,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
-	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/sqlstore/sqlite"
 )
 
 // TestSQLiteFileHoldsNoCredential signs bob in through POST /login (a
@@ -49,7 +49,7 @@ func TestSQLiteFileHoldsNoCredential(t *testing.T) {
 	}
 	secrets["a bearer sign-in's access token"], secrets["a bearer sign-in's refresh token"] = signInBob(t, c)
 
-	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
+	db, err := sql.Open("sqlite", sqlite.DSN(path))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,19 @@
 // Package sqlstore keeps pbxauth's records in SQL: a [store.Store] and
-// [store.Sweeper] over database/sql for SQLite (modernc.org/sqlite, pure
-// Go) and PostgreSQL (github.com/jackc/pgx/v5/stdlib).
+// [store.Sweeper] over database/sql, for SQLite and PostgreSQL. It imports
+// no database driver: open a Store with the package of the database you
+// use, each a module of its own that links only its own driver —
+// github.com/pbxauth/pbxauth/sqlstore/sqlite (modernc.org/sqlite, pure Go)
+// or github.com/pbxauth/pbxauth/sqlstore/postgres (github.com/jackc/pgx/v5)
+// — and close it when done:
 //
-// Open a store from a DSN and close it when done:
-//
-//	st, err := sqlstore.Open(ctx, "sqlite:/var/lib/pbx/auth.db")
-//	// or sqlstore.Open(ctx, "postgres://pbx@db.example.com/pbx?sslmode=verify-full")
+//	st, err := postgres.Open(ctx, "postgres://pbx@db.example.com/pbx?sslmode=verify-full")
+//	// or sqlite.Open(ctx, "/var/lib/pbx/auth.db")
 //	if err != nil { ... }
 //	defer st.Close()
 //	go st.RunJanitor(ctx, 5*time.Minute, time.Now)
 //
-// A host that manages its own *sql.DB passes it to [New] with its [Dialect].
+// A host that manages its own *sql.DB passes it to postgres.New or
+// sqlite.New.
 // Either way the schema is created and migrated on open (the tables are all
 // prefixed pbxauth_), and several processes may share one database: every
 // single-use record is consumed, and every compare-and-swap decided, by the
@@ -41,17 +44,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/postgresstore"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pbxauth/pbxauth/sqlstore/internal/drivers"
 	"github.com/pbxauth/pbxauth/store"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // Dialect names the SQL database behind a Store.
@@ -59,11 +58,11 @@ type Dialect int
 
 // The supported dialects. The zero Dialect is none of them.
 const (
-	// SQLite is modernc.org/sqlite, driver name "sqlite". Open the *sql.DB
-	// with a DSN from [SQLiteDSN].
+	// SQLite is modernc.org/sqlite, driver name "sqlite", through
+	// github.com/pbxauth/pbxauth/sqlstore/sqlite.
 	SQLite Dialect = iota + 1
 	// Postgres is PostgreSQL through github.com/jackc/pgx/v5/stdlib,
-	// driver name "pgx".
+	// driver name "pgx", through github.com/pbxauth/pbxauth/sqlstore/postgres.
 	Postgres
 )
 
@@ -80,7 +79,7 @@ func (d Dialect) String() string {
 
 // Store is a store.Store and store.Sweeper kept in a SQL database. It is
 // safe for concurrent use, also by several processes sharing the database.
-// Create one with [Open] or [New].
+// Create one with sqlite.Open or postgres.Open (or their New).
 type Store struct {
 	// ErrorLog, when not nil, receives the errors of the sweeps that
 	// RunJanitor makes; nothing else is logged. Set it before starting
@@ -105,7 +104,8 @@ var (
 	_ store.Sweeper = (*Store)(nil)
 )
 
-// Options tune the connection pool that [OpenWith] makes, and the grant
+// Options tune the connection pool that sqlite.OpenWith and
+// postgres.OpenWith make, and the grant
 // cache. The zero value means the defaults: no cache.
 type Options struct {
 	// MaxOpenConns bounds the open connections. Default 4 × GOMAXPROCS,
@@ -177,28 +177,10 @@ func (o Options) pool(db *sql.DB) {
 	db.SetMaxIdleConns(idle)
 }
 
-// Open is OpenWith with the default Options.
-func Open(ctx context.Context, dsn string) (*Store, error) { return OpenWith(ctx, dsn, Options{}) }
-
-// OpenWith connects to the database that dsn names, with a connection pool
-// as o says, migrates its schema and returns a Store that owns the pool.
-// dsn is either
-//
-//   - "sqlite:PATH", a SQLite database file (created when missing), opened
-//     as [SQLiteDSN] describes, or
-//   - a "postgres://" or "postgresql://" URL as pgx understands it; a
-//     search_path query parameter picks the schema.
-//
-// Close the Store when done.
-func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
-	driver, source, dialect, err := parseDSN(dsn)
-	if err != nil {
-		return nil, err
-	}
-	db, err := sql.Open(driver, source)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open %s: %w", dialect, err)
-	}
+// Own is NewWith for a pool the Store owns: it bounds db's pool as o says,
+// and Close closes db; when NewWith fails, db is closed. It is how
+// sqlite.OpenWith and postgres.OpenWith make their Store.
+func Own(ctx context.Context, db *sql.DB, dialect Dialect, o Options) (*Store, error) {
 	o.pool(db)
 	s, err := NewWith(ctx, db, dialect, o)
 	if err != nil {
@@ -209,52 +191,13 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 	return s, nil
 }
 
-// parseDSN splits an Open DSN into the driver name, the driver's data source
-// and the dialect. Errors never quote dsn: it may hold a password.
-func parseDSN(dsn string) (driver, source string, d Dialect, err error) {
-	switch {
-	case strings.HasPrefix(dsn, "sqlite:"):
-		path := strings.TrimPrefix(dsn, "sqlite:")
-		if path == "" || path == ":memory:" {
-			return "", "", 0, errors.New(`sqlstore: "sqlite:" needs the path of a database file`)
-		}
-		return "sqlite", SQLiteDSN(path), SQLite, nil
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return "pgx", dsn, Postgres, nil
-	}
-	return "", "", 0, errors.New(`sqlstore: the DSN must start with "sqlite:", "postgres://" or "postgresql://"`)
-}
-
-// SQLiteDSN returns the modernc.org/sqlite data source name under which Open
-// opens the SQLite database file at path. Every pooled connection gets WAL
-// journaling (readers do not block the writer), a 5 s busy timeout (writers
-// queue instead of failing), foreign keys, and BEGIN IMMEDIATE for
-// transactions (a transaction takes the write lock up front, so it never
-// fails half-way for lack of it), and reads through memory-mapped I/O of up
-// to [SQLiteMmapSize] bytes of the file. Hosts that bring their own *sql.DB
-// to New should open it with this DSN (driver "sqlite").
-func SQLiteDSN(path string) string {
-	u := url.URL{Path: path}
-	return "file:" + u.EscapedPath() +
-		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=mmap_size(" + strconv.FormatInt(SQLiteMmapSize, 10) + ")&_txlock=immediate"
-}
-
-// SQLiteMmapSize is the mmap_size that SQLiteDSN sets: 1 GiB of address
-// space, not of memory. A bearer check reads three B-tree paths; through the
-// map those pages are read from the OS's page cache without a pread system
-// call and a copy into SQLite's own cache each (BENCHMARKS.md, "SQLite").
-// The cost is SQLite's usual caveat for memory-mapped I/O: an I/O error on
-// the file (a failing disk, a file truncated by another program) ends the
-// process with SIGBUS instead of failing a query.
-const SQLiteMmapSize int64 = 1 << 30
-
 // New returns a Store over db, which speaks dialect, after migrating the
-// schema. The Store does not own db: Close leaves it open. For SQLite, open
-// db with driver "sqlite" and [SQLiteDSN]; without its busy timeout and
+// schema. The Store does not own db: Close leaves it open. The dialect's
+// package must be linked (hosts call sqlite.New or postgres.New, which
+// are this): the Store reads the driver's errors through it. For SQLite,
+// open db with driver "sqlite" and sqlite.DSN; without its busy timeout and
 // immediate transactions, concurrent writers fail with "database is locked"
-// errors. For PostgreSQL, open it with driver "pgx": the Store recognises
-// unique violations by pgx's error type.
+// errors. For PostgreSQL, open it with driver "pgx".
 func New(ctx context.Context, db *sql.DB, dialect Dialect) (*Store, error) {
 	return NewWith(ctx, db, dialect, Options{})
 }
@@ -271,6 +214,9 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect) (*Store, error) {
 func NewWith(ctx context.Context, db *sql.DB, dialect Dialect, o Options) (*Store, error) {
 	if dialect != SQLite && dialect != Postgres {
 		return nil, fmt.Errorf("sqlstore: unknown dialect %v", dialect)
+	}
+	if _, ok := drivers.Lookup(int(dialect)); !ok {
+		return nil, fmt.Errorf("sqlstore: the %v driver is not linked: open the Store with github.com/pbxauth/pbxauth/sqlstore/%v", dialect, dialect)
 	}
 	if o.GrantCache && dialect != Postgres {
 		return nil, errors.New("sqlstore: GrantCache needs PostgreSQL (its notifications keep the caches of all instances current)")

@@ -20,6 +20,8 @@ import (
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/memstore"
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/sqlstore/postgres"
+	"github.com/pbxauth/pbxauth/sqlstore/sqlite"
 	"github.com/pbxauth/pbxauth/store"
 )
 
@@ -53,7 +55,7 @@ func storeKinds(pg string) []storeKind {
 			if err != nil {
 				return nil, nil, nil, err
 			}
-			st, err := sqlstore.OpenWith(ctx, d, o)
+			st, err := openDSN(ctx, d, o)
 			if err != nil {
 				drop()
 				return nil, nil, nil, err
@@ -61,18 +63,18 @@ func storeKinds(pg string) []storeKind {
 			return st, st.DB(), func() { st.Close(); drop() }, nil
 		}
 	}
-	sqlite := func() (string, func(), error) {
+	sqliteDSN := func() (string, func(), error) {
 		dir, err := os.MkdirTemp("", "pbxauth-load-")
 		return "sqlite:" + filepath.Join(dir, "pbxauth.db"), func() { os.RemoveAll(dir) }, err
 	}
-	postgres := func() (string, func(), error) { return freshSchema(pg) }
+	postgresDSN := func() (string, func(), error) { return freshSchema(pg) }
 	return []storeKind{
 		{"memory store", func(context.Context) (store.Store, *sql.DB, func(), error) {
 			return memstore.New(), nil, func() {}, nil
 		}},
-		{"SQLite", openSQL(sqlite, sqlstore.Options{})},
-		{"PostgreSQL", openSQL(postgres, sqlstore.Options{})},
-		{"PostgreSQL, grant cache", openSQL(postgres, sqlstore.Options{GrantCache: true})},
+		{"SQLite", openSQL(sqliteDSN, sqlstore.Options{})},
+		{"PostgreSQL", openSQL(postgresDSN, sqlstore.Options{})},
+		{"PostgreSQL, grant cache", openSQL(postgresDSN, sqlstore.Options{GrantCache: true})},
 	}
 }
 
@@ -204,4 +206,13 @@ func rateOf(runs []storeRun) []float64 {
 		rates[i] = r.s.perSecond()
 	}
 	return rates
+}
+
+// openDSN opens a sqlstore on dsn, "sqlite:PATH" or a PostgreSQL URL,
+// through the package of its database.
+func openDSN(ctx context.Context, dsn string, o sqlstore.Options) (*sqlstore.Store, error) {
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		return sqlite.OpenWith(ctx, path, o)
+	}
+	return postgres.OpenWith(ctx, dsn, o)
 }

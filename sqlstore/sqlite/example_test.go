@@ -1,6 +1,6 @@
 // This file holds the runnable examples of the package documentation.
 
-package sqlstore_test
+package sqlite_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/sqlstore"
+	"github.com/pbxauth/pbxauth/sqlstore/sqlite"
 	"github.com/pbxauth/pbxauth/store"
 )
 
@@ -26,8 +27,9 @@ func ExampleOpen() {
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(dir, "auth.db"))
-	// or: sqlstore.Open(ctx, "postgres://pbx@db.example.com/pbx")
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "auth.db"))
+	// or, with github.com/pbxauth/pbxauth/sqlstore/postgres:
+	// postgres.Open(ctx, "postgres://pbx@db.example.com/pbx")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -56,12 +58,12 @@ func ExampleNew() {
 	}
 	defer os.RemoveAll(dir)
 
-	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(filepath.Join(dir, "app.db")))
+	db, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, "app.db")))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer db.Close()
-	st, err := sqlstore.New(context.Background(), db, sqlstore.SQLite)
+	st, err := sqlite.New(context.Background(), db, sqlstore.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
