@@ -364,7 +364,7 @@ func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState) (User, *m
 	if err != nil {
 		return User{}, serverError(User{}, "tenant's Microsoft client certificate", err)
 	}
-	hctx := oidc.ClientContext(ctx, a.cfg.HTTPClient)
+	hctx := oidc.ClientContext(ctx, a.idpClient())
 	tok, err := a.oauthConfig(p, t.MS365).Exchange(hctx, code, append(opts, oauth2.VerifierOption(st.Verifier))...)
 	if err != nil {
 		var re *oauth2.RetrieveError

@@ -102,7 +102,7 @@ func (a *Auth) provider(ctx context.Context, m *MS365) (*msProvider, error) {
 		return hit.p, nil
 	}
 
-	dctx := oidc.ClientContext(ctx, a.cfg.HTTPClient)
+	dctx := oidc.ClientContext(ctx, a.idpClient())
 	if discovery != issuer {
 		dctx = oidc.InsecureIssuerURLContext(dctx, issuer)
 	}

@@ -1,0 +1,134 @@
+// Microsoft sign-in against a provider that answers what the test tells it
+// (internal/idpfault): redirects, failing and hanging discovery, the IdP's
+// own trouble, and answers that echo the client secret back.
+
+package pbxauth_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/internal/idpfault"
+)
+
+const faultClientID = "pbx-app"
+
+// faultSecret is acme's client secret: every encoding of it differs
+// (quotes, backslash, HTML characters, space, plus, slash, percent,
+// non-ASCII), and its core is long enough to be found in any of them.
+const faultSecret = `pbx~S3cretCore9x7Q"\<&> +/%é=`
+
+// fEnv is an Auth whose tenant acme signs in at an idpfault provider.
+type fEnv struct {
+	*msEnv
+	p *idpfault.Provider
+}
+
+func newFaultEnv(t *testing.T, configure ...func(*pbxauth.Config)) *fEnv {
+	t.Helper()
+	e := &fEnv{msEnv: newMSBase(t, configure...), p: idpfault.Start(t)}
+	e.setMicrosoft(t, acmeID, &pbxauth.MS365{ApplicationID: faultClientID, ClientSecret: faultSecret, Issuer: e.p.Issuer})
+	return e
+}
+
+// aliceToken is an ID token of alice's account at the provider, valid but
+// for what bend changes.
+func (e *fEnv) aliceToken(t *testing.T, nonce string, bend ...func(map[string]any)) string {
+	t.Helper()
+	now := time.Now()
+	c := map[string]any{"iss": e.p.Issuer, "aud": faultClientID, "sub": "sub-alice", "oid": "oid-alice",
+		"email": "alice@acme.example.test", "email_verified": true, "nonce": nonce,
+		"iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()}
+	for _, f := range bend {
+		f(c)
+	}
+	return e.p.IDToken(t, c)
+}
+
+// back starts a token-mode sign-in, lets token answer the code exchange
+// (given the start's nonce), and comes back from the IdP with a code as
+// the browser would; it returns where the browser lands.
+func (e *fEnv) back(t *testing.T, token func(nonce string) http.Handler) *url.URL {
+	t.Helper()
+	start := e.start(t).Query()
+	e.p.SetToken(token(start.Get("nonce")))
+	q := url.Values{"code": {"code-from-the-idp"}, "state": {start.Get("state")}}
+	return location(t, e.c.Do("GET", "/auth/sign_in/microsoft/callback?"+q.Encode(), nil))
+}
+
+// elsewhere is a server that only counts what reaches it.
+func elsewhere(t *testing.T) (string, *atomic.Int32) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		http.Error(w, "elsewhere", http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/collect", &n
+}
+
+// No call to the IdP follows a redirect: a 307 from the token endpoint
+// would take the Authorization header and the form, client secret and all,
+// to wherever it points.
+func TestMicrosoftIdPRedirectNotFollowed(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(t *testing.T, e *fEnv, to string) func(nonce string) http.Handler
+		want string // the landing's error
+	}{
+		{"token endpoint, client_secret_basic", func(t *testing.T, e *fEnv, to string) func(string) http.Handler {
+			return func(string) http.Handler { return idpfault.Redirect(to) }
+		}, "temporarily_unavailable"},
+		{"token endpoint, client_secret_post", func(t *testing.T, e *fEnv, to string) func(string) http.Handler {
+			e.p.SetAuthMethods("client_secret_post")
+			return func(string) http.Handler { return idpfault.Redirect(to) }
+		}, "temporarily_unavailable"},
+		{"signing keys", func(t *testing.T, e *fEnv, to string) func(string) http.Handler {
+			e.p.SetKeys(idpfault.Redirect(to))
+			return func(nonce string) http.Handler { return idpfault.Tokens(e.aliceToken(t, nonce)) }
+		}, "access_denied"},
+		{"UserInfo", func(t *testing.T, e *fEnv, to string) func(string) http.Handler {
+			e.p.SetUserInfo(idpfault.Redirect(to))
+			return func(nonce string) http.Handler {
+				return idpfault.Tokens(e.aliceToken(t, nonce, func(c map[string]any) { delete(c, "email"); delete(c, "email_verified") }))
+			}
+		}, "temporarily_unavailable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newFaultEnv(t)
+			to, reached := elsewhere(t)
+			wantRefused(t, e.back(t, tc.set(t, e, to)), tc.want)
+			if n := reached.Load(); n != 0 {
+				t.Errorf("the redirect was followed: %d requests reached its target", n)
+			}
+		})
+	}
+	t.Run("host's client", func(t *testing.T) {
+		host := &http.Client{Timeout: 5 * time.Second} // follows redirects, as every client does by default
+		e := newFaultEnv(t, func(c *pbxauth.Config) { c.HTTPClient = host })
+		to, reached := elsewhere(t)
+		wantRefused(t, e.back(t, func(string) http.Handler { return idpfault.Redirect(to) }), "temporarily_unavailable")
+		if n := reached.Load(); n != 0 {
+			t.Errorf("the redirect was followed: %d requests reached its target", n)
+		}
+		if host.CheckRedirect != nil {
+			t.Error("the host's client was changed")
+		}
+	})
+	t.Run("discovery", func(t *testing.T) {
+		e := newFaultEnv(t)
+		to, reached := elsewhere(t)
+		e.p.SetDiscovery(idpfault.Redirect(to))
+		if r := e.c.Do("GET", "/info?domain="+acmeDomain, nil); r.Status != 200 || r.JSON()["ms365_authorization_endpoint"] != nil {
+			t.Errorf("/info: %d %s", r.Status, r.Body)
+		}
+		if n := reached.Load(); n != 0 {
+			t.Errorf("the redirect was followed: %d requests reached its target", n)
+		}
+	})
+}
