@@ -132,3 +132,73 @@ func TestMicrosoftIdPRedirectNotFollowed(t *testing.T) {
 		}
 	})
 }
+
+// infoEndpoint asks GET /info for acme's authorization endpoint ("" when
+// discovery failed).
+func (e *fEnv) infoEndpoint(t *testing.T) string {
+	t.Helper()
+	r := e.c.Do("GET", "/info?domain="+acmeDomain, nil)
+	if r.Status != 200 || r.String("domain") != acmeDomain {
+		t.Errorf("/info: %d %s", r.Status, r.Body)
+	}
+	return r.String("ms365_authorization_endpoint")
+}
+
+// A failed discovery is remembered for 30 seconds: GET /info cannot make
+// the PBX call out once per request.
+func TestMicrosoftDiscoveryFailureRemembered(t *testing.T) {
+	e := newFaultEnv(t)
+	e.p.SetDiscovery(idpfault.Status(http.StatusInternalServerError, "text/plain", "down"))
+	parallel(50, func(int) int {
+		if ep := e.infoEndpoint(t); ep != "" {
+			t.Errorf("endpoint %q while discovery fails", ep)
+		}
+		return 0
+	})
+	if n := e.p.Discoveries(); n != 1 {
+		t.Fatalf("50 concurrent GET /info: %d discoveries, want 1", n)
+	}
+	e.p.SetDiscovery(nil) // back, but not asked yet
+	e.clock.Advance(29 * time.Second)
+	e.infoEndpoint(t)
+	if r := e.c.Do("POST", "/auth/sign_in/microsoft", map[string]any{"domain": acmeDomain, "callback_url": msCallbackURL}); r.Status != 503 || r.Code() != "UNAVAILABLE" {
+		t.Errorf("sign-in within the 30 seconds: %d %s", r.Status, r.Body)
+	}
+	if n := e.p.Discoveries(); n != 1 {
+		t.Errorf("%d discoveries within 30 seconds, want 1", n)
+	}
+	e.clock.Advance(time.Second)
+	if ep := e.infoEndpoint(t); ep != e.p.Issuer+"/authorize" {
+		t.Errorf("endpoint %q after 30 seconds", ep)
+	}
+	e.infoEndpoint(t)
+	if n := e.p.Discoveries(); n != 2 {
+		t.Errorf("%d discoveries after 30 seconds, want 2", n)
+	}
+}
+
+// The retry after 30 seconds is one request's: while it hangs, the others
+// are answered at once with the failure, and call nobody.
+func TestMicrosoftDiscoveryRetriedByOne(t *testing.T) {
+	e := newFaultEnv(t, func(c *pbxauth.Config) { c.HTTPClient = &http.Client{Timeout: 2 * time.Second} })
+	down := idpfault.Status(http.StatusServiceUnavailable, "text/plain", "down")
+	e.p.SetDiscovery(down)
+	e.infoEndpoint(t)
+	e.clock.Advance(30 * time.Second)
+	hold := idpfault.NewHold(down)
+	defer hold.Release()
+	e.p.SetDiscovery(hold)
+	retry := make(chan string)
+	go func() { retry <- e.infoEndpoint(t) }()
+	<-hold.Arrived()
+	for range 3 {
+		if ep := e.infoEndpoint(t); ep != "" {
+			t.Errorf("endpoint %q during the retry", ep)
+		}
+	}
+	if n := e.p.Discoveries(); n != 2 {
+		t.Errorf("%d discoveries, want 2: the first and the one retry", n)
+	}
+	hold.Release()
+	<-retry
+}
