@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -305,8 +304,11 @@ func serverError(u User, what string, err error) *msFailure {
 func (a *Auth) refuseMicrosoft(r *http.Request, f Flow, fail *msFailure) {
 	ctx := r.Context()
 	log := a.log.InfoContext
-	if fail.code == "server_error" {
+	switch fail.code {
+	case "server_error":
 		log = a.log.ErrorContext
+	case "temporarily_unavailable": // the IdP's trouble, not the user's
+		log = a.log.WarnContext
 	}
 	log(ctx, "pbxauth: Microsoft sign-in refused", "tenant", f.TenantID, "code", fail.code, "reason", fail.reason)
 	a.emit(ctx, Event{Kind: EventMicrosoftSignInBad, UserID: fail.user.ID, TenantID: f.TenantID, Username: fail.account,
@@ -364,19 +366,10 @@ func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState) (User, *m
 	if err != nil {
 		return User{}, serverError(User{}, "tenant's Microsoft client certificate", err)
 	}
-	hctx := oidc.ClientContext(ctx, a.idpClient())
+	hctx := oidc.ClientContext(ctx, a.idpClient(nil))
 	tok, err := a.oauthConfig(p, t.MS365).Exchange(hctx, code, append(opts, oauth2.VerifierOption(st.Verifier))...)
 	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
-			// Some IdPs echo what they were sent; the log never gets the secret.
-			msg := err.Error()
-			if sec := t.MS365.ClientSecret; sec != "" {
-				msg = strings.ReplaceAll(msg, sec, "[client secret]")
-			}
-			return User{}, idpRefusal(re.ErrorCode, "access_denied", fmt.Errorf("code exchange refused: %s", msg))
-		}
-		return User{}, &msFailure{code: "temporarily_unavailable", reason: err}
+		return User{}, tokenFailure(t.MS365, err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
@@ -384,6 +377,9 @@ func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState) (User, *m
 	}
 	idt, err := p.Verifier(&oidc.Config{ClientID: t.MS365.ApplicationID, Now: a.now}).Verify(ctx, raw)
 	if err != nil {
+		if trouble := p.keys.trouble(); trouble != "" {
+			return User{}, idpUnavailable("signing keys", trouble)
+		}
 		return User{}, denied("ID token: %v", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {

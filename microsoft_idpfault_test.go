@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,7 +92,7 @@ func TestMicrosoftIdPRedirectNotFollowed(t *testing.T) {
 		{"signing keys", func(t *testing.T, e *fEnv, to string) func(string) http.Handler {
 			e.p.SetKeys(idpfault.Redirect(to))
 			return func(nonce string) http.Handler { return idpfault.Tokens(e.aliceToken(t, nonce)) }
-		}, "access_denied"},
+		}, "temporarily_unavailable"},
 		{"UserInfo", func(t *testing.T, e *fEnv, to string) func(string) http.Handler {
 			e.p.SetUserInfo(idpfault.Redirect(to))
 			return func(nonce string) http.Handler {
@@ -201,4 +202,72 @@ func TestMicrosoftDiscoveryRetriedByOne(t *testing.T) {
 	}
 	hold.Release()
 	<-retry
+}
+
+// The IdP's trouble is not the user's fault: a token endpoint 5xx or
+// temporarily_unavailable, or signing keys that cannot be fetched, land as
+// temporarily_unavailable with a WARN. A forged token is still refused as
+// access_denied, and the IdP refusing the code stays at INFO.
+func TestMicrosoftIdPTrouble(t *testing.T) {
+	const refused = `msg="pbxauth: Microsoft sign-in refused"`
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, e *fEnv) func(nonce string) http.Handler
+		want  string // the landing's error, "" for signed in
+		level string // of the refusal's log line
+	}{
+		{"token endpoint 500", func(t *testing.T, e *fEnv) func(string) http.Handler {
+			return func(string) http.Handler { return idpfault.Status(500, "text/html", "<h1>oops</h1>") }
+		}, "temporarily_unavailable", "WARN"},
+		{"token endpoint 502 with an OAuth error", func(t *testing.T, e *fEnv) func(string) http.Handler {
+			return func(string) http.Handler { return idpfault.OAuthError(502, "invalid_grant", "upstream") }
+		}, "temporarily_unavailable", "WARN"},
+		{"token endpoint temporarily_unavailable", func(t *testing.T, e *fEnv) func(string) http.Handler {
+			return func(string) http.Handler { return idpfault.OAuthError(400, "temporarily_unavailable", "busy") }
+		}, "temporarily_unavailable", "WARN"},
+		{"signing keys 503", func(t *testing.T, e *fEnv) func(string) http.Handler {
+			e.p.SetKeys(idpfault.Status(503, "text/plain", "down"))
+			return func(nonce string) http.Handler { return idpfault.Tokens(e.aliceToken(t, nonce)) }
+		}, "temporarily_unavailable", "WARN"},
+		{"signing keys unreachable", func(t *testing.T, e *fEnv) func(string) http.Handler {
+			e.p.KeysUnreachable(t)
+			return func(nonce string) http.Handler { return idpfault.Tokens(e.aliceToken(t, nonce)) }
+		}, "temporarily_unavailable", "WARN"},
+		{"code refused", func(t *testing.T, e *fEnv) func(string) http.Handler {
+			return func(string) http.Handler { return idpfault.OAuthError(400, "invalid_grant", "expired code") }
+		}, "access_denied", "INFO"},
+		{"forged token", func(t *testing.T, e *fEnv) func(string) http.Handler {
+			other := idpfault.Start(t) // signs with another key under the same key ID
+			return func(nonce string) http.Handler {
+				return idpfault.Tokens(other.IDToken(t, map[string]any{"iss": e.p.Issuer, "aud": faultClientID, "sub": "sub-alice",
+					"nonce": nonce, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Minute).Unix()}))
+			}
+		}, "access_denied", "INFO"},
+		{"keys served", func(t *testing.T, e *fEnv) func(string) http.Handler {
+			return func(nonce string) http.Handler { return idpfault.Tokens(e.aliceToken(t, nonce)) }
+		}, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newFaultEnv(t)
+			land := e.back(t, tc.setup(t, e))
+			if tc.want == "" {
+				e.exchange(t, land)
+				return
+			}
+			wantRefused(t, land, tc.want)
+			if line := logLine(e.logs.String(), refused); !strings.Contains(line, "level="+tc.level) {
+				t.Errorf("logged %q, want level %s", line, tc.level)
+			}
+		})
+	}
+}
+
+// logLine is the first line of log that contains sub.
+func logLine(log, sub string) string {
+	for line := range strings.Lines(log) {
+		if strings.Contains(line, sub) {
+			return line
+		}
+	}
+	return ""
 }

@@ -97,6 +97,8 @@ type msProvider struct {
 	*oidc.Provider
 	// authMethods is token_endpoint_auth_methods_supported, as listed.
 	authMethods []string
+	// keys watches the client that fetches the signing keys.
+	keys *idpWatch
 }
 
 // provider returns the tenant's discovered OIDC provider. One request at a
@@ -170,7 +172,8 @@ func (c *providerCache) entry(key [2]string, now time.Time) *providerEntry {
 
 // discover fetches a directory's discovery document.
 func (a *Auth) discover(ctx context.Context, discovery, issuer string) (*msProvider, error) {
-	dctx := oidc.ClientContext(ctx, a.idpClient())
+	keys := &idpWatch{}
+	dctx := oidc.ClientContext(ctx, a.idpClient(keys))
 	if discovery != issuer {
 		dctx = oidc.InsecureIssuerURLContext(dctx, issuer)
 	}
@@ -184,7 +187,7 @@ func (a *Auth) discover(ctx context.Context, discovery, issuer string) (*msProvi
 	if err := op.Claims(&meta); err != nil {
 		return nil, err
 	}
-	return &msProvider{Provider: op, authMethods: meta.AuthMethods}, nil
+	return &msProvider{Provider: op, authMethods: meta.AuthMethods, keys: keys}, nil
 }
 
 // Validate checks settings a host is about to store: a known national
