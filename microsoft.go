@@ -290,6 +290,9 @@ type msFailure struct {
 	reason  error
 	user    User
 	account string // the Microsoft account's email or user name
+	// detail is the IdP's error_description as it may be logged
+	// (idpcall.go); never in events.
+	detail string
 }
 
 func denied(reason string, args ...any) *msFailure {
@@ -310,7 +313,11 @@ func (a *Auth) refuseMicrosoft(r *http.Request, f Flow, fail *msFailure) {
 	case "temporarily_unavailable": // the IdP's trouble, not the user's
 		log = a.log.WarnContext
 	}
-	log(ctx, "pbxauth: Microsoft sign-in refused", "tenant", f.TenantID, "code", fail.code, "reason", fail.reason)
+	args := []any{"tenant", f.TenantID, "code", fail.code, "reason", fail.reason}
+	if fail.detail != "" {
+		args = append(args, "idp_error_description", fail.detail)
+	}
+	log(ctx, "pbxauth: Microsoft sign-in refused", args...)
 	a.emit(ctx, Event{Kind: EventMicrosoftSignInBad, UserID: fail.user.ID, TenantID: f.TenantID, Username: fail.account,
 		ClientIP: a.clientIP(r), Method: methodMicrosoft, Reason: fail.reason.Error()})
 }
@@ -409,7 +416,7 @@ func (a *Auth) userInfoEmail(ctx context.Context, p *msProvider, tok *oauth2.Tok
 	}
 	ui, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok))
 	if err != nil {
-		return &msFailure{code: "temporarily_unavailable", reason: fmt.Errorf("UserInfo: %w", err)}
+		return idpUnavailable("UserInfo", callTrouble(err))
 	}
 	var c userInfoClaims
 	if err := ui.Claims(&c); err != nil {

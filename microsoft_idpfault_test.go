@@ -5,9 +5,13 @@
 package pbxauth_test
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -270,4 +274,101 @@ func logLine(log, sub string) string {
 		}
 	}
 	return ""
+}
+
+// secretForms are the forms acme's client secret could take in a log or an
+// event: as is (and its core, which every form but base64 keeps),
+// form-encoded, path-escaped, JSON-escaped, Go-quoted, and the base64 of a
+// basic Authorization header, whose parts RFC 6749 §2.3.1 form-encodes
+// first.
+func secretForms() map[string]string {
+	js, _ := json.Marshal(faultSecret)
+	var plain strings.Builder
+	enc := json.NewEncoder(&plain)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(faultSecret)
+	basic := faultClientID + ":" + faultSecret
+	encoded := url.QueryEscape(faultClientID) + ":" + url.QueryEscape(faultSecret)
+	return map[string]string{
+		"raw":                            faultSecret,
+		"core":                           "S3cretCore9x7Q",
+		"url.QueryEscape":                url.QueryEscape(faultSecret),
+		"url.PathEscape":                 url.PathEscape(faultSecret),
+		"JSON-escaped":                   strings.Trim(string(js), `"`),
+		"JSON-escaped without HTML":      strings.Trim(strings.TrimSpace(plain.String()), `"`),
+		"Go-quoted":                      strings.Trim(strconv.Quote(faultSecret), `"`),
+		"base64 of id:secret":            base64.StdEncoding.EncodeToString([]byte(basic)),
+		"base64url of id:secret":         base64.RawURLEncoding.EncodeToString([]byte(basic)),
+		"base64 of encoded id:secret":    base64.StdEncoding.EncodeToString([]byte(encoded)),
+		"base64url of encoded id:secret": base64.RawURLEncoding.EncodeToString([]byte(encoded)),
+	}
+}
+
+// An IdP that echoes the request (headers and form) in its answers gets
+// none of it into the logs or events in any form: an OAuth error is logged
+// as its code and at most 200 characters of its description, with the
+// secret removed; any other answer body is never logged; events carry the
+// error code only.
+func TestMicrosoftIdPEchoKeepsSecret(t *testing.T) {
+	says := map[string]func(idpfault.Request) string{
+		"the request":              func(r idpfault.Request) string { return r.Dump },
+		"the Authorization header": func(r idpfault.Request) string { return r.Authorization },
+		"the secret":               func(r idpfault.Request) string { return r.Secret },
+		"form-encoded":             func(r idpfault.Request) string { return url.QueryEscape(r.Secret) },
+		"path-escaped":             func(r idpfault.Request) string { return url.PathEscape(r.Secret) },
+		"JSON-escaped": func(r idpfault.Request) string {
+			js, _ := json.Marshal(r.Secret)
+			return string(js)
+		},
+		"Go-quoted": func(r idpfault.Request) string { return strconv.Quote(r.Secret) },
+		"long":      func(r idpfault.Request) string { return strings.Repeat("y", 500) },
+	}
+	var logs, evs strings.Builder
+	for _, method := range []string{"client_secret_basic", "client_secret_post"} {
+		e := newFaultEnv(t, func(c *pbxauth.Config) { c.Limits.FlowStarts = 100 })
+		e.p.SetAuthMethods(method)
+		for name, say := range says {
+			for _, tc := range []struct {
+				status int
+				oauth  bool
+				prefix string // what the IdP writes before the echo
+				want   string
+			}{
+				{400, true, "echo: ", "access_denied"},
+				{400, false, "page: ", "access_denied"},
+				{500, false, "page: ", "temporarily_unavailable"},
+			} {
+				echo := idpfault.Echo(tc.status, tc.oauth, func(r idpfault.Request) string { return tc.prefix + say(r) })
+				land := e.back(t, func(string) http.Handler { return echo })
+				if q := land.Query(); q.Get("error") != tc.want || q.Has("token") {
+					t.Errorf("%s, echo of %s, %d: landed on %s, want error=%s", method, name, tc.status, land, tc.want)
+				}
+			}
+		}
+		logs.WriteString(e.logs.String())
+		for _, ev := range e.events.list {
+			fmt.Fprintf(&evs, "%+v\n", ev)
+		}
+	}
+	for name, form := range secretForms() {
+		if strings.Contains(logs.String(), form) {
+			t.Errorf("the log has the secret %s: %q", name, form)
+		}
+		if strings.Contains(evs.String(), form) {
+			t.Errorf("an event has the secret %s: %q", name, form)
+		}
+	}
+	if strings.Contains(logs.String(), "page:") || strings.Contains(evs.String(), "page:") {
+		t.Error("a body that is no OAuth error was logged or reported")
+	}
+	if strings.Contains(evs.String(), "echo:") {
+		t.Error("an error_description reached an event")
+	}
+	// The description is logged, without the secret, and cut.
+	if !strings.Contains(logs.String(), "echo: [client secret]") || !strings.Contains(logs.String(), "echo: "+strings.Repeat("y", 194)) {
+		t.Error("the error_description was not logged")
+	}
+	if strings.Contains(logs.String(), strings.Repeat("y", 195)) {
+		t.Error("more than 200 characters of error_description were logged")
+	}
 }

@@ -179,13 +179,13 @@ func (a *Auth) discover(ctx context.Context, discovery, issuer string) (*msProvi
 	}
 	op, err := oidc.NewProvider(dctx, discovery)
 	if err != nil {
-		return nil, err
+		return nil, discoveryError(keys, err)
 	}
 	var meta struct {
 		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
 	}
 	if err := op.Claims(&meta); err != nil {
-		return nil, err
+		return nil, discoveryError(keys, err)
 	}
 	return &msProvider{Provider: op, authMethods: meta.AuthMethods, keys: keys}, nil
 }
