@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -292,6 +291,9 @@ type msFailure struct {
 	reason  error
 	user    store.User
 	account string // the Microsoft account's email or user name
+	// detail is the IdP's error_description as it may be logged
+	// (idpcall.go); never in events.
+	detail string
 }
 
 func denied(reason string, args ...any) *msFailure {
@@ -306,10 +308,17 @@ func serverError(u store.User, what string, err error) *msFailure {
 func (a *Auth) refuseMicrosoft(r *http.Request, f store.Flow, fail *msFailure) {
 	ctx := r.Context()
 	log := a.log.InfoContext
-	if fail.code == "server_error" {
+	switch fail.code {
+	case "server_error":
 		log = a.log.ErrorContext
+	case "temporarily_unavailable": // the IdP's trouble, not the user's
+		log = a.log.WarnContext
 	}
-	log(ctx, "pbxauth: Microsoft sign-in refused", "tenant", f.TenantID, "code", fail.code, "reason", fail.reason)
+	args := []any{"tenant", f.TenantID, "code", fail.code, "reason", fail.reason}
+	if fail.detail != "" {
+		args = append(args, "idp_error_description", fail.detail)
+	}
+	log(ctx, "pbxauth: Microsoft sign-in refused", args...)
 	a.emit(ctx, Event{Kind: EventMicrosoftSignInBad, UserID: fail.user.ID, TenantID: f.TenantID, Username: fail.account,
 		ClientIP: a.clientIP(r), Method: methodMicrosoft, Reason: fail.reason.Error()})
 }
@@ -365,19 +374,10 @@ func (a *Auth) microsoftAccount(r *http.Request, f store.Flow, st oidcState) (st
 	if err != nil {
 		return store.User{}, serverError(store.User{}, "tenant's Microsoft client certificate", err)
 	}
-	hctx := oidc.ClientContext(ctx, a.cfg.HTTPClient)
+	hctx := oidc.ClientContext(ctx, a.idpClient(nil))
 	tok, err := a.oauthConfig(p, t.MS365).Exchange(hctx, code, append(opts, oauth2.VerifierOption(st.Verifier))...)
 	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
-			// Some IdPs echo what they were sent; the log never gets the secret.
-			msg := err.Error()
-			if sec := t.MS365.ClientSecret; sec != "" {
-				msg = strings.ReplaceAll(msg, sec, "[client secret]")
-			}
-			return store.User{}, idpRefusal(re.ErrorCode, "access_denied", fmt.Errorf("code exchange refused: %s", msg))
-		}
-		return store.User{}, &msFailure{code: "temporarily_unavailable", reason: err}
+		return store.User{}, tokenFailure(t.MS365, err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
@@ -385,6 +385,9 @@ func (a *Auth) microsoftAccount(r *http.Request, f store.Flow, st oidcState) (st
 	}
 	idt, err := p.Verifier(&oidc.Config{ClientID: t.MS365.ApplicationID, Now: a.now}).Verify(ctx, raw)
 	if err != nil {
+		if trouble := p.keys.trouble(); trouble != "" {
+			return store.User{}, idpUnavailable("signing keys", trouble)
+		}
 		return store.User{}, denied("ID token: %v", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
@@ -414,7 +417,7 @@ func (a *Auth) userInfoEmail(ctx context.Context, p *msProvider, tok *oauth2.Tok
 	}
 	ui, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok))
 	if err != nil {
-		return &msFailure{code: "temporarily_unavailable", reason: fmt.Errorf("UserInfo: %w", err)}
+		return idpUnavailable("UserInfo", callTrouble(err))
 	}
 	var c userInfoClaims
 	if err := ui.Claims(&c); err != nil {

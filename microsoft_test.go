@@ -894,9 +894,13 @@ func TestMicrosoftProviderCache(t *testing.T) {
 		t.Errorf("sign-in while the IdP is down: %d %s", r.Status, r.Body)
 	}
 	tr.down.Store(false)
+	if ep := endpoint(); ep != "" {
+		t.Errorf("endpoint %q at once: a failed discovery is remembered for 30 seconds", ep)
+	}
+	e.clock.Advance(30 * time.Second)
 	for range 2 {
 		if endpoint() == "" {
-			t.Fatal("no endpoint once the IdP is back: the failure was cached")
+			t.Fatal("no endpoint 30 seconds after the IdP is back")
 		}
 	}
 	e.exchange(t, e.signInAs(t, alice())) // the injected client serves the whole flow

@@ -46,18 +46,31 @@ func msConfigured(m *store.MS365) bool {
 
 var errNotConfigured = errors.New("pbxauth: tenant has no usable Microsoft settings")
 
-// providerCache keeps discovered providers by discovery URL and issuer.
-// Failures are not kept: the next sign-in tries again. The zero value is
-// ready to use.
+// providerCache keeps discovered providers by discovery URL and issuer,
+// and failed discoveries for discoveryRetry: until then every sign-in and
+// GET /info of that directory gets the failure without calling out, and
+// then one request at a time tries again. The zero value is ready to use.
 type providerCache struct {
 	mu sync.Mutex
-	m  map[[2]string]cachedProvider
+	m  map[[2]string]*providerEntry
 }
 
-type cachedProvider struct {
-	p       *msProvider
-	expires time.Time
+// providerEntry is what is known of one directory's discovery.
+type providerEntry struct {
+	p   *msProvider // the discovered provider, or nil
+	err error       // the last discovery's failure, or nil
+	// until is when p goes stale, or err is forgotten.
+	until time.Time
+	// running is closed when the discovery under way ends; nil when none is.
+	running chan struct{}
 }
+
+// discoveryRetry is how long a failed discovery is remembered.
+const discoveryRetry = 30 * time.Second
+
+// discoveryTimeout bounds a discovery, which runs apart from the request
+// that started it: that request giving up must not fail it for everyone.
+const discoveryTimeout = 10 * time.Second
 
 // msProvider is a discovered provider and what its discovery document says
 // of client authentication.
@@ -65,51 +78,97 @@ type msProvider struct {
 	*oidc.Provider
 	// authMethods is token_endpoint_auth_methods_supported, as listed.
 	authMethods []string
+	// keys watches the client that fetches the signing keys.
+	keys *idpWatch
 }
 
-// provider returns the tenant's discovered OIDC provider.
+// provider returns the tenant's discovered OIDC provider. One request at a
+// time discovers a directory; the others wait for it, unless a failure is
+// remembered, which they get at once.
 func (a *Auth) provider(ctx context.Context, m *store.MS365) (*msProvider, error) {
 	if !msConfigured(m) {
 		return nil, errNotConfigured
 	}
 	discovery, issuer, _ := m.Endpoints()
 	key := [2]string{discovery, issuer}
-	now := a.now()
 	c := &a.providers
-	c.mu.Lock()
-	hit, ok := c.m[key]
-	c.mu.Unlock()
-	if ok && now.Before(hit.expires) {
-		return hit.p, nil
-	}
+	for {
+		now := a.now()
+		c.mu.Lock()
+		e := c.entry(key, now)
+		switch {
+		case e.p != nil && now.Before(e.until):
+			c.mu.Unlock()
+			return e.p, nil
+		case e.err != nil && (now.Before(e.until) || e.running != nil):
+			c.mu.Unlock()
+			return nil, e.err
+		case e.running != nil:
+			running := e.running
+			c.mu.Unlock()
+			select {
+			case <-running:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		e.running = make(chan struct{})
+		c.mu.Unlock()
 
-	dctx := oidc.ClientContext(ctx, a.cfg.HTTPClient)
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), discoveryTimeout)
+		p, err := a.discover(dctx, discovery, issuer)
+		cancel()
+		c.mu.Lock()
+		e.p, e.err, e.until = p, err, a.now().Add(providerTTL)
+		if err != nil {
+			e.until = a.now().Add(discoveryRetry)
+		}
+		close(e.running)
+		e.running = nil
+		c.mu.Unlock()
+		return p, err
+	}
+}
+
+// entry returns the cache entry of key, made when missing; c.mu is held.
+// Making one drops those past their time and not being discovered: there
+// is one per configured directory.
+func (c *providerCache) entry(key [2]string, now time.Time) *providerEntry {
+	if e, ok := c.m[key]; ok {
+		return e
+	}
+	if c.m == nil {
+		c.m = map[[2]string]*providerEntry{}
+	}
+	for k, v := range c.m {
+		if v.running == nil && !now.Before(v.until) {
+			delete(c.m, k)
+		}
+	}
+	e := &providerEntry{}
+	c.m[key] = e
+	return e
+}
+
+// discover fetches a directory's discovery document.
+func (a *Auth) discover(ctx context.Context, discovery, issuer string) (*msProvider, error) {
+	keys := &idpWatch{}
+	dctx := oidc.ClientContext(ctx, a.idpClient(keys))
 	if discovery != issuer {
 		dctx = oidc.InsecureIssuerURLContext(dctx, issuer)
 	}
 	op, err := oidc.NewProvider(dctx, discovery)
 	if err != nil {
-		return nil, err
+		return nil, discoveryError(keys, err)
 	}
 	var meta struct {
 		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
 	}
 	if err := op.Claims(&meta); err != nil {
-		return nil, err
+		return nil, discoveryError(keys, err)
 	}
-	p := &msProvider{Provider: op, authMethods: meta.AuthMethods}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[[2]string]cachedProvider{}
-	}
-	for k, v := range c.m { // one entry per configured directory; drop the stale
-		if !now.Before(v.expires) {
-			delete(c.m, k)
-		}
-	}
-	c.m[key] = cachedProvider{p: p, expires: now.Add(providerTTL)}
-	return p, nil
+	return &msProvider{Provider: op, authMethods: meta.AuthMethods, keys: keys}, nil
 }
 
 // oauthConfig is the OAuth client of a tenant's application at provider p.

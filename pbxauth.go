@@ -251,8 +251,11 @@ type Config struct {
 	MeterProvider metric.MeterProvider
 
 	// HTTPClient makes the requests to identity providers (OIDC discovery,
-	// signing keys, code exchange), for hosts that need a proxy or their
-	// own TLS roots. Default: a client with a 10-second timeout.
+	// signing keys, code exchange, UserInfo), for hosts that need a proxy
+	// or their own TLS roots. pbxauth uses a copy that follows no redirect
+	// (a 3xx is an error), so client credentials go nowhere but to the
+	// token endpoint discovery named; the host's client is not changed.
+	// Default: a client with a 10-second timeout.
 	HTTPClient *http.Client
 }
 
