@@ -88,6 +88,9 @@ type (
 	revokeAnyFamily struct{ *pbxauth.MemoryStore }
 	// epochBlind stores sign-ins and flows whatever the epoch they carry.
 	epochBlind struct{ *pbxauth.MemoryStore }
+	// factorEpochBlind confirms apps and replaces recovery codes whatever
+	// the epoch they carry.
+	factorEpochBlind struct{ *pbxauth.MemoryStore }
 	// noEviction keeps every sign-in, whatever the bound.
 	noEviction struct{ *pbxauth.MemoryStore }
 	// unboundedAdds adds whatever the limit.
@@ -199,21 +202,29 @@ func (s eagerTouch) TouchFamily(ctx context.Context, familyID string, now, stale
 	return s.MemoryStore.TouchFamily(ctx, familyID, now, now)
 }
 
-// current gives f the user's epoch of now, as a store that never compared
-// would behave.
-func (s epochBlind) current(ctx context.Context, userID string) int64 {
+// current is the user's epoch of now: what a store that never compared
+// would behave as if it was given.
+func current(ctx context.Context, s pbxauth.Store, userID string) int64 {
 	u, _ := s.User(ctx, userID)
 	return u.Epoch
 }
 
 func (s epochBlind) CreateFamily(ctx context.Context, f pbxauth.Family, maxLive int, ts ...pbxauth.Token) ([]string, error) {
-	f.Epoch = s.current(ctx, f.UserID)
+	f.Epoch = current(ctx, s, f.UserID)
 	return s.MemoryStore.CreateFamily(ctx, f, maxLive, ts...)
 }
 
 func (s epochBlind) CreateFlow(ctx context.Context, f pbxauth.Flow) error {
-	f.Epoch = s.current(ctx, f.UserID)
+	f.Epoch = current(ctx, s, f.UserID)
 	return s.MemoryStore.CreateFlow(ctx, f)
+}
+
+func (s factorEpochBlind) ActivateTOTP(ctx context.Context, userID string, epoch, step int64, hashes []string) error {
+	return s.MemoryStore.ActivateTOTP(ctx, userID, current(ctx, s, userID), step, hashes)
+}
+
+func (s factorEpochBlind) ReplaceRecoveryCodes(ctx context.Context, userID string, epoch int64, hashes []string) error {
+	return s.MemoryStore.ReplaceRecoveryCodes(ctx, userID, current(ctx, s, userID), hashes)
 }
 
 func (s noEviction) CreateFamily(ctx context.Context, f pbxauth.Family, maxLive int, ts ...pbxauth.Token) ([]string, error) {
@@ -292,6 +303,9 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"CreateFamily and CreateFlow ignore the epoch",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return epochBlind{m} },
 			[]string{"Epoch/StaleRefused", "Epoch/RaceWithEnders"}},
+		{"ActivateTOTP and ReplaceRecoveryCodes ignore the epoch",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return factorEpochBlind{m} },
+			[]string{"Epoch/FactorsStale", "Epoch/RaceWithEnders"}},
 		{"CreateFamily evicts nothing",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return noEviction{m} },
 			[]string{"Epoch/EvictsLeastRecentlyUsed", "Epoch/EvictionUnderConcurrency"}},
