@@ -1,5 +1,6 @@
 // This file holds the one way every handler answers an error: PortSIP's
-// {"errors":[{"code","message"}]} shape with a stable code.
+// {"errors":[{"code","message"}]} shape with a stable code, and where a
+// client must act differently a reason beside it.
 
 package pbxauth
 
@@ -32,6 +33,9 @@ type apiError struct {
 	code       string
 	message    string
 	retryAfter time.Duration // sets Retry-After when positive
+	// reason refines code where a client must act differently; one of
+	// the enum of "reason" in openapi.json, or "".
+	reason string
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.message }
@@ -66,6 +70,7 @@ type errorBody struct {
 type errorItem struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // writeError answers e in the error shape.
@@ -74,7 +79,7 @@ func writeError(w http.ResponseWriter, e *apiError) {
 		secs := int64((e.retryAfter + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
-	writeJSON(w, e.status, errorBody{Errors: []errorItem{{Code: e.code, Message: e.message}}})
+	writeJSON(w, e.status, errorBody{Errors: []errorItem{{Code: e.code, Message: e.message, Reason: e.reason}}})
 }
 
 // writeJSON answers v as JSON with the given status.

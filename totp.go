@@ -27,7 +27,7 @@ var (
 	errNoPending    = invalidArgument("no authenticator app enrolment to confirm: start one with POST /auth/totp")
 	errNoApp        = invalidArgument("no authenticator app is active")
 	errWrongAppCode = invalidArgument("code is wrong or used already")
-	errNotRecent    = &apiError{status: http.StatusForbidden, code: CodeForbidden,
+	errNotRecent    = &apiError{status: http.StatusForbidden, code: CodeForbidden, reason: "insufficient_scope",
 		message: "sign in with your password again to change the second factor: this sign-in is too old"}
 )
 
@@ -122,6 +122,10 @@ func (a *Auth) confirmTOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		return e
 	}
 	p, _ := PrincipalFrom(r.Context())
+	c, e := a.factorCaller(w, r, p)
+	if e != nil {
+		return e
+	}
 	ctx, now := r.Context(), a.now()
 	t, err := a.appStore().TOTP(ctx, p.UserID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && t.Active) {
@@ -144,12 +148,12 @@ func (a *Auth) confirmTOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		return cmp.Or(e, errWrongAppCode)
 	}
 	codes, hashes := a.apps.newRecoveryCodes(p.UserID)
-	err = a.appStore().ActivateTOTP(ctx, p.UserID, step, hashes)
-	if errors.Is(err, store.ErrNotFound) {
+	err = a.appStore().ActivateTOTP(ctx, p.UserID, c.epoch, step, hashes)
+	if errors.Is(err, ErrNotFound) {
 		return errNoPending // confirmed by a concurrent request, or replaced
 	}
 	if err != nil {
-		return a.internal(ctx, "activate authenticator app", err)
+		return a.factorFailed(w, r, c, "activate authenticator app", err)
 	}
 	a.accountChanged(r, p, EventAppEnabled, "An authenticator app was added")
 	writeSecret(w, recoveryCodeSet{RecoveryCodes: codes})
@@ -159,7 +163,7 @@ func (a *Auth) confirmTOTP(w http.ResponseWriter, r *http.Request) *apiError {
 // disableTOTP serves POST /auth/totp/disable: a current app code or a
 // recovery code removes the app and the recovery codes.
 func (a *Auth) disableTOTP(w http.ResponseWriter, r *http.Request) *apiError {
-	p, t, e := a.appChange(w, r, true)
+	c, t, e := a.appChange(w, r, true)
 	if e != nil {
 		return e
 	}
@@ -167,7 +171,7 @@ func (a *Auth) disableTOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	if err := a.appStore().DeleteTOTP(ctx, t.UserID); err != nil {
 		return a.internal(ctx, "delete authenticator app", err)
 	}
-	a.accountChanged(r, p, EventAppDisabled, "The authenticator app was removed")
+	a.accountChanged(r, c.Principal, EventAppDisabled, "The authenticator app was removed")
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -175,72 +179,75 @@ func (a *Auth) disableTOTP(w http.ResponseWriter, r *http.Request) *apiError {
 // regenerateRecoveryCodes serves POST /auth/recovery_codes: a current app
 // code buys a new set; the old set is void.
 func (a *Auth) regenerateRecoveryCodes(w http.ResponseWriter, r *http.Request) *apiError {
-	p, t, e := a.appChange(w, r, false)
+	c, t, e := a.appChange(w, r, false)
 	if e != nil {
 		return e
 	}
-	ctx := r.Context()
 	codes, hashes := a.apps.newRecoveryCodes(t.UserID)
-	if err := a.appStore().ReplaceRecoveryCodes(ctx, t.UserID, hashes); err != nil {
-		return a.internal(ctx, "replace recovery codes", err)
+	if err := a.appStore().ReplaceRecoveryCodes(r.Context(), t.UserID, c.epoch, hashes); err != nil {
+		return a.factorFailed(w, r, c, "replace recovery codes", err)
 	}
-	a.accountChanged(r, p, EventRecoveryCodesNew, "New recovery codes were made (the old ones no longer work)")
+	a.accountChanged(r, c.Principal, EventRecoveryCodesNew, "New recovery codes were made (the old ones no longer work)")
 	writeSecret(w, recoveryCodeSet{RecoveryCodes: codes})
 	return nil
 }
 
 // appChange checks what every change of an active app needs: keys, a
-// recent sign-in, an active app and a code that proves it (a recovery code
-// too when allowRecovery).
-func (a *Auth) appChange(w http.ResponseWriter, r *http.Request, allowRecovery bool) (*Principal, store.TOTP, *apiError) {
+// recent sign-in that is still live, an active app and a code that proves
+// it (a recovery code too when allowRecovery).
+func (a *Auth) appChange(w http.ResponseWriter, r *http.Request, allowRecovery bool) (factorCaller, store.TOTP, *apiError) {
 	if e := a.appsReady(false); e != nil {
-		return nil, store.TOTP{}, e
+		return factorCaller{}, store.TOTP{}, e
 	}
 	var req codeRequest
 	if e := decodeJSON(w, r, &req); e != nil {
-		return nil, store.TOTP{}, e
+		return factorCaller{}, store.TOTP{}, e
 	}
 	check := checkCode
 	if allowRecovery {
 		check = checkAppCodeField
 	}
 	if e := check(req.Code); e != nil {
-		return nil, store.TOTP{}, e
+		return factorCaller{}, store.TOTP{}, e
 	}
 	p, e := a.recentCaller(w, r)
 	if e != nil {
-		return nil, store.TOTP{}, e
+		return factorCaller{}, store.TOTP{}, e
+	}
+	c, e := a.factorCaller(w, r, p)
+	if e != nil {
+		return factorCaller{}, store.TOTP{}, e
 	}
 	ctx := r.Context()
 	t, active, err := a.activeApp(ctx, p.UserID)
 	if err != nil {
-		return nil, store.TOTP{}, a.internal(ctx, "read authenticator app", err)
+		return factorCaller{}, store.TOTP{}, a.internal(ctx, "read authenticator app", err)
 	}
 	if !active {
-		return nil, store.TOTP{}, errNoApp
+		return factorCaller{}, store.TOTP{}, errNoApp
 	}
 	now := a.now()
 	at, e := a.takeAttempt(ctx, a.cfg.Limits.codeLock(), userKey(p.UserID), now)
 	if e != nil {
-		return nil, store.TOTP{}, e
+		return factorCaller{}, store.TOTP{}, e
 	}
 	got, err := a.verifyAppCode(ctx, t, req.Code, now, allowRecovery)
 	if err != nil {
 		at.refund(ctx)
-		return nil, store.TOTP{}, a.appCodeError(ctx, t.UserID, err)
+		return factorCaller{}, store.TOTP{}, a.appCodeError(ctx, t.UserID, err)
 	}
 	if got == codeReplayed {
 		// Answered as a wrong code, counted as none (DESIGN.md "Limits").
 		at.refund(ctx)
-		return nil, store.TOTP{}, errWrongAppCode
+		return factorCaller{}, store.TOTP{}, errWrongAppCode
 	}
 	if e := a.settleAppAttempt(r, at, p.UserID, got != codeWrong); e != nil || got == codeWrong {
-		return nil, store.TOTP{}, cmp.Or(e, errWrongAppCode)
+		return factorCaller{}, store.TOTP{}, cmp.Or(e, errWrongAppCode)
 	}
 	if got == codeRecovery {
 		a.emit(ctx, Event{Kind: EventRecoveryCodeUsed, UserID: p.UserID, TenantID: p.TenantID, Username: p.Username, ClientIP: a.clientIP(r)})
 	}
-	return p, t, nil
+	return c, t, nil
 }
 
 // settleAppAttempt records the outcome of a code checked on a bearer

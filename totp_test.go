@@ -169,8 +169,8 @@ func TestTOTPChanges(t *testing.T) {
 	// A sign-in older than 10 minutes may not change the factor.
 	e.clock.Advance(11 * time.Minute)
 	r = e.c.Do("POST", "/auth/totp/disable", map[string]any{"code": fresh}, access...)
-	if r.Status != 403 || !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`) {
-		t.Errorf("disable from an old sign-in: %d %v", r.Status, r.Header)
+	if r.Status != 403 || !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`) || r.Reason() != "insufficient_scope" {
+		t.Errorf("disable from an old sign-in: %d %v %s, want 403 with reason insufficient_scope", r.Status, r.Header, r.Body)
 	}
 	codes = []string{fresh}
 	access = bearer()

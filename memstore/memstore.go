@@ -3,7 +3,7 @@
 // server's -db memory, and a fine choice for tests and single-process hosts
 // that may forget every sign-in on restart:
 //
-//	a, err := pbxauth.New(pbxauth.Config{Store: memstore.New(), ...})
+//	a, err := pbxauth.New(pbxauth.Config{Store: New(), ...})
 package memstore
 
 import (

@@ -10,8 +10,8 @@ import (
 	"github.com/pbxauth/pbxauth/store"
 )
 
-// memTOTP keeps the apps and recovery codes of the memory store under a lock
-// of its own.
+// memTOTP keeps the apps and recovery codes of a MemoryStore under a lock
+// of its own; a step that needs the store's lock too takes that first.
 type memTOTP struct {
 	mu    sync.Mutex
 	apps  map[string]store.TOTP
@@ -53,19 +53,34 @@ func (m *Store) TOTP(ctx context.Context, userID string) (store.TOTP, error) {
 	return t, nil
 }
 
-// ActivateTOTP implements TOTPStore.
-func (m *Store) ActivateTOTP(ctx context.Context, userID string, step int64, hashes []string) error {
+// atEpoch runs change under the lock of the apps while the user's epoch
+// is epoch (ErrStale otherwise), holding the store's lock for reading
+// meanwhile, so that no step that advances the epoch runs in between.
+func (m *Store) atEpoch(userID string, epoch int64, change func(s *memTOTP) error) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if u, ok := m.users[userID]; ok && u.Epoch != epoch {
+		return store.ErrStale
+	}
 	s := &m.totp
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.apps[userID]
-	if !ok || t.Active {
-		return store.ErrNotFound
-	}
-	t.Active, t.LastStep = true, step
-	s.apps[userID] = t
-	s.setCodes(userID, hashes)
-	return nil
+	s.init()
+	return change(s)
+}
+
+// ActivateTOTP implements TOTPStore.
+func (m *Store) ActivateTOTP(ctx context.Context, userID string, epoch, step int64, hashes []string) error {
+	return m.atEpoch(userID, epoch, func(s *memTOTP) error {
+		t, ok := s.apps[userID]
+		if !ok || t.Active {
+			return store.ErrNotFound
+		}
+		t.Active, t.LastStep = true, step
+		s.apps[userID] = t
+		s.setCodes(userID, hashes)
+		return nil
+	})
 }
 
 func (s *memTOTP) setCodes(userID string, hashes []string) {
@@ -104,13 +119,11 @@ func (m *Store) DeleteTOTP(ctx context.Context, userID string) error {
 }
 
 // ReplaceRecoveryCodes implements TOTPStore.
-func (m *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
-	s := &m.totp
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.init()
-	s.setCodes(userID, hashes)
-	return nil
+func (m *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, epoch int64, hashes []string) error {
+	return m.atEpoch(userID, epoch, func(s *memTOTP) error {
+		s.setCodes(userID, hashes)
+		return nil
+	})
 }
 
 // ConsumeRecoveryCode implements TOTPStore.

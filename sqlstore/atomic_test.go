@@ -88,7 +88,7 @@ func TestTwoStoresOneWinner(t *testing.T) {
 				t.Fatal(err)
 			}
 			codes := []string{"c1", "c2"}
-			if err := stores[1].ActivateTOTP(ctx, "u1", 10, codes); err != nil {
+			if err := stores[1].ActivateTOTP(ctx, "u1", 0, 10, codes); err != nil {
 				t.Fatal(err)
 			}
 			errs := race(stores, func(i int, st *sqlstore.Store) error { return st.AcceptTOTPStep(ctx, "u1", 11) })

@@ -71,6 +71,24 @@ func advanceEpoch(ctx context.Context, db execer, userID string) error {
 	return err
 }
 
+// epochStill reads within tx whether the user's epoch is still epoch, and
+// is ErrStale when it is not; a user that does not exist has no epoch to
+// compare. On PostgreSQL the read locks the user's row (mode "SHARE" or
+// "UPDATE") until tx ends: a step that advances the epoch writes that row
+// first, so either it waits for tx, or tx for it and then reads the epoch
+// it committed.
+func (s *Store) epochStill(ctx context.Context, tx *sql.Tx, userID string, epoch int64, mode string) error {
+	var cur int64
+	err := tx.QueryRowContext(ctx, `SELECT epoch FROM pbxauth_users WHERE id = $1`+s.lockRow(mode), userID).Scan(&cur)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err == nil && cur != epoch:
+		return store.ErrStale
+	}
+	return err
+}
+
 // CreateFamily implements store.Store. One transaction reads the user's
 // epoch (locking the user's row on PostgreSQL, so sign-ins of one user and
 // the steps that end them take turns), evicts the least recently used
@@ -83,12 +101,8 @@ func (s *Store) CreateFamily(ctx context.Context, f store.Family, maxLive int, t
 	var evicted []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		evicted = nil
-		var epoch int64
-		err := tx.QueryRowContext(ctx, `SELECT epoch FROM pbxauth_users WHERE id = $1`+s.lockRow("UPDATE"), f.UserID).Scan(&epoch)
-		switch {
-		case err == nil && epoch != f.Epoch:
-			return store.ErrStale
-		case err != nil && !errors.Is(err, sql.ErrNoRows):
+		err := s.epochStill(ctx, tx, f.UserID, f.Epoch, "UPDATE")
+		if err != nil {
 			return err
 		}
 		if maxLive > 0 {

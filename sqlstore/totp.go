@@ -34,9 +34,13 @@ func (s *Store) TOTP(ctx context.Context, userID string) (store.TOTP, error) {
 	return t, storeErr("TOTP", err)
 }
 
-// ActivateTOTP implements store.TOTPStore.
-func (s *Store) ActivateTOTP(ctx context.Context, userID string, step int64, hashes []string) error {
+// ActivateTOTP implements store.TOTPStore: the epoch is compared in the
+// transaction that activates.
+func (s *Store) ActivateTOTP(ctx context.Context, userID string, epoch, step int64, hashes []string) error {
 	return storeErr("activate TOTP", s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.epochStill(ctx, tx, userID, epoch, "SHARE"); err != nil {
+			return err
+		}
 		n, err := affected(tx.ExecContext(ctx, `UPDATE pbxauth_totp SET active = $2, last_step = $3 WHERE user_id = $1 AND active = $4`,
 			userID, true, step, false))
 		if err != nil {
@@ -90,9 +94,13 @@ func (s *Store) DeleteTOTP(ctx context.Context, userID string) error {
 	}))
 }
 
-// ReplaceRecoveryCodes implements store.TOTPStore.
-func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+// ReplaceRecoveryCodes implements store.TOTPStore: the epoch is
+// compared in the transaction that replaces.
+func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, epoch int64, hashes []string) error {
 	return storeErr("replace recovery codes", s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.epochStill(ctx, tx, userID, epoch, "SHARE"); err != nil {
+			return err
+		}
 		return replaceCodes(ctx, tx, userID, hashes)
 	}))
 }

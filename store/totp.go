@@ -34,9 +34,13 @@ type TOTPStore interface {
 	TOTP(ctx context.Context, userID string) (TOTP, error)
 	// ActivateTOTP makes the pending app active with step as its last
 	// accepted step and replaces the user's recovery codes with hashes, in
-	// one step; ErrNotFound when there is no pending app (none, or active
-	// already).
-	ActivateTOTP(ctx context.Context, userID string, step int64, hashes []string) error
+	// one step, atomically also across processes — only while the user's
+	// Epoch still equals epoch, the epoch under which the sign-in that
+	// asked for it was read live: ErrStale otherwise, with nothing stored
+	// (a user that does not exist has no epoch to compare, as with
+	// CreateFamily). ErrNotFound when there is no pending app (none, or
+	// active already).
+	ActivateTOTP(ctx context.Context, userID string, epoch, step int64, hashes []string) error
 	// AcceptTOTPStep records step as the last accepted step of the user's
 	// active app only if it is later than the stored one, atomically: of
 	// concurrent calls with one step exactly one succeeds. ErrConflict for
@@ -45,8 +49,10 @@ type TOTPStore interface {
 	// DeleteTOTP removes the user's app and recovery codes; a user without
 	// them is not an error.
 	DeleteTOTP(ctx context.Context, userID string) error
-	// ReplaceRecoveryCodes replaces the user's recovery codes with hashes.
-	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error
+	// ReplaceRecoveryCodes replaces the user's recovery codes with hashes,
+	// only while the user's Epoch still equals epoch, atomically as
+	// ActivateTOTP: ErrStale otherwise, with nothing changed.
+	ReplaceRecoveryCodes(ctx context.Context, userID string, epoch int64, hashes []string) error
 	// ConsumeRecoveryCode removes the user's code with the given hash,
 	// atomically: of concurrent consumers exactly one succeeds, the others
 	// get ErrNotFound, as does an unknown or used code.

@@ -1,9 +1,10 @@
 // This file checks the sign-in epoch and the bound on a user's sign-ins:
-// which steps advance the epoch, that a sign-in or a flow started under an
-// epoch that moved is refused with ErrStale and stores nothing, that no
-// sign-in started while a reset, a disable or a global sign-out runs — in
-// this process or another — outlives it, and that CreateFamily evicts the
-// least recently used sign-ins beyond its bound, also under concurrency.
+// which steps advance the epoch, that a sign-in, a flow or a factor
+// (an app confirmed, recovery codes replaced) stored under an epoch that
+// moved is refused with ErrStale and stores nothing, that none started
+// while a reset, a disable or a global sign-out runs — in this process or
+// another — outlives it, and that CreateFamily evicts the least recently
+// used sign-ins beyond its bound, also under concurrency.
 
 package storetest
 
@@ -148,6 +149,31 @@ var epochChecks = []check{
 		state := store.Flow{Hash: hash("state"), Purpose: store.FlowOIDCState, TenantID: "t-acme", ExpiresAt: at(time.Minute), Epoch: 7}
 		must(t, s.CreateFlow(ctx, state), "CreateFlow of no user")
 	}},
+	{name: "FactorsStale", fn: func(t tb, s store.Store) {
+		ts, ctx := totpStore(t, s), t.Context()
+		addUser(t, s, user("u-1", "t-acme", "alice"))
+		old := epochOf(t, s, "u-1")
+		must(t, ts.PutPendingTOTP(ctx, pending("u-1", 1)), "PutPendingTOTP")
+		must(t, s.ResetPassword(ctx, "u-1", "$argon2id$new"), "ResetPassword")
+		now := epochOf(t, s, "u-1")
+
+		wantErr(t, ts.ActivateTOTP(ctx, "u-1", old, 100, []string{"h-old"}), store.ErrStale, "ActivateTOTP under the epoch before a reset")
+		app, err := ts.TOTP(ctx, "u-1")
+		must(t, err, "TOTP")
+		if app.Active {
+			t.Errorf("the app is active after a stale ActivateTOTP")
+		}
+		wantErr(t, ts.ConsumeRecoveryCode(ctx, "u-1", "h-old"), store.ErrNotFound, "a code of a stale ActivateTOTP")
+		must(t, ts.ActivateTOTP(ctx, "u-1", now, 100, []string{"h1", "h2"}), "ActivateTOTP under the current epoch")
+
+		must(t, s.RevokeUser(ctx, "u-1"), "RevokeUser")
+		wantErr(t, ts.ReplaceRecoveryCodes(ctx, "u-1", now, []string{"n1"}), store.ErrStale, "ReplaceRecoveryCodes under the epoch before RevokeUser")
+		wantErr(t, ts.ConsumeRecoveryCode(ctx, "u-1", "n1"), store.ErrNotFound, "a code of a stale ReplaceRecoveryCodes")
+		must(t, ts.ConsumeRecoveryCode(ctx, "u-1", "h1"), "a code a stale ReplaceRecoveryCodes did not replace")
+		must(t, ts.ReplaceRecoveryCodes(ctx, "u-1", epochOf(t, s, "u-1"), []string{"n1"}), "ReplaceRecoveryCodes under the current epoch")
+		must(t, ts.ConsumeRecoveryCode(ctx, "u-1", "n1"), "a code of ReplaceRecoveryCodes")
+		wantErr(t, ts.ConsumeRecoveryCode(ctx, "u-1", "h2"), store.ErrNotFound, "a replaced code")
+	}},
 	{name: "RaceWithEnders", pair: func(t tb, a, b store.Store) {
 		for _, e := range epochEnders {
 			raceEpoch(t, a, b, e.name, e.end)
@@ -249,20 +275,36 @@ var epochChecks = []check{
 	}},
 }
 
-// raceEpoch races sign-ins and flows of one user, started under the epoch
-// read before, against end, run once through the other handle: every
-// sign-in that was stored must be ended by end, and once end returned,
-// none more may be stored. Each racer keeps creating until end has
-// returned and then tries once more, so the race window is crossed every
-// time, whatever the scheduling: some creations land before end (it would
-// be no race otherwise — checked) and every racer's last one after, which
-// must be refused.
+// raceEpoch races sign-ins, flows and (for a TOTPStore) replacements of
+// recovery codes of one user, started under the epoch read before, against
+// end, run once through the other handle: every sign-in that was stored
+// must be ended by end, and once end returned, none more may be stored.
+// Each racer keeps creating until end has returned and then tries each
+// kind once more, so the race window is crossed every time, whatever the
+// scheduling: some creations land before end (it would be no race
+// otherwise — checked) and every racer's last ones after, which must be
+// refused.
 func raceEpoch(t tb, a, b store.Store, name string, end func(t tb, s store.Store, userID string) error) {
 	t.Helper()
 	ctx := t.Context()
 	userID := "u-" + name
 	addUser(t, a, user(userID, "t-acme", strings.ToLower(name)))
 	epoch := epochOf(t, a, userID)
+	kinds := []string{"CreateFamily", "CreateFlow"}
+	if _, ok := a.(store.TOTPStore); ok {
+		kinds = append(kinds, "ReplaceRecoveryCodes")
+	}
+	create := func(s store.Store, kind, id string) error {
+		switch kind {
+		case "CreateFamily":
+			_, err := s.CreateFamily(ctx, familyAt(userID, id, epoch, base), 0)
+			return err
+		case "CreateFlow":
+			return s.CreateFlow(ctx, store.Flow{Hash: hash(id), Purpose: store.FlowTwoFactor, UserID: userID,
+				TenantID: "t-acme", ExpiresAt: at(time.Minute), Epoch: epoch})
+		}
+		return s.(store.TOTPStore).ReplaceRecoveryCodes(ctx, userID, epoch, []string{id})
+	}
 
 	var (
 		wg      sync.WaitGroup
@@ -278,32 +320,27 @@ func raceEpoch(t tb, a, b store.Store, name string, end func(t tb, s store.Store
 			s = b
 		}
 		wg.Go(func() {
-			for i := 0; ; i++ {
-				last := ended.Load() // end has returned: this one must be refused
-				id := fmt.Sprintf("%s/%d/%d", name, r, i)
-				var err error
-				if i%2 == 0 {
-					_, err = s.CreateFamily(ctx, familyAt(userID, id, epoch, base), 0)
-				} else {
-					err = s.CreateFlow(ctx, store.Flow{Hash: hash(id), Purpose: store.FlowTwoFactor, UserID: userID,
-						TenantID: "t-acme", ExpiresAt: at(time.Minute), Epoch: epoch})
-				}
+			for i := 0; !ended.Load(); i++ {
+				kind, id := kinds[i%len(kinds)], fmt.Sprintf("%s/%d/%d", name, r, i)
+				err := create(s, kind, id)
 				switch {
-				case err == nil && last:
-					t.Errorf("%s: a sign-in or flow under the old epoch was stored after it returned", name)
-					return
 				case err == nil:
-					if i%2 == 0 {
+					if kind == "CreateFamily" {
 						mu.Lock()
 						stored = append(stored, id)
 						mu.Unlock()
 					}
 					once.Do(func() { close(started) })
-					continue
 				case !errors.Is(err, store.ErrStale):
-					t.Errorf("%s: racer's create: %v, want nil or ErrStale", name, err)
+					t.Errorf("%s: racer's %s: %v, want nil or ErrStale", name, kind, err)
+					return
 				}
-				return
+			}
+			// end has returned: each kind must be refused now.
+			for _, kind := range kinds {
+				if err := create(s, kind, fmt.Sprintf("%s/%d/last/%s", name, r, kind)); !errors.Is(err, store.ErrStale) {
+					t.Errorf("%s: %s under the old epoch after it returned: %v, want ErrStale", name, kind, err)
+				}
 			}
 		})
 	}
@@ -322,6 +359,4 @@ func raceEpoch(t tb, a, b store.Store, name string, end func(t tb, s store.Store
 	if len(live) != 0 {
 		t.Errorf("%s: %d of %d sign-ins started under the old epoch outlived it", name, len(live), len(stored))
 	}
-	_, err = b.CreateFamily(ctx, familyAt(userID, name+"/after", epoch, base), 0)
-	wantErr(t, err, store.ErrStale, name+": CreateFamily under the old epoch after it")
 }

@@ -89,6 +89,9 @@ type (
 	revokeAnyFamily struct{ *memstore.Store }
 	// epochBlind stores sign-ins and flows whatever the epoch they carry.
 	epochBlind struct{ *memstore.Store }
+	// factorEpochBlind confirms apps and replaces recovery codes whatever
+	// the epoch they carry.
+	factorEpochBlind struct{ *memstore.Store }
 	// noEviction keeps every sign-in, whatever the bound.
 	noEviction struct{ *memstore.Store }
 	// unboundedAdds adds whatever the limit.
@@ -200,21 +203,29 @@ func (s eagerTouch) TouchFamily(ctx context.Context, familyID string, now, stale
 	return s.Store.TouchFamily(ctx, familyID, now, now)
 }
 
-// current gives f the user's epoch of now, as a store that never compared
-// would behave.
-func (s epochBlind) current(ctx context.Context, userID string) int64 {
+// current is the user's epoch of now: what a store that never compared
+// would behave as if it was given.
+func current(ctx context.Context, s store.Store, userID string) int64 {
 	u, _ := s.User(ctx, userID)
 	return u.Epoch
 }
 
 func (s epochBlind) CreateFamily(ctx context.Context, f store.Family, maxLive int, ts ...store.Token) ([]string, error) {
-	f.Epoch = s.current(ctx, f.UserID)
+	f.Epoch = current(ctx, s, f.UserID)
 	return s.Store.CreateFamily(ctx, f, maxLive, ts...)
 }
 
 func (s epochBlind) CreateFlow(ctx context.Context, f store.Flow) error {
-	f.Epoch = s.current(ctx, f.UserID)
+	f.Epoch = current(ctx, s, f.UserID)
 	return s.Store.CreateFlow(ctx, f)
+}
+
+func (s factorEpochBlind) ActivateTOTP(ctx context.Context, userID string, epoch, step int64, hashes []string) error {
+	return s.Store.ActivateTOTP(ctx, userID, current(ctx, s, userID), step, hashes)
+}
+
+func (s factorEpochBlind) ReplaceRecoveryCodes(ctx context.Context, userID string, epoch int64, hashes []string) error {
+	return s.Store.ReplaceRecoveryCodes(ctx, userID, current(ctx, s, userID), hashes)
 }
 
 func (s noEviction) CreateFamily(ctx context.Context, f store.Family, maxLive int, ts ...store.Token) ([]string, error) {
@@ -293,6 +304,9 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"CreateFamily and CreateFlow ignore the epoch",
 			func(m *memstore.Store) store.Store { return epochBlind{m} },
 			[]string{"Epoch/StaleRefused", "Epoch/RaceWithEnders"}},
+		{"ActivateTOTP and ReplaceRecoveryCodes ignore the epoch",
+			func(m *memstore.Store) store.Store { return factorEpochBlind{m} },
+			[]string{"Epoch/FactorsStale", "Epoch/RaceWithEnders"}},
 		{"CreateFamily evicts nothing",
 			func(m *memstore.Store) store.Store { return noEviction{m} },
 			[]string{"Epoch/EvictsLeastRecentlyUsed", "Epoch/EvictionUnderConcurrency"}},

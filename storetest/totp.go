@@ -33,7 +33,7 @@ func pending(userID string, b byte) store.TOTP {
 func activeApp(t tb, ts store.TOTPStore) {
 	t.Helper()
 	must(t, ts.PutPendingTOTP(t.Context(), pending("u-1", 1)), "PutPendingTOTP")
-	must(t, ts.ActivateTOTP(t.Context(), "u-1", 100, []string{"h1", "h2", "h3"}), "ActivateTOTP")
+	must(t, ts.ActivateTOTP(t.Context(), "u-1", 0, 100, []string{"h1", "h2", "h3"}), "ActivateTOTP")
 }
 
 var totpChecks = []check{
@@ -41,20 +41,20 @@ var totpChecks = []check{
 		ts, ctx := totpStore(t, s), t.Context()
 		_, err := ts.TOTP(ctx, "u-1")
 		wantErr(t, err, store.ErrNotFound, "TOTP before enrolment")
-		wantErr(t, ts.ActivateTOTP(ctx, "u-1", 1, nil), store.ErrNotFound, "ActivateTOTP without a pending app")
+		wantErr(t, ts.ActivateTOTP(ctx, "u-1", 0, 1, nil), store.ErrNotFound, "ActivateTOTP without a pending app")
 		must(t, ts.PutPendingTOTP(ctx, pending("u-1", 1)), "PutPendingTOTP")
 		must(t, ts.PutPendingTOTP(ctx, pending("u-1", 2)), "PutPendingTOTP replacing a pending one")
 		got, err := ts.TOTP(ctx, "u-1")
 		wantErr(t, err, nil, "TOTP")
 		equal(t, "the pending app", got, pending("u-1", 2))
 		wantErr(t, ts.AcceptTOTPStep(ctx, "u-1", 5), store.ErrNotFound, "AcceptTOTPStep of a pending app")
-		must(t, ts.ActivateTOTP(ctx, "u-1", 100, []string{"h1"}), "ActivateTOTP")
+		must(t, ts.ActivateTOTP(ctx, "u-1", 0, 100, []string{"h1"}), "ActivateTOTP")
 		want := pending("u-1", 2)
 		want.Active, want.LastStep = true, 100
 		got, _ = ts.TOTP(ctx, "u-1")
 		equal(t, "the active app", got, want)
 		wantErr(t, ts.PutPendingTOTP(ctx, pending("u-1", 3)), store.ErrConflict, "PutPendingTOTP over an active app")
-		wantErr(t, ts.ActivateTOTP(ctx, "u-1", 200, nil), store.ErrNotFound, "ActivateTOTP of an active app")
+		wantErr(t, ts.ActivateTOTP(ctx, "u-1", 0, 200, nil), store.ErrNotFound, "ActivateTOTP of an active app")
 		got, _ = ts.TOTP(ctx, "u-1")
 		equal(t, "the active app after refused changes", got, want)
 		_, err = ts.TOTP(ctx, "u-2")
@@ -82,7 +82,7 @@ var totpChecks = []check{
 		must(t, ts.ConsumeRecoveryCode(ctx, "u-1", "h2"), "ConsumeRecoveryCode")
 		wantErr(t, ts.ConsumeRecoveryCode(ctx, "u-1", "h2"), store.ErrNotFound, "ConsumeRecoveryCode twice")
 		wantErr(t, ts.ConsumeRecoveryCode(ctx, "u-2", "h1"), store.ErrNotFound, "ConsumeRecoveryCode of another user's code")
-		must(t, ts.ReplaceRecoveryCodes(ctx, "u-1", []string{"n1", "n2"}), "ReplaceRecoveryCodes")
+		must(t, ts.ReplaceRecoveryCodes(ctx, "u-1", 0, []string{"n1", "n2"}), "ReplaceRecoveryCodes")
 		wantErr(t, ts.ConsumeRecoveryCode(ctx, "u-1", "h1"), store.ErrNotFound, "ConsumeRecoveryCode of a replaced code")
 		must(t, ts.ConsumeRecoveryCode(ctx, "u-1", "n1"), "ConsumeRecoveryCode of a new code")
 		must(t, ts.DeleteTOTP(ctx, "u-1"), "DeleteTOTP")

@@ -30,9 +30,9 @@ import (
 // Prefix is where tests mount the API, as the example server does.
 const Prefix = "/api"
 
-var router = mustRouter()
+var router, reasons = mustRouter()
 
-func mustRouter() routers.Router {
+func mustRouter() (routers.Router, map[string]bool) {
 	// The spec's format "date_time" means RFC 3339 (DESIGN.md).
 	openapi3.DefineStringFormatValidator("date_time", openapi3.NewCallbackValidator(func(s string) error {
 		_, err := time.Parse(time.RFC3339, s)
@@ -48,7 +48,18 @@ func mustRouter() routers.Router {
 	if err != nil {
 		panic(err)
 	}
-	return r
+	return r, reasonsOf(doc)
+}
+
+// reasonsOf returns the reasons an error item may carry: the enum of its
+// reason property.
+func reasonsOf(doc *openapi3.T) map[string]bool {
+	set := map[string]bool{}
+	item := doc.Components.Schemas["Error"].Value.Properties["errors"].Value.Items.Value
+	for _, v := range item.Properties["reason"].Value.Enum {
+		set[v.(string)] = true
+	}
+	return set
 }
 
 // strict forbids properties the schemas of success answers do not name, so
@@ -114,7 +125,8 @@ func Validate(req *http.Request, status int, header http.Header, body []byte) er
 	})
 }
 
-// checkErrorShape insists on exactly {"errors":[{"code":"...","message":"..."}]}.
+// checkErrorShape insists on exactly {"errors":[{"code":"...","message":"..."}]},
+// each item with at most a "reason" of the document's enum beside.
 func checkErrorShape(header http.Header, body []byte) error {
 	if ct := header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		return fmt.Errorf("error answer with Content-Type %q", ct)
@@ -133,8 +145,15 @@ func checkErrorShape(header http.Header, body []byte) error {
 	for _, item := range e.Errors {
 		code, ok1 := item["code"].(string)
 		msg, ok2 := item["message"].(string)
-		if !ok1 || !ok2 || len(item) != 2 || code == "" || msg == "" {
-			return fmt.Errorf("error item %v is not {code, message}", item)
+		fields := 2
+		if reason, ok := item["reason"]; ok {
+			if s, _ := reason.(string); !reasons[s] {
+				return fmt.Errorf("error item %v has a reason not in the document's enum", item)
+			}
+			fields++
+		}
+		if !ok1 || !ok2 || len(item) != fields || code == "" || msg == "" {
+			return fmt.Errorf("error item %v is not {code, message} with an optional reason", item)
 		}
 	}
 	return nil
@@ -209,15 +228,25 @@ func (c *Client) CurrentClientIP(access string) string {
 }
 
 // Code returns the error code of an error answer, "" for others.
-func (r *Response) Code() string {
+func (r *Response) Code() string { return r.firstError().Code }
+
+// Reason returns the reason of an error answer, "" for others or none.
+func (r *Response) Reason() string { return r.firstError().Reason }
+
+// errorItem is an element of an error answer's "errors".
+type errorItem struct{ Code, Reason string }
+
+// firstError returns the first error item of an error answer, zero for
+// others.
+func (r *Response) firstError() errorItem {
 	var e struct {
-		Errors []struct{ Code string } `json:"errors"`
+		Errors []errorItem `json:"errors"`
 	}
 	json.Unmarshal(r.Body, &e)
 	if len(e.Errors) == 0 {
-		return ""
+		return errorItem{}
 	}
-	return e.Errors[0].Code
+	return e.Errors[0]
 }
 
 // Do sends a request to path (under Prefix). body is sent as is when it is

@@ -29,6 +29,9 @@ func TestValidateCatchesWrongAnswers(t *testing.T) {
 		{"error shape", "POST", "/auth/sign_in", 401, `{"errors":[{"code":"UNAUTHORIZED","message":"invalid credentials"}]}`, true},
 		{"error of another shape", "POST", "/auth/sign_in", 401, `{"error":"unauthorized"}`, false},
 		{"error with extra field", "POST", "/auth/sign_in", 400, `{"errors":[{"code":"X","message":"m","detail":"stack"}]}`, false},
+		{"error with a reason", "POST", "/auth/totp/confirm", 400, `{"errors":[{"code":"INVALID_ARGUMENT","message":"m","reason":"credentials_changed"}]}`, true},
+		{"error with an unknown reason", "POST", "/auth/totp/confirm", 400, `{"errors":[{"code":"INVALID_ARGUMENT","message":"m","reason":"because"}]}`, false},
+		{"error with a reason that is no string", "POST", "/auth/totp/confirm", 400, `{"errors":[{"code":"INVALID_ARGUMENT","message":"m","reason":7}]}`, false},
 	} {
 		req := httptest.NewRequest(tc.method, Prefix+tc.path, nil)
 		err := Validate(req, tc.status, json, []byte(tc.body))
