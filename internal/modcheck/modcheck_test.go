@@ -182,6 +182,20 @@ func writeHost(t *testing.T, repo string, h host) string {
 			sum.Write(b)
 		}
 	}
+	// The repository's other modules are only replaced, not required: a
+	// published release has them at real versions, and the go.mod files
+	// of those h requires name them (sqlstore's tests use both drivers),
+	// so the module graph must be able to read them.
+	for m, d := range moduleDirs {
+		if slices.Contains(h.modules, m) {
+			continue
+		}
+		mdir := filepath.Join(repo, d)
+		fmt.Fprintf(&mod, "\nreplace %s => %s\n", m, mdir)
+		if b, err := os.ReadFile(filepath.Join(mdir, "go.sum")); err == nil {
+			sum.Write(b)
+		}
+	}
 	for name, b := range map[string][]byte{"go.mod": mod.Bytes(), "go.sum": sum.Bytes(), "main.go": []byte(h.main)} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
