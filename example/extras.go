@@ -14,12 +14,14 @@ import (
 	"github.com/pbxauth/pbxauth"
 )
 
-// configureExtras sets the mailer, cookie and proxy options of cfg from o.
+// configureExtras sets the mailer, cookie, proxy and exchange options of
+// cfg from o.
 // Without -smtp, mails (with their codes and links) are written to the log,
 // so a newcomer can finish every flow from the README.
 func configureExtras(cfg *pbxauth.Config, o options, logger *slog.Logger) error {
 	cfg.InsecureCookies = o.insecureCookies
 	cfg.RefreshReuseGrace = o.refreshGrace
+	cfg.RequireExchangeChallenge = o.requireChallenge
 	proxies, err := parsePrefixes(o.trustedProxies)
 	if err != nil {
 		return fmt.Errorf("-trusted-proxies: %w", err)

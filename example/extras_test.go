@@ -1,7 +1,10 @@
 package main
 
 import (
+	"maps"
 	"net/netip"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -62,5 +65,45 @@ func TestExampleForwardedHeader(t *testing.T) {
 	}
 	if listened, err := runUntilListening(t, "-addr", "127.0.0.1:0", "-db", "memory", "-forwarded-header", "X-Real-IP"); listened || err == nil || !strings.Contains(err.Error(), "-forwarded-header") {
 		t.Errorf("-forwarded-header X-Real-IP: started %v, %v", listened, err)
+	}
+}
+
+// TestExampleRequireExchangeChallenge: -require-exchange-challenge
+// (PBXAUTH_REQUIRE_EXCHANGE_CHALLENGE) makes a Microsoft sign-in started
+// without a code_challenge a 400; without it the start goes on (here to the
+// demo tenant's missing Microsoft settings). -h shows the flag.
+func TestExampleRequireExchangeChallenge(t *testing.T) {
+	body := map[string]any{"domain": "acme.example.test", "callback_url": "http://127.0.0.1:9999/signed-in"}
+	for _, tc := range []struct {
+		env      map[string]string
+		args     []string
+		required bool
+	}{
+		{nil, nil, false},
+		{nil, []string{"-require-exchange-challenge"}, true},
+		{map[string]string{"PBXAUTH_REQUIRE_EXCHANGE_CHALLENGE": "true"}, nil, true},
+		{map[string]string{"PBXAUTH_REQUIRE_EXCHANGE_CHALLENGE": "true"}, []string{"-require-exchange-challenge=false"}, false},
+	} {
+		c := apitest.NewClient(t, startExample(t, tc.env, tc.args...))
+		r := c.Do("POST", "/auth/sign_in/microsoft", body)
+		if required := r.Status == 400 && strings.Contains(string(r.Body), "code_challenge is required"); required != tc.required {
+			t.Errorf("%v %v: %d %s, want the challenge required: %v", tc.env, tc.args, r.Status, r.Body, tc.required)
+		}
+		withChallenge := map[string]any{"code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}
+		maps.Copy(withChallenge, body)
+		if r := c.Do("POST", "/auth/sign_in/microsoft", withChallenge); strings.Contains(string(r.Body), "code_challenge") {
+			t.Errorf("%v %v, with a challenge: %d %s", tc.env, tc.args, r.Status, r.Body)
+		}
+	}
+	if _, err := parseFlags(nil, func(k string) string {
+		return map[string]string{"PBXAUTH_REQUIRE_EXCHANGE_CHALLENGE": "maybe"}[k]
+	}); err == nil || !strings.Contains(err.Error(), "PBXAUTH_REQUIRE_EXCHANGE_CHALLENGE") {
+		t.Errorf("PBXAUTH_REQUIRE_EXCHANGE_CHALLENGE=maybe: %v", err)
+	}
+	help := exec.Command(os.Args[0], "-h")
+	help.Env = append(os.Environ(), childEnv+"=1")
+	out, err := help.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "-require-exchange-challenge") || !strings.Contains(string(out), "PBXAUTH_REQUIRE_EXCHANGE_CHALLENGE") {
+		t.Errorf("-h: %v\n%s", err, out)
 	}
 }

@@ -56,6 +56,7 @@ func setMemoryLimit() {
 type options struct {
 	addr, db, seed, smtp, mailFrom, publicURL, smtpCA string
 	insecureCookies                                   bool
+	requireChallenge                                  bool
 	refreshGrace                                      time.Duration
 	trustedProxies                                    string
 	forwardedHeader                                   string
@@ -92,6 +93,11 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 		return o, fmt.Errorf("PBXAUTH_INSECURE_COOKIES: %w", err)
 	}
 	fs.BoolVar(&o.insecureCookies, "insecure-cookies", insecure, "drop Secure from cookies for plain-HTTP development (PBXAUTH_INSECURE_COOKIES)")
+	require, err := strconv.ParseBool(env("PBXAUTH_REQUIRE_EXCHANGE_CHALLENGE", "false"))
+	if err != nil {
+		return o, fmt.Errorf("PBXAUTH_REQUIRE_EXCHANGE_CHALLENGE: %w", err)
+	}
+	fs.BoolVar(&o.requireChallenge, "require-exchange-challenge", require, "Config.RequireExchangeChallenge: a Microsoft sign-in for a callback_url must send a code_challenge, so that a leaked landing URL signs nobody in; PortSIP's own clients send none (PBXAUTH_REQUIRE_EXCHANGE_CHALLENGE)")
 	fs.StringVar(&o.keyFile, "key-file", env("PBXAUTH_KEY_FILE", ""), "file of the 32-byte key sealing authenticator-app secrets; default: pbxauth.key beside a SQLite file, random per run with memory, none with PostgreSQL (PBXAUTH_KEY_FILE)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", env("PBXAUTH_METRICS_ADDR", ""), "serve Prometheus /metrics there; default: none (PBXAUTH_METRICS_ADDR)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PBXAUTH_TRUSTED_PROXIES", ""), "comma-separated prefixes (or addresses) whose -forwarded-header is believed (PBXAUTH_TRUSTED_PROXIES)")

@@ -44,7 +44,9 @@ func startExample(t *testing.T, env map[string]string, args ...string) string {
 	select {
 	case url, ok := <-lines:
 		if !ok {
-			t.Fatalf("example ended before listening: %v", <-done)
+			err := <-done
+			done <- err // for the cleanup, which waits for it too
+			t.Fatalf("example ended before listening: %v", err)
 		}
 		return url
 	case <-time.After(30 * time.Second):
