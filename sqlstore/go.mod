@@ -3,7 +3,6 @@ module github.com/pbxauth/pbxauth/sqlstore
 go 1.26.0
 
 require (
-	github.com/alexedwards/scs/postgresstore v0.0.0-20251002162104-209de6e426de
 	github.com/alexedwards/scs/v2 v2.9.0
 	github.com/pbxauth/pbxauth v0.0.0-00010101000000-000000000000
 	github.com/pbxauth/pbxauth/sqlstore/postgres v0.0.0-00010101000000-000000000000

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/alexedwards/scs/postgresstore"
 	"github.com/alexedwards/scs/v2"
 )
 
@@ -20,51 +19,37 @@ const sessionTable = "pbxauth_sessions"
 // SessionStore returns an scs session store over the Store's database
 // (table pbxauth_sessions, created by the migrations), for
 // pbxauth.Config.SessionStore or the Store of a host's own
-// *scs.SessionManager. On PostgreSQL it is scs's postgresstore, which
-// deletes expired sessions every five minutes until Close; on SQLite the
-// janitor's sweep (DeleteExpired) deletes them.
+// *scs.SessionManager. The janitor's sweep (DeleteExpired) deletes expired
+// sessions. It is the Store's own on both dialects, so that a host's go.sum
+// names no driver it did not choose (scs's postgresstore brings lib/pq's).
 func (s *Store) SessionStore() (scs.Store, error) {
-	if s.dialect == SQLite {
-		return sqliteSessions{s.db}, nil
+	return sqlSessions{s.db, s.dialect}, nil
+}
+
+// sqlSessions is an scs.CtxStore in pbxauth_sessions. Its expiry column is
+// unix microseconds on SQLite, a timestamptz on PostgreSQL (the table that
+// scs's postgresstore made, kept as it was).
+type sqlSessions struct {
+	db      *sql.DB
+	dialect Dialect
+}
+
+var _ scs.CtxStore = sqlSessions{}
+
+// at is t as the expiry column keeps it.
+func (ss sqlSessions) at(t time.Time) any {
+	if ss.dialect == SQLite {
+		return micros(t)
 	}
-	ps := postgresstore.NewWithConfig(s.db, postgresstore.Config{TableName: sessionTable, CleanUpInterval: 5 * time.Minute})
-	s.mu.Lock()
-	s.sessionStores = append(s.sessionStores, ps)
-	s.mu.Unlock()
-	return pgSessions{ps}, nil
+	return t
 }
-
-// pgSessions is scs's postgresstore with its errors mapped like the
-// Store's, so that an outage on a cookie route is 503, not 500.
-type pgSessions struct{ ps *postgresstore.PostgresStore }
-
-// Find implements scs.Store.
-func (p pgSessions) Find(token string) ([]byte, bool, error) {
-	b, found, err := p.ps.Find(token)
-	return b, found, storeErr("find session", err)
-}
-
-// Commit implements scs.Store.
-func (p pgSessions) Commit(token string, b []byte, expiry time.Time) error {
-	return storeErr("commit session", p.ps.Commit(token, b, expiry))
-}
-
-// Delete implements scs.Store.
-func (p pgSessions) Delete(token string) error {
-	return storeErr("delete session", p.ps.Delete(token))
-}
-
-// sqliteSessions is an scs.CtxStore on SQLite.
-type sqliteSessions struct{ db *sql.DB }
-
-var _ scs.CtxStore = sqliteSessions{}
 
 // FindCtx implements scs.CtxStore: found is false for a missing or expired
 // session.
-func (ss sqliteSessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+func (ss sqlSessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var b []byte
 	err := ss.db.QueryRowContext(ctx, `SELECT data FROM pbxauth_sessions WHERE token = $1 AND expiry > $2`,
-		token, micros(time.Now())).Scan(&b)
+		token, ss.at(time.Now())).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -75,29 +60,29 @@ func (ss sqliteSessions) FindCtx(ctx context.Context, token string) ([]byte, boo
 }
 
 // CommitCtx implements scs.CtxStore.
-func (ss sqliteSessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+func (ss sqlSessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
 	_, err := ss.db.ExecContext(ctx, `INSERT INTO pbxauth_sessions (token, data, expiry) VALUES ($1, $2, $3)
-		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`, token, b, micros(expiry))
+		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`, token, b, ss.at(expiry))
 	return storeErr("commit session", err)
 }
 
 // DeleteCtx implements scs.CtxStore.
-func (ss sqliteSessions) DeleteCtx(ctx context.Context, token string) error {
+func (ss sqlSessions) DeleteCtx(ctx context.Context, token string) error {
 	_, err := ss.db.ExecContext(ctx, `DELETE FROM pbxauth_sessions WHERE token = $1`, token)
 	return storeErr("delete session", err)
 }
 
 // Find implements scs.Store.
-func (ss sqliteSessions) Find(token string) ([]byte, bool, error) {
+func (ss sqlSessions) Find(token string) ([]byte, bool, error) {
 	return ss.FindCtx(context.Background(), token)
 }
 
 // Commit implements scs.Store.
-func (ss sqliteSessions) Commit(token string, b []byte, expiry time.Time) error {
+func (ss sqlSessions) Commit(token string, b []byte, expiry time.Time) error {
 	return ss.CommitCtx(context.Background(), token, b, expiry)
 }
 
 // Delete implements scs.Store.
-func (ss sqliteSessions) Delete(token string) error {
+func (ss sqlSessions) Delete(token string) error {
 	return ss.DeleteCtx(context.Background(), token)
 }

@@ -45,10 +45,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"time"
 
-	"github.com/alexedwards/scs/postgresstore"
 	"github.com/pbxauth/pbxauth/sqlstore/internal/drivers"
 	"github.com/pbxauth/pbxauth/store"
 )
@@ -94,9 +92,6 @@ type Store struct {
 	grant *sql.Stmt
 	// grants is the grant cache; nil without Options.GrantCache.
 	grants *grantCache
-
-	mu            sync.Mutex
-	sessionStores []*postgresstore.PostgresStore // stopped by Close
 }
 
 var (
@@ -251,12 +246,6 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // it. The Store is unusable afterwards.
 func (s *Store) Close() error {
 	s.grants.stop()
-	s.mu.Lock()
-	for _, ps := range s.sessionStores {
-		ps.StopCleanup()
-	}
-	s.sessionStores = nil
-	s.mu.Unlock()
 	err := s.grant.Close()
 	if s.ownDB {
 		err = errors.Join(err, s.db.Close())

@@ -35,7 +35,7 @@ var sweeps = []string{
 }
 
 // DeleteExpired implements pbxauth.Sweeper. It deletes the tokens, families,
-// flows, counters and devices that expired at now, the uses of sealed states
+// flows, counters, devices and cookie sessions that expired at now, the uses of sealed states
 // kept long enough, revoked families with their
 // tokens, and erases grace seeds past their window, each table in its own statement,
 // and returns how many rows went (also those of the statements before a
@@ -53,14 +53,11 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		}
 		total += n
 	}
-	if s.dialect == SQLite { // on PostgreSQL, scs's postgresstore sweeps its own
-		n, err := affected(s.db.ExecContext(ctx, `DELETE FROM pbxauth_sessions WHERE expiry <= $1`, micros(now)))
-		if err != nil {
-			return total, storeErr("delete expired sessions", err)
-		}
-		total += n
+	n, err := affected(s.db.ExecContext(ctx, `DELETE FROM pbxauth_sessions WHERE expiry <= $1`, sqlSessions{s.db, s.dialect}.at(now)))
+	if err != nil {
+		return total, storeErr("delete expired sessions", err)
 	}
-	return total, nil
+	return total + n, nil
 }
 
 // RunJanitor deletes expired records at once and then every interval (every

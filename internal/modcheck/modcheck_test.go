@@ -154,6 +154,11 @@ func TestHostsCompileOnlyWhatTheyChose(t *testing.T) {
 			if h.driverFree {
 				checkDriverFree(t, dir, h)
 			}
+			// No host chose lib/pq: scs's postgresstore would bring it
+			// into every SQL host's go.sum.
+			if sum, err := os.ReadFile(filepath.Join(dir, "go.sum")); err != nil || strings.Contains(string(sum), "github.com/lib/pq") {
+				t.Errorf("%s: go.sum names github.com/lib/pq, a driver no host chose (err %v)", h.name, err)
+			}
 			checkDeps(t, dir, h)
 		})
 	}

@@ -1,38 +1,40 @@
-package pbxauth_test
+package postgres_test
 
 import (
-	"database/sql"
+	"context"
 	"log"
 	"net/http"
 	"os"
 	"time"
 
-	"github.com/alexedwards/scs/postgresstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/pbxauth/pbxauth"
-	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/sqlstore/postgres"
 )
 
-// Browser sessions kept in PostgreSQL, so that every instance behind a load
-// balancer knows them, and an admin front end on another origin that may
-// POST to /login and /logout.
+// Sign-ins and browser sessions kept in PostgreSQL, so that every instance
+// behind a load balancer knows them, and an admin front end on another
+// origin that may POST to /login and /logout.
 func Example_browserSessions() {
-	// With a PostgreSQL driver imported (github.com/jackc/pgx/v5/stdlib
-	// registers "pgx"); the database needs scs's "sessions" table (see
-	// scs/postgresstore).
-	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL"))
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, os.Getenv("DATABASE_URL"))
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer st.Close()
+	go st.RunJanitor(ctx, 0, nil) // also deletes expired browser sessions
+
 	sm := scs.New()
-	sm.Store = postgresstore.New(db)
+	if sm.Store, err = st.SessionStore(); err != nil {
+		log.Fatal(err)
+	}
 	sm.Cookie.Name = "__Host-pbx_session"
 	sm.Cookie.Secure = true // required, unless Config.InsecureCookies
 	sm.IdleTimeout = 2 * time.Hour
 	sm.Lifetime = 12 * time.Hour
 
 	a, err := pbxauth.New(pbxauth.Config{
-		Store:          memstore.New(), // a shared Store too, in real life
+		Store:          st,
 		PublicURL:      "https://pbx.example.com/api",
 		SessionManager: sm,
 		TrustedOrigins: []string{"https://admin.example.com"},
