@@ -393,7 +393,10 @@ func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState) (User, *m
 	if err := idt.Claims(&c); err != nil {
 		return User{}, denied("ID token claims: %v", err)
 	}
-	acct := c.account(idt.Issuer, idt.Subject)
+	if fail := checkIDToken(idt, c, t.MS365.ApplicationID); fail != nil {
+		return User{}, fail
+	}
+	acct := c.account(idt.Issuer, idt.Subject, t.MS365.DirectoryID)
 	if acct.email == "" {
 		if fail := a.userInfoEmail(hctx, p, tok, idt.Subject, &acct); fail != nil {
 			return User{}, fail

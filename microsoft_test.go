@@ -37,6 +37,10 @@ const (
 // nonce, audience...).
 type entraUser struct {
 	oid, sub, email, upn string
+	// tid is the directory that issued the token (entraDirectory for an
+	// account of the tenant's own directory), azp the authorized party;
+	// "" leaves the claim out.
+	tid, azp string
 	// verified, edov and acct are the email_verified, xms_edov and acct
 	// claims as JSON values; nil leaves a claim out.
 	verified, edov, acct any
@@ -49,6 +53,8 @@ type entraUser struct {
 type entraClaims struct {
 	*mockoidc.IDTokenClaims
 	OID               string `json:"oid,omitempty"`
+	TID               string `json:"tid,omitempty"`
+	AZP               string `json:"azp,omitempty"`
 	Email             string `json:"email,omitempty"`
 	EmailVerified     any    `json:"email_verified,omitempty"`
 	EdOV              any    `json:"xms_edov,omitempty"`
@@ -76,16 +82,20 @@ func (u *entraUser) Claims(_ []string, base *mockoidc.IDTokenClaims) (jwt.Claims
 	if u.bend != nil {
 		u.bend(base)
 	}
-	c := &entraClaims{IDTokenClaims: base, OID: u.oid, Email: u.email, EmailVerified: u.verified, EdOV: u.edov, Acct: u.acct, PreferredUsername: u.upn}
+	c := &entraClaims{IDTokenClaims: base, OID: u.oid, TID: u.tid, AZP: u.azp, Email: u.email, EmailVerified: u.verified, EdOV: u.edov, Acct: u.acct, PreferredUsername: u.upn}
 	if u.userInfo != nil {
 		c.Email, c.EmailVerified, c.EdOV = "", nil, nil
 	}
 	return c, nil
 }
 
-// alice is alice's Microsoft account, with a verified email.
+// entraDirectory is the directory_id of the tenants' Microsoft settings.
+const entraDirectory = "dir-test"
+
+// alice is alice's Microsoft account in the tenant's directory, with a
+// verified email.
 func alice() *entraUser {
-	return &entraUser{oid: "oid-alice", sub: "sub-alice", email: "alice@acme.example.test", upn: "alice@acme.example.test", verified: true}
+	return &entraUser{oid: "oid-alice", sub: "sub-alice", tid: entraDirectory, email: "alice@acme.example.test", upn: "alice@acme.example.test", verified: true}
 }
 
 // basicAuth completes mockoidc's client_secret_basic, which its discovery
@@ -249,7 +259,7 @@ func (e *msEnv) setMicrosoft(t *testing.T, tenantID string, m *pbxauth.MS365) {
 func (e *msEnv) enableMicrosoft(t *testing.T, tenantID string) {
 	t.Helper()
 	e.setMicrosoft(t, tenantID, &pbxauth.MS365{ApplicationID: e.idp.ClientID, ClientSecret: e.idp.ClientSecret,
-		DirectoryID: "dir-test", NationalCloud: "GLOBAL", Issuer: e.idp.Issuer()})
+		DirectoryID: entraDirectory, NationalCloud: "GLOBAL", Issuer: e.idp.Issuer()})
 }
 
 func (e *msEnv) addUser(t *testing.T, u pbxauth.User) {
@@ -619,7 +629,7 @@ func TestMicrosoftAccountMapping(t *testing.T) {
 		user    string // the user signed in, "" for access_denied
 	}{
 		{"email in another case", &entraUser{oid: "o1", sub: "s1", email: "ALICE@Acme.Example.Test", verified: true}, aliceID},
-		{"verified by xms_edov", &entraUser{oid: "o2", sub: "s2", email: "alice@acme.example.test", edov: true}, aliceID},
+		{"verified by xms_edov", &entraUser{oid: "o2", sub: "s2", tid: entraDirectory, email: "alice@acme.example.test", edov: true}, aliceID},
 		{"sub when there is no oid", &entraUser{sub: "s3", email: "alice@acme.example.test", verified: true}, aliceID},
 		{"no matching user", &entraUser{oid: "o4", sub: "s4", email: "nobody@acme.example.test", upn: "nobody@acme.example.test", verified: true}, ""},
 		{"no address at all", &entraUser{oid: "o5", sub: "s5"}, ""},

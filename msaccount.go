@@ -24,7 +24,8 @@ type msAccount struct {
 	subject string // oid when present (stable across the directory's applications), else sub
 	email   string
 	// emailVerified: the document that carried the email says it is
-	// verified (email_verified, or Entra's xms_edov in an ID token).
+	// verified (email_verified, or Entra's xms_edov in an ID token of the
+	// tenant's directory).
 	emailVerified bool
 	upn           string // preferred_username
 	member        bool   // acct is 0: a member of the directory, not a guest
@@ -34,6 +35,8 @@ type msAccount struct {
 // raw so that only a JSON true (or 0) counts: "true", 1 or "0" do not.
 type msClaims struct {
 	OID               string          `json:"oid"`
+	TID               string          `json:"tid"` // Entra: the directory that issued the token
+	AZP               string          `json:"azp"` // the application the token was issued to
 	Email             string          `json:"email"`
 	EmailVerified     json.RawMessage `json:"email_verified"`
 	EdOV              json.RawMessage `json:"xms_edov"` // Entra: the email's domain owner is verified
@@ -50,14 +53,22 @@ type userInfoClaims struct {
 
 var jsonTrue, jsonZero = []byte("true"), []byte("0")
 
-// account returns the account the ID token claims describe.
-func (c msClaims) account(issuer, sub string) msAccount {
+// fromDirectory reports whether the token was issued by the tenant's own
+// Entra directory: only such a token speaks for Entra (oid, xms_edov).
+func (c msClaims) fromDirectory(directoryID string) bool {
+	return directoryID != "" && c.TID == directoryID
+}
+
+// account returns the account the ID token claims describe; directoryID
+// is the tenant's.
+func (c msClaims) account(issuer, sub, directoryID string) msAccount {
 	subject := c.OID
 	if subject == "" {
 		subject = sub
 	}
+	edov := c.fromDirectory(directoryID) && bytes.Equal(c.EdOV, jsonTrue)
 	return msAccount{issuer: issuer, subject: subject, email: c.Email, upn: c.PreferredUsername,
-		emailVerified: c.Email != "" && (bytes.Equal(c.EmailVerified, jsonTrue) || bytes.Equal(c.EdOV, jsonTrue)),
+		emailVerified: c.Email != "" && (bytes.Equal(c.EmailVerified, jsonTrue) || edov),
 		member:        bytes.Equal(c.Acct, jsonZero)}
 }
 
