@@ -433,6 +433,33 @@ func (m *MemoryStore) IdentityUser(ctx context.Context, tenantID, issuer, subjec
 	return id, nil
 }
 
+// RekeyIdentity implements Store.
+func (m *MemoryStore) RekeyIdentity(ctx context.Context, id Identity, from string) error {
+	old := Identity{TenantID: id.TenantID, Issuer: id.Issuer, Subject: from, UserID: id.UserID}
+	if err := id.Validate(); err != nil {
+		return err
+	}
+	if err := old.Validate(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ok := identityKey{old.TenantID, old.Issuer, old.Subject}
+	if m.identities[ok] != id.UserID {
+		return ErrNotFound
+	}
+	nk := identityKey{id.TenantID, id.Issuer, id.Subject}
+	if nk == ok {
+		return nil
+	}
+	if _, taken := m.identities[nk]; taken {
+		return ErrConflict
+	}
+	delete(m.identities, ok)
+	m.identities[nk] = id.UserID
+	return nil
+}
+
 // Device implements Store.
 func (m *MemoryStore) Device(ctx context.Context, h Hash, now time.Time) (Device, error) {
 	m.mu.RLock()

@@ -46,6 +46,7 @@ const (
 	opUnlinkUser
 	opLinkIdentity
 	opIdentityUser
+	opRekeyIdentity
 	opTouchFamily
 	opFamilies
 	opRevokeUserFamily
@@ -92,6 +93,7 @@ var storeOpNames = [storeOps]string{
 	opUnlinkUser:            "UnlinkUser",
 	opLinkIdentity:          "LinkIdentity",
 	opIdentityUser:          "IdentityUser",
+	opRekeyIdentity:         "RekeyIdentity",
 	opTouchFamily:           "TouchFamily",
 	opFamilies:              "Families",
 	opRevokeUserFamily:      "RevokeUserFamily",
@@ -319,6 +321,12 @@ func (ts *timedStore) LinkIdentity(ctx context.Context, id Identity) error {
 func (ts *timedStore) IdentityUser(ctx context.Context, tenantID, issuer, subject string) (string, error) {
 	defer ts.record(ctx, opIdentityUser, ts.start(ctx))
 	return ts.Store.IdentityUser(ctx, tenantID, issuer, subject)
+}
+
+// RekeyIdentity implements Store, timed.
+func (ts *timedStore) RekeyIdentity(ctx context.Context, id Identity, from string) error {
+	defer ts.record(ctx, opRekeyIdentity, ts.start(ctx))
+	return ts.Store.RekeyIdentity(ctx, id, from)
 }
 
 // TouchFamily implements Store, timed.

@@ -101,7 +101,29 @@ type (
 	purposelessUseOnce struct{ *pbxauth.MemoryStore }
 	// earlyUseOnceSweep sweeps uses at their expiry, without the margin.
 	earlyUseOnceSweep struct{ *pbxauth.MemoryStore }
+	// unlinkRelink rekeys in two steps: the user is unlinked, then linked
+	// under the new subject.
+	unlinkRelink struct{ *pbxauth.MemoryStore }
+	// userBlindRekey rekeys the link whoever its user is.
+	userBlindRekey struct{ *pbxauth.MemoryStore }
 )
+
+func (s unlinkRelink) RekeyIdentity(ctx context.Context, id pbxauth.Identity, from string) error {
+	if u, err := s.IdentityUser(ctx, id.TenantID, id.Issuer, from); err != nil || u != id.UserID {
+		return pbxauth.ErrNotFound
+	}
+	if err := s.UnlinkUser(ctx, id.TenantID, id.UserID); err != nil {
+		return err
+	}
+	return s.LinkIdentity(ctx, id)
+}
+
+func (s userBlindRekey) RekeyIdentity(ctx context.Context, id pbxauth.Identity, from string) error {
+	if u, err := s.IdentityUser(ctx, id.TenantID, id.Issuer, from); err == nil {
+		id.UserID = u
+	}
+	return s.MemoryStore.RekeyIdentity(ctx, id, from)
+}
 
 func (s unboundedAdds) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (pbxauth.Counter, bool, error) {
 	c, err := s.AddCounter(ctx, key, 1, expiresAt, now)
@@ -301,6 +323,12 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"UseOnce ignores the purpose",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return purposelessUseOnce{m} },
 			[]string{"UseOnce/Once"}},
+		{"RekeyIdentity unlinks, then links",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return unlinkRelink{m} },
+			[]string{"Identities/RekeyRefused"}},
+		{"RekeyIdentity ignores the user",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return userBlindRekey{m} },
+			[]string{"Identities/RekeyRefused"}},
 		{"DeleteExpired forgets uses at their expiry",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return earlyUseOnceSweep{m} },
 			[]string{"UseOnce/Sweep"}},
