@@ -396,7 +396,10 @@ func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState) (User, *m
 	if fail := checkIDToken(idt, c, t.MS365.ApplicationID); fail != nil {
 		return User{}, fail
 	}
-	acct := c.account(idt.Issuer, idt.Subject, t.MS365.DirectoryID)
+	acct, fail := c.account(idt.Issuer, idt.Subject, t.MS365.DirectoryID)
+	if fail != nil {
+		return User{}, fail
+	}
 	if acct.email == "" {
 		if fail := a.userInfoEmail(hctx, p, tok, idt.Subject, &acct); fail != nil {
 			return User{}, fail

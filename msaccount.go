@@ -3,7 +3,8 @@
 // one user whose email the identity provider says is verified for the
 // account. A user already linked is never matched again, so a second
 // account that claims their email cannot take the user over; and the link
-// outlives a later change of mailbox at Microsoft.
+// outlives a later change of mailbox at Microsoft. What a link is keyed by
+// is mslink.go's.
 
 package pbxauth
 
@@ -20,9 +21,11 @@ import (
 // msAccount is what the identity provider vouches for about an account,
 // from the ID token and, when that carries no email, from UserInfo.
 type msAccount struct {
-	issuer  string
-	subject string // oid when present (stable across the directory's applications), else sub
-	email   string
+	issuer string
+	// key is the account's link key, oldKey the subject an older link of
+	// the account may have ("" for none); see mslink.go.
+	key, oldKey string
+	email       string
 	// emailVerified: the document that carried the email says it is
 	// verified (email_verified, or Entra's xms_edov in an ID token of the
 	// tenant's directory).
@@ -60,16 +63,19 @@ func (c msClaims) fromDirectory(directoryID string) bool {
 }
 
 // account returns the account the ID token claims describe; directoryID
-// is the tenant's.
-func (c msClaims) account(issuer, sub, directoryID string) msAccount {
-	subject := c.OID
-	if subject == "" {
-		subject = sub
+// is the tenant's. A token of the directory must carry oid, which keys
+// its link.
+func (c msClaims) account(issuer, sub, directoryID string) (msAccount, *msFailure) {
+	entra := c.fromDirectory(directoryID)
+	if entra && c.OID == "" {
+		return msAccount{}, denied("ID token of the tenant's directory has no oid")
 	}
-	edov := c.fromDirectory(directoryID) && bytes.Equal(c.EdOV, jsonTrue)
-	return msAccount{issuer: issuer, subject: subject, email: c.Email, upn: c.PreferredUsername,
+	edov := entra && bytes.Equal(c.EdOV, jsonTrue)
+	acct := msAccount{issuer: issuer, email: c.Email, upn: c.PreferredUsername,
 		emailVerified: c.Email != "" && (bytes.Equal(c.EmailVerified, jsonTrue) || edov),
 		member:        bytes.Equal(c.Acct, jsonZero)}
+	acct.key, acct.oldKey = linkKeys(entra, c.OID, sub)
+	return acct, nil
 }
 
 // name is how the account is named in events.
@@ -109,7 +115,7 @@ func (a *Auth) mapMicrosoftAccount(ctx context.Context, t Tenant, acct msAccount
 // linkedUser returns the user the account is linked to in tenant t, or a
 // zero User when it has no link there yet.
 func (a *Auth) linkedUser(ctx context.Context, t Tenant, acct msAccount) (User, *msFailure) {
-	id, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.subject)
+	id, err := a.linkedUserID(ctx, t, acct)
 	if errors.Is(err, ErrNotFound) {
 		return User{}, nil
 	}
@@ -172,14 +178,14 @@ func (a *Auth) matchUser(ctx context.Context, t Tenant, acct msAccount) (User, *
 // second link of the account and a second link of the user; which of the
 // two refused it decides the answer.
 func (a *Auth) link(ctx context.Context, t Tenant, acct msAccount, u User) *msFailure {
-	err := a.store.LinkIdentity(ctx, Identity{TenantID: t.ID, Issuer: acct.issuer, Subject: acct.subject, UserID: u.ID})
+	err := a.store.LinkIdentity(ctx, Identity{TenantID: t.ID, Issuer: acct.issuer, Subject: acct.key, UserID: u.ID})
 	if !errors.Is(err, ErrConflict) {
 		if err != nil {
 			return serverError(u, "link identity", err)
 		}
 		return nil
 	}
-	id, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.subject)
+	id, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.key)
 	switch {
 	case err == nil && id == u.ID:
 		return nil // a concurrent first sign-in of the same account linked it
