@@ -209,13 +209,16 @@ func (a *Auth) startMicrosoft(r *http.Request, domain string, st oidcState) (str
 // Entra ID registration names another redirect URI (PortSIP's is
 // https://HOST:8887/ms365/callback) mounts it there and sets
 // Config.MicrosoftRedirectURL to that URL.
-func (a *Auth) MicrosoftCallback() http.Handler { return apiHandler(a.microsoftCallback) }
+func (a *Auth) MicrosoftCallback() http.Handler { return getOnly{apiHandler(a.microsoftCallback)} }
 
 // microsoftCallback serves GET /auth/sign_in/microsoft/callback, where the
 // IdP sends the browser back. Without a live state there is no trusted place
 // to send it on to, so that is a JSON 400; every later failure goes to the
 // flow's landing place with ?error=CODE.
 func (a *Auth) microsoftCallback(w http.ResponseWriter, r *http.Request) *apiError {
+	if e := checkAuthorizationCode(r.URL.Query()); e != nil {
+		return e
+	}
 	f, st, e := a.takeState(r)
 	if e != nil {
 		return e
@@ -359,6 +362,9 @@ func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState) (User, *m
 	p, err := a.provider(ctx, t.MS365)
 	if err != nil {
 		return User{}, &msFailure{code: "temporarily_unavailable", reason: err}
+	}
+	if fail := checkResponseIssuer(q, p, t.MS365); fail != nil {
+		return User{}, fail
 	}
 	opts, err := a.clientAuthOptions(p, t.MS365)
 	if err != nil {

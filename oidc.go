@@ -6,7 +6,9 @@
 package pbxauth
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -84,6 +86,8 @@ type msProvider struct {
 	*oidc.Provider
 	// authMethods is token_endpoint_auth_methods_supported, as listed.
 	authMethods []string
+	// issParameter: authorization_response_iss_parameter_supported (RFC 9207).
+	issParameter bool
 }
 
 // provider returns the tenant's discovered OIDC provider.
@@ -111,12 +115,13 @@ func (a *Auth) provider(ctx context.Context, m *MS365) (*msProvider, error) {
 		return nil, err
 	}
 	var meta struct {
-		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
+		AuthMethods  []string        `json:"token_endpoint_auth_methods_supported"`
+		IssParameter json.RawMessage `json:"authorization_response_iss_parameter_supported"`
 	}
 	if err := op.Claims(&meta); err != nil {
 		return nil, err
 	}
-	p := &msProvider{Provider: op, authMethods: meta.AuthMethods}
+	p := &msProvider{Provider: op, authMethods: meta.AuthMethods, issParameter: bytes.Equal(meta.IssParameter, jsonTrue)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
