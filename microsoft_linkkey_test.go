@@ -147,15 +147,52 @@ func TestMicrosoftNewKeyIsNoOldLink(t *testing.T) {
 	e.wantLink(t, "oid:oid-alice", aliceID)
 }
 
-// Parallel first sign-ins of an account with an old link all sign in as
-// its user, and leave one link under the new key.
+// oldLinkBarrier holds the answer of every lookup of one subject until n
+// have been made, so that n sign-ins all read an old link before any of
+// them rewrites it.
+type oldLinkBarrier struct {
+	pbxauth.Store
+	subject string
+	n       int
+
+	mu      sync.Mutex
+	arrived int
+	open    chan struct{}
+}
+
+func (b *oldLinkBarrier) IdentityUser(ctx context.Context, tenantID, issuer, subject string) (string, error) {
+	id, err := b.Store.IdentityUser(ctx, tenantID, issuer, subject)
+	if subject != b.subject {
+		return id, err
+	}
+	b.mu.Lock()
+	if b.arrived++; b.arrived == b.n {
+		close(b.open)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.open:
+		return id, err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// Parallel first sign-ins of an account with an old link, all of which
+// read the old link before any rewrites it, all sign in as its user and
+// leave one link under the new key.
 func TestMicrosoftOldLinkMigrationRace(t *testing.T) {
-	e := newMSEnv(t)
-	e.linkOld(t, "oid-alice", aliceID)
 	const n = 8
+	e := newMSEnv(t, func(c *pbxauth.Config) {
+		c.Store = &oldLinkBarrier{Store: c.Store, subject: "oid-alice", n: n, open: make(chan struct{})}
+		c.VolatileMail = true
+	})
+	e.linkOld(t, "oid-alice", aliceID)
+	moved := alice()
+	moved.email, moved.upn = "moved@elsewhere.example", "moved@elsewhere.example" // only the link maps it
 	callbacks := make([]string, n)
 	for i := range callbacks {
-		callbacks[i] = e.authorize(t, e.start(t), alice()).String()
+		callbacks[i] = e.authorize(t, e.start(t), moved).String()
 	}
 	lands := make([]*url.URL, n)
 	var wg sync.WaitGroup
