@@ -339,9 +339,10 @@ func idpRefusal(code, other string, reason error) *msFailure {
 }
 
 // microsoftAccount ends the protocol part of a sign-in: it reads the IdP's
-// answer, redeems the code with the PKCE verifier, verifies the ID token
-// (signature, iss, aud, exp by go-oidc; the nonce here) and maps the account
-// to a tenant user.
+// answer (its iss parameter: msresponse.go), redeems the code with the PKCE
+// verifier, verifies the ID token (signature, iss, aud, exp by go-oidc; the
+// nonce here; sub and azp in msidtoken.go) and maps the account to a
+// tenant user.
 func (a *Auth) microsoftAccount(r *http.Request, f Flow, st oidcState) (User, *msFailure) {
 	ctx := r.Context()
 	q := r.URL.Query()
