@@ -209,13 +209,16 @@ func (a *Auth) startMicrosoft(r *http.Request, domain string, st oidcState) (str
 // Entra ID registration names another redirect URI (PortSIP's is
 // https://HOST:8887/ms365/callback) mounts it there and sets
 // Config.MicrosoftRedirectURL to that URL.
-func (a *Auth) MicrosoftCallback() http.Handler { return apiHandler(a.microsoftCallback) }
+func (a *Auth) MicrosoftCallback() http.Handler { return getOnly{apiHandler(a.microsoftCallback)} }
 
 // microsoftCallback serves GET /auth/sign_in/microsoft/callback, where the
 // IdP sends the browser back. Without a live state there is no trusted place
 // to send it on to, so that is a JSON 400; every later failure goes to the
 // flow's landing place with ?error=CODE.
 func (a *Auth) microsoftCallback(w http.ResponseWriter, r *http.Request) *apiError {
+	if e := checkAuthorizationCode(r.URL.Query()); e != nil {
+		return e
+	}
 	f, st, e := a.takeState(r)
 	if e != nil {
 		return e
@@ -346,9 +349,10 @@ func idpRefusal(code, other string, reason error) *msFailure {
 }
 
 // microsoftAccount ends the protocol part of a sign-in: it reads the IdP's
-// answer, redeems the code with the PKCE verifier, verifies the ID token
-// (signature, iss, aud, exp by go-oidc; the nonce here) and maps the account
-// to a tenant user.
+// answer (its iss parameter: msresponse.go), redeems the code with the PKCE
+// verifier, verifies the ID token (signature, iss, aud, exp by go-oidc; the
+// nonce here; sub and azp in msidtoken.go) and maps the account to a
+// tenant user.
 func (a *Auth) microsoftAccount(r *http.Request, f store.Flow, st oidcState) (store.User, *msFailure) {
 	ctx := r.Context()
 	q := r.URL.Query()
@@ -369,6 +373,9 @@ func (a *Auth) microsoftAccount(r *http.Request, f store.Flow, st oidcState) (st
 	p, err := a.provider(ctx, t.MS365)
 	if err != nil {
 		return store.User{}, &msFailure{code: "temporarily_unavailable", reason: err}
+	}
+	if fail := checkResponseIssuer(q, p, t.MS365); fail != nil {
+		return store.User{}, fail
 	}
 	opts, err := a.clientAuthOptions(p, t.MS365)
 	if err != nil {
@@ -397,7 +404,13 @@ func (a *Auth) microsoftAccount(r *http.Request, f store.Flow, st oidcState) (st
 	if err := idt.Claims(&c); err != nil {
 		return store.User{}, denied("ID token claims: %v", err)
 	}
-	acct := c.account(idt.Issuer, idt.Subject)
+	if fail := checkIDToken(idt, c, t.MS365.ApplicationID); fail != nil {
+		return store.User{}, fail
+	}
+	acct, fail := c.account(idt.Issuer, idt.Subject, t.MS365.DirectoryID)
+	if fail != nil {
+		return store.User{}, fail
+	}
 	if acct.email == "" {
 		if fail := a.userInfoEmail(hctx, p, tok, idt.Subject, &acct); fail != nil {
 			return store.User{}, fail

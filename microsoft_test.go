@@ -39,6 +39,10 @@ const (
 // nonce, audience...).
 type entraUser struct {
 	oid, sub, email, upn string
+	// tid is the directory that issued the token (entraDirectory for an
+	// account of the tenant's own directory), azp the authorized party;
+	// "" leaves the claim out.
+	tid, azp string
 	// verified, edov and acct are the email_verified, xms_edov and acct
 	// claims as JSON values; nil leaves a claim out.
 	verified, edov, acct any
@@ -51,6 +55,8 @@ type entraUser struct {
 type entraClaims struct {
 	*mockoidc.IDTokenClaims
 	OID               string `json:"oid,omitempty"`
+	TID               string `json:"tid,omitempty"`
+	AZP               string `json:"azp,omitempty"`
 	Email             string `json:"email,omitempty"`
 	EmailVerified     any    `json:"email_verified,omitempty"`
 	EdOV              any    `json:"xms_edov,omitempty"`
@@ -78,16 +84,20 @@ func (u *entraUser) Claims(_ []string, base *mockoidc.IDTokenClaims) (jwt.Claims
 	if u.bend != nil {
 		u.bend(base)
 	}
-	c := &entraClaims{IDTokenClaims: base, OID: u.oid, Email: u.email, EmailVerified: u.verified, EdOV: u.edov, Acct: u.acct, PreferredUsername: u.upn}
+	c := &entraClaims{IDTokenClaims: base, OID: u.oid, TID: u.tid, AZP: u.azp, Email: u.email, EmailVerified: u.verified, EdOV: u.edov, Acct: u.acct, PreferredUsername: u.upn}
 	if u.userInfo != nil {
 		c.Email, c.EmailVerified, c.EdOV = "", nil, nil
 	}
 	return c, nil
 }
 
-// alice is alice's Microsoft account, with a verified email.
+// entraDirectory is the directory_id of the tenants' Microsoft settings.
+const entraDirectory = "dir-test"
+
+// alice is alice's Microsoft account in the tenant's directory, with a
+// verified email.
 func alice() *entraUser {
-	return &entraUser{oid: "oid-alice", sub: "sub-alice", email: "alice@acme.example.test", upn: "alice@acme.example.test", verified: true}
+	return &entraUser{oid: "oid-alice", sub: "sub-alice", tid: entraDirectory, email: "alice@acme.example.test", upn: "alice@acme.example.test", verified: true}
 }
 
 // basicAuth completes mockoidc's client_secret_basic, which its discovery
@@ -251,7 +261,7 @@ func (e *msEnv) setMicrosoft(t *testing.T, tenantID string, m *store.MS365) {
 func (e *msEnv) enableMicrosoft(t *testing.T, tenantID string) {
 	t.Helper()
 	e.setMicrosoft(t, tenantID, &store.MS365{ApplicationID: e.idp.ClientID, ClientSecret: e.idp.ClientSecret,
-		DirectoryID: "dir-test", NationalCloud: "GLOBAL", Issuer: e.idp.Issuer()})
+		DirectoryID: entraDirectory, NationalCloud: "GLOBAL", Issuer: e.idp.Issuer()})
 }
 
 func (e *msEnv) addUser(t *testing.T, u store.User) {
@@ -377,7 +387,7 @@ func testMicrosoftTokenFlow(t *testing.T, mode func(*pbxauth.Config)) {
 	if u.Status != 200 || u.String("role") != "Admin" || u.JSON()["password_verified"] != false {
 		t.Fatalf("/auth/user: %d %s", u.Status, u.Body)
 	}
-	if id, err := e.store.IdentityUser(context.Background(), acmeID, e.idp.Issuer(), "oid-alice"); err != nil || id != aliceID {
+	if id, err := e.store.IdentityUser(context.Background(), acmeID, e.idp.Issuer(), "oid:oid-alice"); err != nil || id != aliceID {
 		t.Errorf("link: %q %v", id, err)
 	}
 	if k := e.events.kinds(); len(k) != 1 || k[0] != pbxauth.EventMicrosoftSignIn {
@@ -560,9 +570,7 @@ func TestMicrosoftIDTokenRefused(t *testing.T) {
 			wantRefused(t, e.signInAs(t, acct), "access_denied")
 		})
 	}
-	if _, err := e.store.IdentityUser(context.Background(), acmeID, e.idp.Issuer(), "oid-alice"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("a refused token linked the account: %v", err)
-	}
+	e.wantUnlinked(t, alice())
 	for _, k := range e.events.kinds() {
 		if k != pbxauth.EventMicrosoftSignInBad {
 			t.Errorf("event %s", k)
@@ -607,7 +615,7 @@ func newMappingEnv(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 	e.addUser(t, store.User{ID: "user-carol", TenantID: otherID, Username: "carol", Email: "carol@other.example.test"})
 	// Links are per tenant; a link of acme's to another tenant's user can
 	// only come from a store gone wrong, and is refused all the same.
-	if err := e.store.LinkIdentity(context.Background(), store.Identity{TenantID: acmeID, Issuer: e.idp.Issuer(), Subject: "oid-linked-elsewhere", UserID: "user-alice-other"}); err != nil {
+	if err := e.store.LinkIdentity(context.Background(), store.Identity{TenantID: acmeID, Issuer: e.idp.Issuer(), Subject: "oid:oid-linked-elsewhere", UserID: "user-alice-other"}); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -621,23 +629,19 @@ func TestMicrosoftAccountMapping(t *testing.T) {
 		user    string // the user signed in, "" for access_denied
 	}{
 		{"email in another case", &entraUser{oid: "o1", sub: "s1", email: "ALICE@Acme.Example.Test", verified: true}, aliceID},
-		{"verified by xms_edov", &entraUser{oid: "o2", sub: "s2", email: "alice@acme.example.test", edov: true}, aliceID},
+		{"verified by xms_edov", &entraUser{oid: "o2", sub: "s2", tid: entraDirectory, email: "alice@acme.example.test", edov: true}, aliceID},
 		{"sub when there is no oid", &entraUser{sub: "s3", email: "alice@acme.example.test", verified: true}, aliceID},
 		{"no matching user", &entraUser{oid: "o4", sub: "s4", email: "nobody@acme.example.test", upn: "nobody@acme.example.test", verified: true}, ""},
 		{"no address at all", &entraUser{oid: "o5", sub: "s5"}, ""},
 		{"two matching users", &entraUser{oid: "o6", sub: "s6", email: "shared@acme.example.test", verified: true}, ""},
 		{"disabled user", &entraUser{oid: "o8", sub: "s8", email: "dave@acme.example.test", verified: true}, ""},
 		{"user of another tenant", &entraUser{oid: "o9", sub: "s9", email: "carol@other.example.test", verified: true}, ""},
-		{"linked to a user of another tenant", &entraUser{oid: "oid-linked-elsewhere", sub: "s10", email: "alice@acme.example.test", verified: true}, ""},
+		{"linked to a user of another tenant", &entraUser{oid: "oid-linked-elsewhere", sub: "s10", tid: entraDirectory, email: "alice@acme.example.test", verified: true}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newMappingEnv(t)
 			land := e.signInAs(t, tc.account)
-			subject := tc.account.oid
-			if subject == "" {
-				subject = tc.account.sub
-			}
-			linked, _ := e.store.IdentityUser(ctx, acmeID, e.idp.Issuer(), subject)
+			linked, _ := e.store.IdentityUser(ctx, acmeID, e.idp.Issuer(), tc.account.linkKey())
 			if tc.user == "" {
 				wantRefused(t, land, "access_denied")
 				if linked != "" && linked != "user-alice-other" {
@@ -670,7 +674,7 @@ func TestMicrosoftEmailChangeKeepsUser(t *testing.T) {
 	if u := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...); u.String("role") != "Admin" {
 		t.Errorf("signed in as %s, want alice (Admin)", u.Body)
 	}
-	if id, _ := e.store.IdentityUser(context.Background(), acmeID, e.idp.Issuer(), "oid-alice"); id != aliceID {
+	if id, _ := e.store.IdentityUser(context.Background(), acmeID, e.idp.Issuer(), "oid:oid-alice"); id != aliceID {
 		t.Errorf("link now %q", id)
 	}
 }

@@ -79,6 +79,13 @@ func newClientCertificate(t *testing.T) (certPEM, keyPEM string, cert *x509.Cert
 // browser lands: every redirect within the provider is followed, then ours.
 func (e *zEnv) signInAs(t *testing.T, u oidctest.User) *url.URL {
 	t.Helper()
+	return location(t, e.get(t, e.authorize(t, u).String()))
+}
+
+// authorize starts a token-mode sign-in as u, follows every redirect within
+// the provider and returns its authorization response, not yet followed.
+func (e *zEnv) authorize(t *testing.T, u oidctest.User) *url.URL {
+	t.Helper()
 	e.p.SetUser(u)
 	next := e.start(t)
 	issuer, _ := url.Parse(e.p.Issuer)
@@ -91,7 +98,7 @@ func (e *zEnv) signInAs(t *testing.T, u oidctest.User) *url.URL {
 	if next.Scheme+"://"+next.Host+next.Path != e.redirectURI {
 		t.Fatalf("the provider sent the browser to %s, want %s", next, e.redirectURI)
 	}
-	return location(t, e.get(t, next.String()))
+	return next
 }
 
 // aliceAt is alice's account at the provider: the email verified, at

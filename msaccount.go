@@ -3,7 +3,8 @@
 // one user whose email the identity provider says is verified for the
 // account. A user already linked is never matched again, so a second
 // account that claims their email cannot take the user over; and the link
-// outlives a later change of mailbox at Microsoft.
+// outlives a later change of mailbox at Microsoft. What a link is keyed by
+// is mslink.go's.
 
 package pbxauth
 
@@ -21,11 +22,14 @@ import (
 // msAccount is what the identity provider vouches for about an account,
 // from the ID token and, when that carries no email, from UserInfo.
 type msAccount struct {
-	issuer  string
-	subject string // oid when present (stable across the directory's applications), else sub
-	email   string
+	issuer string
+	// key is the account's link key, oldKey the subject an older link of
+	// the account may have ("" for none); see mslink.go.
+	key, oldKey string
+	email       string
 	// emailVerified: the document that carried the email says it is
-	// verified (email_verified, or Entra's xms_edov in an ID token).
+	// verified (email_verified, or Entra's xms_edov in an ID token of the
+	// tenant's directory).
 	emailVerified bool
 	upn           string // preferred_username
 	member        bool   // acct is 0: a member of the directory, not a guest
@@ -35,6 +39,8 @@ type msAccount struct {
 // raw so that only a JSON true (or 0) counts: "true", 1 or "0" do not.
 type msClaims struct {
 	OID               string          `json:"oid"`
+	TID               string          `json:"tid"` // Entra: the directory that issued the token
+	AZP               string          `json:"azp"` // the application the token was issued to
 	Email             string          `json:"email"`
 	EmailVerified     json.RawMessage `json:"email_verified"`
 	EdOV              json.RawMessage `json:"xms_edov"` // Entra: the email's domain owner is verified
@@ -51,15 +57,26 @@ type userInfoClaims struct {
 
 var jsonTrue, jsonZero = []byte("true"), []byte("0")
 
-// account returns the account the ID token claims describe.
-func (c msClaims) account(issuer, sub string) msAccount {
-	subject := c.OID
-	if subject == "" {
-		subject = sub
+// fromDirectory reports whether the token was issued by the tenant's own
+// Entra directory: only such a token speaks for Entra (oid, xms_edov).
+func (c msClaims) fromDirectory(directoryID string) bool {
+	return directoryID != "" && c.TID == directoryID
+}
+
+// account returns the account the ID token claims describe; directoryID
+// is the tenant's. A token of the directory must carry oid, which keys
+// its link.
+func (c msClaims) account(issuer, sub, directoryID string) (msAccount, *msFailure) {
+	entra := c.fromDirectory(directoryID)
+	if entra && c.OID == "" {
+		return msAccount{}, denied("ID token of the tenant's directory has no oid")
 	}
-	return msAccount{issuer: issuer, subject: subject, email: c.Email, upn: c.PreferredUsername,
-		emailVerified: c.Email != "" && (bytes.Equal(c.EmailVerified, jsonTrue) || bytes.Equal(c.EdOV, jsonTrue)),
+	edov := entra && bytes.Equal(c.EdOV, jsonTrue)
+	acct := msAccount{issuer: issuer, email: c.Email, upn: c.PreferredUsername,
+		emailVerified: c.Email != "" && (bytes.Equal(c.EmailVerified, jsonTrue) || edov),
 		member:        bytes.Equal(c.Acct, jsonZero)}
+	acct.key, acct.oldKey = linkKeys(entra, c.OID, sub)
+	return acct, nil
 }
 
 // name is how the account is named in events.
@@ -99,8 +116,8 @@ func (a *Auth) mapMicrosoftAccount(ctx context.Context, t store.Tenant, acct msA
 // linkedUser returns the user the account is linked to in tenant t, or a
 // zero User when it has no link there yet.
 func (a *Auth) linkedUser(ctx context.Context, t store.Tenant, acct msAccount) (store.User, *msFailure) {
-	id, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.subject)
-	if errors.Is(err, store.ErrNotFound) {
+	id, err := a.linkedUserID(ctx, t, acct)
+	if errors.Is(err, ErrNotFound) {
 		return store.User{}, nil
 	}
 	if err != nil {
@@ -162,14 +179,14 @@ func (a *Auth) matchUser(ctx context.Context, t store.Tenant, acct msAccount) (s
 // second link of the account and a second link of the user; which of the
 // two refused it decides the answer.
 func (a *Auth) link(ctx context.Context, t store.Tenant, acct msAccount, u store.User) *msFailure {
-	err := a.store.LinkIdentity(ctx, store.Identity{TenantID: t.ID, Issuer: acct.issuer, Subject: acct.subject, UserID: u.ID})
-	if !errors.Is(err, store.ErrConflict) {
+	err := a.store.LinkIdentity(ctx, store.Identity{TenantID: t.ID, Issuer: acct.issuer, Subject: acct.key, UserID: u.ID})
+	if !errors.Is(err, ErrConflict) {
 		if err != nil {
 			return serverError(u, "link identity", err)
 		}
 		return nil
 	}
-	id, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.subject)
+	id, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.key)
 	switch {
 	case err == nil && id == u.ID:
 		return nil // a concurrent first sign-in of the same account linked it

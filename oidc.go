@@ -6,7 +6,9 @@
 package pbxauth
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -80,6 +82,8 @@ type msProvider struct {
 	authMethods []string
 	// keys watches the client that fetches the signing keys.
 	keys *idpWatch
+	// issParameter: authorization_response_iss_parameter_supported (RFC 9207).
+	issParameter bool
 }
 
 // provider returns the tenant's discovered OIDC provider. One request at a
@@ -163,12 +167,14 @@ func (a *Auth) discover(ctx context.Context, discovery, issuer string) (*msProvi
 		return nil, discoveryError(keys, err)
 	}
 	var meta struct {
-		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
+		AuthMethods  []string        `json:"token_endpoint_auth_methods_supported"`
+		IssParameter json.RawMessage `json:"authorization_response_iss_parameter_supported"`
 	}
 	if err := op.Claims(&meta); err != nil {
 		return nil, discoveryError(keys, err)
 	}
-	return &msProvider{Provider: op, authMethods: meta.AuthMethods, keys: keys}, nil
+	return &msProvider{Provider: op, authMethods: meta.AuthMethods, keys: keys,
+		issParameter: bytes.Equal(meta.IssParameter, jsonTrue)}, nil
 }
 
 // oauthConfig is the OAuth client of a tenant's application at provider p.

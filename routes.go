@@ -45,7 +45,7 @@ func (a *Auth) routes() []route {
 		{"POST", "/auth/forget_password", apiHandler(a.forgetPassword)},
 		{"POST", "/auth/reset_password", apiHandler(a.resetPassword)},
 		{"POST", "/auth/sign_in/{provider}", apiHandler(a.signInWithSocialAccount)},
-		{"GET", "/auth/sign_in/microsoft/callback", apiHandler(a.microsoftCallback)},
+		{"GET", "/auth/sign_in/microsoft/callback", a.MicrosoftCallback()},
 		{"POST", "/auth/sign_in/microsoft/token", apiHandler(a.microsoftToken)},
 		{"GET", "/login", apiHandler(a.getLoginStatus)},
 		{"POST", "/login", a.sameOrigin(apiHandler(a.login))},
@@ -63,7 +63,8 @@ func (a *Auth) routes() []route {
 func (a *Auth) Handler() http.Handler { return a.mux }
 
 // buildMux registers the routes; every path also gets a method-less pattern
-// that answers 405 in the error shape, and "/" answers 404.
+// that answers 405 in the error shape, and "/" answers 404. A GET route
+// also answers HEAD unless its handler is getOnly.
 func (a *Auth) buildMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}
@@ -74,7 +75,7 @@ func (a *Auth) buildMux() *http.ServeMux {
 			paths = append(paths, rt.path)
 		}
 		allowed[rt.path] = append(allowed[rt.path], rt.method)
-		if rt.method == "GET" {
+		if _, only := rt.handler.(getOnly); rt.method == "GET" && !only {
 			allowed[rt.path] = append(allowed[rt.path], "HEAD")
 		}
 	}

@@ -47,6 +47,7 @@ const (
 	opUnlinkUser
 	opLinkIdentity
 	opIdentityUser
+	opRekeyIdentity
 	opTouchFamily
 	opFamilies
 	opRevokeUserFamily
@@ -93,6 +94,7 @@ var storeOpNames = [storeOps]string{
 	opUnlinkUser:            "UnlinkUser",
 	opLinkIdentity:          "LinkIdentity",
 	opIdentityUser:          "IdentityUser",
+	opRekeyIdentity:         "RekeyIdentity",
 	opTouchFamily:           "TouchFamily",
 	opFamilies:              "Families",
 	opRevokeUserFamily:      "RevokeUserFamily",
@@ -320,6 +322,12 @@ func (ts *timedStore) LinkIdentity(ctx context.Context, id store.Identity) error
 func (ts *timedStore) IdentityUser(ctx context.Context, tenantID, issuer, subject string) (string, error) {
 	defer ts.record(ctx, opIdentityUser, ts.start(ctx))
 	return ts.Store.IdentityUser(ctx, tenantID, issuer, subject)
+}
+
+// RekeyIdentity implements Store, timed.
+func (ts *timedStore) RekeyIdentity(ctx context.Context, id store.Identity, from string) error {
+	defer ts.record(ctx, opRekeyIdentity, ts.start(ctx))
+	return ts.Store.RekeyIdentity(ctx, id, from)
 }
 
 // TouchFamily implements Store, timed.

@@ -437,6 +437,33 @@ func (m *Store) IdentityUser(ctx context.Context, tenantID, issuer, subject stri
 	return id, nil
 }
 
+// RekeyIdentity implements Store.
+func (m *Store) RekeyIdentity(ctx context.Context, id store.Identity, from string) error {
+	old := store.Identity{TenantID: id.TenantID, Issuer: id.Issuer, Subject: from, UserID: id.UserID}
+	if err := id.Validate(); err != nil {
+		return err
+	}
+	if err := old.Validate(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ok := identityKey{old.TenantID, old.Issuer, old.Subject}
+	if m.identities[ok] != id.UserID {
+		return store.ErrNotFound
+	}
+	nk := identityKey{id.TenantID, id.Issuer, id.Subject}
+	if nk == ok {
+		return nil
+	}
+	if _, taken := m.identities[nk]; taken {
+		return store.ErrConflict
+	}
+	delete(m.identities, ok)
+	m.identities[nk] = id.UserID
+	return nil
+}
+
 // Device implements Store.
 func (m *Store) Device(ctx context.Context, h store.Hash, now time.Time) (store.Device, error) {
 	m.mu.RLock()

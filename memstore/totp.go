@@ -10,7 +10,7 @@ import (
 	"github.com/pbxauth/pbxauth/store"
 )
 
-// memTOTP keeps the apps and recovery codes of a MemoryStore under a lock
+// memTOTP keeps the apps and recovery codes of the memory store under a lock
 // of its own; a step that needs the store's lock too takes that first.
 type memTOTP struct {
 	mu    sync.Mutex

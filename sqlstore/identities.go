@@ -27,3 +27,30 @@ func (s *Store) IdentityUser(ctx context.Context, tenantID, issuer, subject stri
 		tenantID, issuer, subject).Scan(&id)
 	return id, storeErr("identity user", err)
 }
+
+// RekeyIdentity implements store.Store: one UPDATE, whose row lock
+// decides a race of two rekeys and whose primary key one of a rekey and a
+// link of the new subject.
+func (s *Store) RekeyIdentity(ctx context.Context, id store.Identity, from string) error {
+	old := id
+	old.Subject = from
+	if err := id.Validate(); err != nil {
+		return err
+	}
+	if err := old.Validate(); err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE pbxauth_identities SET subject = $1 WHERE tenant_id = $2 AND issuer = $3 AND subject = $4 AND user_id = $5`,
+		id.Subject, id.TenantID, id.Issuer, from, id.UserID)
+	if err != nil {
+		return storeErr("rekey identity", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return storeErr("rekey identity", err)
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}

@@ -120,6 +120,9 @@ var calls = []call{
 		_, err := st.IdentityUser(ctx, "t1", "iss", "sub")
 		return err
 	}},
+	{"RekeyIdentity", func(ctx context.Context, st *sqlstore.Store) error {
+		return st.RekeyIdentity(ctx, store.Identity{TenantID: "t1", Issuer: "iss", Subject: "sub", UserID: "u1"}, "sub")
+	}},
 	{"DeleteExpired", func(ctx context.Context, st *sqlstore.Store) error { _, err := st.DeleteExpired(ctx, t0); return err }},
 }
 

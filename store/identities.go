@@ -31,6 +31,16 @@ type IdentityStore interface {
 	// IdentityUser returns the user ID linked to (issuer, subject) in the
 	// tenant, or ErrNotFound.
 	IdentityUser(ctx context.Context, tenantID, issuer, subject string) (string, error)
+	// RekeyIdentity gives the link of the account (id.TenantID, id.Issuer,
+	// from) to the user id.UserID the subject id.Subject, in one atomic
+	// step: the user keeps its one link in the tenant throughout, and no
+	// other account can link the user meanwhile. ErrNotFound when there is
+	// no such link to that user (also when another call rekeyed it first);
+	// ErrConflict when the account id.Subject is linked in that tenant
+	// already, and then nothing changes. Rekeying a link to its own subject
+	// changes nothing. ErrInvalid when id breaks LinkIdentity's rules or
+	// from is empty.
+	RekeyIdentity(ctx context.Context, id Identity, from string) error
 }
 
 // Validate reports whether a Store may keep id: every part set.

@@ -1,10 +1,13 @@
 // This file checks the links from external accounts (an OpenID Connect
 // issuer and subject) to users: kept per tenant, one link per user and
-// tenant, and races for one user or one account won exactly once.
+// tenant, races for one user or one account won exactly once, and a link's
+// subject rewritten in place (RekeyIdentity) without the user ever being
+// unlinked.
 
 package storetest
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/pbxauth/pbxauth/store"
@@ -78,6 +81,99 @@ var identityChecks = []check{
 		winner := oneWinner(t, "LinkIdentity of one user by many accounts", errs, store.ErrConflict)
 		wantLinked(t, s, link("t-1", fmt.Sprintf("sub-%d", winner), "u-1"), "after the race")
 	}},
+	{name: "Rekey", fn: func(t tb, s store.Store) {
+		ctx := t.Context()
+		addUser(t, s, user("u-1", "t-1", "u1"), user("u-2", "t-1", "u2"), user("u-3", "t-2", "u3"))
+		must(t, s.LinkIdentity(ctx, link("t-1", "old-1", "u-1")), "LinkIdentity")
+		must(t, s.LinkIdentity(ctx, link("t-2", "old-1", "u-3")), "LinkIdentity in another tenant")
+		must(t, s.RekeyIdentity(ctx, link("t-1", "oid:1", "u-1"), "old-1"), "RekeyIdentity")
+		wantLinked(t, s, link("t-1", "oid:1", "u-1"), "after RekeyIdentity")
+		_, err := s.IdentityUser(ctx, "t-1", linkIssuer, "old-1")
+		wantErr(t, err, store.ErrNotFound, "IdentityUser of the old subject")
+		wantLinked(t, s, link("t-2", "old-1", "u-3"), "the account's link in another tenant after RekeyIdentity")
+		// The user still has its one link; the old subject is free.
+		wantErr(t, s.LinkIdentity(ctx, link("t-1", "sub-2", "u-1")), store.ErrConflict, "LinkIdentity of a second account to the rekeyed user")
+		must(t, s.LinkIdentity(ctx, link("t-1", "old-1", "u-2")), "LinkIdentity of the old subject to another user")
+		must(t, s.RekeyIdentity(ctx, link("t-1", "oid:1", "u-1"), "oid:1"), "RekeyIdentity to its own subject")
+		wantLinked(t, s, link("t-1", "oid:1", "u-1"), "after RekeyIdentity to its own subject")
+		// UnlinkUser finds the link under its new subject.
+		must(t, s.UnlinkUser(ctx, "t-1", "u-1"), "UnlinkUser")
+		_, err = s.IdentityUser(ctx, "t-1", linkIssuer, "oid:1")
+		wantErr(t, err, store.ErrNotFound, "IdentityUser of the rekeyed link after UnlinkUser")
+		must(t, s.LinkIdentity(ctx, link("t-1", "sub-9", "u-1")), "LinkIdentity after UnlinkUser")
+	}},
+	{name: "RekeyRefused", fn: func(t tb, s store.Store) {
+		ctx := t.Context()
+		addUser(t, s, user("u-1", "t-1", "u1"), user("u-2", "t-1", "u2"))
+		must(t, s.LinkIdentity(ctx, link("t-1", "old-1", "u-1")), "LinkIdentity")
+		must(t, s.LinkIdentity(ctx, link("t-1", "oid:2", "u-2")), "LinkIdentity")
+		for _, c := range []struct {
+			name string
+			id   store.Identity
+			from string
+			want error
+		}{
+			{"of a missing link", link("t-1", "oid:1", "u-1"), "missing", store.ErrNotFound},
+			{"of a link to another user", link("t-1", "oid:1", "u-2"), "old-1", store.ErrNotFound},
+			{"in another tenant", link("t-2", "oid:1", "u-1"), "old-1", store.ErrNotFound},
+			{"of another issuer", store.Identity{TenantID: "t-1", Issuer: linkIssuer + "/other", Subject: "oid:1", UserID: "u-1"}, "old-1", store.ErrNotFound},
+			{"to a linked subject", link("t-1", "oid:2", "u-1"), "old-1", store.ErrConflict},
+		} {
+			err := s.RekeyIdentity(ctx, c.id, c.from)
+			if !errors.Is(err, c.want) {
+				t.Errorf("RekeyIdentity %s: got error %v, want %v", c.name, err, c.want)
+			}
+		}
+		wantLinked(t, s, link("t-1", "old-1", "u-1"), "after refused rekeys")
+		wantLinked(t, s, link("t-1", "oid:2", "u-2"), "after refused rekeys")
+		_, err := s.IdentityUser(ctx, "t-1", linkIssuer, "oid:1")
+		wantErr(t, err, store.ErrNotFound, "IdentityUser of a refused new subject")
+	}},
+	{name: "ConcurrentRekeys", pair: func(t tb, a, b store.Store) {
+		// Parallel first sign-ins of one account with an old link: one
+		// rekey wins, the others find the old subject gone.
+		addUser(t, a, user("u-1", "t-1", "u1"))
+		must(t, a.LinkIdentity(t.Context(), link("t-1", "old-1", "u-1")), "LinkIdentity")
+		errs := concurrently(racers, func(i int) error {
+			return either(a, b, i).RekeyIdentity(t.Context(), link("t-1", "oid:1", "u-1"), "old-1")
+		})
+		oneWinner(t, "RekeyIdentity of one link by many", errs, store.ErrNotFound)
+		wantLinked(t, a, link("t-1", "oid:1", "u-1"), "after the race")
+		wantLinked(t, b, link("t-1", "oid:1", "u-1"), "after the race, on the other handle")
+	}},
+	{name: "ConcurrentRekeyAndLink", pair: func(t tb, a, b store.Store) {
+		// A rekey and links of its new subject race: the subject ends
+		// linked once, to the user of whoever won.
+		addUser(t, a, user("u-1", "t-1", "u1"))
+		for i := range racers {
+			addUser(t, a, user(fmt.Sprintf("u-r%d", i), "t-1", fmt.Sprintf("r%d", i)))
+		}
+		must(t, a.LinkIdentity(t.Context(), link("t-1", "old-1", "u-1")), "LinkIdentity")
+		errs := concurrently(racers, func(i int) error {
+			if i%2 == 0 {
+				return either(a, b, i/2).RekeyIdentity(t.Context(), link("t-1", "oid:1", "u-1"), "old-1")
+			}
+			return either(a, b, i/2).LinkIdentity(t.Context(), link("t-1", "oid:1", fmt.Sprintf("u-r%d", i)))
+		})
+		winner, wins := -1, 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				winner, wins = i, wins+1
+			case !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound):
+				t.Errorf("racer %d: got error %v, want nil, ErrConflict or ErrNotFound", i, err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("%d racers won the subject, want exactly 1", wins)
+		}
+		if winner%2 == 0 {
+			wantLinked(t, b, link("t-1", "oid:1", "u-1"), "after a rekey won")
+			return
+		}
+		wantLinked(t, b, link("t-1", "oid:1", fmt.Sprintf("u-r%d", winner)), "after a link won")
+		wantLinked(t, b, link("t-1", "old-1", "u-1"), "the old link after a link won")
+	}},
 	{name: "ConcurrentLinksOfOneAccount", fn: func(t tb, s store.Store) {
 		for i := range racers {
 			addUser(t, s, user(fmt.Sprintf("u-%d", i), "t-1", fmt.Sprintf("u%d", i)))
@@ -88,4 +184,12 @@ var identityChecks = []check{
 		winner := oneWinner(t, "LinkIdentity of one account to many users", errs, store.ErrConflict)
 		wantLinked(t, s, link("t-1", "sub-1", fmt.Sprintf("u-%d", winner)), "after the race")
 	}},
+}
+
+// either is a when i is even, else b: racers split between two handles.
+func either(a, b store.Store, i int) store.Store {
+	if i%2 == 1 {
+		return b
+	}
+	return a
 }

@@ -116,7 +116,9 @@ var ruleChecks = []check{
 			{"without a user", store.Identity{TenantID: "t-1", Issuer: linkIssuer, Subject: "sub-1"}},
 		} {
 			wantInvalid(t, s.LinkIdentity(ctx, c.id), "LinkIdentity "+c.name)
+			wantInvalid(t, s.RekeyIdentity(ctx, c.id, "sub-0"), "RekeyIdentity "+c.name)
 		}
+		wantInvalid(t, s.RekeyIdentity(ctx, link("t-1", "sub-1", "u-1"), ""), "RekeyIdentity from an empty subject")
 		must(t, s.LinkIdentity(ctx, link("t-1", "sub-1", "u-1")), "LinkIdentity after refused ones")
 	}},
 }

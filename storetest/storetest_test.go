@@ -105,7 +105,29 @@ type (
 	purposelessUseOnce struct{ *memstore.Store }
 	// earlyUseOnceSweep sweeps uses at their expiry, without the margin.
 	earlyUseOnceSweep struct{ *memstore.Store }
+	// unlinkRelink rekeys in two steps: the user is unlinked, then linked
+	// under the new subject.
+	unlinkRelink struct{ *memstore.Store }
+	// userBlindRekey rekeys the link whoever its user is.
+	userBlindRekey struct{ *memstore.Store }
 )
+
+func (s unlinkRelink) RekeyIdentity(ctx context.Context, id store.Identity, from string) error {
+	if u, err := s.IdentityUser(ctx, id.TenantID, id.Issuer, from); err != nil || u != id.UserID {
+		return store.ErrNotFound
+	}
+	if err := s.UnlinkUser(ctx, id.TenantID, id.UserID); err != nil {
+		return err
+	}
+	return s.LinkIdentity(ctx, id)
+}
+
+func (s userBlindRekey) RekeyIdentity(ctx context.Context, id store.Identity, from string) error {
+	if u, err := s.IdentityUser(ctx, id.TenantID, id.Issuer, from); err == nil {
+		id.UserID = u
+	}
+	return s.Store.RekeyIdentity(ctx, id, from)
+}
 
 func (s unboundedAdds) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (store.Counter, bool, error) {
 	c, err := s.AddCounter(ctx, key, 1, expiresAt, now)
@@ -316,6 +338,12 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"UseOnce ignores the purpose",
 			func(m *memstore.Store) store.Store { return purposelessUseOnce{m} },
 			[]string{"UseOnce/Once"}},
+		{"RekeyIdentity unlinks, then links",
+			func(m *memstore.Store) store.Store { return unlinkRelink{m} },
+			[]string{"Identities/RekeyRefused"}},
+		{"RekeyIdentity ignores the user",
+			func(m *memstore.Store) store.Store { return userBlindRekey{m} },
+			[]string{"Identities/RekeyRefused"}},
 		{"DeleteExpired forgets uses at their expiry",
 			func(m *memstore.Store) store.Store { return earlyUseOnceSweep{m} },
 			[]string{"UseOnce/Sweep"}},

@@ -101,6 +101,14 @@ func closeSchema(ref *openapi3.SchemaRef, no *bool) {
 // Prefix). Answers of routes the spec does not list are checked for the
 // error shape only.
 func Validate(req *http.Request, status int, header http.Header, body []byte) error {
+	if req.Method == http.MethodHead {
+		// A HEAD answer has no body (RFC 9110 §9.3.2): only an error's
+		// Content-Type can be checked.
+		if ct := header.Get("Content-Type"); status >= 400 && !strings.HasPrefix(ct, "application/json") {
+			return fmt.Errorf("error answer with Content-Type %q", ct)
+		}
+		return nil
+	}
 	if status >= 400 {
 		if err := checkErrorShape(header, body); err != nil {
 			return err

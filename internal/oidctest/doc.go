@@ -32,6 +32,10 @@
 //     context, and the storage's AuthorizeClientIDSecret refuses a method other
 //     than the client's, which zitadel answers with invalid_client (401).
 //
+// zitadel does not send RFC 9207's iss parameter: [Provider.SetIssParameter] makes
+// the provider add it, right or forged, to every redirect back to a client, and
+// Options.IssParameterSupported makes discovery promise it.
+//
 // Discovery also lists PS256 and ES256 for token_endpoint_auth_signing_alg_values_supported,
 // the algorithms zitadel's assertion verifier accepts (its own list says RS256 only).
 package oidctest

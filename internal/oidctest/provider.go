@@ -23,6 +23,9 @@ type Options struct {
 	DiscoveryAuthMethods []string
 	// NoUserInfo removes userinfo_endpoint from discovery (the endpoint still answers).
 	NoUserInfo bool
+	// IssParameterSupported adds authorization_response_iss_parameter_supported: true to
+	// discovery (RFC 9207). Whether the provider sends iss is [Provider.SetIssParameter]'s.
+	IssParameterSupported bool
 }
 
 // Provider is a running OpenID provider on 127.0.0.1. Its methods are safe for
@@ -33,6 +36,7 @@ type Provider struct {
 	storage  *storage
 	recorder *tokenRecorder
 	tokenURL string
+	iss      *issParameter
 }
 
 const loginPath = "/login"
@@ -82,7 +86,8 @@ func Start(t testing.TB, opts Options, clients ...Client) *Provider {
 	mux.Handle(zp.TokenEndpoint().Relative(), p.recorder)
 	mux.Handle(oidc.DiscoveryEndpoint, discovery(router, opts))
 	mux.Handle(loginPath, op.NewIssuerInterceptor(zp.IssuerFromRequest).HandlerFunc(p.login(zp)))
-	srv.Config.Handler = mux
+	p.iss = &issParameter{next: mux, issuer: issuer}
+	srv.Config.Handler = p.iss
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return p
@@ -90,6 +95,11 @@ func Start(t testing.TB, opts Options, clients ...Client) *Provider {
 
 // SetUser sets the user the next authorizations sign in.
 func (p *Provider) SetUser(u User) { p.storage.setUser(u) }
+
+// SetIssParameter sets the iss parameter (RFC 9207) of the next authorization
+// responses, the issuer or a forged value; "" (the default) sends none, whatever
+// discovery says.
+func (p *Provider) SetIssParameter(iss string) { p.iss.set(iss) }
 
 // TokenRequests returns every request seen at the token endpoint, in order.
 func (p *Provider) TokenRequests() []TokenRequest { return p.recorder.requests() }
@@ -133,7 +143,7 @@ func (e *entraProvider) TokenEndpointSigningAlgorithmsSupported() []string {
 
 // discovery serves zitadel's discovery document with the edits opts ask for.
 func discovery(next http.Handler, opts Options) http.Handler {
-	if opts.DiscoveryAuthMethods == nil && !opts.NoUserInfo {
+	if opts.DiscoveryAuthMethods == nil && !opts.NoUserInfo && !opts.IssParameterSupported {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -152,6 +162,9 @@ func discovery(next http.Handler, opts Options) http.Handler {
 		}
 		if opts.NoUserInfo {
 			delete(doc, "userinfo_endpoint")
+		}
+		if opts.IssParameterSupported {
+			doc["authorization_response_iss_parameter_supported"] = true
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(doc)

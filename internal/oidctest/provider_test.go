@@ -113,6 +113,15 @@ func newFlow(t *testing.T, p *oidctest.Provider, c oidctest.Client, style oauth2
 // redirect and returns the code, the PKCE verifier and the nonce it used.
 func (f *flow) authorize(t *testing.T) (code, verifier, nonce string) {
 	t.Helper()
+	cb, verifier, nonce := f.authorizationResponse(t)
+	return cb.Get("code"), verifier, nonce
+}
+
+// authorizationResponse walks authorize → login → callback without following
+// the last redirect and returns the callback's query, the PKCE verifier and
+// the nonce it used.
+func (f *flow) authorizationResponse(t *testing.T) (cb url.Values, verifier, nonce string) {
+	t.Helper()
 	state, nonce, verifier := rand.Text(), rand.Text(), oauth2.GenerateVerifier()
 	next := f.config.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -139,10 +148,10 @@ func (f *flow) authorize(t *testing.T) (code, verifier, nonce string) {
 		if q.Get("state") != state || q.Get("code") == "" {
 			t.Fatalf("callback %s: want state %q and a code", next, state)
 		}
-		return q.Get("code"), verifier, nonce
+		return q, verifier, nonce
 	}
 	t.Fatalf("no callback after 5 redirects, last %s", next)
-	return "", "", ""
+	return nil, "", ""
 }
 
 func (f *flow) exchange(t *testing.T, code, verifier string, opts ...oauth2.AuthCodeOption) (*oauth2.Token, error) {
@@ -364,15 +373,18 @@ func TestConcurrentFlows(t *testing.T) {
 
 // TestDiscoveryOptions checks the edits Options make to the discovery document.
 func TestDiscoveryOptions(t *testing.T) {
+	allMethods := []any{"none", "client_secret_basic", "client_secret_post", "private_key_jwt"}
 	cases := []struct {
 		name         string
 		opts         oidctest.Options
 		wantMethods  []any // nil: field absent
 		wantUserInfo bool
+		wantIss      any // authorization_response_iss_parameter_supported
 	}{
-		{"default", oidctest.Options{}, []any{"none", "client_secret_basic", "client_secret_post", "private_key_jwt"}, true},
-		{"post only, no userinfo", oidctest.Options{DiscoveryAuthMethods: []string{"client_secret_post"}, NoUserInfo: true}, []any{"client_secret_post"}, false},
-		{"no methods", oidctest.Options{DiscoveryAuthMethods: []string{}}, nil, true},
+		{"default", oidctest.Options{}, allMethods, true, nil},
+		{"post only, no userinfo", oidctest.Options{DiscoveryAuthMethods: []string{"client_secret_post"}, NoUserInfo: true}, []any{"client_secret_post"}, false, nil},
+		{"no methods", oidctest.Options{DiscoveryAuthMethods: []string{}}, nil, true, nil},
+		{"iss parameter", oidctest.Options{IssParameterSupported: true}, allMethods, true, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -395,6 +407,28 @@ func TestDiscoveryOptions(t *testing.T) {
 			if doc["token_endpoint"] != p.TokenEndpoint() {
 				t.Errorf("token_endpoint %v, want %s", doc["token_endpoint"], p.TokenEndpoint())
 			}
+			if got := doc["authorization_response_iss_parameter_supported"]; got != tc.wantIss {
+				t.Errorf("authorization_response_iss_parameter_supported %v, want %v", got, tc.wantIss)
+			}
 		})
+	}
+}
+
+// TestIssParameter checks the iss parameter of authorization responses: none
+// by default, then whatever SetIssParameter says, and the code still works.
+func TestIssParameter(t *testing.T) {
+	c := oidctest.Client{ID: "app", Secret: "s3cret", AuthMethod: "client_secret_basic", RedirectURIs: []string{redirectURI}}
+	p := oidctest.Start(t, oidctest.Options{IssParameterSupported: true}, c)
+	p.SetUser(testUser)
+	f := newFlow(t, p, c, oauth2.AuthStyleInHeader)
+	for _, iss := range []string{"", p.Issuer, "https://forged.example", ""} {
+		p.SetIssParameter(iss)
+		cb, verifier, _ := f.authorizationResponse(t)
+		if got, ok := cb["iss"]; iss == "" && ok || iss != "" && (len(got) != 1 || got[0] != iss) {
+			t.Errorf("SetIssParameter(%q): callback iss %v", iss, got)
+		}
+		if _, err := f.exchange(t, cb.Get("code"), verifier); err != nil {
+			t.Errorf("SetIssParameter(%q): exchange: %v", iss, err)
+		}
 	}
 }
