@@ -13,9 +13,6 @@ import (
 	"github.com/alexedwards/scs/v2"
 )
 
-// sessionTable is the table of SessionStore's sessions.
-const sessionTable = "pbxauth_sessions"
-
 // SessionStore returns an scs session store over the Store's database
 // (table pbxauth_sessions, created by the migrations), for
 // pbxauth.Config.SessionStore or the Store of a host's own
