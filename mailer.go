@@ -65,6 +65,8 @@ func (noMailer) Send(context.Context, Message) error { return errNoMailer }
 
 // LogMailer writes every mail, code or link included, to a logger instead of
 // sending it. It is for development only: with it the log holds secrets.
+// When it is Config.Mailer (as a value or a pointer), its mails count as
+// outcome "logged" in pbxauth.mails, not "sent".
 type LogMailer struct {
 	// Logger receives the mails at level Info. Default slog.Default().
 	Logger *slog.Logger

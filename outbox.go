@@ -111,7 +111,7 @@ func (a *Auth) attemptMail(ctx context.Context, m store.OutboxMail) {
 	err := a.mailer.Send(ctx, msg)
 	switch {
 	case err == nil:
-		a.tel.mail(ctx, mailKindReset, "sent")
+		a.tel.mail(ctx, mailKindReset, a.tel.delivered)
 		a.finishMail(ctx, m)
 	case ctx.Err() != nil:
 		a.releaseMail(m)

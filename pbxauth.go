@@ -391,7 +391,7 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	tel, err := newTelemetry(cfg.TracerProvider, cfg.MeterProvider, h, ob, cfg.Now)
+	tel, err := newTelemetry(cfg.TracerProvider, cfg.MeterProvider, h, ob, cfg.Now, cfg.Mailer)
 	if err != nil {
 		return nil, fmt.Errorf("pbxauth: telemetry: %w", err)
 	}

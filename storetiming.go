@@ -119,8 +119,7 @@ type timedStore struct {
 
 // newTimedStore wraps st, recording into the histogram of m.
 func newTimedStore(st store.Store, m metric.Meter) (*timedStore, error) {
-	h, err := m.Float64Histogram("pbxauth.store.duration", metric.WithUnit("s"),
-		metric.WithDescription("How long a Store call took, by operation."))
+	h, err := secondsHistogram(m, "pbxauth.store.duration", "How long a Store call took, by operation.")
 	if err != nil {
 		return nil, err
 	}

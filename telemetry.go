@@ -2,7 +2,9 @@
 // operation (pbxauth.sign_in, ...) with its outcome, the sign-in method and
 // the tenant ID; and counters of sign-ins, second-factor checks, refreshes,
 // lockouts and mails by outcome, with the hashing wait and queue depth and
-// the outbox's depth and oldest age.
+// the outbox's depth and oldest age. Every counter exists at 0 from the
+// start for every outcome it can have; durations are in seconds, in
+// buckets made for them.
 // Attributes never hold usernames, addresses, codes, tokens or URL queries.
 
 package pbxauth
@@ -35,6 +37,30 @@ const (
 	attrStatus  = attribute.Key("http.response.status_code")
 )
 
+// Outcomes of the counters, and the kind of a second-factor mail (a reset
+// mail's is mailKindReset).
+const (
+	outcomeSuccess       = "success"
+	outcomeFailure       = "failure"
+	outcomeReuse         = "reuse"
+	outcomeSent          = "sent"
+	outcomeLogged        = "logged" // written to the log by a LogMailer, not sent
+	outcomeRequested     = "requested"
+	outcomeFailed        = "failed"
+	outcomeMisconfigured = "misconfigured"
+	mailKindCode         = "second_factor"
+)
+
+// secondsBuckets are the bucket boundaries of every duration histogram,
+// from 100 µs (a memory store's call) to 10 s (a hash queued behind a
+// burst), instead of the SDK's defaults made for milliseconds.
+var secondsBuckets = metric.WithExplicitBucketBoundaries(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+// secondsHistogram makes a histogram of durations in seconds.
+func secondsHistogram(m metric.Meter, name, desc string) (metric.Float64Histogram, error) {
+	return m.Float64Histogram(name, metric.WithUnit("s"), metric.WithDescription(desc), secondsBuckets)
+}
+
 // telemetry holds the tracer and the instruments of one Auth.
 type telemetry struct {
 	tracer        trace.Tracer
@@ -45,11 +71,14 @@ type telemetry struct {
 	lockouts      metric.Int64Counter
 	mails         metric.Int64Counter
 	hashWait      metric.Float64Histogram
+	// delivered is the outcome of a mail the mailer took: logged for a
+	// LogMailer, else sent.
+	delivered string
 }
 
 // newTelemetry makes the instruments from the providers of cfg (the global
-// ones by default) and observes h's queues.
-func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Hasher, ob store.Outbox, now func() time.Time) (*telemetry, error) {
+// ones by default), sets every counter at 0 and observes h's queues.
+func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Hasher, ob store.Outbox, now func() time.Time, mailer Mailer) (*telemetry, error) {
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
@@ -57,7 +86,11 @@ func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Ha
 		mp = otel.GetMeterProvider()
 	}
 	m := mp.Meter(instrumentation)
-	t := &telemetry{tracer: tp.Tracer(instrumentation), meter: m}
+	t := &telemetry{tracer: tp.Tracer(instrumentation), meter: m, delivered: outcomeSent}
+	switch mailer.(type) {
+	case LogMailer, *LogMailer:
+		t.delivered = outcomeLogged
+	}
 	var err error
 	counter := func(name, desc string) metric.Int64Counter {
 		c, e := m.Int64Counter(name, metric.WithDescription(desc), metric.WithUnit("{event}"))
@@ -70,12 +103,12 @@ func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Ha
 	t.secondFactors = counter("pbxauth.second_factor.checks", "Second-factor codes checked, by outcome (success, failure).")
 	t.refreshes = counter("pbxauth.refreshes", "Refreshes by outcome (success, reuse).")
 	t.lockouts = counter("pbxauth.lockouts", "Locks begun by repeated failures.")
-	t.mails = counter("pbxauth.mails", "Mails by kind (second_factor, password_reset) and outcome (sent, requested, failed, misconfigured).")
+	t.mails = counter("pbxauth.mails", "Mails by kind (second_factor, password_reset) and outcome (sent, logged, requested, failed, misconfigured).")
 	if err != nil {
 		return nil, err
 	}
-	if t.hashWait, err = m.Float64Histogram("pbxauth.hash.wait", metric.WithUnit("s"),
-		metric.WithDescription("How long a password hash waited for a hashing slot.")); err != nil {
+	t.zero()
+	if t.hashWait, err = secondsHistogram(m, "pbxauth.hash.wait", "How long a password hash waited for a hashing slot."); err != nil {
 		return nil, err
 	}
 	depth, err := m.Int64ObservableGauge("pbxauth.hash.queue", metric.WithUnit("{request}"),
@@ -98,6 +131,34 @@ func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Ha
 		}
 	}
 	return t, nil
+}
+
+// zero adds 0 to every counter for every outcome it can have, so that each
+// series exists from the first collection and a rate or an alert on it
+// works before the first event.
+func (t *telemetry) zero() {
+	ctx := context.Background()
+	add := func(c metric.Int64Counter, attrs ...attribute.KeyValue) {
+		c.Add(ctx, 0, metric.WithAttributes(attrs...))
+	}
+	for _, method := range []string{"password", methodMicrosoft} {
+		for _, o := range []string{outcomeSuccess, outcomeFailure} {
+			add(t.signIns, attrOutcome.String(o), attrMethod.String(method))
+		}
+	}
+	for _, o := range []string{outcomeSuccess, outcomeFailure} {
+		add(t.secondFactors, attrOutcome.String(o))
+	}
+	for _, o := range []string{outcomeSuccess, outcomeReuse} {
+		add(t.refreshes, attrOutcome.String(o))
+	}
+	add(t.lockouts)
+	for _, o := range []string{t.delivered, outcomeFailed} {
+		add(t.mails, attrKind.String(mailKindCode), attrOutcome.String(o))
+	}
+	for _, o := range []string{outcomeRequested, t.delivered, outcomeFailed, outcomeMisconfigured} {
+		add(t.mails, attrKind.String(mailKindReset), attrOutcome.String(o))
+	}
 }
 
 // observeOutbox reports the outbox's depth and the age of its oldest
@@ -145,32 +206,33 @@ func (t *telemetry) record(ctx context.Context, e Event) {
 	method := attrMethod.String(e.Method)
 	switch e.Kind {
 	case EventSignIn, EventMicrosoftSignIn:
-		add(t.signIns, attrOutcome.String("success"), method)
+		add(t.signIns, attrOutcome.String(outcomeSuccess), method)
 	case EventSignInFailed, EventMicrosoftSignInBad:
-		add(t.signIns, attrOutcome.String("failure"), method)
+		add(t.signIns, attrOutcome.String(outcomeFailure), method)
 	case EventTwoFactorVerified:
-		add(t.secondFactors, attrOutcome.String("success"))
+		add(t.secondFactors, attrOutcome.String(outcomeSuccess))
 	case EventTwoFactorFailed:
-		add(t.secondFactors, attrOutcome.String("failure"))
+		add(t.secondFactors, attrOutcome.String(outcomeFailure))
 	case EventRefresh:
-		add(t.refreshes, attrOutcome.String("success"))
+		add(t.refreshes, attrOutcome.String(outcomeSuccess))
 	case EventRefreshReuse:
-		add(t.refreshes, attrOutcome.String("reuse"))
+		add(t.refreshes, attrOutcome.String(outcomeReuse))
 	case EventLockout:
 		add(t.lockouts)
 	case EventTwoFactorSent:
-		t.mail(ctx, "second_factor", "sent")
+		t.mail(ctx, mailKindCode, t.delivered)
 	case EventResetRequested:
-		t.mail(ctx, "password_reset", "requested")
+		t.mail(ctx, mailKindReset, outcomeRequested)
 	case EventMailFailed:
-		t.mail(ctx, "password_reset", "failed")
+		t.mail(ctx, mailKindReset, outcomeFailed)
 	case EventMailMisconfigured:
-		t.mail(ctx, "password_reset", "misconfigured")
+		t.mail(ctx, mailKindReset, outcomeMisconfigured)
 	}
 }
 
-// mail counts a mail of kind by outcome. A delivered reset mail has no
-// event of its own, so the outbox calls this directly.
+// mail counts a mail of kind by outcome. A delivered reset mail and a code
+// mail that failed have no event of their own, so the outbox and send_otp
+// call this directly (the former with t.delivered).
 func (t *telemetry) mail(ctx context.Context, kind, outcome string) {
 	t.mails.Add(ctx, 1, metric.WithAttributes(attrKind.String(kind), attrOutcome.String(outcome)))
 }

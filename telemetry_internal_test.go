@@ -23,7 +23,7 @@ func BenchmarkTracedNoop(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tel, err := newTelemetry(tracenoop.NewTracerProvider(), metricnoop.NewMeterProvider(), h, nil, nil)
+	tel, err := newTelemetry(tracenoop.NewTracerProvider(), metricnoop.NewMeterProvider(), h, nil, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

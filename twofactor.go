@@ -99,6 +99,7 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		a.undoSend(context.WithoutCancel(ctx), h, before, hash, now)
 		unmail()
 		a.log.ErrorContext(ctx, "pbxauth: second-factor code not sent", "user", u.ID, "err", err)
+		a.tel.mail(ctx, mailKindCode, outcomeFailed)
 		return errMailDown
 	}
 	a.freeSendSlot(ctx, f, now)

@@ -1,7 +1,8 @@
 // This file is what an operator of the example sees: one log line per
 // request (method, path without query, status, duration) and, with
 // -metrics-addr, pbxauth's OpenTelemetry metrics as Prometheus text at
-// /metrics.
+// /metrics, beside the Go runtime's and the process's, under the service
+// name pbxauth and without otel_scope_* labels.
 
 package main
 
@@ -14,10 +15,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/otlptranslator"
+	"go.opentelemetry.io/otel/attribute"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
 )
 
 // logRequests logs one line per request. The query is left out: it may
@@ -46,10 +51,27 @@ func (w *statusRecorder) WriteHeader(code int) {
 func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // serveMetrics serves the metrics of the returned provider at
-// http://addr/metrics until ctx ends.
+// http://addr/metrics until ctx ends, with the Go runtime and process
+// collectors. The resource (service.name pbxauth, unless
+// OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES say otherwise) is the one
+// series target_info; the series carry no otel_scope_* labels, and their
+// names are Prometheus's (pbxauth_sign_ins_total) whatever the scraper
+// asks for.
 func serveMetrics(ctx context.Context, addr string, logger *slog.Logger) (metric.MeterProvider, error) {
 	reg := prometheus.NewRegistry()
-	exp, err := otelprom.New(otelprom.WithRegisterer(reg))
+	if err := reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, err
+	}
+	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, err
+	}
+	exp, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithoutScopeInfo(),
+		otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes))
+	if err != nil {
+		return nil, err
+	}
+	res, err := resource.New(ctx, resource.WithTelemetrySDK(),
+		resource.WithAttributes(attribute.String("service.name", "pbxauth")), resource.WithFromEnv())
 	if err != nil {
 		return nil, err
 	}
@@ -70,5 +92,5 @@ func serveMetrics(ctx context.Context, addr string, logger *slog.Logger) (metric
 		srv.Close()
 	}()
 	logger.Info("metrics on http://" + ln.Addr().String() + "/metrics")
-	return sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp)), nil
+	return sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp), sdkmetric.WithResource(res)), nil
 }
