@@ -13,8 +13,8 @@ import "context"
 // page before (any case of it: the store folds it), so that records
 // created or changed between pages are neither skipped nor repeated
 // because of it. Every shipped store implements it; without it, Auth's
-// Tenants and Users answer errors.ErrUnsupported. All methods must be safe
-// for concurrent use.
+// Tenants, Users and SealTenantSecrets answer errors.ErrUnsupported. All
+// methods must be safe for concurrent use.
 type DirectoryLister interface {
 	// Tenants returns at most limit tenants whose folded domain sorts after
 	// the folded after ("" for the first page), in that order; an empty
