@@ -15,15 +15,14 @@ import (
 // a refused user, and what an admin tool does later.
 func Example_operate() {
 	ctx := context.Background()
-	st := memstore.New()
-	if err := st.CreateTenant(ctx, store.Tenant{ID: store.NewID(), Name: "Acme", Domain: "acme.example.test"}); err != nil {
-		log.Fatal(err)
-	}
-	a, err := pbxauth.New(pbxauth.Config{Store: st, Roles: []string{"NightShift"}})
+	a, err := pbxauth.New(pbxauth.Config{Store: memstore.New(), Roles: []string{"NightShift"}})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer a.Close()
+	if _, err := a.CreateTenant(ctx, pbxauth.TenantSettings{Name: "Acme", Domain: "acme.example.test"}); err != nil {
+		log.Fatal(err)
+	}
 
 	carol, err := a.CreateUser(ctx, pbxauth.NewUser{Domain: "acme.example.test", Username: "carol",
 		Password: "carol-pw-123", Email: "carol@acme.example.test", Role: pbxauth.RoleAdmin})
@@ -45,8 +44,24 @@ func Example_operate() {
 	if err := a.Unlock(ctx, "acme.example.test", "carol"); err != nil {
 		log.Fatal(err)
 	}
+
+	// Every user of the tenant, a page at a time.
+	for after := ""; ; {
+		users, next, err := a.Users(ctx, "acme.example.test", after, 100)
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, u := range users {
+			fmt.Println(u.Username, u.Role, u.Disabled)
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
 	// Output:
 	// created carol Admin
 	// true
 	// 0 <nil>
+	// carol Admin false
 }

@@ -370,21 +370,25 @@ func (a *Auth) microsoftAccount(r *http.Request, f store.Flow, st oidcState) (st
 	if err != nil {
 		return store.User{}, serverError(store.User{}, "read tenant", err)
 	}
-	p, err := a.provider(ctx, t.MS365)
+	ms, err := a.openMS365(t)
+	if err != nil {
+		return store.User{}, serverError(store.User{}, "open the tenant's Microsoft credential", err)
+	}
+	p, err := a.provider(ctx, ms)
 	if err != nil {
 		return store.User{}, &msFailure{code: "temporarily_unavailable", reason: err}
 	}
-	if fail := checkResponseIssuer(q, p, t.MS365); fail != nil {
+	if fail := checkResponseIssuer(q, p, ms); fail != nil {
 		return store.User{}, fail
 	}
-	opts, err := a.clientAuthOptions(p, t.MS365)
+	opts, err := a.clientAuthOptions(p, ms)
 	if err != nil {
 		return store.User{}, serverError(store.User{}, "tenant's Microsoft client certificate", err)
 	}
 	hctx := oidc.ClientContext(ctx, a.idpClient(nil))
-	tok, err := a.oauthConfig(p, t.MS365).Exchange(hctx, code, append(opts, oauth2.VerifierOption(st.Verifier))...)
+	tok, err := a.oauthConfig(p, ms).Exchange(hctx, code, append(opts, oauth2.VerifierOption(st.Verifier))...)
 	if err != nil {
-		return store.User{}, tokenFailure(t.MS365, err)
+		return store.User{}, tokenFailure(ms, err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {

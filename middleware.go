@@ -62,7 +62,10 @@ func bearerToken(r *http.Request) (string, bool) {
 
 // RequireRole returns middleware that requires a valid access token (as
 // RequireBearer) of a user whose role is one of roles; other users get 403
-// with error="insufficient_scope".
+// with error="insufficient_scope". It admits that role of *any* tenant:
+// RequireRole(RoleAdmin) lets every tenant's Admin in. A route that acts on
+// one tenant's data needs [Auth.RequireTenantRole] instead, or a check of
+// Principal.TenantID of its own.
 func (a *Auth) RequireRole(roles ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return a.RequireBearer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -60,7 +60,7 @@ func encryptionKeys(ctx context.Context, path, db string, st store.Store) ([][]b
 	if n, err := sealedSecrets(ctx, st); err != nil {
 		return nil, err
 	} else if n > 0 {
-		return nil, fmt.Errorf("-key-file %s is missing, but the database holds %d authenticator secrets sealed with a key: restore the file (a new key cannot open them)", path, n)
+		return nil, fmt.Errorf("-key-file %s is missing, but the database holds %d secrets (authenticator apps, Microsoft credentials) sealed with a key: restore the file (a new key cannot open them)", path, n)
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -123,13 +123,15 @@ func writeNewKey(path string, key []byte) error {
 	return os.Link(f.Name(), path)
 }
 
-// sealedSecrets counts the authenticator secrets a SQL store holds.
+// sealedSecrets counts the sealed secrets a SQL store holds: authenticator
+// secrets and tenants' Microsoft credentials.
 func sealedSecrets(ctx context.Context, st store.Store) (int, error) {
 	s, ok := st.(interface{ DB() *sql.DB })
 	if !ok {
 		return 0, nil
 	}
 	var n int
-	err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM pbxauth_totp`).Scan(&n)
+	err := s.DB().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pbxauth_totp) + (SELECT count(*) FROM pbxauth_tenants
+		WHERE ms365_client_secret LIKE $1 OR ms365_client_private_key LIKE $1)`, store.SealedPrefix+"%").Scan(&n)
 	return n, err
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,18 +11,26 @@ import (
 	"testing"
 
 	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/sqlstore"
 	"github.com/pbxauth/pbxauth/store"
 )
+
+// tempSQLite opens a new SQLite database in dir, closed at the test's end.
+func tempSQLite(t *testing.T, dir string) (string, *sqlstore.Store) {
+	t.Helper()
+	db := "sqlite:" + filepath.Join(dir, "pbxauth.db")
+	st, err := openSQL(context.Background(), db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return db, st
+}
 
 func TestEncryptionKeys(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db := "sqlite:" + filepath.Join(dir, "pbxauth.db")
-	st, err := openSQL(ctx, db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	db, st := tempSQLite(t, dir)
 	path := keyFileFor(db)
 	if path != filepath.Join(dir, "pbxauth.key") {
 		t.Fatalf("default key file %q", path)
@@ -73,5 +82,34 @@ func TestEncryptionKeys(t *testing.T) {
 	}
 	if k, err := encryptionKeys(ctx, keyFileFor("postgres://x"), "postgres://x", nil); err != nil || k != nil {
 		t.Errorf("PostgreSQL without -key-file: %v, %v; want none", k, err)
+	}
+}
+
+// A tenant's sealed Microsoft credential needs its key as an authenticator
+// secret does: a new key is not made over it.
+func TestEncryptionKeysKeptForSealedTenants(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, st := tempSQLite(t, dir)
+	for i, field := range []func(*store.MS365){
+		func(m *store.MS365) { m.ClientSecret = store.SealedPrefix + "AAAA" },
+		func(m *store.MS365) { m.ClientCertificate, m.ClientPrivateKey = "cert", store.SealedPrefix+"AAAA" },
+	} {
+		m := &store.MS365{ApplicationID: "app"}
+		field(m)
+		tn := store.Tenant{ID: fmt.Sprint("t", i), Name: "T", Domain: fmt.Sprintf("t%d.example.test", i), MS365: m}
+		if err := st.CreateTenant(ctx, tn); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, fmt.Sprint("key", i))
+		if _, err := encryptionKeys(ctx, path, db, st); err == nil || !strings.Contains(err.Error(), "restore") {
+			t.Errorf("a lost key with a sealed Microsoft credential: %v", err)
+		}
+		if _, err := os.Stat(path); err == nil {
+			t.Error("a new key file was made over sealed credentials")
+		}
+		if err := st.UpdateTenant(ctx, store.Tenant{ID: tn.ID, Name: "T", Domain: tn.Domain}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -98,7 +98,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 		return o, fmt.Errorf("PBXAUTH_REQUIRE_EXCHANGE_CHALLENGE: %w", err)
 	}
 	fs.BoolVar(&o.requireChallenge, "require-exchange-challenge", require, "Config.RequireExchangeChallenge: a Microsoft sign-in for a callback_url must send a code_challenge, so that a leaked landing URL signs nobody in; PortSIP's own clients send none (PBXAUTH_REQUIRE_EXCHANGE_CHALLENGE)")
-	fs.StringVar(&o.keyFile, "key-file", env("PBXAUTH_KEY_FILE", ""), "file of the 32-byte key sealing authenticator-app secrets; default: pbxauth.key beside a SQLite file, random per run with memory, none with PostgreSQL (PBXAUTH_KEY_FILE)")
+	fs.StringVar(&o.keyFile, "key-file", env("PBXAUTH_KEY_FILE", ""), "file of the 32-byte key sealing authenticator-app secrets and Microsoft credentials; default: pbxauth.key beside a SQLite file, random per run with memory, none with PostgreSQL (PBXAUTH_KEY_FILE)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", env("PBXAUTH_METRICS_ADDR", ""), "serve Prometheus /metrics there; default: none (PBXAUTH_METRICS_ADDR)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PBXAUTH_TRUSTED_PROXIES", ""), "comma-separated prefixes (or addresses) whose -forwarded-header is believed (PBXAUTH_TRUSTED_PROXIES)")
 	fs.StringVar(&o.forwardedHeader, "forwarded-header", env("PBXAUTH_FORWARDED_HEADER", "X-Forwarded-For"), "the one header from -trusted-proxies that names the client: X-Forwarded-For or Forwarded (RFC 7239); the other is ignored (PBXAUTH_FORWARDED_HEADER)")
@@ -116,6 +116,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	if len(o.args) > 0 && o.args[0] == "user" {
 		return userCommand(ctx, o, o.args[1:], stdout)
+	}
+	if len(o.args) > 0 && o.args[0] == "tenant" {
+		return tenantCommand(ctx, o, o.args[1:], stdout)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -163,6 +166,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer a.Close()
+	if _, err := a.SealTenantSecrets(ctx); err != nil {
+		return err
+	}
 	adminPW := ""
 	if demo {
 		adminPW = getenv("PBXAUTH_ADMIN_PASSWORD")

@@ -12,6 +12,7 @@ import (
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
 	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // startExample runs the example server with args on a free port and returns
@@ -157,22 +158,33 @@ func TestExampleSeedFile(t *testing.T) {
 }
 
 // TestExampleSeedMicrosoftSettings: the seed's ms365 additions reach the
-// store, and a certificate whose key does not belong to it stops the start.
+// store, the secret sealed with the key, and a certificate whose key does
+// not belong to it stops the start.
 func TestExampleSeedMicrosoftSettings(t *testing.T) {
 	st := memstore.New()
 	ctx := context.Background()
-	tn := seedTenant{Domain: "entra.example.test"}
-	tn.MS365 = &seedMS365{ApplicationID: "app", DirectoryID: "dir", ClientSecret: "s", MatchPreferredUsername: true}
-	if err := createTenant(ctx, st, tn); err != nil {
+	a, err := pbxauth.New(pbxauth.Config{Store: st, EncryptionKeys: [][]byte{make([]byte, 32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := seedTenant{Name: "Entra", Domain: "entra.example.test"}
+	tn.MS365 = &seedMS365{ApplicationID: "app", DirectoryID: "dir", ClientSecret: "s3cret-of-the-seed", MatchPreferredUsername: true}
+	if err := createTenant(ctx, a, tn); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.TenantByDomain(ctx, "entra.example.test")
-	if err != nil || got.MS365 == nil || !got.MS365.MatchPreferredUsername {
+	if err != nil || got.MS365 == nil || !got.MS365.MatchPreferredUsername || got.Name != "Entra" {
 		t.Fatalf("seeded tenant %+v, %v", got.MS365, err)
+	}
+	if !strings.HasPrefix(got.MS365.ClientSecret, store.SealedPrefix) || strings.Contains(got.MS365.ClientSecret, "s3cret") {
+		t.Errorf("the seeded secret is stored as %q, want it sealed", got.MS365.ClientSecret)
+	}
+	if err := createTenant(ctx, a, tn); err != nil {
+		t.Errorf("seeding a tenant again: %v, want nothing done", err)
 	}
 	tn.Domain = "broken.example.test"
 	tn.MS365.ClientCertificate, tn.MS365.ClientPrivateKey = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "not a key"
-	if err := createTenant(ctx, st, tn); err == nil || !strings.Contains(err.Error(), "certificate") {
+	if err := createTenant(ctx, a, tn); err == nil || !strings.Contains(err.Error(), "certificate") || !strings.Contains(err.Error(), `seed tenant "broken.example.test"`) {
 		t.Errorf("a broken certificate credential: %v, want a refusal naming the certificate", err)
 	}
 }

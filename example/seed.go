@@ -99,7 +99,7 @@ func (s *seedFile) apply(ctx context.Context, a *pbxauth.Auth, st store.Store, a
 		}
 	}
 	for _, t := range s.Tenants {
-		if err := createTenant(ctx, st, t); err != nil {
+		if err := createTenant(ctx, a, t); err != nil {
 			return err
 		}
 	}
@@ -111,26 +111,29 @@ func (s *seedFile) apply(ctx context.Context, a *pbxauth.Auth, st store.Store, a
 	return nil
 }
 
-func createTenant(ctx context.Context, st store.Store, t seedTenant) error {
-	if _, err := st.TenantByDomain(ctx, t.Domain); err == nil {
+// createTenant creates the seed's tenant unless its domain is taken,
+// through the Go API, so that a seed is held to the API's rules and its
+// Microsoft credentials are sealed as the API seals them.
+func createTenant(ctx context.Context, a *pbxauth.Auth, t seedTenant) error {
+	if _, err := a.Tenant(ctx, t.Domain); err == nil {
 		return nil
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
+		return fmt.Errorf("seed tenant %q: %w", t.Domain, err)
 	}
-	rec := store.Tenant{ID: store.NewID(), Name: t.Name, Domain: t.Domain, Website: t.Website, AvatarURL: t.AvatarURL, EnableTwoFactor: t.EnableTwoFactor}
+	s := pbxauth.TenantSettings{Name: t.Name, Domain: t.Domain, Website: t.Website, AvatarURL: t.AvatarURL, EnableTwoFactor: t.EnableTwoFactor}
 	if m := t.MS365; m != nil {
-		rec.MS365 = &store.MS365{ApplicationID: m.ApplicationID, DirectoryID: m.DirectoryID, ClientSecret: m.ClientSecret,
+		s.MS365 = &store.MS365{ApplicationID: m.ApplicationID, DirectoryID: m.DirectoryID, ClientSecret: m.ClientSecret,
 			ClientCertificate: m.ClientCertificate, ClientPrivateKey: m.ClientPrivateKey, NationalCloud: m.NationalCloud,
 			Issuer: m.Issuer, MatchPreferredUsername: m.MatchPreferredUsername}
-		if err := rec.MS365.Validate(); err != nil {
-			return fmt.Errorf("seed tenant %q: %w", t.Domain, err)
-		}
 	}
-	err := st.CreateTenant(ctx, rec)
+	_, err := a.CreateTenant(ctx, s)
 	if errors.Is(err, store.ErrConflict) { // another instance seeded it first
 		return nil
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("seed tenant %q: %w", t.Domain, err)
+	}
+	return nil
 }
 
 func createUser(ctx context.Context, a *pbxauth.Auth, st store.Store, u seedUser, adminPassword string, out io.Writer) error {

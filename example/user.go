@@ -1,6 +1,6 @@
 // This file holds the "user" subcommands, which operate on the -db store
 // through pbxauth's Go API: add, passwd, disable, enable, unlock, sessions
-// and signout-all, each with -h.
+// and signout-all, each with -h (show and list: userlist.go).
 
 package main
 
@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -192,84 +191,61 @@ func readPassword(path string) (pw string, generated bool, err error) {
 		rand.Read(b[:])
 		return base64.RawURLEncoding.EncodeToString(b[:]), true, nil
 	}
+	pw, err = readSecret(path, true)
+	if err == nil && pw == "" {
+		err = errors.New("the password file is empty")
+	}
+	return pw, false, err
+}
+
+// readSecret reads the file at path ("-": stdin), whole or only its first
+// line, without the line's end: secrets come from files or a pipe, never
+// from arguments, which show in process lists and shell histories.
+func readSecret(path string, firstLine bool) (string, error) {
 	var r io.Reader = os.Stdin
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
-			return "", false, err
+			return "", err
 		}
 		defer f.Close()
 		r = f
 	}
+	if !firstLine {
+		b, err := io.ReadAll(r)
+		return string(b), err
+	}
 	line, err := bufio.NewReader(r).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return "", false, err
+		return "", err
 	}
-	pw = strings.TrimRight(line, "\r\n")
-	if pw == "" {
-		return "", false, errors.New("the password file is empty")
-	}
-	return pw, false, nil
-}
-
-// userUsage prints the list of subcommands.
-func userUsage(out io.Writer) {
-	fmt.Fprintln(out, "usage: example [-db DSN] user COMMAND [flags] USERNAME")
-	fmt.Fprintln(out, "\nCommands (each with -h):")
-	for _, c := range userCommands {
-		fmt.Fprintf(out, "  %-12s %s\n", c.name, c.help)
-	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 // userCommand runs "example user COMMAND ...": on the -db store of o (which
 // the subcommand's own -db may override), through the Go API.
 func userCommand(ctx context.Context, o options, args []string, out io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
-		userUsage(out)
-		if len(args) == 0 {
-			return errors.New("user: a command is required")
-		}
-		return flag.ErrHelp
+	cmds := []command{}
+	for _, sub := range append(userCommands, userShow) {
+		cmds = append(cmds, sub.command())
 	}
-	var cmd *subcommand
-	for i := range userCommands {
-		if userCommands[i].name == args[0] {
-			cmd = &userCommands[i]
-		}
-	}
-	if cmd == nil {
-		userUsage(out)
-		return fmt.Errorf("user: unknown command %q", args[0])
-	}
-	fs := flag.NewFlagSet("example user "+cmd.name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() {
-		fmt.Fprintf(out, "usage: example user %s %s\n\n%s.\n\n", cmd.name, cmd.args, cmd.help)
-		fs.PrintDefaults()
-	}
-	db := fs.String("db", o.db, "memory, sqlite:PATH or a postgres:// URL (PBXAUTH_DB)")
-	domain := fs.String("domain", "", `the SIP domain of the user's tenant; "" for a system user`)
-	do := cmd.flags(fs)
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return fmt.Errorf("user %s: one USERNAME is required", cmd.name)
-	}
-	cfg := pbxauth.Config{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
-	closeStore, err := openStore(ctx, *db, &cfg)
-	if err != nil {
-		return fmt.Errorf("open store %q: %w", redact(*db), err)
-	}
-	defer closeStore()
-	a, err := pbxauth.New(cfg)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if err := do(ctx, a, account{*domain, fs.Arg(0)}, out); err != nil {
-		return fmt.Errorf("user %s: %w", cmd.name, err)
-	}
-	return nil
+	return runGroup(ctx, o, "user", "[USERNAME]", append(cmds, userList), args, out)
+}
+
+// command makes sub a command of the "user" group: -domain and USERNAME
+// name the user it acts on.
+func (sub subcommand) command() command {
+	return command{name: sub.name, args: sub.args, help: sub.help, arg: "USERNAME",
+		flags: func(fs *flag.FlagSet) func(context.Context, *pbxauth.Auth, []string, io.Writer) error {
+			domain := domainFlag(fs)
+			do := sub.flags(fs)
+			return func(ctx context.Context, a *pbxauth.Auth, args []string, out io.Writer) error {
+				return do(ctx, a, account{*domain, args[0]}, out)
+			}
+		}}
+}
+
+// domainFlag is -domain of the user subcommands.
+func domainFlag(fs *flag.FlagSet) *string {
+	return fs.String("domain", "", `the SIP domain of the user's tenant; "" for a system user`)
 }

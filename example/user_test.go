@@ -14,10 +14,7 @@ import (
 
 // user runs "example -db db user args..." and returns what it printed.
 func user(t *testing.T, db string, args ...string) (string, error) {
-	t.Helper()
-	var out strings.Builder
-	err := run(context.Background(), append([]string{"-db", db, "user"}, args...), func(string) string { return "" }, &out)
-	return out.String(), err
+	return runCLI(db, "user", args...)
 }
 
 // mustUser is user that fails the test on an error, and checks the output.

@@ -18,9 +18,9 @@ import (
 	"github.com/pbxauth/pbxauth/store"
 )
 
-// Store is an in-memory [store.Store], [store.Sweeper], [store.Outbox] and
-// [store.TOTPStore]. The zero value is not usable; create one with [New].
-// It is safe for concurrent use.
+// Store is an in-memory [store.Store], [store.Sweeper], [store.Outbox],
+// [store.TOTPStore] and [store.DirectoryLister]. The zero value is not
+// usable; create one with [New]. It is safe for concurrent use.
 type Store struct {
 	mu          sync.RWMutex
 	system      store.System

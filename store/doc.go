@@ -10,7 +10,8 @@
 // tokens), [SignInStore] (listing and ending sign-ins), [FlowStore],
 // [CounterStore] and [CounterAdder], [IdentityStore], [DeviceStore] and
 // [UseOnceStore]. Optional capabilities are found by type assertion:
-// [Outbox] with [OutboxReporter], [TOTPStore] and [Sweeper]. Every shipped
+// [Outbox] with [OutboxReporter], [TOTPStore], [Sweeper] and
+// [DirectoryLister]. Every shipped
 // store implements all of them, and package storetest checks any store
 // against the whole contract:
 //

@@ -10,14 +10,22 @@ import (
 	"github.com/pbxauth/pbxauth/internal/clientassert"
 )
 
+// SealedPrefix begins a tenant's MS365.ClientSecret or ClientPrivateKey
+// that pbxauth sealed at rest (with Config.EncryptionKeys): the rest is the
+// base64url of an AES-256-GCM box bound to the tenant. A store keeps such a
+// value as it keeps any other string.
+const SealedPrefix = "pbxauth-sealed:"
+
 // MS365 holds a tenant's Microsoft Entra ID application settings.
 type MS365 struct {
 	ApplicationID string // the client id
 	DirectoryID   string // the Entra tenant id
-	ClientSecret  string
+	// ClientSecret is the client secret, or, sealed, SealedPrefix and its box.
+	ClientSecret string
 	// ClientCertificate and ClientPrivateKey (PEM), when both are set,
 	// replace ClientSecret: the token endpoint is called with a client
-	// assertion signed by the key (private_key_jwt), as PortSIP does.
+	// assertion signed by the key (private_key_jwt), as PortSIP does. The
+	// key may be sealed as ClientSecret is.
 	ClientCertificate string
 	ClientPrivateKey  string
 	NationalCloud     string // "GLOBAL" (default) or "CHINA"

@@ -44,8 +44,9 @@ import (
 // another, never in parallel, so open may reset a database that all of
 // them share.
 //
-// A store that also implements [store.Sweeper] is checked for it too; for
-// other stores that subtest is skipped.
+// A store that also implements an optional capability ([store.Sweeper],
+// [store.TOTPStore], [store.DirectoryLister], ...) is checked for it too;
+// for other stores those subtests are skipped.
 func Run(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 	for _, g := range suite {
 		t.Run(g.name, func(t *testing.T) {
@@ -109,6 +110,7 @@ var suite = []group{
 	{"UseOnce", useOnceChecks},
 	{"Sweeper", sweeperChecks},
 	{"TOTP", totpChecks},
+	{"Listing", listerChecks},
 	{"Outbox", outboxChecks},
 	{"Rules", ruleChecks},
 }
@@ -125,6 +127,16 @@ func hash(name string) store.Hash { return store.HashToken("storetest/" + name) 
 
 // racers is how many goroutines the concurrency checks start at once.
 const racers = 16
+
+// capability returns s as the optional capability T, or skips the check.
+func capability[T any](t tb, s store.Store) T {
+	t.Helper()
+	c, ok := s.(T)
+	if !ok {
+		t.Skipf("%T does not implement %s", s, reflect.TypeFor[T]())
+	}
+	return c
+}
 
 // must stops the check when a setup step fails.
 func must(t tb, err error, what string) {

@@ -110,6 +110,15 @@ type (
 	unlinkRelink struct{ *memstore.Store }
 	// userBlindRekey rekeys the link whoever its user is.
 	userBlindRekey struct{ *memstore.Store }
+	// unfoldedOrder lists by the keys as given, not folded.
+	unfoldedOrder struct{ *memstore.Store }
+	// collatedOrder lists in the order of a locale's collation, which
+	// passes over punctuation.
+	collatedOrder struct{ *memstore.Store }
+	// inclusiveCursor starts a page at its cursor rather than after it.
+	inclusiveCursor struct{ *memstore.Store }
+	// everyonesUsers lists the users of every tenant.
+	everyonesUsers struct{ *memstore.Store }
 )
 
 func (s unlinkRelink) RekeyIdentity(ctx context.Context, id store.Identity, from string) error {
@@ -127,6 +136,80 @@ func (s userBlindRekey) RekeyIdentity(ctx context.Context, id store.Identity, fr
 		id.UserID = u
 	}
 	return s.Store.RekeyIdentity(ctx, id, from)
+}
+
+func (s unfoldedOrder) Tenants(ctx context.Context, after string, limit int) ([]store.Tenant, error) {
+	all, err := s.Store.Tenants(ctx, "", 1000)
+	slices.SortFunc(all, func(a, b store.Tenant) int { return strings.Compare(a.Domain, b.Domain) })
+	return cut(all, func(t store.Tenant) string { return t.Domain }, after, limit), err
+}
+
+func (s unfoldedOrder) Users(ctx context.Context, tenantID, after string, limit int) ([]store.User, error) {
+	all, err := s.Store.Users(ctx, tenantID, "", 1000)
+	slices.SortFunc(all, func(a, b store.User) int { return strings.Compare(a.Username, b.Username) })
+	return cut(all, func(u store.User) string { return u.Username }, after, limit), err
+}
+
+// collationKey is s as a locale's collation compares it first: folded,
+// punctuation passed over.
+func collationKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		if strings.ContainsRune("-._'", r) {
+			return -1
+		}
+		return r
+	}, strings.ToLower(s))
+}
+
+func (s collatedOrder) Tenants(ctx context.Context, after string, limit int) ([]store.Tenant, error) {
+	all, err := s.Store.Tenants(ctx, "", 1000)
+	slices.SortFunc(all, func(a, b store.Tenant) int { return strings.Compare(collationKey(a.Domain), collationKey(b.Domain)) })
+	return cut(all, func(t store.Tenant) string { return t.Domain }, after, limit), err
+}
+
+func (s collatedOrder) Users(ctx context.Context, tenantID, after string, limit int) ([]store.User, error) {
+	all, err := s.Store.Users(ctx, tenantID, "", 1000)
+	slices.SortFunc(all, func(a, b store.User) int { return strings.Compare(collationKey(a.Username), collationKey(b.Username)) })
+	return cut(all, func(u store.User) string { return u.Username }, after, limit), err
+}
+
+// cut returns at most limit of sorted recs from the one after the record
+// whose key is after, in any case (all of them for "").
+func cut[T any](recs []T, key func(T) string, after string, limit int) []T {
+	if after != "" {
+		i := slices.IndexFunc(recs, func(r T) bool { return strings.EqualFold(key(r), after) })
+		recs = recs[i+1:]
+	}
+	return recs[:min(limit, len(recs))]
+}
+
+func (s inclusiveCursor) Users(ctx context.Context, tenantID, after string, limit int) ([]store.User, error) {
+	if after != "" {
+		after = after[:len(after)-1]
+	}
+	return s.Store.Users(ctx, tenantID, after, limit)
+}
+
+func (s inclusiveCursor) Tenants(ctx context.Context, after string, limit int) ([]store.Tenant, error) {
+	if after != "" {
+		after = after[:len(after)-1]
+	}
+	return s.Store.Tenants(ctx, after, limit)
+}
+
+func (s everyonesUsers) Users(ctx context.Context, tenantID, after string, limit int) ([]store.User, error) {
+	var all []store.User
+	for _, id := range []string{"", "t-acme", "t-other"} {
+		us, err := s.Store.Users(ctx, id, after, limit)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, us...)
+	}
+	slices.SortFunc(all, func(a, b store.User) int {
+		return strings.Compare(strings.ToLower(a.Username), strings.ToLower(b.Username))
+	})
+	return all[:min(limit, len(all))], nil
 }
 
 func (s unboundedAdds) AddCounterBelow(ctx context.Context, key string, limit int, expiresAt, now time.Time) (store.Counter, bool, error) {
@@ -347,6 +430,18 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"DeleteExpired forgets uses at their expiry",
 			func(m *memstore.Store) store.Store { return earlyUseOnceSweep{m} },
 			[]string{"UseOnce/Sweep"}},
+		{"Tenants and Users order by the unfolded keys",
+			func(m *memstore.Store) store.Store { return unfoldedOrder{m} },
+			[]string{"Listing/TenantPages", "Listing/UserPages"}},
+		{"Tenants and Users order by a locale's collation",
+			func(m *memstore.Store) store.Store { return collatedOrder{m} },
+			[]string{"Listing/TenantPages", "Listing/UserPages"}},
+		{"Tenants and Users start at the cursor",
+			func(m *memstore.Store) store.Store { return inclusiveCursor{m} },
+			[]string{"Listing/TenantPages", "Listing/UserPages"}},
+		{"Users lists every tenant's users",
+			func(m *memstore.Store) store.Store { return everyonesUsers{m} },
+			[]string{"Listing/UserPages", "Listing/UsersFollowTheirTenant"}},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			for _, name := range b.checks {
@@ -362,6 +457,17 @@ func TestBrokenStoresFail(t *testing.T) {
 				t.Logf("%s: %s (%d failures)", name, r.failures[0], len(r.failures))
 			}
 		})
+	}
+}
+
+// TestListingSkipped checks that a store without DirectoryLister skips the
+// Listing checks rather than failing them.
+func TestListingSkipped(t *testing.T) {
+	s := struct{ store.Store }{memstore.New()}
+	for _, name := range []string{"Listing/TenantPages", "Listing/UserPages", "Listing/UsersFollowTheirTenant"} {
+		if r := record(t, checkNamed(t, name), s); !r.skipped || len(r.failures) > 0 {
+			t.Errorf("%s of a store without DirectoryLister: skipped %v, failures %q", name, r.skipped, r.failures)
+		}
 	}
 }
 

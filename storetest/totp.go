@@ -15,11 +15,7 @@ import (
 // totpStore returns s as a TOTPStore, or skips the check.
 func totpStore(t tb, s store.Store) store.TOTPStore {
 	t.Helper()
-	ts, ok := s.(store.TOTPStore)
-	if !ok {
-		t.Skipf("%T does not implement store.TOTPStore", s)
-	}
-	return ts
+	return capability[store.TOTPStore](t, s)
 }
 
 // pending is a pending enrolment of the user with a secret of 64 bytes,

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pbxauth/pbxauth/internal/apitest"
+)
+
+// tenant runs "example -db db tenant args..." and returns what it printed.
+func tenant(t *testing.T, db string, args ...string) (string, error) {
+	return runCLI(db, "tenant", args...)
+}
+
+// runCLI runs "example -db db group args..." and returns what it printed.
+func runCLI(db, group string, args ...string) (string, error) {
+	var out strings.Builder
+	err := run(context.Background(), append([]string{"-db", db, group}, args...), func(string) string { return "" }, &out)
+	return out.String(), err
+}
+
+// mustCLI runs one of the helpers above, fails the test on an error, and
+// checks that the output holds each of want, in that order.
+func mustCLI(t *testing.T, cli func(*testing.T, string, ...string) (string, error), db string, want []string, args ...string) string {
+	t.Helper()
+	out, err := cli(t, db, args...)
+	if err != nil {
+		t.Fatalf("%q: %v\n%s", args, err, out)
+	}
+	rest := out
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Fatalf("%q printed\n%s\nwant it to hold, in order, %q", args, out, want)
+		}
+		rest = rest[i+len(w):]
+	}
+	return out
+}
+
+// TestExampleTenantAndListCommands drives "tenant add|list|show" and "user
+// list|show" against a running server's database: what they create the
+// server serves, what they list is in order, and a Microsoft secret given
+// to them is in no file of the database.
+func TestExampleTenantAndListCommands(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "pbxauth.db")
+	db := "sqlite:" + dbPath
+	secret := "Xy8Q~the-entra-secret-value"
+	secretFile := filepath.Join(dir, "secret.txt")
+	if err := os.WriteFile(secretFile, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := apitest.NewClient(t, startExample(t, map[string]string{"PBXAUTH_ADMIN_PASSWORD": "admin-pw-12345"}, "-db", db))
+
+	for _, cmd := range []string{"add", "list", "show"} {
+		out, err := tenant(t, db, cmd, "-h")
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out, "usage: example tenant "+cmd) {
+			t.Errorf("tenant %s -h: %v\n%s", cmd, err, out)
+		}
+	}
+	for _, cmd := range []string{"list", "show"} {
+		out, err := user(t, db, cmd, "-h")
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out, "usage: example user "+cmd) || !strings.Contains(out, "-domain") {
+			t.Errorf("user %s -h: %v\n%s", cmd, err, out)
+		}
+	}
+	if out, err := tenant(t, db, "-h"); !errors.Is(err, flag.ErrHelp) || !strings.Contains(out, "show") {
+		t.Errorf("tenant -h: %v\n%s", err, out)
+	}
+	for _, bad := range [][]string{
+		{"frobnicate"},
+		{"add", "globex.example.test"},                    // no name
+		{"add", "-name", "Globex", "globex example.test"}, // a space in the domain
+		{"add", "-name", "Globex", "ACME.example.test"},   // taken, in another case
+		{"add", "-name", "Globex"},                        // no domain
+		{"add", "-name", "Globex", "-ms365-secret-file", secretFile, "globex.example.test"}, // no application
+		{"add", "-name", "Globex", "-ms365-application-id", "app", "-ms365-national-cloud", "MARS", "globex.example.test"},
+		{"show", "nowhere.example.test"},
+		{"list", "extra"},
+	} {
+		if out, err := tenant(t, db, bad...); err == nil {
+			t.Errorf("tenant %q succeeded:\n%s", bad, out)
+		}
+	}
+	if out, _ := tenant(t, db, "list"); strings.Contains(out, "globex") {
+		t.Fatalf("a refused add left a tenant:\n%s", out)
+	}
+
+	mustCLI(t, tenant, db, []string{"created tenant globex.example.test (Globex Corporation), id "},
+		"add", "-name", "Globex Corporation", "-website", "https://globex.example.test", "-two-factor",
+		"-ms365-application-id", "app-id", "-ms365-directory-id", "dir-id", "-ms365-issuer", "http://127.0.0.1:9/dir-id/v2.0",
+		"-ms365-secret-file", secretFile, "globex.example.test")
+	info := c.Do("GET", "/info?domain=GLOBEX.example.test", nil)
+	if info.Status != 200 || info.String("name") != "Globex Corporation" || info.JSON()["enable_ms365_integration"] != true {
+		t.Errorf("GET /info of the added tenant: %d %s", info.Status, info.Body)
+	}
+	for _, file := range []string{dbPath, dbPath + "-wal"} {
+		data, err := os.ReadFile(file)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		if where := apitest.FindSecret(data, secret); where != "" {
+			t.Errorf("%s holds the Microsoft secret (%s)", filepath.Base(file), where)
+		}
+	}
+	mustCLI(t, tenant, db, []string{"DOMAIN", "acme.example.test", "Acme", "globex.example.test", "Globex Corporation", "true", "true"}, "list")
+	out := mustCLI(t, tenant, db, []string{"domain:", "globex.example.test", "two factor:", "true", "application id:", "app-id",
+		"credential:", "client secret (not shown)"}, "show", "Globex.Example.Test")
+	if strings.Contains(out, secret) {
+		t.Errorf("tenant show printed the secret:\n%s", out)
+	}
+
+	// Users, listed by username, and one shown.
+	mustCLI(t, user, db, []string{"created carol@globex.example.test (Admin)"},
+		"add", "-domain", "globex.example.test", "-role", "Admin", "-email", "carol@globex.example.test", "carol")
+	mustCLI(t, user, db, []string{"USERNAME", "alice", "Admin", "bob", "StandardUser"}, "list", "-domain", "acme.example.test")
+	out = mustCLI(t, user, db, []string{"carol", "Admin", "carol@globex.example.test"}, "list", "-domain", "globex.example.test")
+	if strings.Contains(out, "alice") {
+		t.Errorf("user list of globex lists acme's users:\n%s", out)
+	}
+	mustCLI(t, user, db, []string{"admin", "SystemAdmin"}, "list")
+	if r := c.Do("POST", "/auth/sign_in", map[string]string{"username": "bob", "password": "bob-pw-1234", "domain": "acme.example.test"}); r.Status != 200 {
+		t.Fatalf("bob's sign-in: %d %s", r.Status, r.Body)
+	}
+	mustCLI(t, user, db, []string{"user:", "bob@acme.example.test", "role:", "StandardUser", "password:", "set",
+		"disabled:", "false", "live sign-ins:", "1"}, "show", "-domain", "acme.example.test", "bob")
+	for _, bad := range [][]string{
+		{"list", "-domain", "nowhere.example.test"},
+		{"list", "bob"},
+		{"show", "-domain", "acme.example.test", "nobody"},
+		{"show", "-domain", "acme.example.test"},
+	} {
+		if out, err := user(t, db, bad...); err == nil {
+			t.Errorf("user %q succeeded:\n%s", bad, out)
+		}
+	}
+}
