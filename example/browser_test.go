@@ -248,10 +248,13 @@ func checkSessionCookie(t *testing.T, ctx context.Context, base string) {
 }
 
 // findChromium returns the browser to drive: $CHROMIUM, or chromium on the
-// PATH. Without one the test is skipped, except under CI=true, where a
-// missing browser is a failure.
+// PATH. With -short, or without one, the test is skipped, except under
+// CI=true, where a missing browser is a failure.
 func findChromium(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
 	if p := os.Getenv("CHROMIUM"); p != "" {
 		return p
 	}

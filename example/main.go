@@ -62,6 +62,7 @@ type options struct {
 	forwardedHeader                                   string
 	keyFile                                           string
 	metricsAddr                                       string
+	devIdP                                            bool
 	// args are the arguments after the flags: a subcommand ("user ...").
 	args []string
 }
@@ -98,6 +99,11 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 		return o, fmt.Errorf("PBXAUTH_REQUIRE_EXCHANGE_CHALLENGE: %w", err)
 	}
 	fs.BoolVar(&o.requireChallenge, "require-exchange-challenge", require, "Config.RequireExchangeChallenge: a Microsoft sign-in for a callback_url must send a code_challenge, so that a leaked landing URL signs nobody in; PortSIP's own clients send none (PBXAUTH_REQUIRE_EXCHANGE_CHALLENGE)")
+	devIdP, err := strconv.ParseBool(env("PBXAUTH_DEV_IDP", "false"))
+	if err != nil {
+		return o, fmt.Errorf("PBXAUTH_DEV_IDP: %w", err)
+	}
+	fs.BoolVar(&o.devIdP, "dev-idp", devIdP, "serve a stand-in Microsoft identity provider with demo accounts at /dev-idp/ and link the demo tenant to it; for development on loopback only (PBXAUTH_DEV_IDP)")
 	fs.StringVar(&o.keyFile, "key-file", env("PBXAUTH_KEY_FILE", ""), "file of the 32-byte key sealing authenticator-app secrets and Microsoft credentials; default: pbxauth.key beside a SQLite file, random per run with memory, none with PostgreSQL (PBXAUTH_KEY_FILE)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", env("PBXAUTH_METRICS_ADDR", ""), "serve Prometheus /metrics there; default: none (PBXAUTH_METRICS_ADDR)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PBXAUTH_TRUSTED_PROXIES", ""), "comma-separated prefixes (or addresses) whose -forwarded-header is believed (PBXAUTH_TRUSTED_PROXIES)")
@@ -119,6 +125,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	if len(o.args) > 0 && o.args[0] == "tenant" {
 		return tenantCommand(ctx, o, o.args[1:], stdout)
+	}
+	if err := checkDevIdP(o); err != nil {
+		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -176,8 +185,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := seed.apply(ctx, a, st, adminPW, stdout); err != nil {
 		return err
 	}
+	idp, err := devIdP(ctx, o.devIdP, st, base, o.publicURL, logger)
+	if err != nil {
+		return err
+	}
 
 	mux := http.NewServeMux()
+	if idp != nil {
+		mux.Handle(devIdPPath+"/", idp)
+	}
 	mux.Handle("/api/", http.StripPrefix("/api", a.Handler()))
 	mux.Handle("/", page())
 	srv := newServer(logRequests(mux, logger), logger)

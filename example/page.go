@@ -37,17 +37,22 @@ func page() http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		h := w.Header()
-		h.Set("Content-Security-Policy", pageCSP)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
 		// Embedded files carry no modification time: ask browsers to
 		// revalidate so a new build is never hidden behind a cached script.
-		h.Set("Cache-Control", "no-cache")
+		pageHeaders(w.Header(), pageCSP, "no-cache")
 		if r.URL.Path == resetPath {
 			http.ServeFileFS(w, r, files, "reset.html")
 			return
 		}
 		fileServer.ServeHTTP(w, r)
 	})
+}
+
+// pageHeaders sets the headers of every HTML page the example serves: its
+// CSP, its caching, no content sniffing and no referrer.
+func pageHeaders(h http.Header, csp, cacheControl string) {
+	h.Set("Content-Security-Policy", csp)
+	h.Set("Cache-Control", cacheControl)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
 }

@@ -1,7 +1,8 @@
 // The README's walk-throughs, executed: every ```sh block that begins with
 // "# walk-through:" runs in bash against a fresh example server (the real
 // program as a child process, memory store, a free port), with API pointing
-// at it and LOG at the file its log (and so its mails) goes to.
+// at it and LOG at the file its log (and so its mails) goes to. A block's
+// "# server flags: ..." line gives the server's flags instead of -db memory.
 
 package main
 
@@ -16,7 +17,10 @@ import (
 	"time"
 )
 
-var shBlock = regexp.MustCompile("(?s)```sh\n(# walk-through: [^\n]*)\n(.*?)```")
+var (
+	shBlock     = regexp.MustCompile("(?s)```sh\n(# walk-through: [^\n]*)\n(.*?)```")
+	serverFlags = regexp.MustCompile(`(?m)^# server flags: (.*)$`)
+)
 
 func TestREADMEWalkThroughs(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
@@ -27,7 +31,7 @@ func TestREADMEWalkThroughs(t *testing.T) {
 	if len(blocks) < 3 {
 		t.Fatalf("the README has %d walk-throughs, want at least 3", len(blocks))
 	}
-	for _, tool := range []string{"bash", "curl", "jq"} {
+	for _, tool := range []string{"bash", "curl", "jq", "openssl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("the walk-throughs need %s: %v", tool, err)
 		}
@@ -41,7 +45,11 @@ func TestREADMEWalkThroughs(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer logFile.Close()
-			c := startChildTee(t, freePort(t), logFile, "-db", "memory")
+			flags := []string{"-db", "memory"}
+			if m := serverFlags.FindStringSubmatch(b[2]); m != nil {
+				flags = strings.Fields(m[1])
+			}
+			c := startChildTee(t, freePort(t), logFile, flags...)
 			var script strings.Builder
 			script.WriteString("set -euo pipefail\n")
 			for _, line := range strings.Split(b[2], "\n") {

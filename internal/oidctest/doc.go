@@ -1,41 +1,18 @@
 // Package oidctest runs a real OpenID provider on loopback for tests of the
 // Microsoft (Entra ID) sign-in.
 //
-// The provider is zitadel's certified op.Provider (github.com/zitadel/oidc/v3/pkg/op)
-// over a small in-memory storage, so discovery, JWKS, the authorization code flow
-// with PKCE, the nonce, RS256 ID tokens, UserInfo and token endpoint client
-// authentication are all checked by code this project did not write. Only the
-// login step is ours: it signs in the user last given to [Provider.SetUser] without
-// any page and redirects back to zitadel's callback (op.AuthCallbackURL); with no
-// user set it answers 400.
-//
-// Client authentication is zitadel's, with two choices written down here:
-//
-//   - private_key_jwt: zitadel verifies a client assertion with its own
-//     op.VerifyJWTAssertion (signature with the key the storage returns for the
-//     client, exp, iat, iss = sub), but by default it requires aud to contain the
-//     issuer. Entra ID requires aud to be the token endpoint, as OpenID Connect
-//     Core section 9 recommends, so the provider is wrapped to hand zitadel a
-//     verifier built with op.NewJWTProfileVerifier whose expected audience is the
-//     exact token endpoint URL. Nothing is skipped: an assertion whose aud is the
-//     issuer is refused. The storage returns the client's registered public key
-//     whatever key ID is asked for, since Entra's assertions carry x5t, not kid;
-//     an assertion from a client with no key is invalid_client (401). zitadel
-//     refuses any other bad assertion (audience, signature, expiry) with
-//     invalid_grant (400), where Entra would say invalid_client. Neither zitadel
-//     nor this package checks x5t against a certificate, refuses a reused jti or
-//     caps the assertion's lifetime: tests read those from [Provider.TokenRequests].
-//   - client_secret_basic and client_secret_post: zitadel checks the secret and
-//     refuses a secret from a private_key_jwt client with invalid_client, but it
-//     does not tell basic from post.
-//     The token endpoint wrapper puts the method the request used into its
-//     context, and the storage's AuthorizeClientIDSecret refuses a method other
-//     than the client's, which zitadel answers with invalid_client (401).
+// The provider is internal/oidcprovider (zitadel's certified op.Provider; its
+// package doc says what it checks and how client authentication is judged)
+// on an httptest server. The test's part is the login step: it signs in the
+// user last given to [Provider.SetUser] without any page and redirects back to
+// zitadel's callback; with no user set it answers 400. Around the provider,
+// [Provider.TokenRequests] records what each client sent to the token
+// endpoint (neither zitadel nor the provider checks x5t against a
+// certificate, refuses a reused jti or caps an assertion's lifetime: tests
+// read those there), and [Options] edits the discovery document to test a
+// client's choices.
 //
 // zitadel does not send RFC 9207's iss parameter: [Provider.SetIssParameter] makes
 // the provider add it, right or forged, to every redirect back to a client, and
 // Options.IssParameterSupported makes discovery promise it.
-//
-// Discovery also lists PS256 and ES256 for token_endpoint_auth_signing_alg_values_supported,
-// the algorithms zitadel's assertion verifier accepts (its own list says RS256 only).
 package oidctest

@@ -1,19 +1,26 @@
 package oidctest
 
-// Start, the HTTP layout of the provider and the headless login step.
+// Start, the test server around the provider and the headless login step.
 
 import (
-	"context"
-	"crypto/rand"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/pbxauth/pbxauth/internal/oidcprovider"
 )
+
+// Client is a registered application.
+type Client = oidcprovider.Client
+
+// User is the account the next authorization signs in.
+type User = oidcprovider.User
 
 // Options tune the provider.
 type Options struct {
@@ -33,59 +40,33 @@ type Options struct {
 type Provider struct {
 	Issuer string // http://127.0.0.1:PORT
 
-	storage  *storage
+	op       *oidcprovider.Provider
 	recorder *tokenRecorder
-	tokenURL string
 	iss      *issParameter
-}
 
-const loginPath = "/login"
+	mu   sync.Mutex
+	user *User // signed in by the next login
+}
 
 // Start runs a provider for clients; it closes at t.Cleanup.
 func Start(t testing.TB, opts Options, clients ...Client) *Provider {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
-
-	registered := make(map[string]*opClient, len(clients))
-	for _, c := range clients {
-		oc, err := newOPClient(c, issuer+loginPath+"?id=")
-		if err != nil {
-			t.Fatal(err)
-		}
-		registered[c.ID] = oc
-	}
-	st, err := newStorage(registered)
+	op, err := oidcprovider.New(issuer, clients...)
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	config := &op.Config{
-		CodeMethodS256:          true,
-		AuthMethodPost:          true,
-		AuthMethodPrivateKeyJWT: true,
-	}
-	if _, err := rand.Read(config.CryptoKey[:]); err != nil {
-		t.Fatal(err)
-	}
-	zp, err := op.NewProvider(config, st, op.StaticIssuer(issuer), op.WithAllowInsecure())
+	token, err := url.Parse(op.TokenEndpoint())
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrapped := &entraProvider{Provider: zp, tokenURL: zp.TokenEndpoint().Absolute(issuer)}
-	router := op.CreateRouter(wrapped)
-
-	p := &Provider{
-		Issuer:   issuer,
-		storage:  st,
-		recorder: &tokenRecorder{next: router},
-		tokenURL: wrapped.tokenURL,
-	}
+	p := &Provider{Issuer: issuer, op: op, recorder: &tokenRecorder{next: op}}
 	mux := http.NewServeMux()
-	mux.Handle("/", router)
-	mux.Handle(zp.TokenEndpoint().Relative(), p.recorder)
-	mux.Handle(oidc.DiscoveryEndpoint, discovery(router, opts))
-	mux.Handle(loginPath, op.NewIssuerInterceptor(zp.IssuerFromRequest).HandlerFunc(p.login(zp)))
+	mux.Handle("/", op)
+	mux.Handle(token.Path, p.recorder)
+	mux.Handle(oidc.DiscoveryEndpoint, discovery(op, opts))
+	mux.HandleFunc(oidcprovider.LoginPath, p.login)
 	p.iss = &issParameter{next: mux, issuer: issuer}
 	srv.Config.Handler = p.iss
 	srv.Start()
@@ -94,7 +75,17 @@ func Start(t testing.TB, opts Options, clients ...Client) *Provider {
 }
 
 // SetUser sets the user the next authorizations sign in.
-func (p *Provider) SetUser(u User) { p.storage.setUser(u) }
+func (p *Provider) SetUser(u User) {
+	// A copy, so that the test changing its claims afterwards does not
+	// reach the next sign-in.
+	u.IDTokenClaims = maps.Clone(u.IDTokenClaims)
+	if v := u.EmailVerified; v != nil {
+		u.EmailVerified = new(*v)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.user = &u
+}
 
 // SetIssParameter sets the iss parameter (RFC 9207) of the next authorization
 // responses, the issuer or a forged value; "" (the default) sends none, whatever
@@ -105,40 +96,24 @@ func (p *Provider) SetIssParameter(iss string) { p.iss.set(iss) }
 func (p *Provider) TokenRequests() []TokenRequest { return p.recorder.requests() }
 
 // TokenEndpoint returns the token endpoint URL, the audience a client assertion must name.
-func (p *Provider) TokenEndpoint() string { return p.tokenURL }
+func (p *Provider) TokenEndpoint() string { return p.op.TokenEndpoint() }
 
 // login is the provider's login step: no page, it signs in the current user
 // and hands the request back to zitadel.
-func (p *Provider) login(zp *op.Provider) http.HandlerFunc {
-	callback := op.AuthCallbackURL(zp)
-	return func(w http.ResponseWriter, r *http.Request) {
-		id := r.FormValue("id")
-		if err := p.storage.signIn(id); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		http.Redirect(w, r, callback(r.Context(), id), http.StatusFound)
+func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	u := p.user
+	p.mu.Unlock()
+	if u == nil {
+		http.Error(w, "oidctest: no user set (Provider.SetUser)", http.StatusBadRequest)
+		return
 	}
-}
-
-// entraProvider is zitadel's provider with Entra ID's audience rule for client
-// assertions: aud must be the exact token endpoint, not the issuer (see the
-// package doc). The verification itself is zitadel's.
-type entraProvider struct {
-	*op.Provider
-	tokenURL string
-}
-
-// JWTProfileVerifier is zitadel's own verifier (same iat age and clock offset
-// as op.Provider's) expecting the token endpoint as audience.
-func (e *entraProvider) JWTProfileVerifier(context.Context) *op.JWTProfileVerifier {
-	return op.NewJWTProfileVerifier(e.Storage(), e.tokenURL, time.Hour, time.Second)
-}
-
-// TokenEndpointSigningAlgorithmsSupported lists what op.VerifyJWTAssertion
-// accepts when given no list, so discovery tells the truth about PS256.
-func (e *entraProvider) TokenEndpointSigningAlgorithmsSupported() []string {
-	return []string{"RS256", "ES256", "PS256"}
+	next, err := p.op.SignIn(r.FormValue("id"), *u)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	http.Redirect(w, r, next, http.StatusFound)
 }
 
 // discovery serves zitadel's discovery document with the edits opts ask for.

@@ -1,11 +1,10 @@
 package oidctest
 
 // The token endpoint wrapper: it records what each client sent and what the
-// provider answered, and tells the storage which secret method was used.
+// provider answered.
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -13,8 +12,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-
-	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
 
 // TokenRequest is what a client sent to the token endpoint.
@@ -65,15 +62,8 @@ func (t *tokenRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.AssertionHeader, rec.AssertionClaims = decodeJWT(a)
 	}
 
-	var method oidc.AuthMethod
-	switch {
-	case basic:
-		method = oidc.AuthMethodBasic
-	case rec.FormSecret:
-		method = oidc.AuthMethodPost
-	}
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	t.next.ServeHTTP(sw, r.WithContext(withMethod(r.Context(), method)))
+	t.next.ServeHTTP(sw, r)
 
 	rec.Status = sw.status
 	if sw.status != http.StatusOK {
@@ -125,16 +115,4 @@ func (w *statusWriter) WriteHeader(status int) {
 func (w *statusWriter) Write(p []byte) (int, error) {
 	w.body.Write(p)
 	return w.ResponseWriter.Write(p)
-}
-
-type methodKey struct{}
-
-// withMethod records the secret method a token request used ("" for none).
-func withMethod(ctx context.Context, m oidc.AuthMethod) context.Context {
-	return context.WithValue(ctx, methodKey{}, m)
-}
-
-func methodFromContext(ctx context.Context) oidc.AuthMethod {
-	m, _ := ctx.Value(methodKey{}).(oidc.AuthMethod)
-	return m
 }

@@ -1,4 +1,4 @@
-package oidctest
+package oidcprovider
 
 // The registered applications, as zitadel's op.Client sees them.
 
@@ -33,14 +33,14 @@ func newOPClient(c Client, loginURL string) (*opClient, error) {
 	switch method {
 	case oidc.AuthMethodBasic, oidc.AuthMethodPost:
 		if c.Secret == "" {
-			return nil, fmt.Errorf("oidctest: client %q: %s needs a Secret", c.ID, method)
+			return nil, fmt.Errorf("oidcprovider: client %q: %s needs a Secret", c.ID, method)
 		}
 	case oidc.AuthMethodPrivateKeyJWT:
 		if c.PublicKey == nil {
-			return nil, fmt.Errorf("oidctest: client %q: private_key_jwt needs a PublicKey", c.ID)
+			return nil, fmt.Errorf("oidcprovider: client %q: private_key_jwt needs a PublicKey", c.ID)
 		}
 	default:
-		return nil, fmt.Errorf("oidctest: client %q: unknown AuthMethod %q", c.ID, c.AuthMethod)
+		return nil, fmt.Errorf("oidcprovider: client %q: unknown AuthMethod %q", c.ID, c.AuthMethod)
 	}
 	return &opClient{Client: c, method: method, loginURL: loginURL}, nil
 }

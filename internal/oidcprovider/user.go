@@ -1,4 +1,4 @@
-package oidctest
+package oidcprovider
 
 // The signed-in account and the claims it puts in ID tokens and UserInfo answers.
 
@@ -9,7 +9,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
 
-// User is the account the next authorization signs in.
+// User is an account the provider signs in, with the claims it puts in ID
+// tokens and UserInfo answers.
 type User struct {
 	Subject           string
 	Email             string
@@ -22,8 +23,8 @@ type User struct {
 	UserInfoSubject string // when set, UserInfo answers this sub instead of Subject (to test a mismatch)
 }
 
-// clone copies u so that a test changing its map afterwards does not reach a
-// sign-in already made.
+// clone copies u so that a caller changing its map afterwards does not reach
+// a sign-in already made.
 func (u User) clone() *User {
 	u.IDTokenClaims = maps.Clone(u.IDTokenClaims)
 	if u.EmailVerified != nil {
@@ -34,8 +35,8 @@ func (u User) clone() *User {
 }
 
 // setScopedClaims sets the claims the email and profile scopes grant. They go
-// in as extra claims because zitadel's email_verified field drops false, and a
-// test needs false to be said.
+// in as extra claims because zitadel's email_verified field drops false, and
+// an unverified email must be said to be one.
 func (u *User) setScopedClaims(info *oidc.UserInfo, scopes []string) {
 	if slices.Contains(scopes, oidc.ScopeEmail) {
 		if u.Email != "" {

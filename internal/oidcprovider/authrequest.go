@@ -1,4 +1,4 @@
-package oidctest
+package oidcprovider
 
 // One authorization in progress, as zitadel's op.AuthRequest sees it.
 

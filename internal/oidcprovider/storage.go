@@ -1,4 +1,4 @@
-package oidctest
+package oidcprovider
 
 // The in-memory op.Storage behind the provider: clients, auth requests, codes,
 // access tokens and the signing key. Only what the authorization code flow needs
@@ -19,9 +19,16 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
-var errUnsupported = errors.New("oidctest: not supported by this provider")
+var (
+	errUnsupported = errors.New("oidcprovider: not supported by this provider")
+	errSignedIn    = errors.New("oidcprovider: auth request already signed in")
+)
 
-// accessTokenLifetime is long enough for any test.
+// ErrUnknownRequest is the error of [Provider.SignIn] for an auth request
+// the provider does not hold: unknown, already redeemed, or never made.
+var ErrUnknownRequest = errors.New("oidcprovider: unknown auth request")
+
+// accessTokenLifetime is long enough for any sign-in.
 const accessTokenLifetime = time.Hour
 
 type storage struct {
@@ -29,7 +36,6 @@ type storage struct {
 	key     signingKey
 
 	mu           sync.Mutex
-	user         *User // signed in by the next login
 	authRequests map[string]*authRequest
 	codes        map[string]string // code → auth request ID
 	tokens       map[string]*accessToken
@@ -55,24 +61,19 @@ func newStorage(clients map[string]*opClient) (*storage, error) {
 	}, nil
 }
 
-func (s *storage) setUser(u User) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.user = u.clone()
-}
-
-// signIn marks the auth request done for the current user.
-func (s *storage) signIn(id string) error {
+// signIn marks the auth request done for u. A request is signed in once:
+// its user never changes afterwards.
+func (s *storage) signIn(id string, u User) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	req, ok := s.authRequests[id]
 	if !ok {
-		return errors.New("oidctest: unknown auth request")
+		return ErrUnknownRequest
 	}
-	if s.user == nil {
-		return errors.New("oidctest: no user set (Provider.SetUser)")
+	if req.user != nil {
+		return errSignedIn
 	}
-	req.user = s.user
+	req.user = u.clone()
 	req.authTime = time.Now()
 	return nil
 }
@@ -102,7 +103,7 @@ func (s *storage) AuthRequestByID(_ context.Context, id string) (op.AuthRequest,
 	defer s.mu.Unlock()
 	req, ok := s.authRequests[id]
 	if !ok {
-		return nil, errors.New("oidctest: unknown auth request")
+		return nil, ErrUnknownRequest
 	}
 	return req.copy(), nil
 }
@@ -112,7 +113,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	id, ok := s.codes[code]
 	s.mu.Unlock()
 	if !ok {
-		return nil, errors.New("oidctest: unknown code")
+		return nil, errors.New("oidcprovider: unknown code")
 	}
 	return s.AuthRequestByID(ctx, id)
 }
@@ -181,7 +182,7 @@ func (s *storage) KeySet(context.Context) ([]op.Key, error) {
 func (s *storage) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
 	c, ok := s.clients[id]
 	if !ok {
-		return nil, fmt.Errorf("oidctest: unknown client %q", id)
+		return nil, fmt.Errorf("oidcprovider: unknown client %q", id)
 	}
 	return c, nil
 }
@@ -192,13 +193,13 @@ func (s *storage) GetClientByClientID(_ context.Context, id string) (op.Client, 
 func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
 	c, ok := s.clients[id]
 	if !ok {
-		return fmt.Errorf("oidctest: unknown client %q", id)
+		return fmt.Errorf("oidcprovider: unknown client %q", id)
 	}
 	if used := methodFromContext(ctx); used != c.method {
-		return fmt.Errorf("oidctest: client %q is registered for %s, the request used %q", id, c.method, used)
+		return fmt.Errorf("oidcprovider: client %q is registered for %s, the request used %q", id, c.method, used)
 	}
 	if subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) != 1 {
-		return fmt.Errorf("oidctest: wrong secret for client %q", id)
+		return fmt.Errorf("oidcprovider: wrong secret for client %q", id)
 	}
 	return nil
 }
@@ -232,7 +233,7 @@ func (s *storage) SetUserinfoFromToken(_ context.Context, info *oidc.UserInfo, t
 	t, ok := s.tokens[tokenID]
 	s.mu.Unlock()
 	if !ok || time.Now().After(t.expires) {
-		return errors.New("oidctest: unknown or expired access token")
+		return errors.New("oidcprovider: unknown or expired access token")
 	}
 	info.Subject = t.user.Subject
 	if t.user.UserInfoSubject != "" {
