@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"sync"
+	"time"
 )
 
 // memTOTP keeps the apps and recovery codes of a MemoryStore under a lock
@@ -134,4 +135,24 @@ func (m *MemoryStore) ConsumeRecoveryCode(ctx context.Context, userID, hash stri
 	}
 	delete(s.codes[userID], hash)
 	return nil
+}
+
+// RedeemRecoveryCode implements TOTPStore: the flow and the code are
+// checked and removed under both locks.
+func (m *MemoryStore) RedeemRecoveryCode(ctx context.Context, userID, hash string, h Hash, now time.Time) (Flow, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := &m.totp
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.codes[userID][hash] {
+		return Flow{}, ErrNotFound
+	}
+	f, ok := m.flows[h]
+	if !ok || f.Purpose != FlowTwoFactor || f.UserID != userID || expired(f.ExpiresAt, now) {
+		return Flow{}, ErrStale
+	}
+	delete(s.codes[userID], hash)
+	delete(m.flows, h)
+	return f, nil
 }

@@ -230,7 +230,11 @@ func (a *Auth) appChange(w http.ResponseWriter, r *http.Request, allowRecovery b
 	if e != nil {
 		return factorCaller{}, TOTP{}, e
 	}
-	got, err := a.verifyAppCode(ctx, t, req.Code, now, allowRecovery)
+	var spend spendRecovery
+	if allowRecovery {
+		spend = func(hash string) error { return a.appStore().ConsumeRecoveryCode(ctx, t.UserID, hash) }
+	}
+	got, err := a.verifyAppCode(ctx, t, req.Code, now, spend)
 	if err != nil {
 		at.refund(ctx)
 		return factorCaller{}, TOTP{}, a.appCodeError(ctx, t.UserID, err)

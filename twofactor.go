@@ -139,15 +139,15 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		return e
 	}
 	ev := Event{UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: "password"}
-	ok, replayed, e := a.secondFactorMatches(r, f, req.Token, req.Code, now)
+	m, e := a.secondFactorMatches(r, f, req.Token, req.Code, now)
 	if e != nil {
 		t.refund(context.WithoutCancel(ctx))
 		return e
 	}
-	if replayed {
+	if m.replayed {
 		return a.replayedCode(ctx, t, h, ev, now)
 	}
-	if !ok {
+	if !m.ok {
 		if f.Attempts >= a.cfg.Limits.FlowCodeAttempts {
 			if _, err := a.store.ConsumeFlow(ctx, h, FlowTwoFactor, now); err != nil && !errors.Is(err, ErrNotFound) {
 				return a.internal(ctx, "end second-factor flow", err)
@@ -168,14 +168,18 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		}
 		return errInvalidCode
 	}
-	got, err := a.store.ConsumeFlow(ctx, h, FlowTwoFactor, now)
-	if errors.Is(err, ErrNotFound) {
-		// A concurrent request with the same code consumed it first.
-		return a.replayedCode(ctx, t, h, ev, now)
-	}
-	if e := a.flowError(ctx, err, err == nil && got.CodeHash != f.CodeHash); e != nil {
-		t.refund(context.WithoutCancel(ctx))
-		return e
+	got := m.flow
+	if !m.consumed {
+		var err error
+		got, err = a.store.ConsumeFlow(ctx, h, FlowTwoFactor, now)
+		if errors.Is(err, ErrNotFound) {
+			// A concurrent request with the same code consumed it first.
+			return a.replayedCode(ctx, t, h, ev, now)
+		}
+		if e := a.flowError(ctx, err, err == nil && got.CodeHash != f.CodeHash); e != nil {
+			t.refund(context.WithoutCancel(ctx))
+			return e
+		}
 	}
 	if err := t.succeed(ctx, now); err != nil {
 		return a.internal(ctx, "reset code lock", err)
@@ -212,27 +216,47 @@ func (a *Auth) replayedCode(ctx context.Context, t *attempt, h Hash, ev Event, n
 	return errInvalidCode
 }
 
+// secondFactorMatch is how secondFactorMatches judged a code.
+type secondFactorMatch struct {
+	ok bool
+	// replayed: a right app or recovery code accepted already, or one
+	// whose flow was completed or ended by a concurrent request.
+	replayed bool
+	// consumed: a recovery code completed the flow, which was consumed
+	// with it (flow).
+	consumed bool
+	flow     Flow
+}
+
 // secondFactorMatches checks the code of a second-factor flow: for a user
 // with an active authenticator app, an app code or a recovery code (the
-// emailed code is never a fallback); for others, the emailed code.
-// replayed reports a right app or recovery code accepted already.
-func (a *Auth) secondFactorMatches(r *http.Request, f Flow, flowToken, code string, now time.Time) (ok, replayed bool, e *apiError) {
+// emailed code is never a fallback); for others, the emailed code. A
+// recovery code is spent together with the flow, in one Store step, so a
+// request that loses the flow to another never spends its code.
+func (a *Auth) secondFactorMatches(r *http.Request, f Flow, flowToken, code string, now time.Time) (m secondFactorMatch, e *apiError) {
 	ctx := r.Context()
 	t, active, err := a.activeApp(ctx, f.UserID)
 	if err != nil {
-		return false, false, a.internal(ctx, "read authenticator app", err)
+		return m, a.internal(ctx, "read authenticator app", err)
 	}
 	if !active {
-		return codeMatches(f, flowToken, code, now), false, nil
+		m.ok = codeMatches(f, flowToken, code, now)
+		return m, nil
 	}
-	got, err := a.verifyAppCode(ctx, t, code, now, true)
+	got, err := a.verifyAppCode(ctx, t, code, now, func(hash string) error {
+		var err error
+		m.flow, err = a.appStore().RedeemRecoveryCode(ctx, f.UserID, hash, f.Hash, now)
+		m.consumed = err == nil
+		return err
+	})
 	if err != nil {
-		return false, false, a.appCodeError(ctx, f.UserID, err)
+		return secondFactorMatch{}, a.appCodeError(ctx, f.UserID, err)
 	}
 	if got == codeRecovery {
 		a.emit(ctx, Event{Kind: EventRecoveryCodeUsed, UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: "password"})
 	}
-	return got == codeApp || got == codeRecovery, got == codeReplayed, nil
+	m.ok, m.replayed = got == codeApp || got == codeRecovery, got == codeReplayed
+	return m, nil
 }
 
 // codeKey is the key of a second-factor flow's code lock: the known device

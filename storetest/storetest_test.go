@@ -91,6 +91,9 @@ type (
 	// factorEpochBlind confirms apps and replaces recovery codes whatever
 	// the epoch they carry.
 	factorEpochBlind struct{ *pbxauth.MemoryStore }
+	// spendingRedeem spends the code, then tries the flow: a code is
+	// spent on a flow it cannot complete.
+	spendingRedeem struct{ *pbxauth.MemoryStore }
 	// noEviction keeps every sign-in, whatever the bound.
 	noEviction struct{ *pbxauth.MemoryStore }
 	// unboundedAdds adds whatever the limit.
@@ -227,6 +230,17 @@ func (s factorEpochBlind) ReplaceRecoveryCodes(ctx context.Context, userID strin
 	return s.MemoryStore.ReplaceRecoveryCodes(ctx, userID, current(ctx, s, userID), hashes)
 }
 
+func (s spendingRedeem) RedeemRecoveryCode(ctx context.Context, userID, hash string, h pbxauth.Hash, now time.Time) (pbxauth.Flow, error) {
+	if err := s.ConsumeRecoveryCode(ctx, userID, hash); err != nil {
+		return pbxauth.Flow{}, err
+	}
+	f, err := s.ConsumeFlow(ctx, h, pbxauth.FlowTwoFactor, now)
+	if errors.Is(err, pbxauth.ErrNotFound) || (err == nil && f.UserID != userID) {
+		return pbxauth.Flow{}, pbxauth.ErrStale
+	}
+	return f, err
+}
+
 func (s noEviction) CreateFamily(ctx context.Context, f pbxauth.Family, maxLive int, ts ...pbxauth.Token) ([]string, error) {
 	return s.MemoryStore.CreateFamily(ctx, f, 0, ts...)
 }
@@ -306,6 +320,9 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"ActivateTOTP and ReplaceRecoveryCodes ignore the epoch",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return factorEpochBlind{m} },
 			[]string{"Epoch/FactorsStale", "Epoch/RaceWithEnders"}},
+		{"RedeemRecoveryCode spends the code whatever the flow",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return spendingRedeem{m} },
+			[]string{"TOTP/RedeemRecoveryCode", "TOTP/ConcurrentRedeem"}},
 		{"CreateFamily evicts nothing",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return noEviction{m} },
 			[]string{"Epoch/EvictsLeastRecentlyUsed", "Epoch/EvictionUnderConcurrency"}},
