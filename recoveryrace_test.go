@@ -8,54 +8,12 @@
 package pbxauth_test
 
 import (
-	"context"
 	"net/http"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
 )
-
-// flowBarrier holds every second-factor attempt counted on a flow (a
-// successful UpdateFlow) once armed, until n are held, and then lets them
-// all go at once: n racers are then surely all past the reading and
-// counting of the flow when the first of them completes it, the window
-// that requests arriving by chance a little apart would rarely hit.
-type flowBarrier struct {
-	*pbxauth.MemoryStore
-	mu    sync.Mutex
-	n     int // attempts still to hold; 0: disarmed
-	ready chan struct{}
-}
-
-// arm holds the next n attempts.
-func (s *flowBarrier) arm(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n, s.ready = n, make(chan struct{})
-}
-
-func (s *flowBarrier) UpdateFlow(ctx context.Context, f pbxauth.Flow, now time.Time) error {
-	err := s.MemoryStore.UpdateFlow(ctx, f, now)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	if s.n == 0 {
-		s.mu.Unlock()
-		return nil
-	}
-	s.n--
-	ready := s.ready
-	if s.n == 0 {
-		close(ready)
-	}
-	s.mu.Unlock()
-	<-ready
-	return nil
-}
 
 // recoveryRaceEnv is a mail env with keys over st in which alice has an
 // app and its ten recovery codes. Her sign-ins come from one browser, a
@@ -83,12 +41,11 @@ func wantCodesWork(t *testing.T, e *mailEnv, codes []string, what string) {
 
 // TestRecoveryCodeRaceOnOneFlow: one flow, and 10 concurrent submissions
 // of one right recovery code, then 8 of 8 different right codes, each
-// racer held until all have counted their attempt (flowBarrier): each
-// time exactly one signs in, and every other code — the losers' included —
-// still works afterwards.
+// racer held until all have counted their attempt on the flow (a
+// barrierStore at UpdateFlow): each time exactly one signs in, and every
+// other code — the losers' included — still works afterwards.
 func TestRecoveryCodeRaceOnOneFlow(t *testing.T) {
-	st := &flowBarrier{MemoryStore: pbxauth.NewMemoryStore()}
-	seed(t, st)
+	st := newBarrierStore(t, "UpdateFlow")
 	e, codes := recoveryRaceEnv(t, st)
 
 	flow := e.startFlow(t)

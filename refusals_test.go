@@ -5,6 +5,7 @@
 package pbxauth_test
 
 import (
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -166,4 +167,35 @@ func TestRefusedCodeRequestsWriteNothing(t *testing.T) {
 	wrongCodes(t, e, 10)
 	flood("the second factor is locked", func() int { return e.verify(t, flow, "123456") })
 	flood("the second factor is locked", func() int { return e.sendOTP(flow).Status })
+}
+
+// TestRacingCodeSendsWriteOnce: 20 send_otp at once on one flow, each
+// held until all have read the flow (a barrierStore at Flow), so that all
+// pass what the flow tells: one code is sent, the other 19 are 429, and
+// they take no place in the user's code mails nor in the flow's failed
+// sends — not even one given back after — so that a double click cannot
+// use up the mails of the user's other flows meanwhile. Their only
+// writes are the flow's compare-and-swaps they lose.
+func TestRacingCodeSendsWriteOnce(t *testing.T) {
+	bs := newBarrierStore(t, "Flow")
+	st := &writeCounter{Store: bs, writes: map[string]int{}}
+	e := &mailEnv{smtp: smtptest.Start(t, smtptest.Options{})}
+	e.env = newEnvWith(t, st, volatileMail, func(c *pbxauth.Config) { c.Mailer = e.smtpMailer(t) })
+	t.Cleanup(func() { e.auth.Close() })
+	e.changeUser(t, aliceID, func(u *pbxauth.User) { u.TwoFactorEnabled = true })
+	flow := e.startTwoFactor(t, aliceCreds())
+
+	before := st.snapshot()
+	bs.arm(20)
+	if n := tally(parallel(20, func(int) int { return e.sendOTP(flow).Status })); n[200] != 1 || n[429] != 19 {
+		t.Fatalf("20 send_otp at once on one flow: %v, want one 200 and 19 of 429", n)
+	}
+	want := map[string]int{
+		"AddCounterBelow code-mails": 1, "AddCounter code-mails": 1, // the sent code's place, and its window's anchor
+		"AddCounterBelow otp-send-failed": 1, "AddCounter otp-send-failed": 1, // its failed-send slot, given back once sent
+	}
+	if got := st.since(before, "UpdateFlow"); !maps.Equal(got, want) {
+		t.Errorf("20 send_otp at once wrote %v besides the flow, want only the sent code's %v", got, want)
+	}
+	e.smtp.Receive(t)
 }

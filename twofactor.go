@@ -64,26 +64,36 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	} else if c.Count >= maxFailed {
 		return tooManyRequests(f.ExpiresAt.Sub(now))
 	}
+	mails, e := a.readRate(ctx, "code-mails:"+u.ID, a.cfg.Limits.CodeMails, a.cfg.Limits.CodeMailWindow, now)
+	if e != nil {
+		return e
+	}
 	code, hash, err := newCode(token)
 	if err != nil {
 		return a.internal(ctx, "make a code", err)
 	}
-	unmail, e := a.rate(ctx, "code-mails:"+u.ID, a.cfg.Limits.CodeMails, a.cfg.Limits.CodeMailWindow, now)
-	if e != nil {
-		return e
-	}
-	if ok, err := a.takeSendSlot(ctx, f, now); err != nil {
-		unmail()
-		return a.internal(ctx, "count failed sends", err)
-	} else if !ok {
-		unmail()
-		return tooManyRequests(f.ExpiresAt.Sub(now))
-	}
+	// The flow first: concurrent sends of one flow (a double click, a
+	// client's retry) are decided by its compare-and-swap, and those that
+	// lose it are refused having taken no place in the user's code mails,
+	// which the user's other flows share. Only a send that reserved the
+	// flow and then loses a later place gives back what it took.
 	before, after, err := a.reserveSend(ctx, h, hash, now)
 	if e := a.flowError(ctx, err, false); e != nil {
-		a.freeSendSlot(context.WithoutCancel(ctx), f, now)
-		unmail()
 		return e
+	}
+	undo := func() { a.undoSend(context.WithoutCancel(ctx), h, before, hash, now) }
+	unmail, e := mails.take(ctx, now)
+	if e != nil {
+		undo()
+		return e
+	}
+	if ok, err := a.takeSendSlot(ctx, f, now); err != nil || !ok {
+		undo()
+		unmail()
+		if err != nil {
+			return a.internal(ctx, "count failed sends", err)
+		}
+		return tooManyRequests(f.ExpiresAt.Sub(now))
 	}
 	msg, err := a.cfg.Mail.SecondFactor.render(u.Email, MailData{
 		Username: u.Username, Domain: a.tenantDomain(ctx, u),
@@ -94,7 +104,7 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	if err != nil {
 		// Undo even when the client has gone: the flow must stay usable.
-		a.undoSend(context.WithoutCancel(ctx), h, before, hash, now)
+		undo()
 		unmail()
 		a.log.ErrorContext(ctx, "pbxauth: second-factor code not sent", "user", u.ID, "err", err)
 		return errMailDown
