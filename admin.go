@@ -287,11 +287,12 @@ func (a *Auth) UnlinkIdentities(ctx context.Context, userID string) error {
 }
 
 // ResetTOTP removes the user's authenticator app (pending or active) and
-// recovery codes, for a user who lost the phone and the codes, and lifts
-// the lock of their second factor; the next sign-in asks for the emailed
-// code again where one is required. Reports EventAppDisabled; ErrNotFound
-// for an unknown user. A store without authenticator apps has nothing to
-// remove.
+// recovery codes, for a user who lost the phone and the codes, ends every
+// sign-in of the user (each reported as EventSessionRevoked; known devices
+// are kept), and lifts the lock of their second factor; the next sign-in
+// asks for the emailed code again where one is required. Reports
+// EventAppDisabled; ErrNotFound for an unknown user. A store without
+// authenticator apps has no app to remove.
 func (a *Auth) ResetTOTP(ctx context.Context, userID string) error {
 	u, err := a.store.User(ctx, userID)
 	if err != nil {
@@ -301,6 +302,11 @@ func (a *Auth) ResetTOTP(ctx context.Context, userID string) error {
 		if err := ts.DeleteTOTP(ctx, u.ID); err != nil {
 			return err
 		}
+	}
+	// The app first: a sign-in its codes complete meanwhile ends here too,
+	// in flight as well (the epoch moves).
+	if _, err := a.endSignIns(ctx, u.ID, u.TenantID, "", origin{}); err != nil {
+		return err
 	}
 	if err := a.resetLock(ctx, a.cfg.Limits.codeLock(), userKey(u.ID), a.now()); err != nil {
 		return err
