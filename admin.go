@@ -271,9 +271,11 @@ func (a *Auth) Unlock(ctx context.Context, domain, username string) error {
 
 // UnlinkIdentities removes every Microsoft account linked to the user, so
 // that the next Microsoft sign-in matches by verified email again (and a
-// stolen account linked to the user is cut off), and reports
-// EventIdentitiesUnlinked; ErrNotFound for an unknown user. The user's
-// sign-ins are left alone: end them with SignOutEverywhere.
+// stolen account linked to the user is cut off), ends the user's sign-ins
+// made through Microsoft (each reported as EventSessionRevoked; in flight
+// too, as the epoch moves), and reports EventIdentitiesUnlinked;
+// ErrNotFound for an unknown user. The user's other sign-ins are carried
+// over: end them with SignOutEverywhere.
 func (a *Auth) UnlinkIdentities(ctx context.Context, userID string) error {
 	u, err := a.store.User(ctx, userID)
 	if err != nil {
@@ -281,6 +283,15 @@ func (a *Auth) UnlinkIdentities(ctx context.Context, userID string) error {
 	}
 	if err := a.store.UnlinkUser(ctx, u.TenantID, u.ID); err != nil {
 		return err
+	}
+	// After the links: a Microsoft sign-in that resolved the user through
+	// one meanwhile ends here, or is refused for the moved epoch.
+	ids, err := a.store.RevokeMethodFamilies(ctx, u.ID, methodMicrosoft, a.now())
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		a.emitEnded(ctx, u.ID, u.TenantID, id, origin{})
 	}
 	a.emit(ctx, Event{Kind: EventIdentitiesUnlinked, UserID: u.ID, TenantID: u.TenantID, Username: u.Username})
 	return nil

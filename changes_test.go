@@ -64,6 +64,11 @@ var changes = []change{
 			t.Fatal(err)
 		}
 	}, true, false, alicePW},
+	{"UnlinkIdentities", func(t *testing.T, e *mailEnv, _ string) {
+		if err := e.auth.UnlinkIdentities(t.Context(), aliceID); err != nil {
+			t.Fatal(err)
+		}
+	}, false, false, alicePW},
 }
 
 // microsoftSignIn stores a live sign-in of alice made through Microsoft

@@ -99,6 +99,7 @@ var epochChecks = []check{
 		step("ResetPassword", true, func() error { return s.ResetPassword(ctx, "u-1", "$argon2id$two") })
 		step("RevokeUser", true, func() error { return s.RevokeUser(ctx, "u-1") })
 		step("RevokeOtherFamilies", true, func() error { _, err := s.RevokeOtherFamilies(ctx, "u-1", "f-x", base); return err })
+		step("RevokeMethodFamilies", true, func() error { _, err := s.RevokeMethodFamilies(ctx, "u-1", "microsoft", base); return err })
 		step("SetUserDisabled(true)", true, func() error { return s.SetUserDisabled(ctx, "u-1", true) })
 		step("SetUserDisabled(false)", false, func() error { return s.SetUserDisabled(ctx, "u-1", false) })
 		step("SetPasswordForceReset", false, func() error { return s.SetPasswordForceReset(ctx, "u-1", true) })

@@ -94,6 +94,8 @@ type (
 	// spendingRedeem spends the code, then tries the flow: a code is
 	// spent on a flow it cannot complete.
 	spendingRedeem struct{ *pbxauth.MemoryStore }
+	// methodBlind ends every sign-in of the user, whatever its method.
+	methodBlind struct{ *pbxauth.MemoryStore }
 	// noEviction keeps every sign-in, whatever the bound.
 	noEviction struct{ *pbxauth.MemoryStore }
 	// unboundedAdds adds whatever the limit.
@@ -241,6 +243,10 @@ func (s spendingRedeem) RedeemRecoveryCode(ctx context.Context, userID, hash str
 	return f, err
 }
 
+func (s methodBlind) RevokeMethodFamilies(ctx context.Context, userID, method string, now time.Time) ([]string, error) {
+	return s.RevokeOtherFamilies(ctx, userID, "", now)
+}
+
 func (s noEviction) CreateFamily(ctx context.Context, f pbxauth.Family, maxLive int, ts ...pbxauth.Token) ([]string, error) {
 	return s.MemoryStore.CreateFamily(ctx, f, 0, ts...)
 }
@@ -323,6 +329,9 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"RedeemRecoveryCode spends the code whatever the flow",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return spendingRedeem{m} },
 			[]string{"TOTP/RedeemRecoveryCode", "TOTP/ConcurrentRedeem"}},
+		{"RevokeMethodFamilies ends every method's sign-ins",
+			func(m *pbxauth.MemoryStore) pbxauth.Store { return methodBlind{m} },
+			[]string{"SignIns/RevokeMethodFamilies"}},
 		{"CreateFamily evicts nothing",
 			func(m *pbxauth.MemoryStore) pbxauth.Store { return noEviction{m} },
 			[]string{"Epoch/EvictsLeastRecentlyUsed", "Epoch/EvictionUnderConcurrency"}},
