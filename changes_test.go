@@ -125,3 +125,21 @@ func TestWhatEachChangeEnds(t *testing.T) {
 		})
 	}
 }
+
+// TestRecentSignInThroughMicrosoft: a sign-in whose last factor was a
+// Microsoft account is recent for 10 minutes, as one that proved the
+// password (DESIGN.md "Recent sign-in"): it may start an authenticator
+// app's enrolment, and after 10 minutes is refused 403 with reason
+// insufficient_scope.
+func TestRecentSignInThroughMicrosoft(t *testing.T) {
+	e := newMailEnv(t, withKeys)
+	ms := microsoftSignIn(t, e)
+	if r := e.c.Do("POST", "/auth/totp", nil, apitest.Bearer(ms)...); r.Status != 200 {
+		t.Errorf("enrolment from a fresh Microsoft sign-in: %d %s, want 200", r.Status, r.Body)
+	}
+	e.clock.Advance(10 * time.Minute)
+	r := e.c.Do("POST", "/auth/totp", nil, apitest.Bearer(ms)...)
+	if r.Status != 403 || r.Reason() != "insufficient_scope" {
+		t.Errorf("enrolment from a Microsoft sign-in 10 minutes old: %d %s, want 403 with reason insufficient_scope", r.Status, r.Body)
+	}
+}
