@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pbxauth/pbxauth"
@@ -313,7 +312,7 @@ func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.S
 		stored  []string
 		started = make(chan struct{})
 		once    sync.Once
-		ended   atomic.Bool
+		ended   = make(chan struct{})
 	)
 	for r := range racers {
 		s := a
@@ -321,7 +320,15 @@ func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.S
 			s = b
 		}
 		wg.Go(func() {
-			for i := 0; !ended.Load(); i++ {
+			// Create until end has returned, or until refused: end has
+			// begun to commit, and the racer waits for it to return.
+		create:
+			for i := 0; ; i++ {
+				select {
+				case <-ended:
+					break create
+				default:
+				}
 				kind, id := kinds[i%len(kinds)], fmt.Sprintf("%s/%d/%d", name, r, i)
 				err := create(s, kind, id)
 				switch {
@@ -332,11 +339,14 @@ func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.S
 						mu.Unlock()
 					}
 					once.Do(func() { close(started) })
-				case !errors.Is(err, pbxauth.ErrStale):
+				case errors.Is(err, pbxauth.ErrStale):
+					break create
+				default:
 					t.Errorf("%s: racer's %s: %v, want nil or ErrStale", name, kind, err)
 					return
 				}
 			}
+			<-ended
 			// end has returned: each kind must be refused now.
 			for _, kind := range kinds {
 				if err := create(s, kind, fmt.Sprintf("%s/%d/last/%s", name, r, kind)); !errors.Is(err, pbxauth.ErrStale) {
@@ -346,8 +356,10 @@ func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.S
 		})
 	}
 	<-started
-	err := end(t, b, userID)
-	ended.Store(true)
+	err := func() error {
+		defer close(ended) // also when end stops the check
+		return end(t, b, userID)
+	}()
 	wg.Wait()
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
