@@ -279,11 +279,16 @@ var epochChecks = []check{
 // recovery codes of one user, started under the epoch read before, against
 // end, run once through the other handle: every sign-in that was stored
 // must be ended by end, and once end returned, none more may be stored.
-// Each racer keeps creating until end has returned and then tries each
-// kind once more, so the race window is crossed every time, whatever the
-// scheduling: some creations land before end (it would be no race
-// otherwise — checked) and every racer's last ones after, which must be
-// refused.
+// Each racer keeps creating (up to raceCreates times) until end has
+// returned or refuses it, and once end has returned tries each kind once
+// more, so the race window is crossed every time, whatever the scheduling:
+// some creations land before end (it would be no race otherwise —
+// checked) and every racer's last ones after, which must be refused. The
+// bound keeps a database with one writer (SQLite) from queueing end behind
+// racers that never stop, beyond its busy timeout.
+// raceCreates bounds the creations of one racer of raceEpoch.
+const raceCreates = 24
+
 func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.Store, userID string) error) {
 	t.Helper()
 	ctx := t.Context()
@@ -323,7 +328,7 @@ func raceEpoch(t tb, a, b pbxauth.Store, name string, end func(t tb, s pbxauth.S
 			// Create until end has returned, or until refused: end has
 			// begun to commit, and the racer waits for it to return.
 		create:
-			for i := 0; ; i++ {
+			for i := range raceCreates {
 				select {
 				case <-ended:
 					break create
