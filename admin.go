@@ -273,9 +273,11 @@ func (a *Auth) Unlock(ctx context.Context, domain, username string) error {
 
 // UnlinkIdentities removes every Microsoft account linked to the user, so
 // that the next Microsoft sign-in matches by verified email again (and a
-// stolen account linked to the user is cut off), and reports
-// EventIdentitiesUnlinked; ErrNotFound for an unknown user. The user's
-// sign-ins are left alone: end them with SignOutEverywhere.
+// stolen account linked to the user is cut off), ends the user's sign-ins
+// made through Microsoft (each reported as EventSessionRevoked; in flight
+// too, as the epoch moves), and reports EventIdentitiesUnlinked;
+// ErrNotFound for an unknown user. The user's other sign-ins are carried
+// over: end them with SignOutEverywhere.
 func (a *Auth) UnlinkIdentities(ctx context.Context, userID string) error {
 	u, err := a.store.User(ctx, userID)
 	if err != nil {
@@ -284,16 +286,26 @@ func (a *Auth) UnlinkIdentities(ctx context.Context, userID string) error {
 	if err := a.store.UnlinkUser(ctx, u.TenantID, u.ID); err != nil {
 		return err
 	}
+	// After the links: a Microsoft sign-in that resolved the user through
+	// one meanwhile ends here, or is refused for the moved epoch.
+	ids, err := a.store.RevokeMethodFamilies(ctx, u.ID, methodMicrosoft, a.now())
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		a.emitEnded(ctx, u.ID, u.TenantID, id, origin{})
+	}
 	a.emit(ctx, Event{Kind: EventIdentitiesUnlinked, UserID: u.ID, TenantID: u.TenantID, Username: u.Username})
 	return nil
 }
 
 // ResetTOTP removes the user's authenticator app (pending or active) and
-// recovery codes, for a user who lost the phone and the codes, and lifts
-// the lock of their second factor; the next sign-in asks for the emailed
-// code again where one is required. Reports EventAppDisabled; ErrNotFound
-// for an unknown user. A store without authenticator apps has nothing to
-// remove.
+// recovery codes, for a user who lost the phone and the codes, ends every
+// sign-in of the user (each reported as EventSessionRevoked; known devices
+// are kept), and lifts the lock of their second factor; the next sign-in
+// asks for the emailed code again where one is required. Reports
+// EventAppDisabled; ErrNotFound for an unknown user. A store without
+// authenticator apps has no app to remove.
 func (a *Auth) ResetTOTP(ctx context.Context, userID string) error {
 	u, err := a.store.User(ctx, userID)
 	if err != nil {
@@ -303,6 +315,11 @@ func (a *Auth) ResetTOTP(ctx context.Context, userID string) error {
 		if err := ts.DeleteTOTP(ctx, u.ID); err != nil {
 			return err
 		}
+	}
+	// The app first: a sign-in its codes complete meanwhile ends here too,
+	// in flight as well (the epoch moves).
+	if _, err := a.endSignIns(ctx, u.ID, u.TenantID, "", origin{}); err != nil {
+		return err
 	}
 	if err := a.resetLock(ctx, a.cfg.Limits.codeLock(), userKey(u.ID), a.now()); err != nil {
 		return err

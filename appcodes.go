@@ -147,11 +147,18 @@ const (
 	codeReplayed
 )
 
+// spendRecovery spends the recovery code with the given hash as a route
+// needs it spent: alone (disabling the app), or together with the
+// second-factor flow it completes (verify_otp). ErrNotFound: the user has
+// no such unused code; ErrStale: the code was not spent, because the flow
+// was completed or ended meanwhile.
+type spendRecovery func(hash string) error
+
 // verifyAppCode checks code for the user's active app t: six digits are an
 // app code of a step later than the last accepted one (accepted now, so a
-// replay within the step fails); anything else is tried as a recovery code
-// (consumed now). allowRecovery false accepts app codes only.
-func (a *Auth) verifyAppCode(ctx context.Context, t store.TOTP, code string, now time.Time, allowRecovery bool) (appCode, error) {
+// replay within the step fails); anything else is tried as a recovery code,
+// spent now with spend. A nil spend accepts app codes only.
+func (a *Auth) verifyAppCode(ctx context.Context, t store.TOTP, code string, now time.Time, spend spendRecovery) (appCode, error) {
 	ts := a.appStore()
 	if checkCode(code) == nil {
 		secret, err := a.apps.open(t)
@@ -171,23 +178,25 @@ func (a *Auth) verifyAppCode(ctx context.Context, t store.TOTP, code string, now
 		}
 		return codeApp, err
 	}
-	if !allowRecovery {
+	if spend == nil {
 		return codeWrong, nil
 	}
 	if a.apps == nil {
 		return codeWrong, errNoKeysToOpen // recovery codes are keyed too
 	}
-	return a.consumeRecoveryCode(ctx, t.UserID, code, now)
+	return a.consumeRecoveryCode(ctx, t.UserID, code, now, spend)
 }
 
-// consumeRecoveryCode consumes the user's recovery code code. The Store
-// forgets a used code, so a used one would look wrong; instead the first
-// request to bring a code marks it as tried, in one conditional add, and
-// only that request consumes it: any other request with the code — later,
-// or at once — is a replay. The mark stays while the code is used (as long
-// as the code lock remembers failures) and goes when the code was wrong or
-// could not be checked, so a wrong code brought again counts again.
-func (a *Auth) consumeRecoveryCode(ctx context.Context, userID, code string, now time.Time) (appCode, error) {
+// consumeRecoveryCode spends the user's recovery code code with spend. The
+// Store forgets a used code, so a used one would look wrong; instead the
+// first request to bring a code marks it as tried, in one conditional add,
+// and only that request spends it: any other request with the code —
+// later, or at once — is a replay. The mark stays while the code is used
+// (as long as the code lock remembers failures) and goes when the code was
+// wrong, could not be checked, or was not spent because its flow went
+// meanwhile (that request is answered as a replay: whoever sent it knew a
+// right code), so the code may be brought again.
+func (a *Auth) consumeRecoveryCode(ctx context.Context, userID, code string, now time.Time, spend spendRecovery) (appCode, error) {
 	first, ok := a.apps.hashers[0].Hash(userID, code)
 	if !ok {
 		return codeWrong, nil
@@ -202,20 +211,24 @@ func (a *Auth) consumeRecoveryCode(ctx context.Context, userID, code string, now
 	}
 	for _, h := range a.apps.hashers {
 		hash, _ := h.Hash(userID, code) // it normalized for the first key
-		if err = a.appStore().ConsumeRecoveryCode(ctx, userID, hash); !errors.Is(err, store.ErrNotFound) {
+		if err = spend(hash); !errors.Is(err, ErrNotFound) {
 			break
 		}
 	}
 	if err == nil {
 		return codeRecovery, nil
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	got := codeWrong
+	switch {
+	case errors.Is(err, ErrNotFound):
 		err = nil
+	case errors.Is(err, store.ErrStale):
+		got, err = codeReplayed, nil
 	}
 	if derr := a.store.DeleteCounter(context.WithoutCancel(ctx), mark); err == nil {
 		err = derr
 	}
-	return codeWrong, err
+	return got, err
 }
 
 // checkAppCodeField validates a code field that may be an app code or a

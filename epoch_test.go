@@ -83,6 +83,16 @@ var epochEnders = []epochEnder{
 			t.Fatalf("sign_out global: %d %s", r.Status, r.Body)
 		}
 	}},
+	{"SignOutEverywhere", false, func(t *testing.T, e *mailEnv, _ string) {
+		if _, err := e.auth.SignOutEverywhere(t.Context(), aliceID); err != nil {
+			t.Fatal(err)
+		}
+	}},
+	{"ResetTOTP", false, func(t *testing.T, e *mailEnv, _ string) {
+		if err := e.auth.ResetTOTP(t.Context(), aliceID); err != nil {
+			t.Fatal(err)
+		}
+	}},
 }
 
 // TestEpochEndsSignInsInFlight: for each way of ending alice's sign-ins,

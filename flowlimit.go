@@ -34,8 +34,17 @@ func newStartCounter(limit int, window time.Duration) *memrate.Limiter {
 // limitMicrosoftStart applies Limits.FlowStarts to a Microsoft start, before
 // anything else is read: in this instance's memory when the start stores
 // nothing (EncryptionKeys), else in the Store with the other flow starts.
+// A start that will be stored is first refused from a read when its
+// network's share of the stored states (or the bound on them all) is
+// full, so that such a refusal takes no place in its address's rate: it
+// writes nothing (reserveState counts the state itself later).
 func (a *Auth) limitMicrosoftStart(r *http.Request) *apiError {
 	if a.starts == nil {
+		ctx, now := r.Context(), a.now()
+		_, n := a.stateBucket(now)
+		if _, e := a.countStates(ctx, a.networkKey(r), n, now); e != nil {
+			return e
+		}
 		return a.limitFlowStart(r)
 	}
 	if ok, wait := a.starts.Allow(a.addressKey(r), a.now()); !ok {
@@ -114,6 +123,26 @@ func (a *Auth) stateCounts(ctx context.Context, prefix string, n int64, now time
 	return older, newest, nil
 }
 
+// liveStates is the live count of the stored states, all and of one
+// network, as read: the buckets before the newest apart.
+type liveStates struct{ olderAll, newestAll, olderNet, newestNet int }
+
+// countStates reads the live count of the stored states and of network's,
+// with n the newest bucket, and answers the refusal of one more (statesFull)
+// from that read, having written nothing.
+func (a *Auth) countStates(ctx context.Context, network string, n int64, now time.Time) (liveStates, *apiError) {
+	var c liveStates
+	var err error
+	c.olderAll, c.newestAll, err = a.stateCounts(ctx, "ms-states", n, now)
+	if err == nil {
+		c.olderNet, c.newestNet, err = a.stateCounts(ctx, netStates(network), n, now)
+	}
+	if err != nil {
+		return c, a.internal(ctx, "count Microsoft states", err)
+	}
+	return c, a.statesFull(ctx, c.olderAll+c.newestAll+1, c.olderNet+c.newestNet+1)
+}
+
 // reserveState counts a Microsoft state about to be stored for a client of
 // network. It answers 503 when Limits.PendingStates would be exceeded,
 // and 429 when the network would hold more than its share. Both are read
@@ -125,17 +154,11 @@ func (a *Auth) reserveState(ctx context.Context, network string) *apiError {
 	now := a.now()
 	key, n := a.stateBucket(now)
 	netKey := netStates(network) + "#" + strconv.FormatInt(n, 10)
-	olderAll, newestAll, err := a.stateCounts(ctx, "ms-states", n, now)
-	if err != nil {
-		return a.internal(ctx, "count Microsoft states", err)
-	}
-	olderNet, newestNet, err := a.stateCounts(ctx, netStates(network), n, now)
-	if err != nil {
-		return a.internal(ctx, "count Microsoft states", err)
-	}
-	if e := a.statesFull(ctx, olderAll+newestAll+1, olderNet+newestNet+1); e != nil {
+	c, e := a.countStates(ctx, network, n, now)
+	if e != nil {
 		return e
 	}
+	olderAll, olderNet := c.olderAll, c.olderNet
 	width := a.cfg.FlowTTL / stateBuckets
 	end := time.Unix(0, (n+1)*int64(width)).Add(a.cfg.FlowTTL)
 	all, err := a.store.AddCounter(ctx, key, 1, end, now)

@@ -78,9 +78,10 @@ type Limits struct {
 	// Default 2,048.
 	CallbackURLBytes int
 
-	// RecentAuth is how young a sign-in that proved the password must be
-	// to change the second factor (enrol, disable or replace an
-	// authenticator app's recovery codes); older ones get 403
+	// RecentAuth is how young a sign-in must be — since its last factor
+	// (the password, the second factor that completed it, or a Microsoft
+	// account) was proved — to change the second factor (enrol, disable or
+	// replace an authenticator app's recovery codes); older ones get 403
 	// insufficient_scope. Default 10 minutes.
 	RecentAuth time.Duration
 

@@ -5,6 +5,8 @@
 package pbxauth_test
 
 import (
+	"maps"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -167,4 +169,79 @@ func TestRefusedCodeRequestsWriteNothing(t *testing.T) {
 	wrongCodes(t, e, 10)
 	flood("the second factor is locked", func() int { return e.verify(t, flow, "123456") })
 	flood("the second factor is locked", func() int { return e.sendOTP(flow).Status })
+}
+
+// TestRacingCodeSendsWriteOnce: 20 send_otp at once on one flow, each
+// held until all have read the flow (a barrierStore at Flow), so that all
+// pass what the flow tells: one code is sent, the other 19 are 429, and
+// they take no place in the user's code mails nor in the flow's failed
+// sends — not even one given back after — so that a double click cannot
+// use up the mails of the user's other flows meanwhile. Their only
+// writes are the flow's compare-and-swaps they lose.
+func TestRacingCodeSendsWriteOnce(t *testing.T) {
+	bs := newBarrierStore(t, "Flow")
+	st := &writeCounter{Store: bs, writes: map[string]int{}}
+	e := &mailEnv{smtp: smtptest.Start(t, smtptest.Options{})}
+	e.env = newEnvWith(t, st, volatileMail, func(c *pbxauth.Config) { c.Mailer = e.smtpMailer(t) })
+	t.Cleanup(func() { e.auth.Close() })
+	e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
+	flow := e.startTwoFactor(t, aliceCreds())
+
+	before := st.snapshot()
+	bs.arm(20)
+	if n := tally(parallel(20, func(int) int { return e.sendOTP(flow).Status })); n[200] != 1 || n[429] != 19 {
+		t.Fatalf("20 send_otp at once on one flow: %v, want one 200 and 19 of 429", n)
+	}
+	want := map[string]int{
+		"AddCounterBelow code-mails": 1, "AddCounter code-mails": 1, // the sent code's place, and its window's anchor
+		"AddCounterBelow otp-send-failed": 1, "AddCounter otp-send-failed": 1, // its failed-send slot, given back once sent
+	}
+	if got := st.since(before, "UpdateFlow"); !maps.Equal(got, want) {
+		t.Errorf("20 send_otp at once wrote %v besides the flow, want only the sent code's %v", got, want)
+	}
+	e.smtp.Receive(t)
+}
+
+// TestRacingCodeSendsAcrossFlows: 8 send_otp at once, each on a flow of
+// its own of one user who may be mailed 3 codes, each held until all have
+// reserved their flows (a barrierStore at UpdateFlow): 3 are sent and 5
+// lose the user's code mails — and give their flows' reservations back:
+// sent again, each is refused by the user's mails (until the hour is
+// over), not by the 30 s between two codes of its flow, and the user's
+// count of code mails holds the 3 sent only.
+func TestRacingCodeSendsAcrossFlows(t *testing.T) {
+	bs := newBarrierStore(t, "UpdateFlow")
+	e := &mailEnv{smtp: smtptest.Start(t, smtptest.Options{})}
+	e.env = newEnvWith(t, bs, volatileMail, func(c *pbxauth.Config) {
+		c.Mailer = e.smtpMailer(t)
+		c.Limits.CodeMails = 3
+		c.Limits.DeviceSignIns = 100 // the 8 sign-ins come from one browser
+	})
+	t.Cleanup(func() { e.auth.Close() })
+	e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
+	flows := make([]string, 8)
+	for i := range flows {
+		flows[i] = e.startTwoFactor(t, aliceCreds())
+	}
+	bs.arm(len(flows))
+	statuses := parallel(len(flows), func(i int) int { return e.sendOTP(flows[i]).Status })
+	if n := tally(statuses); n[200] != 3 || n[429] != 5 {
+		t.Fatalf("8 send_otp at once on 8 flows of a user with 3 code mails: %v, want 3 of 200 and 5 of 429", n)
+	}
+	for range 3 {
+		e.smtp.Receive(t)
+	}
+	for i, s := range statuses {
+		if s != 429 {
+			continue
+		}
+		r := e.sendOTP(flows[i])
+		if retry, _ := strconv.Atoi(r.Header.Get("Retry-After")); r.Status != 429 || retry <= 30 {
+			t.Errorf("a refused flow sent again: %d, Retry-After %q: want 429 until the user's hour of mails is over, not the 30 s of its own last code", r.Status, r.Header.Get("Retry-After"))
+		}
+	}
+	e.clock.Advance(time.Hour)
+	if s := e.sendOTP(e.startTwoFactor(t, aliceCreds())).Status; s != 200 {
+		t.Errorf("a send in the next hour: %d", s)
+	}
 }

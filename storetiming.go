@@ -52,6 +52,7 @@ const (
 	opFamilies
 	opRevokeUserFamily
 	opRevokeOtherFamilies
+	opRevokeMethodFamilies
 	opSetUserDisabled
 	opSetPasswordForceReset
 	opAddCounter
@@ -99,6 +100,7 @@ var storeOpNames = [storeOps]string{
 	opFamilies:              "Families",
 	opRevokeUserFamily:      "RevokeUserFamily",
 	opRevokeOtherFamilies:   "RevokeOtherFamilies",
+	opRevokeMethodFamilies:  "RevokeMethodFamilies",
 	opSetUserDisabled:       "SetUserDisabled",
 	opSetPasswordForceReset: "SetPasswordForceReset",
 	opAddCounter:            "AddCounter",
@@ -351,6 +353,12 @@ func (ts *timedStore) RevokeUserFamily(ctx context.Context, userID, familyID str
 func (ts *timedStore) RevokeOtherFamilies(ctx context.Context, userID, except string, now time.Time) ([]string, error) {
 	defer ts.record(ctx, opRevokeOtherFamilies, ts.start(ctx))
 	return ts.Store.RevokeOtherFamilies(ctx, userID, except, now)
+}
+
+// RevokeMethodFamilies implements Store, timed.
+func (ts *timedStore) RevokeMethodFamilies(ctx context.Context, userID, method string, now time.Time) ([]string, error) {
+	defer ts.record(ctx, opRevokeMethodFamilies, ts.start(ctx))
+	return ts.Store.RevokeMethodFamilies(ctx, userID, method, now)
 }
 
 // SetUserDisabled implements Store, timed.

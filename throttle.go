@@ -258,49 +258,80 @@ func windowAt(start time.Time, d time.Duration, now time.Time) (string, time.Tim
 }
 
 // rate counts one event against limit per window of length d under key,
-// and answers 429 (Retry-After: the window's end) beyond it. The window
-// and its count are read first: an event over the limit is refused from
-// what was read, writing nothing. Otherwise the event takes a place with
-// one conditional add (a request that finds the last place taken
-// meanwhile is refused, having changed nothing) and keeps the windows'
-// anchor alive; refund takes the event back when it did not happen.
+// and answers 429 (Retry-After: the window's end) beyond it: readRate and
+// then take. refund takes the event back when it did not happen.
 func (a *Auth) rate(ctx context.Context, key string, limit int, d time.Duration, now time.Time) (refund func(), e *apiError) {
-	fail := func(err error) (func(), *apiError) {
-		return nil, a.internal(ctx, "count "+strings.SplitN(key, ":", 2)[0], err)
+	p, e := a.readRate(ctx, key, limit, d, now)
+	if e != nil {
+		return nil, e
 	}
+	return p.take(ctx, now)
+}
+
+// ratePlace is a place in a rate that readRate found free, for take.
+type ratePlace struct {
+	a       *Auth
+	key     string // the rate's key; its anchor is key+"@"
+	counter string // the counter of the window that holds now
+	limit   int
+	d       time.Duration
+	end     time.Time // of the window
+}
+
+// readRate reads whether one more event fits limit in the window of length
+// d under key that holds now: the window and its count are read, and an
+// event over the limit is refused (429) from what was read, writing
+// nothing. Otherwise it returns the place, which take then takes; a
+// handler that must read other limits first refuses from all its reads
+// before it takes any place.
+func (a *Auth) readRate(ctx context.Context, key string, limit int, d time.Duration, now time.Time) (*ratePlace, *apiError) {
 	anchor, err := a.store.Counter(ctx, key+"@", now)
 	if err != nil {
-		return fail(err)
+		return nil, a.rateFailed(ctx, key, err)
 	}
 	start := anchor.WindowStart
 	if anchor.Version == 0 {
 		start = now // none: this event starts the windows
 	}
 	suffix, end := windowAt(start, d, now)
-	counter := key + suffix
-	c, err := a.store.Counter(ctx, counter, now)
+	p := &ratePlace{a: a, key: key, counter: key + suffix, limit: limit, d: d, end: end}
+	c, err := a.store.Counter(ctx, p.counter, now)
 	if err != nil {
-		return fail(err)
+		return nil, a.rateFailed(ctx, key, err)
 	}
 	if c.Count >= limit {
 		return nil, tooManyRequests(end.Sub(now))
 	}
-	if _, ok, err := a.store.AddCounterBelow(ctx, counter, limit, end, now); err != nil {
-		return fail(err)
+	return p, nil
+}
+
+// take takes the place readRate found free, with one conditional add (a
+// request that finds the last place taken meanwhile is refused, having
+// changed nothing), and keeps the windows' anchor alive. refund takes the
+// event back.
+func (p *ratePlace) take(ctx context.Context, now time.Time) (refund func(), e *apiError) {
+	a := p.a
+	if _, ok, err := a.store.AddCounterBelow(ctx, p.counter, p.limit, p.end, now); err != nil {
+		return nil, a.rateFailed(ctx, p.key, err)
 	} else if !ok {
-		return nil, tooManyRequests(end.Sub(now))
+		return nil, tooManyRequests(p.end.Sub(now))
 	}
 	// A window's counter expires at its end, and the anchor not before the
 	// end of the window of its last event: no window outlives its anchor.
-	if _, err := a.store.AddCounter(ctx, key+"@", 0, now.Add(d), now); err != nil {
-		return fail(err)
+	if _, err := a.store.AddCounter(ctx, p.key+"@", 0, now.Add(p.d), now); err != nil {
+		return nil, a.rateFailed(ctx, p.key, err)
 	}
 	refund = func() {
-		if _, err := a.store.AddCounter(context.WithoutCancel(ctx), counter, -1, end, a.now()); err != nil {
+		if _, err := a.store.AddCounter(context.WithoutCancel(ctx), p.counter, -1, p.end, a.now()); err != nil {
 			a.log.WarnContext(ctx, "pbxauth: refund rate", "err", err)
 		}
 	}
 	return refund, nil
+}
+
+// rateFailed answers a Store failure of counting key's rate.
+func (a *Auth) rateFailed(ctx context.Context, key string, err error) *apiError {
+	return a.internal(ctx, "count "+strings.SplitN(key, ":", 2)[0], err)
 }
 
 // addressLocked answers 429 when the client's address is locked.

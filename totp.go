@@ -2,8 +2,8 @@
 // starts an enrolment and shows its secret and QR code, POST
 // /auth/totp/confirm activates it with a first code and answers the
 // recovery codes, POST /auth/totp/disable removes it, POST
-// /auth/recovery_codes replaces the recovery codes. Changes need a sign-in
-// that proved the password recently, and each is mailed to the user.
+// /auth/recovery_codes replaces the recovery codes. Changes need a recent
+// sign-in, and each is mailed to the user.
 
 package pbxauth
 
@@ -28,7 +28,7 @@ var (
 	errNoApp        = invalidArgument("no authenticator app is active")
 	errWrongAppCode = invalidArgument("code is wrong or used already")
 	errNotRecent    = &apiError{status: http.StatusForbidden, code: CodeForbidden, reason: "insufficient_scope",
-		message: "sign in with your password again to change the second factor: this sign-in is too old"}
+		message: "sign in again to change the second factor: this sign-in is too old"}
 )
 
 // totpEnrolment is the answer of POST /auth/totp.
@@ -48,11 +48,17 @@ type recoveryCodeSet struct {
 	RecoveryCodes []string `json:"recovery_codes"`
 }
 
-// caller returns the request's principal, or 403 for a sign-in that is not
-// recent enough to change the second factor (RFC 6750 insufficient_scope).
+// recentCaller returns the request's principal, or 403 for a sign-in that
+// is not recent enough to change the second factor (RFC 6750
+// insufficient_scope): one whose last factor — the password, or the
+// second factor that completed it, or a Microsoft account — was proved
+// Limits.RecentAuth ago or longer. A sign-in begins when that factor is
+// proved; a refresh, a cookie session's re-issue or a carry-over does not
+// renew it.
 func (a *Auth) recentCaller(w http.ResponseWriter, r *http.Request) (*Principal, *apiError) {
 	p, _ := PrincipalFrom(r.Context())
-	if !p.PasswordVerified || a.now().Sub(p.SignedInAt) >= a.cfg.Limits.RecentAuth {
+	proved := p.PasswordVerified || p.Method == methodMicrosoft
+	if !proved || a.now().Sub(p.SignedInAt) >= a.cfg.Limits.RecentAuth {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+a.cfg.Realm+`", error="insufficient_scope"`)
 		return nil, errNotRecent
 	}
@@ -231,7 +237,11 @@ func (a *Auth) appChange(w http.ResponseWriter, r *http.Request, allowRecovery b
 	if e != nil {
 		return factorCaller{}, store.TOTP{}, e
 	}
-	got, err := a.verifyAppCode(ctx, t, req.Code, now, allowRecovery)
+	var spend spendRecovery
+	if allowRecovery {
+		spend = func(hash string) error { return a.appStore().ConsumeRecoveryCode(ctx, t.UserID, hash) }
+	}
+	got, err := a.verifyAppCode(ctx, t, req.Code, now, spend)
 	if err != nil {
 		at.refund(ctx)
 		return factorCaller{}, store.TOTP{}, a.appCodeError(ctx, t.UserID, err)

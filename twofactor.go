@@ -66,26 +66,36 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	} else if c.Count >= maxFailed {
 		return tooManyRequests(f.ExpiresAt.Sub(now))
 	}
+	mails, e := a.readRate(ctx, "code-mails:"+u.ID, a.cfg.Limits.CodeMails, a.cfg.Limits.CodeMailWindow, now)
+	if e != nil {
+		return e
+	}
 	code, hash, err := newCode(token)
 	if err != nil {
 		return a.internal(ctx, "make a code", err)
 	}
-	unmail, e := a.rate(ctx, "code-mails:"+u.ID, a.cfg.Limits.CodeMails, a.cfg.Limits.CodeMailWindow, now)
-	if e != nil {
-		return e
-	}
-	if ok, err := a.takeSendSlot(ctx, f, now); err != nil {
-		unmail()
-		return a.internal(ctx, "count failed sends", err)
-	} else if !ok {
-		unmail()
-		return tooManyRequests(f.ExpiresAt.Sub(now))
-	}
+	// The flow first: concurrent sends of one flow (a double click, a
+	// client's retry) are decided by its compare-and-swap, and those that
+	// lose it are refused having taken no place in the user's code mails,
+	// which the user's other flows share. Only a send that reserved the
+	// flow and then loses a later place gives back what it took.
 	before, after, err := a.reserveSend(ctx, h, hash, now)
 	if e := a.flowError(ctx, err, false); e != nil {
-		a.freeSendSlot(context.WithoutCancel(ctx), f, now)
-		unmail()
 		return e
+	}
+	undo := func() { a.undoSend(context.WithoutCancel(ctx), h, before, hash, now) }
+	unmail, e := mails.take(ctx, now)
+	if e != nil {
+		undo()
+		return e
+	}
+	if ok, err := a.takeSendSlot(ctx, f, now); err != nil || !ok {
+		undo()
+		unmail()
+		if err != nil {
+			return a.internal(ctx, "count failed sends", err)
+		}
+		return tooManyRequests(f.ExpiresAt.Sub(now))
 	}
 	msg, err := a.cfg.Mail.SecondFactor.render(u.Email, MailData{
 		Username: u.Username, Domain: a.tenantDomain(ctx, u),
@@ -96,7 +106,7 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	if err != nil {
 		// Undo even when the client has gone: the flow must stay usable.
-		a.undoSend(context.WithoutCancel(ctx), h, before, hash, now)
+		undo()
 		unmail()
 		a.log.ErrorContext(ctx, "pbxauth: second-factor code not sent", "user", u.ID, "err", err)
 		a.tel.mail(ctx, mailKindCode, outcomeFailed)
@@ -142,15 +152,15 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		return e
 	}
 	ev := Event{UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: "password"}
-	ok, replayed, e := a.secondFactorMatches(r, f, req.Token, req.Code, now)
+	m, e := a.secondFactorMatches(r, f, req.Token, req.Code, now)
 	if e != nil {
 		t.refund(context.WithoutCancel(ctx))
 		return e
 	}
-	if replayed {
+	if m.replayed {
 		return a.replayedCode(ctx, t, h, ev, now)
 	}
-	if !ok {
+	if !m.ok {
 		if f.Attempts >= a.cfg.Limits.FlowCodeAttempts {
 			if _, err := a.store.ConsumeFlow(ctx, h, store.FlowTwoFactor, now); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return a.internal(ctx, "end second-factor flow", err)
@@ -171,14 +181,18 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		}
 		return errInvalidCode
 	}
-	got, err := a.store.ConsumeFlow(ctx, h, store.FlowTwoFactor, now)
-	if errors.Is(err, store.ErrNotFound) {
-		// A concurrent request with the same code consumed it first.
-		return a.replayedCode(ctx, t, h, ev, now)
-	}
-	if e := a.flowError(ctx, err, err == nil && got.CodeHash != f.CodeHash); e != nil {
-		t.refund(context.WithoutCancel(ctx))
-		return e
+	got := m.flow
+	if !m.consumed {
+		var err error
+		got, err = a.store.ConsumeFlow(ctx, h, store.FlowTwoFactor, now)
+		if errors.Is(err, ErrNotFound) {
+			// A concurrent request with the same code consumed it first.
+			return a.replayedCode(ctx, t, h, ev, now)
+		}
+		if e := a.flowError(ctx, err, err == nil && got.CodeHash != f.CodeHash); e != nil {
+			t.refund(context.WithoutCancel(ctx))
+			return e
+		}
 	}
 	if err := t.succeed(ctx, now); err != nil {
 		return a.internal(ctx, "reset code lock", err)
@@ -215,27 +229,47 @@ func (a *Auth) replayedCode(ctx context.Context, t *attempt, h store.Hash, ev Ev
 	return errInvalidCode
 }
 
+// secondFactorMatch is how secondFactorMatches judged a code.
+type secondFactorMatch struct {
+	ok bool
+	// replayed: a right app or recovery code accepted already, or one
+	// whose flow was completed or ended by a concurrent request.
+	replayed bool
+	// consumed: a recovery code completed the flow, which was consumed
+	// with it (flow).
+	consumed bool
+	flow     store.Flow
+}
+
 // secondFactorMatches checks the code of a second-factor flow: for a user
 // with an active authenticator app, an app code or a recovery code (the
-// emailed code is never a fallback); for others, the emailed code.
-// replayed reports a right app or recovery code accepted already.
-func (a *Auth) secondFactorMatches(r *http.Request, f store.Flow, flowToken, code string, now time.Time) (ok, replayed bool, e *apiError) {
+// emailed code is never a fallback); for others, the emailed code. A
+// recovery code is spent together with the flow, in one Store step, so a
+// request that loses the flow to another never spends its code.
+func (a *Auth) secondFactorMatches(r *http.Request, f store.Flow, flowToken, code string, now time.Time) (m secondFactorMatch, e *apiError) {
 	ctx := r.Context()
 	t, active, err := a.activeApp(ctx, f.UserID)
 	if err != nil {
-		return false, false, a.internal(ctx, "read authenticator app", err)
+		return m, a.internal(ctx, "read authenticator app", err)
 	}
 	if !active {
-		return codeMatches(f, flowToken, code, now), false, nil
+		m.ok = codeMatches(f, flowToken, code, now)
+		return m, nil
 	}
-	got, err := a.verifyAppCode(ctx, t, code, now, true)
+	got, err := a.verifyAppCode(ctx, t, code, now, func(hash string) error {
+		var err error
+		m.flow, err = a.appStore().RedeemRecoveryCode(ctx, f.UserID, hash, f.Hash, now)
+		m.consumed = err == nil
+		return err
+	})
 	if err != nil {
-		return false, false, a.appCodeError(ctx, f.UserID, err)
+		return secondFactorMatch{}, a.appCodeError(ctx, f.UserID, err)
 	}
 	if got == codeRecovery {
 		a.emit(ctx, Event{Kind: EventRecoveryCodeUsed, UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: "password"})
 	}
-	return got == codeApp || got == codeRecovery, got == codeReplayed, nil
+	m.ok, m.replayed = got == codeApp || got == codeRecovery, got == codeReplayed
+	return m, nil
 }
 
 // codeKey is the key of a second-factor flow's code lock: the known device

@@ -61,18 +61,29 @@ func (m *Store) RevokeUserFamily(ctx context.Context, userID, familyID string, n
 
 // RevokeOtherFamilies implements SignInStore.
 func (m *Store) RevokeOtherFamilies(ctx context.Context, userID, except string, now time.Time) ([]string, error) {
+	return m.revokeLiveWhere(userID, now, func(f *memFamily) bool { return f.ID != except }), nil
+}
+
+// RevokeMethodFamilies implements SignInStore.
+func (m *Store) RevokeMethodFamilies(ctx context.Context, userID, method string, now time.Time) ([]string, error) {
+	return m.revokeLiveWhere(userID, now, func(f *memFamily) bool { return f.Method == method }), nil
+}
+
+// revokeLiveWhere revokes the user's live families at now that match and
+// advances the user's epoch, under the lock, and returns their IDs.
+func (m *Store) revokeLiveWhere(userID string, now time.Time, match func(*memFamily) bool) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ids := []string{}
 	for _, f := range m.liveOfLocked(userID, now) {
-		if f.ID != except {
+		if match(f) {
 			f.Revoked = true
 			ids = append(ids, f.ID)
 		}
 	}
 	m.liveOfLocked(userID, now)
 	m.advanceEpochLocked(userID)
-	return ids, nil
+	return ids
 }
 
 // UnlinkUser implements Store.

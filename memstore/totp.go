@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"sync"
+	"time"
 
 	"github.com/pbxauth/pbxauth/store"
 )
@@ -136,4 +137,24 @@ func (m *Store) ConsumeRecoveryCode(ctx context.Context, userID, hash string) er
 	}
 	delete(s.codes[userID], hash)
 	return nil
+}
+
+// RedeemRecoveryCode implements TOTPStore: the flow and the code are
+// checked and removed under both locks.
+func (m *Store) RedeemRecoveryCode(ctx context.Context, userID, hash string, h store.Hash, now time.Time) (store.Flow, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := &m.totp
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.codes[userID][hash] {
+		return store.Flow{}, store.ErrNotFound
+	}
+	f, ok := m.flows[h]
+	if !ok || f.Purpose != store.FlowTwoFactor || f.UserID != userID || expired(f.ExpiresAt, now) {
+		return store.Flow{}, store.ErrStale
+	}
+	delete(s.codes[userID], hash)
+	delete(m.flows, h)
+	return f, nil
 }

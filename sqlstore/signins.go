@@ -67,24 +67,37 @@ func (s *Store) RevokeUserFamily(ctx context.Context, userID, familyID string, n
 // RevokeOtherFamilies implements store.SignInStore: the epoch, then one
 // UPDATE ... RETURNING (which both dialects have), in one transaction.
 func (s *Store) RevokeOtherFamilies(ctx context.Context, userID, except string, now time.Time) ([]string, error) {
+	return s.revokeLiveWhere(ctx, "revoke other families", userID, `id <> $2`, except, now)
+}
+
+// RevokeMethodFamilies implements pbxauth.SignInStore as
+// RevokeOtherFamilies does.
+func (s *Store) RevokeMethodFamilies(ctx context.Context, userID, method string, now time.Time) ([]string, error) {
+	return s.revokeLiveWhere(ctx, "revoke families by method", userID, `method = $2`, method, now)
+}
+
+// revokeLiveWhere advances the user's epoch and revokes the user's live
+// families at now that match cond (on $2, arg), in one transaction, and
+// returns their IDs.
+func (s *Store) revokeLiveWhere(ctx context.Context, op, userID, cond, arg string, now time.Time) ([]string, error) {
 	var ids []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := advanceEpoch(ctx, tx, userID); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE
-			WHERE user_id = $1 AND id <> $2 AND `+liveFamily+`$3 RETURNING id`, userID, except, micros(now))
+			WHERE user_id = $1 AND `+cond+` AND `+liveFamily+`$3 RETURNING id`, userID, arg, micros(now))
 		if err != nil {
 			return err
 		}
 		ids, err = scanIDs(rows)
 		return err
 	})
-	// The user's grants go, the kept sign-in's too: simpler than each of
+	// The user's grants go, the kept sign-ins' too: simpler than each of
 	// the ids read above, and those are refilled on their next use.
 	s.grants.forgetUser(userID)
 	if err != nil {
-		return nil, storeErr("revoke other families", err)
+		return nil, storeErr(op, err)
 	}
 	return ids, nil
 }

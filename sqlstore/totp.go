@@ -1,6 +1,7 @@
 // This file keeps authenticator apps and recovery codes (store.TOTPStore).
 // Single use is decided by the database: a step is accepted by an UPDATE
-// whose WHERE demands a later one, a recovery code consumed by a DELETE.
+// whose WHERE demands a later one, a recovery code consumed by a DELETE —
+// with the flow it completes, by two DELETEs in one transaction.
 
 package sqlstore
 
@@ -8,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/pbxauth/pbxauth/store"
 )
@@ -112,4 +114,32 @@ func (s *Store) ConsumeRecoveryCode(ctx context.Context, userID, hash string) er
 		err = store.ErrNotFound
 	}
 	return storeErr("consume recovery code", err)
+}
+
+// RedeemRecoveryCode implements pbxauth.TOTPStore: one transaction deletes
+// the code and then the flow, and rolls both back when either is missing.
+// Two redemptions of one flow each delete their code first and then wait
+// for the other's DELETE of the flow; the one that commits first wins, the
+// other deletes no flow and rolls its code back.
+func (s *Store) RedeemRecoveryCode(ctx context.Context, userID, hash string, h store.Hash, now time.Time) (store.Flow, error) {
+	var f store.Flow
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := affected(tx.ExecContext(ctx, `DELETE FROM pbxauth_recovery_codes WHERE user_id = $1 AND hash = $2`, userID, hash))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return store.ErrNotFound
+		}
+		err = tx.QueryRowContext(ctx, `DELETE FROM pbxauth_flows WHERE hash = $1 AND purpose = $2 AND user_id = $3 AND expires_at > $4
+			RETURNING `+flowCols, h[:], string(store.FlowTwoFactor), userID, micros(now)).Scan(flowDest(&f)...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrStale
+		}
+		return err
+	})
+	if err != nil {
+		return store.Flow{}, storeErr("redeem recovery code", err)
+	}
+	return f, nil
 }

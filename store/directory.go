@@ -47,8 +47,8 @@ type User struct {
 	// Epoch is the user's sign-in epoch, which only the store moves: it
 	// advances, in the same step, whenever the user's sign-ins are ended as
 	// a whole or the password changes (ResetPassword, RevokeUser,
-	// RevokeOtherFamilies, SetUserDisabled(true), an UpdateUser that
-	// changes PasswordHash or disables). Whatever proves a credential reads
+	// RevokeOtherFamilies, RevokeMethodFamilies, SetUserDisabled(true), an
+	// UpdateUser that changes PasswordHash or disables). Whatever proves a credential reads
 	// it before the check, and the sign-in or flow it then starts carries
 	// it (Family.Epoch, Flow.Epoch): the store refuses it with ErrStale
 	// when the epoch moved in between. CreateUser stores the given value;

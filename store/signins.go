@@ -36,4 +36,10 @@ type SignInStore interface {
 	// (so that no sign-in still in flight survives it either), and returns
 	// the IDs it revoked (in no particular order; empty when none).
 	RevokeOtherFamilies(ctx context.Context, userID, except string, now time.Time) ([]string, error)
+	// RevokeMethodFamilies revokes every live family of the user at now
+	// whose Method is method and advances the user's Epoch, in one step:
+	// the sign-ins made through a way of signing in that changed end, in
+	// flight too, and the others are carried over. It returns the IDs it
+	// revoked (in no particular order; empty when none).
+	RevokeMethodFamilies(ctx context.Context, userID, method string, now time.Time) ([]string, error)
 }

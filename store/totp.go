@@ -1,6 +1,7 @@
 // This file holds the optional Store capability of authenticator apps: a
 // user's TOTP secret (sealed, never in the clear), the last time step it
-// accepted, and the hashes of the user's recovery codes.
+// accepted, and the hashes of the user's recovery codes, each spent alone
+// or together with the second-factor flow it completes.
 
 package store
 
@@ -57,4 +58,14 @@ type TOTPStore interface {
 	// atomically: of concurrent consumers exactly one succeeds, the others
 	// get ErrNotFound, as does an unknown or used code.
 	ConsumeRecoveryCode(ctx context.Context, userID, hash string) error
+	// RedeemRecoveryCode removes the user's code with the given hash and
+	// consumes the user's live FlowTwoFactor flow h, both or neither, in
+	// one atomic step also across processes, and returns the flow: a code
+	// is never spent on a flow that another request completed or ended
+	// meanwhile. ErrNotFound, with nothing changed, when the code is not
+	// an unused code of the user; ErrStale, with nothing changed, when it
+	// is but the flow is missing, consumed, expired at now, of another
+	// purpose or of another user. Of concurrent calls on one flow at most
+	// one succeeds, whatever their codes.
+	RedeemRecoveryCode(ctx context.Context, userID, hash string, h Hash, now time.Time) (Flow, error)
 }

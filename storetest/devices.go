@@ -133,7 +133,7 @@ var deviceChecks = []check{
 	{name: "Swept", fn: func(t tb, s store.Store) {
 		sw, ok := s.(store.Sweeper)
 		if !ok {
-			t.Skipf("%T does not implement pbxauth.Sweeper", s)
+			t.Skipf("%T does not implement store.Sweeper", s)
 		}
 		dead := device("dead", "u-1", -25*time.Hour)
 		live := device("live", "u-1", 0)

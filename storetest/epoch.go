@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pbxauth/pbxauth/store"
@@ -99,6 +98,7 @@ var epochChecks = []check{
 		step("ResetPassword", true, func() error { return s.ResetPassword(ctx, "u-1", "$argon2id$two") })
 		step("RevokeUser", true, func() error { return s.RevokeUser(ctx, "u-1") })
 		step("RevokeOtherFamilies", true, func() error { _, err := s.RevokeOtherFamilies(ctx, "u-1", "f-x", base); return err })
+		step("RevokeMethodFamilies", true, func() error { _, err := s.RevokeMethodFamilies(ctx, "u-1", "microsoft", base); return err })
 		step("SetUserDisabled(true)", true, func() error { return s.SetUserDisabled(ctx, "u-1", true) })
 		step("SetUserDisabled(false)", false, func() error { return s.SetUserDisabled(ctx, "u-1", false) })
 		step("SetPasswordForceReset", false, func() error { return s.SetPasswordForceReset(ctx, "u-1", true) })
@@ -279,11 +279,16 @@ var epochChecks = []check{
 // recovery codes of one user, started under the epoch read before, against
 // end, run once through the other handle: every sign-in that was stored
 // must be ended by end, and once end returned, none more may be stored.
-// Each racer keeps creating until end has returned and then tries each
-// kind once more, so the race window is crossed every time, whatever the
-// scheduling: some creations land before end (it would be no race
-// otherwise — checked) and every racer's last ones after, which must be
-// refused.
+// Each racer keeps creating (up to raceCreates times) until end has
+// returned or refuses it, and once end has returned tries each kind once
+// more, so the race window is crossed every time, whatever the scheduling:
+// some creations land before end (it would be no race otherwise —
+// checked) and every racer's last ones after, which must be refused. The
+// bound keeps a database with one writer (SQLite) from queueing end behind
+// racers that never stop, beyond its busy timeout.
+// raceCreates bounds the creations of one racer of raceEpoch.
+const raceCreates = 24
+
 func raceEpoch(t tb, a, b store.Store, name string, end func(t tb, s store.Store, userID string) error) {
 	t.Helper()
 	ctx := t.Context()
@@ -312,7 +317,7 @@ func raceEpoch(t tb, a, b store.Store, name string, end func(t tb, s store.Store
 		stored  []string
 		started = make(chan struct{})
 		once    sync.Once
-		ended   atomic.Bool
+		ended   = make(chan struct{})
 	)
 	for r := range racers {
 		s := a
@@ -320,7 +325,15 @@ func raceEpoch(t tb, a, b store.Store, name string, end func(t tb, s store.Store
 			s = b
 		}
 		wg.Go(func() {
-			for i := 0; !ended.Load(); i++ {
+			// Create until end has returned, or until refused: end has
+			// begun to commit, and the racer waits for it to return.
+		create:
+			for i := range raceCreates {
+				select {
+				case <-ended:
+					break create
+				default:
+				}
 				kind, id := kinds[i%len(kinds)], fmt.Sprintf("%s/%d/%d", name, r, i)
 				err := create(s, kind, id)
 				switch {
@@ -331,11 +344,14 @@ func raceEpoch(t tb, a, b store.Store, name string, end func(t tb, s store.Store
 						mu.Unlock()
 					}
 					once.Do(func() { close(started) })
-				case !errors.Is(err, store.ErrStale):
+				case errors.Is(err, store.ErrStale):
+					break create
+				default:
 					t.Errorf("%s: racer's %s: %v, want nil or ErrStale", name, kind, err)
 					return
 				}
 			}
+			<-ended
 			// end has returned: each kind must be refused now.
 			for _, kind := range kinds {
 				if err := create(s, kind, fmt.Sprintf("%s/%d/last/%s", name, r, kind)); !errors.Is(err, store.ErrStale) {
@@ -345,8 +361,10 @@ func raceEpoch(t tb, a, b store.Store, name string, end func(t tb, s store.Store
 		})
 	}
 	<-started
-	err := end(t, b, userID)
-	ended.Store(true)
+	err := func() error {
+		defer close(ended) // also when end stops the check
+		return end(t, b, userID)
+	}()
 	wg.Wait()
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)

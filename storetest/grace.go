@@ -69,7 +69,7 @@ var graceChecks = []check{
 	{name: "SeedSwept", fn: func(t tb, s store.Store) {
 		sw, ok := s.(store.Sweeper)
 		if !ok {
-			t.Skipf("the store does not implement pbxauth.Sweeper")
+			t.Skipf("the store does not implement store.Sweeper")
 		}
 		ss, next := graceRotated(t, s)
 		_, err := sw.DeleteExpired(t.Context(), at(graceWindow-time.Nanosecond))

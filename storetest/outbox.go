@@ -22,7 +22,7 @@ func outboxOf(t tb, s store.Store) store.Outbox {
 	t.Helper()
 	ob, ok := s.(store.Outbox)
 	if !ok {
-		t.Skipf("the store does not implement pbxauth.Outbox")
+		t.Skipf("the store does not implement store.Outbox")
 	}
 	return ob
 }
@@ -72,7 +72,7 @@ var outboxChecks = []check{
 		ob := outboxOf(t, s)
 		r, ok := ob.(store.OutboxReporter)
 		if !ok {
-			t.Skipf("%T does not implement pbxauth.OutboxReporter", s)
+			t.Skipf("%T does not implement store.OutboxReporter", s)
 		}
 		ctx := t.Context()
 		n, oldest, err := r.OutboxStats(ctx)

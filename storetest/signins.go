@@ -17,8 +17,41 @@ import (
 // signInAt stores a sign-in of the user made at created, live until ends.
 func signInAt(t tb, s store.Store, userID, familyID string, created, ends time.Time) session {
 	t.Helper()
+	return signInThrough(t, s, "password", userID, familyID, created, ends)
+}
+
+// wantRevokedIDs checks the answer of a step that revokes sign-ins and
+// returns their IDs: no error, and want in any order (an empty slice, not
+// nil, for none).
+func wantRevokedIDs(t tb, what string, ids []string, err error, want ...string) {
+	t.Helper()
+	wantErr(t, err, nil, what)
+	if ids == nil {
+		t.Errorf("%s: got nil, want a slice", what)
+	}
+	ids = slices.Sorted(slices.Values(ids))
+	if !slices.Equal(ids, slices.Sorted(slices.Values(want))) {
+		t.Errorf("%s revoked %q, want %q", what, ids, want)
+	}
+}
+
+// wantEnded checks that after the step what the sign-ins ended are
+// revoked and those kept live.
+func wantEnded(t tb, s store.Store, what string, ended []session, kept ...session) {
+	t.Helper()
+	for _, ss := range ended {
+		ss.wantRevoked(t, s, "after "+what)
+	}
+	for _, ss := range kept {
+		ss.wantLive(t, s, what+" spared")
+	}
+}
+
+// signInThrough is signInAt of a sign-in made through method.
+func signInThrough(t tb, s store.Store, method, userID, familyID string, created, ends time.Time) session {
+	t.Helper()
 	ss := session{
-		family: store.Family{ID: familyID, UserID: userID, PasswordVerified: true, Method: "password",
+		family: store.Family{ID: familyID, UserID: userID, PasswordVerified: method == "password", Method: method,
 			CreatedAt: created, ExpiresAt: ends, LastUsedAt: created, ClientIP: "192.0.2.7", UserAgent: "agent of " + familyID,
 			Epoch: epochIfAny(t, s, userID)},
 		access:  token(familyID+"/access", store.AccessToken, familyID, minTime(at(time.Hour), ends)),
@@ -159,25 +192,36 @@ var signInChecks = []check{
 		b := signInAt(t, s, "u-2", "f-bob", at(-time.Hour), at(time.Hour))
 
 		ids, err := s.RevokeOtherFamilies(ctx, "u-1", "f-keep", base)
-		wantErr(t, err, nil, "RevokeOtherFamilies")
-		slices.Sort(ids)
-		equal(t, "the IDs RevokeOtherFamilies revoked", ids, []string{"f-o1", "f-o2"})
-		o1.wantRevoked(t, s, "after RevokeOtherFamilies")
-		o2.wantRevoked(t, s, "after RevokeOtherFamilies")
-		keep.wantLive(t, s, "spared by RevokeOtherFamilies")
-		b.wantLive(t, s, "of another user after RevokeOtherFamilies")
+		wantRevokedIDs(t, "RevokeOtherFamilies", ids, err, "f-o1", "f-o2")
+		wantEnded(t, s, "RevokeOtherFamilies", []session{o1, o2}, keep, b)
 
 		ids, err = s.RevokeOtherFamilies(ctx, "u-1", "f-keep", base)
-		wantErr(t, err, nil, "RevokeOtherFamilies again")
-		if ids == nil || len(ids) != 0 {
-			t.Errorf("RevokeOtherFamilies with nothing left to revoke: got %#v, want an empty slice", ids)
-		}
+		wantRevokedIDs(t, "RevokeOtherFamilies again", ids, err)
 		ids, err = s.RevokeOtherFamilies(ctx, "u-1", "", base)
-		wantErr(t, err, nil, "RevokeOtherFamilies sparing none")
-		equal(t, "the IDs RevokeOtherFamilies sparing none revoked", ids, []string{"f-keep"})
+		wantRevokedIDs(t, "RevokeOtherFamilies sparing none", ids, err, "f-keep")
 		keep.wantRevoked(t, s, "after RevokeOtherFamilies sparing none")
 		wantFamilies(t, s, "u-1", base, "after every sign-in ended")
 		b.wantLive(t, s, "of another user after RevokeOtherFamilies sparing none")
+	}},
+	{name: "RevokeMethodFamilies", fn: func(t tb, s store.Store) {
+		ctx := t.Context()
+		addUser(t, s, user("u-1", "t-acme", "alice"), user("u-2", "t-acme", "bob"))
+		pw := signInAt(t, s, "u-1", "f-pw", at(-time.Hour), at(time.Hour))
+		ms1 := signInThrough(t, s, "microsoft", "u-1", "f-ms1", at(-time.Hour), at(time.Hour))
+		ms2 := signInThrough(t, s, "microsoft", "u-1", "f-ms2", at(-time.Hour), at(time.Hour))
+		signInThrough(t, s, "microsoft", "u-1", "f-ms-ended", at(-time.Hour), base)
+		bob := signInThrough(t, s, "microsoft", "u-2", "f-bob", at(-time.Hour), at(time.Hour))
+		epoch := epochOf(t, s, "u-1")
+
+		ids, err := s.RevokeMethodFamilies(ctx, "u-1", "microsoft", base)
+		wantRevokedIDs(t, "RevokeMethodFamilies", ids, err, "f-ms1", "f-ms2")
+		wantEnded(t, s, "RevokeMethodFamilies", []session{ms1, ms2}, pw, bob)
+		if got := epochOf(t, s, "u-1"); got != epoch+1 {
+			t.Errorf("epoch after RevokeMethodFamilies: %d, want %d", got, epoch+1)
+		}
+		ids, err = s.RevokeMethodFamilies(ctx, "u-1", "microsoft", base)
+		wantRevokedIDs(t, "RevokeMethodFamilies again", ids, err)
+		pw.wantLive(t, s, "of another method after RevokeMethodFamilies again")
 	}},
 	{name: "UnlinkUser", fn: func(t tb, s store.Store) {
 		ctx := t.Context()

@@ -92,6 +92,11 @@ type (
 	// factorEpochBlind confirms apps and replaces recovery codes whatever
 	// the epoch they carry.
 	factorEpochBlind struct{ *memstore.Store }
+	// spendingRedeem spends the code, then tries the flow: a code is
+	// spent on a flow it cannot complete.
+	spendingRedeem struct{ *memstore.Store }
+	// methodBlind ends every sign-in of the user, whatever its method.
+	methodBlind struct{ *memstore.Store }
 	// noEviction keeps every sign-in, whatever the bound.
 	noEviction struct{ *memstore.Store }
 	// unboundedAdds adds whatever the limit.
@@ -333,6 +338,21 @@ func (s factorEpochBlind) ReplaceRecoveryCodes(ctx context.Context, userID strin
 	return s.Store.ReplaceRecoveryCodes(ctx, userID, current(ctx, s, userID), hashes)
 }
 
+func (s spendingRedeem) RedeemRecoveryCode(ctx context.Context, userID, hash string, h store.Hash, now time.Time) (store.Flow, error) {
+	if err := s.ConsumeRecoveryCode(ctx, userID, hash); err != nil {
+		return store.Flow{}, err
+	}
+	f, err := s.ConsumeFlow(ctx, h, store.FlowTwoFactor, now)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && f.UserID != userID) {
+		return store.Flow{}, store.ErrStale
+	}
+	return f, err
+}
+
+func (s methodBlind) RevokeMethodFamilies(ctx context.Context, userID, method string, now time.Time) ([]string, error) {
+	return s.RevokeOtherFamilies(ctx, userID, "", now)
+}
+
 func (s noEviction) CreateFamily(ctx context.Context, f store.Family, maxLive int, ts ...store.Token) ([]string, error) {
 	return s.Store.CreateFamily(ctx, f, 0, ts...)
 }
@@ -412,6 +432,12 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"ActivateTOTP and ReplaceRecoveryCodes ignore the epoch",
 			func(m *memstore.Store) store.Store { return factorEpochBlind{m} },
 			[]string{"Epoch/FactorsStale", "Epoch/RaceWithEnders"}},
+		{"RedeemRecoveryCode spends the code whatever the flow",
+			func(m *memstore.Store) store.Store { return spendingRedeem{m} },
+			[]string{"TOTP/RedeemRecoveryCode", "TOTP/ConcurrentRedeem"}},
+		{"RevokeMethodFamilies ends every method's sign-ins",
+			func(m *memstore.Store) store.Store { return methodBlind{m} },
+			[]string{"SignIns/RevokeMethodFamilies"}},
 		{"CreateFamily evicts nothing",
 			func(m *memstore.Store) store.Store { return noEviction{m} },
 			[]string{"Epoch/EvictsLeastRecentlyUsed", "Epoch/EvictionUnderConcurrency"}},

@@ -1,4 +1,4 @@
-// This file checks the optional pbxauth.Sweeper: sweeping deletes what has
+// This file checks the optional store.Sweeper: sweeping deletes what has
 // expired and nothing else.
 
 package storetest
@@ -13,7 +13,7 @@ var sweeperChecks = []check{
 	{name: "DeleteExpired", fn: func(t tb, s store.Store) {
 		sw, ok := s.(store.Sweeper)
 		if !ok {
-			t.Skipf("%T does not implement pbxauth.Sweeper", s)
+			t.Skipf("%T does not implement store.Sweeper", s)
 		}
 		ctx := t.Context()
 		gone := at(-time.Second) // expired at base

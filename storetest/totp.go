@@ -1,13 +1,14 @@
 // This file checks the optional store.TOTPStore: sealed secrets round
 // trip, a pending enrolment never replaces an active app, a time step is
-// accepted once and only after the last, and a recovery code is consumed
-// exactly once.
+// accepted once and only after the last, a recovery code is consumed
+// exactly once, and redeemed with the flow it completes, both or neither.
 
 package storetest
 
 import (
 	"bytes"
 	"fmt"
+	"time"
 
 	"github.com/pbxauth/pbxauth/store"
 )
@@ -30,6 +31,26 @@ func activeApp(t tb, ts store.TOTPStore) {
 	t.Helper()
 	must(t, ts.PutPendingTOTP(t.Context(), pending("u-1", 1)), "PutPendingTOTP")
 	must(t, ts.ActivateTOTP(t.Context(), "u-1", 0, 100, []string{"h1", "h2", "h3"}), "ActivateTOTP")
+}
+
+// codes returns n recovery-code hashes named for the suite.
+func codes(n int) []string {
+	hs := make([]string, n)
+	for i := range hs {
+		hs[i] = fmt.Sprintf("code-%02d", i)
+	}
+	return hs
+}
+
+// wantCodes checks that each of the user's codes hs is still unused, by
+// consuming it.
+func wantCodes(t tb, ts store.TOTPStore, userID string, hs []string, what string) {
+	t.Helper()
+	for _, h := range hs {
+		if err := ts.ConsumeRecoveryCode(t.Context(), userID, h); err != nil {
+			t.Errorf("%s: code %s is spent: %v", what, h, err)
+		}
+	}
 }
 
 var totpChecks = []check{
@@ -96,5 +117,92 @@ var totpChecks = []check{
 		for _, h := range []string{"h2", "h3"} {
 			must(t, ts.ConsumeRecoveryCode(t.Context(), "u-1", h), fmt.Sprintf("ConsumeRecoveryCode(%s) after the race", h))
 		}
+	}},
+	{name: "RedeemRecoveryCode", fn: func(t tb, s store.Store) {
+		ts, ctx := totpStore(t, s), t.Context()
+		must(t, ts.PutPendingTOTP(ctx, pending("u-1", 1)), "PutPendingTOTP")
+		must(t, ts.ActivateTOTP(ctx, "u-1", 0, 100, codes(3)), "ActivateTOTP")
+		f := addFlow(t, s, flow("redeemed"))
+		got, err := ts.RedeemRecoveryCode(ctx, "u-1", "code-00", f.Hash, base)
+		must(t, err, "RedeemRecoveryCode")
+		equal(t, "the redeemed flow", got, f)
+		wantNoFlow(t, s, f, base, "after RedeemRecoveryCode")
+		wantErr(t, ts.ConsumeRecoveryCode(ctx, "u-1", "code-00"), store.ErrNotFound, "ConsumeRecoveryCode of a redeemed code")
+
+		// A code that is not the user's, on a live flow: nothing changes.
+		live := addFlow(t, s, flow("live"))
+		_, err = ts.RedeemRecoveryCode(ctx, "u-1", "code-00", live.Hash, base)
+		wantErr(t, err, store.ErrNotFound, "RedeemRecoveryCode of a spent code")
+		_, err = ts.RedeemRecoveryCode(ctx, "u-2", "code-01", live.Hash, base)
+		wantErr(t, err, store.ErrNotFound, "RedeemRecoveryCode of another user's code")
+		wantFlow(t, s, live, base, "after refused redemptions")
+
+		// A right code on a flow it cannot complete: the code is not spent.
+		reset := flow("reset")
+		reset.Purpose = store.FlowPasswordReset
+		reset = addFlow(t, s, reset)
+		bobs := flow("bob's")
+		bobs.UserID = "u-2"
+		bobs = addFlow(t, s, bobs)
+		for _, c := range []struct {
+			what string
+			h    store.Hash
+			now  time.Time
+		}{
+			{"a consumed flow", f.Hash, base},
+			{"no flow", hash("none"), base},
+			{"a flow of another purpose", reset.Hash, base},
+			{"another user's flow", bobs.Hash, base},
+			{"a flow at its expiry", live.Hash, live.ExpiresAt},
+		} {
+			_, err := ts.RedeemRecoveryCode(ctx, "u-1", "code-01", c.h, c.now)
+			wantErr(t, err, store.ErrStale, "RedeemRecoveryCode on "+c.what)
+		}
+		wantFlow(t, s, reset, base, "of another purpose after a refused redemption")
+		wantFlow(t, s, bobs, base, "of another user after a refused redemption")
+		wantFlow(t, s, live, base, "after a refused redemption at its expiry")
+		wantCodes(t, ts, "u-1", []string{"code-01", "code-02"}, "after refused redemptions")
+	}},
+	{name: "ConcurrentRedeem", pair: func(t tb, a, b store.Store) {
+		ha, hb, ctx := totpStore(t, a), totpStore(t, b), t.Context()
+		hs := codes(racers)
+		must(t, ha.PutPendingTOTP(ctx, pending("u-1", 1)), "PutPendingTOTP")
+		must(t, ha.ActivateTOTP(ctx, "u-1", 0, 100, hs), "ActivateTOTP")
+
+		// Every racer a code of its own, one flow: one completes it, and
+		// every other code is unspent.
+		f := addFlow(t, a, flow("raced"))
+		errs := concurrently(racers, func(i int) error {
+			ts := ha
+			if i%2 == 1 {
+				ts = hb
+			}
+			_, err := ts.RedeemRecoveryCode(ctx, "u-1", hs[i], f.Hash, base)
+			return err
+		})
+		w := oneWinner(t, "RedeemRecoveryCode of one flow with many codes", errs, store.ErrStale)
+		wantNoFlow(t, a, f, base, "after the race")
+		left := append(append([]string{}, hs[:w]...), hs[w+1:]...)
+
+		// One code, a flow per racer: one flow completes, the others live.
+		flows := make([]store.Flow, racers)
+		for i := range flows {
+			flows[i] = addFlow(t, a, flow(fmt.Sprintf("flow-%d", i)))
+		}
+		errs = concurrently(racers, func(i int) error {
+			ts := ha
+			if i%2 == 1 {
+				ts = hb
+			}
+			_, err := ts.RedeemRecoveryCode(ctx, "u-1", left[0], flows[i].Hash, base)
+			return err
+		})
+		w = oneWinner(t, "RedeemRecoveryCode of one code on many flows", errs, store.ErrNotFound)
+		for i, f := range flows {
+			if i != w {
+				wantFlow(t, a, f, base, fmt.Sprintf("%d that lost the code", i))
+			}
+		}
+		wantCodes(t, ha, "u-1", left[1:], "after the races")
 	}},
 }

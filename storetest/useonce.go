@@ -31,7 +31,7 @@ var useOnceChecks = []check{
 	{name: "Sweep", fn: func(t tb, s store.Store) {
 		sw, ok := s.(store.Sweeper)
 		if !ok {
-			t.Skipf("%T does not implement pbxauth.Sweeper", s)
+			t.Skipf("%T does not implement store.Sweeper", s)
 		}
 		ctx := t.Context()
 		// At base, "old" was kept long enough; "recent" expired too, but
