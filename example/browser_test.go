@@ -124,6 +124,8 @@ func TestBrowserSignIn(t *testing.T) {
 
 	t.Run("second factor", func(t *testing.T) {
 		do(t, ctx, signIn(base, "acme.example.test", "alice", "alice-pw-123"), chromedp.WaitVisible(chromedp.CSS("#code")))
+		// alice has no authenticator app: one paragraph, about the mail.
+		checkCodePrompt(t, ctx, emailCodeHelp, true)
 		m := mail.Receive(t)
 		code := codeRE.FindString(m.Text)
 		if len(m.To) != 1 || m.To[0] != "alice@acme.example.test" || code == "" {
@@ -179,7 +181,10 @@ func TestBrowserSignIn(t *testing.T) {
 		// Signed in again, bob needs the app: the next step's code (the
 		// confirming step is used) opens the session.
 		do(t, ctx, chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#signin")),
-			signIn(base, "acme.example.test", "bob", "bob-pw-1234"), chromedp.WaitVisible(chromedp.CSS("#code")),
+			signIn(base, "acme.example.test", "bob", "bob-pw-1234"), chromedp.WaitVisible(chromedp.CSS("#code")))
+		// Nothing is mailed to him: no "Send a new code".
+		checkCodePrompt(t, ctx, "Enter the 6-digit code your authenticator app shows, or one of your recovery codes.", false)
+		do(t, ctx,
 			chromedp.SendKeys(chromedp.CSS("#otp"), apitest.TOTPCode(t, secret, now.Add(30*time.Second))),
 			chromedp.Click(chromedp.CSS(`#code button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS("#signedin")),
@@ -195,6 +200,23 @@ func TestBrowserSignIn(t *testing.T) {
 	})
 
 	t.Run("forgotten password", func(t *testing.T) { testForgottenPassword(t, ctx, base, mail) })
+}
+
+// emailCodeHelp is the code prompt of a user without an authenticator app.
+const emailCodeHelp = "We have emailed a 6-digit code to the address on your account. Enter it here within 10 minutes."
+
+// checkCodePrompt checks the code step: its one paragraph is help, no
+// status line repeats it, and "Send a new code" is offered when a code was
+// mailed.
+func checkCodePrompt(t *testing.T, ctx context.Context, help string, resend bool) {
+	t.Helper()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#code p, #status, #error")].filter(p => p.checkVisibility()).map(p => p.textContent)`))
+	if err != nil || len(got) != 1 || got[0] != help {
+		t.Errorf("the code prompt shows %q (%v), want only %q", got, err, help)
+	}
+	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("resend").checkVisibility()`)); err != nil || shown != resend {
+		t.Errorf("\"Send a new code\" shown: %v (%v), want %v", shown, err, resend)
+	}
 }
 
 // signIn opens the page and submits the sign-in form.

@@ -9,6 +9,7 @@
 "use strict";
 
 let flowToken = ""; // the second-factor flow of the sign-in in progress
+let factor = ""; // where the flow's code comes from: "email" or "app" (send_otp says)
 let msDomain = ""; // the domain whose tenant offers Microsoft sign-in
 let infoSeq = 0; // only the latest /info answer counts
 let accessToken = ""; // the session's access token, for the bearer routes
@@ -103,19 +104,32 @@ async function checkMicrosoft() {
   $("microsoft").hidden = $("signin").hidden;
 }
 
-async function sendCode() {
+// codeHelp is the code prompt's one paragraph; it names the authenticator
+// app only to a user who has one.
+const codeHelp = {
+  email: "We have emailed a 6-digit code to the address on your account. Enter it here within 10 minutes.",
+  app: "Enter the 6-digit code your authenticator app shows, or one of your recovery codes.",
+};
+
+// codeFormat says what a code looks like, for the flow's factor.
+function codeFormat() {
+  return factor === "app" ? "The code is the 6 digits your app shows, or one of your recovery codes." : "The code is the 6 digits from the email.";
+}
+
+// sendCode asks for the flow's code; send_otp's answer says whether it was
+// mailed or comes from the user's app (then there is nothing to resend).
+async function sendCode(again) {
   const r = await api("POST", "/auth/send_otp", { token: flowToken });
-  if (r.status === 200) {
-    show("code", $("otp"));
-    say("Enter the 6-digit code we emailed you, or the one your authenticator app shows.");
-    return;
-  }
   if (r.status === 401) {
     signInAgain("Your sign-in has expired. Please sign in again.");
     return;
   }
+  if (r.status === 200) factor = r.data.factor === "app" ? "app" : "email";
+  $("code-help").textContent = codeHelp[factor] || "";
+  $("resend").hidden = factor === "app";
   show("code", $("otp"));
-  fail(explain(r));
+  if (r.status !== 200) fail(explain(r));
+  else say(again ? "We have sent a new code; only the newest one works." : "");
 }
 
 $("signin").addEventListener("submit", async (ev) => {
@@ -136,7 +150,8 @@ $("signin").addEventListener("submit", async (ev) => {
     $("password").value = "";
     if (r.data.two_factor_enabled) {
       flowToken = r.data.token;
-      await sendCode();
+      factor = "";
+      await sendCode(false);
       return;
     }
     say("");
@@ -150,8 +165,8 @@ $("signin").addEventListener("submit", async (ev) => {
 $("code").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const code = $("otp").value.trim();
-  if (!/^[0-9]{6}$/.test(code) && !/^[0-9A-Za-z]{5}[ -]?[0-9A-Za-z]{5}$/.test(code)) {
-    fail("The code is the 6 digits from the email or your app, or one of your recovery codes.");
+  if (!/^[0-9]{6}$/.test(code) && !(factor === "app" && /^[0-9A-Za-z]{5}[ -]?[0-9A-Za-z]{5}$/.test(code))) {
+    fail(codeFormat());
     $("otp").focus();
     return;
   }
@@ -167,8 +182,9 @@ $("code").addEventListener("submit", async (ev) => {
     return;
   }
   fail(explain(r, {
-    400: "The code is the 6 digits from the email or your app, or one of your recovery codes.",
-    401: "The code is wrong or has expired. Send a new code, or start over.",
+    400: codeFormat(),
+    401: factor === "app" ? "The code is wrong or was used already. Enter the code your app shows now, or start over."
+      : "The code is wrong or has expired. Send a new code, or start over.",
   }));
   $("otp").select();
 });
@@ -249,7 +265,7 @@ $("forgot").addEventListener("submit", async (ev) => {
   say("If that account exists and has an email address, we have sent it a link to choose a new password. The link works once and only for a short time.");
 });
 
-$("resend").addEventListener("click", () => busy($("code"), sendCode));
+$("resend").addEventListener("click", () => busy($("code"), () => sendCode(true)));
 $("restart").addEventListener("click", () => { say(""); signInAgain(); });
 
 $("signout").addEventListener("click", async () => {
