@@ -252,21 +252,29 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 // checkSessionCookie checks the cookie as the browser keeps it.
 func checkSessionCookie(t *testing.T, ctx context.Context, base string) {
 	t.Helper()
+	c := browserSessionCookie(t, ctx, base)
+	// The example runs without -insecure-cookies: Chromium takes a Secure
+	// cookie from a loopback address served over plain HTTP.
+	if c.Name != "__Host-"+pbxauth.SessionCookieName || !c.Secure || !c.HTTPOnly || c.SameSite != network.CookieSameSiteLax || c.Path != "/" {
+		t.Errorf("session cookie %+v", c)
+	}
+}
+
+// browserSessionCookie returns the session cookie the browser keeps for
+// base, failing the test without one.
+func browserSessionCookie(t *testing.T, ctx context.Context, base string) *network.Cookie {
+	t.Helper()
 	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range res.Cookies {
 		if strings.HasSuffix(c.Name, pbxauth.SessionCookieName) {
-			// The example runs without -insecure-cookies: Chromium takes a
-			// Secure cookie from a loopback address served over plain HTTP.
-			if c.Name != "__Host-"+pbxauth.SessionCookieName || !c.Secure || !c.HTTPOnly || c.SameSite != network.CookieSameSiteLax || c.Path != "/" {
-				t.Errorf("session cookie %+v", c)
-			}
-			return
+			return c
 		}
 	}
-	t.Errorf("no session cookie among %+v", res.Cookies)
+	t.Fatalf("no session cookie among %+v", res.Cookies)
+	return nil
 }
 
 // findChromium returns the browser to drive: $CHROMIUM, or chromium on the

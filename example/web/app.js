@@ -5,7 +5,8 @@
 // for a mail whose link opens the reset page (reset.js). The page keeps no
 // token beyond memory: the session cookie is HttpOnly, and the access token
 // GET /api/login hands out is only used for the bearer routes until a
-// reload. Shared helpers ($, api, explain, say, fail, busy) are in common.js.
+// reload. Shared helpers ($, api, explain, say, fail, busy) are in common.js,
+// agentName in agent.js.
 "use strict";
 
 let flowToken = ""; // the second-factor flow of the sign-in in progress
@@ -55,17 +56,44 @@ async function account() {
     fail(explain(l));
     return;
   }
-  const list = $("sessions");
-  list.replaceChildren();
-  for (const s of l.data.sessions) {
-    const li = document.createElement("li");
-    li.textContent = (s.user_agent || "An unknown client") + " at " + (s.client_ip || "an unknown address") +
-      ", signed in " + new Date(s.created_at).toLocaleString() +
-      ", last used " + new Date(s.last_used_at).toLocaleString() + (s.current ? " (this browser)" : "");
-    if (s.current) li.className = "current";
-    list.append(li);
-  }
+  $("sessions").replaceChildren(...l.data.sessions.map(sessionItem));
   $("signout-others").hidden = l.data.sessions.length < 2;
+}
+
+// sessionItem is one sign-in of the list: its client named from the user
+// agent (agent.js; the agent itself, as text, when it names nothing known),
+// where and when, and its own "Sign out".
+function sessionItem(s, i) {
+  const li = document.createElement("li");
+  const about = document.createElement("span");
+  about.id = "session-" + i;
+  const name = agentName(s.user_agent) || s.user_agent || "An unknown client";
+  about.textContent = name + " at " + (s.client_ip || "an unknown address") +
+    ", signed in " + new Date(s.created_at).toLocaleString() +
+    ", last used " + new Date(s.last_used_at).toLocaleString() + (s.current ? " (this browser)" : "");
+  if (s.user_agent) li.title = s.user_agent;
+  const out = document.createElement("button");
+  out.type = "button";
+  out.className = "secondary";
+  out.textContent = "Sign out";
+  out.setAttribute("aria-describedby", about.id);
+  out.addEventListener("click", () => (s.current ? signOut() : endSession(s.id, name)));
+  if (s.current) li.className = "current";
+  li.append(about, " ", out);
+  return li;
+}
+
+// endSession signs one other sign-in out (DELETE /auth/sessions/{id}).
+async function endSession(id, name) {
+  const r = await busy($("sessions"), () => api("DELETE", "/auth/sessions/" + encodeURIComponent(id), undefined, accessToken));
+  if (r.status === 401) {
+    await refresh();
+    return;
+  }
+  if (r.status === 204) say(name + " is signed out.");
+  else if (r.status === 404) say("That session had ended already.");
+  else fail(explain(r));
+  await account();
 }
 
 function signInAgain(message, focus) {
@@ -268,7 +296,8 @@ $("forgot").addEventListener("submit", async (ev) => {
 $("resend").addEventListener("click", () => busy($("code"), () => sendCode(true)));
 $("restart").addEventListener("click", () => { say(""); signInAgain(); });
 
-$("signout").addEventListener("click", async () => {
+// signOut ends this browser's session (POST /logout clears its cookie).
+async function signOut() {
   const r = await busy($("signedin"), () => api("POST", "/logout"));
   if (r.status !== 204) {
     fail(explain(r));
@@ -277,7 +306,9 @@ $("signout").addEventListener("click", async () => {
   accessToken = "";
   show("signin", $("username"));
   say("You are signed out.");
-});
+}
+
+$("signout").addEventListener("click", signOut);
 
 $("signout-others").addEventListener("click", async () => {
   const r = await busy($("signedin"), () => api("POST", "/auth/sign_out?scope=others", undefined, accessToken));
