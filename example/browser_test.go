@@ -91,6 +91,16 @@ func TestBrowserSignIn(t *testing.T) {
 		}
 	})
 
+	// A refusal of the API names the field as the form does, not as the
+	// API spells it ("username must be 1-64 ...").
+	t.Run("malformed username", func(t *testing.T) {
+		do(t, ctx, signIn(base, "acme.example.test", "bob smith", "bob-pw-1234"), chromedp.WaitVisible(chromedp.CSS("#error")))
+		const want = "Username must be 1–64 letters, digits, _ - ' or full stops, and not start or end with a full stop."
+		if msg := text(t, ctx, "#error"); msg != want {
+			t.Errorf("error %q, want %q", msg, want)
+		}
+	})
+
 	t.Run("microsoft button", func(t *testing.T) {
 		do(t, ctx,
 			chromedp.Navigate(base+"/"),
