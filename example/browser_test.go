@@ -173,7 +173,12 @@ func TestBrowserSignIn(t *testing.T) {
 	t.Run("authenticator app", func(t *testing.T) {
 		do(t, ctx, signIn(base, "acme.example.test", "bob", "bob-pw-1234"), chromedp.WaitVisible(chromedp.CSS("#signedin")),
 			chromedp.Click(chromedp.CSS("#totp-start")), chromedp.WaitVisible(chromedp.CSS("#totp-enrol")))
-		secret := text(t, ctx, "#totp-secret")
+		// The key is shown in groups of four, which apps take as typed.
+		shown := text(t, ctx, "#totp-secret")
+		if !regexp.MustCompile(`^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$`).MatchString(shown) {
+			t.Errorf("the key is shown as %q, want groups of four", shown)
+		}
+		secret := strings.ReplaceAll(shown, " ", "")
 		qr, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("totp-qr").naturalWidth > 0`))
 		if err != nil || !qr {
 			t.Errorf("the QR code is not shown (%v)", err)

@@ -230,7 +230,7 @@ $("totp-start").addEventListener("click", async () => {
     return;
   }
   $("totp-qr").src = "data:image/png;base64," + r.data.qr_png;
-  $("totp-secret").textContent = r.data.secret;
+  $("totp-secret").textContent = r.data.secret.match(/.{1,4}/g).join(" "); // groups of four, to type it by hand
   $("totp-start").hidden = true;
   $("totp-enrol").hidden = false;
   say("Scan the QR code with your authenticator app, then enter the code it shows.");
