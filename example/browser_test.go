@@ -91,6 +91,22 @@ func TestBrowserSignIn(t *testing.T) {
 		}
 	})
 
+	// "Sign in" is the form's one primary button; "Forgot password?" is a
+	// quiet link beside it.
+	t.Run("buttons", func(t *testing.T) {
+		do(t, ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#signin")))
+		const look = `(el => { const s = getComputedStyle(el);
+			return [s.backgroundColor, s.borderTopStyle, s.textDecorationLine, s.fontWeight].join(" / "); })`
+		signIn, err := chromedp.Run(ctx, chromedp.Evaluate[string](look+`(document.querySelector('#signin button[type="submit"]'))`))
+		if err != nil || !strings.HasPrefix(signIn, "rgb(26, 95, 180) / solid / none / 600") {
+			t.Errorf("Sign in looks like %q (%v), want a filled button", signIn, err)
+		}
+		forgot, err := chromedp.Run(ctx, chromedp.Evaluate[string](look+`(document.getElementById("forgot-start"))`))
+		if err != nil || !strings.HasPrefix(forgot, "rgba(0, 0, 0, 0) / none / underline / 400") {
+			t.Errorf("Forgot password? looks like %q (%v), want a plain underlined link", forgot, err)
+		}
+	})
+
 	// A refusal of the API names the field as the form does, not as the
 	// API spells it ("username must be 1-64 ...").
 	t.Run("malformed username", func(t *testing.T) {
