@@ -97,8 +97,9 @@ var codeRE = regexp.MustCompile(`\b\d{6}\b`)
 // which must go to to.
 func (e *mailEnv) sendCode(t *testing.T, flow, to string) string {
 	t.Helper()
-	if r := e.sendOTP(flow); r.Status != 200 {
-		t.Fatalf("send_otp: %d %s", r.Status, r.Body)
+	// The answer says where the code went, so a page can word its prompt.
+	if r := e.sendOTP(flow); r.Status != 200 || r.String("factor") != "email" {
+		t.Fatalf("send_otp: %d %s, want 200 {\"factor\":\"email\"}", r.Status, r.Body)
 	}
 	m := e.smtp.Receive(t)
 	code := codeRE.FindString(m.Text)

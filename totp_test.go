@@ -86,8 +86,8 @@ func TestTOTPSignIn(t *testing.T) {
 	secret, codes := enrolAlice(t, e)
 
 	flow := e.startFlow(t)
-	if r := e.c.Do("POST", "/auth/send_otp", map[string]any{"token": flow}); r.Status != 200 {
-		t.Fatalf("send_otp of an app user: %d %s", r.Status, r.Body)
+	if r := e.c.Do("POST", "/auth/send_otp", map[string]any{"token": flow}); r.Status != 200 || r.String("factor") != "app" {
+		t.Fatalf("send_otp of an app user: %d %s, want 200 {\"factor\":\"app\"}", r.Status, r.Body)
 	}
 	if n := len(e.smtp.Messages); n != 0 {
 		t.Errorf("send_otp mailed %d codes to an app user", n)

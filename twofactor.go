@@ -20,11 +20,25 @@ type verifyRequest struct {
 	Code  string `json:"code"`
 }
 
+// sendAnswer is the 200 answer of POST /auth/send_otp, an extension (the
+// spec describes no body): Factor says where the code that verify_otp
+// expects comes from, so that a client words its prompt rightly —
+// factorEmail when a code was just mailed, factorApp when the user's
+// authenticator app (or a recovery code) gives it and nothing was sent.
+type sendAnswer struct {
+	Factor string `json:"factor"`
+}
+
+// The values of sendAnswer.Factor.
+const (
+	factorEmail = "email"
+	factorApp   = "app"
+)
+
 // sendOTP serves POST /auth/send_otp. It mails on the request path, so the
 // caller learns when no code went out (503 with Retry-After) and may simply
 // retry: a failed send costs neither the send budget nor the 30 s wait, but
-// a flow may fail at most 10 times (then 429). The 200 answer has no body,
-// as the spec describes none.
+// a flow may fail at most 10 times (then 429).
 func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	token, e := decodeFlowToken(w, r)
 	if e != nil {
@@ -45,7 +59,7 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	} else if active {
 		// The code comes from the app: nothing to send, but PortSIP
 		// clients call send_otp first and must reach their code prompt.
-		w.WriteHeader(http.StatusOK)
+		writeJSON(w, http.StatusOK, sendAnswer{Factor: factorApp})
 		return nil
 	}
 	if u.Email == "" {
@@ -114,7 +128,7 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	a.freeSendSlot(ctx, f, now)
 	a.emit(ctx, Event{Kind: EventTwoFactorSent, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: a.clientIP(r), Method: "password"})
-	w.WriteHeader(http.StatusOK)
+	writeJSON(w, http.StatusOK, sendAnswer{Factor: factorEmail})
 	return nil
 }
 

@@ -74,9 +74,10 @@ func testForgottenPassword(t *testing.T, ctx context.Context, base string, mail 
 	if msg := text(t, ctx, "#error"); msg != "The two passwords differ. Enter the same new password twice." {
 		t.Errorf("after two different passwords: %q", msg)
 	}
-	const refused = "That password cannot be used: new_password must be 8-256 characters. Choose another."
+	// The API's message names the field as the form does.
+	const refused = "New password must be 8–256 characters. Choose another."
 	do(t, ctx, setPassword("short", "short"),
-		chromedp.Poll[chromedp.Void](`document.getElementById("error").textContent.startsWith("That password")`))
+		chromedp.Poll[chromedp.Void](`document.getElementById("error").textContent.endsWith("Choose another.")`))
 	if msg := text(t, ctx, "#error"); msg != refused {
 		t.Errorf("after a too-short password: %q, want %q", msg, refused)
 	}

@@ -91,6 +91,32 @@ func TestBrowserSignIn(t *testing.T) {
 		}
 	})
 
+	// "Sign in" is the form's one primary button; "Forgot password?" is a
+	// quiet link beside it.
+	t.Run("buttons", func(t *testing.T) {
+		do(t, ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#signin")))
+		const look = `(el => { const s = getComputedStyle(el);
+			return [s.backgroundColor, s.borderTopStyle, s.textDecorationLine, s.fontWeight].join(" / "); })`
+		signIn, err := chromedp.Run(ctx, chromedp.Evaluate[string](look+`(document.querySelector('#signin button[type="submit"]'))`))
+		if err != nil || !strings.HasPrefix(signIn, "rgb(26, 95, 180) / solid / none / 600") {
+			t.Errorf("Sign in looks like %q (%v), want a filled button", signIn, err)
+		}
+		forgot, err := chromedp.Run(ctx, chromedp.Evaluate[string](look+`(document.getElementById("forgot-start"))`))
+		if err != nil || !strings.HasPrefix(forgot, "rgba(0, 0, 0, 0) / none / underline / 400") {
+			t.Errorf("Forgot password? looks like %q (%v), want a plain underlined link", forgot, err)
+		}
+	})
+
+	// A refusal of the API names the field as the form does, not as the
+	// API spells it ("username must be 1-64 ...").
+	t.Run("malformed username", func(t *testing.T) {
+		do(t, ctx, signIn(base, "acme.example.test", "bob smith", "bob-pw-1234"), chromedp.WaitVisible(chromedp.CSS("#error")))
+		const want = "Username must be 1–64 letters, digits, _ - ' or full stops, and not start or end with a full stop."
+		if msg := text(t, ctx, "#error"); msg != want {
+			t.Errorf("error %q, want %q", msg, want)
+		}
+	})
+
 	t.Run("microsoft button", func(t *testing.T) {
 		do(t, ctx,
 			chromedp.Navigate(base+"/"),
@@ -124,6 +150,8 @@ func TestBrowserSignIn(t *testing.T) {
 
 	t.Run("second factor", func(t *testing.T) {
 		do(t, ctx, signIn(base, "acme.example.test", "alice", "alice-pw-123"), chromedp.WaitVisible(chromedp.CSS("#code")))
+		// alice has no authenticator app: one paragraph, about the mail.
+		checkCodePrompt(t, ctx, emailCodeHelp, true)
 		m := mail.Receive(t)
 		code := codeRE.FindString(m.Text)
 		if len(m.To) != 1 || m.To[0] != "alice@acme.example.test" || code == "" {
@@ -161,7 +189,12 @@ func TestBrowserSignIn(t *testing.T) {
 	t.Run("authenticator app", func(t *testing.T) {
 		do(t, ctx, signIn(base, "acme.example.test", "bob", "bob-pw-1234"), chromedp.WaitVisible(chromedp.CSS("#signedin")),
 			chromedp.Click(chromedp.CSS("#totp-start")), chromedp.WaitVisible(chromedp.CSS("#totp-enrol")))
-		secret := text(t, ctx, "#totp-secret")
+		// The key is shown in groups of four, which apps take as typed.
+		shown := text(t, ctx, "#totp-secret")
+		if !regexp.MustCompile(`^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$`).MatchString(shown) {
+			t.Errorf("the key is shown as %q, want groups of four", shown)
+		}
+		secret := strings.ReplaceAll(shown, " ", "")
 		qr, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("totp-qr").naturalWidth > 0`))
 		if err != nil || !qr {
 			t.Errorf("the QR code is not shown (%v)", err)
@@ -179,7 +212,10 @@ func TestBrowserSignIn(t *testing.T) {
 		// Signed in again, bob needs the app: the next step's code (the
 		// confirming step is used) opens the session.
 		do(t, ctx, chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#signin")),
-			signIn(base, "acme.example.test", "bob", "bob-pw-1234"), chromedp.WaitVisible(chromedp.CSS("#code")),
+			signIn(base, "acme.example.test", "bob", "bob-pw-1234"), chromedp.WaitVisible(chromedp.CSS("#code")))
+		// Nothing is mailed to him: no "Send a new code".
+		checkCodePrompt(t, ctx, "Enter the 6-digit code your authenticator app shows, or one of your recovery codes.", false)
+		do(t, ctx,
 			chromedp.SendKeys(chromedp.CSS("#otp"), apitest.TOTPCode(t, secret, now.Add(30*time.Second))),
 			chromedp.Click(chromedp.CSS(`#code button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS("#signedin")),
@@ -195,6 +231,23 @@ func TestBrowserSignIn(t *testing.T) {
 	})
 
 	t.Run("forgotten password", func(t *testing.T) { testForgottenPassword(t, ctx, base, mail) })
+}
+
+// emailCodeHelp is the code prompt of a user without an authenticator app.
+const emailCodeHelp = "We have emailed a 6-digit code to the address on your account. Enter it here within 10 minutes."
+
+// checkCodePrompt checks the code step: its one paragraph is help, no
+// status line repeats it, and "Send a new code" is offered when a code was
+// mailed.
+func checkCodePrompt(t *testing.T, ctx context.Context, help string, resend bool) {
+	t.Helper()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#code p, #status, #error")].filter(p => p.checkVisibility()).map(p => p.textContent)`))
+	if err != nil || len(got) != 1 || got[0] != help {
+		t.Errorf("the code prompt shows %q (%v), want only %q", got, err, help)
+	}
+	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("resend").checkVisibility()`)); err != nil || shown != resend {
+		t.Errorf("\"Send a new code\" shown: %v (%v), want %v", shown, err, resend)
+	}
 }
 
 // signIn opens the page and submits the sign-in form.
@@ -230,21 +283,29 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 // checkSessionCookie checks the cookie as the browser keeps it.
 func checkSessionCookie(t *testing.T, ctx context.Context, base string) {
 	t.Helper()
+	c := browserSessionCookie(t, ctx, base)
+	// The example runs without -insecure-cookies: Chromium takes a Secure
+	// cookie from a loopback address served over plain HTTP.
+	if c.Name != "__Host-"+pbxauth.SessionCookieName || !c.Secure || !c.HTTPOnly || c.SameSite != network.CookieSameSiteLax || c.Path != "/" {
+		t.Errorf("session cookie %+v", c)
+	}
+}
+
+// browserSessionCookie returns the session cookie the browser keeps for
+// base, failing the test without one.
+func browserSessionCookie(t *testing.T, ctx context.Context, base string) *network.Cookie {
+	t.Helper()
 	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range res.Cookies {
 		if strings.HasSuffix(c.Name, pbxauth.SessionCookieName) {
-			// The example runs without -insecure-cookies: Chromium takes a
-			// Secure cookie from a loopback address served over plain HTTP.
-			if c.Name != "__Host-"+pbxauth.SessionCookieName || !c.Secure || !c.HTTPOnly || c.SameSite != network.CookieSameSiteLax || c.Path != "/" {
-				t.Errorf("session cookie %+v", c)
-			}
-			return
+			return c
 		}
 	}
-	t.Errorf("no session cookie among %+v", res.Cookies)
+	t.Fatalf("no session cookie among %+v", res.Cookies)
+	return nil
 }
 
 // findChromium returns the browser to drive: $CHROMIUM, or chromium on the

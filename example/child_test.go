@@ -73,24 +73,34 @@ func startChildTee(t *testing.T, port int, tee io.Writer, args ...string) *child
 			t.Logf("child stderr:\n%s", c.log())
 		}
 	})
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				lines <- u
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
 	select {
-	case c.url = <-lines:
-	case <-c.done:
-		t.Fatalf("the example ended before listening:\n%s", c.log())
+	case u, ok := <-listening(stdout):
+		if !ok {
+			<-c.done
+			t.Fatalf("the example ended before listening:\n%s", c.log())
+		}
+		c.url = u
 	case <-time.After(childTimeout):
 		t.Fatal("the example did not print its listening line")
 	}
 	return c
+}
+
+// listening sends the URL of each "listening on URL" line that r holds
+// (at most 4 unread), and closes the channel at r's end.
+func listening(r io.Reader) <-chan string {
+	urls := make(chan string, 4)
+	go func() {
+		defer close(urls)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+				urls <- u
+			}
+		}
+		io.Copy(io.Discard, r)
+	}()
+	return urls
 }
 
 type lockedWriter struct{ c *child }

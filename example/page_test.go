@@ -17,6 +17,7 @@ func TestPage(t *testing.T) {
 		{"HEAD", "/", 200, "text/html"},
 		{"GET", "/app.js", 200, "text/javascript"},
 		{"GET", "/common.js", 200, "text/javascript"},
+		{"GET", "/agent.js", 200, "text/javascript"},
 		{"GET", "/reset?token=abc", 200, "text/html"},
 		{"HEAD", "/reset", 200, "text/html"},
 		{"GET", "/reset.js", 200, "text/javascript"},

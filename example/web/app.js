@@ -5,10 +5,12 @@
 // for a mail whose link opens the reset page (reset.js). The page keeps no
 // token beyond memory: the session cookie is HttpOnly, and the access token
 // GET /api/login hands out is only used for the bearer routes until a
-// reload. Shared helpers ($, api, explain, say, fail, busy) are in common.js.
+// reload. Shared helpers ($, api, explain, say, fail, busy) are in common.js,
+// agentName in agent.js.
 "use strict";
 
 let flowToken = ""; // the second-factor flow of the sign-in in progress
+let factor = ""; // where the flow's code comes from: "email" or "app" (send_otp says)
 let msDomain = ""; // the domain whose tenant offers Microsoft sign-in
 let infoSeq = 0; // only the latest /info answer counts
 let accessToken = ""; // the session's access token, for the bearer routes
@@ -54,17 +56,44 @@ async function account() {
     fail(explain(l));
     return;
   }
-  const list = $("sessions");
-  list.replaceChildren();
-  for (const s of l.data.sessions) {
-    const li = document.createElement("li");
-    li.textContent = (s.user_agent || "An unknown client") + " at " + (s.client_ip || "an unknown address") +
-      ", signed in " + new Date(s.created_at).toLocaleString() +
-      ", last used " + new Date(s.last_used_at).toLocaleString() + (s.current ? " (this browser)" : "");
-    if (s.current) li.className = "current";
-    list.append(li);
-  }
+  $("sessions").replaceChildren(...l.data.sessions.map(sessionItem));
   $("signout-others").hidden = l.data.sessions.length < 2;
+}
+
+// sessionItem is one sign-in of the list: its client named from the user
+// agent (agent.js; the agent itself, as text, when it names nothing known),
+// where and when, and its own "Sign out".
+function sessionItem(s, i) {
+  const li = document.createElement("li");
+  const about = document.createElement("span");
+  about.id = "session-" + i;
+  const name = agentName(s.user_agent) || s.user_agent || "An unknown client";
+  about.textContent = name + " at " + (s.client_ip || "an unknown address") +
+    ", signed in " + new Date(s.created_at).toLocaleString() +
+    ", last used " + new Date(s.last_used_at).toLocaleString() + (s.current ? " (this browser)" : "");
+  if (s.user_agent) li.title = s.user_agent;
+  const out = document.createElement("button");
+  out.type = "button";
+  out.className = "secondary";
+  out.textContent = "Sign out";
+  out.setAttribute("aria-describedby", about.id);
+  out.addEventListener("click", () => (s.current ? signOut() : endSession(s.id, name)));
+  if (s.current) li.className = "current";
+  li.append(about, " ", out);
+  return li;
+}
+
+// endSession signs one other sign-in out (DELETE /auth/sessions/{id}).
+async function endSession(id, name) {
+  const r = await busy($("sessions"), () => api("DELETE", "/auth/sessions/" + encodeURIComponent(id), undefined, accessToken));
+  if (r.status === 401) {
+    await refresh();
+    return;
+  }
+  if (r.status === 204) say(name + " is signed out.");
+  else if (r.status === 404) say("That session had ended already.");
+  else fail(explain(r));
+  await account();
 }
 
 function signInAgain(message, focus) {
@@ -103,19 +132,32 @@ async function checkMicrosoft() {
   $("microsoft").hidden = $("signin").hidden;
 }
 
-async function sendCode() {
+// codeHelp is the code prompt's one paragraph; it names the authenticator
+// app only to a user who has one.
+const codeHelp = {
+  email: "We have emailed a 6-digit code to the address on your account. Enter it here within 10 minutes.",
+  app: "Enter the 6-digit code your authenticator app shows, or one of your recovery codes.",
+};
+
+// codeFormat says what a code looks like, for the flow's factor.
+function codeFormat() {
+  return factor === "app" ? "The code is the 6 digits your app shows, or one of your recovery codes." : "The code is the 6 digits from the email.";
+}
+
+// sendCode asks for the flow's code; send_otp's answer says whether it was
+// mailed or comes from the user's app (then there is nothing to resend).
+async function sendCode(again) {
   const r = await api("POST", "/auth/send_otp", { token: flowToken });
-  if (r.status === 200) {
-    show("code", $("otp"));
-    say("Enter the 6-digit code we emailed you, or the one your authenticator app shows.");
-    return;
-  }
   if (r.status === 401) {
     signInAgain("Your sign-in has expired. Please sign in again.");
     return;
   }
+  if (r.status === 200) factor = r.data.factor === "app" ? "app" : "email";
+  $("code-help").textContent = codeHelp[factor] || "";
+  $("resend").hidden = factor === "app";
   show("code", $("otp"));
-  fail(explain(r));
+  if (r.status !== 200) fail(explain(r));
+  else say(again ? "We have sent a new code; only the newest one works." : "");
 }
 
 $("signin").addEventListener("submit", async (ev) => {
@@ -136,7 +178,8 @@ $("signin").addEventListener("submit", async (ev) => {
     $("password").value = "";
     if (r.data.two_factor_enabled) {
       flowToken = r.data.token;
-      await sendCode();
+      factor = "";
+      await sendCode(false);
       return;
     }
     say("");
@@ -150,8 +193,8 @@ $("signin").addEventListener("submit", async (ev) => {
 $("code").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const code = $("otp").value.trim();
-  if (!/^[0-9]{6}$/.test(code) && !/^[0-9A-Za-z]{5}[ -]?[0-9A-Za-z]{5}$/.test(code)) {
-    fail("The code is the 6 digits from the email or your app, or one of your recovery codes.");
+  if (!/^[0-9]{6}$/.test(code) && !(factor === "app" && /^[0-9A-Za-z]{5}[ -]?[0-9A-Za-z]{5}$/.test(code))) {
+    fail(codeFormat());
     $("otp").focus();
     return;
   }
@@ -167,8 +210,9 @@ $("code").addEventListener("submit", async (ev) => {
     return;
   }
   fail(explain(r, {
-    400: "The code is the 6 digits from the email or your app, or one of your recovery codes.",
-    401: "The code is wrong or has expired. Send a new code, or start over.",
+    400: codeFormat(),
+    401: factor === "app" ? "The code is wrong or was used already. Enter the code your app shows now, or start over."
+      : "The code is wrong or has expired. Send a new code, or start over.",
   }));
   $("otp").select();
 });
@@ -186,7 +230,7 @@ $("totp-start").addEventListener("click", async () => {
     return;
   }
   $("totp-qr").src = "data:image/png;base64," + r.data.qr_png;
-  $("totp-secret").textContent = r.data.secret;
+  $("totp-secret").textContent = r.data.secret.match(/.{1,4}/g).join(" "); // groups of four, to type it by hand
   $("totp-start").hidden = true;
   $("totp-enrol").hidden = false;
   say("Scan the QR code with your authenticator app, then enter the code it shows.");
@@ -249,10 +293,11 @@ $("forgot").addEventListener("submit", async (ev) => {
   say("If that account exists and has an email address, we have sent it a link to choose a new password. The link works once and only for a short time.");
 });
 
-$("resend").addEventListener("click", () => busy($("code"), sendCode));
+$("resend").addEventListener("click", () => busy($("code"), () => sendCode(true)));
 $("restart").addEventListener("click", () => { say(""); signInAgain(); });
 
-$("signout").addEventListener("click", async () => {
+// signOut ends this browser's session (POST /logout clears its cookie).
+async function signOut() {
   const r = await busy($("signedin"), () => api("POST", "/logout"));
   if (r.status !== 204) {
     fail(explain(r));
@@ -261,7 +306,9 @@ $("signout").addEventListener("click", async () => {
   accessToken = "";
   show("signin", $("username"));
   say("You are signed out.");
-});
+}
+
+$("signout").addEventListener("click", signOut);
 
 $("signout-others").addEventListener("click", async () => {
   const r = await busy($("signedin"), () => api("POST", "/auth/sign_out?scope=others", undefined, accessToken));

@@ -27,21 +27,41 @@ async function api(method, path, body, token) {
   return { status: res.status, data, retryAfter: res.headers.get("Retry-After") };
 }
 
-// message is the API's own message of a failed answer, or "".
+// apiMessage is the API's own message of a failed answer, or "".
 function apiMessage(r) {
   const e = r.data.errors && r.data.errors[0];
   return e && e.message ? e.message : "";
 }
 
+// fieldWords are the API's field names as the pages' labels say them.
+const fieldWords = {
+  new_password: "New password", password: "Password", username: "Username", domain: "Domain",
+  code: "Code", callback_url: "The link's address", token: "The link",
+};
+
+// worded is an API message as people say it, without a final full stop:
+// "new_password must be 8-256 characters" reads "New password must be
+// 8–256 characters". The API's messages stay as they are for programs.
+function worded(m) {
+  const [, field, rest] = /^([a-z_]+)\b(.*)$/s.exec(m) || [];
+  const s = (fieldWords[field] ? fieldWords[field] + rest : m)
+    .replace(/\b([0-9]+)-([0-9]+)\b/g, "$1–$2")
+    .replace(/ or \. and not start or end with \.$/, " or full stops, and not start or end with a full stop")
+    .replace(/\.$/, "");
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
 // explain turns a failed answer into a sentence; byStatus words the
-// statuses a step expects.
+// statuses a step expects. A 400 is the API's own message, worded: it
+// says what to change.
 function explain(r, byStatus = {}) {
   if (r.status === 0) return "The server cannot be reached. Check your connection and try again.";
   if (byStatus[r.status]) return byStatus[r.status];
   if (r.status === 429) return "Too many attempts. Try again in " + (r.retryAfter || "a few") + " seconds.";
   if (r.status === 503) return "The service is busy or the mail server is unavailable. Try again shortly.";
-  const m = apiMessage(r);
-  return m ? "Something went wrong: " + m + "." : "Something went wrong (HTTP " + r.status + ").";
+  const m = worded(apiMessage(r));
+  if (m === "") return "Something went wrong (HTTP " + r.status + ").";
+  return (r.status === 400 ? m : "Something went wrong: " + m) + ".";
 }
 
 function say(text) { $("error").textContent = ""; $("status").textContent = text; }

@@ -56,7 +56,7 @@ $("reset").addEventListener("submit", async (ev) => {
     done("Back to sign in");
     return;
   }
-  retry(explain(r, { 400: "That password cannot be used: " + (apiMessage(r) || "it does not meet the rules") + ". Choose another." }));
+  retry(explain(r, { 400: (worded(apiMessage(r)) || "That password does not meet the rules") + ". Choose another." }));
 });
 
 if (token === "") {
