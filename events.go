@@ -72,16 +72,23 @@ type Event struct {
 	// SessionID is the sign-in an event ended (session_revoked, sign_out
 	// of a listed session), as GET /auth/sessions lists it.
 	SessionID string
+	// RequestID is the ID of the request the event happened in (its
+	// answer's X-Request-ID); empty outside one.
+	RequestID string
 }
 
 // emit reports e to Config.OnEvent.
 func (a *Auth) emit(ctx context.Context, e Event) {
 	a.tel.record(ctx, e)
+	requestUser(ctx, e.UserID)
 	if a.cfg.OnEvent == nil {
 		return
 	}
 	if e.Time.IsZero() {
 		e.Time = a.now()
+	}
+	if e.RequestID == "" {
+		e.RequestID = requestIDOf(ctx)
 	}
 	a.cfg.OnEvent(ctx, e)
 }

@@ -339,6 +339,7 @@ func (a *Auth) getLoginStatus(w http.ResponseWriter, r *http.Request) *apiError 
 		return a.internal(ctx, "renew session token", err)
 	}
 	a.touchSignIn(ctx, g.Family, a.now())
+	requestUser(ctx, g.User.ID)
 	// An idle timeout makes every loaded session modified: saving extends it.
 	if err := a.saveSession(ctx, w); err != nil {
 		return a.internal(ctx, "save browser session", err)

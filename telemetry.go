@@ -1,6 +1,6 @@
 // This file reports what pbxauth does to OpenTelemetry: a span per
-// operation (pbxauth.sign_in, ...) with its outcome, the sign-in method and
-// the tenant ID; and counters of sign-ins, second-factor checks, refreshes,
+// operation (pbxauth.sign_in, ...) with its outcome, the sign-in method,
+// the tenant ID and the request ID; and counters of sign-ins, second-factor checks, refreshes,
 // lockouts and mails by outcome, with the hashing wait and queue depth and
 // the outbox's depth and oldest age.
 // Attributes never hold usernames, addresses, codes, tokens or URL queries.
@@ -33,6 +33,7 @@ const (
 	attrTenant  = attribute.Key("pbxauth.tenant_id")
 	attrKind    = attribute.Key("pbxauth.mail")
 	attrStatus  = attribute.Key("http.response.status_code")
+	attrRequest = attribute.Key("pbxauth.request_id")
 )
 
 // telemetry holds the tracer and the instruments of one Auth.
@@ -187,6 +188,7 @@ func (t *telemetry) traced(name string, h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
+		span.SetAttributes(attrRequest.String(requestIDOf(ctx)))
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r.WithContext(ctx))
 		span.SetAttributes(attrStatus.Int(sw.status), attrOutcome.String(outcome(sw.status)))
