@@ -204,7 +204,9 @@ type Config struct {
 
 	// Logger receives backend failures and configuration warnings (never
 	// secrets); a line written for a request carries its request_id (see
-	// [RequestInfo]). Default slog.Default().
+	// [RequestInfo]). At start, New warns there of each feature that is off
+	// or unsafe: authenticator apps without EncryptionKeys, no Mailer or
+	// mail to the log, InsecureCookies. Default slog.Default().
 	Logger *slog.Logger
 
 	// LoginRedirect is where the browser lands after a Microsoft sign-in
@@ -411,6 +413,7 @@ func New(cfg Config) (*Auth, error) {
 	if err := a.initStates(); err != nil {
 		return nil, err
 	}
+	a.warnFeatures()
 	a.mux = a.buildMux()
 	a.handler = a.WithRequestInfo(a.mux)
 	a.mailPool = a.newMailPool()
