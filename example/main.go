@@ -61,6 +61,7 @@ type options struct {
 	forwardedHeader                                   string
 	keyFile                                           string
 	metricsAddr                                       string
+	requestLog                                        bool
 	// args are the arguments after the flags: a subcommand ("user ...").
 	args []string
 }
@@ -93,6 +94,11 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	}
 	fs.BoolVar(&o.insecureCookies, "insecure-cookies", insecure, "drop Secure from cookies for plain-HTTP development (PBXAUTH_INSECURE_COOKIES)")
 	fs.StringVar(&o.keyFile, "key-file", env("PBXAUTH_KEY_FILE", ""), "file of the 32-byte key sealing authenticator-app secrets; default: pbxauth.key beside a SQLite file, random per run with memory, none with PostgreSQL (PBXAUTH_KEY_FILE)")
+	requestLog, err := strconv.ParseBool(env("PBXAUTH_REQUEST_LOG", "true"))
+	if err != nil {
+		return o, fmt.Errorf("PBXAUTH_REQUEST_LOG: %w", err)
+	}
+	fs.BoolVar(&o.requestLog, "request-log", requestLog, "log one line per request; events and warnings are logged either way (PBXAUTH_REQUEST_LOG)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", env("PBXAUTH_METRICS_ADDR", ""), "serve Prometheus /metrics there; default: none (PBXAUTH_METRICS_ADDR)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PBXAUTH_TRUSTED_PROXIES", ""), "comma-separated prefixes (or addresses) whose -forwarded-header is believed (PBXAUTH_TRUSTED_PROXIES)")
 	fs.StringVar(&o.forwardedHeader, "forwarded-header", env("PBXAUTH_FORWARDED_HEADER", "X-Forwarded-For"), "the one header from -trusted-proxies that names the client: X-Forwarded-For or Forwarded (RFC 7239); the other is ignored (PBXAUTH_FORWARDED_HEADER)")
@@ -111,9 +117,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if len(o.args) > 0 && o.args[0] == "user" {
 		return userCommand(ctx, o, o.args[1:], stdout)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	// Off the request path: see logsink.go.
+	logger, closeLog := newAsyncLogger(os.Stderr, nil)
+	defer closeLog()
 
-	cfg := pbxauth.Config{Logger: logger}
+	cfg := pbxauth.Config{Logger: logger, OnEvent: logEvents(logger)}
 	closeStore, err := openStore(ctx, o.db, &cfg)
 	if err != nil {
 		return fmt.Errorf("open store %q: %w", redact(o.db), err)
@@ -168,7 +176,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	mux := http.NewServeMux()
 	mux.Handle("/api/", http.StripPrefix("/api", a.Handler()))
 	mux.Handle("/", page())
-	srv := newServer(logRequests(mux, logger), logger)
+	var h http.Handler = mux
+	if o.requestLog {
+		h = logRequests(mux, logger)
+	}
+	srv := newServer(a.WithRequestInfo(h), logger)
 
 	go sweep(ctx, st, logger)
 	fmt.Fprintf(stdout, "listening on %s\n", base)
