@@ -66,7 +66,12 @@ func (c client) String() string {
 }
 
 // clientIP returns the client of r as text.
-func (a *Auth) clientIP(r *http.Request) string { return a.client(r).String() }
+func (a *Auth) clientIP(r *http.Request) string {
+	if rq := requestFrom(r.Context()); rq != nil {
+		return rq.clientIP()
+	}
+	return a.client(r).String()
+}
 
 // client returns the client of r, as decided when its request began
 // (requestid.go).
@@ -74,15 +79,14 @@ func (a *Auth) client(r *http.Request) client {
 	if rq := requestFrom(r.Context()); rq != nil {
 		return rq.client
 	}
-	return a.decideClient(r)
+	return a.clientOf(r, peerAddr(r.RemoteAddr))
 }
 
-// decideClient returns the client of r: the peer, unless the peer is a trusted
-// proxy, in which case the right-most entry of Config.ForwardedHeader that
+// clientOf returns the client of r, whose peer is peer: the peer, unless
+// the peer is a trusted proxy, in which case the right-most entry of Config.ForwardedHeader that
 // is not itself a trusted address (the peer when there is none).
 // IPv4-mapped IPv6 addresses come back as IPv4, without zones.
-func (a *Auth) decideClient(r *http.Request) client {
-	peer := peerAddr(r.RemoteAddr)
+func (a *Auth) clientOf(r *http.Request, peer netip.Addr) client {
 	if !a.trusted(peer) {
 		if r.Header.Get(headerXForwardedFor) != "" || r.Header.Get(headerForwarded) != "" {
 			a.warnForwarded(r.Context(), peer)

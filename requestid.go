@@ -9,7 +9,9 @@ package pbxauth
 
 import (
 	"context"
-	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 )
@@ -17,6 +19,10 @@ import (
 // RequestIDHeader is the header a request ID arrives in from a trusted
 // proxy and is echoed in on every answer.
 const RequestIDHeader = "X-Request-ID"
+
+// requestIDKey is RequestIDHeader as http.Header keeps it: indexing the
+// map with it skips canonicalizing the name on every request.
+const requestIDKey = "X-Request-Id"
 
 // maxRequestID is the longest request ID believed from a proxy.
 const maxRequestID = 128
@@ -39,13 +45,18 @@ type RequestInfo struct {
 
 // request is the state of one request in its context. user is set once,
 // by the handler or a goroutine it started, and may be read by the host's
-// middleware meanwhile: mu guards it (a mutex, not an atomic pointer, so
-// that setting it allocates nothing).
+// middleware meanwhile; clientText is the client as text, made once when
+// first asked for. mu guards both (a mutex, not an atomic pointer, so that
+// setting them allocates nothing more).
 type request struct {
-	id     string
-	client client
-	mu     sync.Mutex
-	user   string
+	id         string
+	client     client
+	mu         sync.Mutex
+	user       string
+	clientText string
+	// header is the answer's header value, kept here to cost no
+	// allocation of its own.
+	header [1]string
 }
 
 type requestKey struct{}
@@ -66,7 +77,21 @@ func RequestInfoFrom(ctx context.Context) (info RequestInfo, ok bool) {
 	}
 	rq.mu.Lock()
 	defer rq.mu.Unlock()
-	return RequestInfo{ID: rq.id, ClientIP: rq.client.String(), UserID: rq.user}, true
+	return RequestInfo{ID: rq.id, ClientIP: rq.clientIPLocked(), UserID: rq.user}, true
+}
+
+// clientIP is the client as events and the log show it.
+func (rq *request) clientIP() string {
+	rq.mu.Lock()
+	defer rq.mu.Unlock()
+	return rq.clientIPLocked()
+}
+
+func (rq *request) clientIPLocked() string {
+	if rq.clientText == "" {
+		rq.clientText = rq.client.String()
+	}
+	return rq.clientText
 }
 
 // WithRequestInfo wraps next, usually a host's whole server, so that every
@@ -87,21 +112,32 @@ func (a *Auth) WithRequestInfo(next http.Handler) http.Handler {
 func (a *Auth) startRequest(w http.ResponseWriter, r *http.Request) *http.Request {
 	c := &valueCtx[requestKey, request]{Context: r.Context()}
 	rq := &c.v
-	rq.id = a.requestID(r)
+	peer := peerAddr(r.RemoteAddr)
+	if vs := r.Header[requestIDKey]; len(vs) == 1 && validRequestID(vs[0]) && a.trusted(peer) {
+		rq.id = vs[0]
+	} else {
+		rq.id = newRequestID()
+	}
 	r = r.WithContext(c)
-	rq.client = a.decideClient(r) // after the ID: its warnings carry it
-	w.Header().Set(RequestIDHeader, rq.id)
+	rq.client = a.clientOf(r, peer) // after the ID: its warnings carry it
+	rq.header[0] = rq.id
+	w.Header()[requestIDKey] = rq.header[:]
 	return r
 }
 
-// requestID is the ID of r: a trusted proxy's, when well formed, or a new
-// one of 26 random base32 characters.
-func (a *Auth) requestID(r *http.Request) string {
-	if vs := r.Header.Values(RequestIDHeader); len(vs) == 1 && validRequestID(vs[0]) && a.trusted(peerAddr(r.RemoteAddr)) {
-		return vs[0]
-	}
-	return rand.Text()
+// newRequestID is a fresh request ID: 26 base32 characters of 128 random
+// bits. An ID needs to be unique, not secret: it comes from math/rand/v2's
+// generator (ChaCha8, randomly seeded), which costs no system call.
+func newRequestID() string {
+	var raw [16]byte
+	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64())
+	var s [26]byte
+	idEncoding.Encode(s[:], raw[:])
+	return string(s[:])
 }
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // validRequestID says whether id is 1–128 characters of [A-Za-z0-9._:-]:
 // safe in a header, a log line and a span as it is.
