@@ -118,8 +118,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return userCommand(ctx, o, o.args[1:], stdout)
 	}
 	// Off the request path: see logsink.go.
-	logger, closeLog := newAsyncLogger(os.Stderr, nil)
-	defer closeLog()
+	log := newAsyncLog(os.Stderr, nil)
+	defer log.Close()
+	logger := log.Logger
 
 	cfg := pbxauth.Config{Logger: logger, OnEvent: logEvents(logger)}
 	closeStore, err := openStore(ctx, o.db, &cfg)
@@ -178,7 +179,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	mux.Handle("/", page())
 	var h http.Handler = mux
 	if o.requestLog {
-		h = logRequests(mux, logger)
+		h = logRequests(mux, log)
 	}
 	srv := newServer(a.WithRequestInfo(h), logger)
 
