@@ -13,13 +13,23 @@ import (
 	"github.com/pbxauth/pbxauth/store"
 )
 
-// Events of the Go API.
+// Events of the Go API. Each carries UserID, TenantID and Username of the
+// user concerned, and no ClientIP or RequestID unless the host's ctx is a
+// request's.
 const (
-	EventUserCreated        EventKind = "user_created"
-	EventPasswordSet        EventKind = "password_set"
-	EventUserDisabled       EventKind = "user_disabled"
-	EventUserEnabled        EventKind = "user_enabled"
-	EventAccountUnlocked    EventKind = "account_unlocked"
+	// EventUserCreated: [Auth.CreateUser] created the user.
+	EventUserCreated EventKind = "user_created"
+	// EventPasswordSet: [Auth.SetPassword] set the user's password.
+	EventPasswordSet EventKind = "password_set"
+	// EventUserDisabled: [Auth.DisableUser] disabled the user.
+	EventUserDisabled EventKind = "user_disabled"
+	// EventUserEnabled: [Auth.EnableUser] enabled the user again.
+	EventUserEnabled EventKind = "user_enabled"
+	// EventAccountUnlocked: [Auth.Unlock] lifted the locks of a submitted
+	// (domain, username); UserID and TenantID only when such a user exists.
+	EventAccountUnlocked EventKind = "account_unlocked"
+	// EventIdentitiesUnlinked: [Auth.UnlinkIdentities] unlinked the user's
+	// Microsoft accounts.
 	EventIdentitiesUnlinked EventKind = "identities_unlinked"
 )
 

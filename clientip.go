@@ -8,6 +8,7 @@
 package pbxauth
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -65,17 +66,30 @@ func (c client) String() string {
 }
 
 // clientIP returns the client of r as text.
-func (a *Auth) clientIP(r *http.Request) string { return a.client(r).String() }
+func (a *Auth) clientIP(r *http.Request) string {
+	if rq := requestFrom(r.Context()); rq != nil {
+		return rq.clientIP()
+	}
+	return a.client(r).String()
+}
 
-// client returns the client of r: the peer, unless the peer is a trusted
-// proxy, in which case the right-most entry of Config.ForwardedHeader that
+// client returns the client of r, as decided when its request began
+// (requestid.go).
+func (a *Auth) client(r *http.Request) client {
+	if rq := requestFrom(r.Context()); rq != nil {
+		return rq.client
+	}
+	return a.clientOf(r, peerAddr(r.RemoteAddr))
+}
+
+// clientOf returns the client of r, whose peer is peer: the peer, unless
+// the peer is a trusted proxy, in which case the right-most entry of Config.ForwardedHeader that
 // is not itself a trusted address (the peer when there is none).
 // IPv4-mapped IPv6 addresses come back as IPv4, without zones.
-func (a *Auth) client(r *http.Request) client {
-	peer := peerAddr(r.RemoteAddr)
+func (a *Auth) clientOf(r *http.Request, peer netip.Addr) client {
 	if !a.trusted(peer) {
 		if r.Header.Get(headerXForwardedFor) != "" || r.Header.Get(headerForwarded) != "" {
-			a.warnForwarded(peer)
+			a.warnForwarded(r.Context(), peer)
 		}
 		return client{addr: peer}
 	}
@@ -93,7 +107,7 @@ func (a *Auth) client(r *http.Request) client {
 		return client{addr: hop.Addr}
 	}
 	c := client{key: forwarded.Key(hop.Raw)}
-	a.warnUnparsable(peer, hop.Raw, c.key)
+	a.warnUnparsable(r.Context(), peer, hop.Raw, c.key)
 	return c
 }
 
@@ -113,11 +127,11 @@ func due(last *atomic.Int64, now time.Time) bool {
 
 // warnForwarded logs, at most once a minute, that forwarding headers came
 // from a peer that is not a trusted proxy.
-func (a *Auth) warnForwarded(peer netip.Addr) {
+func (a *Auth) warnForwarded(ctx context.Context, peer netip.Addr) {
 	if !due(&a.forwarded.untrusted, a.now()) {
 		return
 	}
-	a.log.Warn("pbxauth: X-Forwarded-For or Forwarded from a peer not in Config.TrustedProxies; it is ignored, and if the peer is your proxy every client shares its address and its limits",
+	a.log.WarnContext(ctx, "pbxauth: X-Forwarded-For or Forwarded from a peer not in Config.TrustedProxies; it is ignored, and if the peer is your proxy every client shares its address and its limits",
 		"peer", peer.String())
 }
 
@@ -127,14 +141,14 @@ const maxLoggedEntry = 256
 // warnUnparsable logs, at most once a minute, that a trusted proxy named a
 // client by an entry that is no address. The entry is the client's to
 // choose when the proxy passes it on, so it is logged escaped and cut.
-func (a *Auth) warnUnparsable(peer netip.Addr, entry, key string) {
+func (a *Auth) warnUnparsable(ctx context.Context, peer netip.Addr, entry, key string) {
 	if !due(&a.forwarded.unparsable, a.now()) {
 		return
 	}
 	if len(entry) > maxLoggedEntry {
 		entry = entry[:maxLoggedEntry]
 	}
-	a.log.Warn("pbxauth: a trusted proxy's "+a.cfg.ForwardedHeader+" names the client by an entry that is no address; its limits are keyed by the entry",
+	a.log.WarnContext(ctx, "pbxauth: a trusted proxy's "+a.cfg.ForwardedHeader+" names the client by an entry that is no address; its limits are keyed by the entry",
 		"peer", peer.String(), "entry", strconv.QuoteToASCII(entry), "key", key)
 }
 

@@ -7,34 +7,119 @@ import (
 	"time"
 )
 
-// EventKind names a security event.
+// EventKind names a security event. Each kind's comment says when it
+// fires and which fields of [Event] it fills; every event has Kind and
+// Time, and RequestID when it happened in a request (see [RequestInfo]).
+// ClientIP is the client as Config.TrustedProxies decide it; Method is how
+// the sign-in concerned was made or is being made ("password", "microsoft",
+// "cookie" for POST /logout).
 type EventKind string
 
-// Event kinds.
+// Event kinds of the API's flows.
 const (
-	EventSignIn             EventKind = "sign_in"
-	EventSignInFailed       EventKind = "sign_in_failed"
-	EventLockout            EventKind = "lockout"
-	EventTwoFactorSent      EventKind = "two_factor_sent"
-	EventTwoFactorVerified  EventKind = "two_factor_verified"
-	EventTwoFactorFailed    EventKind = "two_factor_failed"
-	EventResetRequested     EventKind = "password_reset_requested" // reported from the background mail worker
-	EventResetCompleted     EventKind = "password_reset_completed"
-	EventRefresh            EventKind = "refresh"
-	EventRefreshReuse       EventKind = "refresh_reuse_detected"
-	EventSignOut            EventKind = "sign_out"
-	EventMicrosoftSignIn    EventKind = "microsoft_sign_in"
+	// EventSignIn: a password sign-in was issued — a token family, or a
+	// cookie session — by POST /auth/sign_in or POST /login of a user who
+	// needs no second factor, or by the POST /auth/verify_otp that
+	// completes a second-factor flow. A right password that still needs a
+	// code is EventSecondFactorRequired instead, so each sign-in is
+	// reported once, when it exists. UserID, TenantID, Username, ClientIP,
+	// Method "password", QR for POST /auth/sign_in?qr=true (also when its
+	// verify_otp issues it).
+	EventSignIn EventKind = "sign_in"
+	// EventSignInFailed: POST /auth/sign_in or POST /login refused the
+	// credentials (401: wrong password, unknown domain or user, no
+	// password, disabled user) or refused the attempt by a limit (429,
+	// before any password is checked). Username as submitted, ClientIP,
+	// Method "password", QR; UserID and TenantID when the password of an
+	// existing account was checked. Also a sign-in whose credential was
+	// proved but which could not be stored because the user's sign-ins
+	// were ended meanwhile: Reason ReasonCredentialsChanged, UserID,
+	// TenantID, Username, ClientIP, and Method "password" (POST
+	// /auth/sign_in, POST /login, verify_otp) or "microsoft" (POST
+	// /auth/sign_in/microsoft/token).
+	EventSignInFailed EventKind = "sign_in_failed"
+	// EventSecondFactorRequired: POST /auth/sign_in or POST /login
+	// accepted the password of a user who needs a second factor and
+	// answered a second-factor flow token; nothing is issued yet. Fields
+	// as EventSignIn.
+	EventSecondFactorRequired EventKind = "second_factor_required"
+	// EventLockout: a failure began a lock; it follows, in the same
+	// request and with the same fields, the EventSignInFailed of the
+	// password that locked the submitted account (or the known device it
+	// came through) — Limits.PasswordAttempts consecutive failures — or the
+	// EventTwoFactorFailed of the code at POST /auth/verify_otp that locked
+	// the user's second factor (Limits.CodeAttempts).
+	EventLockout EventKind = "lockout"
+	// EventTwoFactorSent: POST /auth/send_otp mailed a code. UserID,
+	// TenantID, Username, ClientIP, Method "password".
+	EventTwoFactorSent EventKind = "two_factor_sent"
+	// EventTwoFactorVerified: POST /auth/verify_otp accepted the code
+	// (emailed, app or recovery) of a flow whose password still holds;
+	// EventSignIn follows once the sign-in is issued. UserID, TenantID,
+	// Username, ClientIP, Method "password".
+	EventTwoFactorVerified EventKind = "two_factor_verified"
+	// EventTwoFactorFailed: POST /auth/verify_otp refused a wrong code, or
+	// a right one accepted already (Reason ReasonReplayed, not counted).
+	// UserID, TenantID, ClientIP, Method "password".
+	EventTwoFactorFailed EventKind = "two_factor_failed"
+	// EventResetRequested: the background mail worker took up a POST
+	// /auth/forget_password request, on its first attempt, whether or not
+	// the account exists or gets a mail. Username as submitted, ClientIP
+	// of that request, Method "password"; UserID and TenantID when the
+	// account exists. No RequestID: the worker is not in a request.
+	EventResetRequested EventKind = "password_reset_requested"
+	// EventResetCompleted: POST /auth/reset_password set the new password.
+	// UserID, TenantID, Username, ClientIP, Method "password".
+	EventResetCompleted EventKind = "password_reset_completed"
+	// EventRefresh: POST /auth/refresh_token answered a token pair (a
+	// rotation, or within Config.RefreshReuseGrace the same successor).
+	// UserID, TenantID, ClientIP, Method of the sign-in.
+	EventRefresh EventKind = "refresh"
+	// EventRefreshReuse: POST /auth/refresh_token got a refresh token used
+	// already, past the grace, and ended its sign-in. UserID, TenantID,
+	// ClientIP, Method of the sign-in.
+	EventRefreshReuse EventKind = "refresh_reuse_detected"
+	// EventSignOut: a request ended its own sign-in: POST /auth/sign_out
+	// (UserID, TenantID, ClientIP, Method of the sign-in), POST /logout
+	// with a session (the same, Method "cookie"), or DELETE
+	// /auth/sessions/{id} or a POST /auth/sign_out scope that named the
+	// caller's own sign-in (UserID, TenantID, ClientIP, SessionID).
+	EventSignOut EventKind = "sign_out"
+	// EventMicrosoftSignIn: a Microsoft sign-in was issued: the callback's
+	// cookie session (POST /login/by_microsoft), or the token pair of POST
+	// /auth/sign_in/microsoft/token. UserID, TenantID, Username, ClientIP,
+	// Method "microsoft".
+	EventMicrosoftSignIn EventKind = "microsoft_sign_in"
+	// EventMicrosoftSignInBad: the Microsoft callback refused a sign-in
+	// whose state was live (Username is the Microsoft account's email or
+	// name, UserID when a user was matched), or POST
+	// /auth/sign_in/microsoft/token refused its code_verifier (UserID).
+	// TenantID, ClientIP, Method "microsoft", Reason.
 	EventMicrosoftSignInBad EventKind = "microsoft_sign_in_failed"
-	EventAppEnabled         EventKind = "authenticator_app_enabled"
-	EventAppDisabled        EventKind = "authenticator_app_disabled"
-	EventRecoveryCodeUsed   EventKind = "recovery_code_used"
-	EventRecoveryCodesNew   EventKind = "recovery_codes_regenerated"
+	// EventAppEnabled: POST /auth/totp/confirm activated an authenticator
+	// app. UserID, TenantID, Username, ClientIP, Method of the caller's
+	// sign-in.
+	EventAppEnabled EventKind = "authenticator_app_enabled"
+	// EventAppDisabled: POST /auth/totp/disable removed the app (fields as
+	// EventAppEnabled), or the host called [Auth.ResetTOTP] (UserID,
+	// TenantID, Username).
+	EventAppDisabled EventKind = "authenticator_app_disabled"
+	// EventRecoveryCodeUsed: a recovery code was accepted, at POST
+	// /auth/verify_otp (UserID, TenantID, ClientIP, Method "password") or on
+	// a bearer route that asks for a code (UserID, TenantID, Username,
+	// ClientIP).
+	EventRecoveryCodeUsed EventKind = "recovery_code_used"
+	// EventRecoveryCodesNew: POST /auth/recovery_codes made new recovery
+	// codes. Fields as EventAppEnabled.
+	EventRecoveryCodesNew EventKind = "recovery_codes_regenerated"
 	// EventMailFailed: a reset mail was given up, refused for good or not
-	// sent within Config.MailRetryWindow.
+	// sent within Config.MailRetryWindow. UserID, TenantID; no RequestID
+	// (the background mail worker).
 	EventMailFailed EventKind = "mail_failed"
 	// EventMailMisconfigured: a mail failed for a configuration error
 	// (SMTP authentication, STARTTLS required, TLS certificate); it is
-	// retried, and reported at every attempt.
+	// retried, and reported at every attempt. UserID, TenantID; no
+	// RequestID.
 	EventMailMisconfigured EventKind = "mail_misconfigured"
 )
 
@@ -72,16 +157,23 @@ type Event struct {
 	// SessionID is the sign-in an event ended (session_revoked, sign_out
 	// of a listed session), as GET /auth/sessions lists it.
 	SessionID string
+	// RequestID is the ID of the request the event happened in (its
+	// answer's X-Request-ID); empty outside one.
+	RequestID string
 }
 
 // emit reports e to Config.OnEvent.
 func (a *Auth) emit(ctx context.Context, e Event) {
 	a.tel.record(ctx, e)
+	requestUser(ctx, e.UserID)
 	if a.cfg.OnEvent == nil {
 		return
 	}
 	if e.Time.IsZero() {
 		e.Time = a.now()
+	}
+	if e.RequestID == "" {
+		e.RequestID = requestIDOf(ctx)
 	}
 	a.cfg.OnEvent(ctx, e)
 }

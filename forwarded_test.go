@@ -86,12 +86,10 @@ func TestForwardedPortDropped(t *testing.T) {
 // device cookie of an earlier sign-in lifts a limit.
 func newClient(t *testing.T, e *env) *apitest.Client { return apitest.NewClient(t, e.c.URL) }
 
-// clientIPSeen signs alice in with headers (each a name and a value,
-// several of one name being several field lines) and returns the client_ip
-// her new sign-in lists, signing in from a new client each time.
-func clientIPSeen(t *testing.T, e *env, headers ...string) string {
+// signInRequest is a POST /auth/sign_in of body to e with headers (each
+// a name and a value, several of one name being several field lines).
+func signInRequest(t *testing.T, e *env, body string, headers ...string) *http.Request {
 	t.Helper()
-	body := fmt.Sprintf(`{"username":"alice","password":%q,"domain":%q}`, alicePW, acmeDomain)
 	req, err := http.NewRequest("POST", e.c.URL+apitest.Prefix+"/auth/sign_in", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +98,16 @@ func clientIPSeen(t *testing.T, e *env, headers ...string) string {
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Add(headers[i], headers[i+1])
 	}
+	return req
+}
+
+// clientIPSeen signs alice in with headers (each a name and a value,
+// several of one name being several field lines) and returns the client_ip
+// her new sign-in lists, signing in from a new client each time.
+func clientIPSeen(t *testing.T, e *env, headers ...string) string {
+	t.Helper()
+	body := fmt.Sprintf(`{"username":"alice","password":%q,"domain":%q}`, alicePW, acmeDomain)
+	req := signInRequest(t, e, body, headers...)
 	c := newClient(t, e)
 	r := c.Send(req)
 	if r.Status != 200 {

@@ -83,7 +83,11 @@ func (a *Auth) signInWithCredentials(w http.ResponseWriter, r *http.Request) *ap
 	if e != nil {
 		return e
 	}
-	return a.finishPasswordSignIn(w, r, u, dev, "")
+	mode := ""
+	if qr {
+		mode = flowQR
+	}
+	return a.finishPasswordSignIn(w, r, u, dev, mode)
 }
 
 // parseQR reads the optional ?qr= flag.
@@ -103,7 +107,10 @@ func parseQR(r *http.Request) (bool, *apiError) {
 // second-factor flow token when the user needs one (the flow remembers the
 // known device the password came through, dev, if any). flowData marks
 // flows that must end in a cookie session; with flowCookie (POST /login)
-// the answer is the session's status instead of the token pair.
+// the answer is the session's status instead of the token pair. flowQR
+// marks a token sign-in through a provisioning QR code.
+// A flow is reported as EventSecondFactorRequired; an issued sign-in as
+// EventSignIn.
 func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u store.User, dev *store.Device, flowData string) *apiError {
 	ctx := r.Context()
 	need, err := a.needsSecondFactor(ctx, u)
@@ -115,10 +122,12 @@ func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u st
 		if err != nil {
 			return a.issueFailed(r, signIn{user: u, method: "password"}, err)
 		}
+		a.emit(ctx, Event{Kind: EventSecondFactorRequired, UserID: u.ID, TenantID: u.TenantID, Username: u.Username,
+			ClientIP: a.clientIP(r), Method: "password", QR: flowData == flowQR})
 		writeSecret(w, secondFactor{TwoFactorEnabled: true, Token: tok})
 		return nil
 	}
-	s := signIn{user: u, epoch: u.Epoch, passwordVerified: true, method: "password"}
+	s := signIn{user: u, epoch: u.Epoch, passwordVerified: true, method: "password", qr: flowData == flowQR}
 	if flowData == flowCookie {
 		// POST /login itself: it answers the session, not a token pair.
 		return a.loginSession(w, r, s)
@@ -142,8 +151,20 @@ func (a *Auth) completeSignIn(w http.ResponseWriter, r *http.Request, s signIn, 
 	if s.passwordVerified {
 		a.rememberDevice(w, r, s.user.ID)
 	}
+	a.reportSignIn(r, s)
 	writeSecret(w, is.pair(a.now()))
 	return nil
+}
+
+// reportSignIn reports an issued password sign-in as EventSignIn (a
+// Microsoft one is EventMicrosoftSignIn, reported by microsoft.go).
+func (a *Auth) reportSignIn(r *http.Request, s signIn) {
+	if s.method != "password" {
+		return
+	}
+	u := s.user
+	a.emit(r.Context(), Event{Kind: EventSignIn, UserID: u.ID, TenantID: u.TenantID, Username: u.Username,
+		ClientIP: a.clientIP(r), Method: s.method, QR: s.qr})
 }
 
 // needsSecondFactor applies the per-user, per-tenant and system-wide switches.

@@ -209,7 +209,10 @@ func (a *Auth) startMicrosoft(r *http.Request, domain string, st oidcState) (str
 // Entra ID registration names another redirect URI (PortSIP's is
 // https://HOST:8887/ms365/callback) mounts it there and sets
 // Config.MicrosoftRedirectURL to that URL.
-func (a *Auth) MicrosoftCallback() http.Handler { return getOnly{apiHandler(a.microsoftCallback)} }
+func (a *Auth) MicrosoftCallback() http.Handler {
+	// getOnly outermost: the router reads it to leave HEAD out of Allow.
+	return getOnly{a.WithRequestInfo(apiHandler(a.microsoftCallback))}
+}
 
 // microsoftCallback serves GET /auth/sign_in/microsoft/callback, where the
 // IdP sends the browser back. Without a live state there is no trusted place

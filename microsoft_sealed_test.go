@@ -167,8 +167,8 @@ func TestMicrosoftStartWarnsWithoutKeys(t *testing.T) {
 	if e := newMSEnv(t); !strings.Contains(e.logs.String(), "level=WARN") || !strings.Contains(e.logs.String(), "EncryptionKeys") {
 		t.Errorf("no start-up warning without keys:\n%s", e.logs)
 	}
-	if e := newMSEnv(t, withKeys); strings.Contains(e.logs.String(), "level=WARN") {
-		t.Errorf("a start-up warning with keys:\n%s", e.logs)
+	if e := newMSEnv(t, withKeys); strings.Contains(e.logs.String(), "Microsoft sign-in start") {
+		t.Errorf("a start-up warning about Microsoft starts with keys:\n%s", e.logs)
 	}
 }
 

@@ -36,6 +36,7 @@ func (a *Auth) RequireBearer(next http.Handler) http.Handler {
 			return
 		}
 		a.touchSignIn(ctx, g.Family, now)
+		requestUser(ctx, g.User.ID)
 		next.ServeHTTP(w, r.WithContext(withPrincipal(ctx, principalOf(g))))
 	})
 }

@@ -18,14 +18,14 @@ import (
 // eventLog collects events for a test.
 type eventLog struct {
 	mu     sync.Mutex
-	events []pbxauth.EventKind
+	events []pbxauth.Event
 }
 
 func (l *eventLog) record(c *pbxauth.Config) {
 	c.OnEvent = func(_ context.Context, ev pbxauth.Event) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		l.events = append(l.events, ev.Kind)
+		l.events = append(l.events, ev)
 	}
 }
 
@@ -34,7 +34,7 @@ func (l *eventLog) count(k pbxauth.EventKind) int {
 	defer l.mu.Unlock()
 	n := 0
 	for _, e := range l.events {
-		if e == k {
+		if e.Kind == k {
 			n++
 		}
 	}

@@ -198,10 +198,15 @@ type Config struct {
 	Now func() time.Time
 
 	// OnEvent, when set, is called synchronously for every security event
-	// (see [EventKind]). It must not block for long.
+	// (see [EventKind]), with the context of the request it happened in. It
+	// must not block for long.
 	OnEvent func(context.Context, Event)
 
-	// Logger receives backend failures (never secrets). Default slog.Default().
+	// Logger receives backend failures and configuration warnings (never
+	// secrets); a line written for a request carries its request_id (see
+	// [RequestInfo]). At start, New warns there of each feature that is off
+	// or unsafe: authenticator apps without EncryptionKeys, no Mailer or
+	// mail to the log, InsecureCookies. Default slog.Default().
 	Logger *slog.Logger
 
 	// LoginRedirect is where the browser lands after a Microsoft sign-in
@@ -239,8 +244,8 @@ type Config struct {
 	RequireExchangeChallenge bool
 
 	// TracerProvider makes the span of every operation (pbxauth.sign_in,
-	// ...), with its outcome, the sign-in method and the tenant ID as
-	// attributes; never usernames, addresses, codes or tokens. Default:
+	// ...), with its outcome, the sign-in method, the tenant ID and the
+	// request ID as attributes; never usernames, addresses, codes or tokens. Default:
 	// the global provider (otel.GetTracerProvider), a no-op until the host
 	// sets one.
 	TracerProvider trace.TracerProvider
@@ -267,6 +272,8 @@ type Auth struct {
 	hasher *hasher.Hasher
 	log    *slog.Logger
 	mux    *http.ServeMux
+	// handler is mux, giving each request its ID (requestid.go).
+	handler http.Handler
 	// sessions keeps browser sessions; csrf guards the cookie routes.
 	sessions *scs.SessionManager
 	csrf     *http.CrossOriginProtection
@@ -399,14 +406,16 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pbxauth: telemetry: %w", err)
 	}
-	a := &Auth{cfg: cfg, store: timed, tel: tel, apps: apps, hasher: h, log: cfg.Logger, origins: origins, mailer: cfg.Mailer, outbox: ob, sessions: sessions, csrf: csrf}
+	a := &Auth{cfg: cfg, store: timed, tel: tel, apps: apps, hasher: h, log: newLogger(cfg.Logger), origins: origins, mailer: cfg.Mailer, outbox: ob, sessions: sessions, csrf: csrf}
 	if a.mailer == nil {
 		a.mailer = noMailer{} // each failed send logs errNoMailer, which names the fix
 	}
 	if err := a.initStates(); err != nil {
 		return nil, err
 	}
+	a.warnFeatures()
 	a.mux = a.buildMux()
+	a.handler = a.WithRequestInfo(a.mux)
 	a.mailPool = a.newMailPool()
 	if cfg.Mailer != nil {
 		a.mailPool.Start()

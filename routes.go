@@ -60,7 +60,7 @@ func (a *Auth) routes() []route {
 
 // Handler returns the API as an http.Handler, to be mounted under the
 // prefix of PublicURL (for example with http.StripPrefix("/api", ...)).
-func (a *Auth) Handler() http.Handler { return a.mux }
+func (a *Auth) Handler() http.Handler { return a.handler }
 
 // buildMux registers the routes; every path also gets a method-less pattern
 // that answers 405 in the error shape, and "/" answers 404. A GET route

@@ -20,6 +20,10 @@ import (
 // verify_otp that completes it also starts the browser session.
 const flowCookie = "cookie"
 
+// flowQR marks a second-factor flow started by POST /auth/sign_in?qr=true,
+// so that the sign-in its verify_otp issues is reported with QR.
+const flowQR = "qr"
+
 // Defaults of the session manager New makes when Config.SessionManager is nil.
 const (
 	// DefaultSessionIdleTimeout is longer than the default access-token life,
@@ -288,6 +292,7 @@ func (a *Auth) loginSession(w http.ResponseWriter, r *http.Request, s signIn) *a
 		return e
 	}
 	a.rememberDevice(w, r, is.user.ID)
+	a.reportSignIn(r, s)
 	writeSecret(w, a.loginStatus(is.access, is.expires, is.user.Role))
 	return nil
 }
@@ -339,6 +344,7 @@ func (a *Auth) getLoginStatus(w http.ResponseWriter, r *http.Request) *apiError 
 		return a.internal(ctx, "renew session token", err)
 	}
 	a.touchSignIn(ctx, g.Family, a.now())
+	requestUser(ctx, g.User.ID)
 	// An idle timeout makes every loaded session modified: saving extends it.
 	if err := a.saveSession(ctx, w); err != nil {
 		return a.internal(ctx, "save browser session", err)

@@ -16,7 +16,10 @@ import (
 // (DELETE /auth/sessions/{id}, sign_out with a scope) or by the host
 // ([Auth.RevokeSession], [Auth.SignOutEverywhere], ...); Event.SessionID
 // names it. A request that ends its own sign-in reports EventSignOut
-// instead, so every ended sign-in is reported exactly once.
+// instead, so every ended sign-in is reported exactly once. UserID,
+// TenantID, SessionID; ClientIP of the request that ended it (none from the
+// Go API); Reason ReasonEvicted when a new sign-in pushed it out (see
+// Limits.SignInsPerUser).
 const EventSessionRevoked EventKind = "session_revoked"
 
 // maxSessionID bounds the {id} of DELETE /auth/sessions/{id}: our IDs are

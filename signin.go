@@ -99,7 +99,8 @@ func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (store.User
 	if upgrade {
 		u.PasswordHash = a.upgradeHash(r, ln, u, c.Password)
 	}
-	a.emit(ctx, Event{Kind: EventSignIn, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: ip, Method: "password", QR: qr})
+	// The sign-in is reported once issued (reportSignIn), or as
+	// EventSecondFactorRequired when it still needs a code.
 	if !known {
 		return u, nil, nil
 	}

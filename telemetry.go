@@ -1,6 +1,6 @@
 // This file reports what pbxauth does to OpenTelemetry: a span per
-// operation (pbxauth.sign_in, ...) with its outcome, the sign-in method and
-// the tenant ID; and counters of sign-ins, second-factor checks, refreshes,
+// operation (pbxauth.sign_in, ...) with its outcome, the sign-in method,
+// the tenant ID and the request ID; and counters of sign-ins, second-factor checks, refreshes,
 // lockouts and mails by outcome, with the hashing wait and queue depth and
 // the outbox's depth and oldest age. Every counter exists at 0 from the
 // start for every outcome it can have; durations are in seconds, in
@@ -35,6 +35,7 @@ const (
 	attrTenant  = attribute.Key("pbxauth.tenant_id")
 	attrKind    = attribute.Key("pbxauth.mail")
 	attrStatus  = attribute.Key("http.response.status_code")
+	attrRequest = attribute.Key("pbxauth.request_id")
 )
 
 // Outcomes of the counters, and the kind of a second-factor mail (a reset
@@ -249,6 +250,7 @@ func (t *telemetry) traced(name string, h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
+		span.SetAttributes(attrRequest.String(requestIDOf(ctx)))
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r.WithContext(ctx))
 		span.SetAttributes(attrStatus.Int(sw.status), attrOutcome.String(outcome(sw.status)))

@@ -58,6 +58,8 @@ type signIn struct {
 	// session holds the sign-in, so it ends with the session's lifetime
 	// instead of outliving it in the list of sessions for a month.
 	cookieOnly bool
+	// qr: the credentials came from a provisioning QR code (Event.QR).
+	qr bool
 }
 
 // issued is a new sign-in: its family and its first token pair.

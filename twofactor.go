@@ -225,7 +225,7 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	a.emit(ctx, ev)
 	// The sign-in carries the flow's epoch: a reset since the password was
 	// proved ends it, however the code was got.
-	return a.completeSignIn(w, r, signIn{user: u, epoch: got.Epoch, passwordVerified: true, method: "password"}, mode)
+	return a.completeSignIn(w, r, signIn{user: u, epoch: got.Epoch, passwordVerified: true, method: "password", qr: mode == flowQR}, mode)
 }
 
 // replayedCode answers a right code accepted already — the same app step,
@@ -296,10 +296,11 @@ func codeKey(f store.Flow) string {
 }
 
 // twoFactorData is what a second-factor flow keeps in Flow.Data: how it
-// must end (flowCookie for POST /login, "" for POST /auth/sign_in), the
-// stamp of the password hash it proved, so that a password reset while the
-// flow waits for its code voids it, and the known device the password came
-// through (its ID), if any, whose code lock the flow counts on.
+// must end (flowCookie for POST /login, "" for POST /auth/sign_in, flowQR
+// for POST /auth/sign_in?qr=true, which ends as "" does), the stamp of the
+// password hash it proved, so that a password reset while the flow waits
+// for its code voids it, and the known device the password came through
+// (its ID), if any, whose code lock the flow counts on.
 func twoFactorData(mode, passwordHash string, dev *store.Device) string {
 	s := mode + " " + passwordStamp(passwordHash)
 	if dev != nil {

@@ -63,6 +63,7 @@ type options struct {
 	keyFile                                           string
 	metricsAddr                                       string
 	devIdP                                            bool
+	requestLog                                        bool
 	// args are the arguments after the flags: a subcommand ("user ...").
 	args []string
 }
@@ -105,6 +106,11 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	}
 	fs.BoolVar(&o.devIdP, "dev-idp", devIdP, "serve a stand-in Microsoft identity provider with demo accounts at /dev-idp/ and link the demo tenant to it; for development on loopback only (PBXAUTH_DEV_IDP)")
 	fs.StringVar(&o.keyFile, "key-file", env("PBXAUTH_KEY_FILE", ""), "file of the 32-byte key sealing authenticator-app secrets and Microsoft credentials; default: pbxauth.key beside a SQLite file, random per run with memory, none with PostgreSQL (PBXAUTH_KEY_FILE)")
+	requestLog, err := strconv.ParseBool(env("PBXAUTH_REQUEST_LOG", "true"))
+	if err != nil {
+		return o, fmt.Errorf("PBXAUTH_REQUEST_LOG: %w", err)
+	}
+	fs.BoolVar(&o.requestLog, "request-log", requestLog, "log one line per request; events and warnings are logged either way (PBXAUTH_REQUEST_LOG)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", env("PBXAUTH_METRICS_ADDR", ""), "serve Prometheus /metrics there; default: none (PBXAUTH_METRICS_ADDR)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PBXAUTH_TRUSTED_PROXIES", ""), "comma-separated prefixes (or addresses) whose -forwarded-header is believed (PBXAUTH_TRUSTED_PROXIES)")
 	fs.StringVar(&o.forwardedHeader, "forwarded-header", env("PBXAUTH_FORWARDED_HEADER", "X-Forwarded-For"), "the one header from -trusted-proxies that names the client: X-Forwarded-For or Forwarded (RFC 7239); the other is ignored (PBXAUTH_FORWARDED_HEADER)")
@@ -129,9 +135,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := checkDevIdP(o); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	// Off the request path: see logsink.go.
+	log := newAsyncLog(os.Stderr, nil)
+	defer log.Close()
+	logger := log.Logger
 
-	cfg := pbxauth.Config{Logger: logger}
+	cfg := pbxauth.Config{Logger: logger, OnEvent: logEvents(logger)}
 	closeStore, err := openStore(ctx, o.db, &cfg)
 	if err != nil {
 		return fmt.Errorf("open store %q: %w", redact(o.db), err)
@@ -196,7 +205,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	mux.Handle("/api/", http.StripPrefix("/api", a.Handler()))
 	mux.Handle("/", page())
-	srv := newServer(logRequests(mux, logger), logger)
+	var h http.Handler = mux
+	if o.requestLog {
+		h = logRequests(mux, log)
+	}
+	srv := newServer(a.WithRequestInfo(h), logger)
 
 	go sweep(ctx, st, logger)
 	fmt.Fprintf(stdout, "listening on %s\n", base)

@@ -1,8 +1,7 @@
-// This file is what an operator of the example sees: one log line per
-// request (method, path without query, status, duration) and, with
-// -metrics-addr, pbxauth's OpenTelemetry metrics as Prometheus text at
-// /metrics, beside the Go runtime's and the process's, under the service
-// name pbxauth and without otel_scope_* labels.
+// This file serves, with -metrics-addr, pbxauth's OpenTelemetry metrics as
+// Prometheus text at /metrics, beside the Go runtime's and the process's,
+// under the service name pbxauth and without otel_scope_* labels. (The log
+// is requestlog.go's.)
 
 package main
 
@@ -12,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -24,31 +22,6 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 )
-
-// logRequests logs one line per request. The query is left out: it may
-// carry a flow token or an OAuth code.
-func logRequests(h http.Handler, logger *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(sw, r)
-		logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
-	})
-}
-
-// statusRecorder remembers the status of an answer.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // serveMetrics serves the metrics of the returned provider at
 // http://addr/metrics until ctx ends, with the Go runtime and process

@@ -38,28 +38,41 @@ type child struct {
 }
 
 // startChild runs bin on 127.0.0.1:0 with the store db (its -db: "memory",
-// "sqlite:PATH") and the demo seed, the system admin's password being
-// adminPW, and waits for its listening line. memLimit, when set, is the
-// child's GOMEMLIMIT; log, when not nil, gets a copy of its stderr.
-func startChild(ctx context.Context, bin, adminPW, memLimit string, log io.Writer, db string) (*child, error) {
-	cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0", "-db", db)
+// "sqlite:PATH"), the demo seed and the flags args, the system admin's
+// password being adminPW, and waits for its listening line. memLimit, when
+// set, is the child's GOMEMLIMIT; log, when not nil, gets a copy of its
+// stderr.
+func startChild(ctx context.Context, bin, adminPW, memLimit string, log io.Writer, db string, args ...string) (*child, error) {
+	cmd := exampleCmd(ctx, bin, adminPW, memLimit, db, args...)
+	c := &child{cmd: cmd, stderr: &tail{max: 8 << 10}}
+	cmd.Stderr = c.stderr
+	if log != nil {
+		cmd.Stderr = io.MultiWriter(c.stderr, log)
+	}
+	return c, c.start(ctx)
+}
+
+// exampleCmd is the command of startChild, not started.
+func exampleCmd(ctx context.Context, bin, adminPW, memLimit, db string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-addr", "127.0.0.1:0", "-db", db}, args...)...)
 	cmd.Env = append(os.Environ(), "PBXAUTH_ADMIN_PASSWORD="+adminPW, "PBXAUTH_SEED=")
 	if memLimit != "" {
 		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+memLimit)
 	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
-	c := &child{cmd: cmd, stderr: &tail{max: 8 << 10}}
-	cmd.Stderr = c.stderr
-	if log != nil {
-		cmd.Stderr = io.MultiWriter(c.stderr, log)
-	}
-	stdout, err := cmd.StdoutPipe()
+	return cmd
+}
+
+// start starts c.cmd, whose Stderr is set, and waits for the line
+// "listening on http://127.0.0.1:PORT" on its stdout.
+func (c *child) start(ctx context.Context) error {
+	stdout, err := c.cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
+	if err := c.cmd.Start(); err != nil {
+		return err
 	}
 	urls := make(chan string, 1)
 	go func() {
@@ -76,16 +89,16 @@ func startChild(ctx context.Context, bin, adminPW, memLimit string, log io.Write
 	case url, ok := <-urls:
 		if ok && strings.HasPrefix(url, "http://127.0.0.1:") {
 			c.url = url
-			return c, nil
+			return nil
 		}
 		c.stop()
-		return nil, fmt.Errorf("example did not listen on loopback (%q); stderr:\n%s", url, c.stderr)
+		return fmt.Errorf("%s did not listen on loopback (%q); stderr:\n%s", c.cmd.Path, url, c.stderr)
 	case <-time.After(60 * time.Second):
 		c.stop()
-		return nil, errors.New("example printed no listening line within a minute")
+		return fmt.Errorf("%s printed no listening line within a minute", c.cmd.Path)
 	case <-ctx.Done():
 		c.stop()
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +18,20 @@ import (
 func cheap(c *pbxauth.Config) {
 	c.Argon2 = pbxauth.Argon2Params{Memory: 64, Time: 1, Threads: 1}
 	c.Logger = slog.New(slog.DiscardHandler)
+}
+
+// TestMain serves the bare handler when a logCost starts this test binary
+// as its child, as the tool does with itself.
+func TestMain(m *testing.M) {
+	if os.Getenv(bareEnv) == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+		defer stop()
+		if err := serveBare(ctx); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
 }
 
 func TestThroughputSmoke(t *testing.T) {
@@ -69,7 +85,7 @@ func TestFlags(t *testing.T) {
 		t.Errorf("defaults: %v", err)
 	}
 	for _, args := range [][]string{{"-n", "0"}, {"-c", "-1"}, {"-addrs", "0"}, {"-addrs", "251"}, {"-only", "both"}, {"-paced-c", "0"},
-		{"-flood-rate", "0"}, {"-flood-signins", "0"}, {"-flood-rounds", "0"}} {
+		{"-flood-rate", "0"}, {"-flood-signins", "0"}, {"-flood-rounds", "0"}, {"-only", "examples"}} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("%v: no error", args)
 		}
@@ -126,4 +142,30 @@ func TestFloodSmoke(t *testing.T) {
 	res.build = "smoke"
 	res.print(io.Discard, sc)
 	(&report{floods: []*floodResult{res}}).printMarkdown(io.Discard)
+}
+
+func TestLogCostSmoke(t *testing.T) {
+	ctx := context.Background()
+	o := options{requests: 50, conns: 4, rounds: 2, example: "github.com/pbxauth/pbxauth/example"}
+	bin, _, cleanup, err := childBinary(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	res, err := logCost(ctx, o, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lt := range res.targets {
+		if len(lt.samples) != o.rounds {
+			t.Fatalf("%s: %d rounds", lt.name, len(lt.samples))
+		}
+		for _, s := range lt.samples {
+			if s.statuses[200] != o.requests {
+				t.Errorf("%s: statuses %v, want 200×%d", lt.name, s.statuses, o.requests)
+			}
+		}
+	}
+	res.print(io.Discard)
+	(&report{logCost: res}).printMarkdown(io.Discard)
 }

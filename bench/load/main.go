@@ -15,6 +15,10 @@
 //     saturated with wrong sign-ins, a user signs in again and again through
 //     devices they signed in from before, and then (against a fresh server)
 //     without device cookies; success rate and latency of both;
+//   - the example's request log (only with -only example): GET
+//     /api/auth/user at 64 connections against the example server with its
+//     request log and without it, and a bare handler answering the same
+//     body in a process of its own, alternating;
 //   - refusals (only with -only flood): the example server on SQLite, while
 //     one loopback address floods POST /auth/forget_password far over its
 //     limit at a fixed rate, signs a user in again and again; the sign-ins'
@@ -45,6 +49,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if os.Getenv(bareEnv) == "1" { // a child of -only example
+		if err := serveBare(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "load: bare server:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
@@ -88,7 +99,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.floodSignIns, "flood-signins", 30, "flood: the user's sign-ins at rest, and again during the flood")
 	fs.IntVar(&o.floodRounds, "flood-rounds", 2, "flood: rounds, alternating which build goes first")
 	fs.StringVar(&o.floodBefore, "flood-before", "", "flood: also measure the example built from this git revision (git archive, from the module's repository)")
-	fs.StringVar(&o.only, "only", "", `run one part: "throughput", "burst", "device", or, only run when asked, "stores" (GET /auth/user on every store) or "flood" (sign-ins under a flood of refused requests, SQLite)`)
+	fs.StringVar(&o.only, "only", "", `run one part: "throughput", "burst", "device", or, only run when asked, "stores" (GET /auth/user on every store), "flood" (sign-ins under a flood of refused requests, SQLite) or "example" (the example server with and without its request log, beside a bare handler)`)
 	fs.StringVar(&o.example, "example", "github.com/pbxauth/pbxauth/example", "package of the example server to build")
 	fs.StringVar(&o.childLog, "child-log", "", "burst: append the example server's stderr to this file (try GODEBUG=gctrace=1)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "stop everything after this long")
@@ -106,8 +117,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("-device-attackers must be 1 to 249, -device-signins not negative")
 	case o.floodRate < 1 || o.floodSignIns < 1 || o.floodRounds < 1:
 		return o, errors.New("-flood-rate, -flood-signins and -flood-rounds must be positive")
-	case o.only != "" && o.only != "throughput" && o.only != "burst" && o.only != "device" && o.only != "stores" && o.only != "flood":
-		return o, fmt.Errorf("-only %q: want throughput, burst, device, stores or flood", o.only)
+	case o.only != "" && o.only != "throughput" && o.only != "burst" && o.only != "device" && o.only != "stores" && o.only != "flood" && o.only != "example":
+		return o, fmt.Errorf("-only %q: want throughput, burst, device, stores, flood or example", o.only)
 	}
 	return o, nil
 }
@@ -156,6 +167,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer cleanup()
+	if o.only == "example" {
+		lc, err := logCost(ctx, o, bin)
+		if err != nil {
+			return fmt.Errorf("example: %w", err)
+		}
+		lc.print(out)
+		r.logCost = lc
+		return r.finish(o, out)
+	}
 	if o.only == "flood" {
 		fs, err := floodChildren(ctx, o, bin, log, out)
 		if err != nil {

@@ -16,6 +16,7 @@ type report struct {
 	bursts     []*burstResult
 	devices    []*deviceResult
 	floods     []*floodResult
+	logCost    *logCostResult
 }
 
 func (r *report) printMachine(w io.Writer) {
@@ -146,6 +147,9 @@ func (r *report) printMarkdown(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	r.printFloodMarkdown(w)
+	if r.logCost != nil {
+		r.logCost.printMarkdown(w)
+	}
 }
 
 // printFloodMarkdown writes the flood runs, one row per build with the
