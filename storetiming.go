@@ -61,6 +61,7 @@ const (
 	opRotateDevice
 	opDeleteDevices
 	opUseOnce
+	opChangePassword
 	storeOps
 )
 
@@ -108,6 +109,7 @@ var storeOpNames = [storeOps]string{
 	opRotateDevice:          "RotateDevice",
 	opDeleteDevices:         "DeleteDevices",
 	opUseOnce:               "UseOnce",
+	opChangePassword:        "ChangePassword",
 }
 
 // timedStore is a Store whose calls are recorded in a histogram.
@@ -351,6 +353,12 @@ func (ts *timedStore) RevokeUserFamily(ctx context.Context, userID, familyID str
 func (ts *timedStore) RevokeOtherFamilies(ctx context.Context, userID, except string, now time.Time) ([]string, error) {
 	defer ts.record(ctx, opRevokeOtherFamilies, ts.start(ctx))
 	return ts.Store.RevokeOtherFamilies(ctx, userID, except, now)
+}
+
+// ChangePassword implements Store, timed.
+func (ts *timedStore) ChangePassword(ctx context.Context, userID string, epoch int64, keep, newHash string, now time.Time) ([]string, error) {
+	defer ts.record(ctx, opChangePassword, ts.start(ctx))
+	return ts.Store.ChangePassword(ctx, userID, epoch, keep, newHash, now)
 }
 
 // SetUserDisabled implements Store, timed.

@@ -63,6 +63,14 @@ func (m *Store) RevokeUserFamily(ctx context.Context, userID, familyID string, n
 func (m *Store) RevokeOtherFamilies(ctx context.Context, userID, except string, now time.Time) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	ids := m.revokeOthersLocked(userID, except, now)
+	m.advanceEpochLocked(userID)
+	return ids, nil
+}
+
+// revokeOthersLocked revokes every live family of the user at now but
+// except and returns their IDs (empty when none); the caller holds m.mu.
+func (m *Store) revokeOthersLocked(userID, except string, now time.Time) []string {
 	ids := []string{}
 	for _, f := range m.liveOfLocked(userID, now) {
 		if f.ID != except {
@@ -71,8 +79,7 @@ func (m *Store) RevokeOtherFamilies(ctx context.Context, userID, except string, 
 		}
 	}
 	m.liveOfLocked(userID, now)
-	m.advanceEpochLocked(userID)
-	return ids, nil
+	return ids
 }
 
 // UnlinkUser implements Store.

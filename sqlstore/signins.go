@@ -72,12 +72,8 @@ func (s *Store) RevokeOtherFamilies(ctx context.Context, userID, except string, 
 		if err := advanceEpoch(ctx, tx, userID); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE
-			WHERE user_id = $1 AND id <> $2 AND `+liveFamily+`$3 RETURNING id`, userID, except, micros(now))
-		if err != nil {
-			return err
-		}
-		ids, err = scanIDs(rows)
+		var err error
+		ids, err = revokeOthers(ctx, tx, userID, except, now)
 		return err
 	})
 	// The user's grants go, the kept sign-in's too: simpler than each of
@@ -87,6 +83,17 @@ func (s *Store) RevokeOtherFamilies(ctx context.Context, userID, except string, 
 		return nil, storeErr("revoke other families", err)
 	}
 	return ids, nil
+}
+
+// revokeOthers revokes, within tx, every live family of the user at now
+// but except, and returns their IDs.
+func revokeOthers(ctx context.Context, tx *sql.Tx, userID, except string, now time.Time) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE
+		WHERE user_id = $1 AND id <> $2 AND `+liveFamily+`$3 RETURNING id`, userID, except, micros(now))
+	if err != nil {
+		return nil, err
+	}
+	return scanIDs(rows)
 }
 
 // UnlinkUser implements store.Store.

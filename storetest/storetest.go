@@ -98,6 +98,7 @@ var suite = []group{
 	{"Identities", identityChecks},
 	{"SignIns", signInChecks},
 	{"Epoch", epochChecks},
+	{"Password", passwordChecks},
 	{"UserFlags", userFlagChecks},
 	{"Tokens", tokenChecks},
 	{"RefreshGrace", graceChecks},

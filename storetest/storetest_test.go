@@ -74,6 +74,11 @@ type (
 	lateFlowExpiry struct{ *memstore.Store }
 	// keptSignIns resets a password without revoking the user's sign-ins.
 	keptSignIns struct{ *memstore.Store }
+	// changeEpochBlind changes a password whatever the epoch it is given.
+	changeEpochBlind struct{ *memstore.Store }
+	// changeEndsAll changes a password as a reset does, ending the
+	// caller's sign-in too.
+	changeEndsAll struct{ *memstore.Store }
 	// immortalCounters compares versions with expired counters too.
 	immortalCounters struct{ *memstore.Store }
 	// earlyClaims claims records two minutes early: before they are due,
@@ -210,6 +215,14 @@ func (s keptSignIns) ResetPassword(ctx context.Context, userID, newHash string) 
 	return s.UpdateUser(ctx, u)
 }
 
+func (s changeEpochBlind) ChangePassword(ctx context.Context, userID string, epoch int64, keep, newHash string, now time.Time) ([]string, error) {
+	return s.Store.ChangePassword(ctx, userID, current(ctx, s, userID), keep, newHash, now)
+}
+
+func (s changeEndsAll) ChangePassword(ctx context.Context, userID string, epoch int64, keep, newHash string, now time.Time) ([]string, error) {
+	return nil, s.ResetPassword(ctx, userID, newHash)
+}
+
 func (s immortalCounters) PutCounter(ctx context.Context, c store.Counter, now time.Time) error {
 	// At the zero time every stored counter is live.
 	return s.Store.PutCounter(ctx, c, time.Time{})
@@ -299,6 +312,12 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"ResetPassword keeps sign-ins",
 			func(m *memstore.Store) store.Store { return keptSignIns{m} },
 			[]string{"Users/ResetPassword"}},
+		{"ChangePassword ignores the epoch",
+			func(m *memstore.Store) store.Store { return changeEpochBlind{m} },
+			[]string{"Password/ChangePasswordStale", "Password/ConcurrentChangePassword"}},
+		{"ChangePassword ends the caller's sign-in",
+			func(m *memstore.Store) store.Store { return changeEndsAll{m} },
+			[]string{"Password/ChangePassword"}},
 		{"PutCounter sees expired counters",
 			func(m *memstore.Store) store.Store { return immortalCounters{m} },
 			[]string{"Counters/Expiry", "Counters/ConcurrentPut"}},
