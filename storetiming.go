@@ -62,6 +62,7 @@ const (
 	opDeleteDevices
 	opUseOnce
 	opChangePassword
+	opSetUsername
 	storeOps
 )
 
@@ -110,6 +111,7 @@ var storeOpNames = [storeOps]string{
 	opDeleteDevices:         "DeleteDevices",
 	opUseOnce:               "UseOnce",
 	opChangePassword:        "ChangePassword",
+	opSetUsername:           "SetUsername",
 }
 
 // timedStore is a Store whose calls are recorded in a histogram.
@@ -371,6 +373,12 @@ func (ts *timedStore) SetUserDisabled(ctx context.Context, userID string, disabl
 func (ts *timedStore) SetPasswordForceReset(ctx context.Context, userID string, force bool) error {
 	defer ts.record(ctx, opSetPasswordForceReset, ts.start(ctx))
 	return ts.Store.SetPasswordForceReset(ctx, userID, force)
+}
+
+// SetUsername implements Store, timed.
+func (ts *timedStore) SetUsername(ctx context.Context, userID, username string) error {
+	defer ts.record(ctx, opSetUsername, ts.start(ctx))
+	return ts.Store.SetUsername(ctx, userID, username)
 }
 
 // AddCounter implements Store, timed.

@@ -1,5 +1,6 @@
-// This file holds a user's change of their own password: the new hash,
-// the new epoch and the end of every other sign-in, in one step.
+// This file holds a user's change of their own password (the new hash,
+// the new epoch and the end of every other sign-in, in one step) and the
+// rename of a user, which changes nothing else.
 
 package memstore
 
@@ -28,4 +29,22 @@ func (m *Store) ChangePassword(ctx context.Context, userID string, epoch int64, 
 	m.advanceEpochLocked(userID)
 	kept.Epoch = u.Epoch
 	return ids, nil
+}
+
+// SetUsername implements Store.
+func (m *Store) SetUsername(ctx context.Context, userID, username string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[userID]
+	if !ok {
+		return store.ErrNotFound
+	}
+	k := usernameKey(u.TenantID, username)
+	if id, ok := m.usernames[k]; ok && id != userID {
+		return store.ErrConflict
+	}
+	delete(m.usernames, usernameKey(u.TenantID, u.Username))
+	m.usernames[k] = userID
+	u.Username = username
+	return nil
 }

@@ -1,5 +1,6 @@
-// This file holds a user's change of their own password: the new hash,
-// the new epoch and the end of every other sign-in, in one transaction.
+// This file holds a user's change of their own password (the new hash,
+// the new epoch and the end of every other sign-in, in one transaction)
+// and the rename of a user, which changes nothing else.
 
 package sqlstore
 
@@ -50,4 +51,16 @@ func (s *Store) ChangePassword(ctx context.Context, userID string, epoch int64, 
 		return nil, storeErr("change password", err)
 	}
 	return ids, nil
+}
+
+// SetUsername implements store.UserFlagStore: one UPDATE of the name and
+// its key, whose unique index refuses a name taken in the tenant.
+func (s *Store) SetUsername(ctx context.Context, userID, username string) error {
+	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_users SET username = $2, username_key = $3 WHERE id = $1`,
+		userID, username, lower(username)))
+	s.grants.forgetUser(userID)
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	return storeErr("set username", err)
 }

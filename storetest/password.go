@@ -3,7 +3,8 @@
 // every other sign-in and the carry-over of the caller's, in one step,
 // refused with ErrStale when the epoch moved or the caller's sign-in
 // ended, and of two concurrent changes under one epoch exactly one stored
-// — in this process or another.
+// — in this process or another; and SetUsername, a rename that changes
+// nothing else.
 
 package storetest
 
@@ -144,5 +145,35 @@ var passwordChecks = []check{
 			t.Errorf("after a change and a reset: hash %q, want the reset's", u.PasswordHash)
 		}
 		keep.wantRevoked(t, a, "after a reset")
+	}},
+}
+
+// renameChecks checks SetUsername: a rename changes the name alone, keeps
+// the epoch and the hash, is refused for a name another user of the tenant
+// holds in any case, and allows a change of case alone.
+var renameChecks = []check{
+	{name: "SetUsername", fn: func(t tb, s store.Store) {
+		ctx := t.Context()
+		addUser(t, s, user("u-1", "", "root"), user("u-2", "", "operator"), user("u-3", "t-acme", "alice"))
+		before, err := s.User(ctx, "u-1")
+		must(t, err, "User")
+		must(t, s.SetUsername(ctx, "u-1", "Chief"), "SetUsername to a free name")
+		want := before
+		want.Username = "Chief"
+		wantUser(t, s, want)
+		if got := epochOf(t, s, "u-1"); got != before.Epoch {
+			t.Errorf("SetUsername moved the epoch: %d, was %d", got, before.Epoch)
+		}
+		if _, err := s.UserByName(ctx, "", "root"); err == nil {
+			t.Errorf("the old name still finds the user")
+		}
+		for _, taken := range caseVariants("Operator") {
+			wantErr(t, s.SetUsername(ctx, "u-1", taken), store.ErrConflict, "SetUsername to "+taken+", another system user's")
+		}
+		must(t, s.SetUsername(ctx, "u-1", "alice"), "SetUsername to a tenant user's name")
+		must(t, s.SetUsername(ctx, "u-1", "ALICE"), "SetUsername changing case alone")
+		want.Username = "ALICE"
+		wantUser(t, s, want)
+		wantErr(t, s.SetUsername(ctx, "u-none", "nobody"), store.ErrNotFound, "SetUsername of an unknown user")
 	}},
 }

@@ -100,6 +100,7 @@ var suite = []group{
 	{"Epoch", epochChecks},
 	{"Password", passwordChecks},
 	{"UserFlags", userFlagChecks},
+	{"Rename", renameChecks},
 	{"Tokens", tokenChecks},
 	{"RefreshGrace", graceChecks},
 	{"Flows", flowChecks},

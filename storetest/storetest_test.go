@@ -76,6 +76,9 @@ type (
 	keptSignIns struct{ *memstore.Store }
 	// changeEpochBlind changes a password whatever the epoch it is given.
 	changeEpochBlind struct{ *memstore.Store }
+	// caseBlindRename refuses a rename to any name found, the user's own
+	// in another case too.
+	caseBlindRename struct{ *memstore.Store }
 	// changeEndsAll changes a password as a reset does, ending the
 	// caller's sign-in too.
 	changeEndsAll struct{ *memstore.Store }
@@ -223,6 +226,17 @@ func (s changeEndsAll) ChangePassword(ctx context.Context, userID string, epoch 
 	return nil, s.ResetPassword(ctx, userID, newHash)
 }
 
+func (s caseBlindRename) SetUsername(ctx context.Context, userID, username string) error {
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.UserByName(ctx, u.TenantID, username); err == nil {
+		return store.ErrConflict
+	}
+	return s.Store.SetUsername(ctx, userID, username)
+}
+
 func (s immortalCounters) PutCounter(ctx context.Context, c store.Counter, now time.Time) error {
 	// At the zero time every stored counter is live.
 	return s.Store.PutCounter(ctx, c, time.Time{})
@@ -318,6 +332,9 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"ChangePassword ends the caller's sign-in",
 			func(m *memstore.Store) store.Store { return changeEndsAll{m} },
 			[]string{"Password/ChangePassword"}},
+		{"SetUsername refuses a change of case",
+			func(m *memstore.Store) store.Store { return caseBlindRename{m} },
+			[]string{"Rename/SetUsername"}},
 		{"PutCounter sees expired counters",
 			func(m *memstore.Store) store.Store { return immortalCounters{m} },
 			[]string{"Counters/Expiry", "Counters/ConcurrentPut"}},
