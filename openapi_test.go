@@ -60,7 +60,7 @@ func TestOpenAPIKeepsTheSeed(t *testing.T) {
 
 // servedCredentials are the operations of PortSIP's credentials document
 // (DESIGN.md "More of PortSIP v22") that pbxauth serves.
-var servedCredentials = []string{"resetCurrentUserPassword", "resetSystemAdminPassword", "resetUserPassword"}
+var servedCredentials = []string{"resetCurrentUserPassword", "resetSystemAdminPassword", "resetUserPassword", "changeSystemAdminUsername"}
 
 // TestOpenAPIKeepsPortSIPCredentials: every served operation of PortSIP's
 // credentials document is kept as the seed's are.

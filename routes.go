@@ -57,6 +57,7 @@ func (a *Auth) routes() []route {
 		{"POST", "/auth/recovery_codes", a.RequireBearer(apiHandler(a.regenerateRecoveryCodes))},
 		{"POST", "/user/password", a.RequireBearer(apiHandler(a.changeOwnPassword))},
 		{"POST", "/admin/password", a.RequireRole(RoleSystemAdmin)(apiHandler(a.changeOwnPassword))},
+		{"POST", "/admin/username", a.RequireRole(RoleSystemAdmin)(apiHandler(a.renameSystemAdmin))},
 		{"POST", "/users/{id}/password", a.RequireRole(RoleAdmin, RoleSystemAdmin)(apiHandler(a.setUserPassword))},
 	}
 }

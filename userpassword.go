@@ -22,17 +22,24 @@ type setUserPasswordRequest struct {
 	Password string `json:"password"`
 }
 
+// recentRequest returns the caller, who must have signed in recently
+// (403 insufficient_scope otherwise), and decodes the body into v.
+func (a *Auth) recentRequest(w http.ResponseWriter, r *http.Request, v any) (*Principal, *apiError) {
+	p, e := a.recentCaller(w, r)
+	if e == nil {
+		e = decodeJSON(w, r, v)
+	}
+	return p, e
+}
+
 // setUserPassword serves POST /users/{id}/password, behind
 // RequireRole(RoleAdmin, RoleSystemAdmin). An Admin acts only on users of
 // its own tenant; any other user, a system user included, and an unknown
 // ID are 404 alike, so IDs are not confirmed across tenants.
 func (a *Auth) setUserPassword(w http.ResponseWriter, r *http.Request) *apiError {
-	p, e := a.recentCaller(w, r)
-	if e != nil {
-		return e
-	}
 	var req setUserPasswordRequest
-	if e := decodeJSON(w, r, &req); e != nil {
+	p, e := a.recentRequest(w, r, &req)
+	if e != nil {
 		return e
 	}
 	if e := checkPasswordField("password", req.Password); e != nil {
