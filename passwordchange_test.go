@@ -235,3 +235,31 @@ func TestChangePasswordCallerEnded(t *testing.T) {
 	}
 	e.wantSignIn(t, alicePW, 200)
 }
+
+// TestChangePasswordConcurrentGuesses: however many wrong old passwords
+// arrive at once through one sign-in, at most 5 are checked (at most 4
+// answered 400, the 5th ending the sign-in); the rest are 429 (or 503 when
+// hashing is full) or, once the sign-in ended, 401; the account stays open.
+func TestChangePasswordConcurrentGuesses(t *testing.T) {
+	ev := &events{}
+	e := newEnv(t, func(c *pbxauth.Config) { c.OnEvent = ev.add })
+	guesser, _ := e.signIn(t, aliceCreds())
+	counts := apitest.Race(30, func(i int) *apitest.Response {
+		return e.c.Do("POST", "/user/password", changeBody("guess-pw-"+string(rune('a'+i)), "new-alice-pw-9"), apitest.Bearer(guesser)...)
+	})
+	if counts[400] > 4 || counts[400]+counts[401]+counts[429]+counts[503] != 30 {
+		t.Errorf("30 concurrent wrong old passwords answered %v, want at most 4 wrong_password and the rest 401, 429 or 503", counts)
+	}
+	ev.mu.Lock()
+	ended := 0
+	for _, x := range ev.list {
+		if x.Reason == pbxauth.ReasonPasswordGuessing {
+			ended++
+		}
+	}
+	ev.mu.Unlock()
+	if ended > 1 || (ended == 1) != (counts[400] == 4) {
+		t.Errorf("%d sign-ins ended for guessing after %d wrong_password answers", ended, counts[400])
+	}
+	e.wantSignIn(t, alicePW, 200)
+}
