@@ -5,6 +5,7 @@
 package pbxauth_test
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -67,5 +68,42 @@ func TestRenameSystemAdmin(t *testing.T) {
 	e.clock.Advance(11 * time.Minute)
 	if r := e.rename(admin, "chief"); r.Status != 403 || r.Reason() != "insufficient_scope" {
 		t.Errorf("an old sign-in: %d %s, want 403 insufficient_scope", r.Status, r.Body)
+	}
+}
+
+func TestSetUsernameFromGo(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	access, _ := e.signIn(t, aliceCreds())
+	for _, c := range []struct {
+		name string
+		want error
+	}{
+		{"admin", pbxauth.ErrInvalid},
+		{".bad", pbxauth.ErrInvalid},
+		{"ALICE", nil},
+		{"alicia", nil},
+	} {
+		if err := e.auth.SetUsername(ctx, aliceID, c.name); !errors.Is(err, c.want) {
+			t.Errorf("SetUsername(%q): %v, want %v", c.name, err, c.want)
+		}
+	}
+	if _, err := e.auth.CreateUser(ctx, pbxauth.NewUser{Domain: acmeDomain, Username: "bob", Password: "bob-pw-1234", Role: pbxauth.RoleStandardUser}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.auth.SetUsername(ctx, aliceID, "BOB"); !errors.Is(err, pbxauth.ErrConflict) {
+		t.Errorf("SetUsername to another user's name: %v, want ErrConflict", err)
+	}
+	if err := e.auth.SetUsername(ctx, "user-nobody", "nobody"); !errors.Is(err, pbxauth.ErrNotFound) {
+		t.Errorf("SetUsername of an unknown user: %v, want ErrNotFound", err)
+	}
+	if err := e.auth.SetUsername(ctx, adminID, "root"); err != nil {
+		t.Errorf("SetUsername of a system user to a reserved name: %v", err)
+	}
+	e.wantBearer(t, "the renamed user's sign-in", access, 200)
+	creds := aliceCreds()
+	creds["username"] = "Alicia"
+	if r := e.c.Do("POST", "/auth/sign_in", creds); r.Status != 200 {
+		t.Errorf("sign-in under the new name: %d", r.Status)
 	}
 }
