@@ -161,9 +161,17 @@ func (a *Auth) SetPassword(ctx context.Context, userID, password string, forceRe
 	if err != nil {
 		return err
 	}
+	return a.setPassword(ctx, u, hash, forceReset, origin{})
+}
+
+// setPassword gives u the password of hash for SetPassword and POST
+// /users/{id}/password: every sign-in ends (each reported, from o), the
+// known devices are forgotten, PasswordForceReset is set as forceReset
+// says, and EventPasswordSet is reported.
+func (a *Auth) setPassword(ctx context.Context, u store.User, hash string, forceReset bool, o origin) error {
 	// Ending the sign-ins first reports each; ResetPassword then sets the
 	// hash and revokes, in one step, any sign-in made in between.
-	if _, err := a.endSignIns(ctx, u.ID, u.TenantID, "", origin{}); err != nil {
+	if _, err := a.endSignIns(ctx, u.ID, u.TenantID, "", o); err != nil {
 		return err
 	}
 	if err := a.store.ResetPassword(ctx, u.ID, hash); err != nil {
@@ -177,7 +185,7 @@ func (a *Auth) SetPassword(ctx context.Context, userID, password string, forceRe
 	if err := a.forgetDevices(ctx, u.ID); err != nil {
 		return err
 	}
-	a.emit(ctx, Event{Kind: EventPasswordSet, UserID: u.ID, TenantID: u.TenantID, Username: u.Username})
+	a.emit(ctx, Event{Kind: EventPasswordSet, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: o.ip})
 	return nil
 }
 

@@ -36,18 +36,29 @@ type factorCaller struct {
 // moved, which the Store refuses. The bearer check alone would not do:
 // the step may have run since.
 func (a *Auth) factorCaller(w http.ResponseWriter, r *http.Request, p *Principal) (factorCaller, *apiError) {
-	ctx := r.Context()
-	u, err := a.store.User(ctx, p.UserID)
-	if errors.Is(err, ErrNotFound) {
-		return factorCaller{}, a.endedBearer(w)
-	}
-	if err != nil {
-		return factorCaller{}, a.internal(ctx, "read user", err)
-	}
-	if e := a.liveBearer(ctx, w, p); e != nil {
+	u, e := a.liveCaller(w, r, p)
+	if e != nil {
 		return factorCaller{}, e
 	}
 	return factorCaller{Principal: p, epoch: u.Epoch}, nil
+}
+
+// liveCaller reads p's user, then sees p's sign-in live, in the order
+// factorCaller needs: the user's Epoch is the one a change p makes
+// carries.
+func (a *Auth) liveCaller(w http.ResponseWriter, r *http.Request, p *Principal) (store.User, *apiError) {
+	ctx := r.Context()
+	u, err := a.store.User(ctx, p.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return store.User{}, a.endedBearer(w)
+	}
+	if err != nil {
+		return store.User{}, a.internal(ctx, "read user", err)
+	}
+	if e := a.liveBearer(ctx, w, p); e != nil {
+		return store.User{}, e
+	}
+	return u, nil
 }
 
 // liveBearer answers 401 invalid_token unless p's sign-in is live. It

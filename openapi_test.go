@@ -55,17 +55,44 @@ func TestOpenAPIServedAndValid(t *testing.T) {
 // requires stays required (an answer may promise more members, and be a
 // named component).
 func TestOpenAPIKeepsTheSeed(t *testing.T) {
-	seedBytes, err := os.ReadFile("testdata/portsip-auth-openapi.json")
+	if n := keepsOperations(t, "testdata/portsip-auth-openapi.json", nil); n != 14 {
+		t.Errorf("the seed has %d operations, want 14", n)
+	}
+}
+
+// servedCredentials are the operations of PortSIP's credentials document
+// (DESIGN.md "More of PortSIP v22") that pbxauth serves.
+var servedCredentials = []string{"resetCurrentUserPassword", "resetSystemAdminPassword", "resetUserPassword", "changeSystemAdminUsername"}
+
+// TestOpenAPIKeepsPortSIPCredentials: every served operation of PortSIP's
+// credentials document is kept as the seed's are.
+func TestOpenAPIKeepsPortSIPCredentials(t *testing.T) {
+	n := keepsOperations(t, "../shared/spec/portsip-v22-credentials.json", servedCredentials)
+	if n != len(servedCredentials) {
+		t.Errorf("%d of the document's operations are checked, want %d", n, len(servedCredentials))
+	}
+}
+
+// keepsOperations checks that every operation of PortSIP's document at
+// path (those of only, when only is not nil) is in ours with its path,
+// method, operationId and security, and keeps its parameters, request
+// properties and answers; it returns how many it checked.
+func keepsOperations(t *testing.T, path string, only []string) int {
+	t.Helper()
+	specBytes, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seed, ours := loadJSON(t, seedBytes), loadJSON(t, pbxauth.OpenAPI())
+	spec, ours := loadJSON(t, specBytes), loadJSON(t, pbxauth.OpenAPI())
 	ourPaths := ours["paths"].(jsonObject)
 	n := 0
-	for path, item := range seed["paths"].(jsonObject) {
+	for path, item := range spec["paths"].(jsonObject) {
 		for method, so := range item.(jsonObject) {
-			n++
 			s := so.(jsonObject)
+			if only != nil && !slices.Contains(only, s["operationId"].(string)) {
+				continue
+			}
+			n++
 			oi, _ := ourPaths[path].(jsonObject)
 			o, ok := oi[method].(jsonObject)
 			if !ok {
@@ -76,17 +103,24 @@ func TestOpenAPIKeepsTheSeed(t *testing.T) {
 			if o["operationId"] != s["operationId"] {
 				t.Errorf("%s: operationId %v, want %v", where, o["operationId"], s["operationId"])
 			}
-			if !reflect.DeepEqual(o["security"], s["security"]) {
-				t.Errorf("%s: security %v, want %v", where, o["security"], s["security"])
+			if got, want := security(ours, o), security(spec, s); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: security %v, want %v", where, got, want)
 			}
 			keepsParameters(t, where, s["parameters"], o["parameters"])
 			keepsBody(t, where, s["requestBody"], o["requestBody"])
 			keepsResponses(t, ours, where, s["responses"].(jsonObject), o["responses"].(jsonObject))
 		}
 	}
-	if n != 14 {
-		t.Errorf("the seed has %d operations, want 14", n)
+	return n
+}
+
+// security is what an operation of doc asks: its own security, else the
+// document's.
+func security(doc, op jsonObject) any {
+	if s, ok := op["security"]; ok {
+		return s
 	}
+	return doc["security"]
 }
 
 func keepsParameters(t *testing.T, where string, seed, ours any) {

@@ -55,6 +55,10 @@ func (a *Auth) routes() []route {
 		{"POST", "/auth/totp/confirm", a.RequireBearer(apiHandler(a.confirmTOTP))},
 		{"POST", "/auth/totp/disable", a.RequireBearer(apiHandler(a.disableTOTP))},
 		{"POST", "/auth/recovery_codes", a.RequireBearer(apiHandler(a.regenerateRecoveryCodes))},
+		{"POST", "/user/password", a.RequireBearer(apiHandler(a.changeOwnPassword))},
+		{"POST", "/admin/password", a.RequireRole(RoleSystemAdmin)(apiHandler(a.changeOwnPassword))},
+		{"POST", "/admin/username", a.RequireRole(RoleSystemAdmin)(apiHandler(a.renameSystemAdmin))},
+		{"POST", "/users/{id}/password", a.RequireRole(RoleAdmin, RoleSystemAdmin)(apiHandler(a.setUserPassword))},
 	}
 }
 

@@ -62,6 +62,8 @@ const (
 	opRotateDevice
 	opDeleteDevices
 	opUseOnce
+	opChangePassword
+	opSetUsername
 	storeOps
 )
 
@@ -110,6 +112,8 @@ var storeOpNames = [storeOps]string{
 	opRotateDevice:          "RotateDevice",
 	opDeleteDevices:         "DeleteDevices",
 	opUseOnce:               "UseOnce",
+	opChangePassword:        "ChangePassword",
+	opSetUsername:           "SetUsername",
 }
 
 // timedStore is a Store whose calls are recorded in a histogram.
@@ -361,6 +365,12 @@ func (ts *timedStore) RevokeMethodFamilies(ctx context.Context, userID, method s
 	return ts.Store.RevokeMethodFamilies(ctx, userID, method, now)
 }
 
+// ChangePassword implements Store, timed.
+func (ts *timedStore) ChangePassword(ctx context.Context, userID string, epoch int64, keep, newHash string, now time.Time) ([]string, error) {
+	defer ts.record(ctx, opChangePassword, ts.start(ctx))
+	return ts.Store.ChangePassword(ctx, userID, epoch, keep, newHash, now)
+}
+
 // SetUserDisabled implements Store, timed.
 func (ts *timedStore) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
 	defer ts.record(ctx, opSetUserDisabled, ts.start(ctx))
@@ -371,6 +381,12 @@ func (ts *timedStore) SetUserDisabled(ctx context.Context, userID string, disabl
 func (ts *timedStore) SetPasswordForceReset(ctx context.Context, userID string, force bool) error {
 	defer ts.record(ctx, opSetPasswordForceReset, ts.start(ctx))
 	return ts.Store.SetPasswordForceReset(ctx, userID, force)
+}
+
+// SetUsername implements Store, timed.
+func (ts *timedStore) SetUsername(ctx context.Context, userID, username string) error {
+	defer ts.record(ctx, opSetUsername, ts.start(ctx))
+	return ts.Store.SetUsername(ctx, userID, username)
 }
 
 // AddCounter implements Store, timed.

@@ -74,6 +74,20 @@ func (m *Store) RevokeMethodFamilies(ctx context.Context, userID, method string,
 func (m *Store) revokeLiveWhere(userID string, now time.Time, match func(*memFamily) bool) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	ids := m.revokeWhereLocked(userID, now, match)
+	m.advanceEpochLocked(userID)
+	return ids
+}
+
+// revokeOthersLocked revokes every live family of the user at now but
+// except and returns their IDs (empty when none); the caller holds m.mu.
+func (m *Store) revokeOthersLocked(userID, except string, now time.Time) []string {
+	return m.revokeWhereLocked(userID, now, func(f *memFamily) bool { return f.ID != except })
+}
+
+// revokeWhereLocked revokes every live family of the user at now that
+// matches and returns their IDs (empty when none); the caller holds m.mu.
+func (m *Store) revokeWhereLocked(userID string, now time.Time, match func(*memFamily) bool) []string {
 	ids := []string{}
 	for _, f := range m.liveOfLocked(userID, now) {
 		if match(f) {
@@ -82,7 +96,6 @@ func (m *Store) revokeLiveWhere(userID string, now time.Time, match func(*memFam
 		}
 	}
 	m.liveOfLocked(userID, now)
-	m.advanceEpochLocked(userID)
 	return ids
 }
 

@@ -85,12 +85,8 @@ func (s *Store) revokeLiveWhere(ctx context.Context, op, userID, cond, arg strin
 		if err := advanceEpoch(ctx, tx, userID); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE
-			WHERE user_id = $1 AND `+cond+` AND `+liveFamily+`$3 RETURNING id`, userID, arg, micros(now))
-		if err != nil {
-			return err
-		}
-		ids, err = scanIDs(rows)
+		var err error
+		ids, err = revokeWhere(ctx, tx, userID, cond, arg, now)
 		return err
 	})
 	// The user's grants go, the kept sign-ins' too: simpler than each of
@@ -100,6 +96,23 @@ func (s *Store) revokeLiveWhere(ctx context.Context, op, userID, cond, arg strin
 		return nil, storeErr(op, err)
 	}
 	return ids, nil
+}
+
+// revokeOthers revokes, within tx, every live family of the user at now
+// but except, and returns their IDs.
+func revokeOthers(ctx context.Context, tx *sql.Tx, userID, except string, now time.Time) ([]string, error) {
+	return revokeWhere(ctx, tx, userID, `id <> $2`, except, now)
+}
+
+// revokeWhere revokes, within tx, every live family of the user at now
+// that matches cond (on $2, arg), and returns their IDs.
+func revokeWhere(ctx context.Context, tx *sql.Tx, userID, cond, arg string, now time.Time) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `UPDATE pbxauth_families SET revoked = TRUE
+		WHERE user_id = $1 AND `+cond+` AND `+liveFamily+`$3 RETURNING id`, userID, arg, micros(now))
+	if err != nil {
+		return nil, err
+	}
+	return scanIDs(rows)
 }
 
 // UnlinkUser implements store.Store.

@@ -3,7 +3,10 @@
 
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // System holds the system-wide settings. The JSON names are those of GET
 // /info, which serves every field but EnableTwoFactor.
@@ -102,6 +105,17 @@ type DirectoryStore interface {
 	// advances the user's Epoch and revokes every token family of the
 	// user, in one step; ErrNotFound for an unknown user.
 	ResetPassword(ctx context.Context, userID, newHash string) error
+	// ChangePassword is a user's change of their own password, made
+	// through the sign-in keep: only while the user's Epoch still equals
+	// epoch (read before the old password was checked) and keep is a live
+	// family of the user at now, it sets the password hash, clears
+	// PasswordForceReset, advances the Epoch, revokes every other live
+	// family of the user and carries keep over to the new epoch (its
+	// Epoch becomes the user's), in one step, atomically also across
+	// processes. It returns the IDs it revoked (empty when none).
+	// ErrStale when the epoch moved or keep is not live, with nothing
+	// changed; ErrNotFound for an unknown user.
+	ChangePassword(ctx context.Context, userID string, epoch int64, keep, newHash string, now time.Time) ([]string, error)
 }
 
 // maxRole is the spec's maxLength of a role.

@@ -18,4 +18,10 @@ type UserFlagStore interface {
 	// SetPasswordForceReset sets the user's PasswordForceReset flag;
 	// ErrNotFound for an unknown user.
 	SetPasswordForceReset(ctx context.Context, userID string, force bool) error
+	// SetUsername renames the user, leaving every other field (the
+	// password hash, the epoch) as it is; ErrConflict when another user of
+	// the same tenant (or another system user) holds username,
+	// case-insensitively as UserByName matches (a change of case alone is
+	// no conflict); ErrNotFound for an unknown user.
+	SetUsername(ctx context.Context, userID, username string) error
 }

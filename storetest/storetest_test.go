@@ -74,6 +74,14 @@ type (
 	lateFlowExpiry struct{ *memstore.Store }
 	// keptSignIns resets a password without revoking the user's sign-ins.
 	keptSignIns struct{ *memstore.Store }
+	// changeEpochBlind changes a password whatever the epoch it is given.
+	changeEpochBlind struct{ *memstore.Store }
+	// caseBlindRename refuses a rename to any name found, the user's own
+	// in another case too.
+	caseBlindRename struct{ *memstore.Store }
+	// changeEndsAll changes a password as a reset does, ending the
+	// caller's sign-in too.
+	changeEndsAll struct{ *memstore.Store }
 	// immortalCounters compares versions with expired counters too.
 	immortalCounters struct{ *memstore.Store }
 	// earlyClaims claims records two minutes early: before they are due,
@@ -298,6 +306,25 @@ func (s keptSignIns) ResetPassword(ctx context.Context, userID, newHash string) 
 	return s.UpdateUser(ctx, u)
 }
 
+func (s changeEpochBlind) ChangePassword(ctx context.Context, userID string, epoch int64, keep, newHash string, now time.Time) ([]string, error) {
+	return s.Store.ChangePassword(ctx, userID, current(ctx, s, userID), keep, newHash, now)
+}
+
+func (s changeEndsAll) ChangePassword(ctx context.Context, userID string, epoch int64, keep, newHash string, now time.Time) ([]string, error) {
+	return nil, s.ResetPassword(ctx, userID, newHash)
+}
+
+func (s caseBlindRename) SetUsername(ctx context.Context, userID, username string) error {
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.UserByName(ctx, u.TenantID, username); err == nil {
+		return store.ErrConflict
+	}
+	return s.Store.SetUsername(ctx, userID, username)
+}
+
 func (s immortalCounters) PutCounter(ctx context.Context, c store.Counter, now time.Time) error {
 	// At the zero time every stored counter is live.
 	return s.Store.PutCounter(ctx, c, time.Time{})
@@ -402,6 +429,15 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"ResetPassword keeps sign-ins",
 			func(m *memstore.Store) store.Store { return keptSignIns{m} },
 			[]string{"Users/ResetPassword"}},
+		{"ChangePassword ignores the epoch",
+			func(m *memstore.Store) store.Store { return changeEpochBlind{m} },
+			[]string{"Password/ChangePasswordStale", "Password/ConcurrentChangePassword"}},
+		{"ChangePassword ends the caller's sign-in",
+			func(m *memstore.Store) store.Store { return changeEndsAll{m} },
+			[]string{"Password/ChangePassword"}},
+		{"SetUsername refuses a change of case",
+			func(m *memstore.Store) store.Store { return caseBlindRename{m} },
+			[]string{"Rename/SetUsername"}},
 		{"PutCounter sees expired counters",
 			func(m *memstore.Store) store.Store { return immortalCounters{m} },
 			[]string{"Counters/Expiry", "Counters/ConcurrentPut"}},

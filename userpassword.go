@@ -1,0 +1,73 @@
+// This file holds an administrator's setting of a user's password: POST
+// /users/{id}/password (PortSIP's resetUserPassword). An Admin of the
+// user's tenant or a SystemAdmin may call it, with a recent sign-in; the
+// user must choose a new password at the next sign-in, and every sign-in
+// of the user ends (DESIGN.md "More of PortSIP v22", "Tokens").
+
+package pbxauth
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/pbxauth/pbxauth/store"
+)
+
+// errOwnPassword answers an administrator naming their own account.
+var errOwnPassword = &apiError{status: http.StatusForbidden, code: CodeForbidden,
+	message: "an administrator changes their own password with POST /user/password"}
+
+// setUserPasswordRequest is the body of POST /users/{id}/password.
+type setUserPasswordRequest struct {
+	Password string `json:"password"`
+}
+
+// recentRequest returns the caller, who must have signed in recently
+// (403 insufficient_scope otherwise), and decodes the body into v.
+func (a *Auth) recentRequest(w http.ResponseWriter, r *http.Request, v any) (*Principal, *apiError) {
+	p, e := a.recentCaller(w, r)
+	if e == nil {
+		e = decodeJSON(w, r, v)
+	}
+	return p, e
+}
+
+// setUserPassword serves POST /users/{id}/password, behind
+// RequireRole(RoleAdmin, RoleSystemAdmin). An Admin acts only on users of
+// its own tenant; any other user, a system user included, and an unknown
+// ID are 404 alike, so IDs are not confirmed across tenants.
+func (a *Auth) setUserPassword(w http.ResponseWriter, r *http.Request) *apiError {
+	var req setUserPasswordRequest
+	p, e := a.recentRequest(w, r, &req)
+	if e != nil {
+		return e
+	}
+	if e := checkPasswordField("password", req.Password); e != nil {
+		return e
+	}
+	ctx := r.Context()
+	id := r.PathValue("id")
+	if id == p.UserID {
+		return errOwnPassword
+	}
+	u, err := a.store.User(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && p.Role != RoleSystemAdmin && u.TenantID != p.TenantID) {
+		return errNotFound
+	}
+	if err != nil {
+		return a.internal(ctx, "read user", err)
+	}
+	if e := a.checkNewPassword(u.Username, req.Password); e != nil {
+		return e
+	}
+	hash, err := a.HashPassword(ctx, req.Password)
+	if err != nil {
+		return errBusy
+	}
+	if err := a.setPassword(ctx, u, hash, true, origin{ip: a.clientIP(r)}); err != nil {
+		return a.internal(ctx, "set password", err)
+	}
+	a.mailNotice(ctx, u.ID, a.cfg.Mail.AccountChanged, func(m *MailData) { m.Change = "An administrator set a new password" })
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
