@@ -109,6 +109,7 @@ var suite = []group{
 	{"UseOnce", useOnceChecks},
 	{"Sweeper", sweeperChecks},
 	{"TOTP", totpChecks},
+	{"PasswordPolicy", passwordPolicyChecks},
 	{"Outbox", outboxChecks},
 	{"Rules", ruleChecks},
 }

@@ -15,11 +15,17 @@ import (
 // totpStore returns s as a TOTPStore, or skips the check.
 func totpStore(t tb, s store.Store) store.TOTPStore {
 	t.Helper()
-	ts, ok := s.(store.TOTPStore)
+	return optional[store.TOTPStore](t, s)
+}
+
+// optional returns s as the optional capability C, or skips the check.
+func optional[C any](t tb, s store.Store) C {
+	t.Helper()
+	c, ok := s.(C)
 	if !ok {
-		t.Skipf("%T does not implement store.TOTPStore", s)
+		t.Skipf("%T does not implement %T", s, (*C)(nil))
 	}
-	return ts
+	return c
 }
 
 // pending is a pending enrolment of the user with a secret of 64 bytes,
