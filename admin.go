@@ -43,6 +43,10 @@ type NewUser struct {
 	TwoFactorEnabled   bool
 	PasswordForceReset bool
 	Disabled           bool
+	// SkipTenantPolicy applies pbxauth's own password rules only, not the
+	// tenant's password policy: for passwords an operator chose (the seed
+	// file, a command-line tool), never for a user's own choice.
+	SkipTenantPolicy bool
 }
 
 // apiErr turns a validation failure of the API into the Go API's error.
@@ -68,7 +72,8 @@ func (a *Auth) tenantOf(ctx context.Context, domain string) (string, error) {
 
 // CreateUser validates nu as the API validates its fields — username rules,
 // reserved names (system users only), the role, the tenant's existence, the
-// password policy (Config.PasswordPolicy included), a well-formed email —
+// password rules (Config.PasswordPolicy included, and the tenant's password
+// policy unless nu.SkipTenantPolicy), a well-formed email —
 // stores the user with a new ID and a hash of the password, and reports
 // EventUserCreated. Errors wrap ErrInvalid for a rule broken (the text says
 // which), ErrConflict when the username is taken in the tenant
@@ -91,7 +96,11 @@ func (a *Auth) CreateUser(ctx context.Context, nu NewUser) (store.User, error) {
 	u := store.User{ID: newID(), TenantID: tenantID, Username: nu.Username, Email: nu.Email, Role: nu.Role,
 		TwoFactorEnabled: nu.TwoFactorEnabled, PasswordForceReset: nu.PasswordForceReset, Disabled: nu.Disabled}
 	if nu.Password != "" {
-		if err := apiErr(a.checkNewPassword(nu.Username, nu.Password)); err != nil {
+		e := a.checkOwnPasswordRules(nu.Username, nu.Password)
+		if e == nil && !nu.SkipTenantPolicy {
+			e = a.checkTenantPolicy(ctx, u, nu.Password)
+		}
+		if err := apiErr(e); err != nil {
 			return store.User{}, err
 		}
 		if u.PasswordHash, err = a.HashPassword(ctx, nu.Password); err != nil {
@@ -144,7 +153,7 @@ func (a *Auth) SetPassword(ctx context.Context, userID, password string, forceRe
 	if err != nil {
 		return err
 	}
-	if err := apiErr(a.checkNewPassword(u.Username, password)); err != nil {
+	if err := apiErr(a.checkNewPassword(ctx, u, password)); err != nil {
 		return err
 	}
 	hash, err := a.HashPassword(ctx, password)

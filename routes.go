@@ -55,6 +55,8 @@ func (a *Auth) routes() []route {
 		{"POST", "/auth/totp/confirm", a.RequireBearer(apiHandler(a.confirmTOTP))},
 		{"POST", "/auth/totp/disable", a.RequireBearer(apiHandler(a.disableTOTP))},
 		{"POST", "/auth/recovery_codes", a.RequireBearer(apiHandler(a.regenerateRecoveryCodes))},
+		{"GET", "/tenant/password_policy", a.RequireBearer(apiHandler(a.retrieveTenantPasswordPolicy))},
+		{"POST", "/tenant/password_policy", a.RequireBearer(apiHandler(a.updateTenantPasswordPolicy))},
 	}
 }
 
