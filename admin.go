@@ -96,11 +96,7 @@ func (a *Auth) CreateUser(ctx context.Context, nu NewUser) (store.User, error) {
 	u := store.User{ID: newID(), TenantID: tenantID, Username: nu.Username, Email: nu.Email, Role: nu.Role,
 		TwoFactorEnabled: nu.TwoFactorEnabled, PasswordForceReset: nu.PasswordForceReset, Disabled: nu.Disabled}
 	if nu.Password != "" {
-		e := a.checkOwnPasswordRules(nu.Username, nu.Password)
-		if e == nil && !nu.SkipTenantPolicy {
-			e = a.checkTenantPolicy(ctx, u, nu.Password)
-		}
-		if err := apiErr(e); err != nil {
+		if err := a.newPasswordError(ctx, u, nu.Password, !nu.SkipTenantPolicy); err != nil {
 			return store.User{}, err
 		}
 		if u.PasswordHash, err = a.HashPassword(ctx, nu.Password); err != nil {
@@ -153,7 +149,7 @@ func (a *Auth) SetPassword(ctx context.Context, userID, password string, forceRe
 	if err != nil {
 		return err
 	}
-	if err := apiErr(a.checkNewPassword(ctx, u, password)); err != nil {
+	if err := a.newPasswordError(ctx, u, password, true); err != nil {
 		return err
 	}
 	hash, err := a.HashPassword(ctx, password)

@@ -79,21 +79,22 @@ func (a *Auth) policyOf(ctx context.Context, tenantID string) (store.PasswordPol
 	return p, nil
 }
 
-// checkTenantPolicy applies the policy of u's tenant to a new password of
-// u; system users have none. The refusal names the rule broken.
-func (a *Auth) checkTenantPolicy(ctx context.Context, u store.User, password string) *apiError {
+// tenantPolicyRefusal applies the policy of u's tenant to a new password
+// of u (system users have none): the refusal, naming the rule broken, or
+// the Store's failure to read the policy.
+func (a *Auth) tenantPolicyRefusal(ctx context.Context, u store.User, password string) (*apiError, error) {
 	if u.TenantID == "" {
-		return nil
+		return nil, nil
 	}
 	p, err := a.policyOf(ctx, u.TenantID)
 	if err != nil {
-		return a.internal(ctx, "read password policy", err)
+		return nil, err
 	}
 	acct := pwpolicy.Account{Username: u.Username, Email: u.Email}
 	if p.DisableAccountInformation {
 		t, err := a.store.Tenant(ctx, u.TenantID)
 		if err != nil {
-			return a.internal(ctx, "read tenant for password policy", err)
+			return nil, err
 		}
 		acct.Domain = t.Domain
 	}
@@ -101,9 +102,23 @@ func (a *Auth) checkTenantPolicy(ctx context.Context, u store.User, password str
 		Letters: p.ContainsLetters, Numbers: p.ContainsNumbers, Special: p.ContainsSpecialLetters,
 		NoSequential: p.DisableSequentialCharacters, NoRepeating: p.DisableRepeatingCharacters, NoAccount: p.DisableAccountInformation}
 	if v := pwpolicy.Check(rules, password, acct); v != nil {
-		return invalidArgument("new_password does not pass the tenant's password policy (" + v.Rule + "): it " + v.Reason)
+		return invalidArgument("new_password does not pass the tenant's password policy (" + v.Rule + "): it " + v.Reason), nil
 	}
-	return nil
+	return nil, nil
+}
+
+// newPasswordError is checkNewPassword for the Go API: a refusal wraps
+// ErrInvalid, a Store failure is returned as it is. tenantPolicy false
+// applies pbxauth's own rules only (NewUser.SkipTenantPolicy).
+func (a *Auth) newPasswordError(ctx context.Context, u store.User, password string, tenantPolicy bool) error {
+	if err := apiErr(a.checkOwnPasswordRules(u.Username, password)); err != nil || !tenantPolicy {
+		return err
+	}
+	refusal, err := a.tenantPolicyRefusal(ctx, u, password)
+	if err != nil {
+		return err
+	}
+	return apiErr(refusal)
 }
 
 // wirePolicy is p as PortSIP's object.

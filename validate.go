@@ -80,7 +80,11 @@ func (a *Auth) checkNewPassword(ctx context.Context, u store.User, password stri
 	if e := a.checkOwnPasswordRules(u.Username, password); e != nil {
 		return e
 	}
-	return a.checkTenantPolicy(ctx, u, password)
+	refusal, err := a.tenantPolicyRefusal(ctx, u, password)
+	if err != nil {
+		return a.internal(ctx, "read password policy", err)
+	}
+	return refusal
 }
 
 // checkOwnPasswordRules applies pbxauth's own rules to a new password —
