@@ -163,25 +163,35 @@ func (a *Auth) merged(p store.PasswordPolicy, c PasswordPolicyChange) (store.Pas
 	return p, nil
 }
 
-// updatePolicy merges c into the tenant's policy and stores the result.
+// policyAttempts bounds the merges of one change that lose to concurrent
+// changes: each loss means another change was stored.
+const policyAttempts = 8
+
+// updatePolicy merges c into the tenant's policy and stores the result over
+// the version it read, merging again into a policy changed meanwhile.
 func (a *Auth) updatePolicy(ctx context.Context, tenantID string, c PasswordPolicyChange, actor string) (TenantPasswordPolicy, error) {
 	ps := a.policyStore()
 	if ps == nil {
 		return TenantPasswordPolicy{}, errNoPolicies
 	}
-	cur, err := a.policyOf(ctx, tenantID)
-	if err != nil {
-		return TenantPasswordPolicy{}, err
+	for range policyAttempts {
+		cur, err := a.policyOf(ctx, tenantID)
+		if err != nil {
+			return TenantPasswordPolicy{}, err
+		}
+		p, err := a.merged(cur, c)
+		if err != nil {
+			return TenantPasswordPolicy{}, err
+		}
+		if err := ps.PutPasswordPolicy(ctx, p); errors.Is(err, store.ErrConflict) {
+			continue
+		} else if err != nil {
+			return TenantPasswordPolicy{}, err
+		}
+		a.emit(ctx, Event{Kind: EventPasswordPolicyChanged, UserID: actor, TenantID: tenantID})
+		return wirePolicy(p), nil
 	}
-	p, err := a.merged(cur, c)
-	if err != nil {
-		return TenantPasswordPolicy{}, err
-	}
-	if err := ps.PutPasswordPolicy(ctx, p); err != nil {
-		return TenantPasswordPolicy{}, err
-	}
-	a.emit(ctx, Event{Kind: EventPasswordPolicyChanged, UserID: actor, TenantID: tenantID})
-	return wirePolicy(p), nil
+	return TenantPasswordPolicy{}, fmt.Errorf("%w: the password policy keeps changing", store.ErrConflict)
 }
 
 // PasswordPolicy returns the password policy of the tenant of domain, as
@@ -201,7 +211,8 @@ func (a *Auth) PasswordPolicy(ctx context.Context, domain string) (TenantPasswor
 // value), reports EventPasswordPolicyChanged and returns the new policy.
 // ErrInvalid for an unknown domain or a policy the rules refuse (the text
 // says which), with nothing changed; ErrNotFound when the Store keeps no
-// policies. Stored passwords stay valid; the policy judges new ones.
+// policies; ErrConflict when concurrent changes kept overtaking it. Stored
+// passwords stay valid; the policy judges new ones.
 func (a *Auth) SetPasswordPolicy(ctx context.Context, domain string, c PasswordPolicyChange) (TenantPasswordPolicy, error) {
 	tenantID, err := a.policyTenant(ctx, domain)
 	if err != nil {
@@ -258,6 +269,8 @@ func (a *Auth) updateTenantPasswordPolicy(w http.ResponseWriter, r *http.Request
 		return invalidArgument(strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
 	case errors.Is(err, store.ErrNotFound):
 		return errNotFound
+	case errors.Is(err, store.ErrConflict):
+		return errBusy
 	case err != nil:
 		return a.internal(ctx, "update password policy", err)
 	}

@@ -3,11 +3,13 @@ package pbxauth_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/memstore"
 	"github.com/pbxauth/pbxauth/store"
 )
 
@@ -201,5 +203,50 @@ func TestPasswordPolicyFloor(t *testing.T) {
 	}
 	if _, err := pbxauth.New(pbxauth.Config{Store: e.store, PasswordMinLength: 7}); err == nil {
 		t.Error("New accepted PasswordMinLength 7")
+	}
+}
+
+// heldPolicyReads is a memory store whose first n reads of a password
+// policy all wait for each other, so that n merges read the same policy:
+// a store's condition, not luck, must keep them apart.
+type heldPolicyReads struct {
+	*memstore.Store
+	n       int32
+	reads   atomic.Int32
+	release chan struct{}
+}
+
+func (s *heldPolicyReads) PasswordPolicy(ctx context.Context, tenantID string) (store.PasswordPolicy, error) {
+	p, err := s.Store.PasswordPolicy(ctx, tenantID)
+	switch k := s.reads.Add(1); {
+	case k == s.n:
+		close(s.release)
+	case k < s.n:
+		<-s.release
+	}
+	return p, err
+}
+
+// TestPasswordPolicyConcurrentMerges: concurrent POSTs that each set one
+// member all survive; none merges into a policy read before another's
+// change and overwrites it.
+func TestPasswordPolicyConcurrentMerges(t *testing.T) {
+	rules := []string{"contains_letters", "contains_numbers", "contains_special_letters",
+		"disable_sequential_characters", "disable_repeating_characters", "disable_account_information"}
+	st := &heldPolicyReads{Store: memstore.New(), n: int32(len(rules)), release: make(chan struct{})}
+	seed(t, st.Store)
+	e := newEnvWith(t, st)
+	alice, _ := e.signIn(t, aliceCreds())
+	counts := apitest.Race(len(rules), func(i int) *apitest.Response {
+		return e.c.Do("POST", policyPath, map[string]any{rules[i]: true}, apitest.Bearer(alice)...)
+	})
+	if counts[200] != len(rules) {
+		t.Fatalf("answers %v, want %d × 200", counts, len(rules))
+	}
+	got := e.policy(t, alice, "")
+	for _, r := range rules {
+		if got[r] != true {
+			t.Errorf("%s lost to a concurrent merge: %v", r, got)
+		}
 	}
 }

@@ -31,6 +31,10 @@ func (m *Store) PutPasswordPolicy(ctx context.Context, p store.PasswordPolicy) e
 	if _, ok := m.tenants[p.TenantID]; !ok {
 		return store.ErrNotFound
 	}
+	if m.policies[p.TenantID].Version != p.Version {
+		return store.ErrConflict
+	}
+	p.Version++
 	if m.policies == nil {
 		m.policies = map[string]store.PasswordPolicy{}
 	}

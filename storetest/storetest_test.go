@@ -103,6 +103,8 @@ type (
 	firstPolicyOnly struct{ *memstore.Store }
 	// lengthsOnlyPolicies keeps a password policy's lengths, not its rules.
 	lengthsOnlyPolicies struct{ *memstore.Store }
+	// versionBlindPolicies puts a password policy over whatever is stored.
+	versionBlindPolicies struct{ *memstore.Store }
 	// forgetfulUseOnce never records a use.
 	forgetfulUseOnce struct{ *memstore.Store }
 	// purposelessUseOnce records uses by id alone.
@@ -155,6 +157,12 @@ func (s firstPolicyOnly) PutPasswordPolicy(ctx context.Context, p store.Password
 
 func (s lengthsOnlyPolicies) PutPasswordPolicy(ctx context.Context, p store.PasswordPolicy) error {
 	return s.Store.PutPasswordPolicy(ctx, store.PasswordPolicy{TenantID: p.TenantID, MinLength: p.MinLength, MaxLength: p.MaxLength})
+}
+
+func (s versionBlindPolicies) PutPasswordPolicy(ctx context.Context, p store.PasswordPolicy) error {
+	cur, _ := s.PasswordPolicy(ctx, p.TenantID) // Version 0 when none is stored
+	p.Version = cur.Version
+	return s.Store.PutPasswordPolicy(ctx, p)
 }
 
 func (s forgetfulUseOnce) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
@@ -353,6 +361,9 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"PutPasswordPolicy drops the rules",
 			func(m *memstore.Store) store.Store { return lengthsOnlyPolicies{m} },
 			[]string{"PasswordPolicy/RoundTrip"}},
+		{"PutPasswordPolicy ignores the version",
+			func(m *memstore.Store) store.Store { return versionBlindPolicies{m} },
+			[]string{"PasswordPolicy/Versions"}}, // racers may all re-read and one win by chance
 		{"UseOnce records nothing",
 			func(m *memstore.Store) store.Store { return forgetfulUseOnce{m} },
 			[]string{"UseOnce/Once", "UseOnce/Concurrent", "UseOnce/Sweep"}},
