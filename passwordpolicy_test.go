@@ -137,7 +137,8 @@ func TestPasswordPolicyWhoMayChange(t *testing.T) {
 }
 
 func TestPasswordPolicyMerge(t *testing.T) {
-	e := newEnv(t)
+	ev := &events{}
+	e := newEnv(t, func(c *pbxauth.Config) { c.OnEvent = ev.add })
 	alice, _ := e.signIn(t, aliceCreds())
 	post := func(body map[string]any) *apitest.Response {
 		t.Helper()
@@ -182,6 +183,15 @@ func TestPasswordPolicyMerge(t *testing.T) {
 		}
 	}
 	wantPolicy(t, "after refused changes", e.policy(t, alice, ""), want)
+	var changed []pbxauth.Event
+	for _, x := range ev.list {
+		if x.Kind == pbxauth.EventPasswordPolicyChanged {
+			changed = append(changed, x)
+		}
+	}
+	if len(changed) != 5 || changed[0].UserID != aliceID || changed[0].TenantID != acmeID {
+		t.Errorf("password_policy_changed events: %+v, want 5 by alice in acme", changed)
+	}
 }
 
 func TestPasswordPolicyFloor(t *testing.T) {

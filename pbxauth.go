@@ -97,8 +97,10 @@ type Config struct {
 	// Default 4 × MaxConcurrentHashes.
 	HashQueue int
 	// PasswordPolicy, when set, adds rules for new passwords after the
-	// built-in ones (8–256 characters, not the username). Its error
-	// message is shown to the client.
+	// built-in ones (PasswordMinLength to 256 characters, not the
+	// username), for every user, before the tenant's password policy
+	// (GET/POST /tenant/password_policy). Its error message is shown to
+	// the client.
 	PasswordPolicy func(username, password string) error
 	// PasswordMinLength is the fewest characters (code points of the NFKC
 	// form) a new password may have, and the floor of every tenant's
