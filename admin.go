@@ -53,6 +53,10 @@ type NewUser struct {
 	TwoFactorEnabled   bool
 	PasswordForceReset bool
 	Disabled           bool
+	// SkipTenantPolicy applies pbxauth's own password rules only, not the
+	// tenant's password policy: for passwords an operator chose (the seed
+	// file, a command-line tool), never for a user's own choice.
+	SkipTenantPolicy bool
 }
 
 // apiErr turns a validation failure of the API into the Go API's error.
@@ -78,7 +82,8 @@ func (a *Auth) tenantOf(ctx context.Context, domain string) (string, error) {
 
 // CreateUser validates nu as the API validates its fields — username rules,
 // reserved names (system users only), the role, the tenant's existence, the
-// password policy (Config.PasswordPolicy included), a well-formed email —
+// password rules (Config.PasswordPolicy included, and the tenant's password
+// policy unless nu.SkipTenantPolicy), a well-formed email —
 // stores the user with a new ID and a hash of the password, and reports
 // EventUserCreated. Errors wrap ErrInvalid for a rule broken (the text says
 // which), ErrConflict when the username is taken in the tenant
@@ -101,7 +106,7 @@ func (a *Auth) CreateUser(ctx context.Context, nu NewUser) (store.User, error) {
 	u := store.User{ID: newID(), TenantID: tenantID, Username: nu.Username, Email: nu.Email, Role: nu.Role,
 		TwoFactorEnabled: nu.TwoFactorEnabled, PasswordForceReset: nu.PasswordForceReset, Disabled: nu.Disabled}
 	if nu.Password != "" {
-		if err := apiErr(a.checkNewPassword(nu.Username, nu.Password)); err != nil {
+		if err := a.newPasswordError(ctx, u, nu.Password, !nu.SkipTenantPolicy); err != nil {
 			return store.User{}, err
 		}
 		if u.PasswordHash, err = a.HashPassword(ctx, nu.Password); err != nil {
@@ -154,7 +159,7 @@ func (a *Auth) SetPassword(ctx context.Context, userID, password string, forceRe
 	if err != nil {
 		return err
 	}
-	if err := apiErr(a.checkNewPassword(u.Username, password)); err != nil {
+	if err := a.newPasswordError(ctx, u, password, true); err != nil {
 		return err
 	}
 	hash, err := a.HashPassword(ctx, password)

@@ -65,9 +65,10 @@ func TestOpenAPIKeepsTheSeed(t *testing.T) {
 var servedCredentials = []string{"resetCurrentUserPassword", "resetSystemAdminPassword", "resetUserPassword", "changeSystemAdminUsername"}
 
 // TestOpenAPIKeepsPortSIPCredentials: every served operation of PortSIP's
-// credentials document is kept as the seed's are.
+// credentials document is kept as the seed's are (the password policy, which
+// DESIGN widens, is TestOpenAPIKeepsPortSIPPasswordPolicy's).
 func TestOpenAPIKeepsPortSIPCredentials(t *testing.T) {
-	n := keepsOperations(t, "../shared/spec/portsip-v22-credentials.json", servedCredentials)
+	n := keepsOperations(t, "testdata/portsip-v22-credentials.json", servedCredentials)
 	if n != len(servedCredentials) {
 		t.Errorf("%d of the document's operations are checked, want %d", n, len(servedCredentials))
 	}

@@ -97,9 +97,16 @@ type Config struct {
 	// Default 4 × MaxConcurrentHashes.
 	HashQueue int
 	// PasswordPolicy, when set, adds rules for new passwords after the
-	// built-in ones (8–256 characters, not the username). Its error
-	// message is shown to the client.
+	// built-in ones (PasswordMinLength to 256 characters, not the
+	// username), for every user, before the tenant's password policy
+	// (GET/POST /tenant/password_policy). Its error message is shown to
+	// the client.
 	PasswordPolicy func(username, password string) error
+	// PasswordMinLength is the fewest characters (code points of the NFKC
+	// form) a new password may have, and the floor of every tenant's
+	// password policy (a stored min_length below it is answered and
+	// applied as it). Default 8; New fails below 8 or above 256.
+	PasswordMinLength int
 	// Roles lists the custom roles a tenant user may have besides the
 	// built-in RoleAdmin, RoleStandardUser, RoleStandardInternationalUser
 	// and RoleQueueManager ([Auth.CreateUser] refuses any other). Each is
@@ -311,6 +318,12 @@ func New(cfg Config) (*Auth, error) {
 	}
 	if err := checkCustomRoles(cfg.Roles); err != nil {
 		return nil, err
+	}
+	if cfg.PasswordMinLength == 0 {
+		cfg.PasswordMinLength = minNewPassword
+	}
+	if cfg.PasswordMinLength < minNewPassword || cfg.PasswordMinLength > maxNewPassword {
+		return nil, errors.New("pbxauth: Config.PasswordMinLength must be 8-256")
 	}
 	if cfg.AccessTokenTTL <= 0 {
 		cfg.AccessTokenTTL = time.Hour

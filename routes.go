@@ -59,6 +59,8 @@ func (a *Auth) routes() []route {
 		{"POST", "/admin/password", a.RequireRole(RoleSystemAdmin)(apiHandler(a.changeOwnPassword))},
 		{"POST", "/admin/username", a.RequireRole(RoleSystemAdmin)(apiHandler(a.renameSystemAdmin))},
 		{"POST", "/users/{id}/password", a.RequireRole(RoleAdmin, RoleSystemAdmin)(apiHandler(a.setUserPassword))},
+		{"GET", "/tenant/password_policy", a.RequireBearer(apiHandler(a.retrieveTenantPasswordPolicy))},
+		{"POST", "/tenant/password_policy", a.RequireBearer(apiHandler(a.updateTenantPasswordPolicy))},
 	}
 }
 

@@ -28,7 +28,7 @@ var (
 	errNoApp        = invalidArgument("no authenticator app is active")
 	errWrongAppCode = invalidArgument("code is wrong or used already")
 	errNotRecent    = &apiError{status: http.StatusForbidden, code: CodeForbidden, reason: "insufficient_scope",
-		message: "sign in again to change the second factor: this sign-in is too old"}
+		message: "sign in again: this sign-in is too old for this change"}
 )
 
 // totpEnrolment is the answer of POST /auth/totp.

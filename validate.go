@@ -5,6 +5,8 @@
 package pbxauth
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -16,7 +18,7 @@ const (
 	maxPasswordBytes = 1024 // refused before hashing (DESIGN: "Passwords")
 	maxTokenBytes    = 512  // our tokens are 43 bytes; anything far longer is junk
 	minNewPassword   = 8
-	maxNewPassword   = 256
+	maxNewPassword   = store.MaxPasswordLength
 )
 
 // checkUsername validates a username field; tenant says whether it names a
@@ -71,15 +73,30 @@ func checkTokenField(field, s string) *apiError {
 	return nil
 }
 
-// checkNewPassword applies the password policy of DESIGN.md to a new
-// password, then the host's own rule if it set one.
-func (a *Auth) checkNewPassword(username, password string) *apiError {
+// checkNewPassword applies the password rules of DESIGN.md to a new
+// password of u: pbxauth's own (checkOwnPasswordRules), then, for a tenant
+// user, the tenant's password policy.
+func (a *Auth) checkNewPassword(ctx context.Context, u store.User, password string) *apiError {
+	if e := a.checkOwnPasswordRules(u.Username, password); e != nil {
+		return e
+	}
+	refusal, err := a.tenantPolicyRefusal(ctx, u, password)
+	if err != nil {
+		return a.internal(ctx, "read password policy", err)
+	}
+	return refusal
+}
+
+// checkOwnPasswordRules applies pbxauth's own rules to a new password —
+// Config.PasswordMinLength to 256 characters, not the username — then the
+// host's own rule if it set one.
+func (a *Auth) checkOwnPasswordRules(username, password string) *apiError {
 	if e := checkPasswordField("new_password", password); e != nil {
 		return e
 	}
 	n := utf8.RuneCountInString(normalizePassword(password))
-	if n < minNewPassword || n > maxNewPassword {
-		return invalidArgument("new_password must be 8-256 characters")
+	if n < a.cfg.PasswordMinLength || n > maxNewPassword {
+		return invalidArgument(fmt.Sprintf("new_password must be %d-%d characters", a.cfg.PasswordMinLength, maxNewPassword))
 	}
 	if strings.EqualFold(password, username) {
 		return invalidArgument("new_password must not equal the username")

@@ -170,9 +170,10 @@ func createUser(ctx context.Context, a *pbxauth.Auth, st store.Store, u seedUser
 		pw, generated = base64.RawURLEncoding.EncodeToString(b[:]), true
 	}
 	// Through the Go API, so that a seed is held to the API's rules: the
-	// role, the password policy, a well-formed email.
+	// role, pbxauth's own password rules (not a tenant's policy: the
+	// operator chose these passwords), a well-formed email.
 	_, err := a.CreateUser(ctx, pbxauth.NewUser{Domain: u.Domain, Username: u.Username, Password: pw, Email: u.Email, Role: u.Role,
-		TwoFactorEnabled: u.TwoFactorEnabled, PasswordForceReset: u.PasswordForceReset, Disabled: u.Disabled})
+		TwoFactorEnabled: u.TwoFactorEnabled, PasswordForceReset: u.PasswordForceReset, Disabled: u.Disabled, SkipTenantPolicy: true})
 	if errors.Is(err, store.ErrConflict) { // another instance seeded it first
 		return nil
 	}

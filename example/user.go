@@ -64,7 +64,8 @@ var userCommands = []subcommand{
 					return err
 				}
 				u, err := a.CreateUser(ctx, pbxauth.NewUser{Domain: who.domain, Username: who.username, Password: pw,
-					Email: *email, Role: *role, PasswordForceReset: *force, TwoFactorEnabled: *twoFactor})
+					Email: *email, Role: *role, PasswordForceReset: *force, TwoFactorEnabled: *twoFactor,
+					SkipTenantPolicy: true}) // an operator's choice: pbxauth's own rules only
 				if err != nil {
 					return err
 				}

@@ -44,6 +44,8 @@ type Store struct {
 	*memoutbox.Outbox // its own lock: mail workers never wait for token checks
 
 	useOnce memUseOnce // uses of sealed states, under a lock of their own
+
+	policies map[string]store.PasswordPolicy // by tenant ID; made on first use
 }
 
 var (

@@ -113,6 +113,7 @@ var suite = []group{
 	{"Sweeper", sweeperChecks},
 	{"TOTP", totpChecks},
 	{"Listing", listerChecks},
+	{"PasswordPolicy", passwordPolicyChecks},
 	{"Outbox", outboxChecks},
 	{"Rules", ruleChecks},
 }

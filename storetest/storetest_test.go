@@ -112,6 +112,12 @@ type (
 	// touchingRefusals writes a refused conditional add (a later expiry, a
 	// new version), as an add of 0 would.
 	touchingRefusals struct{ *memstore.Store }
+	// firstPolicyOnly keeps a tenant's first password policy for good.
+	firstPolicyOnly struct{ *memstore.Store }
+	// lengthsOnlyPolicies keeps a password policy's lengths, not its rules.
+	lengthsOnlyPolicies struct{ *memstore.Store }
+	// versionBlindPolicies puts a password policy over whatever is stored.
+	versionBlindPolicies struct{ *memstore.Store }
 	// forgetfulUseOnce never records a use.
 	forgetfulUseOnce struct{ *memstore.Store }
 	// purposelessUseOnce records uses by id alone.
@@ -236,6 +242,23 @@ func (s touchingRefusals) AddCounterBelow(ctx context.Context, key string, limit
 		_, err = s.AddCounter(ctx, key, 0, expiresAt, now)
 	}
 	return c, added, err
+}
+
+func (s firstPolicyOnly) PutPasswordPolicy(ctx context.Context, p store.PasswordPolicy) error {
+	if _, err := s.PasswordPolicy(ctx, p.TenantID); err == nil {
+		return nil
+	}
+	return s.Store.PutPasswordPolicy(ctx, p)
+}
+
+func (s lengthsOnlyPolicies) PutPasswordPolicy(ctx context.Context, p store.PasswordPolicy) error {
+	return s.Store.PutPasswordPolicy(ctx, store.PasswordPolicy{TenantID: p.TenantID, MinLength: p.MinLength, MaxLength: p.MaxLength})
+}
+
+func (s versionBlindPolicies) PutPasswordPolicy(ctx context.Context, p store.PasswordPolicy) error {
+	cur, _ := s.PasswordPolicy(ctx, p.TenantID) // Version 0 when none is stored
+	p.Version = cur.Version
+	return s.Store.PutPasswordPolicy(ctx, p)
 }
 
 func (s forgetfulUseOnce) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
@@ -477,6 +500,15 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"CreateFamily evicts nothing",
 			func(m *memstore.Store) store.Store { return noEviction{m} },
 			[]string{"Epoch/EvictsLeastRecentlyUsed", "Epoch/EvictionUnderConcurrency"}},
+		{"PutPasswordPolicy keeps the first policy",
+			func(m *memstore.Store) store.Store { return firstPolicyOnly{m} },
+			[]string{"PasswordPolicy/RoundTrip"}},
+		{"PutPasswordPolicy drops the rules",
+			func(m *memstore.Store) store.Store { return lengthsOnlyPolicies{m} },
+			[]string{"PasswordPolicy/RoundTrip"}},
+		{"PutPasswordPolicy ignores the version",
+			func(m *memstore.Store) store.Store { return versionBlindPolicies{m} },
+			[]string{"PasswordPolicy/Versions"}}, // racers may all re-read and one win by chance
 		{"UseOnce records nothing",
 			func(m *memstore.Store) store.Store { return forgetfulUseOnce{m} },
 			[]string{"UseOnce/Once", "UseOnce/Concurrent", "UseOnce/Sweep"}},

@@ -1,0 +1,16 @@
+-- Tenant password policies (PortSIP's object): at most one per tenant,
+-- lengths in code points of the NFKC form; booleans are 0 or 1. version
+-- counts the tenant's stored policies: a change is written only over the
+-- version it read.
+CREATE TABLE pbxauth_password_policies (
+	tenant_id                     TEXT    NOT NULL PRIMARY KEY,
+	min_length                    INTEGER NOT NULL,
+	max_length                    INTEGER NOT NULL,
+	contains_letters              INTEGER NOT NULL,
+	contains_numbers              INTEGER NOT NULL,
+	contains_special_letters      INTEGER NOT NULL,
+	disable_sequential_characters INTEGER NOT NULL,
+	disable_repeating_characters  INTEGER NOT NULL,
+	disable_account_information   INTEGER NOT NULL,
+	version                       INTEGER NOT NULL
+) STRICT;

@@ -1,0 +1,51 @@
+// This file decides which tenant a tenant route ("More of PortSIP v22")
+// acts on, from the caller and ?domain=.
+
+package pbxauth
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/pbxauth/pbxauth/store"
+)
+
+// errDomainRequired answers a SystemAdmin's tenant route without ?domain=.
+var errDomainRequired = invalidArgument("domain is required: name the tenant with ?domain=")
+
+// isTenantAdmin reports whether p may change a tenant's settings: an Admin
+// (of its own tenant) or a SystemAdmin (of every tenant).
+func isTenantAdmin(p *Principal) bool {
+	return (p.TenantID != "" && p.Role == RoleAdmin) || (p.TenantID == "" && p.Role == RoleSystemAdmin)
+}
+
+// scopedTenant returns the tenant a tenant route acts on. A SystemAdmin
+// must name it with ?domain= (400 without; 404 for an unknown one); a
+// tenant user may omit it or name its own tenant, any other value → 404.
+// Other system users (Dealer, Replicator) are no tenant's: 403.
+func (a *Auth) scopedTenant(r *http.Request, p *Principal) (store.Tenant, *apiError) {
+	ctx := r.Context()
+	domain := r.URL.Query().Get("domain")
+	if e := checkDomain(domain, false); e != nil {
+		return store.Tenant{}, e
+	}
+	var t store.Tenant
+	var err error
+	switch {
+	case p.TenantID == "" && p.Role != RoleSystemAdmin:
+		return store.Tenant{}, errForbidden
+	case p.TenantID == "" && domain == "":
+		return store.Tenant{}, errDomainRequired
+	case domain == "":
+		t, err = a.store.Tenant(ctx, p.TenantID)
+	default:
+		t, err = a.store.TenantByDomain(ctx, domain)
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && p.TenantID != "" && t.ID != p.TenantID):
+		return store.Tenant{}, errNotFound
+	case err != nil:
+		return store.Tenant{}, a.internal(ctx, "read tenant", err)
+	}
+	return t, nil
+}
