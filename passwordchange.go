@@ -67,7 +67,7 @@ func (a *Auth) changeOwnPassword(w http.ResponseWriter, r *http.Request) *apiErr
 	if e != nil {
 		return e
 	}
-	if e := a.checkNewPassword(ctx, u, req.NewPassword); e != nil {
+	if e := a.checkNewPassword(ctx, u, "new_password", req.NewPassword); e != nil {
 		return e
 	}
 	if e := a.checkOldPassword(w, r, p, u, req.OldPassword); e != nil {

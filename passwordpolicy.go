@@ -82,7 +82,7 @@ func (a *Auth) policyOf(ctx context.Context, tenantID string) (store.PasswordPol
 // tenantPolicyRefusal applies the policy of u's tenant to a new password
 // of u (system users have none): the refusal, naming the rule broken, or
 // the Store's failure to read the policy.
-func (a *Auth) tenantPolicyRefusal(ctx context.Context, u store.User, password string) (*apiError, error) {
+func (a *Auth) tenantPolicyRefusal(ctx context.Context, u store.User, field, password string) (*apiError, error) {
 	if u.TenantID == "" {
 		return nil, nil
 	}
@@ -102,7 +102,7 @@ func (a *Auth) tenantPolicyRefusal(ctx context.Context, u store.User, password s
 		Letters: p.ContainsLetters, Numbers: p.ContainsNumbers, Special: p.ContainsSpecialLetters,
 		NoSequential: p.DisableSequentialCharacters, NoRepeating: p.DisableRepeatingCharacters, NoAccount: p.DisableAccountInformation}
 	if v := pwpolicy.Check(rules, password, acct); v != nil {
-		return invalidArgument("new_password does not pass the tenant's password policy (" + v.Rule + "): it " + v.Reason), nil
+		return invalidArgument(field + " does not pass the tenant's password policy (" + v.Rule + "): it " + v.Reason), nil
 	}
 	return nil, nil
 }
@@ -111,10 +111,10 @@ func (a *Auth) tenantPolicyRefusal(ctx context.Context, u store.User, password s
 // ErrInvalid, a Store failure is returned as it is. tenantPolicy false
 // applies pbxauth's own rules only (NewUser.SkipTenantPolicy).
 func (a *Auth) newPasswordError(ctx context.Context, u store.User, password string, tenantPolicy bool) error {
-	if err := apiErr(a.checkOwnPasswordRules(u.Username, password)); err != nil || !tenantPolicy {
+	if err := apiErr(a.checkOwnPasswordRules("password", u.Username, password)); err != nil || !tenantPolicy {
 		return err
 	}
-	refusal, err := a.tenantPolicyRefusal(ctx, u, password)
+	refusal, err := a.tenantPolicyRefusal(ctx, u, "password", password)
 	if err != nil {
 		return err
 	}

@@ -115,7 +115,7 @@ func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
 	if f.Data != passwordStamp(u.PasswordHash) {
 		return errInvalidToken
 	}
-	if e := a.checkNewPassword(ctx, u, req.NewPassword); e != nil {
+	if e := a.checkNewPassword(ctx, u, "new_password", req.NewPassword); e != nil {
 		return e
 	}
 	hash, err := a.hasher.Hash(ctx, hasher.Ordinary, "", req.NewPassword)

@@ -57,7 +57,7 @@ func (a *Auth) setUserPassword(w http.ResponseWriter, r *http.Request) *apiError
 	if err != nil {
 		return a.internal(ctx, "read user", err)
 	}
-	if e := a.checkNewPassword(ctx, u, req.Password); e != nil {
+	if e := a.checkNewPassword(ctx, u, "password", req.Password); e != nil {
 		return e
 	}
 	hash, err := a.HashPassword(ctx, req.Password)

@@ -7,6 +7,7 @@ package pbxauth_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,5 +116,21 @@ func TestSetUserPasswordNeedsRecentSignIn(t *testing.T) {
 	}
 	if r := e.c.Do("POST", "/auth/sign_in", bobCreds("bob-pw-1234")); r.Status != 200 {
 		t.Errorf("bob after the refusal: %d", r.Status)
+	}
+}
+
+// TestSetUserPasswordRefusalNamesItsField: the admin route's field is
+// "password", and its refusals say so (the caller's own route says
+// "new_password"), whichever rule the password breaks.
+func TestSetUserPasswordRefusalNamesItsField(t *testing.T) {
+	e := newEnv(t)
+	bobID := e.addBob(t)
+	alice, _ := e.signIn(t, aliceCreds())
+	for _, pw := range []string{"short", "bob"} {
+		r := e.setPassword(alice, bobID, pw)
+		msg := string(r.Body)
+		if r.Status != 400 || !strings.Contains(msg, `"password `) || strings.Contains(msg, "new_password") {
+			t.Errorf("password %q: %d %s, want a 400 naming password", pw, r.Status, msg)
+		}
 	}
 }

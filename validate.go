@@ -74,13 +74,14 @@ func checkTokenField(field, s string) *apiError {
 }
 
 // checkNewPassword applies the password rules of DESIGN.md to a new
-// password of u: pbxauth's own (checkOwnPasswordRules), then, for a tenant
-// user, the tenant's password policy.
-func (a *Auth) checkNewPassword(ctx context.Context, u store.User, password string) *apiError {
-	if e := a.checkOwnPasswordRules(u.Username, password); e != nil {
+// password of u, sent as field: pbxauth's own (checkOwnPasswordRules),
+// then, for a tenant user, the tenant's password policy. Refusals name
+// field, as the request spells it.
+func (a *Auth) checkNewPassword(ctx context.Context, u store.User, field, password string) *apiError {
+	if e := a.checkOwnPasswordRules(field, u.Username, password); e != nil {
 		return e
 	}
-	refusal, err := a.tenantPolicyRefusal(ctx, u, password)
+	refusal, err := a.tenantPolicyRefusal(ctx, u, field, password)
 	if err != nil {
 		return a.internal(ctx, "read password policy", err)
 	}
@@ -90,20 +91,20 @@ func (a *Auth) checkNewPassword(ctx context.Context, u store.User, password stri
 // checkOwnPasswordRules applies pbxauth's own rules to a new password —
 // Config.PasswordMinLength to 256 characters, not the username — then the
 // host's own rule if it set one.
-func (a *Auth) checkOwnPasswordRules(username, password string) *apiError {
-	if e := checkPasswordField("new_password", password); e != nil {
+func (a *Auth) checkOwnPasswordRules(field, username, password string) *apiError {
+	if e := checkPasswordField(field, password); e != nil {
 		return e
 	}
 	n := utf8.RuneCountInString(normalizePassword(password))
 	if n < a.cfg.PasswordMinLength || n > maxNewPassword {
-		return invalidArgument(fmt.Sprintf("new_password must be %d-%d characters", a.cfg.PasswordMinLength, maxNewPassword))
+		return invalidArgument(fmt.Sprintf("%s must be %d-%d characters", field, a.cfg.PasswordMinLength, maxNewPassword))
 	}
 	if strings.EqualFold(password, username) {
-		return invalidArgument("new_password must not equal the username")
+		return invalidArgument(field + " must not equal the username")
 	}
 	if a.cfg.PasswordPolicy != nil {
 		if err := a.cfg.PasswordPolicy(username, password); err != nil {
-			return invalidArgument("new_password: " + err.Error())
+			return invalidArgument(field + ": " + err.Error())
 		}
 	}
 	return nil
