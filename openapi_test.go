@@ -55,30 +55,43 @@ func TestOpenAPIServedAndValid(t *testing.T) {
 // requires stays required (an answer may promise more members, and be a
 // named component).
 func TestOpenAPIKeepsTheSeed(t *testing.T) {
-	if n := keepsOperations(t, "testdata/portsip-auth-openapi.json", nil); n != 14 {
+	if n := keepsOperations(t, "testdata/portsip-auth-openapi.json", nil, nil); n != 14 {
 		t.Errorf("the seed has %d operations, want 14", n)
 	}
 }
 
 // servedCredentials are the operations of PortSIP's credentials document
 // (DESIGN.md "More of PortSIP v22") that pbxauth serves.
-var servedCredentials = []string{"resetCurrentUserPassword", "resetSystemAdminPassword", "resetUserPassword", "changeSystemAdminUsername"}
+var servedCredentials = []string{"resetCurrentUserPassword", "resetSystemAdminPassword", "resetUserPassword", "changeSystemAdminUsername",
+	"retrieveTenantPasswordPolicy", "updateTenantPasswordPolicy"}
 
 // TestOpenAPIKeepsPortSIPCredentials: every served operation of PortSIP's
-// credentials document is kept as the seed's are (the password policy, which
-// DESIGN widens, is TestOpenAPIKeepsPortSIPPasswordPolicy's).
+// credentials document is kept as the seed's are, but for the widenings
+// DESIGN.md allows (widenCredentialOps), and the tags they carry are
+// declared.
 func TestOpenAPIKeepsPortSIPCredentials(t *testing.T) {
-	n := keepsOperations(t, "testdata/portsip-v22-credentials.json", servedCredentials)
+	n := keepsOperations(t, "testdata/portsip-v22-credentials.json", servedCredentials, widenCredentialOps)
 	if n != len(servedCredentials) {
 		t.Errorf("%d of the document's operations are checked, want %d", n, len(servedCredentials))
+	}
+	declared := map[string]bool{}
+	for _, tag := range loadJSON(t, pbxauth.OpenAPI())["tags"].([]any) {
+		declared[tag.(jsonObject)["name"].(string)] = true
+	}
+	for _, tag := range []string{"User", "Administration", "Tenant"} {
+		if !declared[tag] {
+			t.Errorf("the tag %q is not declared", tag)
+		}
 	}
 }
 
 // keepsOperations checks that every operation of PortSIP's document at
 // path (those of only, when only is not nil) is in ours with its path,
 // method, operationId and security, and keeps its parameters, request
-// properties and answers; it returns how many it checked.
-func keepsOperations(t *testing.T, path string, only []string) int {
+// properties and answers, after widen (when not nil) has applied to
+// PortSIP's operation what DESIGN.md lets pbxauth change; it returns how
+// many it checked.
+func keepsOperations(t *testing.T, path string, only []string, widen func(jsonObject)) int {
 	t.Helper()
 	specBytes, err := os.ReadFile(path)
 	if err != nil {
@@ -94,6 +107,9 @@ func keepsOperations(t *testing.T, path string, only []string) int {
 				continue
 			}
 			n++
+			if widen != nil {
+				widen(s)
+			}
 			oi, _ := ourPaths[path].(jsonObject)
 			o, ok := oi[method].(jsonObject)
 			if !ok {
