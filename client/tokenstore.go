@@ -10,8 +10,8 @@ import (
 
 // Token is a sign-in's token pair as the client keeps it.
 type Token struct {
-	AccessToken  string    `json:"access_token"`
-	RefreshToken string    `json:"refresh_token"`
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
 	// Expiry is when the access token ends, as computed from expires_in
 	// when it was received.
 	Expiry time.Time `json:"expiry"`
