@@ -17,6 +17,7 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/client"
+	"github.com/pbxauth/pbxauth/internal/apitest"
 	"github.com/pbxauth/pbxauth/internal/hasher"
 	"github.com/pbxauth/pbxauth/memstore"
 	"github.com/pbxauth/pbxauth/store"
@@ -63,6 +64,9 @@ type server struct {
 	// refreshes and reuses count the server's EventRefresh and
 	// EventRefreshReuse.
 	refreshes, reuses atomic.Int64
+	// refreshPosts counts POST /api/auth/refresh_token, whatever the
+	// answer.
+	refreshPosts atomic.Int64
 	// echoHits counts requests reaching POST /api/echo, 401s included.
 	echoHits atomic.Int64
 }
@@ -104,7 +108,13 @@ func newServer(t testing.TB, configure ...func(*pbxauth.Config)) *server {
 	t.Cleanup(func() { a.Close() })
 	s.auth = a
 	mux := http.NewServeMux()
-	mux.Handle("/api/", http.StripPrefix("/api", a.Handler()))
+	api := validated(t, http.StripPrefix("/api", a.Handler()))
+	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/auth/refresh_token" {
+			s.refreshPosts.Add(1)
+		}
+		api.ServeHTTP(w, r)
+	}))
 	echo := a.RequireBearer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(w, r.Body)
 	}))
@@ -211,3 +221,20 @@ func get(ctx context.Context, c *client.Client, s *server, route string) (int, e
 // realClock runs the server on the real clock, for tests whose other
 // processes cannot share a fake one.
 func realClock(c *pbxauth.Config) { c.Now = nil }
+
+// validated checks every answer of the API against openapi.json, as every
+// HTTP test of the project does.
+func validated(t testing.TB, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if err := apitest.Validate(r, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
+			t.Errorf("%s %s answered %d against openapi.json: %v", r.Method, r.URL, rec.Code, err)
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	})
+}
