@@ -46,26 +46,51 @@ func ping(b *testing.B, hc *http.Client, url, bearer string) {
 	resp.Body.Close()
 }
 
-// The same request over loopback: a bare http.Client setting the header
-// itself, and the client's HTTPClient (origin check, token read, clone).
+// The same request through a bare http.Client that sets the header itself
+// and through the client's HTTPClient (origin check, token read, request
+// clone): over loopback to a handler that checks nothing, and to a
+// RoundTripper that answers at once, which leaves only the client's side.
 func BenchmarkRequest(b *testing.B) {
 	s := pingServer(b)
-	c := s.newClient(b)
+	tokens := &memTokens{}
+	c := s.newClient(b, func(cfg *client.Config) { cfg.Tokens = tokens })
 	signIn(b, c)
 	tok, _ := c.Token(context.Background())
 	url := s.base() + "/ping"
-	b.Run("bare", func(b *testing.B) {
-		hc := &http.Client{}
-		for b.Loop() {
-			ping(b, hc, url, tok.AccessToken)
-		}
-	})
-	b.Run("client", func(b *testing.B) {
-		hc := c.HTTPClient()
-		for b.Loop() {
-			ping(b, hc, url, "")
-		}
-	})
+	offline := &http.Client{Transport: answerAtOnce{}}
+	// The same sign-in, loaded from tokens, on a transport without network.
+	c2 := s.newClient(b, func(cfg *client.Config) { cfg.Tokens = tokens; cfg.HTTPClient = offline })
+	for _, bc := range []struct {
+		name   string
+		hc     *http.Client
+		bearer string
+	}{
+		{"loopback/bare", &http.Client{}, tok.AccessToken},
+		{"loopback/client", c.HTTPClient(), ""},
+		{"offline/bare", offline, tok.AccessToken},
+		{"offline/client", c2.HTTPClient(), ""},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for b.Loop() {
+				ping(b, bc.hc, url, bc.bearer)
+			}
+			b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// answerAtOnce answers 204 without a network, after checking that the
+// bearer came.
+type answerAtOnce struct{}
+
+func (answerAtOnce) RoundTrip(r *http.Request) (*http.Response, error) {
+	status := http.StatusNoContent
+	if r.Header.Get("Authorization") == "" {
+		status = http.StatusUnauthorized
+	}
+	return &http.Response{StatusCode: status, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
 }
 
 // A refresher is a way of getting a fresh access token that 200 callers
