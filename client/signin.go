@@ -157,8 +157,9 @@ const (
 
 // SignOut ends sign-ins at the server (see ScopeOwn, ScopeOthers,
 // ScopeGlobal) and, unless scope is ScopeOthers, forgets the client's
-// pair and clears Config.Tokens. OnSignedOut is not called. Without a
-// sign-in it does nothing and returns nil.
+// pair and clears Config.Tokens. OnSignedOut is not called for it (only if
+// the server had already ended the sign-in). Without a sign-in it does
+// nothing and returns nil.
 func (c *Client) SignOut(ctx context.Context, scope string) error {
 	route := "/auth/sign_out"
 	if scope != ScopeOwn {
