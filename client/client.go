@@ -192,7 +192,8 @@ func (c *Client) load(ctx context.Context) error {
 }
 
 // Token returns the current token pair, refreshed first when it is due
-// (see Config.RefreshBefore); ErrSignedOut when there is none.
+// (see Config.RefreshBefore); ErrSignedOut when there is none. A refresh
+// that fails for now while the token has not ended yet leaves it in use.
 func (c *Client) Token(ctx context.Context) (Token, error) {
 	if err := c.load(ctx); err != nil {
 		return Token{}, err
@@ -206,7 +207,13 @@ func (c *Client) Token(ctx context.Context) (Token, error) {
 	if c.cfg.Now().Before(due) || t.RefreshToken == "" {
 		return t, nil
 	}
-	return c.refresh(ctx, t, false)
+	next, err := c.refresh(ctx, t, false)
+	if err != nil && !errors.Is(err, ErrSignedOut) && ctx.Err() == nil && c.cfg.Now().Before(t.Expiry) {
+		// The early refresh failed for now (the server unreachable or
+		// busy); the token still works, and a later call tries again.
+		return t, nil
+	}
+	return next, err
 }
 
 // Refresh refreshes the token pair now (joining a refresh in progress) and

@@ -229,6 +229,11 @@ func TestRefreshGivesUpAfterTenSecondsKeepingTheSignIn(t *testing.T) {
 	if signedOut.Load() != 0 || tokens.stored() != before {
 		t.Fatalf("signed out %d, stored %+v", signedOut.Load(), tokens.stored())
 	}
+	// Due but not ended: a failed early refresh leaves the token in use.
+	s.clock.Advance(time.Hour - 10*time.Second - w.total() - 30*time.Second)
+	if u, err := c.User(context.Background()); err != nil || u.Username != "alice" {
+		t.Fatalf("User while the refresh fails: %+v, %v", u, err)
+	}
 	down.Store(false)
 	if _, err := c.Refresh(context.Background()); err != nil {
 		t.Fatalf("Refresh once back: %v", err)
