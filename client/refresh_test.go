@@ -29,25 +29,7 @@ func TestConcurrentCallersRefreshOncePerGeneration(t *testing.T) {
 	for g := 1; g <= generations; g++ {
 		// 30 s left: inside RefreshBefore (60 s), still valid at the server.
 		s.clock.Advance(time.Hour - 30*time.Second)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		errs := make(chan error, callers)
-		for range callers {
-			wg.Go(func() {
-				<-start
-				status, err := get(context.Background(), c, s, "/auth/user")
-				if err == nil && status != 200 {
-					err = errors.New(http.StatusText(status))
-				}
-				if err != nil {
-					errs <- err
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
-		close(errs)
-		for err := range errs {
+		if err := storm(c, s, callers); err != nil {
 			t.Fatalf("generation %d: %v", g, err)
 		}
 		if n := s.refreshes.Load(); n != int64(g) {
@@ -57,6 +39,30 @@ func TestConcurrentCallersRefreshOncePerGeneration(t *testing.T) {
 	if n := s.reuses.Load(); n != 0 {
 		t.Fatalf("%d reuses detected", n)
 	}
+}
+
+// storm sends GET /auth/user through c from n goroutines released at
+// once; the first failure, if any.
+func storm(c *client.Client, s *server, n int) error {
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			<-start
+			status, err := get(context.Background(), c, s, "/auth/user")
+			if err == nil && status != 200 {
+				err = errors.New(http.StatusText(status))
+			}
+			if err != nil {
+				errs <- err
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 // holdProxy forwards to the server, holding the first refresh until
@@ -210,5 +216,38 @@ func TestTokenSource(t *testing.T) {
 	c2 := s.newClient(t)
 	if _, err := c2.TokenSource().Token(); !errors.Is(err, client.ErrSignedOut) {
 		t.Fatalf("signed out: %v", err)
+	}
+}
+
+// 200 goroutines whose token the server has seen end, while the client
+// believes it valid: each gets a 401, one refresh is made, and every
+// request is sent again with its successor.
+func TestConcurrent401sRefreshOnce(t *testing.T) {
+	s := newServer(t)
+	frozen := newClock()
+	c := s.newClient(t, func(cfg *client.Config) { cfg.Now = frozen.Now })
+	signIn(t, c)
+	s.clock.Advance(time.Hour + time.Second)
+	if err := storm(c, s, 200); err != nil {
+		t.Fatal(err)
+	}
+	if r, u := s.refreshes.Load(), s.reuses.Load(); r != 1 || u != 0 {
+		t.Fatalf("%d refreshes, %d reuses; want 1 and 0", r, u)
+	}
+}
+
+// A token is refreshed RefreshBefore before its end, plus at most a
+// quarter more at random, and not earlier.
+func TestRefreshBeforeItsEnd(t *testing.T) {
+	s := newServer(t)
+	c := s.newClient(t)
+	signIn(t, c)
+	s.clock.Advance(time.Hour - 76*time.Second) // 76 s left: more than 60 s + 15 s
+	if _, err := c.Token(context.Background()); err != nil || s.refreshes.Load() != 0 {
+		t.Fatalf("refreshed with 76 s left (%v)", err)
+	}
+	s.clock.Advance(17 * time.Second) // 59 s left
+	if _, err := c.Token(context.Background()); err != nil || s.refreshes.Load() != 1 {
+		t.Fatalf("%d refreshes with 59 s left (%v)", s.refreshes.Load(), err)
 	}
 }
