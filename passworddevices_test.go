@@ -2,8 +2,9 @@
 // (DESIGN.md "Tokens", the table of changes): POST /user/password and POST
 // /admin/password keep the device the caller signed in through and delete
 // the user's others; POST /users/{id}/password and SetPassword delete them
-// all. A device that survives still passes the account's lock; a deleted
-// one does not.
+// all; a sign-in completed with the second factor records its device too.
+// A device that survives still passes the account's lock; a deleted one
+// does not.
 
 package pbxauth_test
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/pbxauth/pbxauth/internal/apitest"
 	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // deviceSignIn signs in with creds from a fresh client presenting the
@@ -152,4 +154,35 @@ func TestSetPasswordForceResetAtomic(t *testing.T) {
 	if n := st.flagWrites.Load(); n != 0 {
 		t.Errorf("%d separate writes of the flag, want none", n)
 	}
+}
+
+// TestChangePasswordKeepsSecondFactorDevice: a sign-in completed with the
+// second factor records the device its code came through too, so a change
+// made through it keeps that device.
+func TestChangePasswordKeepsSecondFactorDevice(t *testing.T) {
+	e := newMailEnv(t, plainHTTP)
+	e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
+	signInWithCode := func() (access, dev string) {
+		c := apitest.NewClient(t, e.c.URL)
+		r := c.Do("POST", "/auth/sign_in", aliceCreds())
+		flow := r.String("token")
+		code := e.sendCode(t, flow, aliceEmail)
+		r = c.Do("POST", "/auth/verify_otp", map[string]any{"token": flow, "code": code})
+		if r.Status != 200 || deviceCookie(r) == nil {
+			t.Fatalf("verify_otp: %d %s", r.Status, r.Body)
+		}
+		return r.String("access_token"), deviceCookie(r).Value
+	}
+	caller, callerDev := signInWithCode()
+	_, otherDev := signInWithCode()
+	if r := e.c.Do("POST", "/user/password", changeBody(alicePW, "changed-pw-987"), apitest.Bearer(caller)...); r.Status != 200 {
+		t.Fatalf("POST /user/password: %d %s", r.Status, r.Body)
+	}
+	creds := aliceCreds()
+	creds["password"] = "changed-pw-987"
+	lockWith(t, e.env, creds)
+	// Through a known device the password is checked despite the lock,
+	// and the second factor is asked: 200 with a flow token.
+	wantDeviceKnown(t, e.env, "the caller's device", callerDev, creds, true)
+	wantDeviceKnown(t, e.env, "the user's other device", otherDev, creds, false)
 }
