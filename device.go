@@ -55,20 +55,44 @@ func deviceLane(d store.Device, known bool) lane {
 	return lane{lane: hasher.Known, key: d.UserID}
 }
 
+// signInDevice is the known device a sign-in that proves the password is
+// made through: the request's own live device of the user, whose cookie
+// the sign-in rotates, or a new one. The sign-in records its ID
+// (store.Family.DeviceID) before the cookie is set, so that a password
+// change made through the sign-in spares that device alone.
+type signInDevice struct {
+	id    string
+	old   store.Hash // the cookie's hash, when known
+	known bool
+}
+
+// deviceOf returns the device a password sign-in of userID from r is made
+// through.
+func (a *Auth) deviceOf(r *http.Request, userID string) signInDevice {
+	if d, ok := a.knownDevice(r.Context(), r, userID, a.now()); ok {
+		return signInDevice{id: d.ID, old: d.Hash, known: true}
+	}
+	return signInDevice{id: newID()}
+}
+
 // rememberDevice sets the device cookie of a sign-in that proved the
 // password of userID and now issues tokens: the request's own valid cookie
-// of that user is rotated in place, else a new device is added (evicting
-// the user's least recently used beyond Limits.DevicesPerUser). A failure
-// is only logged: the sign-in stands without it.
-func (a *Auth) rememberDevice(w http.ResponseWriter, r *http.Request, userID string) {
+// of that user (dev.known) is rotated in place, else a device is added
+// with dev's ID (evicting the user's least recently used beyond
+// Limits.DevicesPerUser). A failure is only logged: the sign-in stands
+// without it.
+func (a *Auth) rememberDevice(w http.ResponseWriter, r *http.Request, userID string, dev signInDevice) {
 	ctx, now := r.Context(), a.now()
 	tok := newToken()
-	d := store.Device{ID: newID(), Hash: store.HashToken(tok), UserID: userID, LastUsedAt: now, ExpiresAt: now.Add(a.cfg.Limits.DeviceLifetime)}
+	d := store.Device{ID: dev.id, Hash: store.HashToken(tok), UserID: userID, LastUsedAt: now, ExpiresAt: now.Add(a.cfg.Limits.DeviceLifetime)}
 	err := store.ErrNotFound
-	if old, ok := a.knownDevice(ctx, r, userID, now); ok {
-		err = a.store.RotateDevice(ctx, old.Hash, d, now)
+	if dev.known {
+		err = a.store.RotateDevice(ctx, dev.old, d, now)
 	}
-	if errors.Is(err, store.ErrNotFound) { // no device yet, or a concurrent sign-in rotated it
+	if errors.Is(err, store.ErrNotFound) {
+		// No device yet, or a concurrent sign-in through the same cookie
+		// rotated it: this browser's device is added under the ID the
+		// sign-in recorded.
 		err = a.store.AddDevice(ctx, d, a.cfg.Limits.DevicesPerUser, now)
 	}
 	if err != nil {
@@ -82,8 +106,9 @@ func (a *Auth) rememberDevice(w http.ResponseWriter, r *http.Request, userID str
 	})
 }
 
-// forgetDevices deletes every known device of the user: after a password
-// change, when the user is disabled, and at a global sign-out.
+// forgetDevices deletes every known device of the user: when the user is
+// disabled, at a global sign-out, and at an unlock. (A password set or
+// change deletes them in its own Store step.)
 func (a *Auth) forgetDevices(ctx context.Context, userID string) error {
 	return a.store.DeleteDevices(ctx, userID)
 }

@@ -139,6 +139,9 @@ func (a *Auth) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u st
 // flows it also starts the browser session. A sign-in that proved the
 // password leaves the device cookie.
 func (a *Auth) completeSignIn(w http.ResponseWriter, r *http.Request, s signIn, flowData string) *apiError {
+	if s.passwordVerified {
+		s.device = a.deviceOf(r, s.user.ID)
+	}
 	is, err := a.issue(r, s)
 	if err != nil {
 		return a.issueFailed(r, s, err)
@@ -149,7 +152,7 @@ func (a *Auth) completeSignIn(w http.ResponseWriter, r *http.Request, s signIn, 
 		}
 	}
 	if s.passwordVerified {
-		a.rememberDevice(w, r, s.user.ID)
+		a.rememberDevice(w, r, s.user.ID, s.device)
 	}
 	a.reportSignIn(r, s)
 	writeSecret(w, is.pair(a.now()))

@@ -108,3 +108,43 @@ func TestPasswordPolicyOnCreateUser(t *testing.T) {
 		t.Errorf("CreateUser skipping the tenant's policy with a password pbxauth refuses: %v", err)
 	}
 }
+
+// TestPasswordPolicyOnChange: POST /user/password refuses a new password
+// that breaks the tenant's policy, naming the rule, before the old one is
+// checked (no wrong-password attempt is spent), and changes nothing.
+func TestPasswordPolicyOnChange(t *testing.T) {
+	e := newEnv(t)
+	e.withStrictPolicy(t)
+	alice, _ := e.signIn(t, aliceCreds())
+	for _, c := range breaksOne {
+		r := e.c.Do("POST", "/user/password", changeBody(alicePW, c.password), apitest.Bearer(alice)...)
+		if r.Status != 400 || r.Code() != "INVALID_ARGUMENT" || !strings.Contains(string(r.Body), c.rule) || !strings.Contains(string(r.Body), "new_password") {
+			t.Errorf("change to %q: %d %s, want 400 naming new_password and %s", c.password, r.Status, r.Body, c.rule)
+		}
+	}
+	e.wantSignIn(t, alicePW, 200)
+	if r := e.c.Do("POST", "/user/password", changeBody(alicePW, passesStrict), apitest.Bearer(alice)...); r.Status != 200 {
+		t.Fatalf("change to a password that passes: %d %s", r.Status, r.Body)
+	}
+	e.wantSignIn(t, passesStrict, 200)
+}
+
+// TestPasswordPolicyOnAdminSet: POST /users/{id}/password refuses a
+// password that breaks the user's tenant's policy, naming the rule, and
+// changes nothing.
+func TestPasswordPolicyOnAdminSet(t *testing.T) {
+	e := newEnv(t)
+	e.withStrictPolicy(t)
+	admin, _ := e.signIn(t, map[string]any{"username": "admin", "password": adminPW})
+	for _, c := range breaksOne {
+		r := e.setPassword(admin, aliceID, c.password)
+		if r.Status != 400 || r.Code() != "INVALID_ARGUMENT" || !strings.Contains(string(r.Body), c.rule) {
+			t.Errorf("set to %q: %d %s, want 400 naming %s", c.password, r.Status, r.Body, c.rule)
+		}
+	}
+	e.wantSignIn(t, alicePW, 200)
+	if r := e.setPassword(admin, aliceID, passesStrict); r.Status != 200 {
+		t.Fatalf("set to a password that passes: %d %s", r.Status, r.Body)
+	}
+	e.wantSignIn(t, passesStrict, 200)
+}

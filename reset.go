@@ -126,14 +126,12 @@ func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
 	if e := a.flowError(ctx, err, err == nil && got.UserID != u.ID); e != nil {
 		return e
 	}
-	if err := a.store.ResetPassword(ctx, u.ID, hash); errors.Is(err, store.ErrNotFound) {
+	// One step: the new hash, every sign-in ended, and the devices that
+	// knew the old password known no more.
+	if err := a.store.ResetPassword(ctx, u.ID, hash, false); errors.Is(err, store.ErrNotFound) {
 		return errInvalidToken
 	} else if err != nil {
 		return a.internal(ctx, "reset password", err)
-	}
-	// The devices that knew the old password are known no more.
-	if err := a.forgetDevices(ctx, u.ID); err != nil {
-		a.log.WarnContext(ctx, "pbxauth: forget devices after reset", "user", u.ID, "err", err)
 	}
 	// Proving the mailbox lifts a sign-in lock on the account: the user
 	// should not be told 429 right after choosing a new password. (The

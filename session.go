@@ -284,6 +284,7 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) *apiError {
 // its session, and the GET /login answer (the token pair is for verify_otp).
 func (a *Auth) loginSession(w http.ResponseWriter, r *http.Request, s signIn) *apiError {
 	s.cookieOnly = true
+	s.device = a.deviceOf(r, s.user.ID)
 	is, err := a.issue(r, s)
 	if err != nil {
 		return a.issueFailed(r, s, err)
@@ -291,7 +292,7 @@ func (a *Auth) loginSession(w http.ResponseWriter, r *http.Request, s signIn) *a
 	if e := a.startSession(w, r, is); e != nil {
 		return e
 	}
-	a.rememberDevice(w, r, is.user.ID)
+	a.rememberDevice(w, r, is.user.ID, s.device)
 	a.reportSignIn(r, s)
 	writeSecret(w, a.loginStatus(is.access, is.expires, is.user.Role))
 	return nil

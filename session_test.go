@@ -257,7 +257,7 @@ func TestSessionEndsWithItsSignIn(t *testing.T) {
 		{"ResetPassword", false, func(t *testing.T, e *env, _ string) {
 			u, err := e.store.User(ctx, aliceID)
 			must(t, err)
-			must(t, e.store.ResetPassword(ctx, aliceID, u.PasswordHash))
+			must(t, e.store.ResetPassword(ctx, aliceID, u.PasswordHash, false))
 		}},
 		{"disabled", false, disableAlice},
 		{"disabled/expired", true, disableAlice},

@@ -228,9 +228,9 @@ func (ts *timedStore) SwapPasswordHash(ctx context.Context, userID, oldHash, new
 }
 
 // ResetPassword implements Store, timed.
-func (ts *timedStore) ResetPassword(ctx context.Context, userID, newHash string) error {
+func (ts *timedStore) ResetPassword(ctx context.Context, userID, newHash string, forceReset bool) error {
 	defer ts.record(ctx, opResetPassword, ts.start(ctx))
-	return ts.Store.ResetPassword(ctx, userID, newHash)
+	return ts.Store.ResetPassword(ctx, userID, newHash, forceReset)
 }
 
 // CreateFamily implements Store, timed.

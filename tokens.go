@@ -60,6 +60,9 @@ type signIn struct {
 	cookieOnly bool
 	// qr: the credentials came from a provisioning QR code (Event.QR).
 	qr bool
+	// device is the known device a sign-in that proved the password is
+	// made through (its ID is recorded with the sign-in); zero for others.
+	device signInDevice
 }
 
 // issued is a new sign-in: its family and its first token pair.
@@ -103,6 +106,7 @@ func (a *Auth) issue(r *http.Request, s signIn) (issued, error) {
 		ClientIP:         a.clientIP(r),
 		UserAgent:        useragent.Clean(r.UserAgent()),
 		Epoch:            s.epoch,
+		DeviceID:         s.device.id,
 	}
 	access, refresh := newToken(), newToken()
 	expires := minTime(now.Add(a.cfg.AccessTokenTTL), f.ExpiresAt)

@@ -2,7 +2,8 @@
 // /users/{id}/password (PortSIP's resetUserPassword). An Admin of the
 // user's tenant or a SystemAdmin may call it, with a recent sign-in; the
 // user must choose a new password at the next sign-in, and every sign-in
-// of the user ends (DESIGN.md "More of PortSIP v22", "Tokens").
+// of the user ends (DESIGN.md "More of PortSIP v22", "Tokens"). An Admin's
+// set on another Admin's account is mailed to every Admin of the tenant.
 
 package pbxauth
 
@@ -68,6 +69,9 @@ func (a *Auth) setUserPassword(w http.ResponseWriter, r *http.Request) *apiError
 		return a.internal(ctx, "set password", err)
 	}
 	a.mailNotice(ctx, u.ID, a.cfg.Mail.AccountChanged, func(m *MailData) { m.Change = "An administrator set a new password" })
+	if p.Role == RoleAdmin && u.Role == RoleAdmin {
+		a.mailTenantAdmins(ctx, u, a.cfg.Mail.AccountChanged, "Administrator "+p.Username+" set a new password")
+	}
 	w.WriteHeader(http.StatusOK)
 	return nil
 }

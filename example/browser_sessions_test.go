@@ -8,8 +8,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -23,16 +21,7 @@ import (
 const firefoxOnWindows = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0"
 
 func TestBrowserSessions(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Chromium")
-	}
-	chromium := findChromium(t)
-	seed := filepath.Join(t.TempDir(), "seed.json")
-	if err := os.WriteFile(seed, []byte(browserSeed), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	base := startExample(t, nil, "-seed", seed)
-	api := apitest.NewClient(t, base)
+	chromium, base, api := browserExample(t)
 	const agent = `Phone <img src=x onerror=alert(1)>/1`
 	r := api.Do("POST", "/auth/sign_in", map[string]string{"username": "bob", "password": "bob-pw-1234", "domain": "acme.example.test"}, "User-Agent", agent)
 	if r.Status != 200 {

@@ -44,6 +44,27 @@ const browserSeed = `{
              "email": "carol@acme.example.test"}]
 }`
 
+// browserSeedFile writes browserSeed to a file of the test's and returns
+// its path, for -seed.
+func browserSeedFile(t *testing.T) string {
+	t.Helper()
+	seed := filepath.Join(t.TempDir(), "seed.json")
+	if err := os.WriteFile(seed, []byte(browserSeed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return seed
+}
+
+// browserExample finds Chromium (skipping the test without it) and starts
+// the example on browserSeed; it returns Chromium's path, the server's
+// base URL and a client of its API.
+func browserExample(t *testing.T) (chromium, base string, api *apitest.Client) {
+	t.Helper()
+	chromium = findChromium(t)
+	base = startExample(t, nil, "-seed", browserSeedFile(t))
+	return chromium, base, apitest.NewClient(t, base)
+}
+
 // codeRE finds the code in a second-factor mail (6 consecutive digits).
 var codeRE = regexp.MustCompile(`\b[0-9]{6}\b`)
 
@@ -53,10 +74,7 @@ func TestBrowserSignIn(t *testing.T) {
 	}
 	chromium := findChromium(t)
 	mail := smtptest.Start(t, smtptest.Options{})
-	seed := filepath.Join(t.TempDir(), "seed.json")
-	if err := os.WriteFile(seed, []byte(browserSeed), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	seed := browserSeedFile(t)
 	base := startExample(t, nil, "-seed", seed, "-smtp", mail.Addr)
 	ctx := startBrowser(t, chromium)
 

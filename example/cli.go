@@ -12,9 +12,19 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"text/tabwriter"
 
 	"github.com/pbxauth/pbxauth"
 )
+
+// printFields prints one "name: value" line per row, the values aligned.
+func printFields(out io.Writer, rows [][2]any) error {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	for _, row := range rows {
+		fmt.Fprintf(tw, "%s:\t%v\n", row[0], row[1])
+	}
+	return tw.Flush()
+}
 
 // command is one subcommand of a group.
 type command struct {

@@ -1,5 +1,6 @@
 // This file holds the "tenant" subcommands, which operate on the -db store
-// through pbxauth's Go API: add, list and show, each with -h. A Microsoft
+// through pbxauth's Go API: add, list, show and policy (tenantpolicy.go),
+// each with -h. A Microsoft
 // client secret or private key is read from a file or standard input,
 // never from an argument, and sealed with the server's -key-file key.
 
@@ -89,6 +90,7 @@ var tenantCommands = []command{
 				return tw.Flush()
 			}
 		}},
+	tenantPolicy,
 }
 
 // ms365Options are the -ms365-* flags of "tenant add".

@@ -141,3 +141,36 @@ func TestExampleTenantAndListCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleTenantPolicyCommand drives "tenant policy": without flags it
+// prints the policy (pbxauth's default at first); each flag changes its own
+// rule and the others keep their values; a refused change names its rule
+// and changes nothing.
+func TestExampleTenantPolicyCommand(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "pbxauth.db")
+	mustCLI(t, tenant, db, []string{"created tenant globex.example.test"}, "add", "-name", "Globex", "globex.example.test")
+	if out, err := tenant(t, db, "policy", "-h"); !errors.Is(err, flag.ErrHelp) || !strings.Contains(out, "-no-account-info") {
+		t.Errorf("tenant policy -h: %v\n%s", err, out)
+	}
+	mustCLI(t, tenant, db, []string{"min length:", "8", "max length:", "256", "letters:", "false", "numbers:", "false"},
+		"policy", "globex.example.test")
+	mustCLI(t, tenant, db, []string{"min length:", "10", "max length:", "256", "numbers:", "true", "no account info:", "false"},
+		"policy", "-min-length", "10", "-numbers", "GLOBEX.example.test")
+	mustCLI(t, tenant, db, []string{"min length:", "10", "letters:", "true", "numbers:", "true"},
+		"policy", "-letters", "globex.example.test")
+	mustCLI(t, tenant, db, []string{"numbers:", "false"}, "policy", "-numbers=false", "globex.example.test")
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"policy", "-min-length", "6", "globex.example.test"}, "min_length must be at least 8"},
+		{[]string{"policy", "-min-length", "20", "-max-length", "12", "globex.example.test"}, "must not be greater than max_length"},
+		{[]string{"policy", "nowhere.example.test"}, "nowhere.example.test"},
+	} {
+		if out, err := tenant(t, db, bad.args...); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: %v\n%s, want an error naming %q", bad.args, err, out, bad.want)
+		}
+	}
+	mustCLI(t, tenant, db, []string{"min length:", "10", "max length:", "256", "letters:", "true", "numbers:", "false"},
+		"policy", "globex.example.test")
+}

@@ -31,15 +31,11 @@ var userShow = subcommand{"show", "[-domain D] USERNAME", "prints the user: role
 			if u.PasswordHash != "" {
 				password = "set"
 			}
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			for _, row := range [][2]any{
+			return printFields(out, [][2]any{
 				{"user", who}, {"id", u.ID}, {"role", u.Role}, {"email", u.Email}, {"password", password},
 				{"two factor", u.TwoFactorEnabled}, {"password force reset", u.PasswordForceReset},
 				{"disabled", u.Disabled}, {"live sign-ins", len(live)},
-			} {
-				fmt.Fprintf(tw, "%s:\t%v\n", row[0], row[1])
-			}
-			return tw.Flush()
+			})
 		}
 	}}
 

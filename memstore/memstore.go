@@ -261,7 +261,7 @@ func (m *Store) SwapPasswordHash(ctx context.Context, userID, oldHash, newHash s
 }
 
 // ResetPassword implements Store.
-func (m *Store) ResetPassword(ctx context.Context, userID, newHash string) error {
+func (m *Store) ResetPassword(ctx context.Context, userID, newHash string, forceReset bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u, ok := m.users[userID]
@@ -269,8 +269,9 @@ func (m *Store) ResetPassword(ctx context.Context, userID, newHash string) error
 		return store.ErrNotFound
 	}
 	u.PasswordHash = newHash
-	u.PasswordForceReset = false
+	u.PasswordForceReset = forceReset
 	m.revokeUserLocked(userID) // and advances the epoch
+	m.deleteDevicesLocked(userID, "")
 	return nil
 }
 
@@ -529,12 +530,18 @@ func (m *Store) RotateDevice(ctx context.Context, old store.Hash, d store.Device
 func (m *Store) DeleteDevices(ctx context.Context, userID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.deleteDevicesLocked(userID, "")
+	return nil
+}
+
+// deleteDevicesLocked deletes every device of the user but those with ID
+// spare ("" spares none).
+func (m *Store) deleteDevicesLocked(userID, spare string) {
 	for h, d := range m.devices {
-		if d.UserID == userID {
+		if d.UserID == userID && (spare == "" || d.ID != spare) {
 			delete(m.devices, h)
 		}
 	}
-	return nil
 }
 
 // DeleteExpired implements Sweeper.

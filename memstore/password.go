@@ -1,6 +1,7 @@
 // This file holds a user's change of their own password (the new hash,
-// the new epoch and the end of every other sign-in, in one step) and the
-// rename of a user, which changes nothing else.
+// the new epoch, the end of every other sign-in and of every other known
+// device, in one step) and the rename of a user, which changes nothing
+// else.
 
 package memstore
 
@@ -28,6 +29,7 @@ func (m *Store) ChangePassword(ctx context.Context, userID string, epoch int64, 
 	u.PasswordForceReset = false
 	m.advanceEpochLocked(userID)
 	kept.Epoch = u.Epoch
+	m.deleteDevicesLocked(userID, kept.DeviceID)
 	return ids, nil
 }
 

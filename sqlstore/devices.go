@@ -67,6 +67,12 @@ func (s *Store) RotateDevice(ctx context.Context, old store.Hash, d store.Device
 
 // DeleteDevices implements store.Store.
 func (s *Store) DeleteDevices(ctx context.Context, userID string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM pbxauth_devices WHERE user_id = $1`, userID)
-	return storeErr("delete devices", err)
+	return storeErr("delete devices", deleteDevices(ctx, s.db, userID, ""))
+}
+
+// deleteDevices deletes every device of the user but those with ID spare
+// ("" spares none): on its own, or in the step of a password change.
+func deleteDevices(ctx context.Context, db execer, userID, spare string) error {
+	_, err := db.ExecContext(ctx, `DELETE FROM pbxauth_devices WHERE user_id = $1 AND ($2 = '' OR id <> $2)`, userID, spare)
+	return err
 }

@@ -138,7 +138,7 @@ func TestGrantCacheSeesOtherInstances(t *testing.T) {
 			}
 		}, nil},
 		{"password reset", func(t *testing.T, _ *apitest.Client, stA *sqlstore.Store, _ string) {
-			if err := stA.ResetPassword(ctx, "bob", newHash); err != nil {
+			if err := stA.ResetPassword(ctx, "bob", newHash, false); err != nil {
 				t.Fatal(err)
 			}
 		}, nil},
@@ -355,7 +355,7 @@ func TestGrantCacheOwnWrites(t *testing.T) {
 			return err
 		}, nil},
 		{"SetUserDisabled", func(st *sqlstore.Store) error { return st.SetUserDisabled(ctx, "u1", true) }, nil},
-		{"ResetPassword", func(st *sqlstore.Store) error { return st.ResetPassword(ctx, "u1", "$argon2id$new") }, nil},
+		{"ResetPassword", func(st *sqlstore.Store) error { return st.ResetPassword(ctx, "u1", "$argon2id$new", false) }, nil},
 		{"UpdateUser", func(st *sqlstore.Store) error {
 			u, err := st.User(ctx, "u1")
 			if err == nil {

@@ -62,7 +62,7 @@ var calls = []call{
 		return st.SwapPasswordHash(ctx, "u1", "$argon2id$u1", "$argon2id$u1")
 	}},
 	{"ResetPassword", func(ctx context.Context, st *sqlstore.Store) error {
-		return st.ResetPassword(ctx, "u2", "$argon2id$u2")
+		return st.ResetPassword(ctx, "u2", "$argon2id$u2", false)
 	}},
 	{"CreateFamily", func(ctx context.Context, st *sqlstore.Store) error {
 		id := randomName("f")

@@ -1,6 +1,7 @@
 // This file holds a user's change of their own password (the new hash,
-// the new epoch and the end of every other sign-in, in one transaction)
-// and the rename of a user, which changes nothing else.
+// the new epoch, the end of every other sign-in and of every known device
+// but the caller's, in one transaction) and the rename of a user, which
+// changes nothing else.
 
 package sqlstore
 
@@ -31,16 +32,21 @@ func (s *Store) ChangePassword(ctx context.Context, userID string, epoch int64, 
 		case cur != epoch:
 			return store.ErrStale
 		}
-		n, err := affected(tx.ExecContext(ctx, `UPDATE pbxauth_families SET epoch = $3
-			WHERE id = $1 AND user_id = $2 AND `+liveFamily+`$4`, keep, userID, epoch+1, micros(now)))
-		if err != nil {
-			return err
-		}
-		if n == 0 {
+		var device string
+		err = tx.QueryRowContext(ctx, `UPDATE pbxauth_families SET epoch = $3
+			WHERE id = $1 AND user_id = $2 AND `+liveFamily+`$4 RETURNING device_id`,
+			keep, userID, epoch+1, micros(now)).Scan(&device)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
 			return store.ErrStale
+		case err != nil:
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE pbxauth_users SET password_hash = $2, password_force_reset = FALSE,
 			epoch = epoch + 1 WHERE id = $1`, userID, newHash); err != nil {
+			return err
+		}
+		if err := deleteDevices(ctx, tx, userID, device); err != nil {
 			return err
 		}
 		ids, err = revokeOthers(ctx, tx, userID, keep, now)

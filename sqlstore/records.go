@@ -24,7 +24,7 @@ const (
 		"ms365_client_certificate, ms365_client_private_key, ms365_match_preferred_username"
 	userCols = "id, tenant_id, username, email, role, password_hash, " +
 		"two_factor_enabled, password_force_reset, disabled, epoch"
-	familyCols  = "id, user_id, password_verified, method, created_at, expires_at, revoked, last_used_at, client_ip, user_agent, epoch"
+	familyCols  = "id, user_id, password_verified, method, created_at, expires_at, revoked, last_used_at, client_ip, user_agent, epoch, device_id"
 	tokenCols   = "hash, kind, family_id, expires_at, used_at, parent, grace_seed, grace_until"
 	flowCols    = "hash, purpose, user_id, tenant_id, expires_at, code_hash, code_expires_at, sends, last_sent_at, attempts, data, version, epoch"
 	counterCols = "key, count, locks, locked_until, window_start, expires_at, version"
@@ -143,12 +143,12 @@ func userArgs(u store.User) []any {
 
 func familyDest(f *store.Family) []any {
 	return []any{&f.ID, &f.UserID, &f.PasswordVerified, &f.Method,
-		timeDest{&f.CreatedAt}, timeDest{&f.ExpiresAt}, &f.Revoked, timeDest{&f.LastUsedAt}, &f.ClientIP, &f.UserAgent, &f.Epoch}
+		timeDest{&f.CreatedAt}, timeDest{&f.ExpiresAt}, &f.Revoked, timeDest{&f.LastUsedAt}, &f.ClientIP, &f.UserAgent, &f.Epoch, &f.DeviceID}
 }
 
 func familyArgs(f store.Family) []any {
 	return []any{f.ID, f.UserID, f.PasswordVerified, f.Method, micros(f.CreatedAt), micros(f.ExpiresAt), f.Revoked,
-		micros(f.LastUsedAt), f.ClientIP, f.UserAgent, f.Epoch}
+		micros(f.LastUsedAt), f.ClientIP, f.UserAgent, f.Epoch, f.DeviceID}
 }
 
 func tokenDest(t *store.Token) []any {

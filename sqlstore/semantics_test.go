@@ -192,10 +192,10 @@ func TestPasswords(t *testing.T) {
 		if err := st.SwapPasswordHash(ctx, "u1", u.PasswordHash, "upgraded"); err != nil {
 			t.Errorf("SwapPasswordHash: %v", err)
 		}
-		if err := st.ResetPassword(ctx, "nobody", "x"); !errors.Is(err, store.ErrNotFound) {
+		if err := st.ResetPassword(ctx, "nobody", "x", false); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("ResetPassword of an unknown user: %v; want ErrNotFound", err)
 		}
-		if err := st.ResetPassword(ctx, "u1", "reset"); err != nil {
+		if err := st.ResetPassword(ctx, "u1", "reset", false); err != nil {
 			t.Fatalf("ResetPassword: %v", err)
 		}
 		got, err := st.User(ctx, "u1")

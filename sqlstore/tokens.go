@@ -110,7 +110,7 @@ func (s *Store) CreateFamily(ctx context.Context, f store.Family, maxLive int, t
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO pbxauth_families (`+familyCols+`) VALUES (`+placeholders(11)+`)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO pbxauth_families (`+familyCols+`) VALUES (`+placeholders(12)+`)`,
 			familyArgs(f)...)
 		if err != nil {
 			return err

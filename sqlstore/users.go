@@ -128,19 +128,23 @@ func (s *Store) SwapPasswordHash(ctx context.Context, userID, oldHash, newHash s
 	return storeErr("swap password hash", err)
 }
 
-// ResetPassword implements store.Store. The new hash, the new epoch and
-// the revocation commit together; the user's row is written first, so a
-// concurrent CreateFamily either committed before (and is revoked here) or
-// waits for this transaction and finds the new epoch.
-func (s *Store) ResetPassword(ctx context.Context, userID, newHash string) error {
+// ResetPassword implements store.Store. The new hash and flag, the new
+// epoch, the revocation and the deletion of the user's devices commit
+// together; the user's row is written first, so a concurrent CreateFamily
+// either committed before (and is revoked here) or waits for this
+// transaction and finds the new epoch.
+func (s *Store) ResetPassword(ctx context.Context, userID, newHash string, forceReset bool) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := affected(tx.ExecContext(ctx, `UPDATE pbxauth_users SET password_hash = $2, password_force_reset = FALSE,
-			epoch = epoch + 1 WHERE id = $1`, userID, newHash))
+		n, err := affected(tx.ExecContext(ctx, `UPDATE pbxauth_users SET password_hash = $2, password_force_reset = $3,
+			epoch = epoch + 1 WHERE id = $1`, userID, newHash, forceReset))
 		if err != nil {
 			return err
 		}
 		if n == 0 {
 			return store.ErrNotFound
+		}
+		if err := deleteDevices(ctx, tx, userID, ""); err != nil {
+			return err
 		}
 		return revokeUser(ctx, tx, userID)
 	})

@@ -101,18 +101,21 @@ type DirectoryStore interface {
 	// concurrent password change); ErrConflict if it changed, ErrNotFound
 	// for an unknown user.
 	SwapPasswordHash(ctx context.Context, userID, oldHash, newHash string) error
-	// ResetPassword sets the password hash, clears PasswordForceReset,
-	// advances the user's Epoch and revokes every token family of the
-	// user, in one step; ErrNotFound for an unknown user.
-	ResetPassword(ctx context.Context, userID, newHash string) error
+	// ResetPassword sets the password hash, sets PasswordForceReset to
+	// forceReset (true: the user must choose a new password at the next
+	// sign-in), advances the user's Epoch, revokes every token family of
+	// the user and deletes every known device of the user, in one step;
+	// ErrNotFound for an unknown user, with nothing changed.
+	ResetPassword(ctx context.Context, userID, newHash string, forceReset bool) error
 	// ChangePassword is a user's change of their own password, made
 	// through the sign-in keep: only while the user's Epoch still equals
 	// epoch (read before the old password was checked) and keep is a live
 	// family of the user at now, it sets the password hash, clears
 	// PasswordForceReset, advances the Epoch, revokes every other live
-	// family of the user and carries keep over to the new epoch (its
-	// Epoch becomes the user's), in one step, atomically also across
-	// processes. It returns the IDs it revoked (empty when none).
+	// family of the user, carries keep over to the new epoch (its Epoch
+	// becomes the user's) and deletes every known device of the user but
+	// the one keep was made through (Family.DeviceID; when that is "",
+	// every device), in one step, atomically also across processes. It returns the IDs it revoked (empty when none).
 	// ErrStale when the epoch moved or keep is not live, with nothing
 	// changed; ErrNotFound for an unknown user.
 	ChangePassword(ctx context.Context, userID string, epoch int64, keep, newHash string, now time.Time) ([]string, error)

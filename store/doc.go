@@ -47,9 +47,11 @@
 //	epoch-checked insert                 TokenStore.CreateFamily,        none stored once the user's Epoch moved
 //	                                     FlowStore.CreateFlow            (ErrStale); an ender never misses one
 //	ending a user's sign-ins             DirectoryStore.ResetPassword,   the Epoch advances in the same step as
-//	                                     TokenStore.RevokeUser,          the revocation
-//	                                     UserFlagStore.SetUserDisabled,
-//	                                     SignInStore.RevokeOtherFamilies
+//	                                     TokenStore.RevokeUser,          the revocation (and, with a new
+//	                                     UserFlagStore.SetUserDisabled,  password, the hash, the force-reset
+//	                                     SignInStore.RevokeOtherFamilies flag and the deletion of devices)
+//	a change through a sign-in           DirectoryStore.ChangePassword   exactly one of those under one Epoch
+//	                                                                     stores; none once the sign-in ended
 //	eviction with the insert             TokenStore.CreateFamily         never more than maxLive live sign-ins
 //	refresh rotation                     TokenStore.RotateRefresh        exactly one rotates; the others get
 //	                                                                     ErrTokenReused

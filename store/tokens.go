@@ -30,6 +30,11 @@ type Family struct {
 	// started this sign-in was proved; CreateFamily stores the family only
 	// while the user's epoch still equals it.
 	Epoch int64
+	// DeviceID is the ID of the known device (Device.ID) the sign-in was
+	// made through, "" for none: a password change made through this
+	// sign-in spares that device and deletes the user's others
+	// (DirectoryStore.ChangePassword).
+	DeviceID string
 }
 
 // TokenKind tells access tokens from refresh tokens.
@@ -101,8 +106,9 @@ type TokenStore interface {
 	// when the token is missing, of another kind or expired at now, its
 	// family is revoked or expired, or its user is missing or disabled. A
 	// rotated refresh token is returned with its UsedAt set. A store need
-	// not fill the grant's User.Epoch and Family.Epoch (no check reads
-	// them), so that the bearer check reads no more than it needs.
+	// not fill the grant's User.Epoch, Family.Epoch and Family.DeviceID
+	// (no check reads them), so that the bearer check reads no more than
+	// it needs.
 	Grant(ctx context.Context, h Hash, kind TokenKind, now time.Time) (Grant, error)
 	// RotateRefresh marks the fresh refresh token h used and adds next (the
 	// new access and refresh tokens; the store sets their FamilyID to h's

@@ -59,7 +59,7 @@ var epochEnders = []struct {
 	end  func(t tb, s store.Store, userID string) error
 }{
 	{"ResetPassword", func(t tb, s store.Store, userID string) error {
-		return s.ResetPassword(t.Context(), userID, "$argon2id$new")
+		return s.ResetPassword(t.Context(), userID, "$argon2id$new", false)
 	}},
 	{"RevokeUser", func(t tb, s store.Store, userID string) error {
 		return s.RevokeUser(t.Context(), userID)
@@ -95,7 +95,7 @@ var epochChecks = []check{
 				want = got
 			}
 		}
-		step("ResetPassword", true, func() error { return s.ResetPassword(ctx, "u-1", "$argon2id$two") })
+		step("ResetPassword", true, func() error { return s.ResetPassword(ctx, "u-1", "$argon2id$two", false) })
 		step("RevokeUser", true, func() error { return s.RevokeUser(ctx, "u-1") })
 		step("RevokeOtherFamilies", true, func() error { _, err := s.RevokeOtherFamilies(ctx, "u-1", "f-x", base); return err })
 		step("RevokeMethodFamilies", true, func() error { _, err := s.RevokeMethodFamilies(ctx, "u-1", "microsoft", base); return err })
@@ -119,7 +119,7 @@ var epochChecks = []check{
 	{name: "StaleRefused", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
 		addUser(t, s, user("u-1", "t-acme", "alice"))
-		must(t, s.ResetPassword(ctx, "u-1", "$argon2id$new"), "ResetPassword")
+		must(t, s.ResetPassword(ctx, "u-1", "$argon2id$new", false), "ResetPassword")
 		now := epochOf(t, s, "u-1")
 		old := now - 1
 
@@ -154,7 +154,7 @@ var epochChecks = []check{
 		addUser(t, s, user("u-1", "t-acme", "alice"))
 		old := epochOf(t, s, "u-1")
 		must(t, ts.PutPendingTOTP(ctx, pending("u-1", 1)), "PutPendingTOTP")
-		must(t, s.ResetPassword(ctx, "u-1", "$argon2id$new"), "ResetPassword")
+		must(t, s.ResetPassword(ctx, "u-1", "$argon2id$new", false), "ResetPassword")
 		now := epochOf(t, s, "u-1")
 
 		wantErr(t, ts.ActivateTOTP(ctx, "u-1", old, 100, []string{"h-old"}), store.ErrStale, "ActivateTOTP under the epoch before a reset")

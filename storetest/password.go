@@ -1,6 +1,7 @@
 // This file checks ChangePassword, a user's change of their own password
 // through one of their sign-ins: the new hash, the new epoch, the end of
-// every other sign-in and the carry-over of the caller's, in one step,
+// every other sign-in and the carry-over of the caller's, the deletion of
+// every known device of the user but the caller's sign-in's, in one step,
 // refused with ErrStale when the epoch moved or the caller's sign-in
 // ended, and of two concurrent changes under one epoch exactly one stored
 // — in this process or another; and SetUsername, a rename that changes
@@ -16,24 +17,47 @@ import (
 	"github.com/pbxauth/pbxauth/store"
 )
 
-// changeSetup stores user u-1 (force reset set) with sign-ins f-keep,
-// f-other and f-later, and an expired one, and returns f-keep and the
-// user's epoch.
+// changeSetup stores user u-1 (force reset set) with sign-ins f-keep
+// (made through device d-keep), f-other (through d-other) and f-later
+// (through none), and an expired one, the devices d-keep, d-other and
+// d-spare of u-1 and d-bob of u-2, and returns f-keep and the user's
+// epoch.
 func changeSetup(t tb, s store.Store) (session, int64) {
 	t.Helper()
 	u := user("u-1", "t-acme", "alice")
 	u.PasswordForceReset = true
 	addUser(t, s, u, user("u-2", "t-acme", "bob"))
-	keep := signIn(t, s, "u-1", "f-keep")
-	signIn(t, s, "u-1", "f-other")
+	for _, d := range changeDevices() {
+		addDevice(t, s, d, 10, base)
+	}
+	keep := signInOn(t, s, "u-1", "f-keep", "d-keep")
+	signInOn(t, s, "u-1", "f-other", "d-other")
 	signIn(t, s, "u-1", "f-later")
 	signInAt(t, s, "u-1", "f-expired", at(-2*time.Hour), at(-time.Hour))
 	signIn(t, s, "u-2", "f-bob")
 	return keep, epochOf(t, s, "u-1")
 }
 
-// wantUnchanged checks that the user's hash, epoch and sign-ins are those
-// changeSetup stored.
+// changeDevices are the devices changeSetup stores.
+func changeDevices() []store.Device {
+	return []store.Device{device("keep", "u-1", 0), device("other", "u-1", 0), device("spare", "u-1", 0), device("bob", "u-2", 0)}
+}
+
+// wantDevices checks which of changeDevices are still stored: those named
+// in kept, and no other.
+func wantDevices(t tb, s store.Store, what string, kept ...string) {
+	t.Helper()
+	for _, d := range changeDevices() {
+		want := store.Device{}
+		if slices.Contains(kept, d.ID) {
+			want = d
+		}
+		wantDevice(t, s, d.Hash, want, base, d.ID+" "+what)
+	}
+}
+
+// wantUnchanged checks that the user's hash, epoch, sign-ins and devices
+// are those changeSetup stored.
 func wantUnchanged(t tb, s store.Store, epoch int64, what string) {
 	t.Helper()
 	u, err := s.User(t.Context(), "u-1")
@@ -46,6 +70,7 @@ func wantUnchanged(t tb, s store.Store, epoch int64, what string) {
 	if len(fs) != 3 {
 		t.Errorf("%s: %d live sign-ins, want 3", what, len(fs))
 	}
+	wantDevices(t, s, what, "d-keep", "d-other", "d-spare", "d-bob")
 }
 
 var passwordChecks = []check{
@@ -68,6 +93,8 @@ var passwordChecks = []check{
 			t.Errorf("after ChangePassword: live sign-ins %+v, want f-keep alone, carried to epoch %d", fs, epoch+1)
 		}
 		keep.wantLive(t, s, "after the change made through it")
+		// The caller's device stays; the user's others go, another user's stay.
+		wantDevices(t, s, "after ChangePassword through d-keep", "d-keep", "d-bob")
 		signIn(t, s, "u-2", "f-bob-2") // another user's sign-ins are not touched
 		if bob, _ := s.Families(ctx, "u-2", base); len(bob) != 2 {
 			t.Errorf("another user's sign-ins: %d live, want 2", len(bob))
@@ -75,6 +102,13 @@ var passwordChecks = []check{
 		f := familyAt("u-1", "f-old-epoch", epoch, base)
 		wantErr(t, createFamily(ctx, s, f, token("f-old-epoch/a", store.AccessToken, "f-old-epoch", at(time.Hour))),
 			store.ErrStale, "CreateFamily under the epoch before the change")
+	}},
+	{name: "ChangePasswordWithoutDevice", fn: func(t tb, s store.Store) {
+		// A sign-in made through no known device spares none.
+		_, epoch := changeSetup(t, s)
+		_, err := s.ChangePassword(t.Context(), "u-1", epoch, "f-later", "$argon2id$changed", base)
+		must(t, err, "ChangePassword through f-later")
+		wantDevices(t, s, "after ChangePassword through a sign-in without a device", "d-bob")
 	}},
 	{name: "ChangePasswordStale", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
@@ -131,7 +165,7 @@ var passwordChecks = []check{
 				_, err := a.ChangePassword(ctx, "u-1", epoch, "f-keep", "$argon2id$changed", base)
 				return err
 			}
-			return b.ResetPassword(ctx, "u-1", "$argon2id$reset")
+			return b.ResetPassword(ctx, "u-1", "$argon2id$reset", false)
 		})
 		if errs[1] != nil {
 			t.Fatalf("ResetPassword: %v", errs[1])

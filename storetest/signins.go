@@ -90,7 +90,7 @@ var signInChecks = []check{
 		// Every byte a cleaned agent may hold: 256 bytes, multi-byte runes.
 		agent := strings.Repeat("é", 127) + "ab"
 		f := store.Family{ID: "f-1", UserID: "u-1", Method: "microsoft", CreatedAt: at(-time.Hour), ExpiresAt: at(time.Hour),
-			LastUsedAt: at(-time.Minute), ClientIP: "2001:db8::1", UserAgent: agent}
+			LastUsedAt: at(-time.Minute), ClientIP: "2001:db8::1", UserAgent: agent, DeviceID: "d-1"}
 		acc := token("f-1/access", store.AccessToken, "f-1", at(time.Hour))
 		must(t, createFamily(t.Context(), s, f, acc), "CreateFamily")
 		wantGrant(t, s, acc, f, base, "of a sign-in with its records")

@@ -82,6 +82,17 @@ type (
 	// changeEndsAll changes a password as a reset does, ending the
 	// caller's sign-in too.
 	changeEndsAll struct{ *memstore.Store }
+	// changeEndsDevices changes a password and deletes every device of
+	// the user, the caller's too.
+	changeEndsDevices struct{ *memstore.Store }
+	// resetKeepsDevices resets a password and ends the sign-ins, but
+	// keeps the user's devices.
+	resetKeepsDevices struct{ *memstore.Store }
+	// resetClearsFlag resets a password, clearing PasswordForceReset
+	// whatever it is asked.
+	resetClearsFlag struct{ *memstore.Store }
+	// deviceBlindFamilies stores sign-ins without their device.
+	deviceBlindFamilies struct{ *memstore.Store }
 	// immortalCounters compares versions with expired counters too.
 	immortalCounters struct{ *memstore.Store }
 	// earlyClaims claims records two minutes early: before they are due,
@@ -320,13 +331,37 @@ func (s lateFlowExpiry) Flow(ctx context.Context, h store.Hash, now time.Time) (
 	return s.Store.Flow(ctx, h, now.Add(-time.Nanosecond))
 }
 
-func (s keptSignIns) ResetPassword(ctx context.Context, userID, newHash string) error {
+func (s keptSignIns) ResetPassword(ctx context.Context, userID, newHash string, forceReset bool) error {
 	u, err := s.User(ctx, userID)
 	if err != nil {
 		return err
 	}
-	u.PasswordHash, u.PasswordForceReset = newHash, false
+	u.PasswordHash, u.PasswordForceReset = newHash, forceReset
 	return s.UpdateUser(ctx, u)
+}
+
+func (s resetKeepsDevices) ResetPassword(ctx context.Context, userID, newHash string, forceReset bool) error {
+	if err := (keptSignIns(s)).ResetPassword(ctx, userID, newHash, forceReset); err != nil {
+		return err
+	}
+	return s.RevokeUser(ctx, userID)
+}
+
+func (s resetClearsFlag) ResetPassword(ctx context.Context, userID, newHash string, forceReset bool) error {
+	return s.Store.ResetPassword(ctx, userID, newHash, false)
+}
+
+func (s changeEndsDevices) ChangePassword(ctx context.Context, userID string, epoch int64, keep, newHash string, now time.Time) ([]string, error) {
+	ids, err := s.Store.ChangePassword(ctx, userID, epoch, keep, newHash, now)
+	if err != nil {
+		return nil, err
+	}
+	return ids, s.DeleteDevices(ctx, userID)
+}
+
+func (s deviceBlindFamilies) CreateFamily(ctx context.Context, f store.Family, maxLive int, ts ...store.Token) ([]string, error) {
+	f.DeviceID = ""
+	return s.Store.CreateFamily(ctx, f, maxLive, ts...)
 }
 
 func (s changeEpochBlind) ChangePassword(ctx context.Context, userID string, epoch int64, keep, newHash string, now time.Time) ([]string, error) {
@@ -334,7 +369,7 @@ func (s changeEpochBlind) ChangePassword(ctx context.Context, userID string, epo
 }
 
 func (s changeEndsAll) ChangePassword(ctx context.Context, userID string, epoch int64, keep, newHash string, now time.Time) ([]string, error) {
-	return nil, s.ResetPassword(ctx, userID, newHash)
+	return nil, s.ResetPassword(ctx, userID, newHash, false)
 }
 
 func (s caseBlindRename) SetUsername(ctx context.Context, userID, username string) error {
@@ -458,6 +493,18 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"ChangePassword ends the caller's sign-in",
 			func(m *memstore.Store) store.Store { return changeEndsAll{m} },
 			[]string{"Password/ChangePassword"}},
+		{"ChangePassword deletes the caller's device",
+			func(m *memstore.Store) store.Store { return changeEndsDevices{m} },
+			[]string{"Password/ChangePassword"}},
+		{"ResetPassword keeps the devices",
+			func(m *memstore.Store) store.Store { return resetKeepsDevices{m} },
+			[]string{"Users/ResetPassword"}},
+		{"ResetPassword clears the force-reset flag",
+			func(m *memstore.Store) store.Store { return resetClearsFlag{m} },
+			[]string{"Users/ResetPassword"}},
+		{"CreateFamily drops the device",
+			func(m *memstore.Store) store.Store { return deviceBlindFamilies{m} },
+			[]string{"SignIns/RecordsRoundTrip", "Password/ChangePassword"}},
 		{"SetUsername refuses a change of case",
 			func(m *memstore.Store) store.Store { return caseBlindRename{m} },
 			[]string{"Rename/SetUsername"}},

@@ -26,6 +26,12 @@ type session struct {
 // for twelve.
 func signIn(t tb, s store.Store, userID, familyID string) session {
 	t.Helper()
+	return signInOn(t, s, userID, familyID, "")
+}
+
+// signInOn is signIn of a sign-in made through the known device deviceID.
+func signInOn(t tb, s store.Store, userID, familyID, deviceID string) session {
+	t.Helper()
 	ss := session{
 		family: store.Family{
 			ID:               familyID,
@@ -35,6 +41,7 @@ func signIn(t tb, s store.Store, userID, familyID string) session {
 			CreatedAt:        at(-time.Minute),
 			ExpiresAt:        at(24 * time.Hour),
 			Epoch:            epochIfAny(t, s, userID),
+			DeviceID:         deviceID,
 		},
 		access:  token(familyID+"/access", store.AccessToken, familyID, at(time.Hour)),
 		refresh: token(familyID+"/refresh", store.RefreshToken, familyID, at(12*time.Hour)),
@@ -49,9 +56,10 @@ func wantGrant(t tb, s store.Store, tok store.Token, f store.Family, now time.Ti
 	g, err := s.Grant(t.Context(), tok.Hash, tok.Kind, now)
 	wantErr(t, err, nil, "Grant "+what)
 	equal(t, "Grant.Token "+what, g.Token, tok)
-	// A store need not fill a grant's epochs (store.Store.Grant).
+	// A store need not fill a grant's epochs and device (store.Store.Grant).
 	gf := g.Family
 	gf.Epoch, f.Epoch = 0, 0
+	gf.DeviceID, f.DeviceID = "", ""
 	equal(t, "Grant.Family "+what, gf, f)
 	if g.User.ID != f.UserID {
 		t.Errorf("Grant.User %s: got user %q, want %q", what, g.User.ID, f.UserID)

@@ -12,7 +12,7 @@ var userFlagChecks = []check{
 		alice, bob := user("u-1", "t-acme", "alice"), user("u-2", "t-acme", "bob")
 		addUser(t, s, alice, bob)
 		// A password reset after the operator read the user is kept.
-		must(t, s.ResetPassword(ctx, alice.ID, "$argon2id$new"), "ResetPassword")
+		must(t, s.ResetPassword(ctx, alice.ID, "$argon2id$new", false), "ResetPassword")
 		alice.PasswordHash = "$argon2id$new"
 		must(t, s.SetUserDisabled(ctx, alice.ID, true), "SetUserDisabled true")
 		alice.Disabled = true

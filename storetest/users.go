@@ -94,7 +94,7 @@ var userChecks = []check{
 			{"UserByName", func() error { _, err := s.UserByName(ctx, "t-acme", "bob"); return err }},
 			{"UpdateUser", func() error { return s.UpdateUser(ctx, user("u-missing", "t-acme", "bob")) }},
 			{"SwapPasswordHash", func() error { return s.SwapPasswordHash(ctx, "u-missing", "", "new") }},
-			{"ResetPassword", func() error { return s.ResetPassword(ctx, "u-missing", "new") }},
+			{"ResetPassword", func() error { return s.ResetPassword(ctx, "u-missing", "new", false) }},
 		} {
 			wantErr(t, c.call(), store.ErrNotFound, c.name+" of a missing user")
 		}
@@ -222,10 +222,15 @@ var userChecks = []check{
 		alice.TwoFactorEnabled = true
 		bob.PasswordForceReset = true
 		addUser(t, s, alice, bob)
-		aliceSessions := []session{signIn(t, s, alice.ID, "f-1"), signIn(t, s, alice.ID, "f-2")}
+		aliceDevices := []store.Device{device("alice-1", alice.ID, 0), device("alice-2", alice.ID, 0)}
+		bobDevice := device("bob", bob.ID, 0)
+		for _, d := range append(aliceDevices, bobDevice) {
+			addDevice(t, s, d, 10, base)
+		}
+		aliceSessions := []session{signInOn(t, s, alice.ID, "f-1", "d-alice-1"), signIn(t, s, alice.ID, "f-2")}
 		bobSession := signIn(t, s, bob.ID, "f-3")
 
-		must(t, s.ResetPassword(t.Context(), alice.ID, "new-hash"), "ResetPassword")
+		must(t, s.ResetPassword(t.Context(), alice.ID, "new-hash", false), "ResetPassword")
 		alice.PasswordHash = "new-hash"
 		alice.PasswordForceReset = false
 		wantUser(t, s, alice)
@@ -234,6 +239,21 @@ var userChecks = []check{
 			ss.wantRevoked(t, s, "after ResetPassword")
 		}
 		bobSession.wantLive(t, s, "another user's after ResetPassword")
+		// Every device of the user goes in the same step; another user's stay.
+		for _, d := range aliceDevices {
+			wantDevice(t, s, d.Hash, store.Device{}, base, d.ID+" after ResetPassword")
+		}
+		wantDevice(t, s, bobDevice.Hash, bobDevice, base, "another user's after ResetPassword")
+
+		// An administrator's set: the flag is set with the hash.
+		must(t, s.ResetPassword(t.Context(), bob.ID, "set-hash", true), "ResetPassword forcing a reset")
+		bob.PasswordHash = "set-hash"
+		wantUser(t, s, bob)
+		bobSession.wantRevoked(t, s, "after ResetPassword forcing a reset")
+		wantDevice(t, s, bobDevice.Hash, store.Device{}, base, "after ResetPassword forcing a reset")
+		bob.PasswordForceReset = false
+		must(t, s.ResetPassword(t.Context(), bob.ID, "set-hash", false), "ResetPassword clearing the flag")
+		wantUser(t, s, bob)
 	}},
 	{name: "ConcurrentCreate", fn: func(t tb, s store.Store) {
 		ensureTenant(t, s, "t-acme")

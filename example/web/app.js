@@ -1,12 +1,12 @@
 // The example's sign-in page: password sign-in with the emailed second
 // factor, Microsoft sign-in when the tenant has it, and the state of the
 // cookie session (GET /api/login), which is what survives a reload, with who
-// is signed in and where (GET /api/auth/sessions). "Forgot password?" asks
-// for a mail whose link opens the reset page (reset.js). The page keeps no
-// token beyond memory: the session cookie is HttpOnly, and the access token
-// GET /api/login hands out is only used for the bearer routes until a
-// reload. Shared helpers ($, api, explain, say, fail, busy) are in common.js,
-// agentName in agent.js.
+// is signed in and where (GET /api/auth/sessions), and "Change password".
+// "Forgot password?" asks for a mail whose link opens the reset page
+// (reset.js). The page keeps no token beyond memory: the session cookie is
+// HttpOnly, and the access token GET /api/login hands out is only used for
+// the bearer routes until a reload. Shared helpers ($, api, apiReason,
+// explain, say, fail, busy) are in common.js, agentName in agent.js.
 "use strict";
 
 let flowToken = ""; // the second-factor flow of the sign-in in progress
@@ -256,6 +256,51 @@ $("totp-confirm").addEventListener("submit", async (ev) => {
   }));
   $("totp-codes").hidden = false;
   say("Your authenticator app is set up. Keep the recovery codes somewhere safe: each works once, and they are not shown again.");
+});
+
+// "Change password" (POST /api/user/password with the session's bearer
+// token): the current password proves it is the user. This browser's
+// sign-in is carried over, so the page stays signed in; every other sign-in
+// of the account ends, and the list of sessions says so.
+$("password-change").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const current = $("current-password");
+  const next = $("new-password");
+  if (current.value === "" || next.value === "") {
+    fail("Enter your current password and the new one.");
+    (current.value === "" ? current : next).focus();
+    return;
+  }
+  say("Changing your password…");
+  const body = { old_password: current.value, new_password: next.value };
+  const r = await busy($("password-change"), () => api("POST", "/user/password", body, accessToken));
+  if (r.status === 200) {
+    current.value = "";
+    next.value = "";
+    say("Your password is changed. You are still signed in here; your other devices are signed out.");
+    await account();
+    return;
+  }
+  if (r.status === 401) {
+    // The sign-in ended (too many wrong passwords, or a change elsewhere),
+    // or only its access token expired: GET /login tells which.
+    current.value = "";
+    next.value = "";
+    await refresh();
+    fail($("signedin").hidden ? "You are signed out. Sign in again to change your password." : "Please try again.");
+    return;
+  }
+  if (apiReason(r) === "wrong_password") {
+    fail("Your current password is wrong.");
+    current.select();
+    return;
+  }
+  if (apiReason(r) === "credentials_changed") {
+    fail("Your password was changed meanwhile. Sign out and in again with the new one.");
+    return;
+  }
+  fail(explain(r)); // what the new password lacks, in the API's words as people say them
+  next.focus();
 });
 
 // "Forgot password?" starts from what the sign-in form holds.

@@ -33,9 +33,15 @@ function apiMessage(r) {
   return e && e.message ? e.message : "";
 }
 
+// apiReason is the reason of a failed answer (wrong_password, ...), or "".
+function apiReason(r) {
+  const e = r.data.errors && r.data.errors[0];
+  return e && e.reason ? e.reason : "";
+}
+
 // fieldWords are the API's field names as the pages' labels say them.
 const fieldWords = {
-  new_password: "New password", password: "Password", username: "Username", domain: "Domain",
+  new_password: "New password", old_password: "Current password", password: "Password", username: "Username", domain: "Domain",
   code: "Code", callback_url: "The link's address", token: "The link",
 };
 
