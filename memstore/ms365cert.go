@@ -58,7 +58,7 @@ func (m *Store) ConfirmMS365Current(ctx context.Context, tenantID string, versio
 // DropMS365KnownGood implements MS365CredentialStore.
 func (m *Store) DropMS365KnownGood(ctx context.Context, tenantID string, version int64) error {
 	return m.changeMS365(tenantID, version, func(c *store.MS365Credentials) bool {
-		if c.Confirmed {
+		if c.Confirmed || c.KnownGood.IsZero() {
 			return false
 		}
 		c.KnownGood = store.MS365Credential{}

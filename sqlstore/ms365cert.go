@@ -68,7 +68,8 @@ func (s *Store) ConfirmMS365Current(ctx context.Context, tenantID string, versio
 func (s *Store) DropMS365KnownGood(ctx context.Context, tenantID string, version int64) error {
 	return s.changeMS365(ctx, "drop Microsoft known good credential", `UPDATE pbxauth_ms365_credentials SET
 		known_good_secret = '', known_good_certificate = '', known_good_private_key = ''
-		WHERE tenant_id = $1 AND version = $2 AND confirmed = $3`, tenantID, version, false)
+		WHERE tenant_id = $1 AND version = $2 AND confirmed = $3
+		AND (known_good_secret <> '' OR known_good_certificate <> '' OR known_good_private_key <> '')`, tenantID, version, false)
 }
 
 // changeMS365 runs an UPDATE of one version of a tenant's credentials;

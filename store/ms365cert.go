@@ -87,8 +87,10 @@ type MS365CredentialStore interface {
 	// otherwise, or when none is stored, with nothing changed.
 	ConfirmMS365Current(ctx context.Context, tenantID string, version int64) error
 	// DropMS365KnownGood empties the tenant's KnownGood, only while the
-	// stored Version equals version and Current is not Confirmed:
-	// ErrStale otherwise, or when none is stored, with nothing changed.
+	// stored Version equals version, Current is not Confirmed and
+	// KnownGood is not empty already: ErrStale otherwise, or when none is
+	// stored, with nothing changed — so of concurrent drops exactly one
+	// succeeds, and reports it.
 	DropMS365KnownGood(ctx context.Context, tenantID string, version int64) error
 	// ForgetMS365Credentials deletes the tenant's credentials (the host
 	// set another credential in the tenant's settings); none stored is

@@ -2,8 +2,8 @@
 // round trip whole and per tenant; a new current credential replaces only
 // current, over the version it was read at (of concurrent replacements
 // across two handles exactly one wins), keeping known_good; confirming and
-// dropping act only on the version they name, and a confirmed current is
-// never dropped.
+// dropping act only on the version they name, a confirmed current is
+// never dropped, and of concurrent drops one succeeds.
 
 package storetest
 
@@ -109,6 +109,7 @@ var ms365CredentialChecks = []check{
 		// A token call passed under version 1: its current is no more.
 		wantErr(t, cs.ConfirmMS365Current(ctx, "t-acme", 1), store.ErrStale, "ConfirmMS365Current of a replaced version")
 		must(t, cs.DropMS365KnownGood(ctx, "t-acme", 2), "DropMS365KnownGood")
+		wantErr(t, cs.DropMS365KnownGood(ctx, "t-acme", 2), store.ErrStale, "DropMS365KnownGood of an empty known good")
 		want.Current, want.CurrentSince, want.KnownGood, want.Version = later.Current, later.CurrentSince, store.MS365Credential{}, 2
 		got, _ = cs.MS365Credentials(ctx, "t-acme")
 		equal(t, "the credentials after dropping known good", got, want)
@@ -141,6 +142,18 @@ var ms365CredentialChecks = []check{
 			equal(t, "the winner's current", got.Current, certCredential(fmt.Sprint(won)))
 			equal(t, "the version", got.Version, version+1)
 		}
+	}},
+	{name: "ConcurrentDrop", pair: func(t tb, a, b store.Store) {
+		ca, cb := msCredStore(t, a), msCredStore(t, b)
+		ensureTenant(t, a, "t-acme")
+		must(t, ca.ReplaceMS365Current(t.Context(), firstCredentials("t-acme")), "ReplaceMS365Current")
+		errs := concurrently(racers, func(i int) error {
+			if i%2 == 0 {
+				return ca.DropMS365KnownGood(t.Context(), "t-acme", 1)
+			}
+			return cb.DropMS365KnownGood(t.Context(), "t-acme", 1)
+		})
+		oneWinner(t, "DropMS365KnownGood", errs, store.ErrStale)
 	}},
 	{name: "ConfirmOrDrop", pair: func(t tb, a, b store.Store) {
 		ca, cb := msCredStore(t, a), msCredStore(t, b)
