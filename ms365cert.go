@@ -251,6 +251,33 @@ func (a *Auth) currentCertificate(ctx context.Context, t store.Tenant) (store.MS
 	return c, nil
 }
 
+// credentialReplaced reports whether settings next (credentials as given)
+// carry another credential than old's stored one, or none.
+func (a *Auth) credentialReplaced(old store.Tenant, next *store.MS365) bool {
+	prev, err := a.openMS365(old)
+	if err != nil || prev == nil || next == nil {
+		return err != nil || prev != next
+	}
+	return settingsCredential(prev) != settingsCredential(next)
+}
+
+// forgetCertificate forgets the tenant's generated credentials: the host
+// set the credential in the tenant's settings.
+func (a *Auth) forgetCertificate(ctx context.Context, tenantID string) error {
+	cs := a.credentialStore()
+	if cs == nil {
+		return nil
+	}
+	if _, err := cs.MS365Credentials(ctx, tenantID); errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err := cs.ForgetMS365Credentials(ctx, tenantID); err != nil {
+		return err
+	}
+	a.log.InfoContext(ctx, "pbxauth: the tenant's Microsoft credential was set in its settings; its generated certificate is no longer used", "tenant", tenantID)
+	return nil
+}
+
 // writeCertificate answers a certificate (PEM) as PortSIP does: a download
 // named after the tenant's domain.
 func writeCertificate(w http.ResponseWriter, domain, certPEM string) {

@@ -12,6 +12,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -305,4 +306,37 @@ func kindsOf(kinds []pbxauth.EventKind) []string {
 		s[i] = string(k)
 	}
 	return s
+}
+
+// A host setting the tenant's credential with UpdateTenant replaces a
+// generated certificate; writing the settings back as read keeps it.
+func TestMicrosoftCertificateReplacedBySettings(t *testing.T) {
+	e := newEnv(t, withKeys)
+	ctx := context.Background()
+	update := func(change func(*pbxauth.TenantSettings)) {
+		t.Helper()
+		tn, err := e.auth.Tenant(ctx, acmeDomain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := pbxauth.SettingsOf(tn)
+		change(&s)
+		if _, err := e.auth.UpdateTenant(ctx, acmeDomain, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(s *pbxauth.TenantSettings) {
+		s.MS365 = &store.MS365{ApplicationID: "app", DirectoryID: "dir", ClientSecret: "secret-one"}
+	})
+	if _, err := e.auth.GenerateMicrosoftCertificate(ctx, acmeDomain); err != nil {
+		t.Fatal(err)
+	}
+	update(func(s *pbxauth.TenantSettings) { s.Name = "Acme Renamed" })
+	if c := storedCredentials(t, e.store, acmeID); c.KnownGood.ClientSecret == "" || c.Version != 1 {
+		t.Fatalf("after settings written back: %+v", c)
+	}
+	update(func(s *pbxauth.TenantSettings) { s.MS365.ClientSecret = "secret-two" })
+	if _, err := e.auth.MicrosoftCertificate(ctx, acmeDomain); !errors.Is(err, pbxauth.ErrNotFound) {
+		t.Errorf("MicrosoftCertificate after a new secret: %v, want ErrNotFound", err)
+	}
 }
