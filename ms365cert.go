@@ -164,7 +164,7 @@ func (a *Auth) tenantCredentials(ctx context.Context, tenantID string) (c store.
 	if cs == nil {
 		return c, false, nil
 	}
-	for range 2 { // once more after a drop, which changed what was read
+	for range 2 { // read again after a drop lost to another change
 		c, err = cs.MS365Credentials(ctx, tenantID)
 		if errors.Is(err, store.ErrNotFound) {
 			return c, false, nil
@@ -178,10 +178,15 @@ func (a *Auth) tenantCredentials(ctx context.Context, tenantID string) (c store.
 				c.CurrentSince.UTC().Format(time.RFC3339), a.cfg.Limits.CertificateOverlap)
 			a.log.ErrorContext(ctx, "pbxauth: Microsoft certificate unconfirmed", "tenant", tenantID, "reason", reason)
 			a.emit(ctx, Event{Kind: EventMicrosoftCertificateUnconfirmed, TenantID: tenantID, Reason: reason})
+			c.KnownGood = store.MS365Credential{}
+			return c, true, nil
 		case !errors.Is(err, store.ErrStale):
 			return c, true, err
 		}
 	}
+	// Changed twice meanwhile: what was read last, without the stand-in
+	// whose time is up.
+	c.KnownGood = store.MS365Credential{}
 	return c, true, nil
 }
 

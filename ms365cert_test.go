@@ -339,4 +339,14 @@ func TestMicrosoftCertificateReplacedBySettings(t *testing.T) {
 	if _, err := e.auth.MicrosoftCertificate(ctx, acmeDomain); !errors.Is(err, pbxauth.ErrNotFound) {
 		t.Errorf("MicrosoftCertificate after a new secret: %v, want ErrNotFound", err)
 	}
+
+	// A certificate of the settings is the one answered.
+	certPEM, keyPEM, _, _ := newClientCertificate(t)
+	update(func(s *pbxauth.TenantSettings) {
+		s.MS365.ClientSecret, s.MS365.ClientCertificate, s.MS365.ClientPrivateKey = "", certPEM, keyPEM
+	})
+	alice, _ := e.signIn(t, aliceCreds())
+	if r := e.c.Do("GET", certPath, nil, apitest.Bearer(alice)...); string(r.Body) != certPEM {
+		t.Errorf("GET of the settings' certificate: %d %s", r.Status, r.Body)
+	}
 }
