@@ -119,8 +119,8 @@ func withCredential(m *store.MS365, c store.MS365Credential) *store.MS365 {
 
 // generateCertificate makes and stores a new current certificate of t and
 // returns it (PEM). The first one keeps the settings' credential as the
-// one known to work. ErrConflict when another generation (or a
-// confirmation) stored first: nothing changed.
+// one known to work. ErrConflict when another generation stored first:
+// nothing changed.
 func (a *Auth) generateCertificate(ctx context.Context, t store.Tenant, actor string) (string, error) {
 	cs := a.credentialStore()
 	if cs == nil || a.apps == nil {
