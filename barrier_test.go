@@ -17,10 +17,12 @@ import (
 
 // barrierStore holds, once armed, the next n calls of one method —
 // successful reads of a flow (Flow) or successful writes of one
-// (UpdateFlow) — until n are held; other calls pass.
+// (UpdateFlow), or reads of a tenant's Microsoft credentials
+// (MS365Credentials, ms365cert_test.go) — until n are held; other calls
+// pass.
 type barrierStore struct {
 	*memstore.Store
-	at    string // "Flow" or "UpdateFlow"
+	at    string // "Flow", "UpdateFlow" or "MS365Credentials"
 	mu    sync.Mutex
 	n     int // calls still to hold; 0: disarmed
 	ready chan struct{}

@@ -101,6 +101,15 @@ type Limits struct {
 	// ReasonEvicted, so neither the list of sessions nor the Store grows
 	// without bound. Default 100.
 	SignInsPerUser int
+
+	// CertificateOverlap is how long a tenant's generated Microsoft
+	// certificate (POST /ms365/certificate) may go unconfirmed — no token
+	// call yet accepted it, the admin has not uploaded it to Entra —
+	// while the credential known to work still stands in for it; after
+	// it, that credential is dropped (an ERROR log and
+	// EventMicrosoftCertificateUnconfirmed) and the certificate stays.
+	// Default 24 hours.
+	CertificateOverlap time.Duration
 }
 
 // withDefaults fills the zero fields of l.
@@ -141,6 +150,7 @@ func (l Limits) withDefaults() Limits {
 	setD(&l.DeviceLifetime, 400*24*time.Hour)
 	set(&l.DeviceSignIns, 10)
 	set(&l.SignInsPerUser, 100)
+	setD(&l.CertificateOverlap, 24*time.Hour)
 	return l
 }
 

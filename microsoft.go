@@ -373,25 +373,21 @@ func (a *Auth) microsoftAccount(r *http.Request, f store.Flow, st oidcState) (st
 	if err != nil {
 		return store.User{}, serverError(store.User{}, "read tenant", err)
 	}
-	ms, err := a.openMS365(t)
+	tries, err := a.tokenCredentials(ctx, t)
 	if err != nil {
 		return store.User{}, serverError(store.User{}, "open the tenant's Microsoft credential", err)
 	}
-	p, err := a.provider(ctx, ms)
+	p, err := a.provider(ctx, t.MS365)
 	if err != nil {
 		return store.User{}, &msFailure{code: "temporarily_unavailable", reason: err}
 	}
-	if fail := checkResponseIssuer(q, p, ms); fail != nil {
+	if fail := checkResponseIssuer(q, p, t.MS365); fail != nil {
 		return store.User{}, fail
 	}
-	opts, err := a.clientAuthOptions(p, ms)
-	if err != nil {
-		return store.User{}, serverError(store.User{}, "tenant's Microsoft client certificate", err)
-	}
 	hctx := oidc.ClientContext(ctx, a.idpClient(nil))
-	tok, err := a.oauthConfig(p, ms).Exchange(hctx, code, append(opts, oauth2.VerifierOption(st.Verifier))...)
-	if err != nil {
-		return store.User{}, tokenFailure(ms, err)
+	tok, fail := a.redeemCode(hctx, p, t.ID, tries, code, st.Verifier)
+	if fail != nil {
+		return store.User{}, fail
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
@@ -424,6 +420,35 @@ func (a *Auth) microsoftAccount(r *http.Request, f store.Flow, st oidcState) (st
 		}
 	}
 	return a.mapMicrosoftAccount(ctx, t, acct)
+}
+
+// redeemCode exchanges the code at the token endpoint with the first of
+// tries; when the endpoint refuses it as invalid_client (Entra does not
+// know a new certificate yet), once more with the next, the credential
+// known to work. The code is not spent by a refused client. A current
+// credential that passes is confirmed.
+func (a *Auth) redeemCode(ctx context.Context, p *msProvider, tenantID string, tries []tokenCredential, code, verifier string) (*oauth2.Token, *msFailure) {
+	for i, c := range tries {
+		opts, err := a.clientAuthOptions(p, c.ms)
+		if err != nil {
+			return nil, serverError(store.User{}, "tenant's Microsoft client certificate", err)
+		}
+		tok, err := a.oauthConfig(p, c.ms).Exchange(ctx, code, append(opts, oauth2.VerifierOption(verifier))...)
+		if err == nil {
+			if c.confirm > 0 {
+				a.confirmCredential(ctx, tenantID, c.confirm)
+			}
+			return tok, nil
+		}
+		var re *oauth2.RetrieveError
+		if i+1 < len(tries) && errors.As(err, &re) && re.ErrorCode == "invalid_client" {
+			a.log.WarnContext(ctx, "pbxauth: the token endpoint refused the tenant's new Microsoft certificate (not uploaded yet?); the credential known to work is used",
+				"tenant", tenantID)
+			continue
+		}
+		return nil, tokenFailure(c.ms, err)
+	}
+	return nil, serverError(store.User{}, "token call", errors.New("no credential to try"))
 }
 
 // userInfoEmail reads the account's email from the UserInfo endpoint, for

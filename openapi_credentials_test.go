@@ -14,8 +14,9 @@ func widenCredentialOps(op jsonObject) {
 		schemas = append(schemas, rb["content"].(jsonObject)["application/json"].(jsonObject)["schema"])
 	}
 	if ok, _ := op["responses"].(jsonObject)["200"].(jsonObject); ok != nil {
-		if c, _ := ok["content"].(jsonObject); c != nil {
-			schemas = append(schemas, c["application/json"].(jsonObject)["schema"])
+		c, _ := ok["content"].(jsonObject)
+		if j, _ := c["application/json"].(jsonObject); j != nil { // the certificate's is a file
+			schemas = append(schemas, j["schema"])
 		}
 	}
 	for _, s := range schemas {

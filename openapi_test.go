@@ -63,7 +63,7 @@ func TestOpenAPIKeepsTheSeed(t *testing.T) {
 // servedCredentials are the operations of PortSIP's credentials document
 // (DESIGN.md "More of PortSIP v22") that pbxauth serves.
 var servedCredentials = []string{"resetCurrentUserPassword", "resetSystemAdminPassword", "resetUserPassword", "changeSystemAdminUsername",
-	"retrieveTenantPasswordPolicy", "updateTenantPasswordPolicy"}
+	"retrieveTenantPasswordPolicy", "updateTenantPasswordPolicy", "generateMicrosoft365Certificate", "downloadMicrosoft365Certificate"}
 
 // TestOpenAPIKeepsPortSIPCredentials: every served operation of PortSIP's
 // credentials document is kept as the seed's are, but for the widenings
@@ -78,7 +78,7 @@ func TestOpenAPIKeepsPortSIPCredentials(t *testing.T) {
 	for _, tag := range loadJSON(t, pbxauth.OpenAPI())["tags"].([]any) {
 		declared[tag.(jsonObject)["name"].(string)] = true
 	}
-	for _, tag := range []string{"User", "Administration", "Tenant"} {
+	for _, tag := range []string{"User", "Administration", "Tenant", "Microsoft 365"} {
 		if !declared[tag] {
 			t.Errorf("the tag %q is not declared", tag)
 		}

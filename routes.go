@@ -61,6 +61,8 @@ func (a *Auth) routes() []route {
 		{"POST", "/users/{id}/password", a.RequireRole(RoleAdmin, RoleSystemAdmin)(apiHandler(a.setUserPassword))},
 		{"GET", "/tenant/password_policy", a.RequireBearer(apiHandler(a.retrieveTenantPasswordPolicy))},
 		{"POST", "/tenant/password_policy", a.RequireBearer(apiHandler(a.updateTenantPasswordPolicy))},
+		{"POST", "/ms365/certificate", a.RequireBearer(apiHandler(a.generateMicrosoft365Certificate))},
+		{"GET", "/ms365/certificate", a.RequireBearer(apiHandler(a.downloadMicrosoft365Certificate))},
 	}
 }
 

@@ -56,7 +56,10 @@ type TenantSettings struct {
 	// one while the settings use no certificate and ApplicationID stays,
 	// and an empty ClientPrivateKey keeps the stored key while
 	// ClientCertificate stays, so that settings read back (without them)
-	// can be written back.
+	// can be written back. A certificate generated for the tenant
+	// ([Auth.GenerateMicrosoftCertificate], POST /ms365/certificate) is
+	// used instead of the credential here, until UpdateTenant sets
+	// another credential (or none): that forgets the generated one.
 	MS365 *store.MS365
 }
 
@@ -169,6 +172,11 @@ func (a *Auth) UpdateTenant(ctx context.Context, domain string, s TenantSettings
 	}
 	if err := a.store.UpdateTenant(ctx, t); err != nil {
 		return store.Tenant{}, domainTaken(err, s.Domain)
+	}
+	if a.credentialReplaced(old, s.MS365) {
+		if err := a.forgetCertificate(ctx, t.ID); err != nil {
+			return store.Tenant{}, err
+		}
 	}
 	a.emit(ctx, Event{Kind: EventTenantUpdated, TenantID: t.ID})
 	return withoutCredentials(t), nil

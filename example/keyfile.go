@@ -124,7 +124,8 @@ func writeNewKey(path string, key []byte) error {
 }
 
 // sealedSecrets counts the sealed secrets a SQL store holds: authenticator
-// secrets and tenants' Microsoft credentials.
+// secrets, tenants' Microsoft credentials and their generated
+// certificates' keys.
 func sealedSecrets(ctx context.Context, st store.Store) (int, error) {
 	s, ok := st.(interface{ DB() *sql.DB })
 	if !ok {
@@ -132,6 +133,7 @@ func sealedSecrets(ctx context.Context, st store.Store) (int, error) {
 	}
 	var n int
 	err := s.DB().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pbxauth_totp) + (SELECT count(*) FROM pbxauth_tenants
-		WHERE ms365_client_secret LIKE $1 OR ms365_client_private_key LIKE $1)`, store.SealedPrefix+"%").Scan(&n)
+		WHERE ms365_client_secret LIKE $1 OR ms365_client_private_key LIKE $1) + (SELECT count(*) FROM pbxauth_ms365_credentials
+		WHERE current_private_key LIKE $1 OR known_good_secret LIKE $1 OR known_good_private_key LIKE $1)`, store.SealedPrefix+"%").Scan(&n)
 	return n, err
 }

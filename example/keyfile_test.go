@@ -85,8 +85,9 @@ func TestEncryptionKeys(t *testing.T) {
 	}
 }
 
-// A tenant's sealed Microsoft credential needs its key as an authenticator
-// secret does: a new key is not made over it.
+// A tenant's sealed Microsoft credential, or its generated certificate's
+// key, needs its key as an authenticator secret does: a new key is not
+// made over it.
 func TestEncryptionKeysKeptForSealedTenants(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -111,5 +112,14 @@ func TestEncryptionKeysKeptForSealedTenants(t *testing.T) {
 		if err := st.UpdateTenant(ctx, store.Tenant{ID: tn.ID, Name: "T", Domain: tn.Domain}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A generated certificate's key, the tenant's settings holding none.
+	if err := st.ReplaceMS365Current(ctx, store.MS365Credentials{TenantID: "t0",
+		Current: store.MS365Credential{ClientCertificate: "cert", ClientPrivateKey: store.SealedPrefix + "AAAA"}}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "key-cert")
+	if _, err := encryptionKeys(ctx, path, db, st); err == nil || !strings.Contains(err.Error(), "restore") {
+		t.Errorf("a lost key with a generated certificate's sealed key: %v", err)
 	}
 }

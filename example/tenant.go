@@ -1,6 +1,6 @@
 // This file holds the "tenant" subcommands, which operate on the -db store
-// through pbxauth's Go API: add, list, show and policy (tenantpolicy.go),
-// each with -h. A Microsoft
+// through pbxauth's Go API: add, list, show, policy (tenantpolicy.go) and
+// ms365-cert, each with -h. A Microsoft
 // client secret or private key is read from a file or standard input,
 // never from an argument, and sealed with the server's -key-file key.
 
@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 
 	"github.com/pbxauth/pbxauth"
@@ -91,6 +92,32 @@ var tenantCommands = []command{
 			}
 		}},
 	tenantPolicy,
+	{name: "ms365-cert", args: "[-generate] [-o FILE] DOMAIN", arg: "DOMAIN", keys: true,
+		help: "prints the tenant's Microsoft certificate (PEM) to upload to Entra; -generate makes a new key pair first",
+		flags: func(fs *flag.FlagSet) func(context.Context, *pbxauth.Auth, []string, io.Writer) error {
+			generate := fs.Bool("generate", false, "make a new RSA 3072 key pair and self-signed certificate (the key stays sealed in the database)")
+			file := fs.String("o", "", "write the certificate to this file (DOMAIN.cer, say) instead of standard output")
+			return func(ctx context.Context, a *pbxauth.Auth, args []string, out io.Writer) error {
+				if *generate {
+					if _, err := a.GenerateMicrosoftCertificate(ctx, args[0]); err != nil {
+						return err
+					}
+				}
+				c, err := a.MicrosoftCertificate(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if *file == "" {
+					_, err := io.WriteString(out, c.PEM)
+					return err
+				}
+				if err := os.WriteFile(*file, []byte(c.PEM), 0o644); err != nil { // a certificate is public
+					return err
+				}
+				fmt.Fprintf(out, "wrote %s; confirmed by Entra: %v; the earlier credential stands in: %v\n", *file, c.Confirmed, c.Fallback)
+				return nil
+			}
+		}},
 }
 
 // ms365Options are the -ms365-* flags of "tenant add".

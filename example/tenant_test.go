@@ -58,7 +58,7 @@ func TestExampleTenantAndListCommands(t *testing.T) {
 	}
 	c := apitest.NewClient(t, startExample(t, map[string]string{"PBXAUTH_ADMIN_PASSWORD": "admin-pw-12345"}, "-db", db))
 
-	for _, cmd := range []string{"add", "list", "show"} {
+	for _, cmd := range []string{"add", "list", "show", "ms365-cert"} {
 		out, err := tenant(t, db, cmd, "-h")
 		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out, "usage: example tenant "+cmd) {
 			t.Errorf("tenant %s -h: %v\n%s", cmd, err, out)
@@ -173,4 +173,42 @@ func TestExampleTenantPolicyCommand(t *testing.T) {
 	}
 	mustCLI(t, tenant, db, []string{"min length:", "10", "max length:", "256", "letters:", "true", "numbers:", "false"},
 		"policy", "globex.example.test")
+}
+
+// TestExampleTenantMicrosoftCertificate drives "tenant ms365-cert": it
+// generates a certificate whose private key no database file holds, and
+// prints the certificate again later.
+func TestExampleTenantMicrosoftCertificate(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "pbxauth.db")
+	db := "sqlite:" + dbPath
+	mustCLI(t, tenant, db, []string{"created tenant globex.example.test"}, "add", "-name", "Globex", "globex.example.test")
+	for _, bad := range [][]string{
+		{"ms365-cert", "globex.example.test"}, // none generated yet
+		{"ms365-cert", "-generate", "nowhere.example.test"},
+		{"ms365-cert"},
+	} {
+		if out, err := tenant(t, db, bad...); err == nil {
+			t.Errorf("tenant %q succeeded:\n%s", bad, out)
+		}
+	}
+	certFile := filepath.Join(dir, "globex.example.test.cer")
+	mustCLI(t, tenant, db, []string{"wrote " + certFile, "confirmed by Entra: false", "the earlier credential stands in: false"},
+		"ms365-cert", "-generate", "-o", certFile, "globex.example.test")
+	written, err := os.ReadFile(certFile)
+	if err != nil || !strings.HasPrefix(string(written), "-----BEGIN CERTIFICATE-----") {
+		t.Fatalf("the certificate file: %v %q", err, written)
+	}
+	if out := mustCLI(t, tenant, db, nil, "ms365-cert", "globex.example.test"); out != string(written) {
+		t.Errorf("tenant ms365-cert printed\n%s\nwant the certificate written before", out)
+	}
+	for _, file := range []string{dbPath, dbPath + "-wal"} {
+		data, err := os.ReadFile(file)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), "PRIVATE KEY") {
+			t.Errorf("%s holds the certificate's private key", filepath.Base(file))
+		}
+	}
 }

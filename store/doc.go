@@ -10,8 +10,9 @@
 // tokens), [SignInStore] (listing and ending sign-ins), [FlowStore],
 // [CounterStore] and [CounterAdder], [IdentityStore], [DeviceStore] and
 // [UseOnceStore]. Optional capabilities are found by type assertion:
-// [Outbox] with [OutboxReporter], [TOTPStore], [Sweeper] and
-// [DirectoryLister]. Every shipped
+// [Outbox] with [OutboxReporter], [TOTPStore], [Sweeper],
+// [DirectoryLister], [PasswordPolicyStore] and [MS365CredentialStore].
+// Every shipped
 // store implements all of them, and package storetest checks any store
 // against the whole contract:
 //
@@ -58,7 +59,9 @@
 //	single-use consumption               FlowStore.ConsumeFlow,          exactly one gets the record
 //	                                     TOTPStore (codes, steps)
 //	versioned update                     FlowStore.UpdateFlow,           exactly one wins; the others ErrConflict
-//	                                     CounterStore.PutCounter
+//	                                     CounterStore.PutCounter,
+//	                                     PasswordPolicyStore.PutPasswordPolicy,
+//	                                     MS365CredentialStore.ReplaceMS365Current
 //	conditional counters                 CounterAdder.AddCounterBelow    never past the limit; none lost
 //	use once                             UseOnceStore.UseOnce            exactly one returns nil
 //	unique links                         IdentityStore.LinkIdentity      exactly one link per account and per user

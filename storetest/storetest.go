@@ -114,6 +114,7 @@ var suite = []group{
 	{"TOTP", totpChecks},
 	{"Listing", listerChecks},
 	{"PasswordPolicy", passwordPolicyChecks},
+	{"MS365Credentials", ms365CredentialChecks},
 	{"Outbox", outboxChecks},
 	{"Rules", ruleChecks},
 }

@@ -129,6 +129,11 @@ type (
 	lengthsOnlyPolicies struct{ *memstore.Store }
 	// versionBlindPolicies puts a password policy over whatever is stored.
 	versionBlindPolicies struct{ *memstore.Store }
+	// versionBlindCertificates replaces a Microsoft certificate over
+	// whatever is stored, and drops a confirmed one's known good.
+	versionBlindCertificates struct{ *memstore.Store }
+	// certificateForgetsKnownGood replaces known good with each certificate.
+	certificateForgetsKnownGood struct{ *memstore.Store }
 	// forgetfulUseOnce never records a use.
 	forgetfulUseOnce struct{ *memstore.Store }
 	// purposelessUseOnce records uses by id alone.
@@ -270,6 +275,33 @@ func (s versionBlindPolicies) PutPasswordPolicy(ctx context.Context, p store.Pas
 	cur, _ := s.PasswordPolicy(ctx, p.TenantID) // Version 0 when none is stored
 	p.Version = cur.Version
 	return s.Store.PutPasswordPolicy(ctx, p)
+}
+
+func (s versionBlindCertificates) ReplaceMS365Current(ctx context.Context, c store.MS365Credentials) error {
+	cur, _ := s.MS365Credentials(ctx, c.TenantID) // Version 0 when none is stored
+	c.Version = cur.Version
+	return s.Store.ReplaceMS365Current(ctx, c)
+}
+
+func (s versionBlindCertificates) DropMS365KnownGood(ctx context.Context, tenantID string, version int64) error {
+	cur, err := s.MS365Credentials(ctx, tenantID)
+	if err != nil {
+		return store.ErrStale
+	}
+	if cur.Confirmed {
+		_ = s.ForgetMS365Credentials(ctx, tenantID)
+		cur.Version, cur.KnownGood = 0, store.MS365Credential{}
+		return s.Store.ReplaceMS365Current(ctx, cur)
+	}
+	return s.Store.DropMS365KnownGood(ctx, tenantID, cur.Version)
+}
+
+func (s certificateForgetsKnownGood) ReplaceMS365Current(ctx context.Context, c store.MS365Credentials) error {
+	if c.Version > 0 {
+		_ = s.ForgetMS365Credentials(ctx, c.TenantID)
+		c.Version = 0
+	}
+	return s.Store.ReplaceMS365Current(ctx, c)
 }
 
 func (s forgetfulUseOnce) UseOnce(ctx context.Context, purpose string, id [16]byte, expiresAt time.Time) error {
@@ -556,6 +588,12 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"PutPasswordPolicy ignores the version",
 			func(m *memstore.Store) store.Store { return versionBlindPolicies{m} },
 			[]string{"PasswordPolicy/Versions"}}, // racers may all re-read and one win by chance
+		{"ReplaceMS365Current ignores the version",
+			func(m *memstore.Store) store.Store { return versionBlindCertificates{m} },
+			[]string{"MS365Credentials/Versions"}}, // racers may all re-read and one win by chance
+		{"ReplaceMS365Current replaces known good",
+			func(m *memstore.Store) store.Store { return certificateForgetsKnownGood{m} },
+			[]string{"MS365Credentials/RoundTrip", "MS365Credentials/Versions", "MS365Credentials/ConcurrentReplace"}},
 		{"UseOnce records nothing",
 			func(m *memstore.Store) store.Store { return forgetfulUseOnce{m} },
 			[]string{"UseOnce/Once", "UseOnce/Concurrent", "UseOnce/Sweep"}},

@@ -33,6 +33,12 @@
 //     the request used into its context, and the storage's
 //     AuthorizeClientIDSecret refuses a method other than the client's, which
 //     zitadel answers with invalid_client (401).
+//   - a key added later ([Provider.AddClientKey], an admin uploading a
+//     certificate to an Entra app registration, which keeps its secrets
+//     beside its certificates): the client then also authenticates with
+//     private_key_jwt under that key, while its secret keeps working. zitadel
+//     knows one method per client, so a token request that sends no secret
+//     sees the client as a private_key_jwt one.
 //
 // Discovery also lists PS256 and ES256 for token_endpoint_auth_signing_alg_values_supported,
 // the algorithms zitadel's assertion verifier accepts (its own list says RS256 only).

@@ -4,6 +4,7 @@ package oidcprovider
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"net/http"
 	"time"
@@ -88,6 +89,13 @@ func (p *Provider) SignIn(id string, u User) (string, error) {
 // TokenEndpoint returns the token endpoint URL, the audience a client assertion must name.
 func (p *Provider) TokenEndpoint() string { return p.tokenURL }
 
+// AddClientKey lets the client authenticate with private_key_jwt under pub
+// too (replacing a key added earlier), as an admin uploading a certificate
+// to an app registration does; its own method keeps working.
+func (p *Provider) AddClientKey(clientID string, pub crypto.PublicKey) error {
+	return p.storage.addClientKey(clientID, pub)
+}
+
 // entraProvider is zitadel's provider with Entra ID's audience rule for client
 // assertions: aud must be the exact token endpoint, not the issuer (see the
 // package doc). The verification itself is zitadel's.
@@ -139,4 +147,11 @@ func withMethod(ctx context.Context, m oidc.AuthMethod) context.Context {
 func methodFromContext(ctx context.Context) oidc.AuthMethod {
 	m, _ := ctx.Value(methodKey{}).(oidc.AuthMethod)
 	return m
+}
+
+// tokenRequestWithoutSecret reports whether ctx is a token request's that
+// sent no secret.
+func tokenRequestWithoutSecret(ctx context.Context) bool {
+	m, ok := ctx.Value(methodKey{}).(oidc.AuthMethod)
+	return ok && m == ""
 }

@@ -6,6 +6,7 @@ package oidcprovider
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/subtle"
@@ -36,6 +37,7 @@ type storage struct {
 	key     signingKey
 
 	mu           sync.Mutex
+	addedKeys    map[string]crypto.PublicKey // by client ID: keys added after Start
 	authRequests map[string]*authRequest
 	codes        map[string]string // code → auth request ID
 	tokens       map[string]*accessToken
@@ -179,12 +181,40 @@ func (s *storage) KeySet(context.Context) ([]op.Key, error) {
 	return []op.Key{publicKey{s.key}}, nil
 }
 
-func (s *storage) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
+// GetClientByClientID returns the client; one with a key added, seen by a
+// token request that sent no secret, as a private_key_jwt client.
+func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, ok := s.clients[id]
 	if !ok {
 		return nil, fmt.Errorf("oidcprovider: unknown client %q", id)
 	}
+	if s.addedKey(id) != nil && tokenRequestWithoutSecret(ctx) {
+		jwt := *c
+		jwt.method = oidc.AuthMethodPrivateKeyJWT
+		return &jwt, nil
+	}
 	return c, nil
+}
+
+// addClientKey records a key the client may sign assertions with.
+func (s *storage) addClientKey(id string, pub crypto.PublicKey) error {
+	if _, ok := s.clients[id]; !ok {
+		return fmt.Errorf("oidcprovider: unknown client %q", id)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.addedKeys == nil {
+		s.addedKeys = map[string]crypto.PublicKey{}
+	}
+	s.addedKeys[id] = pub
+	return nil
+}
+
+// addedKey is the key added for the client, or nil.
+func (s *storage) addedKey(id string) crypto.PublicKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addedKeys[id]
 }
 
 // AuthorizeClientIDSecret checks the secret and, since zitadel does not, that
@@ -255,6 +285,9 @@ func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []
 // ID is asked for: Entra-style assertions name their key by x5t, not kid.
 func (s *storage) GetKeyByIDAndClientID(_ context.Context, keyID, clientID string) (*jose.JSONWebKey, error) {
 	c, ok := s.clients[clientID]
+	if k := s.addedKey(clientID); ok && k != nil {
+		return &jose.JSONWebKey{Key: k, KeyID: keyID, Use: "sig"}, nil
+	}
 	if !ok || c.PublicKey == nil {
 		// An oidc.Error survives zitadel's wrapping: a client without a key
 		// failed client authentication (RFC 6749 section 5.2), not the grant.

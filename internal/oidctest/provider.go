@@ -3,6 +3,7 @@ package oidctest
 // Start, the test server around the provider and the headless login step.
 
 import (
+	"crypto"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -97,6 +98,13 @@ func (p *Provider) TokenRequests() []TokenRequest { return p.recorder.requests()
 
 // TokenEndpoint returns the token endpoint URL, the audience a client assertion must name.
 func (p *Provider) TokenEndpoint() string { return p.op.TokenEndpoint() }
+
+// AddClientKey lets the client also authenticate with private_key_jwt
+// under pub, as an admin uploading a certificate to an app registration
+// does; its secret keeps working.
+func (p *Provider) AddClientKey(clientID string, pub crypto.PublicKey) error {
+	return p.op.AddClientKey(clientID, pub)
+}
 
 // login is the provider's login step: no page, it signs in the current user
 // and hands the request back to zitadel.

@@ -348,6 +348,43 @@ func TestClientAuthRefused(t *testing.T) {
 	}
 }
 
+// TestAddClientKey: a secret client refuses an assertion as invalid_client
+// until its key is added (a certificate uploaded); then both the
+// assertion and the secret work, the code surviving a refused client.
+func TestAddClientKey(t *testing.T) {
+	ck := newCertKey(t)
+	basic := oidctest.Client{ID: "app-basic", Secret: "s3cret", AuthMethod: "client_secret_basic", RedirectURIs: []string{redirectURI}}
+	p := oidctest.Start(t, oidctest.Options{}, basic)
+	p.SetUser(testUser)
+	jwtFlow := newFlow(t, p, oidctest.Client{ID: basic.ID}, oauth2.AuthStyleInParams)
+	secretFlow := newFlow(t, p, basic, oauth2.AuthStyleInHeader)
+
+	code, verifier, _ := jwtFlow.authorize(t)
+	_, err := jwtFlow.exchange(t, code, verifier, withAssertion(ck.assertion(t, basic.ID, p.TokenEndpoint()))...)
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
+		t.Fatalf("assertion before the key was added: %v, want invalid_client", err)
+	}
+	if _, err := secretFlow.exchange(t, code, verifier); err != nil {
+		t.Fatalf("the secret, with the code a refused client sent: %v", err)
+	}
+
+	if err := p.AddClientKey(basic.ID, ck.key.Public()); err != nil {
+		t.Fatal(err)
+	}
+	code, verifier, _ = jwtFlow.authorize(t)
+	if _, err := jwtFlow.exchange(t, code, verifier, withAssertion(ck.assertion(t, basic.ID, p.TokenEndpoint()))...); err != nil {
+		t.Fatalf("assertion after the key was added: %v", err)
+	}
+	code, verifier, _ = secretFlow.authorize(t)
+	if _, err := secretFlow.exchange(t, code, verifier); err != nil {
+		t.Fatalf("the secret after the key was added: %v", err)
+	}
+	if err := p.AddClientKey("app-nowhere", ck.key.Public()); err == nil {
+		t.Error("AddClientKey of an unknown client succeeded")
+	}
+}
+
 // TestConcurrentFlows runs sign-ins in parallel on one provider (run with -race).
 func TestConcurrentFlows(t *testing.T) {
 	c := oidctest.Client{ID: "app", Secret: "s3cret", AuthMethod: "client_secret_post", RedirectURIs: []string{redirectURI}}
