@@ -46,6 +46,8 @@ type Store struct {
 	useOnce memUseOnce // uses of sealed states, under a lock of their own
 
 	policies map[string]store.PasswordPolicy // by tenant ID; made on first use
+
+	bindings memBindings // Microsoft bindings and rules; made on first use
 }
 
 var (

@@ -10,10 +10,10 @@
 // tokens), [SignInStore] (listing and ending sign-ins), [FlowStore],
 // [CounterStore] and [CounterAdder], [IdentityStore], [DeviceStore] and
 // [UseOnceStore]. Optional capabilities are found by type assertion:
-// [Outbox] with [OutboxReporter], [TOTPStore], [Sweeper] and
-// [DirectoryLister]. Every shipped
-// store implements all of them, and package storetest checks any store
-// against the whole contract:
+// [Outbox] with [OutboxReporter], [TOTPStore], [Sweeper],
+// [DirectoryLister], [PasswordPolicyStore] and [MicrosoftBindingStore].
+// Every shipped store implements all of them, and package storetest checks
+// any store against the whole contract:
 //
 //	func TestMyStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) (a, b store.Store) {
@@ -60,5 +60,7 @@
 //	conditional counters                 CounterAdder.AddCounterBelow    never past the limit; none lost
 //	use once                             UseOnceStore.UseOnce            exactly one returns nil
 //	unique links                         IdentityStore.LinkIdentity      exactly one link per account and per user
+//	unique bindings                      MicrosoftBindingStore.          exactly one user per key and tenant; the
+//	                                     BindMicrosoft                   user's links go in the same step
 //	outbox leases                        Outbox.ClaimMail                one worker holds a mail at a time
 package store

@@ -114,6 +114,7 @@ var suite = []group{
 	{"TOTP", totpChecks},
 	{"Listing", listerChecks},
 	{"PasswordPolicy", passwordPolicyChecks},
+	{"MicrosoftBindings", bindingChecks},
 	{"Outbox", outboxChecks},
 	{"Rules", ruleChecks},
 }
