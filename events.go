@@ -160,6 +160,13 @@ type Event struct {
 	// RequestID is the ID of the request the event happened in (its
 	// answer's X-Request-ID); empty outside one.
 	RequestID string
+	// Actor is the ID of the principal who made an administrator's change
+	// to UserID or TenantID (a binding, a tenant's settings); empty when
+	// the host made it through the Go API.
+	Actor string
+	// Change says, in words for a log, what a settings change changed:
+	// old and new values, and what it ended.
+	Change string
 }
 
 // emit reports e to Config.OnEvent.

@@ -40,3 +40,36 @@ func (a *Auth) mailNotice(ctx context.Context, userID string, t MailTemplate, fi
 func (a *Auth) mailCodeLock(ctx context.Context, userID string, d time.Duration) {
 	a.mailNotice(ctx, userID, a.cfg.Mail.SecondFactorLocked, func(m *MailData) { m.Minutes = minutesLeft(int64(d / time.Second)) })
 }
+
+// mailTenantAdmins mails every Admin of the tenant an account-change
+// notice of a change to the tenant, in the background. It pages through
+// the tenant's users, so it needs a Store that implements
+// store.DirectoryLister; without one it logs that nobody was told.
+func (a *Auth) mailTenantAdmins(ctx context.Context, tenantID, change string) {
+	l, err := a.lister()
+	if err != nil {
+		a.log.WarnContext(ctx, "pbxauth: the tenant's Admins not mailed", "tenant", tenantID, "err", err)
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	a.background.Go(func() {
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		for after := ""; ; {
+			users, err := l.Users(ctx, tenantID, after, maxPage)
+			if err != nil {
+				a.log.WarnContext(ctx, "pbxauth: the tenant's Admins not mailed", "tenant", tenantID, "err", err)
+				return
+			}
+			for _, u := range users {
+				if u.Role == RoleAdmin && !u.Disabled {
+					a.mailNotice(ctx, u.ID, a.cfg.Mail.AccountChanged, func(m *MailData) { m.Change = change })
+				}
+			}
+			if len(users) < maxPage {
+				return
+			}
+			after = users[len(users)-1].Username
+		}
+	})
+}

@@ -61,6 +61,10 @@ func (a *Auth) routes() []route {
 		{"POST", "/users/{id}/password", a.RequireRole(RoleAdmin, RoleSystemAdmin)(apiHandler(a.setUserPassword))},
 		{"GET", "/tenant/password_policy", a.RequireBearer(apiHandler(a.retrieveTenantPasswordPolicy))},
 		{"POST", "/tenant/password_policy", a.RequireBearer(apiHandler(a.updateTenantPasswordPolicy))},
+		{"POST", "/users/{id}/ms365_binding", a.RequireRole(RoleAdmin, RoleSystemAdmin)(apiHandler(a.addUserMs365Binding))},
+		{"POST", "/users/{id}/ms365_binding/destroy", a.RequireRole(RoleAdmin, RoleSystemAdmin)(apiHandler(a.removeUserMs365Binding))},
+		{"GET", "/ms365", a.RequireBearer(apiHandler(a.getTenantMicrosoft365ProvisioningDetails))},
+		{"POST", "/ms365", a.RequireBearer(apiHandler(a.updateTenantMicrosoft365Provisioning))},
 	}
 }
 

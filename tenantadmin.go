@@ -146,7 +146,9 @@ func (a *Auth) CreateTenant(ctx context.Context, s TenantSettings) (store.Tenant
 // (case-insensitively) with s, validated as CreateTenant validates them; s
 // may name a new domain. The tenant keeps its ID, users and links. It
 // reports EventTenantUpdated and returns the tenant as stored, without its
-// Microsoft credentials. ErrNotFound for an unknown domain; otherwise
+// Microsoft credentials. A change of the Microsoft directory, application
+// or national cloud (or their removal) ends the tenant's Microsoft links
+// and bindings as [Auth.SetMicrosoftSettings] does. ErrNotFound for an unknown domain; otherwise
 // errors as CreateTenant's.
 func (a *Auth) UpdateTenant(ctx context.Context, domain string, s TenantSettings) (store.Tenant, error) {
 	old, err := a.findTenant(ctx, domain)
@@ -169,6 +171,11 @@ func (a *Auth) UpdateTenant(ctx context.Context, domain string, s TenantSettings
 	}
 	if err := a.store.UpdateTenant(ctx, t); err != nil {
 		return store.Tenant{}, domainTaken(err, s.Domain)
+	}
+	if directoryChanged(old.MS365, t.MS365) {
+		if _, err := a.endDirectory(ctx, t.ID, origin{}); err != nil {
+			return store.Tenant{}, err
+		}
 	}
 	a.emit(ctx, Event{Kind: EventTenantUpdated, TenantID: t.ID})
 	return withoutCredentials(t), nil
