@@ -118,6 +118,14 @@ type (
 	lengthsOnlyPolicies struct{ *memstore.Store }
 	// versionBlindPolicies puts a password policy over whatever is stored.
 	versionBlindPolicies struct{ *memstore.Store }
+	// stickyBindings refuses to bind a user who has a binding already.
+	stickyBindings struct{ *memstore.Store }
+	// versionBlindRules puts Microsoft rules over whatever is stored.
+	versionBlindRules struct{ *memstore.Store }
+	// adminOnlyRules keeps the administrators' rule, not the other.
+	adminOnlyRules struct{ *memstore.Store }
+	// silentReset resets a tenant's Microsoft links and says nothing of it.
+	silentReset struct{ *memstore.Store }
 	// forgetfulUseOnce never records a use.
 	forgetfulUseOnce struct{ *memstore.Store }
 	// purposelessUseOnce records uses by id alone.
@@ -253,6 +261,29 @@ func (s firstPolicyOnly) PutPasswordPolicy(ctx context.Context, p store.Password
 
 func (s lengthsOnlyPolicies) PutPasswordPolicy(ctx context.Context, p store.PasswordPolicy) error {
 	return s.Store.PutPasswordPolicy(ctx, store.PasswordPolicy{TenantID: p.TenantID, MinLength: p.MinLength, MaxLength: p.MaxLength})
+}
+
+func (s stickyBindings) BindMicrosoft(ctx context.Context, b store.MicrosoftBinding) error {
+	if _, err := s.UserMicrosoftBinding(ctx, b.TenantID, b.UserID); err == nil {
+		return store.ErrConflict
+	}
+	return s.Store.BindMicrosoft(ctx, b)
+}
+
+func (s versionBlindRules) PutMicrosoftRules(ctx context.Context, r store.MicrosoftRules) error {
+	cur, _ := s.MicrosoftRules(ctx, r.TenantID) // Version 0 when none are stored
+	r.Version = cur.Version
+	return s.Store.PutMicrosoftRules(ctx, r)
+}
+
+func (s adminOnlyRules) PutMicrosoftRules(ctx context.Context, r store.MicrosoftRules) error {
+	r.StandardUser = store.MicrosoftRule{SyncType: store.SelectAll}
+	return s.Store.PutMicrosoftRules(ctx, r)
+}
+
+func (s silentReset) ResetMicrosoft(ctx context.Context, tenantID string) (store.MicrosoftReset, error) {
+	_, err := s.Store.ResetMicrosoft(ctx, tenantID)
+	return store.MicrosoftReset{}, err
 }
 
 func (s versionBlindPolicies) PutPasswordPolicy(ctx context.Context, p store.PasswordPolicy) error {
@@ -509,6 +540,18 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"PutPasswordPolicy ignores the version",
 			func(m *memstore.Store) store.Store { return versionBlindPolicies{m} },
 			[]string{"PasswordPolicy/Versions"}}, // racers may all re-read and one win by chance
+		{"BindMicrosoft keeps a user's first binding",
+			func(m *memstore.Store) store.Store { return stickyBindings{m} },
+			[]string{"MicrosoftBindings/RoundTrip", "MicrosoftBindings/ConcurrentBindingsOfOneUser"}},
+		{"PutMicrosoftRules ignores the version",
+			func(m *memstore.Store) store.Store { return versionBlindRules{m} },
+			[]string{"MicrosoftBindings/Rules"}},
+		{"PutMicrosoftRules drops the standard users' rule",
+			func(m *memstore.Store) store.Store { return adminOnlyRules{m} },
+			[]string{"MicrosoftBindings/Rules", "MicrosoftBindings/ConcurrentRules"}},
+		{"ResetMicrosoft reports nothing",
+			func(m *memstore.Store) store.Store { return silentReset{m} },
+			[]string{"MicrosoftBindings/Reset"}},
 		{"UseOnce records nothing",
 			func(m *memstore.Store) store.Store { return forgetfulUseOnce{m} },
 			[]string{"UseOnce/Once", "UseOnce/Concurrent", "UseOnce/Sweep"}},
