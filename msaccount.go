@@ -99,10 +99,10 @@ func (m msAccount) name() string {
 // admitted account is linked.
 func (a *Auth) mapMicrosoftAccount(ctx context.Context, t store.Tenant, acct msAccount) (store.User, *msFailure) {
 	u, fail := a.linkedUser(ctx, t, acct)
-	fresh := fail == nil && u.ID == ""
+	fresh, byEmail := fail == nil && u.ID == "", false
 	if fresh {
 		u, fail = a.boundUser(ctx, t, acct)
-		if fail == nil && u.ID == "" {
+		if byEmail = fail == nil && u.ID == ""; byEmail {
 			u, fail = a.matchUser(ctx, t, acct)
 		}
 	}
@@ -116,7 +116,7 @@ func (a *Auth) mapMicrosoftAccount(ctx context.Context, t store.Tenant, acct msA
 		fail = a.checkMicrosoftRules(ctx, t, acct, u)
 	}
 	if fail == nil && fresh {
-		fail = a.link(ctx, t, acct, u)
+		fail = a.link(ctx, t, acct, u, byEmail)
 	}
 	if fail != nil {
 		if fail.user.ID == "" && u.TenantID == t.ID {
@@ -198,18 +198,31 @@ func (a *Auth) matchUser(ctx context.Context, t store.Tenant, acct msAccount) (s
 
 // link remembers that the account is u in tenant t. The Store refuses a
 // second link of the account and a second link of the user; which of the
-// two refused it decides the answer.
-func (a *Auth) link(ctx context.Context, t store.Tenant, acct msAccount, u store.User) *msFailure {
-	err := a.store.LinkIdentity(ctx, store.Identity{TenantID: t.ID, Issuer: acct.issuer, Subject: acct.key, UserID: u.ID})
+// two refused it decides the answer. A link made by matching an email
+// (byEmail) is refused too when u was bound to an account meanwhile
+// (msbound.go).
+func (a *Auth) link(ctx context.Context, t store.Tenant, acct msAccount, u store.User, byEmail bool) *msFailure {
+	link := store.Identity{TenantID: t.ID, Issuer: acct.issuer, Subject: acct.key, UserID: u.ID}
+	var err error
+	if bs := a.bindingStore(); byEmail && bs != nil {
+		err = bs.LinkUnbound(ctx, link)
+	} else {
+		err = a.store.LinkIdentity(ctx, link)
+	}
+	if errors.Is(err, store.ErrStale) {
+		f := denied("the user was bound to a Microsoft account meanwhile")
+		f.user = u
+		return f
+	}
 	if !errors.Is(err, ErrConflict) {
 		if err != nil {
 			return serverError(u, "link identity", err)
 		}
 		return nil
 	}
-	id, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.key)
+	holder, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.key)
 	switch {
-	case err == nil && id == u.ID:
+	case err == nil && holder == u.ID:
 		return nil // a concurrent first sign-in of the same account linked it
 	case err == nil:
 		return denied("account was linked to another user meanwhile")

@@ -417,6 +417,11 @@ func (m *Store) LinkIdentity(ctx context.Context, id store.Identity) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.linkLocked(id)
+}
+
+// linkLocked stores the link id; the caller holds m.mu for writing.
+func (m *Store) linkLocked(id store.Identity) error {
 	k := identityKey{id.TenantID, id.Issuer, id.Subject}
 	tu := tenantUser{id.TenantID, id.UserID}
 	if _, ok := m.identities[k]; ok {

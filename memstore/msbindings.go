@@ -72,6 +72,19 @@ func (m *Store) unbindLocked(tenantID, userID string) bool {
 	return ok
 }
 
+// LinkUnbound implements MicrosoftBindingStore.
+func (m *Store) LinkUnbound(ctx context.Context, id store.Identity) error {
+	if err := id.Validate(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.bindings.byUser[tenantUser{id.TenantID, id.UserID}]; ok {
+		return store.ErrStale
+	}
+	return m.linkLocked(id)
+}
+
 // UnbindMicrosoft implements MicrosoftBindingStore.
 func (m *Store) UnbindMicrosoft(ctx context.Context, tenantID, userID string) (bool, error) {
 	m.mu.Lock()

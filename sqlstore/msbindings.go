@@ -11,6 +11,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 
 	"github.com/pbxauth/pbxauth/store"
 )
@@ -184,4 +185,33 @@ func (s *Store) PutMicrosoftRules(ctx context.Context, r store.MicrosoftRules) e
 		}
 	}
 	return storeErr("put Microsoft rules", err)
+}
+
+// LinkUnbound implements store.MicrosoftBindingStore: in one transaction
+// that first reads the user's row (FOR SHARE on PostgreSQL, which a
+// binding's FOR UPDATE waits for, and which waits for a binding in
+// progress), the link is inserted only while the user has no binding.
+func (s *Store) LinkUnbound(ctx context.Context, id store.Identity) error {
+	if err := id.Validate(); err != nil {
+		return err
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var userID string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM pbxauth_users WHERE id = $1`+s.lockRow("SHARE"), id.UserID).Scan(&userID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) { // no user: LinkIdentity's rules
+			return err
+		}
+		var bound int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pbxauth_ms365_bindings WHERE tenant_id = $1 AND user_id = $2`,
+			id.TenantID, id.UserID).Scan(&bound); err != nil {
+			return err
+		}
+		if bound > 0 {
+			return store.ErrStale
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO pbxauth_identities (tenant_id, issuer, subject, user_id) VALUES ($1, $2, $3, $4)`,
+			id.TenantID, id.Issuer, id.Subject, id.UserID)
+		return err
+	})
+	return storeErr("link unbound identity", err)
 }

@@ -61,6 +61,7 @@
 //	use once                             UseOnceStore.UseOnce            exactly one returns nil
 //	unique links                         IdentityStore.LinkIdentity      exactly one link per account and per user
 //	unique bindings                      MicrosoftBindingStore.          exactly one user per key and tenant; the
-//	                                     BindMicrosoft                   user's links go in the same step
+//	                                     BindMicrosoft, LinkUnbound      user's links go in the same step, and no
+//	                                                                     link by email outlives a binding
 //	outbox leases                        Outbox.ClaimMail                one worker holds a mail at a time
 package store

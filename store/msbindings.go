@@ -124,6 +124,13 @@ type MicrosoftBindingStore interface {
 	// ErrNotFound, with nothing changed, when no user of the tenant has
 	// that ID; ErrInvalid for a binding its Validate refuses.
 	BindMicrosoft(ctx context.Context, b MicrosoftBinding) error
+	// LinkUnbound is [IdentityStore.LinkIdentity] for a link made by
+	// matching an email: it stores id only while the user has no binding
+	// in the tenant, decided in one atomic step with the insert, and is
+	// ErrStale, with nothing stored, otherwise — so a link never outlives
+	// a binding made concurrently (the binding removes it, or it sees the
+	// binding). Its other errors are LinkIdentity's.
+	LinkUnbound(ctx context.Context, id Identity) error
 	// UnbindMicrosoft removes the user's binding and every link of the
 	// user in the tenant, in one step, and reports whether there was a
 	// binding. A user with neither is not an error.

@@ -8,6 +8,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -116,6 +117,51 @@ var bindingChecks = []check{
 		_, err = s.IdentityUser(ctx, "t-1", linkIssuer, "oid:2")
 		wantErr(t, err, store.ErrNotFound, "the link after UnbindMicrosoft")
 		must(t, s.LinkIdentity(ctx, link("t-1", "oid:9", "u-2")), "LinkIdentity of the unbound user")
+	}},
+	{name: "LinkUnbound", fn: func(t tb, s store.Store) {
+		bs, ctx := bindingStore(t, s), t.Context()
+		addUser(t, s, user("u-1", "t-1", "u1"), user("u-2", "t-1", "u2"), user("u-3", "t-2", "u3"))
+		must(t, bs.BindMicrosoft(ctx, binding("t-1", "u-1", "oid:1")), "BindMicrosoft")
+		wantErr(t, bs.LinkUnbound(ctx, link("t-1", "sub:9", "u-1")), store.ErrStale, "LinkUnbound of a bound user")
+		_, err := s.IdentityUser(ctx, "t-1", linkIssuer, "sub:9")
+		wantErr(t, err, store.ErrNotFound, "the refused link")
+		must(t, bs.LinkUnbound(ctx, link("t-1", "sub:9", "u-2")), "LinkUnbound of an unbound user")
+		wantLinked(t, s, link("t-1", "sub:9", "u-2"), "after LinkUnbound")
+		wantErr(t, bs.LinkUnbound(ctx, link("t-1", "sub:8", "u-2")), store.ErrConflict, "LinkUnbound of a linked user")
+		// A binding in another tenant does not hold the user here.
+		must(t, bs.BindMicrosoft(ctx, binding("t-2", "u-3", "oid:1")), "BindMicrosoft")
+		must(t, bs.LinkUnbound(ctx, link("t-1", "sub:7", "u-3")), "LinkUnbound of a user bound elsewhere")
+		wantErr(t, bs.LinkUnbound(ctx, store.Identity{TenantID: "t-1", Subject: "sub:6", UserID: "u-2"}), store.ErrInvalid, "LinkUnbound without issuer")
+		// After UnbindMicrosoft the user links again.
+		_, err = bs.UnbindMicrosoft(ctx, "t-1", "u-1")
+		wantErr(t, err, nil, "UnbindMicrosoft")
+		wantErr(t, bs.LinkUnbound(ctx, link("t-1", "sub:9", "u-1")), store.ErrConflict, "LinkUnbound of a linked account")
+		must(t, bs.LinkUnbound(ctx, link("t-1", "sub:5", "u-1")), "LinkUnbound after UnbindMicrosoft")
+	}},
+	{name: "ConcurrentBindAndLink", pair: func(t tb, a, b store.Store) {
+		// Bindings of a user race links of accounts matched by email to
+		// that user, through two handles: no link outlives the binding.
+		addUser(t, a, user("u-1", "t-1", "u1"))
+		errs := concurrently(racers, func(i int) error {
+			bs := bindingStore(t, either(a, b, i/2))
+			if i%2 == 0 {
+				return bs.BindMicrosoft(t.Context(), binding("t-1", "u-1", "oid:bound"))
+			}
+			return bs.LinkUnbound(t.Context(), link("t-1", fmt.Sprintf("sub:%d", i), "u-1"))
+		})
+		for i, err := range errs {
+			switch {
+			case i%2 == 0:
+				wantErr(t, err, nil, fmt.Sprintf("BindMicrosoft racer %d", i))
+			case err != nil && !errors.Is(err, store.ErrStale) && !errors.Is(err, store.ErrConflict):
+				t.Errorf("LinkUnbound racer %d: %v, want nil, ErrStale or ErrConflict", i, err)
+			}
+		}
+		for i := 1; i < racers; i += 2 {
+			_, err := a.IdentityUser(t.Context(), "t-1", linkIssuer, fmt.Sprintf("sub:%d", i))
+			wantErr(t, err, store.ErrNotFound, fmt.Sprintf("racer %d's link after the race", i))
+		}
+		wantBound(t, bindingStore(t, b), binding("t-1", "u-1", "oid:bound"), "after the race")
 	}},
 	{name: "Refused", fn: func(t tb, s store.Store) {
 		bs, ctx := bindingStore(t, s), t.Context()

@@ -126,6 +126,8 @@ type (
 	adminOnlyRules struct{ *memstore.Store }
 	// silentReset resets a tenant's Microsoft links and says nothing of it.
 	silentReset struct{ *memstore.Store }
+	// bindingBlindLinks links whether or not the user has a binding.
+	bindingBlindLinks struct{ *memstore.Store }
 	// forgetfulUseOnce never records a use.
 	forgetfulUseOnce struct{ *memstore.Store }
 	// purposelessUseOnce records uses by id alone.
@@ -268,6 +270,10 @@ func (s stickyBindings) BindMicrosoft(ctx context.Context, b store.MicrosoftBind
 		return store.ErrConflict
 	}
 	return s.Store.BindMicrosoft(ctx, b)
+}
+
+func (s bindingBlindLinks) LinkUnbound(ctx context.Context, id store.Identity) error {
+	return s.LinkIdentity(ctx, id)
 }
 
 func (s versionBlindRules) PutMicrosoftRules(ctx context.Context, r store.MicrosoftRules) error {
@@ -549,6 +555,9 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"PutMicrosoftRules drops the standard users' rule",
 			func(m *memstore.Store) store.Store { return adminOnlyRules{m} },
 			[]string{"MicrosoftBindings/Rules", "MicrosoftBindings/ConcurrentRules"}},
+		{"LinkUnbound ignores bindings",
+			func(m *memstore.Store) store.Store { return bindingBlindLinks{m} },
+			[]string{"MicrosoftBindings/LinkUnbound", "MicrosoftBindings/ConcurrentBindAndLink"}},
 		{"ResetMicrosoft reports nothing",
 			func(m *memstore.Store) store.Store { return silentReset{m} },
 			[]string{"MicrosoftBindings/Reset"}},
