@@ -349,3 +349,20 @@ func TestMs365BindingGoAPI(t *testing.T) {
 	}
 	wantRefused(t, e.signInAs(t, erinAccount()), "access_denied")
 }
+
+// An account's existing link wins over a binding of its UPN to another
+// user: the binding takes effect for accounts with no link yet.
+func TestMs365BindingLinkWins(t *testing.T) {
+	e, admin := newBindingEnv(t)
+	member := alice()
+	member.acct = 0 // a member: her UPN would match a binding
+	e.exchange(t, e.signInAs(t, member))
+	if r := e.bind(admin, erinID, "alice@acme.example.test"); r.Status != 200 {
+		t.Fatalf("bind erin to alice's UPN: %d %s", r.Status, r.Body)
+	}
+	access := e.exchange(t, e.signInAs(t, member))
+	if u := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...); u.String("username") != "alice" {
+		t.Errorf("signed in as %s, want alice: her link wins", u.Body)
+	}
+	e.wantLink(t, "oid:oid-alice", aliceID)
+}
