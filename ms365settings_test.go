@@ -9,8 +9,10 @@ package pbxauth_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pbxauth/pbxauth"
@@ -376,5 +378,39 @@ func TestMs365Notices(t *testing.T) {
 	}
 	if m := e.smtp.Receive(t); !strings.Contains(m.Text, "Microsoft directory settings") || m.To[0] != "alice@acme.example.test" {
 		t.Errorf("directory notice: %+v", m)
+	}
+}
+
+// Concurrent changes of different rules all survive: each merge is stored
+// over the version it read, and merges again when it lost.
+func TestMs365SettingsConcurrentMerges(t *testing.T) {
+	e, alice := newBindingEnv(t)
+	const n = 8
+	statuses := make([]int, n)
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i := range n {
+		done.Go(func() {
+			start.Wait()
+			name := "sign_in_as_administrator"
+			if i%2 == 1 {
+				name = "sign_in_as_standard_user"
+			}
+			statuses[i] = e.setMS365(alice, "", map[string]any{name: map[string]any{"enabled": true, "sync_type": "EXCLUDE",
+				"selected_users": []string{fmt.Sprintf("racer%d@contoso.example", i)}}}).Status
+		})
+	}
+	start.Done()
+	done.Wait()
+	for i, s := range statuses {
+		if s != 200 {
+			t.Errorf("racer %d: %d", i, s)
+		}
+	}
+	r := e.ms365(alice, "")
+	for _, name := range []string{"sign_in_as_administrator", "sign_in_as_standard_user"} {
+		if m := rule(t, r, name); m["sync_type"] != "EXCLUDE" {
+			t.Errorf("%s lost its change: %v", name, m)
+		}
 	}
 }
