@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -295,17 +294,7 @@ func TestMs365BindingConcurrent(t *testing.T) {
 		}
 		ids[i] = u.ID
 	}
-	statuses := make([]int, n)
-	var start, done sync.WaitGroup
-	start.Add(1)
-	for i := range n {
-		done.Go(func() {
-			start.Wait()
-			statuses[i] = e.bind(alice, ids[i], erinOID).Status
-		})
-	}
-	start.Done()
-	done.Wait()
+	statuses := parallel(n, func(i int) int { return e.bind(alice, ids[i], erinOID).Status })
 	winner := slices.Index(statuses, 200)
 	if winner < 0 || slices.Index(statuses[winner+1:], 200) >= 0 {
 		t.Fatalf("statuses %v, want exactly one 200", statuses)

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pbxauth/pbxauth"
@@ -386,22 +385,14 @@ func TestMs365Notices(t *testing.T) {
 func TestMs365SettingsConcurrentMerges(t *testing.T) {
 	e, alice := newBindingEnv(t)
 	const n = 8
-	statuses := make([]int, n)
-	var start, done sync.WaitGroup
-	start.Add(1)
-	for i := range n {
-		done.Go(func() {
-			start.Wait()
-			name := "sign_in_as_administrator"
-			if i%2 == 1 {
-				name = "sign_in_as_standard_user"
-			}
-			statuses[i] = e.setMS365(alice, "", map[string]any{name: map[string]any{"enabled": true, "sync_type": "EXCLUDE",
-				"selected_users": []string{fmt.Sprintf("racer%d@contoso.example", i)}}}).Status
-		})
-	}
-	start.Done()
-	done.Wait()
+	statuses := parallel(n, func(i int) int {
+		name := "sign_in_as_administrator"
+		if i%2 == 1 {
+			name = "sign_in_as_standard_user"
+		}
+		return e.setMS365(alice, "", map[string]any{name: map[string]any{"enabled": true, "sync_type": "EXCLUDE",
+			"selected_users": []string{fmt.Sprintf("racer%d@contoso.example", i)}}}).Status
+	})
 	for i, s := range statuses {
 		if s != 200 {
 			t.Errorf("racer %d: %d", i, s)
