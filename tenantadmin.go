@@ -148,8 +148,8 @@ func (a *Auth) CreateTenant(ctx context.Context, s TenantSettings) (store.Tenant
 // reports EventTenantUpdated and returns the tenant as stored, without its
 // Microsoft credentials. A change of the Microsoft directory, application
 // or national cloud (or their removal) ends the tenant's Microsoft links
-// and bindings as [Auth.SetMicrosoftSettings] does. ErrNotFound for an unknown domain; otherwise
-// errors as CreateTenant's.
+// and bindings as [Auth.SetMicrosoftSettings] does. ErrNotFound for an
+// unknown domain; otherwise errors as CreateTenant's.
 func (a *Auth) UpdateTenant(ctx context.Context, domain string, s TenantSettings) (store.Tenant, error) {
 	old, err := a.findTenant(ctx, domain)
 	if err != nil {
