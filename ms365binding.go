@@ -17,25 +17,6 @@ import (
 	"github.com/pbxauth/pbxauth/store"
 )
 
-// Events of Microsoft bindings.
-const (
-	// EventMicrosoftBindingAdded: an administrator bound the user to a
-	// Microsoft account (POST /users/{id}/ms365_binding,
-	// [Auth.BindMicrosoftAccount]); the user's earlier binding and links
-	// went, and their sign-ins made through Microsoft ended (each an
-	// EventSessionRevoked before it). UserID, TenantID, Username, Actor,
-	// ClientIP (over HTTP), Change naming the account.
-	EventMicrosoftBindingAdded EventKind = "microsoft_binding_added"
-	// EventMicrosoftBindingRemoved: an administrator removed the user's
-	// binding (POST /users/{id}/ms365_binding/destroy,
-	// [Auth.UnbindMicrosoftAccount]) — with it the user's links, and their
-	// sign-ins made through Microsoft ended. Fields as
-	// EventMicrosoftBindingAdded, Change naming the account. Removing from
-	// a user without a binding still ends their links, but reports
-	// nothing.
-	EventMicrosoftBindingRemoved EventKind = "microsoft_binding_removed"
-)
-
 // maxBindingID is the longest object ID or UPN a binding or a selection
 // accepts: Entra's UPNs are at most 113 characters, an email address 254.
 const maxBindingID = 254

@@ -18,14 +18,6 @@ import (
 	"github.com/pbxauth/pbxauth/store"
 )
 
-// EventMicrosoftSettingsChanged: a tenant's Microsoft settings changed
-// (POST /ms365, [Auth.SetMicrosoftSettings]). TenantID, Actor, ClientIP
-// (over HTTP), and Change with the old and new values and, when the
-// directory, application or national cloud changed, how many links and
-// bindings ended (each user's sign-ins made through Microsoft ended too,
-// each an EventSessionRevoked before it).
-const EventMicrosoftSettingsChanged EventKind = "microsoft_settings_changed"
-
 // National clouds of PortSIP's settings.
 const (
 	cloudGlobal = "GLOBAL"

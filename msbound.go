@@ -18,12 +18,6 @@ import (
 	"github.com/pbxauth/pbxauth/store"
 )
 
-// ReasonMicrosoftRule is the Reason of an EventMicrosoftSignInBad refused
-// by the tenant's Microsoft sign-in rules (sign_in_as_administrator for a
-// user with the role Admin, sign_in_as_standard_user for any other role):
-// the rule is disabled, or its selection leaves the account out.
-const ReasonMicrosoftRule = "microsoft_rule"
-
 // bindingKeys are the binding keys the account may be bound by: its object
 // ID, and its UPN when it is a member of the directory; none for an account
 // of another directory.
