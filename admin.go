@@ -305,12 +305,8 @@ func (a *Auth) UnlinkIdentities(ctx context.Context, userID string) error {
 	}
 	// After the links: a Microsoft sign-in that resolved the user through
 	// one meanwhile ends here, or is refused for the moved epoch.
-	ids, err := a.store.RevokeMethodFamilies(ctx, u.ID, methodMicrosoft, a.now())
-	if err != nil {
+	if err := a.endMicrosoftSignIns(ctx, u.ID, u.TenantID, origin{}); err != nil {
 		return err
-	}
-	for _, id := range ids {
-		a.emitEnded(ctx, u.ID, u.TenantID, id, origin{})
 	}
 	a.emit(ctx, Event{Kind: EventIdentitiesUnlinked, UserID: u.ID, TenantID: u.TenantID, Username: u.Username})
 	return nil

@@ -123,6 +123,38 @@ const (
 	EventMailMisconfigured EventKind = "mail_misconfigured"
 )
 
+// Events of administrators' Microsoft changes ("More of PortSIP v22").
+const (
+	// EventMicrosoftBindingAdded: an administrator bound the user to a
+	// Microsoft account (POST /users/{id}/ms365_binding,
+	// [Auth.BindMicrosoftAccount]); the user's earlier binding and links
+	// went, and their sign-ins made through Microsoft ended (each an
+	// EventSessionRevoked before it). UserID, TenantID, Username, Actor,
+	// ClientIP (over HTTP), Change naming the account.
+	EventMicrosoftBindingAdded EventKind = "microsoft_binding_added"
+	// EventMicrosoftBindingRemoved: an administrator removed the user's
+	// binding (POST /users/{id}/ms365_binding/destroy,
+	// [Auth.UnbindMicrosoftAccount]) — with it the user's links, and their
+	// sign-ins made through Microsoft ended. Fields as
+	// EventMicrosoftBindingAdded, Change naming the account. Removing from
+	// a user without a binding still ends their links, but reports
+	// nothing.
+	EventMicrosoftBindingRemoved EventKind = "microsoft_binding_removed"
+	// EventMicrosoftSettingsChanged: a tenant's Microsoft settings changed
+	// (POST /ms365, [Auth.SetMicrosoftSettings]). TenantID, Actor, ClientIP
+	// (over HTTP), and Change with the old and new values and, when the
+	// directory, application or national cloud changed, how many links and
+	// bindings ended (each user's sign-ins made through Microsoft ended too,
+	// each an EventSessionRevoked before it).
+	EventMicrosoftSettingsChanged EventKind = "microsoft_settings_changed"
+)
+
+// ReasonMicrosoftRule is the Reason of an EventMicrosoftSignInBad refused
+// by the tenant's Microsoft sign-in rules (sign_in_as_administrator for a
+// user with the role Admin, sign_in_as_standard_user for any other role):
+// the rule is disabled, or its selection leaves the account out.
+const ReasonMicrosoftRule = "microsoft_rule"
+
 // ReasonReplayed is the Reason of an EventTwoFactorFailed whose code was
 // accepted already: the same app step, a used recovery code, or the same
 // code submitted twice at once. It is answered as a wrong code but not
@@ -160,6 +192,13 @@ type Event struct {
 	// RequestID is the ID of the request the event happened in (its
 	// answer's X-Request-ID); empty outside one.
 	RequestID string
+	// Actor is the ID of the principal who made an administrator's change
+	// to UserID or TenantID (a binding, a tenant's settings); empty when
+	// the host made it through the Go API.
+	Actor string
+	// Change says, in words for a log, what a settings change changed:
+	// old and new values, and what it ended.
+	Change string
 }
 
 // emit reports e to Config.OnEvent.

@@ -33,6 +33,11 @@ type msAccount struct {
 	emailVerified bool
 	upn           string // preferred_username
 	member        bool   // acct is 0: a member of the directory, not a guest
+	// entra: the verified ID token was issued by the tenant's own
+	// directory (its tid is the directory_id), which then gave oid. Only
+	// such an account matches a binding or a rule's selection.
+	entra bool
+	oid   string
 }
 
 // msClaims are the ID token claims the mapping reads. The flags are kept
@@ -74,7 +79,7 @@ func (c msClaims) account(issuer, sub, directoryID string) (msAccount, *msFailur
 	edov := entra && bytes.Equal(c.EdOV, jsonTrue)
 	acct := msAccount{issuer: issuer, email: c.Email, upn: c.PreferredUsername,
 		emailVerified: c.Email != "" && (bytes.Equal(c.EmailVerified, jsonTrue) || edov),
-		member:        bytes.Equal(c.Acct, jsonZero)}
+		member:        bytes.Equal(c.Acct, jsonZero), entra: entra, oid: c.OID}
 	acct.key, acct.oldKey = linkKeys(entra, c.OID, sub)
 	return acct, nil
 }
@@ -88,12 +93,17 @@ func (m msAccount) name() string {
 }
 
 // mapMicrosoftAccount returns the user of tenant t that the account signs in as.
+// In order: the user the account is linked to; else the user an
+// administrator bound it to (msbound.go); else the one user whose email
+// matches. The tenant's Microsoft sign-in rules then decide, and only an
+// admitted account is linked.
 func (a *Auth) mapMicrosoftAccount(ctx context.Context, t store.Tenant, acct msAccount) (store.User, *msFailure) {
 	u, fail := a.linkedUser(ctx, t, acct)
-	if fail == nil && u.ID == "" {
-		u, fail = a.matchUser(ctx, t, acct)
-		if fail == nil && !u.Disabled {
-			fail = a.link(ctx, t, acct, u)
+	fresh, byEmail := fail == nil && u.ID == "", false
+	if fresh {
+		u, fail = a.boundUser(ctx, t, acct)
+		if byEmail = fail == nil && u.ID == ""; byEmail {
+			u, fail = a.matchUser(ctx, t, acct)
 		}
 	}
 	switch {
@@ -102,6 +112,11 @@ func (a *Auth) mapMicrosoftAccount(ctx context.Context, t store.Tenant, acct msA
 		fail = denied("account is linked to a user of another tenant")
 	case u.Disabled:
 		fail = denied("user is disabled")
+	default:
+		fail = a.checkMicrosoftRules(ctx, t, acct, u)
+	}
+	if fail == nil && fresh {
+		fail = a.link(ctx, t, acct, u, byEmail)
 	}
 	if fail != nil {
 		if fail.user.ID == "" && u.TenantID == t.ID {
@@ -139,7 +154,9 @@ func (a *Auth) linkedUser(ctx context.Context, t store.Tenant, acct msAccount) (
 // yet may become: by an email the provider says is verified, and by
 // preferred_username only where the tenant opted in and the account is a
 // member of the directory. Unverified addresses never match: anyone can
-// put any address on an account of their own (the "nOAuth" class).
+// put any address on an account of their own (the "nOAuth" class). A user
+// an administrator bound to a Microsoft account is never matched: only
+// that account signs in as them.
 func (a *Auth) matchUser(ctx context.Context, t store.Tenant, acct msAccount) (store.User, *msFailure) {
 	var addrs []string
 	if acct.emailVerified {
@@ -166,9 +183,13 @@ func (a *Auth) matchUser(ctx context.Context, t store.Tenant, acct msAccount) (s
 			}
 		}
 	}
+	found, fail := a.withoutBinding(ctx, t, found)
+	if fail != nil {
+		return store.User{}, fail
+	}
 	switch len(found) {
 	case 0:
-		return store.User{}, denied("no tenant user has the account's email")
+		return store.User{}, denied("no tenant user without a Microsoft binding has the account's email")
 	case 1:
 		return found[0], nil
 	}
@@ -177,18 +198,31 @@ func (a *Auth) matchUser(ctx context.Context, t store.Tenant, acct msAccount) (s
 
 // link remembers that the account is u in tenant t. The Store refuses a
 // second link of the account and a second link of the user; which of the
-// two refused it decides the answer.
-func (a *Auth) link(ctx context.Context, t store.Tenant, acct msAccount, u store.User) *msFailure {
-	err := a.store.LinkIdentity(ctx, store.Identity{TenantID: t.ID, Issuer: acct.issuer, Subject: acct.key, UserID: u.ID})
+// two refused it decides the answer. A link made by matching an email
+// (byEmail) is refused too when u was bound to an account meanwhile
+// (msbound.go).
+func (a *Auth) link(ctx context.Context, t store.Tenant, acct msAccount, u store.User, byEmail bool) *msFailure {
+	link := store.Identity{TenantID: t.ID, Issuer: acct.issuer, Subject: acct.key, UserID: u.ID}
+	var err error
+	if bs := a.bindingStore(); byEmail && bs != nil {
+		err = bs.LinkUnbound(ctx, link)
+	} else {
+		err = a.store.LinkIdentity(ctx, link)
+	}
+	if errors.Is(err, store.ErrStale) {
+		f := denied("the user was bound to a Microsoft account meanwhile")
+		f.user = u
+		return f
+	}
 	if !errors.Is(err, ErrConflict) {
 		if err != nil {
 			return serverError(u, "link identity", err)
 		}
 		return nil
 	}
-	id, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.key)
+	holder, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.key)
 	switch {
-	case err == nil && id == u.ID:
+	case err == nil && holder == u.ID:
 		return nil // a concurrent first sign-in of the same account linked it
 	case err == nil:
 		return denied("account was linked to another user meanwhile")

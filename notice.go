@@ -44,40 +44,52 @@ func (a *Auth) mailCodeLock(ctx context.Context, userID string, d time.Duration)
 	a.mailNotice(ctx, userID, a.cfg.Mail.SecondFactorLocked, func(m *MailData) { m.Minutes = minutesLeft(int64(d / time.Second)) })
 }
 
-// mailTenantAdmins mails the notice t about the account of u to every Admin
-// of u's tenant but u (who gets their own notice), in the background: a
-// change one Admin made to another Admin's account is seen by all of them,
-// so that no Admin quietly takes another's over. The tenant's users are read
-// a page at a time; without a store.DirectoryLister, or when a read fails,
-// the rest is not mailed and the failure is logged.
-func (a *Auth) mailTenantAdmins(ctx context.Context, u store.User, t MailTemplate, change string) {
+// mailTenantAdmins mails an account-change notice (Mail.AccountChanged)
+// saying change to every enabled Admin of the tenant, in the background.
+// When about is set the change was made to that user's account: the notice
+// names it, and about is spared (they get their own notice) — so a change
+// one Admin makes to another Admin's account is seen by all of them and no
+// Admin quietly takes another's over. Otherwise the change is to the
+// tenant, and each Admin's notice names their own account. The tenant's
+// users are read a page at a time; without a store.DirectoryLister, or when
+// a read fails, the rest is not mailed and the failure is logged.
+func (a *Auth) mailTenantAdmins(ctx context.Context, tenantID string, about *store.User, change string) {
+	l, err := a.lister()
+	if err != nil {
+		a.log.WarnContext(ctx, "pbxauth: the tenant's Admins not mailed", "tenant", tenantID, "err", err)
+		return
+	}
 	ctx = context.WithoutCancel(ctx)
 	a.background.Go(func() {
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		l, err := a.lister()
-		d := MailData{Username: u.Username, Domain: a.tenantDomain(ctx, u), Change: change}
-		for after := ""; err == nil; {
-			var page []store.User
-			if page, err = l.Users(ctx, u.TenantID, after, defaultPage); err != nil || len(page) == 0 {
-				break
+		for after := ""; ; {
+			users, err := l.Users(ctx, tenantID, after, maxPage)
+			if err != nil {
+				a.log.WarnContext(ctx, "pbxauth: the tenant's Admins not mailed", "tenant", tenantID, "err", err)
+				return
 			}
-			for _, admin := range page {
-				if admin.Role != RoleAdmin || admin.ID == u.ID || admin.Email == "" {
+			for _, admin := range users {
+				if admin.Role != RoleAdmin || admin.Disabled || admin.Email == "" || (about != nil && admin.ID == about.ID) {
 					continue
 				}
-				msg, err := t.render(admin.Email, d)
+				named := admin
+				if about != nil {
+					named = *about
+				}
+				msg, err := a.cfg.Mail.AccountChanged.render(admin.Email,
+					MailData{Username: named.Username, Domain: a.tenantDomain(ctx, named), Change: change})
 				if err == nil {
 					err = a.mailer.Send(ctx, msg)
 				}
 				if err != nil {
-					a.log.WarnContext(ctx, "pbxauth: notice to an admin not mailed", "user", u.ID, "admin", admin.ID, "err", err)
+					a.log.WarnContext(ctx, "pbxauth: notice to an Admin not mailed", "tenant", tenantID, "admin", admin.ID, "err", err)
 				}
 			}
-			after = page[len(page)-1].Username
-		}
-		if err != nil {
-			a.log.WarnContext(ctx, "pbxauth: tenant's admins not mailed", "user", u.ID, "err", err)
+			if len(users) < maxPage {
+				return
+			}
+			after = users[len(users)-1].Username
 		}
 	})
 }

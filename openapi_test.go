@@ -63,7 +63,8 @@ func TestOpenAPIKeepsTheSeed(t *testing.T) {
 // servedCredentials are the operations of PortSIP's credentials document
 // (DESIGN.md "More of PortSIP v22") that pbxauth serves.
 var servedCredentials = []string{"resetCurrentUserPassword", "resetSystemAdminPassword", "resetUserPassword", "changeSystemAdminUsername",
-	"retrieveTenantPasswordPolicy", "updateTenantPasswordPolicy", "generateMicrosoft365Certificate", "downloadMicrosoft365Certificate"}
+	"retrieveTenantPasswordPolicy", "updateTenantPasswordPolicy", "generateMicrosoft365Certificate", "downloadMicrosoft365Certificate",
+	"addUserMs365Binding", "removeUserMs365Binding", "getTenantMicrosoft365ProvisioningDetails", "updateTenantMicrosoft365Provisioning"}
 
 // TestOpenAPIKeepsPortSIPCredentials: every served operation of PortSIP's
 // credentials document is kept as the seed's are, but for the widenings
@@ -173,17 +174,32 @@ func keepsBody(t *testing.T, where string, seed, ours any) {
 }
 
 // keepsProperties checks that the object schema ours keeps every property
-// of seed with its type and limits (descriptions may be reworded).
+// of seed with its type and limits (descriptions may be reworded), and so
+// the properties of an object property, and the items of an array: ours
+// may add members to a nested object as to the body itself.
 func keepsProperties(t *testing.T, where string, seed, ours jsonObject) {
 	t.Helper()
 	sprops, _ := seed["properties"].(jsonObject)
 	oprops, _ := ours["properties"].(jsonObject)
 	for name, schema := range sprops {
 		got, _ := oprops[name].(jsonObject)
-		for k, v := range schema.(jsonObject) {
-			if k != "description" && !reflect.DeepEqual(got[k], standard(k, v)) {
-				t.Errorf("%s: property %s: %s is %v, want %v", where, name, k, got[k], standard(k, v))
-			}
+		keepsSchema(t, where+": property "+name, schema.(jsonObject), got)
+	}
+}
+
+// keepsSchema checks that ours keeps every keyword of the property schema
+// seed but its description.
+func keepsSchema(t *testing.T, where string, seed, ours jsonObject) {
+	t.Helper()
+	for k, v := range seed {
+		switch {
+		case k == "description":
+		case k == "properties":
+			keepsProperties(t, where, seed, ours)
+		case k == "items" && ours[k] != nil:
+			keepsSchema(t, where+" items", v.(jsonObject), ours[k].(jsonObject))
+		case !reflect.DeepEqual(ours[k], standard(k, v)):
+			t.Errorf("%s: %s is %v, want %v", where, k, ours[k], standard(k, v))
 		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/pbxauth/pbxauth/internal/pwpolicy"
 	"github.com/pbxauth/pbxauth/store"
@@ -247,15 +246,7 @@ func (a *Auth) retrieveTenantPasswordPolicy(w http.ResponseWriter, r *http.Reque
 
 // updateTenantPasswordPolicy serves POST /tenant/password_policy.
 func (a *Auth) updateTenantPasswordPolicy(w http.ResponseWriter, r *http.Request) *apiError {
-	ctx := r.Context()
-	p, _ := PrincipalFrom(ctx)
-	if !isTenantAdmin(p) {
-		return errForbidden
-	}
-	if _, e := a.recentCaller(w, r); e != nil {
-		return e
-	}
-	t, e := a.scopedTenant(r, p)
+	p, t, e := a.changingTenant(w, r)
 	if e != nil {
 		return e
 	}
@@ -263,16 +254,9 @@ func (a *Auth) updateTenantPasswordPolicy(w http.ResponseWriter, r *http.Request
 	if e := decodeJSON(w, r, &c); e != nil {
 		return e
 	}
-	_, err := a.updatePolicy(ctx, t.ID, c, p.UserID)
-	switch {
-	case errors.Is(err, ErrInvalid):
-		return invalidArgument(strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
-	case errors.Is(err, store.ErrNotFound):
-		return errNotFound
-	case errors.Is(err, store.ErrConflict):
-		return errBusy
-	case err != nil:
-		return a.internal(ctx, "update password policy", err)
+	_, err := a.updatePolicy(r.Context(), t.ID, c, p.UserID)
+	if e := a.changeAnswer(r, "update password policy", err); e != nil {
+		return e
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil

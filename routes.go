@@ -63,6 +63,10 @@ func (a *Auth) routes() []route {
 		{"POST", "/tenant/password_policy", a.RequireBearer(apiHandler(a.updateTenantPasswordPolicy))},
 		{"POST", "/ms365/certificate", a.RequireBearer(apiHandler(a.generateMicrosoft365Certificate))},
 		{"GET", "/ms365/certificate", a.RequireBearer(apiHandler(a.downloadMicrosoft365Certificate))},
+		{"POST", "/users/{id}/ms365_binding", a.RequireRole(RoleAdmin, RoleSystemAdmin)(apiHandler(a.addUserMs365Binding))},
+		{"POST", "/users/{id}/ms365_binding/destroy", a.RequireRole(RoleAdmin, RoleSystemAdmin)(apiHandler(a.removeUserMs365Binding))},
+		{"GET", "/ms365", a.RequireBearer(apiHandler(a.getTenantMicrosoft365ProvisioningDetails))},
+		{"POST", "/ms365", a.RequireBearer(apiHandler(a.updateTenantMicrosoft365Provisioning))},
 	}
 }
 

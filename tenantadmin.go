@@ -149,8 +149,10 @@ func (a *Auth) CreateTenant(ctx context.Context, s TenantSettings) (store.Tenant
 // (case-insensitively) with s, validated as CreateTenant validates them; s
 // may name a new domain. The tenant keeps its ID, users and links. It
 // reports EventTenantUpdated and returns the tenant as stored, without its
-// Microsoft credentials. ErrNotFound for an unknown domain; otherwise
-// errors as CreateTenant's.
+// Microsoft credentials. A change of the Microsoft directory, application
+// or national cloud (or their removal) ends the tenant's Microsoft links
+// and bindings as [Auth.SetMicrosoftSettings] does. ErrNotFound for an
+// unknown domain; otherwise errors as CreateTenant's.
 func (a *Auth) UpdateTenant(ctx context.Context, domain string, s TenantSettings) (store.Tenant, error) {
 	old, err := a.findTenant(ctx, domain)
 	if err != nil {
@@ -175,6 +177,11 @@ func (a *Auth) UpdateTenant(ctx context.Context, domain string, s TenantSettings
 	}
 	if a.credentialReplaced(old, s.MS365) {
 		if err := a.forgetCertificate(ctx, t.ID); err != nil {
+			return store.Tenant{}, err
+		}
+	}
+	if directoryChanged(old.MS365, t.MS365) {
+		if _, err := a.endDirectory(ctx, t.ID, origin{}); err != nil {
 			return store.Tenant{}, err
 		}
 	}

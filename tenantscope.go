@@ -6,6 +6,7 @@ package pbxauth
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/pbxauth/pbxauth/store"
 )
@@ -48,4 +49,36 @@ func (a *Auth) scopedTenant(r *http.Request, p *Principal) (store.Tenant, *apiEr
 		return store.Tenant{}, a.internal(ctx, "read tenant", err)
 	}
 	return t, nil
+}
+
+// changingTenant returns the caller and the tenant a state-changing tenant
+// route acts on: the caller must be the tenant's Admin or a SystemAdmin
+// (403 otherwise), with a recent sign-in.
+func (a *Auth) changingTenant(w http.ResponseWriter, r *http.Request) (*Principal, store.Tenant, *apiError) {
+	p, _ := PrincipalFrom(r.Context())
+	if !isTenantAdmin(p) {
+		return nil, store.Tenant{}, errForbidden
+	}
+	if _, e := a.recentCaller(w, r); e != nil {
+		return nil, store.Tenant{}, e
+	}
+	t, e := a.scopedTenant(r, p)
+	return p, t, e
+}
+
+// changeAnswer answers a tenant setting's change that failed with err
+// (what names it for the log): its rule broken is 400, a Store without the
+// capability 404, changes that kept overtaking it 503; nil for none.
+func (a *Auth) changeAnswer(r *http.Request, what string, err error) *apiError {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrInvalid):
+		return invalidArgument(strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
+	case errors.Is(err, store.ErrNotFound):
+		return errNotFound
+	case errors.Is(err, store.ErrConflict):
+		return errBusy
+	}
+	return a.internal(r.Context(), what, err)
 }

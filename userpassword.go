@@ -70,7 +70,7 @@ func (a *Auth) setUserPassword(w http.ResponseWriter, r *http.Request) *apiError
 	}
 	a.mailNotice(ctx, u.ID, a.cfg.Mail.AccountChanged, func(m *MailData) { m.Change = "An administrator set a new password" })
 	if p.Role == RoleAdmin && u.Role == RoleAdmin {
-		a.mailTenantAdmins(ctx, u, a.cfg.Mail.AccountChanged, "Administrator "+p.Username+" set a new password")
+		a.mailTenantAdmins(ctx, u.TenantID, &u, "Administrator "+p.Username+" set a new password")
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil

@@ -128,7 +128,7 @@ func logEvents(logger *slog.Logger) func(context.Context, pbxauth.Event) {
 		attrs := []slog.Attr{slog.String("event", string(e.Kind))}
 		for _, f := range [...]struct{ key, value string }{
 			{"user", e.UserID}, {"tenant", e.TenantID}, {"username", e.Username}, {"client", e.ClientIP},
-			{"method", e.Method}, {"reason", e.Reason}, {"session", e.SessionID},
+			{"method", e.Method}, {"reason", e.Reason}, {"session", e.SessionID}, {"actor", e.Actor}, {"change", e.Change},
 		} {
 			if f.value != "" {
 				attrs = append(attrs, slog.String(f.key, f.value))

@@ -1,8 +1,9 @@
 // This file holds the "tenant" subcommands, which operate on the -db store
 // through pbxauth's Go API: add, list, show, policy (tenantpolicy.go) and
-// ms365-cert, each with -h. A Microsoft
-// client secret or private key is read from a file or standard input,
-// never from an argument, and sealed with the server's -key-file key.
+// ms365-cert, each with -h (and the Microsoft settings' commands of
+// ms365cli.go). A Microsoft client secret or private key is read from a
+// file or standard input, never from an argument, and sealed with the
+// server's -key-file key.
 
 package main
 
@@ -24,7 +25,7 @@ func tenantCommand(ctx context.Context, o options, args []string, out io.Writer)
 	return runGroup(ctx, o, "tenant", "[DOMAIN]", tenantCommands, args, out)
 }
 
-var tenantCommands = []command{
+var tenantCommands = append([]command{
 	{name: "add", arg: "DOMAIN", keys: true,
 		args: "-name NAME [-website URL] [-two-factor] [-ms365-application-id ID -ms365-directory-id ID (-ms365-secret-file F | -ms365-certificate F -ms365-private-key-file F) ...] DOMAIN",
 		help: "creates a tenant with the SIP domain DOMAIN, optionally with Microsoft sign-in",
@@ -118,7 +119,7 @@ var tenantCommands = []command{
 				return nil
 			}
 		}},
-}
+}, ms365TenantCommands...)
 
 // ms365Options are the -ms365-* flags of "tenant add".
 type ms365Options struct {

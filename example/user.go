@@ -227,7 +227,7 @@ func readSecret(path string, firstLine bool) (string, error) {
 // the subcommand's own -db may override), through the Go API.
 func userCommand(ctx context.Context, o options, args []string, out io.Writer) error {
 	cmds := []command{}
-	for _, sub := range append(userCommands, userShow) {
+	for _, sub := range append(append(userCommands, userShow), ms365UserCommands...) {
 		cmds = append(cmds, sub.command())
 	}
 	return runGroup(ctx, o, "user", "[USERNAME]", append(cmds, userList), args, out)

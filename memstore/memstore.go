@@ -48,6 +48,7 @@ type Store struct {
 	policies map[string]store.PasswordPolicy // by tenant ID; made on first use
 
 	msCredentials map[string]store.MS365Credentials // by tenant ID; made on first use
+	bindings      memBindings                       // Microsoft bindings and rules; made on first use
 }
 
 var (
@@ -418,6 +419,11 @@ func (m *Store) LinkIdentity(ctx context.Context, id store.Identity) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.linkLocked(id)
+}
+
+// linkLocked stores the link id; the caller holds m.mu for writing.
+func (m *Store) linkLocked(id store.Identity) error {
 	k := identityKey{id.TenantID, id.Issuer, id.Subject}
 	tu := tenantUser{id.TenantID, id.UserID}
 	if _, ok := m.identities[k]; ok {

@@ -11,10 +11,9 @@
 // [CounterStore] and [CounterAdder], [IdentityStore], [DeviceStore] and
 // [UseOnceStore]. Optional capabilities are found by type assertion:
 // [Outbox] with [OutboxReporter], [TOTPStore], [Sweeper],
-// [DirectoryLister], [PasswordPolicyStore] and [MS365CredentialStore].
-// Every shipped
-// store implements all of them, and package storetest checks any store
-// against the whole contract:
+// [DirectoryLister], [PasswordPolicyStore], [MS365CredentialStore] and
+// [MicrosoftBindingStore]. Every shipped store implements all of them, and
+// package storetest checks any store against the whole contract:
 //
 //	func TestMyStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) (a, b store.Store) {
@@ -65,5 +64,8 @@
 //	conditional counters                 CounterAdder.AddCounterBelow    never past the limit; none lost
 //	use once                             UseOnceStore.UseOnce            exactly one returns nil
 //	unique links                         IdentityStore.LinkIdentity      exactly one link per account and per user
+//	unique bindings                      MicrosoftBindingStore.          exactly one user per key and tenant; the
+//	                                     BindMicrosoft, LinkUnbound      user's links go in the same step, and no
+//	                                                                     link by email outlives a binding
 //	outbox leases                        Outbox.ClaimMail                one worker holds a mail at a time
 package store

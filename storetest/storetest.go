@@ -115,6 +115,7 @@ var suite = []group{
 	{"Listing", listerChecks},
 	{"PasswordPolicy", passwordPolicyChecks},
 	{"MS365Credentials", ms365CredentialChecks},
+	{"MicrosoftBindings", bindingChecks},
 	{"Outbox", outboxChecks},
 	{"Rules", ruleChecks},
 }

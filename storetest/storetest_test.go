@@ -134,6 +134,16 @@ type (
 	versionBlindCertificates struct{ *memstore.Store }
 	// certificateForgetsKnownGood replaces known good with each certificate.
 	certificateForgetsKnownGood struct{ *memstore.Store }
+	// stickyBindings refuses to bind a user who has a binding already.
+	stickyBindings struct{ *memstore.Store }
+	// versionBlindRules puts Microsoft rules over whatever is stored.
+	versionBlindRules struct{ *memstore.Store }
+	// adminOnlyRules keeps the administrators' rule, not the other.
+	adminOnlyRules struct{ *memstore.Store }
+	// silentReset resets a tenant's Microsoft links and says nothing of it.
+	silentReset struct{ *memstore.Store }
+	// bindingBlindLinks links whether or not the user has a binding.
+	bindingBlindLinks struct{ *memstore.Store }
 	// forgetfulUseOnce never records a use.
 	forgetfulUseOnce struct{ *memstore.Store }
 	// purposelessUseOnce records uses by id alone.
@@ -269,6 +279,33 @@ func (s firstPolicyOnly) PutPasswordPolicy(ctx context.Context, p store.Password
 
 func (s lengthsOnlyPolicies) PutPasswordPolicy(ctx context.Context, p store.PasswordPolicy) error {
 	return s.Store.PutPasswordPolicy(ctx, store.PasswordPolicy{TenantID: p.TenantID, MinLength: p.MinLength, MaxLength: p.MaxLength})
+}
+
+func (s stickyBindings) BindMicrosoft(ctx context.Context, b store.MicrosoftBinding) error {
+	if _, err := s.UserMicrosoftBinding(ctx, b.TenantID, b.UserID); err == nil {
+		return store.ErrConflict
+	}
+	return s.Store.BindMicrosoft(ctx, b)
+}
+
+func (s bindingBlindLinks) LinkUnbound(ctx context.Context, id store.Identity) error {
+	return s.LinkIdentity(ctx, id)
+}
+
+func (s versionBlindRules) PutMicrosoftRules(ctx context.Context, r store.MicrosoftRules) error {
+	cur, _ := s.MicrosoftRules(ctx, r.TenantID) // Version 0 when none are stored
+	r.Version = cur.Version
+	return s.Store.PutMicrosoftRules(ctx, r)
+}
+
+func (s adminOnlyRules) PutMicrosoftRules(ctx context.Context, r store.MicrosoftRules) error {
+	r.StandardUser = store.MicrosoftRule{SyncType: store.SelectAll}
+	return s.Store.PutMicrosoftRules(ctx, r)
+}
+
+func (s silentReset) ResetMicrosoft(ctx context.Context, tenantID string) (store.MicrosoftReset, error) {
+	_, err := s.Store.ResetMicrosoft(ctx, tenantID)
+	return store.MicrosoftReset{}, err
 }
 
 func (s versionBlindPolicies) PutPasswordPolicy(ctx context.Context, p store.PasswordPolicy) error {
@@ -594,6 +631,21 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"ReplaceMS365Current replaces known good",
 			func(m *memstore.Store) store.Store { return certificateForgetsKnownGood{m} },
 			[]string{"MS365Credentials/RoundTrip", "MS365Credentials/Versions", "MS365Credentials/ConcurrentReplace"}},
+		{"BindMicrosoft keeps a user's first binding",
+			func(m *memstore.Store) store.Store { return stickyBindings{m} },
+			[]string{"MicrosoftBindings/RoundTrip", "MicrosoftBindings/ConcurrentBindingsOfOneUser"}},
+		{"PutMicrosoftRules ignores the version",
+			func(m *memstore.Store) store.Store { return versionBlindRules{m} },
+			[]string{"MicrosoftBindings/Rules"}},
+		{"PutMicrosoftRules drops the standard users' rule",
+			func(m *memstore.Store) store.Store { return adminOnlyRules{m} },
+			[]string{"MicrosoftBindings/Rules", "MicrosoftBindings/ConcurrentRules"}},
+		{"LinkUnbound ignores bindings",
+			func(m *memstore.Store) store.Store { return bindingBlindLinks{m} },
+			[]string{"MicrosoftBindings/LinkUnbound", "MicrosoftBindings/ConcurrentBindAndLink"}},
+		{"ResetMicrosoft reports nothing",
+			func(m *memstore.Store) store.Store { return silentReset{m} },
+			[]string{"MicrosoftBindings/Reset"}},
 		{"UseOnce records nothing",
 			func(m *memstore.Store) store.Store { return forgetfulUseOnce{m} },
 			[]string{"UseOnce/Once", "UseOnce/Concurrent", "UseOnce/Sweep"}},
