@@ -642,7 +642,7 @@ func TestBrokenStoresFail(t *testing.T) {
 			[]string{"MicrosoftBindings/Rules", "MicrosoftBindings/ConcurrentRules"}},
 		{"LinkUnbound ignores bindings",
 			func(m *memstore.Store) store.Store { return bindingBlindLinks{m} },
-			[]string{"MicrosoftBindings/LinkUnbound", "MicrosoftBindings/ConcurrentBindAndLink"}},
+			[]string{"MicrosoftBindings/LinkUnbound"}}, // the race may be won by the binding, as a correct store's is
 		{"ResetMicrosoft reports nothing",
 			func(m *memstore.Store) store.Store { return silentReset{m} },
 			[]string{"MicrosoftBindings/Reset"}},
