@@ -19,8 +19,9 @@ import (
 )
 
 // Store is an in-memory [store.Store], [store.Sweeper], [store.Outbox],
-// [store.TOTPStore] and [store.DirectoryLister]. The zero value is not
-// usable; create one with [New]. It is safe for concurrent use.
+// [store.TOTPStore], [store.PasskeyStore] and [store.DirectoryLister]. The
+// zero value is not usable; create one with [New]. It is safe for
+// concurrent use.
 type Store struct {
 	mu          sync.RWMutex
 	system      store.System
@@ -46,6 +47,8 @@ type Store struct {
 	useOnce memUseOnce // uses of sealed states, under a lock of their own
 
 	policies map[string]store.PasswordPolicy // by tenant ID; made on first use
+
+	passkeys memPasskeys // under mu: adding and ending them reads the epoch and sign-ins
 }
 
 var (
@@ -264,6 +267,11 @@ func (m *Store) SwapPasswordHash(ctx context.Context, userID, oldHash, newHash s
 func (m *Store) ResetPassword(ctx context.Context, userID, newHash string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.resetPasswordLocked(userID, newHash)
+}
+
+// resetPasswordLocked is ResetPassword; the caller holds m.mu.
+func (m *Store) resetPasswordLocked(userID, newHash string) error {
 	u, ok := m.users[userID]
 	if !ok {
 		return store.ErrNotFound

@@ -30,6 +30,12 @@ type Family struct {
 	// started this sign-in was proved; CreateFamily stores the family only
 	// while the user's epoch still equals it.
 	Epoch int64
+	// PasskeyID is the ID of the passkey ([Passkey.ID]) this sign-in was
+	// made with, first or second factor; "" for none. Deleting that
+	// passkey ends the sign-in (PasskeyStore.DeletePasskey), and a store
+	// that keeps passkeys stores such a family only while the passkey
+	// exists and is not disabled (ErrStale otherwise).
+	PasskeyID string
 }
 
 // TokenKind tells access tokens from refresh tokens.
