@@ -179,7 +179,7 @@ func (a *Auth) setPassword(ctx context.Context, u store.User, hash string, force
 	if _, err := a.endSignIns(ctx, u.ID, u.TenantID, "", o); err != nil {
 		return err
 	}
-	if err := a.store.ResetPassword(ctx, u.ID, hash); err != nil {
+	if err := a.storeResetPassword(ctx, u, hash, o.ip); err != nil {
 		return err
 	}
 	if forceReset {

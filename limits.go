@@ -95,6 +95,16 @@ type Limits struct {
 	// minute (429 beyond). Default 10.
 	DeviceSignIns int
 
+	// PasskeysPerUser is how many passkeys one user may have (disabled
+	// ones count); registering one more is 400. Default 10.
+	PasskeysPerUser int
+	// PasskeyStarts is how many passkey sign-ins (POST
+	// /auth/sign_in/passkey/options) one client address may start per
+	// FlowStartWindow, counted in this instance's memory (the starts store
+	// nothing); beyond, 429. Pages with passkey autofill ask on every
+	// load, often many behind one office's address. Default 300.
+	PasskeyStarts int
+
 	// SignInsPerUser is how many live sign-ins (token families, cookie
 	// sessions included) one user may have: a new one beyond it ends the
 	// least recently used, reported as EventSessionRevoked with Reason
@@ -141,6 +151,8 @@ func (l Limits) withDefaults() Limits {
 	setD(&l.DeviceLifetime, 400*24*time.Hour)
 	set(&l.DeviceSignIns, 10)
 	set(&l.SignInsPerUser, 100)
+	set(&l.PasskeysPerUser, 10)
+	set(&l.PasskeyStarts, 300)
 	return l
 }
 

@@ -237,6 +237,9 @@ type Config struct {
 	// Limits.PendingStates).
 	EncryptionKeys [][]byte
 
+	// Passkeys configures passkeys (WebAuthn): see [PasskeyConfig].
+	Passkeys PasskeyConfig
+
 	// MicrosoftRedirectURL, when set, is the full redirect URI registered
 	// at Entra ID, replacing the one built from PublicURL
 	// ({PublicURL}/auth/sign_in/microsoft/callback). The host then serves
@@ -293,6 +296,13 @@ type Auth struct {
 	// counts per address; both nil without Config.EncryptionKeys.
 	states *sealedstate.Keys
 	starts *memrate.Limiter
+	// passkeys serves passkeys; nil when they are off. related is the
+	// well-known document of Config.Passkeys.RelatedOrigins, or nil.
+	passkeys *passkeys
+	related  relatedDoc
+	// passkeyStarts counts passkey sign-in starts per address; nil
+	// without passkeys.
+	passkeyStarts *memrate.Limiter
 	// origins are the parsed Config.CallbackOrigins.
 	origins callbackurl.List
 	// providers caches discovered Microsoft providers.
@@ -424,6 +434,9 @@ func New(cfg Config) (*Auth, error) {
 		a.mailer = noMailer{} // each failed send logs errNoMailer, which names the fix
 	}
 	if err := a.initStates(); err != nil {
+		return nil, err
+	}
+	if err := a.initPasskeys(); err != nil {
 		return nil, err
 	}
 	a.warnFeatures()

@@ -126,7 +126,7 @@ func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
 	if e := a.flowError(ctx, err, err == nil && got.UserID != u.ID); e != nil {
 		return e
 	}
-	if err := a.store.ResetPassword(ctx, u.ID, hash); errors.Is(err, store.ErrNotFound) {
+	if err := a.storeResetPassword(ctx, u, hash, a.clientIP(r)); errors.Is(err, store.ErrNotFound) {
 		return errInvalidToken
 	} else if err != nil {
 		return a.internal(ctx, "reset password", err)

@@ -60,6 +60,10 @@ type signIn struct {
 	cookieOnly bool
 	// qr: the credentials came from a provisioning QR code (Event.QR).
 	qr bool
+	// passkeyID is the passkey the sign-in was made with, if any: the
+	// Store refuses the sign-in once that passkey is gone or disabled, and
+	// deleting it ends the sign-in.
+	passkeyID string
 }
 
 // issued is a new sign-in: its family and its first token pair.
@@ -103,6 +107,7 @@ func (a *Auth) issue(r *http.Request, s signIn) (issued, error) {
 		ClientIP:         a.clientIP(r),
 		UserAgent:        useragent.Clean(r.UserAgent()),
 		Epoch:            s.epoch,
+		PasskeyID:        s.passkeyID,
 	}
 	access, refresh := newToken(), newToken()
 	expires := minTime(now.Add(a.cfg.AccessTokenTTL), f.ExpiresAt)
