@@ -157,8 +157,8 @@ func credentialOf(p store.Passkey) webauthn.Credential {
 	}
 	return webauthn.Credential{
 		ID: p.CredentialID, PublicKey: p.PublicKey, AttestationType: "none", AttestationFormat: "none",
-		Transport: transports,
-		Flags:     webauthn.CredentialFlags{BackupEligible: p.BackupEligible, BackupState: p.BackupState, UserPresent: true, UserVerified: true},
+		Transport:     transports,
+		Flags:         webauthn.CredentialFlags{BackupEligible: p.BackupEligible, BackupState: p.BackupState, UserPresent: true, UserVerified: true},
 		Authenticator: webauthn.Authenticator{AAGUID: p.AAGUID, SignCount: p.SignCount},
 	}
 }

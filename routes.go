@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -98,10 +99,30 @@ func (a *Auth) buildMux() *http.ServeMux {
 	for _, p := range paths {
 		methods := allowed[p]
 		sort.Strings(methods)
-		mux.Handle(p, methodNotAllowed(strings.Join(methods, ", ")))
+		a.handleOtherMethods(mux, p, methods)
 	}
 	mux.HandleFunc("/", notFoundHandler)
 	return mux
+}
+
+// handleOtherMethods answers 405 on path p for every method but methods.
+// A method-less pattern does it in one line, except where a path with a
+// literal segment ("/auth/passkeys/options") sits beside a wildcard one
+// with other methods ("PATCH /auth/passkeys/{id}"): ServeMux refuses such
+// a pair, and then each other standard method gets its own pattern.
+func (a *Auth) handleOtherMethods(mux *http.ServeMux, p string, methods []string) {
+	h := methodNotAllowed(strings.Join(methods, ", "))
+	defer func() {
+		if recover() == nil {
+			return
+		}
+		for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"} {
+			if !slices.Contains(methods, m) {
+				mux.Handle(m+" "+p, h)
+			}
+		}
+	}()
+	mux.Handle(p, h)
 }
 
 // internal logs a backend failure and returns its answer, which never
