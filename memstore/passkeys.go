@@ -265,10 +265,13 @@ func (m *Store) ResetPasswordPasskeys(ctx context.Context, userID, newHash strin
 	return m.deletePasskeysLocked(userID, since), nil
 }
 
-// passkeyGoneLocked reports whether a sign-in made with the passkey id
-// must not be stored: the passkey is missing or disabled; the caller holds
-// m.mu.
-func (m *Store) passkeyGoneLocked(id string) bool {
-	_, err := m.usablePasskeyLocked(id)
-	return id != "" && err != nil
+// passkeyGoneLocked reports whether f, a sign-in made with a passkey, must
+// not be stored: the passkey is missing, another user's or disabled; the
+// caller holds m.mu.
+func (m *Store) passkeyGoneLocked(f store.Family) bool {
+	if f.PasskeyID == "" {
+		return false
+	}
+	p, err := m.usablePasskeyLocked(f.PasskeyID)
+	return err != nil || p.UserID != f.UserID
 }

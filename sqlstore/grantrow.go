@@ -21,7 +21,10 @@ import (
 // (CreateFamily), never to a token's check, so the bearer check reads no
 // more than before they existed (Store.Grant documents that it need not
 // fill them).
-var derivedGrantCols = map[string]bool{"t.hash": true, "t.kind": true, "f.id": true, "u.id": true, "f.epoch": true, "u.epoch": true}
+//
+// So is the sign-in's passkey: only deleting the passkey reads it.
+var derivedGrantCols = map[string]bool{"t.hash": true, "t.kind": true, "f.id": true, "u.id": true, "f.epoch": true, "u.epoch": true,
+	"f.passkey_id": true}
 
 // grantColumns returns the columns grantQuery reads, qualified, and the
 // destinations in g that they scan into, in the same order.

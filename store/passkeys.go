@@ -78,8 +78,9 @@ func (p Passkey) Validate() error {
 //
 // A store implementing PasskeyStore also honours [Family.PasskeyID] in
 // [TokenStore.CreateFamily]: a sign-in made with a passkey is stored only
-// while that passkey exists and is not disabled (ErrStale otherwise), so
-// that no sign-in in flight survives the passkey's deletion.
+// while that passkey exists, is the user's and is not disabled (ErrStale
+// otherwise), so that no sign-in in flight survives the passkey's
+// deletion.
 type PasskeyStore interface {
 	// WebAuthnHandle returns the user's WebAuthn user handle. The first
 	// call for a user stores newHandle (64 random bytes the caller made)

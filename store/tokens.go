@@ -34,7 +34,7 @@ type Family struct {
 	// made with, first or second factor; "" for none. Deleting that
 	// passkey ends the sign-in (PasskeyStore.DeletePasskey), and a store
 	// that keeps passkeys stores such a family only while the passkey
-	// exists and is not disabled (ErrStale otherwise).
+	// exists, is the user's and is not disabled (ErrStale otherwise).
 	PasskeyID string
 }
 
@@ -107,8 +107,9 @@ type TokenStore interface {
 	// when the token is missing, of another kind or expired at now, its
 	// family is revoked or expired, or its user is missing or disabled. A
 	// rotated refresh token is returned with its UsedAt set. A store need
-	// not fill the grant's User.Epoch and Family.Epoch (no check reads
-	// them), so that the bearer check reads no more than it needs.
+	// not fill the grant's User.Epoch, Family.Epoch and Family.PasskeyID
+	// (no check reads them), so that the bearer check reads no more than
+	// it needs.
 	Grant(ctx context.Context, h Hash, kind TokenKind, now time.Time) (Grant, error)
 	// RotateRefresh marks the fresh refresh token h used and adds next (the
 	// new access and refresh tokens; the store sets their FamilyID to h's
