@@ -17,16 +17,22 @@ type EventKind string
 
 // Event kinds of the API's flows.
 const (
-	// EventSignIn: a password sign-in was issued — a token family, or a
-	// cookie session — by POST /auth/sign_in or POST /login of a user who
-	// needs no second factor, or by the POST /auth/verify_otp that
-	// completes a second-factor flow. A right password that still needs a
+	// EventSignIn: a password or passkey sign-in was issued — a token
+	// family, or a cookie session — by POST /auth/sign_in or POST /login of
+	// a user who needs no second factor, by POST /auth/sign_in/passkey or
+	// POST /login/passkey (Method "passkey"), or by the POST
+	// /auth/verify_otp or /auth/verify_passkey that completes a
+	// second-factor flow. A right password that still needs a
 	// code is EventSecondFactorRequired instead, so each sign-in is
 	// reported once, when it exists. UserID, TenantID, Username, ClientIP,
 	// Method "password", QR for POST /auth/sign_in?qr=true (also when its
 	// verify_otp issues it).
 	EventSignIn EventKind = "sign_in"
-	// EventSignInFailed: POST /auth/sign_in or POST /login refused the
+	// EventSignInFailed: POST /auth/sign_in/passkey or POST /login/passkey
+	// refused an assertion (Method "passkey", Reason saying why — such as
+	// unknown_credential, assertion, disabled, other_tenant — and, once the
+	// passkey is known, UserID, TenantID, Username, PasskeyID); or
+	// POST /auth/sign_in or POST /login refused the
 	// credentials (401: wrong password, unknown domain or user, no
 	// password, disabled user) or refused the attempt by a limit (429,
 	// before any password is checked). Username as submitted, ClientIP,

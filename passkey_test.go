@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -203,9 +204,7 @@ func TestPasskeyRegisterSignInAndLogin(t *testing.T) {
 	if l := e.c.Do("POST", "/login/passkey", body); l.Status != 200 || l.String("access_token") == "" {
 		t.Fatalf("/login/passkey: %d %s", l.Status, l.Body)
 	}
-	if g := e.c.Do("GET", "/login", nil); g.Status != 200 {
-		t.Fatalf("GET /login after /login/passkey: %d %s", g.Status, g.Body)
-	}
+	wantStatus(t, "GET /login after /login/passkey", e.c.Do("GET", "/login", nil), 200)
 }
 
 // TestPasskeyCeremonyChangedIsRefused: every part of an assertion and of a
@@ -235,9 +234,7 @@ func TestPasskeyCeremonyChangedIsRefused(t *testing.T) {
 			t.Errorf("%s: %d %s, want 401 without reason", name, r.Status, r.Body)
 		}
 	}
-	if r := e.passkeySignIn(t, c, nil); r.Status != 200 {
-		t.Fatalf("the honest assertion after them: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "the honest assertion after them", e.passkeySignIn(t, c, nil), 200)
 
 	for name, change := range map[string]func(*softauthn.Ceremony){
 		"wrong origin": func(c *softauthn.Ceremony) { c.Origin = "http://evil.test" },
@@ -268,9 +265,7 @@ func TestPasskeyAssertionReplayed(t *testing.T) {
 	c, _ := e.addPasskey(t, access, false)
 	tok, ch := e.passkeyStart(t, nil)
 	body := map[string]any{"token": tok, "credential": json.RawMessage(c.Assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}))}
-	if r := e.c.Do("POST", "/auth/sign_in/passkey", body); r.Status != 200 {
-		t.Fatalf("first: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "first", e.c.Do("POST", "/auth/sign_in/passkey", body), 200)
 	if r := e.c.Do("POST", "/auth/sign_in/passkey", body); r.Status != 401 || r.Reason() != "" {
 		t.Fatalf("replayed: %d %s", r.Status, r.Body)
 	}
@@ -282,9 +277,7 @@ func TestPasskeyAssertionReplayed(t *testing.T) {
 		t.Fatalf("20 concurrent finishes: %v, want one 200 and 19 401", counts)
 	}
 	// Nothing was counted as a clone: the passkey still signs in.
-	if r := e.passkeySignIn(t, c, nil); r.Status != 200 {
-		t.Fatalf("after the race: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "after the race", e.passkeySignIn(t, c, nil), 200)
 }
 
 // TestPasskeyCredentialIDTwice: a credential ID registered again, by its
@@ -331,9 +324,7 @@ func TestPasskeyLimit(t *testing.T) {
 	if counts[201] != 1 || counts[400] != 1 {
 		t.Fatalf("the 10th and 11th at once: %v", counts)
 	}
-	if r := e.c.Do("POST", "/auth/passkeys/options", map[string]any{}, apitest.Bearer(access)...); r.Status != 400 {
-		t.Fatalf("options at the limit: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "options at the limit", e.c.Do("POST", "/auth/passkeys/options", map[string]any{}, apitest.Bearer(access)...), 400)
 	if n := len(e.passkeys(t, access)); n != 10 {
 		t.Fatalf("%d passkeys, want 10", n)
 	}
@@ -356,17 +347,13 @@ func TestPasskeyCounter(t *testing.T) {
 	}
 	clone := *bound
 	clone.Count = 1 // a copy of the key, behind the original
-	if r := e.passkeySignIn(t, &clone, nil); r.Status != 401 {
-		t.Fatalf("count gone back: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "count gone back", e.passkeySignIn(t, &clone, nil), 401)
 	if s := ev.find(pbxauth.EventPasskeySuspicious, pbxauth.ReasonCounter); len(s) != 1 || s[0].PasskeyID != boundID {
 		t.Fatalf("passkey_suspicious events: %+v", s)
 	}
 	e.receiveMail(t, "disabled")
 	// Disabled: the original, counting forward, signs in no one either.
-	if r := e.passkeySignIn(t, bound, nil); r.Status != 401 {
-		t.Fatalf("disabled passkey: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "disabled passkey", e.passkeySignIn(t, bound, nil), 401)
 	for _, p := range e.passkeys(t, access) {
 		if p["id"] == boundID && p["disabled"] != true {
 			t.Errorf("the passkey is not shown disabled: %v", p)
@@ -375,12 +362,8 @@ func TestPasskeyCounter(t *testing.T) {
 	// A synced passkey that reports a count that does not advance is
 	// accepted and reported.
 	synced.Count, synced.Step = 5, 0
-	if r := e.passkeySignIn(t, synced, nil); r.Status != 200 {
-		t.Fatalf("synced, count 5: %d %s", r.Status, r.Body)
-	}
-	if r := e.passkeySignIn(t, synced, nil); r.Status != 200 {
-		t.Fatalf("synced, count 5 again: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "synced, count 5", e.passkeySignIn(t, synced, nil), 200)
+	wantStatus(t, "synced, count 5 again", e.passkeySignIn(t, synced, nil), 200)
 	if n := len(ev.find(pbxauth.EventPasskeySuspicious, pbxauth.ReasonCounter)); n != 2 {
 		t.Fatalf("%d counter events, want 2", n)
 	}
@@ -416,9 +399,7 @@ func TestPasskeyBackupEligibilityChanged(t *testing.T) {
 	e.receiveMail(t, "register it again")
 	// BS may change.
 	synced.BackupState = false
-	if r := e.passkeySignIn(t, synced, nil); r.Status != 200 {
-		t.Fatalf("BS changed: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "BS changed", e.passkeySignIn(t, synced, nil), 200)
 }
 
 // TestPasskeyOtherUsersID: another user's passkey id is 404 everywhere.
@@ -427,26 +408,16 @@ func TestPasskeyOtherUsersID(t *testing.T) {
 	alice, _ := e.signIn(t, aliceCreds())
 	c, id := e.addPasskey(t, alice, false)
 	admin, _ := e.signIn(t, map[string]any{"username": "admin", "password": adminPW})
-	if r := e.c.Do("DELETE", "/auth/passkeys/"+id, nil, apitest.Bearer(admin)...); r.Status != 404 {
-		t.Fatalf("DELETE another's: %d %s", r.Status, r.Body)
-	}
-	if r := e.c.Do("PATCH", "/auth/passkeys/"+id, map[string]any{"name": "mine"}, apitest.Bearer(admin)...); r.Status != 404 {
-		t.Fatalf("PATCH another's: %d %s", r.Status, r.Body)
-	}
-	if r := e.c.Do("DELETE", "/auth/passkeys/nope", nil, apitest.Bearer(alice)...); r.Status != 404 {
-		t.Fatalf("DELETE unknown: %d %s", r.Status, r.Body)
-	}
-	if r := e.passkeySignIn(t, c, nil); r.Status != 200 {
-		t.Fatalf("alice's passkey after: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "DELETE another's", e.c.Do("DELETE", "/auth/passkeys/"+id, nil, apitest.Bearer(admin)...), 404)
+	wantStatus(t, "PATCH another's", e.c.Do("PATCH", "/auth/passkeys/"+id, map[string]any{"name": "mine"}, apitest.Bearer(admin)...), 404)
+	wantStatus(t, "DELETE unknown", e.c.Do("DELETE", "/auth/passkeys/nope", nil, apitest.Bearer(alice)...), 404)
+	wantStatus(t, "alice's passkey after", e.passkeySignIn(t, c, nil), 200)
 	// Renamed and removed by its owner; its sign-ins end with it.
 	pkAccess := e.passkeySignIn(t, c, nil).String("access_token")
 	if r := e.c.Do("PATCH", "/auth/passkeys/"+id, map[string]any{"name": "Laptop\u0007 key"}, apitest.Bearer(alice)...); r.Status != 200 || r.String("name") != "Laptop key" {
 		t.Fatalf("rename: %d %s", r.Status, r.Body)
 	}
-	if r := e.c.Do("DELETE", "/auth/passkeys/"+id, nil, apitest.Bearer(alice)...); r.Status != 204 {
-		t.Fatalf("DELETE own: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "DELETE own", e.c.Do("DELETE", "/auth/passkeys/"+id, nil, apitest.Bearer(alice)...), 204)
 	e.wantBearer(t, "a sign-in made with the removed passkey", pkAccess, 401)
 	e.wantBearer(t, "the password sign-in that removed it", alice, 200)
 	if r := e.passkeySignIn(t, c, nil); r.Status != 401 || r.Reason() != "unknown_credential" {
@@ -471,9 +442,7 @@ func TestPasskeyRegisteredInARaceWithAReset(t *testing.T) {
 	// epoch: the registration begun before it is refused too.
 	access, _ = e.signIn(t, map[string]any{"username": "alice", "password": "a-new-password-1", "domain": acmeDomain})
 	tok, ch, handle = e.registration(t, access)
-	if ch := e.c.Do("POST", "/user/password", map[string]any{"old_password": "a-new-password-1", "new_password": "a-new-password-2"}, apitest.Bearer(access)...); ch.Status != 200 {
-		t.Fatalf("change password: %d %s", ch.Status, ch.Body)
-	}
+	wantStatus(t, "change password", e.c.Do("POST", "/user/password", map[string]any{"old_password": "a-new-password-1", "new_password": "a-new-password-2"}, apitest.Bearer(access)...), 200)
 	r = e.finishRegistration(access, tok, softauthn.New(pkRPID, handle), softauthn.Ceremony{Challenge: ch, Origin: pkOrigin})
 	if r.Status != 400 || r.Reason() != "credentials_changed" {
 		t.Fatalf("registration after a password change: %d %s", r.Status, r.Body)
@@ -496,9 +465,7 @@ func TestPasskeyResetDeletesRecentPasskeys(t *testing.T) {
 	e.receiveMail(t, "was added")
 	e.forget(t, "alice")
 	tok := e.resetToken(t, aliceEmail)
-	if r := e.reset(t, tok, "a-new-password-1"); r.Status != 200 {
-		t.Fatalf("reset: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "reset", e.reset(t, tok, "a-new-password-1"), 200)
 	mail := e.receiveMail(t, "were removed")
 	if !strings.Contains(mail, "remove any you do not recognise") {
 		t.Errorf("reset mail: %s", mail)
@@ -509,9 +476,7 @@ func TestPasskeyResetDeletesRecentPasskeys(t *testing.T) {
 	if r := e.passkeySignIn(t, recent, nil); r.Status != 401 || r.Reason() != "unknown_credential" {
 		t.Fatalf("the recent passkey after the reset: %d %s", r.Status, r.Body)
 	}
-	if r := e.passkeySignIn(t, old, nil); r.Status != 200 {
-		t.Fatalf("the older passkey after the reset: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "the older passkey after the reset", e.passkeySignIn(t, old, nil), 200)
 }
 
 // TestPasskeySealedState: a state opened with a key rotated away is
@@ -536,12 +501,8 @@ func TestPasskeySealedState(t *testing.T) {
 		t.Fatalf("registration state of a key rotated away: %d %s", r.Status, r.Body)
 	}
 	still := newEnvWith(t, st, func(c *pbxauth.Config) { c.EncryptionKeys = [][]byte{k2, pkKey} })
-	if r := still.c.Do("POST", "/auth/sign_in/passkey", body); r.Status != 200 {
-		t.Fatalf("state of a key still listed: %d %s", r.Status, r.Body)
-	}
-	if r := still.c.Do("POST", "/auth/sign_in/passkey", body); r.Status != 401 {
-		t.Fatalf("the same state again, at another instance: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "state of a key still listed", still.c.Do("POST", "/auth/sign_in/passkey", body), 200)
+	wantStatus(t, "the same state again, at another instance", still.c.Do("POST", "/auth/sign_in/passkey", body), 401)
 }
 
 // TestPasskeyUnknownCredentialReason: the reason is given only when no
@@ -576,9 +537,7 @@ func TestPasskeySecondFactor(t *testing.T) {
 
 	// Without passkeys: 400.
 	admin := e.startTwoFactorAdmin(t)
-	if r := e.c.Do("POST", "/auth/verify_passkey/options", map[string]any{"token": admin}); r.Status != 400 {
-		t.Fatalf("options for a user without passkeys: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "options for a user without passkeys", e.c.Do("POST", "/auth/verify_passkey/options", map[string]any{"token": admin}), 400)
 
 	flow := e.startTwoFactor(t, aliceCreds())
 	_, ch, _ := publicKeyOf(t, e.c.Do("POST", "/auth/verify_passkey/options", map[string]any{"token": flow}))
@@ -595,9 +554,7 @@ func TestPasskeySecondFactor(t *testing.T) {
 	if u := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(r.String("access_token"))...); u.JSON()["password_verified"] != true {
 		t.Errorf("/auth/user after password and passkey: %s", u.Body)
 	}
-	if again := assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}); again.Status != 401 {
-		t.Fatalf("the flow again: %d %s", again.Status, again.Body)
-	}
+	wantStatus(t, "the flow again", assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}), 401)
 
 	// 5 options per flow, then 429; 5 failures end the flow.
 	flow = e.startTwoFactor(t, aliceCreds())
@@ -616,9 +573,7 @@ func TestPasskeySecondFactor(t *testing.T) {
 			t.Fatalf("wrong %d: %d %s", i+1, r.Status, r.Body)
 		}
 	}
-	if r := assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}); r.Status != 401 {
-		t.Fatalf("after 5 failures: %d %s", r.Status, r.Body)
-	}
+	wantStatus(t, "after 5 failures", assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}), 401)
 }
 
 // startTwoFactorAdmin starts the second factor of the system admin.
@@ -654,9 +609,7 @@ func TestPasskeyNotTwoFactorInTenant(t *testing.T) {
 		t.Fatalf("passkey_satisfies_two_factor false: %d %s", r.Status, r.Body)
 	}
 	flow := r.String("token")
-	if o := e.c.Do("POST", "/auth/verify_passkey/options", map[string]any{"token": flow}); o.Status != 400 {
-		t.Fatalf("a passkey again as the second factor: %d %s", o.Status, o.Body)
-	}
+	wantStatus(t, "a passkey again as the second factor", e.c.Do("POST", "/auth/verify_passkey/options", map[string]any{"token": flow}), 400)
 	code := e.sendCode(t, flow, aliceEmail)
 	v := e.c.Do("POST", "/auth/verify_otp", map[string]any{"token": flow, "code": code})
 	if v.Status != 200 {
@@ -665,4 +618,48 @@ func TestPasskeyNotTwoFactorInTenant(t *testing.T) {
 	if u := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(v.String("access_token"))...); u.JSON()["password_verified"] != false {
 		t.Errorf("/auth/user: %s", u.Body)
 	}
+}
+
+// wantStatus fails the test unless r answered status.
+func wantStatus(t *testing.T, what string, r *apitest.Response, status int) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("%s: %d %s, want %d", what, r.Status, r.Body, status)
+	}
+}
+
+// TestPasskeyStartsLimited: passkey sign-in starts are limited per client
+// address, in memory, with Retry-After; another address is not affected.
+func TestPasskeyStartsLimited(t *testing.T) {
+	e := newEnv(t, withPasskeys, func(c *pbxauth.Config) {
+		c.Limits.PasskeyStarts = 3
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	})
+	from := func(ip string) *apitest.Response {
+		return e.c.Do("POST", "/auth/sign_in/passkey/options", map[string]any{}, "X-Forwarded-For", ip)
+	}
+	for range 3 {
+		wantStatus(t, "a start within the limit", from("198.51.100.7"), 200)
+	}
+	r := from("198.51.100.7")
+	if r.Status != 429 || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("4th start: %d %s", r.Status, r.Body)
+	}
+	wantStatus(t, "another address", from("203.0.113.9"), 200)
+	e.clock.Advance(time.Minute)
+	wantStatus(t, "a minute later", from("198.51.100.7"), 200)
+}
+
+// TestPasskeyUnknownDomain: a sign-in limited to a domain that is no
+// tenant's signs in nobody, not even a system user.
+func TestPasskeyUnknownDomain(t *testing.T) {
+	e, _ := newPasskeyEnv(t)
+	admin, _ := e.signIn(t, map[string]any{"username": "admin", "password": adminPW})
+	c, _ := e.addPasskey(t, admin, false)
+	tok, ch := e.passkeyStart(t, map[string]any{"domain": "nowhere.example.test"})
+	r := e.c.Do("POST", "/auth/sign_in/passkey", map[string]any{"token": tok, "credential": json.RawMessage(c.Assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}))})
+	if r.Status != 401 || r.Reason() != "" {
+		t.Fatalf("unknown domain: %d %s", r.Status, r.Body)
+	}
+	wantStatus(t, "no domain", e.passkeySignIn(t, c, nil), 200)
 }

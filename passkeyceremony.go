@@ -78,6 +78,7 @@ type passkeyState struct {
 	Handle    []byte `json:"h,omitempty"`
 	TenantID  string `json:"t,omitempty"`
 	Domain    bool   `json:"d,omitempty"` // a domain was given: TenantID limits the sign-in
+	NoTenant  bool   `json:"n,omitempty"` // the domain given is no tenant's: nobody signs in
 }
 
 // passkeyAD binds sealed passkey states to this deployment and RP ID.
@@ -98,10 +99,11 @@ func (a *Auth) sealPasskeyState(ctx context.Context, purpose string, st passkeyS
 	return text, nil
 }
 
-// takePasskeyState opens a sealed state of purpose and spends it, before
-// any other effect; unknown (nil, nil) for one that does not open, expired
-// or was used.
-func (a *Auth) takePasskeyState(ctx context.Context, purpose, text string) (*passkeyState, *apiError) {
+// takePasskeyState opens a sealed state of purpose and, when accept (if
+// not nil) takes it, spends it before any other effect; unknown (nil,
+// nil) for one that does not open, expired, was used or is not accepted
+// (which is not spent: the registration of another sign-in).
+func (a *Auth) takePasskeyState(ctx context.Context, purpose, text string, accept func(passkeyState) bool) (*passkeyState, *apiError) {
 	s, err := a.states.Open(purpose, text, a.passkeyAD(), a.now())
 	if err != nil { // unknown, changed, another deployment's, its key gone, or expired
 		return nil, nil
@@ -109,6 +111,9 @@ func (a *Auth) takePasskeyState(ctx context.Context, purpose, text string) (*pas
 	var st passkeyState
 	if err := json.Unmarshal(s.Data, &st); err != nil {
 		return nil, a.internal(ctx, "decode passkey state", err)
+	}
+	if accept != nil && !accept(st) {
+		return nil, nil
 	}
 	err = a.store.UseOnce(ctx, purpose, s.ID, s.ExpiresAt)
 	if errors.Is(err, store.ErrConflict) {

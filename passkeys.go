@@ -138,11 +138,14 @@ func (a *Auth) registerPasskey(w http.ResponseWriter, r *http.Request) *apiError
 	}
 	ctx := r.Context()
 	p, _ := PrincipalFrom(ctx)
-	st, e := a.takePasskeyState(ctx, purposePasskeyRegister, req.Token)
+	// Only the sign-in that began it may finish it.
+	st, e := a.takePasskeyState(ctx, purposePasskeyRegister, req.Token, func(st passkeyState) bool {
+		return st.FamilyID == p.FamilyID && st.UserID == p.UserID
+	})
 	if e != nil {
 		return e
 	}
-	if st == nil || st.FamilyID != p.FamilyID || st.UserID != p.UserID {
+	if st == nil {
 		return errPasskeyState
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(req.Credential)

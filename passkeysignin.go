@@ -48,7 +48,9 @@ func (a *Auth) startPasskeySignIn(w http.ResponseWriter, r *http.Request) *apiEr
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return a.internal(ctx, "read tenant", err)
 		}
-		st.Domain, st.TenantID = true, t.ID
+		// An unknown domain limits the sign-in to no tenant at all (not
+		// to system users, whose TenantID is empty too).
+		st.Domain, st.TenantID, st.NoTenant = true, t.ID, t.ID == ""
 	}
 	assertion, sess, err := a.passkeys.rp.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
@@ -104,7 +106,7 @@ func (a *Auth) passkeySignIn(w http.ResponseWriter, r *http.Request, mode string
 		a.emit(ctx, ev)
 		return e
 	}
-	st, e := a.takePasskeyState(ctx, purposePasskeySignIn, req.Token)
+	st, e := a.takePasskeyState(ctx, purposePasskeySignIn, req.Token, nil)
 	if e != nil {
 		return e
 	}
@@ -136,7 +138,7 @@ func (a *Auth) passkeySignIn(w http.ResponseWriter, r *http.Request, mode string
 	switch {
 	case u.Disabled:
 		return fail("disabled", errUnauthorized)
-	case st.Domain && u.TenantID != st.TenantID:
+	case st.Domain && (st.NoTenant || u.TenantID != st.TenantID):
 		return fail("other_tenant", errUnauthorized)
 	case pk.Disabled:
 		return fail("passkey_disabled", errUnauthorized)
