@@ -723,3 +723,25 @@ func TestPasskeySecondFactorReplayedAtOnce(t *testing.T) {
 	r := e.c.Do("POST", "/auth/verify_passkey", map[string]any{"token": flow, "credential": json.RawMessage(c.Assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}))})
 	wantStatus(t, "the next second factor", r, 200)
 }
+
+// TestPasskeyRegistrationOfAnotherSignIn: a registration token is
+// accepted only with a bearer of the sign-in that began it — not another
+// sign-in of the same user, nor another user — and such an attempt does
+// not spend it.
+func TestPasskeyRegistrationOfAnotherSignIn(t *testing.T) {
+	e, _ := newPasskeyEnv(t)
+	first, _ := e.signIn(t, aliceCreds())
+	second, _ := e.signIn(t, aliceCreds())
+	admin, _ := e.signIn(t, map[string]any{"username": "admin", "password": adminPW})
+	tok, ch, handle := e.registration(t, first)
+	c := softauthn.New(pkRPID, handle)
+	cer := softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}
+	for who, access := range map[string]string{"alice's other sign-in": second, "admin": admin} {
+		r := e.finishRegistration(access, tok, c, cer)
+		if r.Status != 400 || r.Header.Get("WWW-Authenticate") != "" {
+			t.Errorf("%s: %d %s", who, r.Status, r.Body)
+		}
+	}
+	wantStatus(t, "the sign-in that began it", e.finishRegistration(first, tok, c, cer), 201)
+	wantStatus(t, "the same token again", e.finishRegistration(first, tok, c, cer), 400)
+}
