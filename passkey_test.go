@@ -202,8 +202,15 @@ func TestPasskeyRegisterSignInAndLogin(t *testing.T) {
 	}
 	tok, ch = e.passkeyStart(t, nil)
 	body = map[string]any{"token": tok, "credential": json.RawMessage(c.Assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}))}
-	if l := e.c.Do("POST", "/login/passkey", body); l.Status != 200 || l.String("access_token") == "" {
+	l := e.c.Do("POST", "/login/passkey", body)
+	if l.Status != 200 || l.String("access_token") == "" {
 		t.Fatalf("/login/passkey: %d %s", l.Status, l.Body)
+	}
+	// A known device is one the password came through: no device cookie.
+	for _, resp := range []*apitest.Response{r, l} {
+		if c := strings.Join(resp.Header.Values("Set-Cookie"), "; "); strings.Contains(c, pbxauth.DeviceCookieName) {
+			t.Errorf("a passkey sign-in set the device cookie: %s", c)
+		}
 	}
 	wantStatus(t, "GET /login after /login/passkey", e.c.Do("GET", "/login", nil), 200)
 }
