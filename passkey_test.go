@@ -556,6 +556,11 @@ func TestPasskeySecondFactor(t *testing.T) {
 	if r := assert(softauthn.Ceremony{Challenge: ch, Origin: "http://evil.test"}); r.Status != 401 || r.Reason() != "" {
 		t.Fatalf("wrong origin: %d %s", r.Status, r.Body)
 	}
+	c.Count--
+	if r := assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin, UserHandle: bytes.Repeat([]byte{2}, 64)}); r.Status != 401 {
+		t.Fatalf("another user handle: %d %s", r.Status, r.Body)
+	}
+	c.Count--
 	r := assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin})
 	if r.Status != 200 || r.String("access_token") == "" {
 		t.Fatalf("verify_passkey: %d %s", r.Status, r.Body)
