@@ -176,12 +176,13 @@ func (a *Auth) SetPassword(ctx context.Context, userID, password string, forceRe
 func (a *Auth) setPassword(ctx context.Context, u store.User, hash string, forceReset bool, o origin) error {
 	// Ending the sign-ins first reports each; ResetPassword then sets the
 	// hash and the flag, revokes any sign-in made in between and deletes
-	// the devices, in one step: no reader sees the new password without
-	// the flag, nor a device that knew the old one.
+	// the devices (and the passkeys of the last 7 days), in one step: no
+	// reader sees the new password without the flag, nor a device that
+	// knew the old one.
 	if _, err := a.endSignIns(ctx, u.ID, u.TenantID, "", o); err != nil {
 		return err
 	}
-	if err := a.store.ResetPassword(ctx, u.ID, hash, forceReset); err != nil {
+	if err := a.storeResetPassword(ctx, u, hash, forceReset, o.ip); err != nil {
 		return err
 	}
 	a.emit(ctx, Event{Kind: EventPasswordSet, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: o.ip})

@@ -17,16 +17,22 @@ type EventKind string
 
 // Event kinds of the API's flows.
 const (
-	// EventSignIn: a password sign-in was issued — a token family, or a
-	// cookie session — by POST /auth/sign_in or POST /login of a user who
-	// needs no second factor, or by the POST /auth/verify_otp that
-	// completes a second-factor flow. A right password that still needs a
+	// EventSignIn: a password or passkey sign-in was issued — a token
+	// family, or a cookie session — by POST /auth/sign_in or POST /login of
+	// a user who needs no second factor, by POST /auth/sign_in/passkey or
+	// POST /login/passkey (Method "passkey"), or by the POST
+	// /auth/verify_otp or /auth/verify_passkey that completes a
+	// second-factor flow. A right password that still needs a
 	// code is EventSecondFactorRequired instead, so each sign-in is
 	// reported once, when it exists. UserID, TenantID, Username, ClientIP,
 	// Method "password", QR for POST /auth/sign_in?qr=true (also when its
 	// verify_otp issues it).
 	EventSignIn EventKind = "sign_in"
-	// EventSignInFailed: POST /auth/sign_in or POST /login refused the
+	// EventSignInFailed: POST /auth/sign_in/passkey or POST /login/passkey
+	// refused an assertion (Method "passkey", Reason saying why — such as
+	// unknown_credential, assertion, disabled, other_tenant — and, once the
+	// passkey is known, UserID, TenantID, Username, PasskeyID); or
+	// POST /auth/sign_in or POST /login refused the
 	// credentials (401: wrong password, unknown domain or user, no
 	// password, disabled user) or refused the attempt by a limit (429,
 	// before any password is checked). Username as submitted, ClientIP,
@@ -112,6 +118,29 @@ const (
 	// EventRecoveryCodesNew: POST /auth/recovery_codes made new recovery
 	// codes. Fields as EventAppEnabled.
 	EventRecoveryCodesNew EventKind = "recovery_codes_regenerated"
+	// EventPasskeyAdded: POST /auth/passkeys registered a passkey.
+	// UserID, TenantID, Username, ClientIP, Method of the caller's
+	// sign-in, PasskeyID.
+	EventPasskeyAdded EventKind = "passkey_added"
+	// EventPasskeyRemoved: DELETE /auth/passkeys/{id} removed a passkey
+	// (fields as EventPasskeyAdded), or the host called
+	// [Auth.ResetPasskeys] (UserID, TenantID, Username; no PasskeyID), or
+	// a password reset removed one added in the 7 days before it (UserID,
+	// TenantID, Username, ClientIP, PasskeyID, Reason "password_reset").
+	EventPasskeyRemoved EventKind = "passkey_removed"
+	// EventPasskeyUsed: an assertion of a passkey was accepted, at POST
+	// /auth/sign_in/passkey, POST /login/passkey or POST
+	// /auth/verify_passkey. UserID, TenantID, Username, ClientIP, Method
+	// "passkey", PasskeyID. EventSignIn follows once a sign-in is issued.
+	EventPasskeyUsed EventKind = "passkey_used"
+	// EventPasskeySuspicious: a passkey proved itself with its signature
+	// but looks copied or changed. Reason ReasonCounter: its sign count did
+	// not advance — a device-bound passkey is refused (401) and disabled,
+	// a synced one accepted; Reason ReasonBackupEligibility: its BE flag
+	// differs from its registration, or BS=1 with BE=0 — refused. The user
+	// is mailed for each refusal. UserID, TenantID, Username, ClientIP,
+	// Method "passkey", PasskeyID.
+	EventPasskeySuspicious EventKind = "passkey_suspicious"
 	// EventMailFailed: a reset mail was given up, refused for good or not
 	// sent within Config.MailRetryWindow. UserID, TenantID; no RequestID
 	// (the background mail worker).
@@ -168,6 +197,18 @@ const ReasonReplayed = "replayed"
 // password, but not counted as one.
 const ReasonCredentialsChanged = "credentials_changed"
 
+// ReasonCounter and ReasonBackupEligibility are the Reasons of an
+// EventPasskeySuspicious (and the DisabledReason of a passkey disabled
+// for its counter).
+const (
+	ReasonCounter           = "counter"
+	ReasonBackupEligibility = "backup_eligibility"
+)
+
+// ReasonPasswordReset is the Reason of an EventPasskeyRemoved made by a
+// password reset.
+const ReasonPasswordReset = "password_reset"
+
 // ReasonEvicted is the Reason of an EventSessionRevoked that ended the
 // user's least recently used sign-in to make room for a new one beyond
 // Limits.SignInsPerUser.
@@ -189,6 +230,9 @@ type Event struct {
 	// SessionID is the sign-in an event ended (session_revoked, sign_out
 	// of a listed session), as GET /auth/sessions lists it.
 	SessionID string
+	// PasskeyID is the passkey concerned (passkey events), as GET
+	// /auth/passkeys lists it.
+	PasskeyID string
 	// RequestID is the ID of the request the event happened in (its
 	// answer's X-Request-ID); empty outside one.
 	RequestID string

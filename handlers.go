@@ -159,10 +159,11 @@ func (a *Auth) completeSignIn(w http.ResponseWriter, r *http.Request, s signIn, 
 	return nil
 }
 
-// reportSignIn reports an issued password sign-in as EventSignIn (a
-// Microsoft one is EventMicrosoftSignIn, reported by microsoft.go).
+// reportSignIn reports an issued password or passkey sign-in as
+// EventSignIn (a Microsoft one is EventMicrosoftSignIn, reported by
+// microsoft.go).
 func (a *Auth) reportSignIn(r *http.Request, s signIn) {
-	if s.method != "password" {
+	if s.method != "password" && s.method != methodPasskey {
 		return
 	}
 	u := s.user

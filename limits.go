@@ -79,9 +79,10 @@ type Limits struct {
 	CallbackURLBytes int
 
 	// RecentAuth is how young a sign-in must be — since its last factor
-	// (the password, the second factor that completed it, or a Microsoft
-	// account) was proved — to change the second factor (enrol, disable or
-	// replace an authenticator app's recovery codes); older ones get 403
+	// (the password, the second factor that completed it, a Microsoft
+	// account or a passkey) was proved — to change the second factor
+	// (enrol, disable or replace an authenticator app's recovery codes;
+	// register or remove a passkey); older ones get 403
 	// insufficient_scope. Default 10 minutes.
 	RecentAuth time.Duration
 
@@ -94,6 +95,16 @@ type Limits struct {
 	// DeviceSignIns is how many sign-ins one known device may make per
 	// minute (429 beyond). Default 10.
 	DeviceSignIns int
+
+	// PasskeysPerUser is how many passkeys one user may have (disabled
+	// ones count); registering one more is 400. Default 10.
+	PasskeysPerUser int
+	// PasskeyStarts is how many passkey sign-ins (POST
+	// /auth/sign_in/passkey/options) one client address may start per
+	// FlowStartWindow, counted in this instance's memory (the starts store
+	// nothing); beyond, 429. Pages with passkey autofill ask on every
+	// load, often many behind one office's address. Default 300.
+	PasskeyStarts int
 
 	// SignInsPerUser is how many live sign-ins (token families, cookie
 	// sessions included) one user may have: a new one beyond it ends the
@@ -151,6 +162,8 @@ func (l Limits) withDefaults() Limits {
 	set(&l.DeviceSignIns, 10)
 	set(&l.SignInsPerUser, 100)
 	setD(&l.CertificateOverlap, 24*time.Hour)
+	set(&l.PasskeysPerUser, 10)
+	set(&l.PasskeyStarts, 300)
 	return l
 }
 

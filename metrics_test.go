@@ -121,7 +121,7 @@ func wantZeroCounters(delivered string) []string {
 		"pbxauth.mails{pbxauth.mail=second_factor,pbxauth.outcome=failed} 0",
 		"pbxauth.mails{pbxauth.mail=second_factor,pbxauth.outcome=" + delivered + "} 0",
 	}
-	for _, method := range []string{"microsoft", "password"} {
+	for _, method := range []string{"microsoft", "passkey", "password"} {
 		for _, outcome := range []string{"failure", "success"} {
 			want = append(want, "pbxauth.sign_ins{pbxauth.method="+method+",pbxauth.outcome="+outcome+"} 0")
 		}

@@ -212,8 +212,9 @@ type Config struct {
 	// Logger receives backend failures and configuration warnings (never
 	// secrets); a line written for a request carries its request_id (see
 	// [RequestInfo]). At start, New warns there of each feature that is off
-	// or unsafe: authenticator apps without EncryptionKeys, no Mailer or
-	// mail to the log, InsecureCookies. Default slog.Default().
+	// or unsafe: authenticator apps and passkeys without EncryptionKeys,
+	// passkeys without an RP ID, no Mailer or mail to the log,
+	// InsecureCookies. Default slog.Default().
 	Logger *slog.Logger
 
 	// LoginRedirect is where the browser lands after a Microsoft sign-in
@@ -235,7 +236,15 @@ type Config struct {
 	// state sealed with a key no longer listed is refused at the callback.
 	// Without keys, New logs a warning: those states are stored (see
 	// Limits.PendingStates).
+	//
+	// Passkeys need keys too: each ceremony's state (its challenge, and
+	// for a registration the user, sign-in and epoch) travels sealed in its
+	// flow token, bound to PublicURL and the RP ID. Without keys every
+	// passkey route answers 404 and New logs it.
 	EncryptionKeys [][]byte
+
+	// Passkeys configures passkeys (WebAuthn): see [PasskeyConfig].
+	Passkeys PasskeyConfig
 
 	// MicrosoftRedirectURL, when set, is the full redirect URI registered
 	// at Entra ID, replacing the one built from PublicURL
@@ -293,6 +302,13 @@ type Auth struct {
 	// counts per address; both nil without Config.EncryptionKeys.
 	states *sealedstate.Keys
 	starts *memrate.Limiter
+	// passkeys serves passkeys; nil when they are off. related is the
+	// well-known document of Config.Passkeys.RelatedOrigins, or nil.
+	passkeys *passkeys
+	related  relatedDoc
+	// passkeyStarts counts passkey sign-in starts per address; nil
+	// without passkeys.
+	passkeyStarts *memrate.Limiter
 	// origins are the parsed Config.CallbackOrigins.
 	origins callbackurl.List
 	// providers caches discovered Microsoft providers.
@@ -424,6 +440,9 @@ func New(cfg Config) (*Auth, error) {
 		a.mailer = noMailer{} // each failed send logs errNoMailer, which names the fix
 	}
 	if err := a.initStates(); err != nil {
+		return nil, err
+	}
+	if err := a.initPasskeys(); err != nil {
 		return nil, err
 	}
 	a.warnFeatures()

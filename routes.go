@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -55,6 +56,16 @@ func (a *Auth) routes() []route {
 		{"POST", "/auth/totp/confirm", a.RequireBearer(apiHandler(a.confirmTOTP))},
 		{"POST", "/auth/totp/disable", a.RequireBearer(apiHandler(a.disableTOTP))},
 		{"POST", "/auth/recovery_codes", a.RequireBearer(apiHandler(a.regenerateRecoveryCodes))},
+		{"POST", "/auth/passkeys/options", a.RequireBearer(apiHandler(a.startPasskeyRegistration))},
+		{"POST", "/auth/passkeys", a.RequireBearer(apiHandler(a.registerPasskey))},
+		{"GET", "/auth/passkeys", a.RequireBearer(apiHandler(a.listPasskeys))},
+		{"PATCH", "/auth/passkeys/{id}", a.RequireBearer(apiHandler(a.renamePasskey))},
+		{"DELETE", "/auth/passkeys/{id}", a.RequireBearer(apiHandler(a.deletePasskey))},
+		{"POST", "/auth/sign_in/passkey/options", apiHandler(a.startPasskeySignIn)},
+		{"POST", "/auth/sign_in/passkey", apiHandler(a.signInWithPasskey)},
+		{"POST", "/login/passkey", a.sameOrigin(apiHandler(a.loginWithPasskey))},
+		{"POST", "/auth/verify_passkey/options", apiHandler(a.startPasskeyVerification)},
+		{"POST", "/auth/verify_passkey", apiHandler(a.verifyPasskey)},
 		{"POST", "/user/password", a.RequireBearer(apiHandler(a.changeOwnPassword))},
 		{"POST", "/admin/password", a.RequireRole(RoleSystemAdmin)(apiHandler(a.changeOwnPassword))},
 		{"POST", "/admin/username", a.RequireRole(RoleSystemAdmin)(apiHandler(a.renameSystemAdmin))},
@@ -94,10 +105,43 @@ func (a *Auth) buildMux() *http.ServeMux {
 	for _, p := range paths {
 		methods := allowed[p]
 		sort.Strings(methods)
-		mux.Handle(p, methodNotAllowed(strings.Join(methods, ", ")))
+		a.handleOtherMethods(mux, p, methods, paths)
 	}
 	mux.HandleFunc("/", notFoundHandler)
 	return mux
+}
+
+// handleOtherMethods answers 405 on path p for every method but methods.
+// A method-less pattern does it in one line, except where a wildcard path
+// of paths also matches p ("PATCH /auth/passkeys/{id}" beside
+// "/auth/passkeys/options"): ServeMux refuses such a pair, so then each
+// other standard method gets a pattern of its own.
+func (a *Auth) handleOtherMethods(mux *http.ServeMux, p string, methods, paths []string) {
+	h := methodNotAllowed(strings.Join(methods, ", "))
+	if !slices.ContainsFunc(paths, func(q string) bool { return q != p && wildcardMatches(q, p) }) {
+		mux.Handle(p, h)
+		return
+	}
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"} {
+		if !slices.Contains(methods, m) {
+			mux.Handle(m+" "+p, h)
+		}
+	}
+}
+
+// wildcardMatches reports whether the pattern path q, which has wildcard
+// segments, matches the path p segment by segment.
+func wildcardMatches(q, p string) bool {
+	qs, ps := strings.Split(q, "/"), strings.Split(p, "/")
+	if !strings.Contains(q, "{") || len(qs) != len(ps) {
+		return false
+	}
+	for i := range qs {
+		if qs[i] != ps[i] && !strings.HasPrefix(qs[i], "{") {
+			return false
+		}
+	}
+	return true
 }
 
 // internal logs a backend failure and returns its answer, which never

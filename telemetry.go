@@ -142,7 +142,7 @@ func (t *telemetry) zero() {
 	add := func(c metric.Int64Counter, attrs ...attribute.KeyValue) {
 		c.Add(ctx, 0, metric.WithAttributes(attrs...))
 	}
-	for _, method := range []string{"password", methodMicrosoft} {
+	for _, method := range []string{"password", methodMicrosoft, methodPasskey} {
 		for _, o := range []string{outcomeSuccess, outcomeFailure} {
 			add(t.signIns, attrOutcome.String(o), attrMethod.String(method))
 		}

@@ -49,6 +49,11 @@ type TenantSettings struct {
 	// EnableTwoFactor requires the emailed second factor of every user of
 	// the tenant.
 	EnableTwoFactor bool
+	// PasskeyNotTwoFactor sets passkey_satisfies_two_factor false: a
+	// passkey sign-in of a user who needs a second factor then asks for
+	// another factor. Default false: a passkey with user verification is
+	// two factors (possession and the device's PIN or biometric).
+	PasskeyNotTwoFactor bool
 	// MS365 is the tenant's Microsoft Entra ID application, nil for none;
 	// checked with store.MS365.Validate. With Config.EncryptionKeys its
 	// ClientSecret and ClientPrivateKey are sealed at rest; no method
@@ -67,7 +72,8 @@ type TenantSettings struct {
 // [Auth.Tenant] or [Auth.Tenants] has them (without Microsoft
 // credentials), to change and give to [Auth.UpdateTenant].
 func SettingsOf(t store.Tenant) TenantSettings {
-	s := TenantSettings{Name: t.Name, Domain: t.Domain, Website: t.Website, AvatarURL: t.AvatarURL, EnableTwoFactor: t.EnableTwoFactor}
+	s := TenantSettings{Name: t.Name, Domain: t.Domain, Website: t.Website, AvatarURL: t.AvatarURL, EnableTwoFactor: t.EnableTwoFactor,
+		PasskeyNotTwoFactor: t.PasskeyNotTwoFactor}
 	if t.MS365 != nil {
 		m := *t.MS365
 		s.MS365 = &m
@@ -122,7 +128,7 @@ func (a *Auth) tenantRecord(id string, s TenantSettings) (store.Tenant, error) {
 		return store.Tenant{}, err
 	}
 	return store.Tenant{ID: id, Name: s.Name, Domain: s.Domain, Website: s.Website, AvatarURL: s.AvatarURL,
-		EnableTwoFactor: s.EnableTwoFactor, MS365: m}, nil
+		EnableTwoFactor: s.EnableTwoFactor, PasskeyNotTwoFactor: s.PasskeyNotTwoFactor, MS365: m}, nil
 }
 
 // CreateTenant validates s (see [TenantSettings]), stores a tenant with a

@@ -63,6 +63,10 @@ type signIn struct {
 	// device is the known device a sign-in that proved the password is
 	// made through (its ID is recorded with the sign-in); zero for others.
 	device signInDevice
+	// passkeyID is the passkey the sign-in was made with, if any: the
+	// Store refuses the sign-in once that passkey is gone or disabled, and
+	// deleting it ends the sign-in.
+	passkeyID string
 }
 
 // issued is a new sign-in: its family and its first token pair.
@@ -107,6 +111,7 @@ func (a *Auth) issue(r *http.Request, s signIn) (issued, error) {
 		UserAgent:        useragent.Clean(r.UserAgent()),
 		Epoch:            s.epoch,
 		DeviceID:         s.device.id,
+		PasskeyID:        s.passkeyID,
 	}
 	access, refresh := newToken(), newToken()
 	expires := minTime(now.Add(a.cfg.AccessTokenTTL), f.ExpiresAt)

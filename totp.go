@@ -51,13 +51,13 @@ type recoveryCodeSet struct {
 // recentCaller returns the request's principal, or 403 for a sign-in that
 // is not recent enough to change the second factor (RFC 6750
 // insufficient_scope): one whose last factor — the password, or the
-// second factor that completed it, or a Microsoft account — was proved
+// second factor that completed it, a Microsoft account or a passkey — was proved
 // Limits.RecentAuth ago or longer. A sign-in begins when that factor is
 // proved; a refresh, a cookie session's re-issue or a carry-over does not
 // renew it.
 func (a *Auth) recentCaller(w http.ResponseWriter, r *http.Request) (*Principal, *apiError) {
 	p, _ := PrincipalFrom(r.Context())
-	proved := p.PasswordVerified || p.Method == methodMicrosoft
+	proved := p.PasswordVerified || p.Method == methodMicrosoft || p.Method == methodPasskey
 	if !proved || a.now().Sub(p.SignedInAt) >= a.cfg.Limits.RecentAuth {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+a.cfg.Realm+`", error="insufficient_scope"`)
 		return nil, errNotRecent

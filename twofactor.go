@@ -225,7 +225,21 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	a.emit(ctx, ev)
 	// The sign-in carries the flow's epoch: a reset since the password was
 	// proved ends it, however the code was got.
-	return a.completeSignIn(w, r, signIn{user: u, epoch: got.Epoch, passwordVerified: true, method: "password", qr: mode == flowQR}, mode)
+	s, mode := flowSignIn(u, got, mode)
+	return a.completeSignIn(w, r, s, mode)
+}
+
+// flowSignIn is the sign-in a completed second-factor flow f of u issues,
+// and the mode completeSignIn ends it in: a password sign-in, or for a
+// flow begun by a passkey, a passkey sign-in.
+func flowSignIn(u store.User, f store.Flow, mode string) (signIn, string) {
+	switch mode {
+	case flowPasskey:
+		return signIn{user: u, epoch: f.Epoch, method: methodPasskey}, ""
+	case flowPasskeyCookie:
+		return signIn{user: u, epoch: f.Epoch, method: methodPasskey}, flowCookie
+	}
+	return signIn{user: u, epoch: f.Epoch, passwordVerified: true, method: "password", qr: mode == flowQR}, mode
 }
 
 // replayedCode answers a right code accepted already — the same app step,
@@ -309,8 +323,10 @@ func twoFactorData(mode, passwordHash string, dev *store.Device) string {
 	return s
 }
 
-// parseTwoFactorData splits what twoFactorData joined.
+// parseTwoFactorData splits what twoFactorData joined (a passkey
+// challenge kept with the flow follows a "|": passkeyverify.go).
 func parseTwoFactorData(data string) (mode, stamp, device string) {
+	data, _, _ = strings.Cut(data, "|")
 	mode, rest, _ := strings.Cut(data, " ")
 	stamp, device, _ = strings.Cut(rest, " ")
 	return mode, stamp, device

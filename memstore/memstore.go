@@ -19,8 +19,9 @@ import (
 )
 
 // Store is an in-memory [store.Store], [store.Sweeper], [store.Outbox],
-// [store.TOTPStore] and [store.DirectoryLister]. The zero value is not
-// usable; create one with [New]. It is safe for concurrent use.
+// [store.TOTPStore], [store.PasskeyStore] and [store.DirectoryLister]. The
+// zero value is not usable; create one with [New]. It is safe for
+// concurrent use.
 type Store struct {
 	mu          sync.RWMutex
 	system      store.System
@@ -49,6 +50,7 @@ type Store struct {
 
 	msCredentials map[string]store.MS365Credentials // by tenant ID; made on first use
 	bindings      memBindings                       // Microsoft bindings and rules; made on first use
+	passkeys      memPasskeys                       // under mu: adding and ending them reads the epoch and sign-ins
 }
 
 var (
@@ -267,6 +269,11 @@ func (m *Store) SwapPasswordHash(ctx context.Context, userID, oldHash, newHash s
 func (m *Store) ResetPassword(ctx context.Context, userID, newHash string, forceReset bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.resetPasswordLocked(userID, newHash, forceReset)
+}
+
+// resetPasswordLocked is ResetPassword; the caller holds m.mu.
+func (m *Store) resetPasswordLocked(userID, newHash string, forceReset bool) error {
 	u, ok := m.users[userID]
 	if !ok {
 		return store.ErrNotFound

@@ -69,7 +69,7 @@ func (m *Store) CreateFamily(ctx context.Context, f store.Family, maxLive int, t
 			}
 		}
 	}
-	if u, ok := m.users[f.UserID]; ok && u.Epoch != f.Epoch {
+	if u, ok := m.users[f.UserID]; ok && u.Epoch != f.Epoch || m.passkeyGoneLocked(f) {
 		return nil, store.ErrStale
 	}
 	evicted := m.evictLocked(f.UserID, f.CreatedAt, maxLive)

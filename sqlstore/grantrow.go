@@ -17,13 +17,14 @@ import (
 // driver allocations (its name, its declared type, its value), so each one
 // left out makes the check cheaper.
 //
-// The epochs and the sign-in's device are left out too: the epochs matter
-// only when a sign-in starts (CreateFamily), the device only to a password
-// change (ChangePassword reads it itself), never to a token's check, so the
-// bearer check reads no more than before they existed (Store.Grant
-// documents that it need not fill them).
+// The epochs, the sign-in's device and its passkey are left out too: the
+// epochs matter only when a sign-in starts (CreateFamily), the device only
+// to a password change (ChangePassword reads it itself), the passkey only
+// to deleting the passkey — never to a token's check, so the bearer check
+// reads no more than before they existed (Store.Grant documents that it
+// need not fill them).
 var derivedGrantCols = map[string]bool{"t.hash": true, "t.kind": true, "f.id": true, "u.id": true, "f.epoch": true, "u.epoch": true,
-	"f.device_id": true}
+	"f.device_id": true, "f.passkey_id": true}
 
 // grantColumns returns the columns grantQuery reads, qualified, and the
 // destinations in g that they scan into, in the same order.

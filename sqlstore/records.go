@@ -21,13 +21,15 @@ const (
 		"primary_dns_server, secondary_dns_server, enable_two_factor"
 	tenantCols = "id, name, domain, website, avatar_url, enable_two_factor, ms365, " +
 		"ms365_application_id, ms365_directory_id, ms365_client_secret, ms365_national_cloud, ms365_issuer, " +
-		"ms365_client_certificate, ms365_client_private_key, ms365_match_preferred_username"
+		"ms365_client_certificate, ms365_client_private_key, ms365_match_preferred_username, passkey_not_two_factor"
 	userCols = "id, tenant_id, username, email, role, password_hash, " +
 		"two_factor_enabled, password_force_reset, disabled, epoch"
-	familyCols  = "id, user_id, password_verified, method, created_at, expires_at, revoked, last_used_at, client_ip, user_agent, epoch, device_id"
+	familyCols  = "id, user_id, password_verified, method, created_at, expires_at, revoked, last_used_at, client_ip, user_agent, epoch, device_id, passkey_id"
 	tokenCols   = "hash, kind, family_id, expires_at, used_at, parent, grace_seed, grace_until"
 	flowCols    = "hash, purpose, user_id, tenant_id, expires_at, code_hash, code_expires_at, sends, last_sent_at, attempts, data, version, epoch"
 	counterCols = "key, count, locks, locked_until, window_start, expires_at, version"
+	passkeyCols = "id, user_id, credential_id, public_key, algorithm, sign_count, backup_eligible, backup_state, " +
+		"transports, aaguid, name, created_at, last_used_at, disabled, disabled_reason, disabled_at"
 )
 
 // scanner is a *sql.Row or *sql.Rows.
@@ -108,7 +110,7 @@ func scanTenant(r scanner) (store.Tenant, error) {
 	)
 	err := r.Scan(&t.ID, &t.Name, &t.Domain, &t.Website, &t.AvatarURL, &t.EnableTwoFactor, &hasMS,
 		&m.ApplicationID, &m.DirectoryID, &m.ClientSecret, &m.NationalCloud, &m.Issuer,
-		&m.ClientCertificate, &m.ClientPrivateKey, &m.MatchPreferredUsername)
+		&m.ClientCertificate, &m.ClientPrivateKey, &m.MatchPreferredUsername, &t.PasskeyNotTwoFactor)
 	if err != nil {
 		return store.Tenant{}, err
 	}
@@ -126,7 +128,7 @@ func tenantArgs(t store.Tenant) []any {
 	}
 	return []any{t.ID, t.Name, t.Domain, t.Website, t.AvatarURL, t.EnableTwoFactor, t.MS365 != nil,
 		m.ApplicationID, m.DirectoryID, m.ClientSecret, m.NationalCloud, m.Issuer,
-		m.ClientCertificate, m.ClientPrivateKey, m.MatchPreferredUsername, lower(t.Domain)}
+		m.ClientCertificate, m.ClientPrivateKey, m.MatchPreferredUsername, t.PasskeyNotTwoFactor, lower(t.Domain)}
 }
 
 func userDest(u *store.User) []any {
@@ -143,12 +145,12 @@ func userArgs(u store.User) []any {
 
 func familyDest(f *store.Family) []any {
 	return []any{&f.ID, &f.UserID, &f.PasswordVerified, &f.Method,
-		timeDest{&f.CreatedAt}, timeDest{&f.ExpiresAt}, &f.Revoked, timeDest{&f.LastUsedAt}, &f.ClientIP, &f.UserAgent, &f.Epoch, &f.DeviceID}
+		timeDest{&f.CreatedAt}, timeDest{&f.ExpiresAt}, &f.Revoked, timeDest{&f.LastUsedAt}, &f.ClientIP, &f.UserAgent, &f.Epoch, &f.DeviceID, optTextDest{&f.PasskeyID}}
 }
 
 func familyArgs(f store.Family) []any {
 	return []any{f.ID, f.UserID, f.PasswordVerified, f.Method, micros(f.CreatedAt), micros(f.ExpiresAt), f.Revoked,
-		micros(f.LastUsedAt), f.ClientIP, f.UserAgent, f.Epoch, f.DeviceID}
+		micros(f.LastUsedAt), f.ClientIP, f.UserAgent, f.Epoch, f.DeviceID, optText(f.PasskeyID)}
 }
 
 func tokenDest(t *store.Token) []any {
@@ -222,4 +224,79 @@ func counterDest(c *store.Counter) []any {
 
 func counterArgs(c store.Counter) []any {
 	return []any{c.Key, c.Count, c.Locks, micros(c.LockedUntil), micros(c.WindowStart), micros(c.ExpiresAt), c.Version}
+}
+
+// optText is how an optional text is stored: NULL when empty.
+func optText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// optTextDest scans what optText stored.
+type optTextDest struct{ s *string }
+
+// Scan implements sql.Scanner.
+func (d optTextDest) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d.s = ""
+	case string:
+		*d.s = v
+	case []byte:
+		*d.s = string(v)
+	default:
+		return fmt.Errorf("sqlstore: a text column holds %T", src)
+	}
+	return nil
+}
+
+// passkeyDest scans passkeyCols into p.
+func passkeyDest(p *store.Passkey) []any {
+	return []any{&p.ID, &p.UserID, &p.CredentialID, &p.PublicKey, &p.Algorithm, signCountDest{&p.SignCount},
+		&p.BackupEligible, &p.BackupState, transportsDest{&p.Transports}, &p.AAGUID, &p.Name,
+		timeDest{&p.CreatedAt}, timeDest{&p.LastUsedAt}, &p.Disabled, &p.DisabledReason, timeDest{&p.DisabledAt}}
+}
+
+// passkeyArgs returns the values of passkeyCols. Byte fields are never
+// NULL: an absent AAGUID is stored empty.
+func passkeyArgs(p store.Passkey) []any {
+	return []any{p.ID, p.UserID, p.CredentialID, p.PublicKey, int64(p.Algorithm), int64(p.SignCount),
+		p.BackupEligible, p.BackupState, strings.Join(p.Transports, " "), nonNil(p.AAGUID), p.Name,
+		micros(p.CreatedAt), micros(p.LastUsedAt), p.Disabled, p.DisabledReason, micros(p.DisabledAt)}
+}
+
+// nonNil returns b, or an empty slice for nil, which drivers store as NULL.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// signCountDest scans a stored sign count, an integer of 32 bits.
+type signCountDest struct{ n *uint32 }
+
+// Scan implements sql.Scanner.
+func (d signCountDest) Scan(src any) error {
+	v, ok := src.(int64)
+	if !ok || v < 0 || v > 1<<32-1 {
+		return fmt.Errorf("sqlstore: a sign count column holds %T %v", src, src)
+	}
+	*d.n = uint32(v)
+	return nil
+}
+
+// transportsDest scans the stored transports, separated by spaces.
+type transportsDest struct{ t *[]string }
+
+// Scan implements sql.Scanner.
+func (d transportsDest) Scan(src any) error {
+	var s string
+	if err := (optTextDest{&s}).Scan(src); err != nil {
+		return err
+	}
+	*d.t = strings.Fields(s)
+	return nil
 }

@@ -105,12 +105,15 @@ func (s *Store) CreateFamily(ctx context.Context, f store.Family, maxLive int, t
 		if err != nil {
 			return err
 		}
+		if err := s.passkeyStill(ctx, tx, f); err != nil {
+			return err
+		}
 		if maxLive > 0 {
 			if evicted, err = evict(ctx, tx, f.UserID, micros(f.CreatedAt), maxLive); err != nil {
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO pbxauth_families (`+familyCols+`) VALUES (`+placeholders(12)+`)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO pbxauth_families (`+familyCols+`) VALUES (`+placeholders(strings.Count(familyCols, ",")+1)+`)`,
 			familyArgs(f)...)
 		if err != nil {
 			return err

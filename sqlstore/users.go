@@ -134,22 +134,25 @@ func (s *Store) SwapPasswordHash(ctx context.Context, userID, oldHash, newHash s
 // either committed before (and is revoked here) or waits for this
 // transaction and finds the new epoch.
 func (s *Store) ResetPassword(ctx context.Context, userID, newHash string, forceReset bool) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := affected(tx.ExecContext(ctx, `UPDATE pbxauth_users SET password_hash = $2, password_force_reset = $3,
-			epoch = epoch + 1 WHERE id = $1`, userID, newHash, forceReset))
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return store.ErrNotFound
-		}
-		if err := deleteDevices(ctx, tx, userID, ""); err != nil {
-			return err
-		}
-		return revokeUser(ctx, tx, userID)
-	})
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return resetPassword(ctx, tx, userID, newHash, forceReset) })
 	s.grants.forgetUser(userID)
 	return storeErr("reset password", err)
+}
+
+// resetPassword is ResetPassword within tx.
+func resetPassword(ctx context.Context, tx *sql.Tx, userID, newHash string, forceReset bool) error {
+	n, err := affected(tx.ExecContext(ctx, `UPDATE pbxauth_users SET password_hash = $2, password_force_reset = $3,
+		epoch = epoch + 1 WHERE id = $1`, userID, newHash, forceReset))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	if err := deleteDevices(ctx, tx, userID, ""); err != nil {
+		return err
+	}
+	return revokeUser(ctx, tx, userID)
 }
 
 // setUserFlag sets one boolean column of the user.

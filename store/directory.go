@@ -32,6 +32,11 @@ type Tenant struct {
 	AvatarURL string
 	// EnableTwoFactor requires the email second factor of every user of the tenant.
 	EnableTwoFactor bool
+	// PasskeyNotTwoFactor is the tenant setting passkey_satisfies_two_factor
+	// false: a passkey sign-in of a user who needs a second factor asks for
+	// another factor. The zero value, a passkey with user verification
+	// counting as two factors, is the default.
+	PasskeyNotTwoFactor bool
 	// MS365 holds the Microsoft Entra ID settings; nil when not configured.
 	MS365 *MS365
 }

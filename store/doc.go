@@ -10,7 +10,7 @@
 // tokens), [SignInStore] (listing and ending sign-ins), [FlowStore],
 // [CounterStore] and [CounterAdder], [IdentityStore], [DeviceStore] and
 // [UseOnceStore]. Optional capabilities are found by type assertion:
-// [Outbox] with [OutboxReporter], [TOTPStore], [Sweeper],
+// [Outbox] with [OutboxReporter], [TOTPStore], [PasskeyStore], [Sweeper],
 // [DirectoryLister], [PasswordPolicyStore], [MS365CredentialStore] and
 // [MicrosoftBindingStore]. Every shipped store implements all of them, and
 // package storetest checks any store against the whole contract:
@@ -45,13 +45,25 @@
 //
 //	step                                 method                          of concurrent callers
 //	epoch-checked insert                 TokenStore.CreateFamily,        none stored once the user's Epoch moved
-//	                                     FlowStore.CreateFlow            (ErrStale); an ender never misses one
+//	                                     FlowStore.CreateFlow,           (ErrStale); an ender never misses one;
+//	                                     PasskeyStore.AddPasskey         a passkey also needs its bearer's sign-in
+//	                                                                     live, a sign-in made with a passkey that
+//	                                                                     passkey still there and enabled
 //	ending a user's sign-ins             DirectoryStore.ResetPassword,   the Epoch advances in the same step as
 //	                                     TokenStore.RevokeUser,          the revocation (and, with a new
 //	                                     UserFlagStore.SetUserDisabled,  password, the hash, the force-reset
-//	                                     SignInStore.RevokeOtherFamilies flag and the deletion of devices)
+//	                                     SignInStore.RevokeOtherFamilies, flag, the deletion of devices and of
+//	                                     PasskeyStore.ResetPasskeys,     the passkeys: none added in a race
+//	                                     PasskeyStore.ResetPasswordPasskeys with a reset survives it)
 //	a change through a sign-in           DirectoryStore.ChangePassword   exactly one of those under one Epoch
 //	                                                                     stores; none once the sign-in ended
+//	ending a passkey's sign-ins          PasskeyStore.DeletePasskey      the sign-ins made with it end with it
+//	unique credential IDs, per-user      PasskeyStore.AddPasskey         one user holds a credential ID (others
+//	limit                                                                ErrConflict); never more than max
+//	                                                                     passkeys a user (others ErrLimit)
+//	forward-only sign counts             PasskeyStore.UsePasskey         of uses with one non-zero count exactly
+//	                                                                     one succeeds; the others ErrStale
+//	first WebAuthn handle                PasskeyStore.WebAuthnHandle     one handle stored; all get it
 //	eviction with the insert             TokenStore.CreateFamily         never more than maxLive live sign-ins
 //	refresh rotation                     TokenStore.RotateRefresh        exactly one rotates; the others get
 //	                                                                     ErrTokenReused

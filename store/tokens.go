@@ -35,6 +35,12 @@ type Family struct {
 	// sign-in spares that device and deletes the user's others
 	// (DirectoryStore.ChangePassword).
 	DeviceID string
+	// PasskeyID is the ID of the passkey ([Passkey.ID]) this sign-in was
+	// made with, first or second factor; "" for none. Deleting that
+	// passkey ends the sign-in (PasskeyStore.DeletePasskey), and a store
+	// that keeps passkeys stores such a family only while the passkey
+	// exists, is the user's and is not disabled (ErrStale otherwise).
+	PasskeyID string
 }
 
 // TokenKind tells access tokens from refresh tokens.
@@ -106,8 +112,8 @@ type TokenStore interface {
 	// when the token is missing, of another kind or expired at now, its
 	// family is revoked or expired, or its user is missing or disabled. A
 	// rotated refresh token is returned with its UsedAt set. A store need
-	// not fill the grant's User.Epoch, Family.Epoch and Family.DeviceID
-	// (no check reads them), so that the bearer check reads no more than
+	// not fill the grant's User.Epoch, Family.Epoch, Family.DeviceID and
+	// Family.PasskeyID (no check reads them), so that the bearer check reads no more than
 	// it needs.
 	Grant(ctx context.Context, h Hash, kind TokenKind, now time.Time) (Grant, error)
 	// RotateRefresh marks the fresh refresh token h used and adds next (the

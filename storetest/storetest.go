@@ -112,6 +112,7 @@ var suite = []group{
 	{"UseOnce", useOnceChecks},
 	{"Sweeper", sweeperChecks},
 	{"TOTP", totpChecks},
+	{"Passkeys", passkeyChecks},
 	{"Listing", listerChecks},
 	{"PasswordPolicy", passwordPolicyChecks},
 	{"MS365Credentials", ms365CredentialChecks},

@@ -164,7 +164,58 @@ type (
 	inclusiveCursor struct{ *memstore.Store }
 	// everyonesUsers lists the users of every tenant.
 	everyonesUsers struct{ *memstore.Store }
+	// unboundedPasskeys adds passkeys whatever the limit.
+	unboundedPasskeys struct{ *memstore.Store }
+	// countBlindUse accepts a use whose count does not move forward.
+	countBlindUse struct{ *memstore.Store }
+	// epochBlindPasskeys adds passkeys whatever the epoch they carry.
+	epochBlindPasskeys struct{ *memstore.Store }
+	// perUserCredentials keeps a credential ID unique per user only.
+	perUserCredentials struct{ *memstore.Store }
+	// resetKeepsPasskeys resets a password and deletes no passkey.
+	resetKeepsPasskeys struct{ *memstore.Store }
+	// deleteEndsAll ends every sign-in of the user with a passkey.
+	deleteEndsAll struct{ *memstore.Store }
+	// passkeyBlindSignIns stores sign-ins without their passkey.
+	passkeyBlindSignIns struct{ *memstore.Store }
 )
+
+func (s unboundedPasskeys) AddPasskey(ctx context.Context, p store.Passkey, epoch int64, familyID string, max int, now time.Time) error {
+	return s.Store.AddPasskey(ctx, p, epoch, familyID, 1<<30, now)
+}
+
+func (s countBlindUse) UsePasskey(ctx context.Context, id string, count uint32, bs bool, now time.Time) error {
+	err := s.Store.UsePasskey(ctx, id, count, bs, now)
+	if errors.Is(err, store.ErrStale) {
+		return s.TouchPasskey(ctx, id, bs, now)
+	}
+	return err
+}
+
+func (s epochBlindPasskeys) AddPasskey(ctx context.Context, p store.Passkey, epoch int64, familyID string, max int, now time.Time) error {
+	return s.Store.AddPasskey(ctx, p, current(ctx, s, p.UserID), familyID, max, now)
+}
+
+func (s perUserCredentials) AddPasskey(ctx context.Context, p store.Passkey, epoch int64, familyID string, max int, now time.Time) error {
+	p.CredentialID = append(slices.Clip(p.CredentialID), p.UserID...)
+	return s.Store.AddPasskey(ctx, p, epoch, familyID, max, now)
+}
+
+func (s resetKeepsPasskeys) ResetPasswordPasskeys(ctx context.Context, userID, newHash string, forceReset bool, since time.Time) ([]store.Passkey, error) {
+	return s.Store.ResetPasswordPasskeys(ctx, userID, newHash, forceReset, time.Time{})
+}
+
+func (s deleteEndsAll) DeletePasskey(ctx context.Context, userID, id string, now time.Time) ([]string, error) {
+	if _, err := s.Store.DeletePasskey(ctx, userID, id, now); err != nil {
+		return nil, err
+	}
+	return s.RevokeOtherFamilies(ctx, userID, "", now)
+}
+
+func (s passkeyBlindSignIns) CreateFamily(ctx context.Context, f store.Family, maxLive int, ts ...store.Token) ([]string, error) {
+	f.PasskeyID = ""
+	return s.Store.CreateFamily(ctx, f, maxLive, ts...)
+}
 
 func (s unlinkRelink) RekeyIdentity(ctx context.Context, id store.Identity, from string) error {
 	if u, err := s.IdentityUser(ctx, id.TenantID, id.Issuer, from); err != nil || u != id.UserID {
@@ -673,6 +724,27 @@ func TestBrokenStoresFail(t *testing.T) {
 		{"Users lists every tenant's users",
 			func(m *memstore.Store) store.Store { return everyonesUsers{m} },
 			[]string{"Listing/UserPages", "Listing/UsersFollowTheirTenant"}},
+		{"AddPasskey ignores the limit",
+			func(m *memstore.Store) store.Store { return unboundedPasskeys{m} },
+			[]string{"Passkeys/ConcurrentLimit"}},
+		{"UsePasskey accepts a count that does not move forward",
+			func(m *memstore.Store) store.Store { return countBlindUse{m} },
+			[]string{"Passkeys/CountOnlyForward", "Passkeys/ConcurrentUse"}},
+		{"AddPasskey ignores the epoch",
+			func(m *memstore.Store) store.Store { return epochBlindPasskeys{m} },
+			[]string{"Passkeys/AddRefusedStale"}},
+		{"AddPasskey keeps credential IDs unique per user only",
+			func(m *memstore.Store) store.Store { return perUserCredentials{m} },
+			[]string{"Passkeys/UniqueCredentialID", "Passkeys/ConcurrentCredentialID"}},
+		{"ResetPasswordPasskeys keeps the recent passkeys",
+			func(m *memstore.Store) store.Store { return resetKeepsPasskeys{m} },
+			[]string{"Passkeys/ResetPasswordDeletesRecent", "Passkeys/RaceWithReset"}},
+		{"DeletePasskey ends every sign-in",
+			func(m *memstore.Store) store.Store { return deleteEndsAll{m} },
+			[]string{"Passkeys/DeleteEndsItsSignIns"}},
+		{"CreateFamily forgets the passkey",
+			func(m *memstore.Store) store.Store { return passkeyBlindSignIns{m} },
+			[]string{"Passkeys/DeleteEndsItsSignIns", "Passkeys/DeleteRacesSignIns"}},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			for _, name := range b.checks {

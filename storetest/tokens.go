@@ -56,10 +56,11 @@ func wantGrant(t tb, s store.Store, tok store.Token, f store.Family, now time.Ti
 	g, err := s.Grant(t.Context(), tok.Hash, tok.Kind, now)
 	wantErr(t, err, nil, "Grant "+what)
 	equal(t, "Grant.Token "+what, g.Token, tok)
-	// A store need not fill a grant's epochs and device (store.Store.Grant).
+	// A store need not fill a grant's epochs, device and passkey (store.Store.Grant).
 	gf := g.Family
 	gf.Epoch, f.Epoch = 0, 0
 	gf.DeviceID, f.DeviceID = "", ""
+	gf.PasskeyID, f.PasskeyID = "", ""
 	equal(t, "Grant.Family "+what, gf, f)
 	if g.User.ID != f.UserID {
 		t.Errorf("Grant.User %s: got user %q, want %q", what, g.User.ID, f.UserID)
