@@ -31,7 +31,7 @@ func TestBrowserSessions(t *testing.T) {
 	if err := os.WriteFile(seed, []byte(browserSeed), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base := startExample(t, nil, "-seed", seed)
+	base := pageURL(startExample(t, nil, "-seed", seed))
 	api := apitest.NewClient(t, base)
 	const agent = `Phone <img src=x onerror=alert(1)>/1`
 	r := api.Do("POST", "/auth/sign_in", map[string]string{"username": "bob", "password": "bob-pw-1234", "domain": "acme.example.test"}, "User-Agent", agent)

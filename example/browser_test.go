@@ -57,7 +57,7 @@ func TestBrowserSignIn(t *testing.T) {
 	if err := os.WriteFile(seed, []byte(browserSeed), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base := startExample(t, nil, "-seed", seed, "-smtp", mail.Addr)
+	base := pageURL(startExample(t, nil, "-seed", seed, "-smtp", mail.Addr))
 	ctx := startBrowser(t, chromium)
 
 	t.Run("password", func(t *testing.T) {
