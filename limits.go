@@ -79,9 +79,10 @@ type Limits struct {
 	CallbackURLBytes int
 
 	// RecentAuth is how young a sign-in must be — since its last factor
-	// (the password, the second factor that completed it, or a Microsoft
-	// account) was proved — to change the second factor (enrol, disable or
-	// replace an authenticator app's recovery codes); older ones get 403
+	// (the password, the second factor that completed it, a Microsoft
+	// account or a passkey) was proved — to change the second factor
+	// (enrol, disable or replace an authenticator app's recovery codes;
+	// register or remove a passkey); older ones get 403
 	// insufficient_scope. Default 10 minutes.
 	RecentAuth time.Duration
 

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -201,8 +202,15 @@ func TestPasskeyRegisterSignInAndLogin(t *testing.T) {
 	}
 	tok, ch = e.passkeyStart(t, nil)
 	body = map[string]any{"token": tok, "credential": json.RawMessage(c.Assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}))}
-	if l := e.c.Do("POST", "/login/passkey", body); l.Status != 200 || l.String("access_token") == "" {
+	l := e.c.Do("POST", "/login/passkey", body)
+	if l.Status != 200 || l.String("access_token") == "" {
 		t.Fatalf("/login/passkey: %d %s", l.Status, l.Body)
+	}
+	// A known device is one the password came through: no device cookie.
+	for _, resp := range []*apitest.Response{r, l} {
+		if c := strings.Join(resp.Header.Values("Set-Cookie"), "; "); strings.Contains(c, pbxauth.DeviceCookieName) {
+			t.Errorf("a passkey sign-in set the device cookie: %s", c)
+		}
 	}
 	wantStatus(t, "GET /login after /login/passkey", e.c.Do("GET", "/login", nil), 200)
 }
@@ -662,4 +670,85 @@ func TestPasskeyUnknownDomain(t *testing.T) {
 		t.Fatalf("unknown domain: %d %s", r.Status, r.Body)
 	}
 	wantStatus(t, "no domain", e.passkeySignIn(t, c, nil), 200)
+}
+
+// TestPasskeyOptionsAsked: what the options ask of the authenticator.
+func TestPasskeyOptionsAsked(t *testing.T) {
+	e, _ := newPasskeyEnv(t)
+	access, _ := e.signIn(t, aliceCreds())
+	c, _ := e.addPasskey(t, access, false)
+	reg := e.c.Do("POST", "/auth/passkeys/options", map[string]any{}, apitest.Bearer(access)...)
+	var o struct {
+		PublicKey struct {
+			RP                     struct{ ID string }
+			User                   struct{ Name string }
+			Challenge              string
+			PubKeyCredParams       []struct{ Alg int }
+			ExcludeCredentials     []struct{ ID string }
+			AuthenticatorSelection struct{ ResidentKey, UserVerification string }
+			Attestation            string
+		}
+	}
+	if err := json.Unmarshal(reg.Body, &o); err != nil {
+		t.Fatal(err)
+	}
+	pk := o.PublicKey
+	var algs []int
+	for _, p := range pk.PubKeyCredParams {
+		algs = append(algs, p.Alg)
+	}
+	if pk.RP.ID != pkRPID || pk.User.Name != "alice@acme.example.test" || len(b64d(t, pk.Challenge)) != 32 ||
+		len(pk.ExcludeCredentials) != 1 || !bytes.Equal(b64d(t, pk.ExcludeCredentials[0].ID), c.ID) ||
+		pk.AuthenticatorSelection.ResidentKey != "required" || pk.AuthenticatorSelection.UserVerification != "required" ||
+		pk.Attestation != "none" || !slices.Equal(algs, []int{-8, -7, -257}) {
+		t.Fatalf("creation options: %s", reg.Body)
+	}
+	sign := e.c.Do("POST", "/auth/sign_in/passkey/options", map[string]any{})
+	got := sign.JSON()["publicKey"].(map[string]any)
+	if allow, ok := got["allowCredentials"].([]any); !ok || len(allow) != 0 || got["userVerification"] != "required" || got["rpId"] != pkRPID {
+		t.Fatalf("request options: %s", sign.Body)
+	}
+}
+
+// TestPasskeySecondFactorReplayedAtOnce: 20 copies of one second-factor
+// assertion sent at once complete the flow once, and the passkey is not
+// taken for a clone.
+func TestPasskeySecondFactorReplayedAtOnce(t *testing.T) {
+	e, _ := newPasskeyEnv(t)
+	access, _ := e.signIn(t, aliceCreds())
+	c, _ := e.addPasskey(t, access, false)
+	e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
+	flow := e.startTwoFactor(t, aliceCreds())
+	_, ch, _ := publicKeyOf(t, e.c.Do("POST", "/auth/verify_passkey/options", map[string]any{"token": flow}))
+	body := map[string]any{"token": flow, "credential": json.RawMessage(c.Assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}))}
+	counts := apitest.Race(20, func(int) *apitest.Response { return e.c.Do("POST", "/auth/verify_passkey", body) })
+	if counts[200] != 1 || counts[200]+counts[401] != 20 {
+		t.Fatalf("20 concurrent verifications: %v", counts)
+	}
+	flow = e.startTwoFactor(t, aliceCreds())
+	_, ch, _ = publicKeyOf(t, e.c.Do("POST", "/auth/verify_passkey/options", map[string]any{"token": flow}))
+	r := e.c.Do("POST", "/auth/verify_passkey", map[string]any{"token": flow, "credential": json.RawMessage(c.Assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}))})
+	wantStatus(t, "the next second factor", r, 200)
+}
+
+// TestPasskeyRegistrationOfAnotherSignIn: a registration token is
+// accepted only with a bearer of the sign-in that began it — not another
+// sign-in of the same user, nor another user — and such an attempt does
+// not spend it.
+func TestPasskeyRegistrationOfAnotherSignIn(t *testing.T) {
+	e, _ := newPasskeyEnv(t)
+	first, _ := e.signIn(t, aliceCreds())
+	second, _ := e.signIn(t, aliceCreds())
+	admin, _ := e.signIn(t, map[string]any{"username": "admin", "password": adminPW})
+	tok, ch, handle := e.registration(t, first)
+	c := softauthn.New(pkRPID, handle)
+	cer := softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}
+	for who, access := range map[string]string{"alice's other sign-in": second, "admin": admin} {
+		r := e.finishRegistration(access, tok, c, cer)
+		if r.Status != 400 || r.Header.Get("WWW-Authenticate") != "" {
+			t.Errorf("%s: %d %s", who, r.Status, r.Body)
+		}
+	}
+	wantStatus(t, "the sign-in that began it", e.finishRegistration(first, tok, c, cer), 201)
+	wantStatus(t, "the same token again", e.finishRegistration(first, tok, c, cer), 400)
 }

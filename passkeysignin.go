@@ -57,13 +57,23 @@ func (a *Auth) startPasskeySignIn(w http.ResponseWriter, r *http.Request) *apiEr
 		return a.internal(ctx, "begin passkey sign-in", err)
 	}
 	assertion.Response.Timeout = int(passkeyTTL / time.Millisecond)
-	assertion.Response.AllowedCredentials = []protocol.CredentialDescriptor{}
 	st.Challenge = sess.Challenge
 	tok, e := a.sealPasskeyState(ctx, purposePasskeySignIn, st)
 	if e != nil {
 		return e
 	}
-	writeSecret(w, passkeyOptions{Token: tok, PublicKey: assertion.Response})
+	// go-webauthn leaves an empty allowCredentials out; browsers read an
+	// absent one as empty too, but the API says so explicitly.
+	b, err := json.Marshal(assertion.Response)
+	var pk map[string]any
+	if err == nil {
+		err = json.Unmarshal(b, &pk)
+	}
+	if err != nil {
+		return a.internal(ctx, "encode passkey options", err)
+	}
+	pk["allowCredentials"] = []any{}
+	writeSecret(w, passkeyOptions{Token: tok, PublicKey: pk})
 	return nil
 }
 

@@ -212,8 +212,9 @@ type Config struct {
 	// Logger receives backend failures and configuration warnings (never
 	// secrets); a line written for a request carries its request_id (see
 	// [RequestInfo]). At start, New warns there of each feature that is off
-	// or unsafe: authenticator apps without EncryptionKeys, no Mailer or
-	// mail to the log, InsecureCookies. Default slog.Default().
+	// or unsafe: authenticator apps and passkeys without EncryptionKeys,
+	// passkeys without an RP ID, no Mailer or mail to the log,
+	// InsecureCookies. Default slog.Default().
 	Logger *slog.Logger
 
 	// LoginRedirect is where the browser lands after a Microsoft sign-in
@@ -235,6 +236,11 @@ type Config struct {
 	// state sealed with a key no longer listed is refused at the callback.
 	// Without keys, New logs a warning: those states are stored (see
 	// Limits.PendingStates).
+	//
+	// Passkeys need keys too: each ceremony's state (its challenge, and
+	// for a registration the user, sign-in and epoch) travels sealed in its
+	// flow token, bound to PublicURL and the RP ID. Without keys every
+	// passkey route answers 404 and New logs it.
 	EncryptionKeys [][]byte
 
 	// Passkeys configures passkeys (WebAuthn): see [PasskeyConfig].

@@ -18,7 +18,7 @@ type Principal struct {
 	Role             string
 	FamilyID         string // the sign-in the token belongs to
 	PasswordVerified bool   // this sign-in proved the password
-	Method           string // how the sign-in was made: "password", "microsoft"
+	Method           string // how the sign-in was made: "password", "microsoft", "passkey"
 	// PasswordForceReset: the user must change the initial password.
 	PasswordForceReset bool
 	// SignedInAt is when the sign-in began (its password, if any, was

@@ -280,7 +280,7 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) *apiError {
 	return a.finishPasswordSignIn(w, r, u, dev, flowCookie)
 }
 
-// loginSession completes POST /login without a second factor: a sign-in,
+// loginSession completes POST /login (or POST /login/passkey) without a second factor: a sign-in,
 // its session, and the GET /login answer (the token pair is for verify_otp).
 func (a *Auth) loginSession(w http.ResponseWriter, r *http.Request, s signIn) *apiError {
 	s.cookieOnly = true
@@ -291,7 +291,9 @@ func (a *Auth) loginSession(w http.ResponseWriter, r *http.Request, s signIn) *a
 	if e := a.startSession(w, r, is); e != nil {
 		return e
 	}
-	a.rememberDevice(w, r, is.user.ID)
+	if s.passwordVerified { // a known device is one the password came through
+		a.rememberDevice(w, r, is.user.ID)
+	}
 	a.reportSignIn(r, s)
 	writeSecret(w, a.loginStatus(is.access, is.expires, is.user.Role))
 	return nil

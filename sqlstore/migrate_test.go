@@ -45,8 +45,8 @@ func migrationRows(t *testing.T, st *sqlstore.Store) []migrationRow {
 
 // wantMigrations are each dialect's migrations as NNNN_name, in order.
 var wantMigrations = map[string][]string{
-	"sqlite":   {"0001_init", "0002_sessions", "0003_identities_per_tenant", "0004_limits", "0005_outbox_grace", "0006_sign_in_records", "0007_totp", "0009_sign_in_epoch", "0010_use_once", "0011_ascii_keys", "0013_password_policies", "0017_passkeys"},
-	"postgres": {"0001_init", "0002_sessions", "0003_identities_per_tenant", "0004_limits", "0005_outbox_grace", "0006_sign_in_records", "0007_totp", "0008_grant_notify", "0009_sign_in_epoch", "0010_use_once", "0011_ascii_keys", "0012_list_order", "0013_password_policies", "0017_passkeys"},
+	"sqlite":   {"0001_init", "0002_sessions", "0003_identities_per_tenant", "0004_limits", "0005_outbox_grace", "0006_sign_in_records", "0007_totp", "0009_sign_in_epoch", "0010_use_once", "0011_ascii_keys", "0013_password_policies", "0017_passkeys", "0018_tenant_passkey_setting"},
+	"postgres": {"0001_init", "0002_sessions", "0003_identities_per_tenant", "0004_limits", "0005_outbox_grace", "0006_sign_in_records", "0007_totp", "0008_grant_notify", "0009_sign_in_epoch", "0010_use_once", "0011_ascii_keys", "0012_list_order", "0013_password_policies", "0017_passkeys", "0018_tenant_passkey_setting"},
 }
 
 func TestMigrations(t *testing.T) {

@@ -21,7 +21,7 @@ const (
 		"primary_dns_server, secondary_dns_server, enable_two_factor"
 	tenantCols = "id, name, domain, website, avatar_url, enable_two_factor, ms365, " +
 		"ms365_application_id, ms365_directory_id, ms365_client_secret, ms365_national_cloud, ms365_issuer, " +
-		"ms365_client_certificate, ms365_client_private_key, ms365_match_preferred_username"
+		"ms365_client_certificate, ms365_client_private_key, ms365_match_preferred_username, passkey_not_two_factor"
 	userCols = "id, tenant_id, username, email, role, password_hash, " +
 		"two_factor_enabled, password_force_reset, disabled, epoch"
 	familyCols  = "id, user_id, password_verified, method, created_at, expires_at, revoked, last_used_at, client_ip, user_agent, epoch, passkey_id"
@@ -110,7 +110,7 @@ func scanTenant(r scanner) (store.Tenant, error) {
 	)
 	err := r.Scan(&t.ID, &t.Name, &t.Domain, &t.Website, &t.AvatarURL, &t.EnableTwoFactor, &hasMS,
 		&m.ApplicationID, &m.DirectoryID, &m.ClientSecret, &m.NationalCloud, &m.Issuer,
-		&m.ClientCertificate, &m.ClientPrivateKey, &m.MatchPreferredUsername)
+		&m.ClientCertificate, &m.ClientPrivateKey, &m.MatchPreferredUsername, &t.PasskeyNotTwoFactor)
 	if err != nil {
 		return store.Tenant{}, err
 	}
@@ -128,7 +128,7 @@ func tenantArgs(t store.Tenant) []any {
 	}
 	return []any{t.ID, t.Name, t.Domain, t.Website, t.AvatarURL, t.EnableTwoFactor, t.MS365 != nil,
 		m.ApplicationID, m.DirectoryID, m.ClientSecret, m.NationalCloud, m.Issuer,
-		m.ClientCertificate, m.ClientPrivateKey, m.MatchPreferredUsername, lower(t.Domain)}
+		m.ClientCertificate, m.ClientPrivateKey, m.MatchPreferredUsername, t.PasskeyNotTwoFactor, lower(t.Domain)}
 }
 
 func userDest(u *store.User) []any {

@@ -40,7 +40,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 
 		withMS := store.Tenant{ID: "t1", Name: "Acme", Domain: "Acme.Example.test", Website: "https://acme",
-			AvatarURL: "https://acme/a.png", EnableTwoFactor: true,
+			AvatarURL: "https://acme/a.png", EnableTwoFactor: true, PasskeyNotTwoFactor: true,
 			MS365: &store.MS365{ApplicationID: "app", DirectoryID: "dir", ClientSecret: "s", NationalCloud: "CHINA", Issuer: "https://iss"}}
 		without := store.Tenant{ID: "t2", Name: "Bare", Domain: "bare.example.test"}
 		for _, want := range []store.Tenant{withMS, without} {

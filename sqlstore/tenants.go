@@ -13,7 +13,7 @@ func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO pbxauth_tenants (`+tenantCols+`, domain_key) VALUES (`+placeholders(16)+`)`,
+	_, err := s.db.ExecContext(ctx, `INSERT INTO pbxauth_tenants (`+tenantCols+`, domain_key) VALUES (`+placeholders(17)+`)`,
 		tenantArgs(t)...)
 	return storeErr("create tenant", err)
 }
@@ -26,7 +26,8 @@ func (s *Store) UpdateTenant(ctx context.Context, t store.Tenant) error {
 	n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_tenants SET name = $2, domain = $3, website = $4,
 		avatar_url = $5, enable_two_factor = $6, ms365 = $7, ms365_application_id = $8, ms365_directory_id = $9,
 		ms365_client_secret = $10, ms365_national_cloud = $11, ms365_issuer = $12, ms365_client_certificate = $13,
-		ms365_client_private_key = $14, ms365_match_preferred_username = $15, domain_key = $16
+		ms365_client_private_key = $14, ms365_match_preferred_username = $15, passkey_not_two_factor = $16,
+		domain_key = $17
 		WHERE id = $1`, tenantArgs(t)...))
 	if err == nil && n == 0 {
 		err = store.ErrNotFound

@@ -72,5 +72,5 @@ func ExampleNew() {
 	var tables int
 	err = db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name LIKE 'pbxauth\_%' ESCAPE '\'`).Scan(&tables)
 	fmt.Println(tables, err)
-	// Output: 16 <nil>
+	// Output: 18 <nil>
 }
