@@ -10,25 +10,18 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
-	"github.com/pbxauth/pbxauth/internal/smtptest"
 )
 
 func TestBrowserPasskeys(t *testing.T) {
 	chromium := findChromium(t) // skips with -short
-	mail := smtptest.Start(t, smtptest.Options{})
-	seed := filepath.Join(t.TempDir(), "seed.json")
-	if err := os.WriteFile(seed, []byte(browserSeed), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	base := pageURL(startExample(t, nil, "-seed", seed, "-smtp", mail.Addr))
+	base, mail := startBrowserExample(t)
 	ctx := startBrowser(t, chromium)
 	auth := virtualAuthenticator(t, ctx)
 	onEveryPage(t, ctx, recordSignals)
@@ -106,7 +99,7 @@ func TestBrowserPasskeys(t *testing.T) {
 		}
 		// With the autofill on, the page's own conditional request, made
 		// when the form shows, signs bob in: no button is pressed.
-		removeScript(t, ctx, autofillOff)
+		call(t, ctx, cdppage.RemoveScriptToEvaluateOnNewDocument, cdppage.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: autofillOff})
 		do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#signedin")))
 		if who, pw := whoAmI(t); who != "bob" || pw {
 			t.Errorf("signed in as %q with password_verified %v, want bob without a password", who, pw)
@@ -145,7 +138,7 @@ func TestBrowserPasskeys(t *testing.T) {
 		if err != nil || len(unknown) != 1 || unknown[0]["rpId"] != "localhost" || unknown[0]["credentialId"] != removed {
 			t.Errorf("signalUnknownCredential got %v (%v), want rpId localhost and %s", unknown, err, removed)
 		}
-		clearCredentials(t, ctx, auth)
+		call(t, ctx, webauthn.ClearCredentials, webauthn.ClearCredentialsParams{AuthenticatorID: auth})
 	})
 
 	t.Run("second factor", func(t *testing.T) {
@@ -197,36 +190,28 @@ func TestBrowserPasskeys(t *testing.T) {
 // makes discoverable passkeys and verifies its user at once.
 func virtualAuthenticator(t *testing.T, ctx context.Context) webauthn.AuthenticatorID {
 	t.Helper()
-	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+	call(t, ctx, webauthn.Enable, webauthn.EnableParams{})
+	return call(t, ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
 		Options: &webauthn.VirtualAuthenticatorOptions{
 			Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
 			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.AuthenticatorID
+		}}).AuthenticatorID
 }
 
 // credentials returns the passkeys the virtual authenticator holds.
 func credentials(t *testing.T, ctx context.Context, id webauthn.AuthenticatorID) []*webauthn.Credential {
 	t.Helper()
-	res, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: id})
+	return call(t, ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: id}).Credentials
+}
+
+// call sends a DevTools command, failing the test on error.
+func call[P, R any](t *testing.T, ctx context.Context, cmd cdp.Command[P, R], params P) R {
+	t.Helper()
+	res, err := chromedp.Call(ctx, cmd, params)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Credentials
-}
-
-// clearCredentials empties the virtual authenticator.
-func clearCredentials(t *testing.T, ctx context.Context, id webauthn.AuthenticatorID) {
-	t.Helper()
-	if _, err := chromedp.Call(ctx, webauthn.ClearCredentials, webauthn.ClearCredentialsParams{AuthenticatorID: id}); err != nil {
-		t.Fatal(err)
-	}
+	return res
 }
 
 // recordSignals keeps the page's calls of the Signal API in
@@ -243,17 +228,5 @@ const noAutofill = `PublicKeyCredential.isConditionalMediationAvailable = async 
 // onEveryPage runs src in every page the browser opens, before its scripts.
 func onEveryPage(t *testing.T, ctx context.Context, src string) cdppage.ScriptIdentifier {
 	t.Helper()
-	res, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: src})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.Identifier
-}
-
-// removeScript undoes onEveryPage for the pages opened next.
-func removeScript(t *testing.T, ctx context.Context, id cdppage.ScriptIdentifier) {
-	t.Helper()
-	if _, err := chromedp.Call(ctx, cdppage.RemoveScriptToEvaluateOnNewDocument, cdppage.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: id}); err != nil {
-		t.Fatal(err)
-	}
+	return call(t, ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: src}).Identifier
 }

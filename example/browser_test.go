@@ -52,12 +52,7 @@ func TestBrowserSignIn(t *testing.T) {
 		t.Skip("starts Chromium")
 	}
 	chromium := findChromium(t)
-	mail := smtptest.Start(t, smtptest.Options{})
-	seed := filepath.Join(t.TempDir(), "seed.json")
-	if err := os.WriteFile(seed, []byte(browserSeed), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	base := pageURL(startExample(t, nil, "-seed", seed, "-smtp", mail.Addr))
+	base, mail := startBrowserExample(t)
 	ctx := startBrowser(t, chromium)
 
 	t.Run("password", func(t *testing.T) {
@@ -231,6 +226,19 @@ func TestBrowserSignIn(t *testing.T) {
 	})
 
 	t.Run("forgotten password", func(t *testing.T) { testForgottenPassword(t, ctx, base, mail) })
+}
+
+// startBrowserExample starts the example with browserSeed, mailing through
+// a real SMTP server on loopback, and returns the address a browser opens
+// and the mail server.
+func startBrowserExample(t *testing.T) (string, *smtptest.Server) {
+	t.Helper()
+	mail := smtptest.Start(t, smtptest.Options{})
+	seed := filepath.Join(t.TempDir(), "seed.json")
+	if err := os.WriteFile(seed, []byte(browserSeed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return pageURL(startExample(t, nil, "-seed", seed, "-smtp", mail.Addr)), mail
 }
 
 // emailCodeHelp is the code prompt of a user without an authenticator app.

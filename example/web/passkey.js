@@ -101,6 +101,18 @@ async function ask(fn) {
   }
 }
 
+// ceremony says what the browser waits for, runs a ceremony and returns its
+// credential, or null once it has said why not (cancelled: what to say
+// when the user cancelled).
+async function ceremony(waiting, fn, cancelled) {
+  say(waiting);
+  const got = await ask(fn);
+  if (got.cred) return got.cred;
+  if (got.error) fail(got.error);
+  else say(cancelled);
+  return null;
+}
+
 // The username field's autofill: one conditional request at a time. It is
 // renewed a minute before its challenge ends (the server's timeout, 5
 // minutes), and ended when the sign-in form goes or a button needs the
@@ -181,7 +193,6 @@ async function startAutofill() {
 // passkeys on this device, a phone or a security key.
 async function passkeySignIn() {
   await stopAutofill();
-  say("Waiting for your passkey…");
   const o = await api("POST", "/auth/sign_in/passkey/options", {});
   if (o.status === 404) {
     passkeysOff = true;
@@ -194,14 +205,9 @@ async function passkeySignIn() {
     return;
   }
   rememberRP(o.data.publicKey.rpId);
-  const got = await ask(() => navigator.credentials.get({ publicKey: requestOptions(o.data.publicKey) }));
-  if (got.cred) {
-    await finishPasskeySignIn(o.data.token, got.cred);
-    return;
-  }
-  if (got.error) fail(got.error);
-  else say("");
-  startAutofill();
+  const cred = await ceremony("Waiting for your passkey…", () => navigator.credentials.get({ publicKey: requestOptions(o.data.publicKey) }), "");
+  if (cred) await finishPasskeySignIn(o.data.token, cred);
+  else startAutofill();
 }
 
 // finishPasskeySignIn starts the cookie session with the passkey's answer,
@@ -279,14 +285,9 @@ $("code-passkey").addEventListener("click", () => busy($("code"), async () => {
     }
     pk = o.data.publicKey;
   }
-  say("Waiting for your passkey…");
-  const got = await ask(() => navigator.credentials.get({ publicKey: requestOptions(pk) }));
-  if (!got.cred) {
-    if (got.error) fail(got.error);
-    else say("");
-    return;
-  }
-  const r = await api("POST", "/auth/verify_passkey", { token: flowToken, credential: credentialJSON(got.cred) });
+  const cred = await ceremony("Waiting for your passkey…", () => navigator.credentials.get({ publicKey: requestOptions(pk) }), "");
+  if (!cred) return;
+  const r = await api("POST", "/auth/verify_passkey", { token: flowToken, credential: credentialJSON(cred) });
   if (r.status === 200) {
     // As verify_otp: the answer set the session cookie.
     flowToken = "";
@@ -458,14 +459,10 @@ $("passkey-add").addEventListener("click", () => busy($("passkeys"), async () =>
   const pk = o.data.publicKey;
   rememberRP(pk.rp.id);
   userDetails = { userId: pk.user.id, name: pk.user.name, displayName: pk.user.displayName };
-  say("Follow your browser's steps to make a passkey…");
-  const got = await ask(() => navigator.credentials.create({ publicKey: creationOptions(pk) }));
-  if (!got.cred) {
-    if (got.error) fail(got.error);
-    else say("No passkey was added.");
-    return;
-  }
-  const r = await api("POST", "/auth/passkeys", { token: o.data.token, credential: credentialJSON(got.cred) }, accessToken);
+  const cred = await ceremony("Follow your browser's steps to make a passkey…",
+    () => navigator.credentials.create({ publicKey: creationOptions(pk) }), "No passkey was added.");
+  if (!cred) return;
+  const r = await api("POST", "/auth/passkeys", { token: o.data.token, credential: credentialJSON(cred) }, accessToken);
   if (r.status !== 201) {
     fail(passkeyRefusal(r));
     return;
