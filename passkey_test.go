@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
@@ -751,4 +752,34 @@ func TestPasskeyRegistrationOfAnotherSignIn(t *testing.T) {
 	}
 	wantStatus(t, "the sign-in that began it", e.finishRegistration(first, tok, c, cer), 201)
 	wantStatus(t, "the same token again", e.finishRegistration(first, tok, c, cer), 400)
+}
+
+// TestResetPasskeys: the host's ResetPasskeys deletes every passkey and
+// ends every sign-in, also a registration in flight.
+func TestResetPasskeys(t *testing.T) {
+	e, ev := newPasskeyEnv(t)
+	access, _ := e.signIn(t, aliceCreds())
+	c, _ := e.addPasskey(t, access, true)
+	pkAccess := e.passkeySignIn(t, c, nil).String("access_token")
+	tok, ch, handle := e.registration(t, access)
+	if err := e.auth.ResetPasskeys(context.Background(), aliceID); err != nil {
+		t.Fatal(err)
+	}
+	e.wantBearer(t, "the password sign-in", access, 401)
+	e.wantBearer(t, "the passkey sign-in", pkAccess, 401)
+	wantStatus(t, "a registration begun before", e.finishRegistration(access, tok, softauthn.New(pkRPID, handle), softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}), 401)
+	r := e.passkeySignIn(t, c, nil)
+	if r.Status != 401 || r.Reason() != "unknown_credential" {
+		t.Fatalf("a reset passkey: %d %s", r.Status, r.Body)
+	}
+	if len(ev.find(pbxauth.EventPasskeyRemoved, "")) != 1 {
+		t.Error("no passkey_removed event")
+	}
+	access, _ = e.signIn(t, aliceCreds())
+	if n := len(e.passkeys(t, access)); n != 0 {
+		t.Fatalf("%d passkeys after ResetPasskeys", n)
+	}
+	if err := e.auth.ResetPasskeys(context.Background(), "nobody"); !errors.Is(err, pbxauth.ErrNotFound) {
+		t.Fatalf("ResetPasskeys of an unknown user: %v", err)
+	}
 }

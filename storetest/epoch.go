@@ -277,18 +277,9 @@ var epochChecks = []check{
 
 // raceEpoch races sign-ins, flows and (for a TOTPStore) replacements of
 // recovery codes of one user, started under the epoch read before, against
-// end, run once through the other handle: every sign-in that was stored
-// must be ended by end, and once end returned, none more may be stored.
-// Each racer keeps creating (up to raceCreates times) until end has
-// returned or refuses it, and once end has returned tries each kind once
-// more, so the race window is crossed every time, whatever the scheduling:
-// some creations land before end (it would be no race otherwise —
-// checked) and every racer's last ones after, which must be refused. The
-// bound keeps a database with one writer (SQLite) from queueing end behind
-// racers that never stop, beyond its busy timeout.
-// raceCreates bounds the creations of one racer of raceEpoch.
-const raceCreates = 24
-
+// end, run once through the other handle (raceUntil): every sign-in that
+// was stored must be ended by end, and once end returned, none more may be
+// stored.
 func raceEpoch(t tb, a, b store.Store, name string, end func(t tb, s store.Store, userID string) error) {
 	t.Helper()
 	ctx := t.Context()
@@ -299,8 +290,8 @@ func raceEpoch(t tb, a, b store.Store, name string, end func(t tb, s store.Store
 	if _, ok := a.(store.TOTPStore); ok {
 		kinds = append(kinds, "ReplaceRecoveryCodes")
 	}
-	create := func(s store.Store, kind, id string) error {
-		switch kind {
+	stored := raceUntil(t, a, b, name, len(kinds), func(s store.Store, id string, i int) error {
+		switch kinds[i%len(kinds)] {
 		case "CreateFamily":
 			_, err := s.CreateFamily(ctx, familyAt(userID, id, epoch, base), 0)
 			return err
@@ -309,8 +300,29 @@ func raceEpoch(t tb, a, b store.Store, name string, end func(t tb, s store.Store
 				TenantID: "t-acme", ExpiresAt: at(time.Minute), Epoch: epoch})
 		}
 		return s.(store.TOTPStore).ReplaceRecoveryCodes(ctx, userID, epoch, []string{id})
+	}, func() error { return end(t, b, userID) })
+	live, err := a.Families(ctx, userID, base)
+	must(t, err, "Families")
+	if len(live) != 0 {
+		t.Errorf("%s: %d sign-ins started under the old epoch outlived it (of %d steps stored)", name, len(live), len(stored))
 	}
+}
 
+// raceCreates bounds the steps of one racer of raceUntil.
+const raceCreates = 24
+
+// raceUntil races create, run by racers through both handles, against end,
+// run once as soon as a create succeeded. Each racer keeps creating (its
+// i-th create with the ID name/racer/i, up to raceCreates times) until end
+// has returned or refuses it with ErrStale, and once end has returned
+// creates lasts more times (i from 0), each of which must be refused with
+// ErrStale: so the race window is crossed every time, whatever the
+// scheduling — some creations land before end (it would be no race
+// otherwise — checked) and every racer's last ones after. The bound keeps
+// a database with one writer (SQLite) from queueing end behind racers that
+// never stop, beyond its busy timeout. It returns the IDs create stored.
+func raceUntil(t tb, a, b store.Store, name string, lasts int, create func(s store.Store, id string, i int) error, end func() error) []string {
+	t.Helper()
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -325,37 +337,35 @@ func raceEpoch(t tb, a, b store.Store, name string, end func(t tb, s store.Store
 			s = b
 		}
 		wg.Go(func() {
-			// Create until end has returned, or until refused: end has
-			// begun to commit, and the racer waits for it to return.
-		create:
+			defer once.Do(func() { close(started) }) // a racer that failed: end must run all the same
+		creating:
 			for i := range raceCreates {
 				select {
 				case <-ended:
-					break create
+					break creating
 				default:
 				}
-				kind, id := kinds[i%len(kinds)], fmt.Sprintf("%s/%d/%d", name, r, i)
-				err := create(s, kind, id)
+				id := fmt.Sprintf("%s/%d/%d", name, r, i)
+				err := create(s, id, i)
 				switch {
 				case err == nil:
-					if kind == "CreateFamily" {
-						mu.Lock()
-						stored = append(stored, id)
-						mu.Unlock()
-					}
+					mu.Lock()
+					stored = append(stored, id)
+					mu.Unlock()
 					once.Do(func() { close(started) })
 				case errors.Is(err, store.ErrStale):
-					break create
+					once.Do(func() { close(started) }) // refused before end began: end must run all the same
+					break creating
 				default:
-					t.Errorf("%s: racer's %s: %v, want nil or ErrStale", name, kind, err)
+					t.Errorf("%s: a racer's step %s: %v, want nil or ErrStale", name, id, err)
 					return
 				}
 			}
 			<-ended
-			// end has returned: each kind must be refused now.
-			for _, kind := range kinds {
-				if err := create(s, kind, fmt.Sprintf("%s/%d/last/%s", name, r, kind)); !errors.Is(err, store.ErrStale) {
-					t.Errorf("%s: %s under the old epoch after it returned: %v, want ErrStale", name, kind, err)
+			for i := range lasts {
+				id := fmt.Sprintf("%s/%d/last/%d", name, r, i)
+				if err := create(s, id, i); !errors.Is(err, store.ErrStale) {
+					t.Errorf("%s: a racer's step %s after it returned: %v, want ErrStale", name, id, err)
 				}
 			}
 		})
@@ -363,18 +373,14 @@ func raceEpoch(t tb, a, b store.Store, name string, end func(t tb, s store.Store
 	<-started
 	err := func() error {
 		defer close(ended) // also when end stops the check
-		return end(t, b, userID)
+		return end()
 	}()
 	wg.Wait()
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	if len(stored) == 0 {
-		t.Fatalf("%s: no sign-in was stored before it: no race", name)
+		t.Fatalf("%s: nothing was stored before it: no race", name)
 	}
-	live, err := a.Families(ctx, userID, base)
-	must(t, err, "Families")
-	if len(live) != 0 {
-		t.Errorf("%s: %d of %d sign-ins started under the old epoch outlived it", name, len(live), len(stored))
-	}
+	return stored
 }

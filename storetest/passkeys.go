@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/pbxauth/pbxauth/store"
@@ -514,6 +513,27 @@ var passkeyChecks = []check{
 		_, err = ps.ResetPasswordPasskeys(ctx, "u-none", "$argon2id$x", base)
 		wantErr(t, err, store.ErrNotFound, "ResetPasswordPasskeys of an unknown user")
 	}},
+	{name: "DeleteRacesSignIns", pair: func(t tb, a, b store.Store) {
+		ctx := t.Context()
+		passkeyUsers(t, a)
+		pk := passkey("1", "u-1", 0)
+		addPasskey(t, a, pk)
+		var revoked []string
+		stored := raceUntil(t, a, b, "DeletePasskey", 1, func(s store.Store, id string, _ int) error {
+			return signInWithErr(t, s, "u-1", id, pk.ID)
+		}, func() error {
+			var err error
+			revoked, err = passkeyStore(t, b).DeletePasskey(ctx, "u-1", pk.ID, base)
+			return err
+		})
+		// Every sign-in made with it was ended by it, none after it stored.
+		live, err := a.Families(ctx, "u-1", base)
+		must(t, err, "Families")
+		equal(t, "the sign-ins left", live, []store.Family{usersSignIn("u-1")})
+		slices.Sort(revoked)
+		slices.Sort(stored)
+		equal(t, "the sign-ins DeletePasskey ended", revoked, stored)
+	}},
 	{name: "RaceWithReset", pair: func(t tb, a, b store.Store) {
 		for _, reset := range []struct {
 			name string
@@ -552,59 +572,12 @@ func racePasskeyReset(t tb, a, b store.Store, name string, reset func(ps store.P
 	addUser(t, a, user(userID, "t-acme", name))
 	signIn(t, a, userID, "f-"+name)
 	epoch := epochOf(t, a, userID)
-	var (
-		wg      sync.WaitGroup
-		started = make(chan struct{})
-		once    sync.Once
-		ended   = make(chan struct{})
-	)
-	for r := range racers {
-		ps := passkeyStore(t, a)
-		if r%2 == 1 {
-			ps = passkeyStore(t, b)
-		}
-		wg.Go(func() {
-			add := func(id string) error {
-				return ps.AddPasskey(ctx, passkey(id, userID, 0), epoch, "f-"+name, 1<<20, base)
-			}
-		adding:
-			for i := range raceCreates {
-				select {
-				case <-ended:
-					break adding
-				default:
-				}
-				err := add(fmt.Sprintf("%s/%d/%d", name, r, i))
-				switch {
-				case err == nil:
-					once.Do(func() { close(started) })
-				case errors.Is(err, store.ErrStale):
-					break adding
-				default:
-					t.Errorf("%s: racer's AddPasskey: %v, want nil or ErrStale", name, err)
-					once.Do(func() { close(started) })
-					return
-				}
-			}
-			<-ended
-			if err := add(fmt.Sprintf("%s/%d/last", name, r)); !errors.Is(err, store.ErrStale) {
-				t.Errorf("%s: AddPasskey under the old epoch after it returned: %v, want ErrStale", name, err)
-			}
-		})
-	}
-	<-started
-	err := func() error {
-		defer close(ended)
-		return reset(passkeyStore(t, b), userID)
-	}()
-	wg.Wait()
-	must(t, err, name)
+	raceUntil(t, a, b, name, 1, func(s store.Store, id string, _ int) error {
+		return passkeyStore(t, s).AddPasskey(ctx, passkey(id, userID, 0), epoch, "f-"+name, 1<<20, base)
+	}, func() error { return reset(passkeyStore(t, b), userID) })
 	left, err := passkeyStore(t, a).Passkeys(ctx, userID)
 	must(t, err, "Passkeys")
 	if len(left) != 0 {
 		t.Errorf("%s: %d passkeys added under the old epoch outlived it", name, len(left))
-	}
-	if slices.ContainsFunc(left, func(p store.Passkey) bool { return p.UserID != userID }) {
-		t.Errorf("%s: Passkeys lists another user's", name)
 	}
 }

@@ -607,7 +607,7 @@ func TestBrokenStoresFail(t *testing.T) {
 			[]string{"Passkeys/DeleteEndsItsSignIns"}},
 		{"CreateFamily forgets the passkey",
 			func(m *memstore.Store) store.Store { return passkeyBlindSignIns{m} },
-			[]string{"Passkeys/DeleteEndsItsSignIns"}},
+			[]string{"Passkeys/DeleteEndsItsSignIns", "Passkeys/DeleteRacesSignIns"}},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			for _, name := range b.checks {

@@ -45,6 +45,8 @@ func acme() store.Tenant {
 		Website:         "https://acme.example",
 		AvatarURL:       "https://acme.example/logo.png",
 		EnableTwoFactor: true,
+		// passkey_satisfies_two_factor false
+		PasskeyNotTwoFactor: true,
 		MS365: &store.MS365{
 			ApplicationID: "app-id",
 			DirectoryID:   "dir-id",
