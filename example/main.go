@@ -132,9 +132,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if len(o.args) > 0 && o.args[0] == "tenant" {
 		return tenantCommand(ctx, o, o.args[1:], stdout)
 	}
-	if len(o.args) > 0 && o.args[0] == "softauthn" {
-		return softauthnCommand(o.args[1:], os.Stdin, stdout, os.Stderr)
-	}
 	if err := checkDevIdP(o); err != nil {
 		return err
 	}

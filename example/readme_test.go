@@ -1,10 +1,7 @@
 // The README's walk-throughs, executed: every ```sh block that begins with
 // "# walk-through:" runs in bash against a fresh example server (the real
 // program as a child process, memory store, a free port), with API pointing
-// at it, ORIGIN at its page's origin (where passkeys belong), LOG at the
-// file its log (and so its mails) goes to, and PASSKEY running the example's
-// software passkey from this test's binary (the program as built, not a
-// second "go run"). A block's
+// at it and LOG at the file its log (and so its mails) goes to. A block's
 // "# server flags: ..." line gives the server's flags instead of -db memory.
 // A block that uses oathtool (the authenticator app's stand-in) is skipped
 // without it, except under CI=true, where it fails. The README's two
@@ -71,10 +68,6 @@ func TestREADMEWalkThroughs(t *testing.T) {
 					line = "API=" + c.url + "/api" // the test's server, on its free port
 				case strings.HasPrefix(line, "LOG="):
 					line = "LOG=" + logPath
-				case strings.HasPrefix(line, "ORIGIN="):
-					line = "ORIGIN=" + pageURL(c.url)
-				case strings.HasPrefix(line, "PASSKEY="):
-					line = "PASSKEY=" + strconv.Quote("env "+childEnv+"=1 "+os.Args[0]+" softauthn")
 				}
 				script.WriteString(line + "\n")
 			}

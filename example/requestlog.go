@@ -110,11 +110,12 @@ func (w *statusRecorder) WriteHeader(code int) {
 // Unwrap lets http.ResponseController reach the connection.
 func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// warnEvents are the events logged at WARN: someone is guessing, or a
-// refresh token was stolen.
+// warnEvents are the events logged at WARN: someone is guessing, a
+// refresh token was stolen, or a passkey looks copied.
 var warnEvents = map[pbxauth.EventKind]bool{
-	pbxauth.EventLockout:      true,
-	pbxauth.EventRefreshReuse: true,
+	pbxauth.EventLockout:           true,
+	pbxauth.EventRefreshReuse:      true,
+	pbxauth.EventPasskeySuspicious: true,
 }
 
 // logEvents returns a Config.OnEvent that logs each event: at WARN those of
@@ -128,7 +129,7 @@ func logEvents(logger *slog.Logger) func(context.Context, pbxauth.Event) {
 		attrs := []slog.Attr{slog.String("event", string(e.Kind))}
 		for _, f := range [...]struct{ key, value string }{
 			{"user", e.UserID}, {"tenant", e.TenantID}, {"username", e.Username}, {"client", e.ClientIP},
-			{"method", e.Method}, {"reason", e.Reason}, {"session", e.SessionID},
+			{"method", e.Method}, {"reason", e.Reason}, {"session", e.SessionID}, {"passkey", e.PasskeyID},
 		} {
 			if f.value != "" {
 				attrs = append(attrs, slog.String(f.key, f.value))
