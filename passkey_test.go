@@ -556,6 +556,11 @@ func TestPasskeySecondFactor(t *testing.T) {
 	if r := assert(softauthn.Ceremony{Challenge: ch, Origin: "http://evil.test"}); r.Status != 401 || r.Reason() != "" {
 		t.Fatalf("wrong origin: %d %s", r.Status, r.Body)
 	}
+	c.Count--
+	if r := assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin, UserHandle: bytes.Repeat([]byte{2}, 64)}); r.Status != 401 {
+		t.Fatalf("another user handle: %d %s", r.Status, r.Body)
+	}
+	c.Count--
 	r := assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin})
 	if r.Status != 200 || r.String("access_token") == "" {
 		t.Fatalf("verify_passkey: %d %s", r.Status, r.Body)
@@ -782,4 +787,52 @@ func TestResetPasskeys(t *testing.T) {
 	if err := e.auth.ResetPasskeys(context.Background(), "nobody"); !errors.Is(err, pbxauth.ErrNotFound) {
 		t.Fatalf("ResetPasskeys of an unknown user: %v", err)
 	}
+}
+
+// TestPasskeyNamedByAuthenticator: a passkey is named from its AAGUID
+// unless the user names it; names lose control characters.
+func TestPasskeyNamedByAuthenticator(t *testing.T) {
+	e, _ := newPasskeyEnv(t)
+	access, _ := e.signIn(t, aliceCreds())
+	for _, tc := range []struct {
+		name     any
+		want     string
+		wantCode int
+	}{
+		{nil, "iCloud Keychain", 201},
+		{"Work\tlaptop", "Worklaptop", 201},
+		{strings.Repeat("x", 65), "", 400},
+		{"\u0007", "", 400},
+	} {
+		tok, ch, handle := e.registration(t, access)
+		c := softauthn.New(pkRPID, handle)
+		copy(c.AAGUID[:], []byte{0xfb, 0xfc, 0x30, 0x07, 0x15, 0x4e, 0x4e, 0xcc, 0x8c, 0x0b, 0x6e, 0x02, 0x05, 0x57, 0xd7, 0xbd})
+		body := map[string]any{"token": tok, "credential": json.RawMessage(c.Register(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}))}
+		if tc.name != nil {
+			body["name"] = tc.name
+		}
+		r := e.c.Do("POST", "/auth/passkeys", body, apitest.Bearer(access)...)
+		if r.Status != tc.wantCode || (tc.want != "" && (r.String("name") != tc.want || r.String("authenticator") != "iCloud Keychain")) {
+			t.Errorf("name %q: %d %s", tc.name, r.Status, r.Body)
+		}
+	}
+}
+
+// TestPasskeySecondFactorOfLogin: the passkey completes a POST /login
+// flow with the browser session.
+func TestPasskeySecondFactorOfLogin(t *testing.T) {
+	e, _ := newPasskeyEnv(t)
+	access, _ := e.signIn(t, aliceCreds())
+	c, _ := e.addPasskey(t, access, false)
+	e.changeUser(t, aliceID, func(u *store.User) { u.TwoFactorEnabled = true })
+	l := e.c.Do("POST", "/login", aliceCreds())
+	flow := l.String("token")
+	if l.Status != 200 || flow == "" {
+		t.Fatalf("POST /login: %d %s", l.Status, l.Body)
+	}
+	wantStatus(t, "GET /login before the second factor", e.c.Do("GET", "/login", nil), 401)
+	_, ch, _ := publicKeyOf(t, e.c.Do("POST", "/auth/verify_passkey/options", map[string]any{"token": flow}))
+	r := e.c.Do("POST", "/auth/verify_passkey", map[string]any{"token": flow, "credential": json.RawMessage(c.Assert(softauthn.Ceremony{Challenge: ch, Origin: pkOrigin}))})
+	wantStatus(t, "verify_passkey of a /login flow", r, 200)
+	wantStatus(t, "GET /login after it", e.c.Do("GET", "/login", nil), 200)
 }

@@ -7,7 +7,6 @@
 package pbxauth
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -301,5 +300,19 @@ func algorithmOf(publicKey []byte) int {
 	return 0
 }
 
-// sameHandle compares user handles.
-func sameHandle(a, b []byte) bool { return len(a) > 0 && bytes.Equal(a, b) }
+// handleOf checks that handle, sent with an assertion, is the WebAuthn
+// handle of userID: 401 when it is not (or empty), the Store's failure
+// otherwise.
+func (a *Auth) handleOf(ctx context.Context, handle []byte, userID string) *apiError {
+	if len(handle) == 0 {
+		return errUnauthorized
+	}
+	owner, err := a.passkeys.store.UserByWebAuthnHandle(ctx, handle)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && owner != userID) {
+		return errUnauthorized
+	}
+	if err != nil {
+		return a.internal(ctx, "read WebAuthn handle", err)
+	}
+	return nil
+}

@@ -153,12 +153,14 @@ func (a *Auth) passkeySignIn(w http.ResponseWriter, r *http.Request, mode string
 	case pk.Disabled:
 		return fail("passkey_disabled", errUnauthorized)
 	}
-	handle, err := a.userHandle(ctx, u.ID)
-	if err != nil {
-		return a.internal(ctx, "read WebAuthn handle", err)
-	}
-	if !sameHandle(parsed.Response.UserHandle, handle) {
-		return fail("user_handle", errUnauthorized)
+	// The user handle must be the owner's: a read, so that a sign-in
+	// writes nothing before its assertion is checked.
+	handle := parsed.Response.UserHandle
+	if e := a.handleOf(ctx, handle, u.ID); e != nil {
+		if e == errUnauthorized {
+			return fail("user_handle", e)
+		}
+		return e
 	}
 	c := assertionCheck{passkey: pk, user: u, handle: handle, parsed: parsed, challenge: st.Challenge}
 	if !a.verifyAssertion(c) {

@@ -92,11 +92,8 @@ func (a *Auth) startPasskeyVerification(w http.ResponseWriter, r *http.Request) 
 	if _, n := flowPasskeyChallenge(f.Data); n >= passkeyChallengesPerFlow {
 		return tooManyRequests(f.ExpiresAt.Sub(now))
 	}
-	handle, err := a.userHandle(ctx, f.UserID)
-	if err != nil {
-		return a.internal(ctx, "read WebAuthn handle", err)
-	}
-	assertion, sess, err := a.passkeys.rp.BeginLogin(&webauthnUser{handle: handle, creds: credentialsOf(ps)},
+	// The options carry no user handle: none is needed, nor written.
+	assertion, sess, err := a.passkeys.rp.BeginLogin(&webauthnUser{creds: credentialsOf(ps)},
 		webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
 		return a.internal(ctx, "begin passkey verification", err)
@@ -210,10 +207,16 @@ func (a *Auth) verifyPasskey(w http.ResponseWriter, r *http.Request) *apiError {
 	if pk.ID == "" {
 		return wrong()
 	}
-	handle, err := a.userHandle(ctx, u.ID)
-	if err != nil {
-		t.refund(context.WithoutCancel(ctx))
-		return a.internal(ctx, "read WebAuthn handle", err)
+	// A user handle sent (authenticators may leave it out here) must be
+	// the user's; go-webauthn compares it with the one given.
+	handle := parsed.Response.UserHandle
+	if len(handle) > 0 {
+		if e := a.handleOf(ctx, handle, u.ID); e == errUnauthorized {
+			return wrong()
+		} else if e != nil {
+			t.refund(context.WithoutCancel(ctx))
+			return e
+		}
 	}
 	c := assertionCheck{passkey: pk, user: u, handle: handle, parsed: parsed, challenge: challenge, userBound: true}
 	if !a.verifyAssertion(c) {
