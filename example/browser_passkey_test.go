@@ -43,6 +43,38 @@ func TestBrowserPasskeys(t *testing.T) {
 		return username, passwordVerified
 	}
 
+	// The autofill's request lives as long as its challenge, 5 minutes:
+	// the page renews it a minute before, with new options, and ends the
+	// old one. Long timers are cut short here (the delay asked for is
+	// kept), so that two renewals happen at once. The virtual
+	// authenticator settles a conditional request at once, so here the
+	// browser waits for the user as a real one does: until the page
+	// aborts it.
+	t.Run("autofill renewal", func(t *testing.T) {
+		call(t, ctx, cdppage.RemoveScriptToEvaluateOnNewDocument, cdppage.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: autofillOff})
+		fast := onEveryPage(t, ctx, fastRenewals)
+		defer func() {
+			call(t, ctx, cdppage.RemoveScriptToEvaluateOnNewDocument, cdppage.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: fast})
+			autofillOff = onEveryPage(t, ctx, noAutofill)
+			do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#signin")))
+		}()
+		do(t, ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#signin")),
+			chromedp.Poll[chromedp.Void](`window.requests.length === 3`))
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({
+			delays: window.delays,
+			conditional: window.requests.every(r => r.mediation === "conditional"),
+			aborted: window.requests.map(r => r.signal.aborted),
+			challenges: new Set(window.requests.map(r => btoa(String.fromCharCode(...new Uint8Array(r.publicKey.challenge))))).size,
+		})`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got["delays"]) != "[240000 240000]" || got["conditional"] != true ||
+			fmt.Sprint(got["aborted"]) != "[true true false]" || got["challenges"] != 3.0 {
+			t.Errorf("the autofill's requests: %v; want renewals after 4 minutes, each with a new challenge, ending the one before", got)
+		}
+	})
+
 	t.Run("register", func(t *testing.T) {
 		do(t, ctx, signIn(base, "acme.example.test", "bob", "bob-pw-1234"),
 			chromedp.WaitVisible(chromedp.CSS("#passkeys-none")),
@@ -221,6 +253,21 @@ for (const m of ["signalUnknownCredential", "signalAllAcceptedCredentials", "sig
   const real = PublicKeyCredential[m];
   if (typeof real === "function") PublicKeyCredential[m] = (arg) => { window.signals.push([m, arg]); return real.call(PublicKeyCredential, arg); };
 }`
+
+// fastRenewals records the page's WebAuthn requests in window.requests,
+// which wait until they are aborted, and the delays of its first two long
+// timers in window.delays, and runs those timers after 50 ms.
+const fastRenewals = `window.requests = [];
+window.delays = [];
+navigator.credentials.get = (o) => {
+  window.requests.push(o);
+  return new Promise((_, reject) => o.signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))));
+};
+const realTimeout = window.setTimeout;
+window.setTimeout = (fn, ms, ...args) => {
+  if (ms >= 60000 && window.delays.length < 2) { window.delays.push(ms); ms = 50; }
+  return realTimeout(fn, ms, ...args);
+};`
 
 // noAutofill makes the browser say it has no autofill of passkeys.
 const noAutofill = `PublicKeyCredential.isConditionalMediationAvailable = async () => false;`
