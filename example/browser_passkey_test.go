@@ -97,6 +97,13 @@ func TestBrowserPasskeys(t *testing.T) {
 			t.Errorf("the notice of the new passkey: %q to %v", m.Text, m.To)
 		}
 
+		// The browser is told the account's names after the registration.
+		details, err := chromedp.Run(ctx, chromedp.Evaluate[[]map[string]any](
+			`window.signals.filter(s => s[0] === "signalCurrentUserDetails").map(s => s[1])`))
+		if err != nil || len(details) != 1 || details[0]["rpId"] != "localhost" || details[0]["name"] != "bob@acme.example.test" || details[0]["userId"] == "" {
+			t.Errorf("signalCurrentUserDetails got %v (%v), want bob@acme.example.test for localhost", details, err)
+		}
+
 		do(t, ctx, chromedp.Click(chromedp.CSS("#passkey-list li button")), // Rename
 			chromedp.WaitVisible(chromedp.CSS(".passkey-rename input")),
 			chromedp.Clear(chromedp.CSS(".passkey-rename input")),
@@ -174,10 +181,17 @@ func TestBrowserPasskeys(t *testing.T) {
 	})
 
 	t.Run("second factor", func(t *testing.T) {
+		// This part runs as in a browser without the WebAuthn JSON
+		// helpers (parse*OptionsFromJSON, toJSON): the page encodes and
+		// decodes by hand.
+		call(t, ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: noJSONHelpers})
 		// alice has the emailed second factor and no passkey: a code.
 		do(t, ctx, signIn(base, "acme.example.test", "alice", "alice-pw-123"), chromedp.WaitVisible(chromedp.CSS("#otp")))
 		if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`$("code-passkey").checkVisibility()`)); err != nil || shown {
 			t.Errorf("a user without passkeys is offered one (%v)", err)
+		}
+		if helpers, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`"parseCreationOptionsFromJSON" in PublicKeyCredential || "toJSON" in PublicKeyCredential.prototype`)); err != nil || helpers {
+			t.Fatalf("the JSON helpers are still there (%v)", err)
 		}
 		code := codeRE.FindString(mail.Receive(t).Text)
 		do(t, ctx, chromedp.SendKeys(chromedp.CSS("#otp"), code),
@@ -268,6 +282,13 @@ window.setTimeout = (fn, ms, ...args) => {
   if (ms >= 60000 && window.delays.length < 2) { window.delays.push(ms); ms = 50; }
   return realTimeout(fn, ms, ...args);
 };`
+
+// noJSONHelpers takes the WebAuthn JSON helpers away, as older browsers
+// lack them.
+const noJSONHelpers = `delete PublicKeyCredential.parseCreationOptionsFromJSON;
+delete PublicKeyCredential.parseRequestOptionsFromJSON;
+delete PublicKeyCredential.prototype.toJSON;
+if (PublicKeyCredential.parseRequestOptionsFromJSON || PublicKeyCredential.prototype.toJSON) throw new Error("the JSON helpers stayed");`
 
 // noAutofill makes the browser say it has no autofill of passkeys.
 const noAutofill = `PublicKeyCredential.isConditionalMediationAvailable = async () => false;`
