@@ -99,30 +99,43 @@ func (a *Auth) buildMux() *http.ServeMux {
 	for _, p := range paths {
 		methods := allowed[p]
 		sort.Strings(methods)
-		a.handleOtherMethods(mux, p, methods)
+		a.handleOtherMethods(mux, p, methods, paths)
 	}
 	mux.HandleFunc("/", notFoundHandler)
 	return mux
 }
 
 // handleOtherMethods answers 405 on path p for every method but methods.
-// A method-less pattern does it in one line, except where a path with a
-// literal segment ("/auth/passkeys/options") sits beside a wildcard one
-// with other methods ("PATCH /auth/passkeys/{id}"): ServeMux refuses such
-// a pair, and then each other standard method gets its own pattern.
-func (a *Auth) handleOtherMethods(mux *http.ServeMux, p string, methods []string) {
+// A method-less pattern does it in one line, except where a wildcard path
+// of paths also matches p ("PATCH /auth/passkeys/{id}" beside
+// "/auth/passkeys/options"): ServeMux refuses such a pair, so then each
+// other standard method gets a pattern of its own.
+func (a *Auth) handleOtherMethods(mux *http.ServeMux, p string, methods, paths []string) {
 	h := methodNotAllowed(strings.Join(methods, ", "))
-	defer func() {
-		if recover() == nil {
-			return
+	if !slices.ContainsFunc(paths, func(q string) bool { return q != p && wildcardMatches(q, p) }) {
+		mux.Handle(p, h)
+		return
+	}
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"} {
+		if !slices.Contains(methods, m) {
+			mux.Handle(m+" "+p, h)
 		}
-		for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"} {
-			if !slices.Contains(methods, m) {
-				mux.Handle(m+" "+p, h)
-			}
+	}
+}
+
+// wildcardMatches reports whether the pattern path q, which has wildcard
+// segments, matches the path p segment by segment.
+func wildcardMatches(q, p string) bool {
+	qs, ps := strings.Split(q, "/"), strings.Split(p, "/")
+	if !strings.Contains(q, "{") || len(qs) != len(ps) {
+		return false
+	}
+	for i := range qs {
+		if qs[i] != ps[i] && !strings.HasPrefix(qs[i], "{") {
+			return false
 		}
-	}()
-	mux.Handle(p, h)
+	}
+	return true
 }
 
 // internal logs a backend failure and returns its answer, which never
