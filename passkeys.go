@@ -51,11 +51,15 @@ type passkeyJSON struct {
 	BackedUp      bool    `json:"backed_up"`
 	Authenticator string  `json:"authenticator"`
 	Disabled      bool    `json:"disabled"`
+	// CredentialID lets a page tell the browser which passkeys still
+	// count (the Signal API); it is no secret, the browser holds it.
+	CredentialID string `json:"credential_id"`
 }
 
 func passkeyView(p store.Passkey) passkeyJSON {
 	v := passkeyJSON{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt.UTC().Format(time.RFC3339), BackedUp: p.BackupState,
-		Authenticator: authenticatorName(p.AAGUID), Disabled: p.Disabled}
+		Authenticator: authenticatorName(p.AAGUID), Disabled: p.Disabled,
+		CredentialID: base64.RawURLEncoding.EncodeToString(p.CredentialID)}
 	if !p.LastUsedAt.IsZero() {
 		s := p.LastUsedAt.UTC().Format(time.RFC3339)
 		v.LastUsedAt = &s

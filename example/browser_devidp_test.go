@@ -13,7 +13,7 @@ import (
 
 func TestBrowserMicrosoftDevIdP(t *testing.T) {
 	chromium := findChromium(t) // skips with -short
-	base := startExample(t, map[string]string{"PBXAUTH_ADMIN_PASSWORD": "admin-pw-12345"}, "-dev-idp")
+	base := pageURL(startExample(t, map[string]string{"PBXAUTH_ADMIN_PASSWORD": "admin-pw-12345"}, "-dev-idp"))
 	ctx := startBrowser(t, chromium)
 
 	// startMicrosoft clicks the button for the demo tenant and waits for the

@@ -61,7 +61,7 @@ func browserSeedFile(t *testing.T) string {
 func browserExample(t *testing.T) (chromium, base string, api *apitest.Client) {
 	t.Helper()
 	chromium = findChromium(t)
-	base = startExample(t, nil, "-seed", browserSeedFile(t))
+	base = pageURL(startExample(t, nil, "-seed", browserSeedFile(t)))
 	return chromium, base, apitest.NewClient(t, base)
 }
 
@@ -73,9 +73,7 @@ func TestBrowserSignIn(t *testing.T) {
 		t.Skip("starts Chromium")
 	}
 	chromium := findChromium(t)
-	mail := smtptest.Start(t, smtptest.Options{})
-	seed := browserSeedFile(t)
-	base := startExample(t, nil, "-seed", seed, "-smtp", mail.Addr)
+	base, mail := startBrowserExample(t)
 	ctx := startBrowser(t, chromium)
 
 	t.Run("password", func(t *testing.T) {
@@ -249,6 +247,15 @@ func TestBrowserSignIn(t *testing.T) {
 	})
 
 	t.Run("forgotten password", func(t *testing.T) { testForgottenPassword(t, ctx, base, mail) })
+}
+
+// startBrowserExample starts the example with browserSeed, mailing through
+// a real SMTP server on loopback, and returns the address a browser opens
+// and the mail server.
+func startBrowserExample(t *testing.T) (string, *smtptest.Server) {
+	t.Helper()
+	mail := smtptest.Start(t, smtptest.Options{})
+	return pageURL(startExample(t, nil, "-seed", browserSeedFile(t), "-smtp", mail.Addr)), mail
 }
 
 // emailCodeHelp is the code prompt of a user without an authenticator app.

@@ -161,8 +161,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer ln.Close()
 	base := "http://" + ln.Addr().String()
+	pageOrigin := ""
 	if o.publicURL == "" {
-		o.publicURL = base + "/api"
+		o.publicURL, pageOrigin = defaultPublicURL(base)
 	}
 
 	cfg.PublicURL = o.publicURL
@@ -207,7 +208,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		mux.Handle(devIdPPath+"/", idp)
 	}
 	mux.Handle("/api/", http.StripPrefix("/api", a.Handler()))
-	mux.Handle("/", page())
+	mux.Handle("/", toPageOrigin(pageOrigin, page()))
 	var h http.Handler = mux
 	if o.requestLog {
 		h = logRequests(mux, log)

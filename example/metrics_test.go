@@ -81,6 +81,7 @@ func TestExampleMetricsScrape(t *testing.T) {
 		"pbxauth_sign_ins_total": {
 			"pbxauth_method=password,pbxauth_outcome=success": 0, "pbxauth_method=password,pbxauth_outcome=failure": 0,
 			"pbxauth_method=microsoft,pbxauth_outcome=success": 0, "pbxauth_method=microsoft,pbxauth_outcome=failure": 0,
+			// Passkeys are on: the default public URL names localhost.
 			"pbxauth_method=passkey,pbxauth_outcome=success": 0, "pbxauth_method=passkey,pbxauth_outcome=failure": 0,
 		},
 		"pbxauth_second_factor_checks_total": {"pbxauth_outcome=success": 0, "pbxauth_outcome=failure": 0},

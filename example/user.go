@@ -1,6 +1,6 @@
 // This file holds the "user" subcommands, which operate on the -db store
-// through pbxauth's Go API: add, passwd, disable, enable, unlock, sessions
-// and signout-all, each with -h (show and list: userlist.go).
+// through pbxauth's Go API: add, passwd, disable, reset-passkeys, enable,
+// unlock, sessions and signout-all, each with -h (show and list: userlist.go).
 
 package main
 
@@ -103,6 +103,10 @@ var userCommands = []subcommand{
 	{"disable", "[-domain D] USERNAME", "refuses the user's sign-ins and ends every sign-in of the user",
 		onUser(func(ctx context.Context, a *pbxauth.Auth, u store.User) (string, error) {
 			return "disabled %s; every sign-in ended\n", a.DisableUser(ctx, u.ID)
+		})},
+	{"reset-passkeys", "[-domain D] USERNAME", "removes every passkey of the user (a lost device) and ends every sign-in of the user",
+		onUser(func(ctx context.Context, a *pbxauth.Auth, u store.User) (string, error) {
+			return "removed every passkey of %s; every sign-in ended\n", a.ResetPasskeys(ctx, u.ID)
 		})},
 	{"enable", "[-domain D] USERNAME", "lets a disabled user sign in again",
 		onUser(func(ctx context.Context, a *pbxauth.Auth, u store.User) (string, error) {

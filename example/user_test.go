@@ -45,7 +45,7 @@ func TestExampleUserCommands(t *testing.T) {
 		return c.Do("POST", "/auth/sign_in", map[string]string{"username": "carol", "password": pw, "domain": "acme.example.test"})
 	}
 
-	for _, cmd := range []string{"add", "passwd", "disable", "enable", "unlock", "sessions", "signout-all"} {
+	for _, cmd := range []string{"add", "passwd", "disable", "reset-passkeys", "enable", "unlock", "sessions", "signout-all"} {
 		out, err := user(t, db, cmd, "-h")
 		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out, "usage: example user "+cmd) || !strings.Contains(out, "-domain") {
 			t.Errorf("user %s -h: %v\n%s", cmd, err, out)

@@ -69,26 +69,9 @@ func deviceRun(ctx context.Context, t burstTarget, sc deviceScenario) (*deviceRe
 			cookies[i] = c
 		}
 	}
-	res := &deviceResult{scenario: sc, attack: map[int]int{}, user: &sample{statuses: map[int]int{}}}
-	attackCtx, stopAttack := context.WithCancel(ctx)
+	res := &deviceResult{scenario: sc, user: &sample{statuses: map[int]int{}}}
+	stopAttack := attack(ctx, t.api, sc.attackers)
 	defer stopAttack()
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for k := range sc.attackers {
-		c := loopbackClient(k+1, 1)
-		wg.Go(func() {
-			defer c.Transport.(*http.Transport).CloseIdleConnections()
-			statuses := map[int]int{}
-			for i := 0; attackCtx.Err() == nil; i++ {
-				statuses[wrongSignIn(attackCtx, c, t.api, k*1_000_000+i)]++
-			}
-			mu.Lock()
-			for s, n := range statuses {
-				res.attack[s] += n
-			}
-			mu.Unlock()
-		})
-	}
 	// Let the attack fill the hashing slots and queue first.
 	select {
 	case <-time.After(sc.warmup):
@@ -116,9 +99,39 @@ func deviceRun(ctx context.Context, t burstTarget, sc deviceScenario) (*deviceRe
 		}
 	}
 	res.user.elapsed = time.Since(began)
-	stopAttack()
-	wg.Wait()
+	res.attack = stopAttack()
 	return res, ctx.Err()
+}
+
+// attack keeps n loopback addresses (127.0.0.2 up), one connection each,
+// sending wrong-password sign-ins to api without pause, until the returned
+// stop is called; stop (which may be called again) returns the statuses
+// they got.
+func attack(ctx context.Context, api string, n int) (stop func() map[int]int) {
+	attackCtx, cancel := context.WithCancel(ctx)
+	statuses := map[int]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for k := range n {
+		c := loopbackClient(k+1, 1)
+		wg.Go(func() {
+			defer c.Transport.(*http.Transport).CloseIdleConnections()
+			mine := map[int]int{}
+			for i := 0; attackCtx.Err() == nil; i++ {
+				mine[wrongSignIn(attackCtx, c, api, k*1_000_000+i)]++
+			}
+			mu.Lock()
+			for s, m := range mine {
+				statuses[s] += m
+			}
+			mu.Unlock()
+		})
+	}
+	return func() map[int]int {
+		cancel()
+		wg.Wait()
+		return statuses
+	}
 }
 
 // deviceSignIn signs t.user in, with the device cookie value when not "",

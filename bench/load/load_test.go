@@ -85,7 +85,7 @@ func TestFlags(t *testing.T) {
 		t.Errorf("defaults: %v", err)
 	}
 	for _, args := range [][]string{{"-n", "0"}, {"-c", "-1"}, {"-addrs", "0"}, {"-addrs", "251"}, {"-only", "both"}, {"-paced-c", "0"},
-		{"-flood-rate", "0"}, {"-flood-signins", "0"}, {"-flood-rounds", "0"}, {"-only", "examples"}} {
+		{"-flood-rate", "0"}, {"-flood-signins", "0"}, {"-flood-rounds", "0"}, {"-only", "examples"}, {"-passkey-signins", "0"}} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("%v: no error", args)
 		}
@@ -168,4 +168,30 @@ func TestLogCostSmoke(t *testing.T) {
 	}
 	res.print(io.Discard)
 	(&report{logCost: res}).printMarkdown(io.Discard)
+}
+
+// TestPasskeySmoke: the passkey run registers a passkey and signs in with
+// it, at rest and under a small spray that keeps one hashing slot busy.
+func TestPasskeySmoke(t *testing.T) {
+	ctx := context.Background()
+	c := pbxauth.Config{MaxConcurrentHashes: 1, HashQueue: 1, PublicURL: "http://localhost/api", EncryptionKeys: [][]byte{make([]byte, 32)}}
+	cheap(&c)
+	srv, err := startServer(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	res, err := passkeyRun(ctx, burstTarget{api: srv.url + "/api", user: srv.user, pw: srv.pw}, "http://localhost", options{deviceAttackers: 4, passkeySignIns: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*sample{res.rest, res.attack} {
+		if s.statuses[200] != 3 {
+			t.Errorf("passkey sign-ins: %v, want 200×3", s.statuses)
+		}
+	}
+	if len(res.spray) == 0 {
+		t.Error("no spray")
+	}
+	res.print(io.Discard, true)
 }

@@ -19,6 +19,10 @@
 //     /api/auth/user at 64 connections against the example server with its
 //     request log and without it, and a bare handler answering the same
 //     body in a process of its own, alternating;
+//   - passkeys (only with -only passkey): the example server's admin signs
+//     in with a passkey again and again, at rest and while 200 attacking
+//     loopback addresses spray wrong passwords (as for known devices);
+//     the share served and the latency of both;
 //   - refusals (only with -only flood): the example server on SQLite, while
 //     one loopback address floods POST /auth/forget_password far over its
 //     limit at a fixed rate, signs a user in again and again; the sign-ins'
@@ -69,6 +73,7 @@ type options struct {
 	paced, pacedConns       int
 	deviceAttackers         int
 	deviceSignIns           int
+	passkeySignIns          int
 	only                    string
 	example, childLog       string
 	childMemLimit           string
@@ -95,11 +100,12 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.pg, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "stores: PostgreSQL database to make a schema in")
 	fs.IntVar(&o.deviceAttackers, "device-attackers", 200, "device: attacking loopback addresses that keep hashing saturated (127.0.0.2…)")
 	fs.IntVar(&o.deviceSignIns, "device-signins", 25, "device: the user's sign-ins during the attack, with and without device cookies (0 skips it)")
+	fs.IntVar(&o.passkeySignIns, "passkey-signins", 100, "passkey: the admin's passkey sign-ins at rest, and again while -device-attackers addresses spray passwords")
 	fs.IntVar(&o.floodRate, "flood-rate", 578, "flood: refused forget_password requests offered per second")
 	fs.IntVar(&o.floodSignIns, "flood-signins", 30, "flood: the user's sign-ins at rest, and again during the flood")
 	fs.IntVar(&o.floodRounds, "flood-rounds", 2, "flood: rounds, alternating which build goes first")
 	fs.StringVar(&o.floodBefore, "flood-before", "", "flood: also measure the example built from this git revision (git archive, from the module's repository)")
-	fs.StringVar(&o.only, "only", "", `run one part: "throughput", "burst", "device", or, only run when asked, "stores" (GET /auth/user on every store), "flood" (sign-ins under a flood of refused requests, SQLite) or "example" (the example server with and without its request log, beside a bare handler)`)
+	fs.StringVar(&o.only, "only", "", `run one part: "throughput", "burst", "device", or, only run when asked, "stores" (GET /auth/user on every store), "flood" (sign-ins under a flood of refused requests, SQLite) "example" (the example server with and without its request log, beside a bare handler) or "passkey" (passkey sign-ins under a password spray)`)
 	fs.StringVar(&o.example, "example", "github.com/pbxauth/pbxauth/example", "package of the example server to build")
 	fs.StringVar(&o.childLog, "child-log", "", "burst: append the example server's stderr to this file (try GODEBUG=gctrace=1)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "stop everything after this long")
@@ -117,8 +123,10 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("-device-attackers must be 1 to 249, -device-signins not negative")
 	case o.floodRate < 1 || o.floodSignIns < 1 || o.floodRounds < 1:
 		return o, errors.New("-flood-rate, -flood-signins and -flood-rounds must be positive")
-	case o.only != "" && o.only != "throughput" && o.only != "burst" && o.only != "device" && o.only != "stores" && o.only != "flood" && o.only != "example":
-		return o, fmt.Errorf("-only %q: want throughput, burst, device, stores, flood or example", o.only)
+	case o.passkeySignIns < 1:
+		return o, errors.New("-passkey-signins must be positive")
+	case o.only != "" && o.only != "throughput" && o.only != "burst" && o.only != "device" && o.only != "stores" && o.only != "flood" && o.only != "example" && o.only != "passkey":
+		return o, fmt.Errorf("-only %q: want throughput, burst, device, stores, flood, example or passkey", o.only)
 	}
 	return o, nil
 }
@@ -175,6 +183,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		lc.print(out)
 		r.logCost = lc
 		return r.finish(o, out)
+	}
+	if o.only == "passkey" {
+		if _, err := passkeyChild(ctx, o, bin, log, out); err != nil {
+			return fmt.Errorf("passkey: %w", err)
+		}
+		return nil
 	}
 	if o.only == "flood" {
 		fs, err := floodChildren(ctx, o, bin, log, out)

@@ -1,12 +1,13 @@
 // The example's sign-in page: password sign-in with the emailed second
-// factor, Microsoft sign-in when the tenant has it, and the state of the
+// factor, passkeys (passkey.js), Microsoft sign-in when the tenant has it, and the state of the
 // cookie session (GET /api/login), which is what survives a reload, with who
 // is signed in and where (GET /api/auth/sessions), and "Change password".
 // "Forgot password?" asks for a mail whose link opens the reset page
 // (reset.js). The page keeps no token beyond memory: the session cookie is
 // HttpOnly, and the access token GET /api/login hands out is only used for
 // the bearer routes until a reload. Shared helpers ($, api, apiReason,
-// explain, say, fail, busy) are in common.js, agentName in agent.js.
+// explain, say, fail, busy) are in common.js, agentName in agent.js, the
+// passkeys in passkey.js.
 "use strict";
 
 let flowToken = ""; // the second-factor flow of the sign-in in progress
@@ -23,6 +24,7 @@ function show(step, focus) {
   $("microsoft").hidden = step !== "signin" || msDomain === "";
   $("title").textContent = titles[step];
   if (focus) focus.focus();
+  autofillFor(step); // passkey.js
 }
 
 function signedIn(s) {
@@ -58,6 +60,7 @@ async function account() {
   }
   $("sessions").replaceChildren(...l.data.sessions.map(sessionItem));
   $("signout-others").hidden = l.data.sessions.length < 2;
+  await listPasskeys(); // passkey.js
 }
 
 // sessionItem is one sign-in of the list: its client named from the user
@@ -155,6 +158,7 @@ async function sendCode(again) {
   if (r.status === 200) factor = r.data.factor === "app" ? "app" : "email";
   $("code-help").textContent = codeHelp[factor] || "";
   $("resend").hidden = factor === "app";
+  hidePasskeyOffer(); // passkey.js
   show("code", $("otp"));
   if (r.status !== 200) fail(explain(r));
   else say(again ? "We have sent a new code; only the newest one works." : "");
@@ -179,7 +183,9 @@ $("signin").addEventListener("submit", async (ev) => {
     if (r.data.two_factor_enabled) {
       flowToken = r.data.token;
       factor = "";
-      await sendCode(false);
+      // A user with a passkey is offered it first (passkey.js); a code
+      // is mailed only when asked for.
+      if (!(await offerPasskey())) await sendCode(false);
       return;
     }
     say("");

@@ -42,7 +42,7 @@ function apiReason(r) {
 // fieldWords are the API's field names as the pages' labels say them.
 const fieldWords = {
   new_password: "New password", old_password: "Current password", password: "Password", username: "Username", domain: "Domain",
-  code: "Code", callback_url: "The link's address", token: "The link",
+  code: "Code", name: "Name", callback_url: "The link's address", token: "The link",
 };
 
 // worded is an API message as people say it, without a final full stop:
