@@ -205,17 +205,23 @@ func (m *memTokens) stored() client.Token {
 // get sends GET route (under /api) through c's HTTPClient and returns the
 // status.
 func get(ctx context.Context, c *client.Client, s *server, route string) (int, error) {
+	status, _, err := getText(ctx, c, s, route)
+	return status, err
+}
+
+// getText is get that also returns the body.
+func getText(ctx context.Context, c *client.Client, s *server, route string) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", s.base()+route, nil)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	resp, err := c.HTTPClient().Do(req)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, nil
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
 }
 
 // realClock runs the server on the real clock, for tests whose other

@@ -114,13 +114,7 @@ func TestBearerOnlyToBaseOrigin(t *testing.T) {
 		t.Fatalf("the other origin was sent Authorization %q", seen)
 	}
 	// A redirect within the origin keeps it.
-	resp, err := hc.Get(s.base() + "/home")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || string(b) != "extensions of alice" {
-		t.Fatalf("same-origin redirect: %d %q", resp.StatusCode, b)
+	if status, b, err := getText(context.Background(), c, s, "/home"); err != nil || status != 200 || b != "extensions of alice" {
+		t.Fatalf("same-origin redirect: %d %q %v", status, b, err)
 	}
 }
