@@ -100,7 +100,10 @@ func (s *SecondFactor) PasskeyOptions(ctx context.Context) (json.RawMessage, err
 }
 
 // VerifyPasskey completes the sign-in with the authenticator's assertion
-// (AuthenticationResponseJSON) for the options of PasskeyOptions.
+// (AuthenticationResponseJSON) for the options of PasskeyOptions. An
+// assertion the server refuses (another origin or challenge, no user
+// verification) is an *APIError with Status 401, as a wrong code is; the
+// flow allows a few, and the same options may be signed again.
 func (s *SecondFactor) VerifyPasskey(ctx context.Context, credential json.RawMessage) error {
 	var p tokenPair
 	body := struct {
