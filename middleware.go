@@ -52,7 +52,7 @@ func (a *Auth) challenge(w http.ResponseWriter, params string, e *apiError) {
 // bearerToken reads the token of an "Authorization: Bearer" header (the
 // scheme is case-insensitive, RFC 7235).
 func bearerToken(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
+	h := headerValue(r.Header, "Authorization")
 	const scheme = "bearer "
 	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
 		return "", false

@@ -57,6 +57,9 @@ type request struct {
 	// header is the answer's header value, kept here to cost no
 	// allocation of its own.
 	header [1]string
+	// untraced is set, before the route's handler runs, when pbxauth
+	// started no span for the request (telemetry.go).
+	untraced bool
 }
 
 type requestKey struct{}
