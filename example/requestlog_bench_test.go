@@ -64,11 +64,9 @@ func benchServer(b *testing.B, log *asyncLog, on bool) (http.Handler, string) {
 	if err := st.CreateUser(ctx, store.User{ID: store.NewID(), Username: "admin", Role: pbxauth.RoleSystemAdmin, PasswordHash: hash}); err != nil {
 		b.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/api/", http.StripPrefix("/api", a.Handler()))
-	var h http.Handler = mux
+	h := routeAPI(http.NewServeMux(), a.Handler())
 	if on {
-		h = logRequests(mux, log)
+		h = logRequests(h, log)
 	}
 	h = a.WithRequestInfo(h)
 	w := httptest.NewRecorder()
