@@ -37,7 +37,9 @@ func (a *Auth) RequireBearer(next http.Handler) http.Handler {
 		}
 		a.touchSignIn(ctx, g.Family, now)
 		requestUser(ctx, g.User.ID)
-		next.ServeHTTP(w, r.WithContext(withPrincipal(ctx, principalOf(g))))
+		r, p := withValue[principalKey, Principal](r)
+		*p = principalOf(g)
+		next.ServeHTTP(w, r)
 	})
 }
 
