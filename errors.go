@@ -90,6 +90,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		// Only our own response types reach here; they always marshal.
 		status, b = http.StatusInternalServerError, []byte(`{"errors":[{"code":"INTERNAL","message":"internal error"}]}`)
 	}
+	writeJSONBody(w, status, b)
+}
+
+// writeJSONBody answers b, which is JSON, with the given status.
+func writeJSONBody(w http.ResponseWriter, status int, b []byte) {
 	// What h.Set would do, in one allocation instead of two and without
 	// canonicalizing the names again: every answer comes here. Each slice
 	// is capped at its value, so that an append by a host's wrapper copies.
