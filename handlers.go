@@ -240,8 +240,7 @@ type userAuthInfo struct {
 }
 
 // getUserAuthInfo serves GET /auth/user.
-func (a *Auth) getUserAuthInfo(w http.ResponseWriter, r *http.Request) *apiError {
-	p, _ := PrincipalFrom(r.Context())
+func (a *Auth) getUserAuthInfo(w http.ResponseWriter, r *http.Request, p Principal) *apiError {
 	info := userAuthInfo{
 		Username:           p.Username,
 		Role:               p.Role,
