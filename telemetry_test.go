@@ -139,7 +139,7 @@ func TestTelemetryGlobalProvider(t *testing.T) {
 	signIns()
 	for _, s := range hostSpans.Ended() {
 		for _, kv := range s.Attributes() {
-			t.Errorf("the host's span %s got pbxauth's attribute %s=%s", s.Name(), kv.Key, kv.Value.Emit())
+			t.Errorf("the host's span %s got pbxauth's attribute %s=%s", s.Name(), kv.Key, kv.Value.String())
 		}
 	}
 
