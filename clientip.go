@@ -88,7 +88,7 @@ func (a *Auth) client(r *http.Request) client {
 // IPv4-mapped IPv6 addresses come back as IPv4, without zones.
 func (a *Auth) clientOf(r *http.Request, peer netip.Addr) client {
 	if !a.trusted(peer) {
-		if r.Header.Get(headerXForwardedFor) != "" || r.Header.Get(headerForwarded) != "" {
+		if headerValue(r.Header, headerXForwardedFor) != "" || headerValue(r.Header, headerForwarded) != "" {
 			a.warnForwarded(r.Context(), peer)
 		}
 		return client{addr: peer}
@@ -153,6 +153,9 @@ func (a *Auth) warnUnparsable(ctx context.Context, peer netip.Addr, entry, key s
 }
 
 func peerAddr(remote string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(remote); err == nil { // the usual "IP:port", parsed once
+		return ap.Addr().WithZone("").Unmap()
+	}
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
 		host = remote
@@ -162,6 +165,15 @@ func peerAddr(remote string) netip.Addr {
 		return netip.IPv4Unspecified()
 	}
 	return ip.WithZone("").Unmap()
+}
+
+// headerValue is h.Get(key) for a key already in canonical form: the map is
+// indexed as it is, without canonicalizing key again on every request.
+func headerValue(h http.Header, key string) string {
+	if vs := h[key]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
 }
 
 func (a *Auth) trusted(ip netip.Addr) bool {

@@ -20,25 +20,60 @@ import (
 // are never accepted. The ResponseWriter is passed on untouched.
 func (a *Auth) RequireBearer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := bearerToken(r)
+		g, ok := a.checkBearer(w, r)
 		if !ok {
-			a.challenge(w, "", errNoToken)
 			return
 		}
-		ctx, now := r.Context(), a.now()
-		g, err := a.store.Grant(ctx, store.HashToken(tok), store.AccessToken, now)
-		if errors.Is(err, store.ErrNotFound) {
-			a.challenge(w, `, error="invalid_token"`, errInvalidToken)
-			return
-		}
-		if err != nil {
-			writeError(w, a.internal(ctx, "check access token", err))
-			return
-		}
-		a.touchSignIn(ctx, g.Family, now)
-		requestUser(ctx, g.User.ID)
-		next.ServeHTTP(w, r.WithContext(withPrincipal(ctx, principalOf(g))))
+		r, p := withValue[principalKey, Principal](r)
+		*p = principalOf(g)
+		next.ServeHTTP(w, r)
 	})
+}
+
+// callerHandler is a route of pbxauth's own that needs nothing of its
+// caller's but the Principal, and reads it from its argument.
+type callerHandler func(w http.ResponseWriter, r *http.Request, p Principal) *apiError
+
+// requireCaller is RequireBearer for a callerHandler: the same check and
+// answers, and the caller handed over as an argument, not in a copy of the
+// request with a context of its own. GET /auth/user, which clients call
+// most, is served so.
+func (a *Auth) requireCaller(h callerHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g, ok := a.checkBearer(w, r)
+		if !ok {
+			return
+		}
+		if e := h(w, r, principalOf(g)); e != nil {
+			writeError(w, e)
+		}
+	})
+}
+
+// checkBearer checks the request's access token and returns its grant, or
+// answers the request and returns false: 401 with an RFC 6750 challenge
+// for a missing, wrong, expired or revoked token, 503/500 for a failure of
+// the Store. A live token's sign-in is marked used and its user becomes
+// the request's.
+func (a *Auth) checkBearer(w http.ResponseWriter, r *http.Request) (store.Grant, bool) {
+	tok, ok := bearerToken(r)
+	if !ok {
+		a.challenge(w, "", errNoToken)
+		return store.Grant{}, false
+	}
+	ctx, now := r.Context(), a.now()
+	g, err := a.store.Grant(ctx, store.HashToken(tok), store.AccessToken, now)
+	if errors.Is(err, store.ErrNotFound) {
+		a.challenge(w, `, error="invalid_token"`, errInvalidToken)
+		return store.Grant{}, false
+	}
+	if err != nil {
+		writeError(w, a.internal(ctx, "check access token", err))
+		return store.Grant{}, false
+	}
+	a.touchSignIn(ctx, g.Family, now)
+	requestUser(ctx, g.User.ID)
+	return g, true
 }
 
 var errNoToken = &apiError{status: http.StatusUnauthorized, code: CodeUnauthorized, message: "a bearer token is required"}
@@ -52,7 +87,7 @@ func (a *Auth) challenge(w http.ResponseWriter, params string, e *apiError) {
 // bearerToken reads the token of an "Authorization: Bearer" header (the
 // scheme is case-insensitive, RFC 7235).
 func bearerToken(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
+	h := headerValue(r.Header, "Authorization")
 	const scheme = "bearer "
 	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
 		return "", false

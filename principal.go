@@ -34,12 +34,6 @@ func PrincipalFrom(ctx context.Context) (*Principal, bool) {
 	return p, ok
 }
 
-// withPrincipal returns ctx carrying p, on the path of every authenticated
-// request.
-func withPrincipal(ctx context.Context, p Principal) context.Context {
-	return &valueCtx[principalKey, Principal]{Context: ctx, v: p}
-}
-
 func principalOf(g store.Grant) Principal {
 	return Principal{
 		UserID:           g.User.ID,

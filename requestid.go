@@ -57,6 +57,9 @@ type request struct {
 	// header is the answer's header value, kept here to cost no
 	// allocation of its own.
 	header [1]string
+	// untraced is set, before the route's handler runs, when pbxauth
+	// started no span for the request (telemetry.go).
+	untraced bool
 }
 
 type requestKey struct{}
@@ -110,15 +113,13 @@ func (a *Auth) WithRequestInfo(next http.Handler) http.Handler {
 
 // startRequest gives r its ID and client and the answer its header.
 func (a *Auth) startRequest(w http.ResponseWriter, r *http.Request) *http.Request {
-	c := &valueCtx[requestKey, request]{Context: r.Context()}
-	rq := &c.v
+	r, rq := withValue[requestKey, request](r)
 	peer := peerAddr(r.RemoteAddr)
 	if vs := r.Header[requestIDKey]; len(vs) == 1 && validRequestID(vs[0]) && a.trusted(peer) {
 		rq.id = vs[0]
 	} else {
 		rq.id = newRequestID()
 	}
-	r = r.WithContext(c)
 	rq.client = a.clientOf(r, peer) // after the ID: its warnings carry it
 	rq.header[0] = rq.id
 	w.Header()[requestIDKey] = rq.header[:]

@@ -38,7 +38,7 @@ func (a *Auth) routes() []route {
 		{"POST", "/auth/sign_in", apiHandler(a.signInWithCredentials)},
 		{"POST", "/auth/sign_out", a.RequireBearer(apiHandler(a.signOut))},
 		{"POST", "/auth/refresh_token", apiHandler(a.refreshToken)},
-		{"GET", "/auth/user", a.RequireBearer(apiHandler(a.getUserAuthInfo))},
+		{"GET", "/auth/user", a.requireCaller(a.getUserAuthInfo)},
 		{"GET", "/auth/sessions", a.RequireBearer(apiHandler(a.listSessions))},
 		{"DELETE", "/auth/sessions/{id}", a.RequireBearer(apiHandler(a.revokeSession))},
 		{"POST", "/auth/send_otp", apiHandler(a.sendOTP)},

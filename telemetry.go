@@ -12,6 +12,7 @@ package pbxauth
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/pbxauth/pbxauth/internal/hasher"
 	"github.com/pbxauth/pbxauth/store"
@@ -64,7 +66,11 @@ func secondsHistogram(m metric.Meter, name, desc string) (metric.Float64Histogra
 
 // telemetry holds the tracer and the instruments of one Auth.
 type telemetry struct {
-	tracer        trace.Tracer
+	tracer trace.Tracer
+	// untraced says that a span started now would record nothing because
+	// no tracer provider exists (see tracingIdle); nil when that cannot be
+	// known without starting one.
+	untraced      func() bool
 	meter         metric.Meter
 	signIns       metric.Int64Counter
 	secondFactors metric.Int64Counter
@@ -87,7 +93,7 @@ func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Ha
 		mp = otel.GetMeterProvider()
 	}
 	m := mp.Meter(instrumentation)
-	t := &telemetry{tracer: tp.Tracer(instrumentation), meter: m, delivered: outcomeSent}
+	t := &telemetry{tracer: tp.Tracer(instrumentation), meter: m, delivered: outcomeSent, untraced: tracingIdle(tp)}
 	switch mailer.(type) {
 	case LogMailer, *LogMailer:
 		t.delivered = outcomeLogged
@@ -194,12 +200,14 @@ func observeOutbox(m metric.Meter, r store.OutboxReporter, now func() time.Time)
 // record counts an event, and names its method and tenant on the
 // request's span.
 func (t *telemetry) record(ctx context.Context, e Event) {
-	span := trace.SpanFromContext(ctx)
-	if e.TenantID != "" {
-		span.SetAttributes(attrTenant.String(e.TenantID))
-	}
-	if e.Method != "" {
-		span.SetAttributes(attrMethod.String(e.Method))
+	if rq := requestFrom(ctx); rq == nil || !rq.untraced { // else the span there is not pbxauth's
+		span := trace.SpanFromContext(ctx)
+		if e.TenantID != "" {
+			span.SetAttributes(attrTenant.String(e.TenantID))
+		}
+		if e.Method != "" {
+			span.SetAttributes(attrMethod.String(e.Method))
+		}
 	}
 	add := func(c metric.Int64Counter, attrs ...attribute.KeyValue) {
 		c.Add(ctx, 1, metric.WithAttributes(attrs...))
@@ -238,11 +246,43 @@ func (t *telemetry) mail(ctx context.Context, kind, outcome string) {
 	t.mails.Add(ctx, 1, metric.WithAttributes(attrKind.String(kind), attrOutcome.String(outcome)))
 }
 
+// tracingIdle returns, for a provider whose spans are known to record
+// nothing as long as it says so, a function that says so: always for
+// trace/noop's provider; for the global placeholder (otel's own, before
+// the host sets a provider), until otel.SetTracerProvider replaces it,
+// after which pbxauth's tracer delegates to the new provider. Otherwise
+// nil: only a span started can tell. Starting a span that records
+// nothing still costs a request three allocations and a context layer.
+func tracingIdle(tp trace.TracerProvider) func() bool {
+	switch tp.(type) {
+	case tracenoop.TracerProvider, *tracenoop.TracerProvider:
+		return func() bool { return true }
+	}
+	if rt := reflect.TypeOf(tp); rt.Kind() == reflect.Pointer && rt.Elem().PkgPath() == globalPackage &&
+		rt.Elem().Name() == "tracerProvider" && tp == otel.GetTracerProvider() {
+		return func() bool { return otel.GetTracerProvider() == tp }
+	}
+	return nil
+}
+
+// globalPackage holds otel's placeholder providers.
+const globalPackage = "go.opentelemetry.io/otel/internal/global"
+
 // traced wraps the handler of one route in a span named after the
-// operation, ending with the answer's status and outcome.
+// operation, ending with the answer's status and outcome. When no span
+// could record (tracingIdle), none is started: the request's context
+// stays as it came, and the request is marked so that record leaves
+// whatever span the host put there alone.
 func (t *telemetry) traced(name string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, span := t.tracer.Start(r.Context(), name, serverSpan)
+		if t.untraced != nil && t.untraced() {
+			if rq := requestFrom(r.Context()); rq != nil {
+				rq.untraced = true
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
+		ctx, span := t.tracer.Start(r.Context(), name, serverSpanOptions...)
 		defer span.End()
 		if !span.IsRecording() {
 			// No-op or unsampled: nothing to annotate, so no copy of the
@@ -260,8 +300,9 @@ func (t *telemetry) traced(name string, h http.Handler) http.Handler {
 	})
 }
 
-// serverSpan is the option of every span, made once.
-var serverSpan = trace.WithSpanKind(trace.SpanKindServer)
+// serverSpanOptions are the options of every span, made once: passed as
+// they are, they cost no slice per request.
+var serverSpanOptions = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
 
 // outcome names an answer's status for spans.
 func outcome(status int) string {

@@ -7,10 +7,13 @@ package pbxauth_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -108,6 +111,60 @@ func TestTelemetry(t *testing.T) {
 		}
 	}
 }
+
+// TestTelemetryGlobalProvider: with no TracerProvider configured and none
+// set globally, pbxauth starts no span, and an event then annotates no
+// span of the host's; once the host sets a global provider, pbxauth's
+// spans go to it, children of the host's.
+func TestTelemetryGlobalProvider(t *testing.T) {
+	hostSpans := tracetest.NewSpanRecorder()
+	hostTracer := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(hostSpans)).Tracer("host")
+	e := newEnv(t) // Config.TracerProvider nil: the global one
+	c := apitest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, span := hostTracer.Start(r.Context(), "host")
+		defer span.End()
+		e.auth.Handler().ServeHTTP(w, r.WithContext(ctx))
+	}), nil)
+	bad := aliceCreds()
+	bad["password"] = "wrong-password-1"
+	signIns := func() {
+		t.Helper()
+		if r := c.Do("POST", "/auth/sign_in", bad); r.Status != 401 {
+			t.Fatalf("wrong password: %d", r.Status)
+		}
+		if r := c.Do("POST", "/auth/sign_in", aliceCreds()); r.Status != 200 {
+			t.Fatalf("sign in: %d", r.Status)
+		}
+	}
+	signIns()
+	for _, s := range hostSpans.Ended() {
+		for _, kv := range s.Attributes() {
+			t.Errorf("the host's span %s got pbxauth's attribute %s=%s", s.Name(), kv.Key, kv.Value.String())
+		}
+	}
+
+	// The global provider is set once for the test binary (otel delegates
+	// its placeholder once); spans are counted by their parent.
+	globalOnce.Do(func() { otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(globalSpans))) })
+	before := len(hostSpans.Ended())
+	signIns()
+	ours := 0
+	for _, s := range globalSpans.Ended() {
+		for _, h := range hostSpans.Ended()[before:] {
+			if s.Name() == "pbxauth.sign_in" && s.Parent().SpanID() == h.SpanContext().SpanID() {
+				ours++
+			}
+		}
+	}
+	if ours != 2 {
+		t.Errorf("%d pbxauth.sign_in spans under the host's after otel.SetTracerProvider, want 2", ours)
+	}
+}
+
+var (
+	globalOnce  sync.Once
+	globalSpans = tracetest.NewSpanRecorder()
+)
 
 // TestTelemetryResetMailSent: a delivered reset mail is counted as sent.
 func TestTelemetryResetMailSent(t *testing.T) {

@@ -38,6 +38,7 @@ type logSink struct {
 	text    slog.Handler // writes to bw; the writer's alone
 	bw      *bufio.Writer
 	line    []byte // the writer's scratch buffer for request lines
+	stamps  stamps // and the times written in them
 }
 
 // logEntry is a record and the handler (with its attributes and groups)
@@ -99,7 +100,7 @@ func (s *logSink) handle(e logEntry) {
 			return
 		}
 		var ok bool
-		if s.line, ok = e.req.appendText(s.line[:0]); ok {
+		if s.line, ok = e.req.appendText(s.line[:0], &s.stamps); ok {
 			s.bw.Write(s.line)
 			return
 		}

@@ -207,11 +207,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if idp != nil {
 		mux.Handle(devIdPPath+"/", idp)
 	}
-	mux.Handle("/api/", http.StripPrefix("/api", a.Handler()))
 	mux.Handle("/", toPageOrigin(pageOrigin, page()))
-	var h http.Handler = mux
+	h := routeAPI(mux, a.Handler())
 	if o.requestLog {
-		h = logRequests(mux, log)
+		h = logRequests(h, log)
 	}
 	srv := newServer(a.WithRequestInfo(h), logger)
 

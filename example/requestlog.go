@@ -47,12 +47,12 @@ type requestLine struct {
 // space, '=' or '"' and so is written unquoted, as paths, addresses and
 // IDs are; ok is false otherwise, and the record's handler writes it. It
 // costs a fraction of the handler's formatting.
-func (l requestLine) appendText(b []byte) (_ []byte, ok bool) {
+func (l requestLine) appendText(b []byte, st *stamps) (_ []byte, ok bool) {
 	if !plain(l.method) || !plain(l.path) || !plain(l.info.ClientIP) || !plain(l.info.UserID) && l.info.UserID != "" || !plain(l.info.ID) {
 		return b, false
 	}
 	b = append(b, "time="...)
-	b = l.end.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = st.append(b, l.end)
 	b = append(b, " level=INFO msg=request method="...)
 	b = append(b, l.method...)
 	b = append(b, " path="...)
@@ -70,6 +70,24 @@ func (l requestLine) appendText(b []byte) (_ []byte, ok bool) {
 	b = append(b, " request_id="...)
 	b = append(b, l.info.ID...)
 	return append(b, '\n'), true
+}
+
+// stamps writes the times of request lines as slog's text format does
+// (RFC 3339, milliseconds), formatting each millisecond once: the lines of
+// a busy second share a few dozen texts.
+type stamps struct {
+	ms   int64
+	loc  *time.Location
+	text []byte
+}
+
+// append appends t as slog's text format writes it.
+func (st *stamps) append(b []byte, t time.Time) []byte {
+	if ms := t.UnixMilli(); ms != st.ms || t.Location() != st.loc || st.text == nil {
+		st.ms, st.loc = ms, t.Location()
+		st.text = t.AppendFormat(st.text[:0], "2006-01-02T15:04:05.000Z07:00")
+	}
+	return append(b, st.text...)
 }
 
 // plain says whether slog's text format writes s unquoted: it is not

@@ -16,6 +16,7 @@ import (
 func TestRequestLineIsSlogText(t *testing.T) {
 	end := time.Date(2030, 1, 2, 3, 4, 5, 678912345, time.FixedZone("x", 3600))
 	info := pbxauth.RequestInfo{ID: "4EGNO63AANEE2PWECZBTCFXXYU", ClientIP: "2001:db8::5", UserID: "Z78_xa6-RqxBFGCgqo8Rfw"}
+	var st stamps
 	for _, tc := range []struct {
 		name string
 		line requestLine
@@ -29,11 +30,14 @@ func TestRequestLineIsSlogText(t *testing.T) {
 		{"path with a backslash", requestLine{end, "GET", `/a\b`, 404, time.Microsecond, info}, true},
 		{"non-ASCII path", requestLine{end, "GET", "/caf\u00e9", 404, time.Microsecond, info}, false},
 		{"empty path", requestLine{end, "GET", "", 400, time.Microsecond, info}, false},
+		{"same instant, other zone", requestLine{end.UTC(), "GET", "/", 200, time.Microsecond, info}, true},
+		{"same millisecond, first zone", requestLine{end.Add(time.Microsecond), "GET", "/", 200, time.Microsecond, info}, true},
+		{"next millisecond", requestLine{end.Add(time.Millisecond), "GET", "/", 200, time.Microsecond, info}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var want bytes.Buffer
 			slog.NewTextHandler(&want, nil).Handle(context.Background(), tc.line.record())
-			got, ok := tc.line.appendText(nil)
+			got, ok := tc.line.appendText(nil, &st) // one cache through every case, as the writer's
 			if ok != tc.fast {
 				t.Fatalf("formatted itself: %v, want %v", ok, tc.fast)
 			}
