@@ -1,6 +1,7 @@
 // This file holds a user's change of their own password (the new hash,
 // the new epoch, the end of every other sign-in and of every other known
-// device, in one step) and the rename of a user, which changes nothing
+// device, in one step; or, with no sign-in to keep, the end of every
+// sign-in and device) and the rename of a user, which changes nothing
 // else.
 
 package memstore
@@ -20,16 +21,28 @@ func (m *Store) ChangePassword(ctx context.Context, userID string, epoch int64, 
 	if !ok {
 		return nil, store.ErrNotFound
 	}
-	kept, ok := m.families[keep]
-	if u.Epoch != epoch || !ok || kept.UserID != userID || !liveFamily(kept.Family, now) {
+	if u.Epoch != epoch {
 		return nil, store.ErrStale
+	}
+	// keep "" carries no sign-in over: every one ends, every device goes.
+	var kept *memFamily
+	if keep != "" {
+		f, ok := m.families[keep]
+		if !ok || f.UserID != userID || !liveFamily(f.Family, now) {
+			return nil, store.ErrStale
+		}
+		kept = f
 	}
 	ids := m.revokeOthersLocked(userID, keep, now)
 	u.PasswordHash = newHash
 	u.PasswordForceReset = false
 	m.advanceEpochLocked(userID)
-	kept.Epoch = u.Epoch
-	m.deleteDevicesLocked(userID, kept.DeviceID)
+	spare := ""
+	if kept != nil {
+		kept.Epoch = u.Epoch
+		spare = kept.DeviceID
+	}
+	m.deleteDevicesLocked(userID, spare)
 	return ids, nil
 }
 

@@ -32,15 +32,19 @@ func (s *Store) ChangePassword(ctx context.Context, userID string, epoch int64, 
 		case cur != epoch:
 			return store.ErrStale
 		}
+		// keep "" carries no sign-in over: device stays "", so every
+		// device goes, and revokeOthers ends every sign-in.
 		var device string
-		err = tx.QueryRowContext(ctx, `UPDATE pbxauth_families SET epoch = $3
-			WHERE id = $1 AND user_id = $2 AND `+liveFamily+`$4 RETURNING device_id`,
-			keep, userID, epoch+1, micros(now)).Scan(&device)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return store.ErrStale
-		case err != nil:
-			return err
+		if keep != "" {
+			err = tx.QueryRowContext(ctx, `UPDATE pbxauth_families SET epoch = $3
+				WHERE id = $1 AND user_id = $2 AND `+liveFamily+`$4 RETURNING device_id`,
+				keep, userID, epoch+1, micros(now)).Scan(&device)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				return store.ErrStale
+			case err != nil:
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE pbxauth_users SET password_hash = $2, password_force_reset = FALSE,
 			epoch = epoch + 1 WHERE id = $1`, userID, newHash); err != nil {

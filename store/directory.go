@@ -121,8 +121,12 @@ type DirectoryStore interface {
 	// becomes the user's) and deletes every known device of the user but
 	// the one keep was made through (Family.DeviceID; when that is "",
 	// every device), in one step, atomically also across processes. It returns the IDs it revoked (empty when none).
-	// ErrStale when the epoch moved or keep is not live, with nothing
-	// changed; ErrNotFound for an unknown user.
+	// keep "" is a change made with no sign-in to carry over (Auth's
+	// ChangePassword, called by a host): only the epoch is compared, and
+	// every live family of the user is revoked and every known device
+	// deleted.
+	// ErrStale when the epoch moved or keep (not "") is not live, with
+	// nothing changed; ErrNotFound for an unknown user.
 	ChangePassword(ctx context.Context, userID string, epoch int64, keep, newHash string, now time.Time) ([]string, error)
 }
 

@@ -4,7 +4,8 @@
 // every known device of the user but the caller's sign-in's, in one step,
 // refused with ErrStale when the epoch moved or the caller's sign-in
 // ended, and of two concurrent changes under one epoch exactly one stored
-// — in this process or another; and SetUsername, a rename that changes
+// — in this process or another; with no sign-in to keep, the end of every
+// sign-in and device under the same epoch guard; and SetUsername, a rename that changes
 // nothing else.
 
 package storetest
@@ -109,6 +110,31 @@ var passwordChecks = []check{
 		_, err := s.ChangePassword(t.Context(), "u-1", epoch, "f-later", "$argon2id$changed", base)
 		must(t, err, "ChangePassword through f-later")
 		wantDevices(t, s, "after ChangePassword through a sign-in without a device", "d-bob")
+	}},
+	{name: "ChangePasswordWithoutSignIn", fn: func(t tb, s store.Store) {
+		// keep "" (a host's change from Go) carries nothing over: every
+		// sign-in ends, every device of the user goes, the epoch still
+		// guards the step.
+		ctx := t.Context()
+		keep, epoch := changeSetup(t, s)
+		_, err := s.ChangePassword(ctx, "u-1", epoch+1, "", "$argon2id$changed", base)
+		wantErr(t, err, store.ErrStale, "ChangePassword without a sign-in, under an epoch that moved")
+		wantUnchanged(t, s, epoch, "ChangePassword without a sign-in, under an epoch that moved")
+		ids, err := s.ChangePassword(ctx, "u-1", epoch, "", "$argon2id$changed", base)
+		must(t, err, "ChangePassword without a sign-in")
+		slices.Sort(ids)
+		equal(t, "revoked IDs", ids, []string{"f-keep", "f-later", "f-other"})
+		u, err := s.User(ctx, "u-1")
+		must(t, err, "User")
+		if u.PasswordHash != "$argon2id$changed" || u.PasswordForceReset || u.Epoch != epoch+1 {
+			t.Errorf("after ChangePassword without a sign-in: hash %q, force reset %v, epoch %d; want the new hash, false, %d",
+				u.PasswordHash, u.PasswordForceReset, u.Epoch, epoch+1)
+		}
+		keep.wantRevoked(t, s, "after a change without a sign-in")
+		wantDevices(t, s, "after ChangePassword without a sign-in", "d-bob")
+		if bob, _ := s.Families(ctx, "u-2", base); len(bob) != 1 {
+			t.Errorf("another user's sign-ins: %d live, want 1", len(bob))
+		}
 	}},
 	{name: "ChangePasswordStale", fn: func(t tb, s store.Store) {
 		ctx := t.Context()
