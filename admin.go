@@ -106,7 +106,7 @@ func (a *Auth) CreateUser(ctx context.Context, nu NewUser) (store.User, error) {
 	u := store.User{ID: newID(), TenantID: tenantID, Username: nu.Username, Email: nu.Email, Role: nu.Role,
 		TwoFactorEnabled: nu.TwoFactorEnabled, PasswordForceReset: nu.PasswordForceReset, Disabled: nu.Disabled}
 	if nu.Password != "" {
-		if err := a.newPasswordError(ctx, u, nu.Password, !nu.SkipTenantPolicy); err != nil {
+		if err := a.newPasswordError(ctx, u, "password", nu.Password, !nu.SkipTenantPolicy); err != nil {
 			return store.User{}, err
 		}
 		if u.PasswordHash, err = a.HashPassword(ctx, nu.Password); err != nil {
@@ -159,7 +159,7 @@ func (a *Auth) SetPassword(ctx context.Context, userID, password string, forceRe
 	if err != nil {
 		return err
 	}
-	if err := a.newPasswordError(ctx, u, password, true); err != nil {
+	if err := a.newPasswordError(ctx, u, "password", password, true); err != nil {
 		return err
 	}
 	hash, err := a.HashPassword(ctx, password)

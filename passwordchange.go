@@ -5,12 +5,16 @@
 // address's; the new hash is stored only while the user's epoch is the one
 // read before that check and the caller's sign-in is live, in one Store
 // step that ends every other sign-in and carries the caller's over
-// (DESIGN.md "More of PortSIP v22", "Tokens").
+// (DESIGN.md "More of PortSIP v22", "Tokens"). Auth.ChangePassword is the
+// same change for a host, from Go, in the same Store step with no sign-in
+// to carry over.
 
 package pbxauth
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/pbxauth/pbxauth/internal/hasher"
@@ -22,7 +26,8 @@ const (
 	// EventPasswordChanged: a user changed their own password with POST
 	// /user/password or POST /admin/password; the caller's sign-in
 	// (SessionID) stays, every other one ended (each reported as
-	// EventSessionRevoked).
+	// EventSessionRevoked). Also reported by [Auth.ChangePassword], after
+	// which no sign-in stays (no SessionID, ClientIP or Method).
 	EventPasswordChanged EventKind = "password_changed"
 )
 
@@ -77,16 +82,91 @@ func (a *Auth) changeOwnPassword(w http.ResponseWriter, r *http.Request) *apiErr
 	if err != nil {
 		return errBusy
 	}
-	ended, err := a.store.ChangePassword(ctx, u.ID, u.Epoch, p.FamilyID, hash, a.now())
-	if err != nil {
+	if err := a.storeChangedPassword(ctx, u, hash, origin{ip: a.clientIP(r), family: p.FamilyID}); err != nil {
 		return a.factorFailed(w, r, factorCaller{Principal: p, epoch: u.Epoch}, "change password", err)
 	}
-	o := origin{ip: a.clientIP(r), family: p.FamilyID}
+	a.accountChanged(r, p, EventPasswordChanged, passwordChangedNotice)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// passwordChangedNotice is the change the user is mailed after a change of
+// their own password.
+const passwordChangedNotice = "Your password was changed"
+
+// storeChangedPassword stores hash as u's password in the Store's one step
+// of a change of one's own password: only while u.Epoch is current, the
+// sign-in o.family carried over ("" carries none: every sign-in ends and
+// every known device goes), PasswordForceReset cleared. Each sign-in it
+// ended is reported from o. ErrStale when the epoch moved or o.family is
+// no longer live, with nothing changed.
+func (a *Auth) storeChangedPassword(ctx context.Context, u store.User, hash string, o origin) error {
+	ended, err := a.store.ChangePassword(ctx, u.ID, u.Epoch, o.family, hash, a.now())
+	if err != nil {
+		return err
+	}
 	for _, id := range ended {
 		a.emitEnded(ctx, u.ID, u.TenantID, id, o)
 	}
-	a.accountChanged(r, p, EventPasswordChanged, "Your password was changed")
-	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// ChangePassword is POST /user/password for a host that authenticates the
+// user its own way (its own settings page, say): it changes the password
+// of the user userID from oldPassword to newPassword. newPassword must
+// pass pbxauth's rules, Config.PasswordPolicy and the tenant's password
+// policy; a refusal wraps ErrInvalid and names the rule, as the route's
+// 400 does, and is checked before the old password. A wrong (or missing)
+// oldPassword is an error wrapping ErrInvalid that says so, with nothing
+// changed.
+//
+// A wrong oldPassword is charged against no limit: neither the account's
+// sign-in lock, which would let whoever the host lets call this lock the
+// user out of every PBX client, nor a sign-in's, as from Go there is no
+// sign-in. The host authenticated its caller already (and may set any
+// password without the old one with [Auth.SetPassword]); the old password
+// only confirms the user's intent, so throttling guesses at it is the
+// host's page's job, like every other check of its own.
+//
+// The new password is stored in the Store step of POST /user/password,
+// under the epoch read before the old password was checked, but from Go
+// there is no caller's sign-in to keep: every sign-in of the user ends
+// (each reported as EventSessionRevoked) and every known device of the
+// user is deleted. PasswordForceReset is cleared, the user is mailed
+// (Mail.AccountChanged) and EventPasswordChanged is reported.
+// ErrNotFound for an unknown user; an error wrapping store.ErrStale, with
+// nothing changed, when the user's epoch moved while it ran (a reset or
+// set of the password, or every sign-in ended, after the old password was
+// checked): call again.
+func (a *Auth) ChangePassword(ctx context.Context, userID, oldPassword, newPassword string) error {
+	u, err := a.store.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := a.newPasswordError(ctx, u, "newPassword", newPassword, true); err != nil {
+		return err
+	}
+	if err := apiErr(checkPasswordField("oldPassword", oldPassword)); err != nil {
+		return err
+	}
+	ok, _, err := a.hasher.Verify(ctx, hasher.Ordinary, "", u.PasswordHash, oldPassword)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return invalidf("oldPassword is wrong")
+	}
+	hash, err := a.HashPassword(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+	if err := a.storeChangedPassword(ctx, u, hash, origin{}); err != nil {
+		if errors.Is(err, store.ErrStale) {
+			return fmt.Errorf("the user's credentials changed while the old password was checked, nothing was changed: %w", err)
+		}
+		return err
+	}
+	a.reportChange(ctx, Event{Kind: EventPasswordChanged, UserID: u.ID, TenantID: u.TenantID, Username: u.Username}, passwordChangedNotice)
 	return nil
 }
 

@@ -41,6 +41,22 @@ func (e *env) wantBearer(t *testing.T, what, access string, status int) {
 	}
 }
 
+// wantChanged checks alice's state after her password was changed from
+// alicePW to "new-alice-pw-9": how refresh (one of her refresh tokens from
+// before) answers, that only the new password signs in, and that
+// password_force_reset is cleared.
+func (e *env) wantChanged(t *testing.T, what, refresh string, status int) {
+	t.Helper()
+	if r := e.c.Do("POST", "/auth/refresh_token", map[string]any{"refresh_token": refresh}); r.Status != status {
+		t.Errorf("%s after the change: %d %s, want %d", what, r.Status, r.Body, status)
+	}
+	e.wantSignIn(t, alicePW, 401)
+	e.wantSignIn(t, "new-alice-pw-9", 200)
+	if u, _ := e.store.User(t.Context(), aliceID); u.PasswordForceReset {
+		t.Error("password_force_reset is still set after the change")
+	}
+}
+
 func TestChangePasswordKeepsCallerEndsOthers(t *testing.T) {
 	ev := &events{}
 	e := newEnv(t, func(c *pbxauth.Config) { c.OnEvent = ev.add })
@@ -55,14 +71,7 @@ func TestChangePasswordKeepsCallerEndsOthers(t *testing.T) {
 	}
 	e.wantBearer(t, "the caller's sign-in", caller, 200)
 	e.wantBearer(t, "a second sign-in of the user", other, 401)
-	if r := e.c.Do("POST", "/auth/refresh_token", map[string]any{"refresh_token": refresh}); r.Status != 200 {
-		t.Errorf("the caller's refresh after the change: %d %s", r.Status, r.Body)
-	}
-	e.wantSignIn(t, alicePW, 401)
-	e.wantSignIn(t, "new-alice-pw-9", 200)
-	if u, _ := e.store.User(t.Context(), aliceID); u.PasswordForceReset {
-		t.Error("password_force_reset is still set after the change")
-	}
+	e.wantChanged(t, "the caller's refresh token", refresh, 200)
 	kinds := ev.kinds()
 	if !slices.Contains(kinds, pbxauth.EventPasswordChanged) || !slices.Contains(kinds, pbxauth.EventSessionRevoked) {
 		t.Errorf("events %v, want password_changed and session_revoked", kinds)

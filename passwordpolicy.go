@@ -107,13 +107,14 @@ func (a *Auth) tenantPolicyRefusal(ctx context.Context, u store.User, field, pas
 }
 
 // newPasswordError is checkNewPassword for the Go API: a refusal wraps
-// ErrInvalid, a Store failure is returned as it is. tenantPolicy false
-// applies pbxauth's own rules only (NewUser.SkipTenantPolicy).
-func (a *Auth) newPasswordError(ctx context.Context, u store.User, password string, tenantPolicy bool) error {
-	if err := apiErr(a.checkOwnPasswordRules("password", u.Username, password)); err != nil || !tenantPolicy {
+// ErrInvalid and names field, a Store failure is returned as it is.
+// tenantPolicy false applies pbxauth's own rules only
+// (NewUser.SkipTenantPolicy).
+func (a *Auth) newPasswordError(ctx context.Context, u store.User, field, password string, tenantPolicy bool) error {
+	if err := apiErr(a.checkOwnPasswordRules(field, u.Username, password)); err != nil || !tenantPolicy {
 		return err
 	}
-	refusal, err := a.tenantPolicyRefusal(ctx, u, "password", password)
+	refusal, err := a.tenantPolicyRefusal(ctx, u, field, password)
 	if err != nil {
 		return err
 	}

@@ -295,9 +295,14 @@ func (a *Auth) appCodeError(ctx context.Context, userID string, err error) *apiE
 // accountChanged reports a change of the second factor: the event, and a
 // notice mailed to the user.
 func (a *Auth) accountChanged(r *http.Request, p *Principal, kind EventKind, change string) {
-	ctx := r.Context()
-	a.emit(ctx, Event{Kind: kind, UserID: p.UserID, TenantID: p.TenantID, Username: p.Username, ClientIP: a.clientIP(r), Method: p.Method})
-	a.mailNotice(ctx, p.UserID, a.cfg.Mail.AccountChanged, func(m *MailData) { m.Change = change })
+	a.reportChange(r.Context(), Event{Kind: kind, UserID: p.UserID, TenantID: p.TenantID, Username: p.Username, ClientIP: a.clientIP(r), Method: p.Method}, change)
+}
+
+// reportChange reports e and mails e's user (Mail.AccountChanged) that
+// change was made to their account.
+func (a *Auth) reportChange(ctx context.Context, e Event, change string) {
+	a.emit(ctx, e)
+	a.mailNotice(ctx, e.UserID, a.cfg.Mail.AccountChanged, func(m *MailData) { m.Change = change })
 }
 
 // appIssuer names the PBX in authenticator apps.
