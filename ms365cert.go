@@ -297,14 +297,7 @@ func writeCertificate(w http.ResponseWriter, domain, certPEM string) {
 // generateMicrosoft365Certificate serves POST /ms365/certificate.
 func (a *Auth) generateMicrosoft365Certificate(w http.ResponseWriter, r *http.Request) *apiError {
 	ctx := r.Context()
-	p, _ := PrincipalFrom(ctx)
-	if !isTenantAdmin(p) {
-		return errForbidden
-	}
-	if _, e := a.recentCaller(w, r); e != nil {
-		return e
-	}
-	t, e := a.scopedTenant(r, p)
+	p, t, e := a.changingTenant(w, r)
 	if e != nil {
 		return e
 	}
@@ -324,11 +317,7 @@ func (a *Auth) generateMicrosoft365Certificate(w http.ResponseWriter, r *http.Re
 // downloadMicrosoft365Certificate serves GET /ms365/certificate.
 func (a *Auth) downloadMicrosoft365Certificate(w http.ResponseWriter, r *http.Request) *apiError {
 	ctx := r.Context()
-	p, _ := PrincipalFrom(ctx)
-	if !isTenantAdmin(p) {
-		return errForbidden
-	}
-	t, e := a.scopedTenant(r, p)
+	_, t, e := a.adminTenant(r)
 	if e != nil {
 		return e
 	}

@@ -395,11 +395,7 @@ func (a *Auth) SetMicrosoftSettings(ctx context.Context, domain string, c Micros
 // the tenant or a SystemAdmin.
 func (a *Auth) getTenantMicrosoft365ProvisioningDetails(w http.ResponseWriter, r *http.Request) *apiError {
 	ctx := r.Context()
-	p, _ := PrincipalFrom(ctx)
-	if !isTenantAdmin(p) {
-		return errForbidden
-	}
-	t, e := a.scopedTenant(r, p)
+	_, t, e := a.adminTenant(r)
 	if e != nil {
 		return e
 	}

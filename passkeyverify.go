@@ -163,27 +163,7 @@ func (a *Auth) verifyPasskey(w http.ResponseWriter, r *http.Request) *apiError {
 		return e
 	}
 	ev := Event{UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: methodPasskey}
-	wrong := func() *apiError {
-		if f.Attempts >= a.cfg.Limits.FlowCodeAttempts {
-			if _, err := a.store.ConsumeFlow(ctx, h, store.FlowTwoFactor, now); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return a.internal(ctx, "end second-factor flow", err)
-			}
-		}
-		lock, d, err := t.fail(ctx, now)
-		if err != nil {
-			return a.internal(ctx, "record wrong passkey", err)
-		}
-		ev.Kind = EventTwoFactorFailed
-		a.emit(ctx, ev)
-		if lock > 0 {
-			ev.Kind = EventLockout
-			a.emit(ctx, ev)
-		}
-		if lock == 1 {
-			a.mailCodeLock(ctx, f.UserID, d)
-		}
-		return errInvalidCode
-	}
+	wrong := func() *apiError { return a.wrongSecondFactor(ctx, t, h, f, ev, now, "record wrong passkey") }
 	u, e := a.flowUser(ctx, f)
 	if e != nil {
 		t.refund(context.WithoutCancel(ctx))

@@ -51,6 +51,18 @@ func (a *Auth) scopedTenant(r *http.Request, p *Principal) (store.Tenant, *apiEr
 	return t, nil
 }
 
+// adminTenant returns the caller and the tenant a tenant route that only
+// reads acts on: the caller must be the tenant's Admin or a SystemAdmin
+// (403 otherwise).
+func (a *Auth) adminTenant(r *http.Request) (*Principal, store.Tenant, *apiError) {
+	p, _ := PrincipalFrom(r.Context())
+	if !isTenantAdmin(p) {
+		return nil, store.Tenant{}, errForbidden
+	}
+	t, e := a.scopedTenant(r, p)
+	return p, t, e
+}
+
 // changingTenant returns the caller and the tenant a state-changing tenant
 // route acts on: the caller must be the tenant's Admin or a SystemAdmin
 // (403 otherwise), with a recent sign-in.

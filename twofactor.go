@@ -175,25 +175,7 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 		return a.replayedCode(ctx, t, h, ev, now)
 	}
 	if !m.ok {
-		if f.Attempts >= a.cfg.Limits.FlowCodeAttempts {
-			if _, err := a.store.ConsumeFlow(ctx, h, store.FlowTwoFactor, now); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return a.internal(ctx, "end second-factor flow", err)
-			}
-		}
-		lock, d, err := t.fail(ctx, now)
-		if err != nil {
-			return a.internal(ctx, "record wrong code", err)
-		}
-		ev.Kind = EventTwoFactorFailed
-		a.emit(ctx, ev)
-		if lock > 0 {
-			ev.Kind = EventLockout
-			a.emit(ctx, ev)
-		}
-		if lock == 1 {
-			a.mailCodeLock(ctx, f.UserID, d)
-		}
-		return errInvalidCode
+		return a.wrongSecondFactor(ctx, t, h, f, ev, now, "record wrong code")
 	}
 	got := m.flow
 	if !m.consumed {
@@ -374,4 +356,32 @@ func (a *Auth) tenantDomain(ctx context.Context, u store.User) string {
 		return ""
 	}
 	return t.Domain
+}
+
+// wrongSecondFactor answers a second factor that did not prove the flow h
+// (a wrong code, or a passkey's assertion that failed its checks): the
+// flow ends with its last attempt, the failure is charged to the code lock
+// through t, the events are reported (a lockout too, and the lock mailed
+// when it begins), and the answer is errInvalidCode. what names the
+// charge in a log line when the Store fails.
+func (a *Auth) wrongSecondFactor(ctx context.Context, t *attempt, h store.Hash, f store.Flow, ev Event, now time.Time, what string) *apiError {
+	if f.Attempts >= a.cfg.Limits.FlowCodeAttempts {
+		if _, err := a.store.ConsumeFlow(ctx, h, store.FlowTwoFactor, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return a.internal(ctx, "end second-factor flow", err)
+		}
+	}
+	lock, d, err := t.fail(ctx, now)
+	if err != nil {
+		return a.internal(ctx, what, err)
+	}
+	ev.Kind = EventTwoFactorFailed
+	a.emit(ctx, ev)
+	if lock > 0 {
+		ev.Kind = EventLockout
+		a.emit(ctx, ev)
+	}
+	if lock == 1 {
+		a.mailCodeLock(ctx, f.UserID, d)
+	}
+	return errInvalidCode
 }
