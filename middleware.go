@@ -62,7 +62,7 @@ func (a *Auth) checkBearer(w http.ResponseWriter, r *http.Request) (store.Grant,
 		return store.Grant{}, false
 	}
 	ctx, now := r.Context(), a.now()
-	g, err := a.store.Grant(ctx, store.HashToken(tok), store.AccessToken, now)
+	g, err := a.store().Grant(ctx, store.HashToken(tok), store.AccessToken, now)
 	if errors.Is(err, store.ErrNotFound) {
 		a.challenge(w, `, error="invalid_token"`, errInvalidToken)
 		return store.Grant{}, false

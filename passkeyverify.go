@@ -75,7 +75,7 @@ func (a *Auth) startPasskeyVerification(w http.ResponseWriter, r *http.Request) 
 	}
 	ctx, now := r.Context(), a.now()
 	h := store.HashToken(token)
-	f, err := a.store.Flow(ctx, h, now)
+	f, err := a.store().Flow(ctx, h, now)
 	if e := a.flowError(ctx, err, f.Purpose != store.FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts); e != nil {
 		return e
 	}
@@ -142,7 +142,7 @@ func (a *Auth) verifyPasskey(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	ctx, now := r.Context(), a.now()
 	h := store.HashToken(req.Token)
-	f, err := a.store.Flow(ctx, h, now)
+	f, err := a.store().Flow(ctx, h, now)
 	if e := a.flowError(ctx, err, f.Purpose != store.FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts); e != nil {
 		return e
 	}
@@ -165,7 +165,7 @@ func (a *Auth) verifyPasskey(w http.ResponseWriter, r *http.Request) *apiError {
 	ev := Event{UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: methodPasskey}
 	wrong := func() *apiError {
 		if f.Attempts >= a.cfg.Limits.FlowCodeAttempts {
-			if _, err := a.store.ConsumeFlow(ctx, h, store.FlowTwoFactor, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if _, err := a.store().ConsumeFlow(ctx, h, store.FlowTwoFactor, now); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return a.internal(ctx, "end second-factor flow", err)
 			}
 		}
@@ -222,7 +222,7 @@ func (a *Auth) verifyPasskey(w http.ResponseWriter, r *http.Request) *apiError {
 	if !a.verifyAssertion(c) {
 		return wrong()
 	}
-	got, err := a.store.ConsumeFlow(ctx, h, store.FlowTwoFactor, now)
+	got, err := a.store().ConsumeFlow(ctx, h, store.FlowTwoFactor, now)
 	if errors.Is(err, store.ErrNotFound) {
 		// A concurrent request with the same assertion completed it first.
 		return a.replayedCode(ctx, t, h, ev, now)
