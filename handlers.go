@@ -251,8 +251,9 @@ func (a *Auth) getUserAuthInfo(w http.ResponseWriter, r *http.Request, p Princip
 		PasswordVerified:   p.PasswordVerified,
 		PasswordForceReset: p.PasswordForceReset,
 	}
-	if b, ok := info.appendJSON(make([]byte, 0, 128)); ok {
-		writeJSONBody(w, http.StatusOK, b)
+	ans := new(jsonAnswer)
+	if b, ok := info.appendJSON(ans.body[:0]); ok {
+		writeJSONBodyIn(w, http.StatusOK, b, &ans.header)
 	} else {
 		writeJSON(w, http.StatusOK, info)
 	}
