@@ -73,7 +73,7 @@ func (a *Auth) tenantOf(ctx context.Context, domain string) (string, error) {
 	if err := apiErr(checkDomain(domain, false)); err != nil || domain == "" {
 		return "", err
 	}
-	t, err := a.store.TenantByDomain(ctx, domain)
+	t, err := a.store().TenantByDomain(ctx, domain)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", invalidf("no tenant has the domain %q", domain)
 	}
@@ -113,7 +113,7 @@ func (a *Auth) CreateUser(ctx context.Context, nu NewUser) (store.User, error) {
 			return store.User{}, err
 		}
 	}
-	if err := a.store.CreateUser(ctx, u); err != nil {
+	if err := a.store().CreateUser(ctx, u); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return store.User{}, fmt.Errorf("%w: the username %q is taken", store.ErrConflict, nu.Username)
 		}
@@ -155,7 +155,7 @@ func (a *Auth) FindUser(ctx context.Context, domain, username string) (store.Use
 // ErrNotFound for an unknown user; ErrInvalid for a password the policy
 // refuses, with nothing changed.
 func (a *Auth) SetPassword(ctx context.Context, userID, password string, forceReset bool) error {
-	u, err := a.store.User(ctx, userID)
+	u, err := a.store().User(ctx, userID)
 	if err != nil {
 		return err
 	}
@@ -194,11 +194,11 @@ func (a *Auth) setPassword(ctx context.Context, u store.User, hash string, force
 // EventSessionRevoked), so that enabling the user again revives none of
 // them. Reports EventUserDisabled; ErrNotFound for an unknown user.
 func (a *Auth) DisableUser(ctx context.Context, userID string) error {
-	u, err := a.store.User(ctx, userID)
+	u, err := a.store().User(ctx, userID)
 	if err != nil {
 		return err
 	}
-	if err := a.store.SetUserDisabled(ctx, u.ID, true); err != nil {
+	if err := a.store().SetUserDisabled(ctx, u.ID, true); err != nil {
 		return err
 	}
 	if _, err := a.endSignIns(ctx, u.ID, u.TenantID, "", origin{}); err != nil {
@@ -214,11 +214,11 @@ func (a *Auth) DisableUser(ctx context.Context, userID string) error {
 // EnableUser lets a disabled user sign in again and reports
 // EventUserEnabled; ErrNotFound for an unknown user.
 func (a *Auth) EnableUser(ctx context.Context, userID string) error {
-	u, err := a.store.User(ctx, userID)
+	u, err := a.store().User(ctx, userID)
 	if err != nil {
 		return err
 	}
-	if err := a.store.SetUserDisabled(ctx, u.ID, false); err != nil {
+	if err := a.store().SetUserDisabled(ctx, u.ID, false); err != nil {
 		return err
 	}
 	a.emit(ctx, Event{Kind: EventUserEnabled, UserID: u.ID, TenantID: u.TenantID, Username: u.Username})
@@ -228,10 +228,10 @@ func (a *Auth) EnableUser(ctx context.Context, userID string) error {
 // Sessions returns the user's live sign-ins, newest first, as GET
 // /auth/sessions lists them; ErrNotFound for an unknown user.
 func (a *Auth) Sessions(ctx context.Context, userID string) ([]store.Family, error) {
-	if _, err := a.store.User(ctx, userID); err != nil {
+	if _, err := a.store().User(ctx, userID); err != nil {
 		return nil, err
 	}
-	return a.store.Families(ctx, userID, a.now())
+	return a.store().Families(ctx, userID, a.now())
 }
 
 // RevokeSession ends the user's live sign-in sessionID (a Family.ID from
@@ -239,7 +239,7 @@ func (a *Auth) Sessions(ctx context.Context, userID string) ([]store.Family, err
 // refused at once. Reports EventSessionRevoked; ErrNotFound when the
 // sign-in is not the user's, or not live.
 func (a *Auth) RevokeSession(ctx context.Context, userID, sessionID string) error {
-	u, err := a.store.User(ctx, userID)
+	u, err := a.store().User(ctx, userID)
 	if err != nil {
 		return err
 	}
@@ -251,7 +251,7 @@ func (a *Auth) RevokeSession(ctx context.Context, userID, sessionID string) erro
 // it ended (each reported as EventSessionRevoked); ErrNotFound for an
 // unknown user.
 func (a *Auth) SignOutEverywhere(ctx context.Context, userID string) (int, error) {
-	u, err := a.store.User(ctx, userID)
+	u, err := a.store().User(ctx, userID)
 	if err != nil {
 		return 0, err
 	}
@@ -297,11 +297,11 @@ func (a *Auth) Unlock(ctx context.Context, domain, username string) error {
 // ErrNotFound for an unknown user. The user's other sign-ins are carried
 // over: end them with SignOutEverywhere.
 func (a *Auth) UnlinkIdentities(ctx context.Context, userID string) error {
-	u, err := a.store.User(ctx, userID)
+	u, err := a.store().User(ctx, userID)
 	if err != nil {
 		return err
 	}
-	if err := a.store.UnlinkUser(ctx, u.TenantID, u.ID); err != nil {
+	if err := a.store().UnlinkUser(ctx, u.TenantID, u.ID); err != nil {
 		return err
 	}
 	// After the links: a Microsoft sign-in that resolved the user through
@@ -321,7 +321,7 @@ func (a *Auth) UnlinkIdentities(ctx context.Context, userID string) error {
 // EventAppDisabled; ErrNotFound for an unknown user. A store without
 // authenticator apps has no app to remove.
 func (a *Auth) ResetTOTP(ctx context.Context, userID string) error {
-	u, err := a.store.User(ctx, userID)
+	u, err := a.store().User(ctx, userID)
 	if err != nil {
 		return err
 	}

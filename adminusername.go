@@ -59,7 +59,7 @@ func (a *Auth) renameSystemAdmin(w http.ResponseWriter, r *http.Request) *apiErr
 // tenant (or another system user) holds the name in any case (a change of
 // case alone is allowed); ErrInvalid for a name the rules refuse.
 func (a *Auth) SetUsername(ctx context.Context, userID, username string) error {
-	u, err := a.store.User(ctx, userID)
+	u, err := a.store().User(ctx, userID)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (a *Auth) SetUsername(ctx context.Context, userID, username string) error {
 // rename renames the user from old to name, mails the user and reports
 // EventUsernameChanged from the client address ip ("" from Go).
 func (a *Auth) rename(ctx context.Context, userID, tenantID, old, name, ip string) error {
-	if err := a.store.SetUsername(ctx, userID, name); err != nil {
+	if err := a.store().SetUsername(ctx, userID, name); err != nil {
 		return err
 	}
 	a.emit(ctx, Event{Kind: EventUsernameChanged, UserID: userID, TenantID: tenantID, Username: name, ClientIP: ip})

@@ -103,7 +103,7 @@ func (k *appKeys) newRecoveryCodes(userID string) (codes, hashes []string) {
 
 // appStore is the Store's TOTPStore, or nil.
 func (a *Auth) appStore() store.TOTPStore {
-	ts, _ := a.cfg.Store.(store.TOTPStore) // not a.store: its timing wrapper has no optional capability
+	ts, _ := a.cfg.Store.(store.TOTPStore) // not a.store(): its timing wrapper has no optional capability
 	return ts
 }
 
@@ -202,7 +202,7 @@ func (a *Auth) consumeRecoveryCode(ctx context.Context, userID, code string, now
 		return codeWrong, nil
 	}
 	mark := "recovery-used:" + userID + " " + first
-	_, fresh, err := a.store.AddCounterBelow(ctx, mark, 1, now.Add(a.cfg.Limits.CodeMemory), now)
+	_, fresh, err := a.store().AddCounterBelow(ctx, mark, 1, now.Add(a.cfg.Limits.CodeMemory), now)
 	if err != nil {
 		return codeWrong, err
 	}
@@ -225,7 +225,7 @@ func (a *Auth) consumeRecoveryCode(ctx context.Context, userID, code string, now
 	case errors.Is(err, store.ErrStale):
 		got, err = codeReplayed, nil
 	}
-	if derr := a.store.DeleteCounter(context.WithoutCancel(ctx), mark); err == nil {
+	if derr := a.store().DeleteCounter(context.WithoutCancel(ctx), mark); err == nil {
 		err = derr
 	}
 	return got, err

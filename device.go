@@ -35,7 +35,7 @@ func (a *Auth) knownDevice(ctx context.Context, r *http.Request, userID string, 
 	if err != nil || userID == "" || c.Value == "" || len(c.Value) > maxTokenBytes {
 		return store.Device{}, false
 	}
-	d, err := a.store.Device(ctx, store.HashToken(c.Value), now)
+	d, err := a.store().Device(ctx, store.HashToken(c.Value), now)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			// Without the device the sign-in takes the ordinary way.
@@ -87,13 +87,13 @@ func (a *Auth) rememberDevice(w http.ResponseWriter, r *http.Request, userID str
 	d := store.Device{ID: dev.id, Hash: store.HashToken(tok), UserID: userID, LastUsedAt: now, ExpiresAt: now.Add(a.cfg.Limits.DeviceLifetime)}
 	err := store.ErrNotFound
 	if dev.known {
-		err = a.store.RotateDevice(ctx, dev.old, d, now)
+		err = a.store().RotateDevice(ctx, dev.old, d, now)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		// No device yet, or a concurrent sign-in through the same cookie
 		// rotated it: this browser's device is added under the ID the
 		// sign-in recorded.
-		err = a.store.AddDevice(ctx, d, a.cfg.Limits.DevicesPerUser, now)
+		err = a.store().AddDevice(ctx, d, a.cfg.Limits.DevicesPerUser, now)
 	}
 	if err != nil {
 		a.log.WarnContext(ctx, "pbxauth: remember device", "user", userID, "err", err)
@@ -110,5 +110,5 @@ func (a *Auth) rememberDevice(w http.ResponseWriter, r *http.Request, userID str
 // disabled, at a global sign-out, and at an unlock. (A password set or
 // change deletes them in its own Store step.)
 func (a *Auth) forgetDevices(ctx context.Context, userID string) error {
-	return a.store.DeleteDevices(ctx, userID)
+	return a.store().DeleteDevices(ctx, userID)
 }

@@ -95,14 +95,28 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeJSONBody answers b, which is JSON, with the given status.
 func writeJSONBody(w http.ResponseWriter, status int, b []byte) {
+	writeJSONBodyIn(w, status, b, new([2]string))
+}
+
+// writeJSONBodyIn is writeJSONBody with the answer's two header values
+// kept in vs, which a caller may have allocated with other things.
+func writeJSONBodyIn(w http.ResponseWriter, status int, b []byte, vs *[2]string) {
 	// What h.Set would do, in one allocation instead of two and without
 	// canonicalizing the names again: every answer comes here. Each slice
 	// is capped at its value, so that an append by a host's wrapper copies.
-	h, vs := w.Header(), &[2]string{"application/json", "nosniff"}
+	*vs = [2]string{"application/json", "nosniff"}
+	h := w.Header()
 	h["Content-Type"] = vs[0:1:1]
 	h["X-Content-Type-Options"] = vs[1:2:2]
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// jsonAnswer is the header values and the room for the body of an answer
+// written with writeJSONBodyIn, made in one allocation.
+type jsonAnswer struct {
+	header [2]string
+	body   [128]byte
 }
 
 // writeSecret answers v as JSON that carries a token: never cached.

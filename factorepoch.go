@@ -48,7 +48,7 @@ func (a *Auth) factorCaller(w http.ResponseWriter, r *http.Request, p *Principal
 // carries.
 func (a *Auth) liveCaller(w http.ResponseWriter, r *http.Request, p *Principal) (store.User, *apiError) {
 	ctx := r.Context()
-	u, err := a.store.User(ctx, p.UserID)
+	u, err := a.store().User(ctx, p.UserID)
 	if errors.Is(err, ErrNotFound) {
 		return store.User{}, a.endedBearer(w)
 	}
@@ -64,7 +64,7 @@ func (a *Auth) liveCaller(w http.ResponseWriter, r *http.Request, p *Principal) 
 // liveBearer answers 401 invalid_token unless p's sign-in is live. It
 // reads the Store itself, past any cache of grants.
 func (a *Auth) liveBearer(ctx context.Context, w http.ResponseWriter, p *Principal) *apiError {
-	fs, err := a.store.Families(ctx, p.UserID, a.now())
+	fs, err := a.store().Families(ctx, p.UserID, a.now())
 	if err != nil {
 		return a.internal(ctx, "read sign-ins", err)
 	}

@@ -110,7 +110,7 @@ func netStates(network string) string { return "ms-states-net:" + network }
 // the newest, n.
 func (a *Auth) stateCounts(ctx context.Context, prefix string, n int64, now time.Time) (older, newest int, err error) {
 	for i := range int64(stateBuckets + 1) {
-		c, err := a.store.Counter(ctx, prefix+"#"+strconv.FormatInt(n-i, 10), now)
+		c, err := a.store().Counter(ctx, prefix+"#"+strconv.FormatInt(n-i, 10), now)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -161,11 +161,11 @@ func (a *Auth) reserveState(ctx context.Context, network string) *apiError {
 	olderAll, olderNet := c.olderAll, c.olderNet
 	width := a.cfg.FlowTTL / stateBuckets
 	end := time.Unix(0, (n+1)*int64(width)).Add(a.cfg.FlowTTL)
-	all, err := a.store.AddCounter(ctx, key, 1, end, now)
+	all, err := a.store().AddCounter(ctx, key, 1, end, now)
 	if err != nil {
 		return a.internal(ctx, "count Microsoft states", err)
 	}
-	nc, err := a.store.AddCounter(ctx, netKey, 1, end, now)
+	nc, err := a.store().AddCounter(ctx, netKey, 1, end, now)
 	if err != nil {
 		a.releaseCount(ctx, key, now)
 		return a.internal(ctx, "count Microsoft states", err)
@@ -206,7 +206,7 @@ func (a *Auth) releaseStateAt(ctx context.Context, created time.Time, network st
 }
 
 func (a *Auth) releaseCount(ctx context.Context, key string, now time.Time) {
-	if _, err := a.store.AddCounter(context.WithoutCancel(ctx), key, -1, time.Time{}, now); err != nil {
+	if _, err := a.store().AddCounter(context.WithoutCancel(ctx), key, -1, time.Time{}, now); err != nil {
 		a.log.WarnContext(ctx, "pbxauth: release Microsoft state count", "err", err)
 	}
 }

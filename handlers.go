@@ -30,7 +30,7 @@ type metadata struct {
 // retrieveMetadata serves GET /info.
 func (a *Auth) retrieveMetadata(w http.ResponseWriter, r *http.Request) *apiError {
 	ctx := r.Context()
-	sys, err := a.store.System(ctx)
+	sys, err := a.store().System(ctx)
 	if err != nil {
 		return a.internal(ctx, "read system settings", err)
 	}
@@ -40,7 +40,7 @@ func (a *Auth) retrieveMetadata(w http.ResponseWriter, r *http.Request) *apiErro
 		if e := checkDomain(domain, true); e != nil {
 			return e
 		}
-		t, err := a.store.TenantByDomain(ctx, domain)
+		t, err := a.store().TenantByDomain(ctx, domain)
 		if errors.Is(err, store.ErrNotFound) {
 			return &apiError{status: http.StatusNotFound, code: CodeNotFound, message: "unknown domain"}
 		}
@@ -181,10 +181,10 @@ func (a *Auth) needsSecondFactor(ctx context.Context, u store.User) (bool, error
 		return active, err
 	}
 	if u.TenantID == "" {
-		sys, err := a.store.System(ctx)
+		sys, err := a.store().System(ctx)
 		return sys.EnableTwoFactor, err
 	}
-	t, err := a.store.Tenant(ctx, u.TenantID)
+	t, err := a.store().Tenant(ctx, u.TenantID)
 	return t.EnableTwoFactor, err
 }
 
@@ -226,7 +226,7 @@ func (a *Auth) signOut(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	ctx := r.Context()
 	p, _ := PrincipalFrom(ctx)
-	if err := a.store.RevokeFamily(ctx, p.FamilyID); err != nil {
+	if err := a.store().RevokeFamily(ctx, p.FamilyID); err != nil {
 		return a.internal(ctx, "revoke sign-in", err)
 	}
 	a.emit(ctx, Event{Kind: EventSignOut, UserID: p.UserID, TenantID: p.TenantID, ClientIP: a.clientIP(r), Method: p.Method})
@@ -251,8 +251,9 @@ func (a *Auth) getUserAuthInfo(w http.ResponseWriter, r *http.Request, p Princip
 		PasswordVerified:   p.PasswordVerified,
 		PasswordForceReset: p.PasswordForceReset,
 	}
-	if b, ok := info.appendJSON(make([]byte, 0, 128)); ok {
-		writeJSONBody(w, http.StatusOK, b)
+	ans := new(jsonAnswer)
+	if b, ok := info.appendJSON(ans.body[:0]); ok {
+		writeJSONBodyIn(w, http.StatusOK, b, &ans.header)
 	} else {
 		writeJSON(w, http.StatusOK, info)
 	}

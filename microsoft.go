@@ -175,7 +175,7 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, *apiError) {
 // and returns the IdP's authorization URL.
 func (a *Auth) startMicrosoft(r *http.Request, domain string, st oidcState) (string, *apiError) {
 	ctx := r.Context()
-	t, err := a.store.TenantByDomain(ctx, domain)
+	t, err := a.store().TenantByDomain(ctx, domain)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", errMSUnknownDomain
 	}
@@ -366,7 +366,7 @@ func (a *Auth) microsoftAccount(r *http.Request, f store.Flow, st oidcState) (st
 	if code == "" {
 		return store.User{}, &msFailure{code: "invalid_request", reason: errors.New("no code")}
 	}
-	t, err := a.store.Tenant(ctx, f.TenantID)
+	t, err := a.store().Tenant(ctx, f.TenantID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !msConfigured(t.MS365)) {
 		return store.User{}, denied("tenant gone or Microsoft settings removed")
 	}
@@ -505,7 +505,7 @@ func (a *Auth) microsoftToken(w http.ResponseWriter, r *http.Request) *apiError 
 		return errBadVerifier
 	}
 	ctx := r.Context()
-	f, err := a.store.ConsumeFlow(ctx, store.HashToken(req.Token), store.FlowMicrosoft, a.now())
+	f, err := a.store().ConsumeFlow(ctx, store.HashToken(req.Token), store.FlowMicrosoft, a.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return errInvalidToken
 	}
@@ -524,7 +524,7 @@ func (a *Auth) microsoftToken(w http.ResponseWriter, r *http.Request) *apiError 
 		a.emit(ctx, Event{Kind: EventMicrosoftSignInBad, UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: methodMicrosoft, Reason: why})
 		return errInvalidToken
 	}
-	u, err := a.store.User(ctx, f.UserID)
+	u, err := a.store().User(ctx, f.UserID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (u.Disabled || u.TenantID != f.TenantID)) {
 		return errInvalidToken
 	}

@@ -55,21 +55,28 @@ func (a *Auth) requireCaller(h callerHandler) http.Handler {
 // for a missing, wrong, expired or revoked token, 503/500 for a failure of
 // the Store. A live token's sign-in is marked used and its user becomes
 // the request's.
-func (a *Auth) checkBearer(w http.ResponseWriter, r *http.Request) (store.Grant, bool) {
+//
+// The grant is built in the result itself, each refusal zeroing it there:
+// a temporary Grant per return would add kilobytes to the frame of every
+// bearer request, which then outgrows its goroutine's stack after each
+// collection has shrunk it.
+func (a *Auth) checkBearer(w http.ResponseWriter, r *http.Request) (g store.Grant, ok bool) {
 	tok, ok := bearerToken(r)
 	if !ok {
 		a.challenge(w, "", errNoToken)
-		return store.Grant{}, false
+		return g, false
 	}
 	ctx, now := r.Context(), a.now()
-	g, err := a.store.Grant(ctx, store.HashToken(tok), store.AccessToken, now)
-	if errors.Is(err, store.ErrNotFound) {
-		a.challenge(w, `, error="invalid_token"`, errInvalidToken)
-		return store.Grant{}, false
-	}
+	var err error
+	g, err = a.store().Grant(ctx, store.HashToken(tok), store.AccessToken, now)
 	if err != nil {
-		writeError(w, a.internal(ctx, "check access token", err))
-		return store.Grant{}, false
+		g = store.Grant{}
+		if errors.Is(err, store.ErrNotFound) {
+			a.challenge(w, `, error="invalid_token"`, errInvalidToken)
+		} else {
+			writeError(w, a.internal(ctx, "check access token", err))
+		}
+		return g, false
 	}
 	a.touchSignIn(ctx, g.Family, now)
 	requestUser(ctx, g.User.ID)

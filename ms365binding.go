@@ -29,7 +29,7 @@ var (
 
 // bindingStore is the Store's MicrosoftBindingStore, or nil.
 func (a *Auth) bindingStore() store.MicrosoftBindingStore {
-	bs, _ := a.cfg.Store.(store.MicrosoftBindingStore) // not a.store: its timing wrapper has no optional capability
+	bs, _ := a.cfg.Store.(store.MicrosoftBindingStore) // not a.store(): its timing wrapper has no optional capability
 	return bs
 }
 
@@ -96,7 +96,7 @@ var errBindingID = invalidArgument("id must be a Microsoft account's object ID (
 // user (a system user is 400).
 func (a *Auth) bindingTarget(r *http.Request, p *Principal) (store.User, *apiError) {
 	ctx := r.Context()
-	u, err := a.store.User(ctx, r.PathValue("id"))
+	u, err := a.store().User(ctx, r.PathValue("id"))
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && p.Role != RoleSystemAdmin && u.TenantID != p.TenantID):
 		return store.User{}, errNotFound
@@ -213,7 +213,7 @@ func (a *Auth) unbindMicrosoft(ctx context.Context, u store.User, actor string, 
 // in flight too (the epoch advances; the others are carried over), and
 // reports each.
 func (a *Auth) endMicrosoftSignIns(ctx context.Context, userID, tenantID string, o origin) error {
-	ids, err := a.store.RevokeMethodFamilies(ctx, userID, methodMicrosoft, a.now())
+	ids, err := a.store().RevokeMethodFamilies(ctx, userID, methodMicrosoft, a.now())
 	if err != nil {
 		return err
 	}
@@ -265,7 +265,7 @@ func (a *Auth) UnbindMicrosoftAccount(ctx context.Context, userID string) error 
 
 // bindableUser returns the tenant user userID.
 func (a *Auth) bindableUser(ctx context.Context, userID string) (store.User, error) {
-	u, err := a.store.User(ctx, userID)
+	u, err := a.store().User(ctx, userID)
 	if err == nil && u.TenantID == "" {
 		err = apiErr(errBindSystemUser)
 	}

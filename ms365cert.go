@@ -61,7 +61,7 @@ var errCertificateRace = &apiError{status: http.StatusConflict, code: CodeConfli
 
 // credentialStore is the Store's MS365CredentialStore, or nil.
 func (a *Auth) credentialStore() store.MS365CredentialStore {
-	cs, _ := a.cfg.Store.(store.MS365CredentialStore) // not a.store: its timing wrapper has no optional capability
+	cs, _ := a.cfg.Store.(store.MS365CredentialStore) // not a.store(): its timing wrapper has no optional capability
 	return cs
 }
 

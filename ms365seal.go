@@ -132,7 +132,7 @@ func (a *Auth) SealTenantSecrets(ctx context.Context) (int, error) {
 			if t.MS365, err = a.sealMS365(t.ID, t.MS365); err != nil {
 				return changed, err
 			}
-			if err := a.store.UpdateTenant(ctx, t); err != nil {
+			if err := a.store().UpdateTenant(ctx, t); err != nil {
 				return changed, err
 			}
 			changed++

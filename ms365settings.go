@@ -248,7 +248,7 @@ func (a *Auth) updateMicrosoft(ctx context.Context, t store.Tenant, c MicrosoftS
 	if len(changes) > 0 {
 		a.emit(ctx, Event{Kind: EventMicrosoftSettingsChanged, TenantID: t.ID, ClientIP: o.ip, Actor: actor, Change: strings.Join(changes, "; ")})
 	}
-	after, err := a.store.Tenant(ctx, t.ID)
+	after, err := a.store().Tenant(ctx, t.ID)
 	if err != nil {
 		return MicrosoftSettings{}, err
 	}
@@ -309,7 +309,7 @@ func (a *Auth) changeDirectory(ctx context.Context, t store.Tenant, m store.MS36
 		return "", errNoBindingsStore
 	}
 	t.MS365 = &m
-	if err := a.store.UpdateTenant(ctx, t); err != nil {
+	if err := a.store().UpdateTenant(ctx, t); err != nil {
 		return "", err
 	}
 	return a.endDirectory(ctx, t.ID, o)

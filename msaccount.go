@@ -138,7 +138,7 @@ func (a *Auth) linkedUser(ctx context.Context, t store.Tenant, acct msAccount) (
 	if err != nil {
 		return store.User{}, serverError(store.User{}, "read identity link", err)
 	}
-	u, err := a.store.User(ctx, id)
+	u, err := a.store().User(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		// The account stays refused rather than silently re-mapped by
 		// email to whoever holds the address now.
@@ -173,7 +173,7 @@ func (a *Auth) matchUser(ctx context.Context, t store.Tenant, acct msAccount) (s
 	}
 	var found []store.User
 	for _, addr := range addrs {
-		users, err := a.store.UsersByEmail(ctx, t.ID, addr)
+		users, err := a.store().UsersByEmail(ctx, t.ID, addr)
 		if err != nil {
 			return store.User{}, serverError(store.User{}, "find users by email", err)
 		}
@@ -207,7 +207,7 @@ func (a *Auth) link(ctx context.Context, t store.Tenant, acct msAccount, u store
 	if bs := a.bindingStore(); byEmail && bs != nil {
 		err = bs.LinkUnbound(ctx, link)
 	} else {
-		err = a.store.LinkIdentity(ctx, link)
+		err = a.store().LinkIdentity(ctx, link)
 	}
 	if errors.Is(err, store.ErrStale) {
 		f := denied("the user was bound to a Microsoft account meanwhile")
@@ -220,7 +220,7 @@ func (a *Auth) link(ctx context.Context, t store.Tenant, acct msAccount, u store
 		}
 		return nil
 	}
-	holder, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.key)
+	holder, err := a.store().IdentityUser(ctx, t.ID, acct.issuer, acct.key)
 	switch {
 	case err == nil && holder == u.ID:
 		return nil // a concurrent first sign-in of the same account linked it

@@ -47,7 +47,7 @@ func (a *Auth) boundUser(ctx context.Context, t store.Tenant, acct msAccount) (s
 		if err != nil {
 			return store.User{}, serverError(store.User{}, "read Microsoft binding", err)
 		}
-		u, err := a.store.User(ctx, b.UserID)
+		u, err := a.store().User(ctx, b.UserID)
 		if errors.Is(err, store.ErrNotFound) {
 			return store.User{}, denied("account is bound to a deleted user")
 		}

@@ -52,15 +52,15 @@ func linkKeys(fromDirectory bool, oid, sub string) (key, oldKey string) {
 // tenant t, rewriting its older link when that is what it has;
 // ErrNotFound when it has no link.
 func (a *Auth) linkedUserID(ctx context.Context, t store.Tenant, acct msAccount) (string, error) {
-	id, err := a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.key)
+	id, err := a.store().IdentityUser(ctx, t.ID, acct.issuer, acct.key)
 	if !errors.Is(err, ErrNotFound) || acct.oldKey == "" {
 		return id, err
 	}
-	id, err = a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.oldKey)
+	id, err = a.store().IdentityUser(ctx, t.ID, acct.issuer, acct.oldKey)
 	if err != nil {
 		return "", err
 	}
-	err = a.store.RekeyIdentity(ctx, store.Identity{TenantID: t.ID, Issuer: acct.issuer, Subject: acct.key, UserID: id}, acct.oldKey)
+	err = a.store().RekeyIdentity(ctx, store.Identity{TenantID: t.ID, Issuer: acct.issuer, Subject: acct.key, UserID: id}, acct.oldKey)
 	switch {
 	case err == nil:
 		a.log.InfoContext(ctx, "pbxauth: Microsoft link rewritten to its new key", "tenant", t.ID, "user", id)
@@ -68,7 +68,7 @@ func (a *Auth) linkedUserID(ctx context.Context, t store.Tenant, acct msAccount)
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict):
 		// Another sign-in of the account rewrote the link first: the key
 		// decides now.
-		return a.store.IdentityUser(ctx, t.ID, acct.issuer, acct.key)
+		return a.store().IdentityUser(ctx, t.ID, acct.issuer, acct.key)
 	}
 	return "", err
 }

@@ -170,7 +170,7 @@ func (a *Auth) takeState(r *http.Request) (store.Flow, oidcState, *apiError) {
 	}
 	// Before any other effect: a state sent twice at once reaches the IdP
 	// once.
-	err = a.store.UseOnce(ctx, purposeMicrosoftState, s.ID, s.ExpiresAt)
+	err = a.store().UseOnce(ctx, purposeMicrosoftState, s.ID, s.ExpiresAt)
 	if errors.Is(err, store.ErrConflict) {
 		return store.Flow{}, oidcState{}, errUnknownState
 	}
@@ -183,7 +183,7 @@ func (a *Auth) takeState(r *http.Request) (store.Flow, oidcState, *apiError) {
 // takeStoredState reads a stored state, checks its cookie, and consumes it.
 func (a *Auth) takeStoredState(ctx context.Context, r *http.Request, state string) (store.Flow, oidcState, *apiError) {
 	h := store.HashToken(state)
-	f, err := a.store.Flow(ctx, h, a.now())
+	f, err := a.store().Flow(ctx, h, a.now())
 	if errors.Is(err, store.ErrNotFound) || (err == nil && f.Purpose != store.FlowOIDCState) {
 		return store.Flow{}, oidcState{}, errUnknownState
 	}
@@ -197,7 +197,7 @@ func (a *Auth) takeStoredState(ctx context.Context, r *http.Request, state strin
 	if st.Mode == modeCookie && !a.stateCookieMatches(r, st) {
 		return store.Flow{}, oidcState{}, errStateCookie
 	}
-	f, err = a.store.ConsumeFlow(ctx, h, store.FlowOIDCState, a.now())
+	f, err = a.store().ConsumeFlow(ctx, h, store.FlowOIDCState, a.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Flow{}, oidcState{}, errUnknownState
 	}

@@ -22,7 +22,7 @@ func (a *Auth) mailNotice(ctx context.Context, userID string, t MailTemplate, fi
 	a.background.Go(func() {
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		u, err := a.store.User(ctx, userID)
+		u, err := a.store().User(ctx, userID)
 		if err != nil || u.Email == "" {
 			return
 		}

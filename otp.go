@@ -98,14 +98,14 @@ func checkCode(s string) *apiError {
 // the error is returned as is.
 func (a *Auth) changeFlow(ctx context.Context, h store.Hash, now time.Time, change func(*store.Flow) error) (store.Flow, error) {
 	for range casRetries {
-		f, err := a.store.Flow(ctx, h, now)
+		f, err := a.store().Flow(ctx, h, now)
 		if err != nil {
 			return f, err
 		}
 		if err := change(&f); err != nil {
 			return f, err
 		}
-		err = a.store.UpdateFlow(ctx, f, now)
+		err = a.store().UpdateFlow(ctx, f, now)
 		if !errors.Is(err, store.ErrConflict) {
 			f.Version++
 			return f, err
@@ -203,13 +203,13 @@ func failedSendsKey(h store.Hash) string { return "otp-send-failed:" + hex.Encod
 // and nothing changed, when every slot is taken: the flow has failed too
 // often.
 func (a *Auth) takeSendSlot(ctx context.Context, f store.Flow, now time.Time) (ok bool, err error) {
-	_, ok, err = a.store.AddCounterBelow(ctx, failedSendsKey(f.Hash), maxFailed, f.ExpiresAt, now)
+	_, ok, err = a.store().AddCounterBelow(ctx, failedSendsKey(f.Hash), maxFailed, f.ExpiresAt, now)
 	return ok, err
 }
 
 // freeSendSlot gives back the slot of a send that went out.
 func (a *Auth) freeSendSlot(ctx context.Context, f store.Flow, now time.Time) {
-	if _, err := a.store.AddCounter(ctx, failedSendsKey(f.Hash), -1, f.ExpiresAt, now); err != nil {
+	if _, err := a.store().AddCounter(ctx, failedSendsKey(f.Hash), -1, f.ExpiresAt, now); err != nil {
 		a.log.WarnContext(ctx, "pbxauth: free a send slot", "err", err)
 	}
 }

@@ -197,7 +197,7 @@ func (a *Auth) removeFlow(ctx context.Context, h store.Hash) {
 	if h == (store.Hash{}) {
 		return
 	}
-	if _, err := a.store.ConsumeFlow(ctx, h, store.FlowPasswordReset, a.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if _, err := a.store().ConsumeFlow(ctx, h, store.FlowPasswordReset, a.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
 		a.log.WarnContext(ctx, "pbxauth: remove the previous attempt's reset flow", "err", err)
 	}
 }

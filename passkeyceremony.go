@@ -114,7 +114,7 @@ func (a *Auth) takePasskeyState(ctx context.Context, purpose, text string, accep
 	if accept != nil && !accept(st) {
 		return nil, nil
 	}
-	err = a.store.UseOnce(ctx, purpose, s.ID, s.ExpiresAt)
+	err = a.store().UseOnce(ctx, purpose, s.ID, s.ExpiresAt)
 	if errors.Is(err, store.ErrConflict) {
 		return nil, nil
 	}

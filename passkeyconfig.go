@@ -106,7 +106,7 @@ func (a *Auth) initPasskeys() error {
 	if err != nil {
 		return fmt.Errorf("pbxauth: Config.Passkeys: %w", err)
 	}
-	ps, ok := a.cfg.Store.(store.PasskeyStore) // not a.store: its timing wrapper has no optional capability
+	ps, ok := a.cfg.Store.(store.PasskeyStore) // not a.store(): its timing wrapper has no optional capability
 	switch {
 	case !ok:
 		a.log.Warn("pbxauth: passkeys are off: the Store keeps no passkeys, so every passkey route answers 404")

@@ -23,9 +23,9 @@ const resetPasskeysWindow = 7 * 24 * time.Hour
 // deleted passkey is reported (ip: the request's client, if any), and the
 // user mailed when passkeys were deleted or remain.
 func (a *Auth) storeResetPassword(ctx context.Context, u store.User, hash string, forceReset bool, ip string) error {
-	ps, ok := a.cfg.Store.(store.PasskeyStore) // not a.store: its timing wrapper has no optional capability
+	ps, ok := a.cfg.Store.(store.PasskeyStore) // not a.store(): its timing wrapper has no optional capability
 	if !ok {
-		return a.store.ResetPassword(ctx, u.ID, hash, forceReset)
+		return a.store().ResetPassword(ctx, u.ID, hash, forceReset)
 	}
 	deleted, err := ps.ResetPasswordPasskeys(ctx, u.ID, hash, forceReset, a.now().Add(-resetPasskeysWindow))
 	if err != nil {

@@ -81,7 +81,7 @@ func (a *Auth) startPasskeyRegistration(w http.ResponseWriter, r *http.Request) 
 		return e
 	}
 	ctx := r.Context()
-	u, err := a.store.User(ctx, p.UserID)
+	u, err := a.store().User(ctx, p.UserID)
 	if err != nil {
 		return a.internal(ctx, "read user", err)
 	}
@@ -324,7 +324,7 @@ func (a *Auth) ResetPasskeys(ctx context.Context, userID string) error {
 	if !ok {
 		return errors.New("pbxauth: the Store keeps no passkeys")
 	}
-	u, err := a.store.User(ctx, userID)
+	u, err := a.store().User(ctx, userID)
 	if err != nil {
 		return err
 	}

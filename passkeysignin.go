@@ -44,7 +44,7 @@ func (a *Auth) startPasskeySignIn(w http.ResponseWriter, r *http.Request) *apiEr
 			return e
 		}
 		// An unknown domain is not told apart: its sign-in fails at the end.
-		t, err := a.store.TenantByDomain(ctx, req.Domain)
+		t, err := a.store().TenantByDomain(ctx, req.Domain)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return a.internal(ctx, "read tenant", err)
 		}
@@ -137,7 +137,7 @@ func (a *Auth) passkeySignIn(w http.ResponseWriter, r *http.Request, mode string
 		return a.internal(ctx, "read passkey", err)
 	}
 	// The epoch is read with the user, once the credential is resolved.
-	u, err := a.store.User(ctx, pk.UserID)
+	u, err := a.store().User(ctx, pk.UserID)
 	if errors.Is(err, store.ErrNotFound) {
 		return fail("unknown_user", errUnauthorized)
 	}
@@ -213,7 +213,7 @@ func (a *Auth) passkeyNeedsSecondFactor(ctx context.Context, u store.User) (bool
 	if u.TenantID == "" {
 		return false, nil // system users: no tenant setting, a passkey is two factors
 	}
-	t, err := a.store.Tenant(ctx, u.TenantID)
+	t, err := a.store().Tenant(ctx, u.TenantID)
 	if err != nil || !t.PasskeyNotTwoFactor {
 		return false, err
 	}

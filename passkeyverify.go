@@ -75,7 +75,7 @@ func (a *Auth) startPasskeyVerification(w http.ResponseWriter, r *http.Request) 
 	}
 	ctx, now := r.Context(), a.now()
 	h := store.HashToken(token)
-	f, err := a.store.Flow(ctx, h, now)
+	f, err := a.store().Flow(ctx, h, now)
 	if e := a.flowError(ctx, err, f.Purpose != store.FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts); e != nil {
 		return e
 	}
@@ -142,7 +142,7 @@ func (a *Auth) verifyPasskey(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	ctx, now := r.Context(), a.now()
 	h := store.HashToken(req.Token)
-	f, err := a.store.Flow(ctx, h, now)
+	f, err := a.store().Flow(ctx, h, now)
 	if e := a.flowError(ctx, err, f.Purpose != store.FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts); e != nil {
 		return e
 	}
@@ -202,7 +202,7 @@ func (a *Auth) verifyPasskey(w http.ResponseWriter, r *http.Request) *apiError {
 	if !a.verifyAssertion(c) {
 		return wrong()
 	}
-	got, err := a.store.ConsumeFlow(ctx, h, store.FlowTwoFactor, now)
+	got, err := a.store().ConsumeFlow(ctx, h, store.FlowTwoFactor, now)
 	if errors.Is(err, store.ErrNotFound) {
 		// A concurrent request with the same assertion completed it first.
 		return a.replayedCode(ctx, t, h, ev, now)

@@ -101,7 +101,7 @@ const passwordChangedNotice = "Your password was changed"
 // ended is reported from o. ErrStale when the epoch moved or o.family is
 // no longer live, with nothing changed.
 func (a *Auth) storeChangedPassword(ctx context.Context, u store.User, hash string, o origin) error {
-	ended, err := a.store.ChangePassword(ctx, u.ID, u.Epoch, o.family, hash, a.now())
+	ended, err := a.store().ChangePassword(ctx, u.ID, u.Epoch, o.family, hash, a.now())
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (a *Auth) storeChangedPassword(ctx context.Context, u store.User, hash stri
 // set of the password, or every sign-in ended, after the old password was
 // checked): call again.
 func (a *Auth) ChangePassword(ctx context.Context, userID, oldPassword, newPassword string) error {
-	u, err := a.store.User(ctx, userID)
+	u, err := a.store().User(ctx, userID)
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (a *Auth) checkOldPassword(w http.ResponseWriter, r *http.Request, p *Princ
 // endGuessedSignIn ends p's sign-in, through which the password was
 // guessed wrong once too often, and answers 401 invalid_token.
 func (a *Auth) endGuessedSignIn(ctx context.Context, w http.ResponseWriter, p *Principal, ip string) *apiError {
-	if err := a.store.RevokeFamily(ctx, p.FamilyID); err != nil {
+	if err := a.store().RevokeFamily(ctx, p.FamilyID); err != nil {
 		return a.internal(ctx, "end guessed sign-in", err)
 	}
 	a.emit(ctx, Event{Kind: EventSessionRevoked, UserID: p.UserID, TenantID: p.TenantID, Username: p.Username,

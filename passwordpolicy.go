@@ -55,7 +55,7 @@ var errNoPolicies = fmt.Errorf("%w: the store keeps no password policies", store
 
 // policyStore is the Store's PasswordPolicyStore, or nil.
 func (a *Auth) policyStore() store.PasswordPolicyStore {
-	ps, _ := a.cfg.Store.(store.PasswordPolicyStore) // not a.store: its timing wrapper has no optional capability
+	ps, _ := a.cfg.Store.(store.PasswordPolicyStore) // not a.store(): its timing wrapper has no optional capability
 	return ps
 }
 
@@ -91,7 +91,7 @@ func (a *Auth) tenantPolicyRefusal(ctx context.Context, u store.User, field, pas
 	}
 	acct := pwpolicy.Account{Username: u.Username, Email: u.Email}
 	if p.DisableAccountInformation {
-		t, err := a.store.Tenant(ctx, u.TenantID)
+		t, err := a.store().Tenant(ctx, u.TenantID)
 		if err != nil {
 			return nil, err
 		}

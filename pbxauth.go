@@ -283,8 +283,10 @@ type Config struct {
 // Auth serves the authentication API. Create it with [New]; it is safe for
 // concurrent use.
 type Auth struct {
-	cfg    Config
-	store  store.Store
+	cfg Config
+	// timed is Config.Store with its calls timed; pbxauth calls the Store
+	// through Auth.store.
+	timed  *timedStore
 	hasher *hasher.Hasher
 	log    *slog.Logger
 	mux    *http.ServeMux
@@ -435,7 +437,7 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pbxauth: telemetry: %w", err)
 	}
-	a := &Auth{cfg: cfg, store: timed, tel: tel, apps: apps, hasher: h, log: newLogger(cfg.Logger), origins: origins, mailer: cfg.Mailer, outbox: ob, sessions: sessions, csrf: csrf}
+	a := &Auth{cfg: cfg, timed: timed, tel: tel, apps: apps, hasher: h, log: newLogger(cfg.Logger), origins: origins, mailer: cfg.Mailer, outbox: ob, sessions: sessions, csrf: csrf}
 	if a.mailer == nil {
 		a.mailer = noMailer{} // each failed send logs errNoMailer, which names the fix
 	}
@@ -453,6 +455,19 @@ func New(cfg Config) (*Auth, error) {
 		a.mailPool.Start()
 	}
 	return a, nil
+}
+
+// store is the Store as pbxauth calls it: Config.Store with its calls
+// timed for pbxauth.store.duration, or Config.Store itself while no meter
+// provider could record a duration (metricsIdle: the global placeholder
+// until the host sets a provider, or metric/noop's). Every request makes
+// a Store call or more, and the wrapper's frame, defer and checks cost
+// each one even when nothing records.
+func (a *Auth) store() store.Store {
+	if a.tel.unmetered != nil && a.tel.unmetered() {
+		return a.cfg.Store
+	}
+	return a.timed
 }
 
 // checkAbsoluteURL checks a URL of Config (PublicURL, MicrosoftRedirectURL):

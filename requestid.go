@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"unsafe"
 )
 
 // RequestIDHeader is the header a request ID arrives in from a trusted
@@ -54,9 +55,10 @@ type request struct {
 	mu         sync.Mutex
 	user       string
 	clientText string
-	// header is the answer's header value, kept here to cost no
-	// allocation of its own.
+	// header is the answer's header value, and idText the bytes of a
+	// fresh id, kept here to cost no allocation of their own.
 	header [1]string
+	idText [idLen]byte
 	// untraced is set, before the route's handler runs, when pbxauth
 	// started no span for the request (telemetry.go).
 	untraced bool
@@ -118,7 +120,7 @@ func (a *Auth) startRequest(w http.ResponseWriter, r *http.Request) *http.Reques
 	if vs := r.Header[requestIDKey]; len(vs) == 1 && validRequestID(vs[0]) && a.trusted(peer) {
 		rq.id = vs[0]
 	} else {
-		rq.id = newRequestID()
+		rq.id = newRequestID(&rq.idText)
 	}
 	rq.client = a.clientOf(r, peer) // after the ID: its warnings carry it
 	rq.header[0] = rq.id
@@ -127,16 +129,21 @@ func (a *Auth) startRequest(w http.ResponseWriter, r *http.Request) *http.Reques
 }
 
 // newRequestID is a fresh request ID: 26 base32 characters of 128 random
-// bits. An ID needs to be unique, not secret: it comes from math/rand/v2's
-// generator (ChaCha8, randomly seeded), which costs no system call.
-func newRequestID() string {
+// bits, written into text, which the ID then shares (text is a request's
+// own and never written again, so the string stays as it is; it spares
+// every request an allocation). An ID needs to be unique, not secret: it
+// comes from math/rand/v2's generator (ChaCha8, randomly seeded), which
+// costs no system call.
+func newRequestID(text *[idLen]byte) string {
 	var raw [16]byte
 	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
 	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64())
-	var s [26]byte
-	idEncoding.Encode(s[:], raw[:])
-	return string(s[:])
+	idEncoding.Encode(text[:], raw[:])
+	return unsafe.String(&text[0], len(text))
 }
+
+// idLen is the length of a fresh request ID.
+const idLen = 26
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 

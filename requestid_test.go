@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/pbxauth/pbxauth"
+	"github.com/pbxauth/pbxauth/internal/apitest"
 )
 
 // validRequestID is the shape of every request ID pbxauth hands out.
@@ -150,5 +152,52 @@ func TestRequestIDTrustedProxy(t *testing.T) {
 				t.Errorf("sent %q, got %q; kept %v, want %v", tc.sent, id, kept, tc.keep)
 			}
 		})
+	}
+}
+
+// TestRequestIDsConcurrentDistinct: requests served at once each get an
+// ID of their own, and the one a host reads after the handler is the one
+// on the answer: an ID made in a request's own memory is not shared with,
+// or overwritten by, another request's. The answers' JSON headers, made
+// with the body in one allocation, are checked on the way.
+func TestRequestIDsConcurrentDistinct(t *testing.T) {
+	e := newEnv(t)
+	access, _ := e.signIn(t, aliceCreds())
+	var mu sync.Mutex
+	read := map[string]bool{} // IDs the host read after the handler
+	api := e.auth.Handler()
+	host := e.auth.WithRequestInfo(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		api.ServeHTTP(w, r)
+		info, _ := pbxauth.RequestInfoFrom(r.Context())
+		mu.Lock()
+		defer mu.Unlock()
+		read[info.ID] = true
+	}))
+	c := apitest.Serve(t, host, nil)
+	const workers, each = 32, 8
+	answered := make(chan string, workers*each)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				r := c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...)
+				if r.Status != 200 || r.Header.Get("Content-Type") != "application/json" || r.Header.Get("X-Content-Type-Options") != "nosniff" {
+					t.Errorf("GET /auth/user: %d, Content-Type %q, X-Content-Type-Options %q", r.Status, r.Header.Get("Content-Type"), r.Header.Get("X-Content-Type-Options"))
+				}
+				answered <- r.Header.Get("X-Request-ID")
+			}
+		})
+	}
+	wg.Wait()
+	close(answered)
+	seen := map[string]bool{}
+	for id := range answered {
+		if len(id) != 26 || !validRequestID.MatchString(id) || seen[id] || !read[id] {
+			t.Errorf("answer's X-Request-ID %q: 26 characters of the shape %v, seen before %v, read by the host %v", id, validRequestID.MatchString(id), seen[id], read[id])
+		}
+		seen[id] = true
+	}
+	if len(seen) != workers*each || len(read) != workers*each {
+		t.Errorf("%d distinct IDs answered, %d read by the host, want %d", len(seen), len(read), workers*each)
 	}
 }

@@ -104,7 +104,7 @@ func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	ctx := r.Context()
 	h := store.HashToken(req.Token)
-	f, err := a.store.Flow(ctx, h, a.now())
+	f, err := a.store().Flow(ctx, h, a.now())
 	if e := a.flowError(ctx, err, f.Purpose != store.FlowPasswordReset); e != nil {
 		return e
 	}
@@ -122,7 +122,7 @@ func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
 	if err != nil {
 		return errBusy // the hashing queue is full, or the client went away
 	}
-	got, err := a.store.ConsumeFlow(ctx, h, store.FlowPasswordReset, a.now())
+	got, err := a.store().ConsumeFlow(ctx, h, store.FlowPasswordReset, a.now())
 	if e := a.flowError(ctx, err, err == nil && got.UserID != u.ID); e != nil {
 		return e
 	}

@@ -244,7 +244,7 @@ func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, is issued) *
 // revokeQuietly revokes a sign-in nobody can reach any more; a failure is
 // only logged.
 func (a *Auth) revokeQuietly(ctx context.Context, familyID string) {
-	if err := a.store.RevokeFamily(ctx, familyID); err != nil {
+	if err := a.store().RevokeFamily(ctx, familyID); err != nil {
 		a.log.WarnContext(ctx, "pbxauth: revoke unreachable sign-in", "family", familyID, "err", err)
 	}
 }
@@ -319,7 +319,7 @@ func (a *Auth) getLoginStatus(w http.ResponseWriter, r *http.Request) *apiError 
 	now := a.now()
 	var g store.Grant
 	if s.access != "" {
-		g, err = a.store.Grant(ctx, store.HashToken(s.access), store.AccessToken, now)
+		g, err = a.store().Grant(ctx, store.HashToken(s.access), store.AccessToken, now)
 	}
 	if s.access == "" || errors.Is(err, store.ErrNotFound) && !now.Before(s.accessExpires) {
 		// Expired, not revoked, or no longer opening: the next token of the
@@ -328,7 +328,7 @@ func (a *Auth) getLoginStatus(w http.ResponseWriter, r *http.Request) *apiError 
 		// token, so the session is its own; only its sealed value is lost.
 		s.access, s.accessExpires, err = a.addAccessToken(ctx, store.Family{ID: s.family, ExpiresAt: s.familyExpires})
 		if err == nil {
-			g, err = a.store.Grant(ctx, store.HashToken(s.access), store.AccessToken, now)
+			g, err = a.store().Grant(ctx, store.HashToken(s.access), store.AccessToken, now)
 		}
 		if err == nil {
 			err = a.putSession(ctx, s)
@@ -365,7 +365,7 @@ func (a *Auth) logout(w http.ResponseWriter, r *http.Request) *apiError {
 			return a.internal(r.Context(), "load browser session", err)
 		}
 		if s, ok := a.getSession(ctx); ok {
-			if err := a.store.RevokeFamily(ctx, s.family); err != nil {
+			if err := a.store().RevokeFamily(ctx, s.family); err != nil {
 				return a.internal(ctx, "revoke sign-in", err)
 			}
 			a.emit(ctx, Event{Kind: EventSignOut, UserID: s.user, TenantID: s.tenant, ClientIP: a.clientIP(r), Method: "cookie"})

@@ -52,7 +52,7 @@ func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 func (a *Auth) listSessions(w http.ResponseWriter, r *http.Request) *apiError {
 	ctx := r.Context()
 	p, _ := PrincipalFrom(ctx)
-	fs, err := a.store.Families(ctx, p.UserID, a.now())
+	fs, err := a.store().Families(ctx, p.UserID, a.now())
 	if err != nil {
 		return a.internal(ctx, "list sign-ins", err)
 	}
@@ -128,7 +128,7 @@ type origin struct{ ip, family string }
 // revokeUserFamily ends one of the user's live sign-ins and reports it;
 // ErrNotFound when it is not the user's or not live.
 func (a *Auth) revokeUserFamily(ctx context.Context, userID, tenantID, familyID string, o origin) error {
-	if err := a.store.RevokeUserFamily(ctx, userID, familyID, a.now()); err != nil {
+	if err := a.store().RevokeUserFamily(ctx, userID, familyID, a.now()); err != nil {
 		return err
 	}
 	a.emitEnded(ctx, userID, tenantID, familyID, o)
@@ -138,7 +138,7 @@ func (a *Auth) revokeUserFamily(ctx context.Context, userID, tenantID, familyID 
 // endSignIns ends every live sign-in of the user but except ("" for none)
 // in one store step, reports each, and says how many it ended.
 func (a *Auth) endSignIns(ctx context.Context, userID, tenantID, except string, o origin) (int, error) {
-	ids, err := a.store.RevokeOtherFamilies(ctx, userID, except, a.now())
+	ids, err := a.store().RevokeOtherFamilies(ctx, userID, except, a.now())
 	if err != nil {
 		return 0, err
 	}

@@ -113,13 +113,13 @@ func (a *Auth) authenticate(r *http.Request, c credentials, qr bool) (store.User
 func (a *Auth) lookupUser(ctx context.Context, domain, username string) (store.User, error) {
 	tenantID := ""
 	if domain != "" {
-		t, err := a.store.TenantByDomain(ctx, domain)
+		t, err := a.store().TenantByDomain(ctx, domain)
 		if err != nil {
 			return store.User{}, err
 		}
 		tenantID = t.ID
 	}
-	return a.store.UserByName(ctx, tenantID, username)
+	return a.store().UserByName(ctx, tenantID, username)
 }
 
 // upgradeHash rehashes a correct password made with weaker parameters and
@@ -129,7 +129,7 @@ func (a *Auth) upgradeHash(r *http.Request, ln lane, u store.User, password stri
 	ctx := r.Context()
 	h, err := a.hasher.Hash(ctx, ln.lane, ln.key, password)
 	if err == nil {
-		err = a.store.SwapPasswordHash(ctx, u.ID, u.PasswordHash, h)
+		err = a.store().SwapPasswordHash(ctx, u.ID, u.PasswordHash, h)
 	}
 	if err == nil {
 		return h

@@ -25,7 +25,7 @@ func (a *Auth) touchSignIn(ctx context.Context, f store.Family, now time.Time) {
 	if f.LastUsedAt.After(stale) {
 		return
 	}
-	if err := a.store.TouchFamily(ctx, f.ID, now, stale); err != nil {
+	if err := a.store().TouchFamily(ctx, f.ID, now, stale); err != nil {
 		a.log.WarnContext(ctx, "pbxauth: record a sign-in's last use", "err", err)
 	}
 }

@@ -1,7 +1,8 @@
 // This file times every Store call for the metric pbxauth.store.duration,
 // by operation. The wrapper implements Store only: optional capabilities
 // (Outbox, TOTPStore, Sweeper, ...) are found on Config.Store itself, so
-// wrapping never hides or fakes one.
+// wrapping never hides or fakes one. pbxauth calls the Store through it
+// only while a meter provider could record (Auth.store).
 
 package pbxauth
 

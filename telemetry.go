@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
@@ -70,7 +71,10 @@ type telemetry struct {
 	// untraced says that a span started now would record nothing because
 	// no tracer provider exists (see tracingIdle); nil when that cannot be
 	// known without starting one.
-	untraced      func() bool
+	untraced func() bool
+	// unmetered is metricsIdle of the meter provider: it says that no
+	// instrument would record now; nil when that cannot be known.
+	unmetered     func() bool
 	meter         metric.Meter
 	signIns       metric.Int64Counter
 	secondFactors metric.Int64Counter
@@ -93,7 +97,7 @@ func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, h *hasher.Ha
 		mp = otel.GetMeterProvider()
 	}
 	m := mp.Meter(instrumentation)
-	t := &telemetry{tracer: tp.Tracer(instrumentation), meter: m, delivered: outcomeSent, untraced: tracingIdle(tp)}
+	t := &telemetry{tracer: tp.Tracer(instrumentation), meter: m, delivered: outcomeSent, untraced: tracingIdle(tp), unmetered: metricsIdle(mp)}
 	switch mailer.(type) {
 	case LogMailer, *LogMailer:
 		t.delivered = outcomeLogged
@@ -254,13 +258,34 @@ func (t *telemetry) mail(ctx context.Context, kind, outcome string) {
 // nil: only a span started can tell. Starting a span that records
 // nothing still costs a request three allocations and a context layer.
 func tracingIdle(tp trace.TracerProvider) func() bool {
-	switch tp.(type) {
-	case tracenoop.TracerProvider, *tracenoop.TracerProvider:
+	_, noop := tp.(tracenoop.TracerProvider)
+	_, noopPtr := tp.(*tracenoop.TracerProvider)
+	return providerIdle(tp, noop || noopPtr, "tracerProvider", func() any { return otel.GetTracerProvider() })
+}
+
+// metricsIdle is tracingIdle for meter providers: it says when no
+// instrument of mp can record (metric/noop's provider, or the global
+// placeholder until otel.SetMeterProvider replaces it, after which the
+// instruments made from it delegate to the new provider). Store calls
+// are then not timed at all (Auth.store), rather than each paying a
+// wrapper's frame, defer and checks to learn that nothing records.
+func metricsIdle(mp metric.MeterProvider) func() bool {
+	_, noop := mp.(metricnoop.MeterProvider)
+	_, noopPtr := mp.(*metricnoop.MeterProvider)
+	return providerIdle(mp, noop || noopPtr, "meterProvider", func() any { return otel.GetMeterProvider() })
+}
+
+// providerIdle returns a function that says whether provider p records
+// nothing: always when it is its API's noop provider; while it is the
+// global one (global returns it) when it is otel's placeholder of type
+// name; nil otherwise. Reading the global is one atomic load.
+func providerIdle(p any, noop bool, name string, global func() any) func() bool {
+	if noop {
 		return func() bool { return true }
 	}
-	if rt := reflect.TypeOf(tp); rt.Kind() == reflect.Pointer && rt.Elem().PkgPath() == globalPackage &&
-		rt.Elem().Name() == "tracerProvider" && tp == otel.GetTracerProvider() {
-		return func() bool { return otel.GetTracerProvider() == tp }
+	if rt := reflect.TypeOf(p); rt != nil && rt.Kind() == reflect.Pointer && rt.Elem().PkgPath() == globalPackage &&
+		rt.Elem().Name() == name && p == global() {
+		return func() bool { return global() == p }
 	}
 	return nil
 }

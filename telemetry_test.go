@@ -175,20 +175,14 @@ func TestTelemetryResetMailSent(t *testing.T) {
 	}
 	e.smtp.Receive(t)
 	sent := func() int64 {
-		var rm metricdata.ResourceMetrics
-		if err := reader.Collect(context.Background(), &rm); err != nil {
-			t.Fatal(err)
-		}
 		var n int64
-		for _, sm := range rm.ScopeMetrics {
-			for _, m := range sm.Metrics {
-				if s, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == "pbxauth.mails" {
-					for _, dp := range s.DataPoints {
-						k, _ := dp.Attributes.Value("pbxauth.mail")
-						o, _ := dp.Attributes.Value("pbxauth.outcome")
-						if k.AsString() == "password_reset" && o.AsString() == "sent" {
-							n += dp.Value
-						}
+		for _, m := range metricsOf(t, reader) {
+			if s, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == "pbxauth.mails" {
+				for _, dp := range s.DataPoints {
+					k, _ := dp.Attributes.Value("pbxauth.mail")
+					o, _ := dp.Attributes.Value("pbxauth.outcome")
+					if k.AsString() == "password_reset" && o.AsString() == "sent" {
+						n += dp.Value
 					}
 				}
 			}
@@ -202,4 +196,52 @@ func TestTelemetryResetMailSent(t *testing.T) {
 	if n := sent(); n != 1 {
 		t.Errorf("%d reset mails counted as sent, want 1", n)
 	}
+}
+
+// TestTelemetryGlobalMeterProvider: with no MeterProvider configured and
+// none set globally, pbxauth calls the Store untimed; once the host sets a
+// global provider after New, the same Auth's Store calls are timed there.
+func TestTelemetryGlobalMeterProvider(t *testing.T) {
+	e := newEnv(t) // Config.MeterProvider nil: the global one
+	access, _ := e.signIn(t, aliceCreds())
+	if r := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...); r.Status != 200 {
+		t.Fatalf("GET /auth/user: %d", r.Status)
+	}
+	// Set once for the test binary, as the global tracer provider is.
+	meterOnce.Do(func() { otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(globalMetrics))) })
+	if r := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...); r.Status != 200 {
+		t.Fatalf("GET /auth/user: %d", r.Status)
+	}
+	var grants uint64
+	for _, m := range metricsOf(t, globalMetrics) {
+		if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "pbxauth.store.duration" {
+			for _, dp := range h.DataPoints {
+				if op, _ := dp.Attributes.Value("pbxauth.store.operation"); op.AsString() == "Grant" {
+					grants += dp.Count
+				}
+			}
+		}
+	}
+	if grants == 0 {
+		t.Error("no Store.Grant timed after otel.SetMeterProvider")
+	}
+}
+
+var (
+	meterOnce     sync.Once
+	globalMetrics = sdkmetric.NewManualReader()
+)
+
+// metricsOf collects reader's metrics, of every scope.
+func metricsOf(t *testing.T, reader sdkmetric.Reader) []metricdata.Metrics {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	var ms []metricdata.Metrics
+	for _, sm := range rm.ScopeMetrics {
+		ms = append(ms, sm.Metrics...)
+	}
+	return ms
 }

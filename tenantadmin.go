@@ -144,7 +144,7 @@ func (a *Auth) CreateTenant(ctx context.Context, s TenantSettings) (store.Tenant
 	if err != nil {
 		return store.Tenant{}, err
 	}
-	if err := a.store.CreateTenant(ctx, t); err != nil {
+	if err := a.store().CreateTenant(ctx, t); err != nil {
 		return store.Tenant{}, domainTaken(err, s.Domain)
 	}
 	a.emit(ctx, Event{Kind: EventTenantCreated, TenantID: t.ID})
@@ -178,7 +178,7 @@ func (a *Auth) UpdateTenant(ctx context.Context, domain string, s TenantSettings
 	if err != nil {
 		return store.Tenant{}, err
 	}
-	if err := a.store.UpdateTenant(ctx, t); err != nil {
+	if err := a.store().UpdateTenant(ctx, t); err != nil {
 		return store.Tenant{}, domainTaken(err, s.Domain)
 	}
 	if a.credentialReplaced(old, s.MS365) {
@@ -228,7 +228,7 @@ func (a *Auth) findTenant(ctx context.Context, domain string) (store.Tenant, err
 	if err := apiErr(checkDomain(domain, true)); err != nil {
 		return store.Tenant{}, err
 	}
-	t, err := a.store.TenantByDomain(ctx, domain)
+	t, err := a.store().TenantByDomain(ctx, domain)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Tenant{}, fmt.Errorf("%w: no tenant has the domain %q", store.ErrNotFound, domain)
 	}

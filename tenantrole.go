@@ -42,7 +42,7 @@ func (a *Auth) RequireTenantRole(tenantOf func(*http.Request) string, roles ...s
 				writeError(w, errNotFound)
 				return
 			}
-			t, err := a.store.TenantByDomain(ctx, domain)
+			t, err := a.store().TenantByDomain(ctx, domain)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
 				writeError(w, errNotFound)

@@ -38,9 +38,9 @@ func (a *Auth) scopedTenant(r *http.Request, p *Principal) (store.Tenant, *apiEr
 	case p.TenantID == "" && domain == "":
 		return store.Tenant{}, errDomainRequired
 	case domain == "":
-		t, err = a.store.Tenant(ctx, p.TenantID)
+		t, err = a.store().Tenant(ctx, p.TenantID)
 	default:
-		t, err = a.store.TenantByDomain(ctx, domain)
+		t, err = a.store().TenantByDomain(ctx, domain)
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && p.TenantID != "" && t.ID != p.TenantID):

@@ -76,7 +76,7 @@ type attempt struct {
 
 // locked reads whether key is locked at now, and for how long.
 func (a *Auth) locked(ctx context.Context, p lockPolicy, key string, now time.Time) (time.Duration, error) {
-	c, err := a.store.Counter(ctx, p.key("lock", key), now)
+	c, err := a.store().Counter(ctx, p.key("lock", key), now)
 	if err != nil || c.Count == 0 {
 		return 0, err
 	}
@@ -106,7 +106,7 @@ func (a *Auth) takeAttempt(ctx context.Context, p lockPolicy, key string, now ti
 // too, and one that finds the old cycle finds its slots all taken — the
 // failures that locked it keep theirs.
 func (a *Auth) readAttempt(ctx context.Context, p lockPolicy, key string, now time.Time) (*attempt, *apiError) {
-	cycle, err := a.store.Counter(ctx, p.key("cycle", key), now)
+	cycle, err := a.store().Counter(ctx, p.key("cycle", key), now)
 	if err != nil {
 		return nil, a.internal(ctx, "read lock cycle", err)
 	}
@@ -114,7 +114,7 @@ func (a *Auth) readAttempt(ctx context.Context, p lockPolicy, key string, now ti
 		return nil, a.lockedAnswer(ctx, d, err)
 	}
 	t := &attempt{a: a, p: p, key: key, cycle: "#" + strconv.Itoa(cycle.Count)}
-	slots, err := a.store.Counter(ctx, t.slotKey(), now)
+	slots, err := a.store().Counter(ctx, t.slotKey(), now)
 	if err != nil {
 		return nil, a.internal(ctx, "read attempts", err)
 	}
@@ -132,7 +132,7 @@ var errSlotsTaken = tooManyRequests(time.Second)
 // request that finds the last one taken meanwhile is 429, having changed
 // nothing.
 func (t *attempt) take(ctx context.Context, now time.Time) *apiError {
-	_, ok, err := t.a.store.AddCounterBelow(ctx, t.slotKey(), t.p.attempts, now.Add(t.p.memory), now)
+	_, ok, err := t.a.store().AddCounterBelow(ctx, t.slotKey(), t.p.attempts, now.Add(t.p.memory), now)
 	if err != nil {
 		return t.a.internal(ctx, "take attempt", err)
 	}
@@ -155,7 +155,7 @@ func (t *attempt) slotKey() string { return t.p.key("slots", t.key+t.cycle) }
 // checked (hashing busy, the client gone). It outlives the request.
 func (t *attempt) refund(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
-	if _, err := t.a.store.AddCounter(ctx, t.slotKey(), -1, time.Time{}, t.a.now()); err != nil {
+	if _, err := t.a.store().AddCounter(ctx, t.slotKey(), -1, time.Time{}, t.a.now()); err != nil {
 		t.a.log.WarnContext(ctx, "pbxauth: refund attempt", "err", err)
 	}
 }
@@ -167,17 +167,17 @@ func (t *attempt) refund(ctx context.Context) {
 func (t *attempt) fail(ctx context.Context, now time.Time) (lock int, d time.Duration, err error) {
 	ctx = context.WithoutCancel(ctx) // a client that hangs up still failed
 	a, p := t.a, t.p
-	fails, err := a.store.AddCounter(ctx, p.key("fails", t.key+t.cycle), 1, now.Add(p.memory), now)
+	fails, err := a.store().AddCounter(ctx, p.key("fails", t.key+t.cycle), 1, now.Add(p.memory), now)
 	if err != nil {
 		return 0, 0, err
 	}
 	if fails.Count != p.attempts {
 		// The cycle lives as long as its failures are remembered: taking
 		// a slot only reads it.
-		_, err = a.store.AddCounter(ctx, p.key("cycle", t.key), 0, now.Add(p.memory), now)
+		_, err = a.store().AddCounter(ctx, p.key("cycle", t.key), 0, now.Add(p.memory), now)
 		return 0, 0, err
 	}
-	locks, err := a.store.AddCounter(ctx, p.key("locks", t.key), 1, now.Add(p.memory), now)
+	locks, err := a.store().AddCounter(ctx, p.key("locks", t.key), 1, now.Add(p.memory), now)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -190,10 +190,10 @@ func (t *attempt) fail(ctx context.Context, now time.Time) (lock int, d time.Dur
 	}
 	// The lock first, then the new cycle: whoever finds the new cycle
 	// finds the lock too.
-	if _, err := a.store.AddCounter(ctx, p.key("lock", t.key), 1, now.Add(d), now); err != nil {
+	if _, err := a.store().AddCounter(ctx, p.key("lock", t.key), 1, now.Add(d), now); err != nil {
 		return 0, 0, err
 	}
-	_, err = a.store.AddCounter(ctx, p.key("cycle", t.key), 1, now.Add(d+p.memory), now)
+	_, err = a.store().AddCounter(ctx, p.key("cycle", t.key), 1, now.Add(d+p.memory), now)
 	return locks.Count, d, err
 }
 
@@ -206,13 +206,13 @@ func (t *attempt) succeed(ctx context.Context, now time.Time) error {
 // resetLock ends key's lock, if any, and starts it over: what a success
 // does, and what clearing a user's counters does.
 func (a *Auth) resetLock(ctx context.Context, p lockPolicy, key string, now time.Time) error {
-	if err := a.store.DeleteCounter(ctx, p.key("locks", key)); err != nil {
+	if err := a.store().DeleteCounter(ctx, p.key("locks", key)); err != nil {
 		return err
 	}
-	if err := a.store.DeleteCounter(ctx, p.key("lock", key)); err != nil {
+	if err := a.store().DeleteCounter(ctx, p.key("lock", key)); err != nil {
 		return err
 	}
-	_, err := a.store.AddCounter(ctx, p.key("cycle", key), 1, now.Add(p.memory), now)
+	_, err := a.store().AddCounter(ctx, p.key("cycle", key), 1, now.Add(p.memory), now)
 	return err
 }
 
@@ -242,7 +242,7 @@ func (a *Auth) addressKey(r *http.Request) string {
 // So "3 in 15 minutes" counts 15 minutes from the first, not from a tick of
 // the clock.
 func (a *Auth) window(ctx context.Context, key string, d time.Duration, now time.Time) (string, time.Time, error) {
-	anchor, err := a.store.AddCounter(ctx, key+"@", 0, now.Add(d), now)
+	anchor, err := a.store().AddCounter(ctx, key+"@", 0, now.Add(d), now)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -285,7 +285,7 @@ type ratePlace struct {
 // handler that must read other limits first refuses from all its reads
 // before it takes any place.
 func (a *Auth) readRate(ctx context.Context, key string, limit int, d time.Duration, now time.Time) (*ratePlace, *apiError) {
-	anchor, err := a.store.Counter(ctx, key+"@", now)
+	anchor, err := a.store().Counter(ctx, key+"@", now)
 	if err != nil {
 		return nil, a.rateFailed(ctx, key, err)
 	}
@@ -295,7 +295,7 @@ func (a *Auth) readRate(ctx context.Context, key string, limit int, d time.Durat
 	}
 	suffix, end := windowAt(start, d, now)
 	p := &ratePlace{a: a, key: key, counter: key + suffix, limit: limit, d: d, end: end}
-	c, err := a.store.Counter(ctx, p.counter, now)
+	c, err := a.store().Counter(ctx, p.counter, now)
 	if err != nil {
 		return nil, a.rateFailed(ctx, key, err)
 	}
@@ -311,18 +311,18 @@ func (a *Auth) readRate(ctx context.Context, key string, limit int, d time.Durat
 // event back.
 func (p *ratePlace) take(ctx context.Context, now time.Time) (refund func(), e *apiError) {
 	a := p.a
-	if _, ok, err := a.store.AddCounterBelow(ctx, p.counter, p.limit, p.end, now); err != nil {
+	if _, ok, err := a.store().AddCounterBelow(ctx, p.counter, p.limit, p.end, now); err != nil {
 		return nil, a.rateFailed(ctx, p.key, err)
 	} else if !ok {
 		return nil, tooManyRequests(p.end.Sub(now))
 	}
 	// A window's counter expires at its end, and the anchor not before the
 	// end of the window of its last event: no window outlives its anchor.
-	if _, err := a.store.AddCounter(ctx, p.key+"@", 0, now.Add(p.d), now); err != nil {
+	if _, err := a.store().AddCounter(ctx, p.key+"@", 0, now.Add(p.d), now); err != nil {
 		return nil, a.rateFailed(ctx, p.key, err)
 	}
 	refund = func() {
-		if _, err := a.store.AddCounter(context.WithoutCancel(ctx), p.counter, -1, p.end, a.now()); err != nil {
+		if _, err := a.store().AddCounter(context.WithoutCancel(ctx), p.counter, -1, p.end, a.now()); err != nil {
 			a.log.WarnContext(ctx, "pbxauth: refund rate", "err", err)
 		}
 	}
@@ -336,7 +336,7 @@ func (a *Auth) rateFailed(ctx context.Context, key string, err error) *apiError 
 
 // addressLocked answers 429 when the client's address is locked.
 func (a *Auth) addressLocked(ctx context.Context, addr string, now time.Time) *apiError {
-	c, err := a.store.Counter(ctx, "address-lock:"+addr, now)
+	c, err := a.store().Counter(ctx, "address-lock:"+addr, now)
 	if err != nil {
 		return a.internal(ctx, "read address lock", err)
 	}
@@ -356,11 +356,11 @@ func (a *Auth) addressFailed(ctx context.Context, addr string, now time.Time) er
 	if err != nil {
 		return err
 	}
-	c, err := a.store.AddCounter(ctx, key+suffix, 1, end, now)
+	c, err := a.store().AddCounter(ctx, key+suffix, 1, end, now)
 	if err != nil || c.Count != l.AddressFailures {
 		return err
 	}
-	_, err = a.store.AddCounter(ctx, "address-lock:"+addr, 1, now.Add(l.AddressLock), now)
+	_, err = a.store().AddCounter(ctx, "address-lock:"+addr, 1, now.Add(l.AddressLock), now)
 	return err
 }
 

@@ -115,7 +115,7 @@ func (a *Auth) issue(r *http.Request, s signIn) (issued, error) {
 	}
 	access, refresh := newToken(), newToken()
 	expires := minTime(now.Add(a.cfg.AccessTokenTTL), f.ExpiresAt)
-	evicted, err := a.store.CreateFamily(ctx, f, a.cfg.Limits.SignInsPerUser,
+	evicted, err := a.store().CreateFamily(ctx, f, a.cfg.Limits.SignInsPerUser,
 		store.Token{Hash: store.HashToken(access), Kind: store.AccessToken, FamilyID: f.ID, ExpiresAt: expires},
 		store.Token{Hash: store.HashToken(refresh), Kind: store.RefreshToken, FamilyID: f.ID, ExpiresAt: f.ExpiresAt},
 	)
@@ -158,7 +158,7 @@ func (a *Auth) addAccessToken(ctx context.Context, f store.Family) (string, time
 	now := a.now()
 	access := newToken()
 	expires := minTime(now.Add(a.cfg.AccessTokenTTL), f.ExpiresAt)
-	err := a.store.AddToken(ctx, store.Token{Hash: store.HashToken(access), Kind: store.AccessToken, FamilyID: f.ID, ExpiresAt: expires}, now)
+	err := a.store().AddToken(ctx, store.Token{Hash: store.HashToken(access), Kind: store.AccessToken, FamilyID: f.ID, ExpiresAt: expires}, now)
 	return access, expires, err
 }
 
@@ -195,12 +195,12 @@ func (a *Auth) rotate(ctx context.Context, refreshToken string) (store.Grant, is
 	if seed != (store.GraceSeed{}) {
 		next[1].GraceSeed, next[1].GraceUntil = seed, now.Add(a.cfg.RefreshReuseGrace)
 	}
-	g, err := a.store.RotateRefresh(ctx, h, now, next...)
+	g, err := a.store().RotateRefresh(ctx, h, now, next...)
 	if errors.Is(err, store.ErrTokenReused) {
 		if is, ok := a.retried(refreshToken, g, now); ok {
 			return g, is, nil
 		}
-		if rerr := a.store.RevokeFamily(ctx, g.Family.ID); rerr != nil {
+		if rerr := a.store().RevokeFamily(ctx, g.Family.ID); rerr != nil {
 			return g, issued{}, rerr
 		}
 		return g, issued{}, errRefreshReused
@@ -222,7 +222,7 @@ func (a *Auth) successors(ctx context.Context, presented string, h store.Hash, n
 	if a.cfg.RefreshReuseGrace <= 0 {
 		return newToken(), newToken(), store.GraceSeed{}, nil
 	}
-	g, err := a.store.Grant(ctx, h, store.RefreshToken, now)
+	g, err := a.store().Grant(ctx, h, store.RefreshToken, now)
 	if err != nil {
 		return "", "", store.GraceSeed{}, err
 	}
@@ -255,7 +255,7 @@ func (a *Auth) newFlow(ctx context.Context, f store.Flow) (string, error) {
 	if f.ExpiresAt.IsZero() {
 		f.ExpiresAt = a.now().Add(a.cfg.FlowTTL)
 	}
-	if err := a.store.CreateFlow(ctx, f); err != nil {
+	if err := a.store().CreateFlow(ctx, f); err != nil {
 		return "", err
 	}
 	return tok, nil

@@ -307,7 +307,7 @@ func (a *Auth) reportChange(ctx context.Context, e Event, change string) {
 
 // appIssuer names the PBX in authenticator apps.
 func (a *Auth) appIssuer(ctx context.Context) string {
-	if sys, err := a.store.System(ctx); err == nil && sys.WebDomain != "" {
+	if sys, err := a.store().System(ctx); err == nil && sys.WebDomain != "" {
 		return sys.WebDomain
 	}
 	return "PBX"

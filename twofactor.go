@@ -46,7 +46,7 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	ctx, now := r.Context(), a.now()
 	h := store.HashToken(token)
-	f, err := a.store.Flow(ctx, h, now)
+	f, err := a.store().Flow(ctx, h, now)
 	if e := a.flowError(ctx, err, f.Purpose != store.FlowTwoFactor); e != nil {
 		return e
 	}
@@ -75,7 +75,7 @@ func (a *Auth) sendOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	if e := a.sendRefused(f, now); e != nil {
 		return e
 	}
-	if c, err := a.store.Counter(ctx, failedSendsKey(f.Hash), now); err != nil {
+	if c, err := a.store().Counter(ctx, failedSendsKey(f.Hash), now); err != nil {
 		return a.internal(ctx, "count failed sends", err)
 	} else if c.Count >= maxFailed {
 		return tooManyRequests(f.ExpiresAt.Sub(now))
@@ -152,7 +152,7 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	ctx, now := r.Context(), a.now()
 	h := store.HashToken(req.Token)
-	f, err := a.store.Flow(ctx, h, now)
+	f, err := a.store().Flow(ctx, h, now)
 	if e := a.flowError(ctx, err, f.Purpose != store.FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts); e != nil {
 		return e
 	}
@@ -180,7 +180,7 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	got := m.flow
 	if !m.consumed {
 		var err error
-		got, err = a.store.ConsumeFlow(ctx, h, store.FlowTwoFactor, now)
+		got, err = a.store().ConsumeFlow(ctx, h, store.FlowTwoFactor, now)
 		if errors.Is(err, ErrNotFound) {
 			// A concurrent request with the same code consumed it first.
 			return a.replayedCode(ctx, t, h, ev, now)
@@ -335,7 +335,7 @@ func (a *Auth) flowError(ctx context.Context, err error, wrong bool) *apiError {
 // flowUser reloads the user of a flow: one deleted or disabled since the
 // flow began gets the answer of bad credentials.
 func (a *Auth) flowUser(ctx context.Context, f store.Flow) (store.User, *apiError) {
-	u, err := a.store.User(ctx, f.UserID)
+	u, err := a.store().User(ctx, f.UserID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
 		return store.User{}, errUnauthorized
 	}
@@ -351,7 +351,7 @@ func (a *Auth) tenantDomain(ctx context.Context, u store.User) string {
 	if u.TenantID == "" {
 		return ""
 	}
-	t, err := a.store.Tenant(ctx, u.TenantID)
+	t, err := a.store().Tenant(ctx, u.TenantID)
 	if err != nil {
 		return ""
 	}
@@ -366,7 +366,7 @@ func (a *Auth) tenantDomain(ctx context.Context, u store.User) string {
 // charge in a log line when the Store fails.
 func (a *Auth) wrongSecondFactor(ctx context.Context, t *attempt, h store.Hash, f store.Flow, ev Event, now time.Time, what string) *apiError {
 	if f.Attempts >= a.cfg.Limits.FlowCodeAttempts {
-		if _, err := a.store.ConsumeFlow(ctx, h, store.FlowTwoFactor, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if _, err := a.store().ConsumeFlow(ctx, h, store.FlowTwoFactor, now); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return a.internal(ctx, "end second-factor flow", err)
 		}
 	}

@@ -20,7 +20,7 @@ const (
 
 // lister is the Store's DirectoryLister, or errors.ErrUnsupported.
 func (a *Auth) lister() (store.DirectoryLister, error) {
-	l, ok := a.cfg.Store.(store.DirectoryLister) // not a.store: its timing wrapper has no optional capability
+	l, ok := a.cfg.Store.(store.DirectoryLister) // not a.store(): its timing wrapper has no optional capability
 	if !ok {
 		return nil, fmt.Errorf("pbxauth: %T cannot list tenants and users (store.DirectoryLister): %w", a.cfg.Store, errors.ErrUnsupported)
 	}

@@ -51,7 +51,7 @@ func (a *Auth) setUserPassword(w http.ResponseWriter, r *http.Request) *apiError
 	if id == p.UserID {
 		return errOwnPassword
 	}
-	u, err := a.store.User(ctx, id)
+	u, err := a.store().User(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && p.Role != RoleSystemAdmin && u.TenantID != p.TenantID) {
 		return errNotFound
 	}

@@ -165,27 +165,44 @@ func (m *Store) AddToken(ctx context.Context, t store.Token, now time.Time) erro
 // grantLocked reads a token's grant, and returns the stored token; the
 // caller holds m.mu.
 func (m *Store) grantLocked(h store.Hash, kind store.TokenKind, now time.Time) (store.Grant, *memToken, error) {
+	t, u := m.liveLocked(h, kind, now)
+	if t == nil {
+		return store.Grant{}, nil, store.ErrNotFound
+	}
+	return store.Grant{Token: t.Token, Family: t.family.Family, User: *u}, t, nil
+}
+
+// liveLocked returns the token of h when it is of kind and live, in a live
+// sign-in of an enabled user, and that user; nil otherwise. The caller
+// holds m.mu. It returns pointers only, so that Grant, the bearer check's
+// call, copies the grant once, into its result: a frame holding
+// grantLocked's results besides takes a request's stack past its size.
+func (m *Store) liveLocked(h store.Hash, kind store.TokenKind, now time.Time) (*memToken, *store.User) {
 	t := m.tokens[h]
 	if t == nil || t.Kind != kind || expired(t.ExpiresAt, now) {
-		return store.Grant{}, nil, store.ErrNotFound
+		return nil, nil
 	}
 	f := t.family
 	if f.Revoked || expired(f.ExpiresAt, now) {
-		return store.Grant{}, nil, store.ErrNotFound
+		return nil, nil
 	}
 	u, ok := m.userOfLocked(f)
 	if !ok || u.Disabled {
-		return store.Grant{}, nil, store.ErrNotFound
+		return nil, nil
 	}
-	return store.Grant{Token: t.Token, Family: f.Family, User: *u}, t, nil
+	return t, u
 }
 
 // Grant implements Store.
-func (m *Store) Grant(ctx context.Context, h store.Hash, kind store.TokenKind, now time.Time) (store.Grant, error) {
+func (m *Store) Grant(ctx context.Context, h store.Hash, kind store.TokenKind, now time.Time) (g store.Grant, err error) {
 	m.mu.RLock()
-	g, _, err := m.grantLocked(h, kind, now)
-	m.mu.RUnlock()
-	return g, err
+	defer m.mu.RUnlock()
+	t, u := m.liveLocked(h, kind, now)
+	if t == nil {
+		return g, store.ErrNotFound
+	}
+	g.Token, g.Family, g.User = t.Token, t.family.Family, *u
+	return g, nil
 }
 
 // RotateRefresh implements Store.
