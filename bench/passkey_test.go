@@ -6,7 +6,6 @@
 package bench
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -18,8 +17,6 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/softauthn"
-	"github.com/pbxauth/pbxauth/memstore"
-	"github.com/pbxauth/pbxauth/store"
 )
 
 // passkeyOrigin is the page the benchmark's passkey is used from.
@@ -35,28 +32,12 @@ const passkeyOrigin = "https://pbx.example.test"
 // server-ns/op; cpu-ns/op, the whole process's CPU time, bounds it from
 // the other side.
 func BenchmarkPasskeySignIn(b *testing.B) {
-	ctx := context.Background()
-	st := memstore.New()
 	key := make([]byte, 32)
 	rand.Read(key)
-	a, err := pbxauth.New(pbxauth.Config{Store: st, PublicURL: passkeyOrigin + "/api", EncryptionKeys: [][]byte{key},
+	a, _ := signInBench(b, pbxauth.Config{PublicURL: passkeyOrigin + "/api", EncryptionKeys: [][]byte{key},
 		// The benchmark starts far more sign-ins from one address than a
 		// person would; the start limit is not what it measures.
 		Limits: pbxauth.Limits{PasskeyStarts: 1 << 30}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	hash, err := a.HashPassword(ctx, signInPassword)
-	if err != nil {
-		b.Fatal(err)
-	}
-	must := func(err error) {
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	must(st.CreateTenant(ctx, store.Tenant{ID: "tenant-acme", Name: "Acme", Domain: signInDomain}))
-	must(st.CreateUser(ctx, store.User{ID: "user-bench", TenantID: "tenant-acme", Username: "bench", Role: "StandardUser", PasswordHash: hash}))
 	h := a.Handler()
 	serve := func(path, bearer string, body any, want int) map[string]any {
 		j, _ := json.Marshal(body)
