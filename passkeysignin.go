@@ -27,9 +27,6 @@ type passkeyStartRequest struct {
 
 // startPasskeySignIn serves POST /auth/sign_in/passkey/options.
 func (a *Auth) startPasskeySignIn(w http.ResponseWriter, r *http.Request) *apiError {
-	if e := a.passkeysReady(); e != nil {
-		return e
-	}
 	var req passkeyStartRequest
 	if e := decodeJSON(w, r, &req); e != nil {
 		return e
@@ -98,9 +95,6 @@ func (a *Auth) loginWithPasskey(w http.ResponseWriter, r *http.Request) *apiErro
 // or, when the tenant does not count a passkey as two factors and the
 // user needs a second one, a second-factor flow.
 func (a *Auth) passkeySignIn(w http.ResponseWriter, r *http.Request, mode string) *apiError {
-	if e := a.passkeysReady(); e != nil {
-		return e
-	}
 	var req assertionRequest
 	if e := decodeJSON(w, r, &req); e != nil {
 		return e
