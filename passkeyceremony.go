@@ -58,12 +58,15 @@ var (
 // reasonUnknownCredential is the error reason of a credential nobody holds.
 const reasonUnknownCredential = "unknown_credential"
 
-// passkeysReady answers 404 while passkeys are off.
-func (a *Auth) passkeysReady() *apiError {
-	if a.passkeys == nil {
-		return errNoPasskeys
+// passkeyRoute is h behind the check every passkey route makes first:
+// 404 while passkeys are off.
+func (a *Auth) passkeyRoute(h apiHandler) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request) *apiError {
+		if a.passkeys == nil {
+			return errNoPasskeys
+		}
+		return h(w, r)
 	}
-	return nil
 }
 
 // passkeyState is what a sealed passkey ceremony carries: its challenge

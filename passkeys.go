@@ -69,9 +69,6 @@ func passkeyView(p store.Passkey) passkeyJSON {
 
 // startPasskeyRegistration serves POST /auth/passkeys/options.
 func (a *Auth) startPasskeyRegistration(w http.ResponseWriter, r *http.Request) *apiError {
-	if e := a.passkeysReady(); e != nil {
-		return e
-	}
 	p, e := a.recentCaller(w, r)
 	if e != nil {
 		return e
@@ -123,9 +120,6 @@ type registerRequest struct {
 // caller's own sign-in's, spent once; the credential is checked by
 // go-webauthn and stored under the state's epoch.
 func (a *Auth) registerPasskey(w http.ResponseWriter, r *http.Request) *apiError {
-	if e := a.passkeysReady(); e != nil {
-		return e
-	}
 	var req registerRequest
 	if e := decodeJSON(w, r, &req); e != nil {
 		return e
@@ -213,9 +207,6 @@ type passkeyList struct {
 
 // listPasskeys serves GET /auth/passkeys.
 func (a *Auth) listPasskeys(w http.ResponseWriter, r *http.Request) *apiError {
-	if e := a.passkeysReady(); e != nil {
-		return e
-	}
 	ctx := r.Context()
 	p, _ := PrincipalFrom(ctx)
 	handle, err := a.userHandle(ctx, p.UserID)
@@ -241,9 +232,6 @@ type passkeyRenameRequest struct {
 
 // renamePasskey serves PATCH /auth/passkeys/{id}.
 func (a *Auth) renamePasskey(w http.ResponseWriter, r *http.Request) *apiError {
-	if e := a.passkeysReady(); e != nil {
-		return e
-	}
 	var req passkeyRenameRequest
 	if e := decodeJSON(w, r, &req); e != nil {
 		return e
@@ -271,9 +259,6 @@ func (a *Auth) renamePasskey(w http.ResponseWriter, r *http.Request) *apiError {
 // deletePasskey serves DELETE /auth/passkeys/{id}: the passkey goes, with
 // every sign-in made with it.
 func (a *Auth) deletePasskey(w http.ResponseWriter, r *http.Request) *apiError {
-	if e := a.passkeysReady(); e != nil {
-		return e
-	}
 	p, e := a.recentCaller(w, r)
 	if e != nil {
 		return e

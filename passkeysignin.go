@@ -27,9 +27,6 @@ type passkeyStartRequest struct {
 
 // startPasskeySignIn serves POST /auth/sign_in/passkey/options.
 func (a *Auth) startPasskeySignIn(w http.ResponseWriter, r *http.Request) *apiError {
-	if e := a.passkeysReady(); e != nil {
-		return e
-	}
 	var req passkeyStartRequest
 	if e := decodeJSON(w, r, &req); e != nil {
 		return e
@@ -62,19 +59,18 @@ func (a *Auth) startPasskeySignIn(w http.ResponseWriter, r *http.Request) *apiEr
 	if e != nil {
 		return e
 	}
-	// go-webauthn leaves an empty allowCredentials out; browsers read an
-	// absent one as empty too, but the API says so explicitly.
-	b, err := json.Marshal(assertion.Response)
-	var pk map[string]any
-	if err == nil {
-		err = json.Unmarshal(b, &pk)
-	}
-	if err != nil {
-		return a.internal(ctx, "encode passkey options", err)
-	}
-	pk["allowCredentials"] = []any{}
-	writeSecret(w, passkeyOptions{Token: tok, PublicKey: pk})
+	writeSecret(w, passkeyOptions{Token: tok, PublicKey: discoverableOptions{PublicKeyCredentialRequestOptions: assertion.Response,
+		AllowCredentials: []protocol.CredentialDescriptor{}}})
 	return nil
+}
+
+// discoverableOptions are the options of a sign-in without a username.
+// go-webauthn leaves an empty allowCredentials out; browsers read an
+// absent one as empty too, but the API says so explicitly: this field,
+// shallower than the embedded one of the same JSON name, replaces it.
+type discoverableOptions struct {
+	protocol.PublicKeyCredentialRequestOptions
+	AllowCredentials []protocol.CredentialDescriptor `json:"allowCredentials"`
 }
 
 // assertionRequest is the body of POST /auth/sign_in/passkey, POST
@@ -99,9 +95,6 @@ func (a *Auth) loginWithPasskey(w http.ResponseWriter, r *http.Request) *apiErro
 // or, when the tenant does not count a passkey as two factors and the
 // user needs a second one, a second-factor flow.
 func (a *Auth) passkeySignIn(w http.ResponseWriter, r *http.Request, mode string) *apiError {
-	if e := a.passkeysReady(); e != nil {
-		return e
-	}
 	var req assertionRequest
 	if e := decodeJSON(w, r, &req); e != nil {
 		return e

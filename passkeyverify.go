@@ -66,9 +66,6 @@ func (a *Auth) userPasskeys(ctx context.Context, userID string) ([]store.Passkey
 
 // startPasskeyVerification serves POST /auth/verify_passkey/options.
 func (a *Auth) startPasskeyVerification(w http.ResponseWriter, r *http.Request) *apiError {
-	if e := a.passkeysReady(); e != nil {
-		return e
-	}
 	token, e := decodeFlowToken(w, r)
 	if e != nil {
 		return e
@@ -130,9 +127,6 @@ func credentialsOf(ps []store.Passkey) []webauthn.Credential {
 // records the passkey's use, so a replayed assertion neither signs in
 // twice nor trips the counter check.
 func (a *Auth) verifyPasskey(w http.ResponseWriter, r *http.Request) *apiError {
-	if e := a.passkeysReady(); e != nil {
-		return e
-	}
 	var req assertionRequest
 	if e := decodeJSON(w, r, &req); e != nil {
 		return e
@@ -142,24 +136,17 @@ func (a *Auth) verifyPasskey(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	ctx, now := r.Context(), a.now()
 	h := store.HashToken(req.Token)
-	f, err := a.store().Flow(ctx, h, now)
-	if e := a.flowError(ctx, err, f.Purpose != store.FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts); e != nil {
-		return e
-	}
-	if mode, _, _ := parseTwoFactorData(f.Data); mode == flowPasskey || mode == flowPasskeyCookie {
-		return errPasskeyFlowMode
-	}
-	challenge, _ := flowPasskeyChallenge(f.Data)
-	if challenge == "" {
-		return errNoPasskeyAsk
-	}
-	t, e := a.takeAttempt(ctx, a.cfg.Limits.codeLock(), codeKey(f), now)
+	var challenge string
+	f, t, e := a.chargeSecondFactor(ctx, h, now, func(f store.Flow) *apiError {
+		if mode, _, _ := parseTwoFactorData(f.Data); mode == flowPasskey || mode == flowPasskeyCookie {
+			return errPasskeyFlowMode
+		}
+		if challenge, _ = flowPasskeyChallenge(f.Data); challenge == "" {
+			return errNoPasskeyAsk
+		}
+		return nil
+	})
 	if e != nil {
-		return e
-	}
-	f, err = a.countAttempt(ctx, h, now)
-	if e := a.flowError(ctx, err, false); e != nil {
-		t.refund(ctx)
 		return e
 	}
 	ev := Event{UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: methodPasskey}

@@ -152,17 +152,8 @@ func (a *Auth) verifyOTP(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	ctx, now := r.Context(), a.now()
 	h := store.HashToken(req.Token)
-	f, err := a.store().Flow(ctx, h, now)
-	if e := a.flowError(ctx, err, f.Purpose != store.FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts); e != nil {
-		return e
-	}
-	t, e := a.takeAttempt(ctx, a.cfg.Limits.codeLock(), codeKey(f), now)
+	f, t, e := a.chargeSecondFactor(ctx, h, now, nil)
 	if e != nil {
-		return e
-	}
-	f, err = a.countAttempt(ctx, h, now)
-	if e := a.flowError(ctx, err, false); e != nil {
-		t.refund(ctx)
 		return e
 	}
 	ev := Event{UserID: f.UserID, TenantID: f.TenantID, ClientIP: a.clientIP(r), Method: "password"}
@@ -356,6 +347,32 @@ func (a *Auth) tenantDomain(ctx context.Context, u store.User) string {
 		return ""
 	}
 	return t.Domain
+}
+
+// chargeSecondFactor reads the second-factor flow h and, once check (when
+// not nil) accepts it, counts the attempt before the factor is checked:
+// the user's code lock, then the flow's attempts (the lock given back
+// when the flow cannot be counted). It returns the flow as counted.
+func (a *Auth) chargeSecondFactor(ctx context.Context, h store.Hash, now time.Time, check func(store.Flow) *apiError) (store.Flow, *attempt, *apiError) {
+	f, err := a.store().Flow(ctx, h, now)
+	if e := a.flowError(ctx, err, f.Purpose != store.FlowTwoFactor || f.Attempts >= a.cfg.Limits.FlowCodeAttempts); e != nil {
+		return store.Flow{}, nil, e
+	}
+	if check != nil {
+		if e := check(f); e != nil {
+			return store.Flow{}, nil, e
+		}
+	}
+	t, e := a.takeAttempt(ctx, a.cfg.Limits.codeLock(), codeKey(f), now)
+	if e != nil {
+		return store.Flow{}, nil, e
+	}
+	f, err = a.countAttempt(ctx, h, now)
+	if e := a.flowError(ctx, err, false); e != nil {
+		t.refund(ctx)
+		return store.Flow{}, nil, e
+	}
+	return f, t, nil
 }
 
 // wrongSecondFactor answers a second factor that did not prove the flow h
