@@ -24,6 +24,7 @@ import (
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/internal/fakeclock"
 	"github.com/pbxauth/pbxauth/memstore"
 	"github.com/pbxauth/pbxauth/store"
 )
@@ -221,7 +222,7 @@ func newMSBase(t *testing.T, configure ...func(*pbxauth.Config)) *msEnv {
 	host.h.Store(http.NotFoundHandler())
 	c := apitest.Serve(t, &h, &host)
 	// The IdPs sign with the real time, so the Auth's clock starts there.
-	clk := &clock{t: time.Now().UTC()}
+	clk := fakeclock.At(time.Now().UTC())
 	ev := &events{}
 	logs := &syncBuffer{}
 	cfg := pbxauth.Config{Store: st, Now: clk.Now, Argon2: cheap, PublicURL: c.URL + apitest.Prefix,

@@ -73,6 +73,12 @@ type Client struct {
 	// sleep waits for the backoff of a refresh retry; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 
+	// saveMu holds a Save together with the change of tok it goes
+	// with, so that Tokens ends holding the pair in memory, whatever the
+	// order in which a sign-in and a refresh land. Taken before mu, and
+	// after a LockingTokenStore's lock.
+	saveMu sync.Mutex
+
 	mu sync.Mutex
 	// tok is the sign-in in memory; zero when signed out or not loaded.
 	tok Token
@@ -146,6 +152,8 @@ func (c *Client) setLocked(t Token) {
 // adopt makes t the sign-in: saved to Tokens first (persist before use),
 // then in memory. A failed Save is reported, and t is used anyway.
 func (c *Client) adopt(ctx context.Context, t Token) {
+	c.saveMu.Lock()
+	defer c.saveMu.Unlock()
 	c.save(ctx, t)
 	c.mu.Lock()
 	c.setLocked(t)

@@ -88,9 +88,11 @@ func retryAfter(v string, now time.Time) time.Duration {
 }
 
 // endsSession says whether a refresh answered e ends the sign-in: a 401, or
-// a 400 about the refresh token (PortSIP answers a malformed or unknown one
-// so). Any other 400 is a fault of this client or a proxy, not a verdict
-// on the sign-in.
+// a 400 about the refresh token. pbxauth answers an unknown, expired or
+// reused refresh token 401 and one it can never accept (missing, too long)
+// 400 "refresh_token is ..."; PortSIP documents only "4XX", so any 400
+// whose message speaks of a token counts. Any other 400 is a fault of this
+// client or a proxy, not a verdict on the sign-in.
 func endsSession(e *APIError) bool {
 	switch e.Status {
 	case http.StatusUnauthorized:

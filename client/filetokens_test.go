@@ -1,5 +1,5 @@
-// Tests of FileTokens on its own: the file's mode, its replacement and its
-// removal.
+// Tests of FileTokens on its own: the file's mode, its replacement, its
+// removal, and no temporary file left by a failed Save.
 
 package client_test
 
@@ -47,5 +47,23 @@ func TestFileTokensKeepsThePairPrivate(t *testing.T) {
 	}
 	if got, err := f.Load(ctx); err != nil || !got.IsZero() {
 		t.Fatalf("Load after clearing: %+v, %v", got, err)
+	}
+}
+
+// A Save that fails leaves no temporary file behind: here the pair cannot
+// be renamed over a directory in the way.
+func TestFileTokensFailedSaveLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tokens.json")
+	if err := os.MkdirAll(filepath.Join(file, "in-the-way"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	err := client.FileTokens(file).Save(context.Background(), client.Token{AccessToken: "a", RefreshToken: "r"})
+	if err == nil {
+		t.Fatal("Save over a directory succeeded")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "tokens.json" {
+		t.Fatalf("left behind: %v", entries)
 	}
 }

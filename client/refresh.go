@@ -104,8 +104,22 @@ func (c *Client) rotate(ctx context.Context, f *flight, cur Token, force bool) (
 	if err != nil {
 		return Token{}, err
 	}
-	c.save(ctx, next)
-	return c.land(f, next), nil
+	return c.keep(ctx, f, next), nil
+}
+
+// keep saves t and makes it the client's, unless the sign-in f refreshed
+// was replaced meanwhile: then neither, so that the stored pair stays the
+// one that replaced it.
+func (c *Client) keep(ctx context.Context, f *flight, t Token) Token {
+	c.saveMu.Lock()
+	defer c.saveMu.Unlock()
+	c.mu.Lock()
+	current := c.tok.RefreshToken == f.from
+	c.mu.Unlock()
+	if current {
+		c.save(ctx, t)
+	}
+	return c.land(f, t)
 }
 
 // land makes t the client's pair unless the sign-in f refreshed was
@@ -122,19 +136,27 @@ func (c *Client) land(f *flight, t Token) Token {
 // end forgets the sign-in f refreshed, which the server ended: the stored
 // pair is cleared and OnSignedOut called, once.
 func (c *Client) end(ctx context.Context, f *flight) {
+	if notify := c.forget(ctx, f); notify && c.cfg.OnSignedOut != nil {
+		c.cfg.OnSignedOut()
+	}
+}
+
+// forget clears the sign-in f refreshed, in memory and in Tokens, unless
+// it was replaced meanwhile; whether OnSignedOut is still to be called.
+func (c *Client) forget(ctx context.Context, f *flight) (notify bool) {
+	c.saveMu.Lock()
+	defer c.saveMu.Unlock()
 	c.mu.Lock()
 	if c.tok.RefreshToken != f.from {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	c.setLocked(Token{})
-	notify := !c.ended
+	notify = !c.ended
 	c.ended = true
 	c.mu.Unlock()
 	c.save(ctx, Token{})
-	if notify && c.cfg.OnSignedOut != nil {
-		c.cfg.OnSignedOut()
-	}
+	return notify
 }
 
 // tokenPair is the answer of a sign-in, verify_otp or refresh.

@@ -251,3 +251,29 @@ func TestRefreshBeforeItsEnd(t *testing.T) {
 		t.Fatalf("%d refreshes with 59 s left (%v)", s.refreshes.Load(), err)
 	}
 }
+
+// A sign-in made while a refresh of the one it replaces is in flight stays
+// the stored pair: the refresh that lands afterwards saves nothing, so the
+// next run does not resume the replaced sign-in.
+func TestSignInDuringRefreshStaysStored(t *testing.T) {
+	s := newServer(t)
+	p := newHoldProxy(t, s)
+	tokens := &memTokens{}
+	c := s.newClient(t, func(cfg *client.Config) { cfg.BaseURL = p.srv.URL + "/api"; cfg.Tokens = tokens })
+	signIn(t, c)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Refresh(context.Background())
+		done <- err
+	}()
+	<-p.arrived
+	signIn(t, c)
+	now, _ := c.Token(context.Background())
+	close(p.release)
+	if err := <-done; err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	if got, _ := c.Token(context.Background()); got != now || tokens.stored() != now {
+		t.Fatalf("in memory %+v, stored %+v; want the later sign-in %+v", got, tokens.stored(), now)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -238,4 +239,47 @@ func TestRefreshGivesUpAfterTenSecondsKeepingTheSignIn(t *testing.T) {
 	if _, err := c.Refresh(context.Background()); err != nil {
 		t.Fatalf("Refresh once back: %v", err)
 	}
+}
+
+// A refresh answered 400 ends the sign-in only when the answer is about the
+// token. pbxauth answers an unknown, expired or reused refresh token 401,
+// and 400 only to one it can never accept ("refresh_token is malformed"):
+// that ends it. A 400 about something else (a proxy's refusal in the API's
+// shape) is reported and keeps the pair.
+func TestRefreshAnswered400(t *testing.T) {
+	t.Run("about the token", func(t *testing.T) {
+		s := newServer(t)
+		var signedOut atomic.Int64
+		junk := Token{AccessToken: "old", RefreshToken: strings.Repeat("x", 600), Expiry: s.clock.Now().Add(-time.Second)}
+		tokens := &memTokens{t: junk}
+		c := s.newClient(t, func(cfg *client.Config) {
+			cfg.Tokens = tokens
+			cfg.OnSignedOut = func() { signedOut.Add(1) }
+		})
+		if _, err := c.Token(context.Background()); !errors.Is(err, client.ErrSignedOut) {
+			t.Fatalf("Token: %v, want ErrSignedOut", err)
+		}
+		if s.refreshPosts.Load() != 1 || signedOut.Load() != 1 || !tokens.stored().IsZero() {
+			t.Fatalf("%d refresh requests, signed out %d times, stored %+v", s.refreshPosts.Load(), signedOut.Load(), tokens.stored())
+		}
+	})
+	t.Run("about something else", func(t *testing.T) {
+		s := newServer(t)
+		p := newRefreshProxy(t, s, func(int64) (string, int) { return "400", 0 })
+		var signedOut atomic.Int64
+		tokens := &memTokens{}
+		c, w := proxied(t, s, p, tokens, &signedOut)
+		before := tokens.stored()
+		_, err := c.Refresh(context.Background())
+		var ae *client.APIError
+		if !errors.As(err, &ae) || ae.Status != 400 {
+			t.Fatalf("Refresh: %v, want the 400 as *APIError", err)
+		}
+		if p.n.Load() != 1 || len(w.list()) != 0 {
+			t.Fatalf("%d refresh requests, %d waits; want 1 and 0", p.n.Load(), len(w.list()))
+		}
+		if tok, err := c.Token(context.Background()); err != nil || tok != before || tokens.stored() != before || signedOut.Load() != 0 {
+			t.Fatalf("after the 400: %+v, %v; stored %+v; signed out %d", tok, err, tokens.stored(), signedOut.Load())
+		}
+	})
 }

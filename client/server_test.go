@@ -18,30 +18,16 @@ import (
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/client"
 	"github.com/pbxauth/pbxauth/internal/apitest"
+	"github.com/pbxauth/pbxauth/internal/fakeclock"
 	"github.com/pbxauth/pbxauth/internal/hasher"
 	"github.com/pbxauth/pbxauth/memstore"
 	"github.com/pbxauth/pbxauth/store"
 )
 
-// clock is a fake clock tests move by hand; safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the fake clock tests move by hand.
+type clock = fakeclock.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return fakeclock.New() }
 
 // Fixture names.
 const (
