@@ -99,15 +99,73 @@ func closeBody(req *http.Request) {
 	}
 }
 
-// invalidToken says whether a 401 challenges the token itself (RFC 6750),
-// rather than asking for one or refusing something else.
+// invalidToken says whether a 401 challenges the token itself (RFC 6750:
+// an error parameter invalid_token), rather than asking for one or
+// refusing something else. A realm that merely contains the words does not
+// count: quoted values are read as values.
 func invalidToken(h http.Header) bool {
 	for _, v := range h.Values("WWW-Authenticate") {
-		if strings.Contains(v, "invalid_token") {
+		if challengeParam(v, "error") == "invalid_token" {
 			return true
 		}
 	}
 	return false
+}
+
+// challengeParam returns the value of the first auth-param called name
+// (case-insensitively) in the WWW-Authenticate value v, unquoted, or ""
+// (RFC 9110 §11.2: name = token or quoted-string, with backslash escapes).
+func challengeParam(v, name string) string {
+	for i := 0; i < len(v); {
+		j := i
+		for j < len(v) && !strings.ContainsRune("=, \t\"", rune(v[j])) {
+			j++
+		}
+		key := v[i:j]
+		k := j
+		for k < len(v) && v[k] == ' ' {
+			k++
+		}
+		if k == len(v) || v[k] != '=' || key == "" {
+			if j == i && v[i] == '"' { // a quoted string without a name: skip it whole
+				_, k = quoted(v, i)
+			}
+			i = max(k, i+1)
+			continue
+		}
+		k++
+		for k < len(v) && v[k] == ' ' {
+			k++
+		}
+		var val string
+		if k < len(v) && v[k] == '"' {
+			val, k = quoted(v, k)
+		} else {
+			s := k
+			for k < len(v) && v[k] != ',' && v[k] != ' ' {
+				k++
+			}
+			val = v[s:k]
+		}
+		if strings.EqualFold(key, name) {
+			return val
+		}
+		i = k
+	}
+	return ""
+}
+
+// quoted reads the quoted-string that starts at v[i] (a '"'), returning
+// its value and the index after its closing quote.
+func quoted(v string, i int) (string, int) {
+	var b strings.Builder
+	for i++; i < len(v) && v[i] != '"'; i++ {
+		if v[i] == '\\' && i+1 < len(v) {
+			i++
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String(), i + 1
 }
 
 // sameOrigin says whether u has BaseURL's scheme, host and port (default
