@@ -243,8 +243,9 @@ func (a *Auth) confirmCredential(ctx context.Context, tenantID string, version i
 	}
 }
 
-// currentCertificate returns the certificate (PEM) the tenant uses first:
-// its generated one, else its settings' one; "" when it has none.
+// currentCertificate returns the credentials whose Current certificate
+// (PEM) the tenant uses first: its generated one, else its settings' one
+// (as confirmed); Current.ClientCertificate is "" when it has none.
 func (a *Auth) currentCertificate(ctx context.Context, t store.Tenant) (store.MS365Credentials, error) {
 	c, ok, err := a.tenantCredentials(ctx, t.ID)
 	if err != nil || ok {

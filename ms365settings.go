@@ -9,7 +9,6 @@ package pbxauth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -196,10 +195,6 @@ func (req *ms365Request) notServed() *apiError {
 	return nil
 }
 
-// rulesAttempts bounds the merges of one change that lose to concurrent
-// changes of the rules: each loss means another change was stored.
-const rulesAttempts = 8
-
 // updateMicrosoft applies c to tenant t: the rules first (merged over the
 // version read), then the directory, application and cloud, whose change
 // ends the tenant's links and bindings. It reports the change and returns
@@ -262,33 +257,37 @@ func (a *Auth) putRules(ctx context.Context, tenantID string, c MicrosoftSetting
 	if bs == nil {
 		return nil, errNoBindingsStore
 	}
-	for range rulesAttempts {
-		cur, err := a.rulesOf(ctx, tenantID)
-		if err != nil {
-			return nil, err
-		}
-		next := cur
-		var changes []string
-		for _, r := range []struct {
-			name string
-			set  *MicrosoftSignInRule
-			at   *store.MicrosoftRule
-		}{{"sign_in_as_administrator", c.SignInAsAdministrator, &next.Administrator}, {"sign_in_as_standard_user", c.SignInAsStandardUser, &next.StandardUser}} {
-			if r.set == nil {
-				continue
-			}
-			was := *r.at
-			*r.at = store.MicrosoftRule{Enabled: r.set.Enabled, SyncType: r.set.SyncType, SelectedUsers: slices.Clone(r.set.SelectedUsers)}
-			changes = append(changes, fmt.Sprintf("%s %s -> %s", r.name, ruleText(was), ruleText(*r.at)))
-		}
-		if err := bs.PutMicrosoftRules(ctx, next); errors.Is(err, store.ErrConflict) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		return changes, nil
+	var changes []string
+	_, err := mergeVersioned("the Microsoft sign-in rules",
+		func() (store.MicrosoftRules, error) { return a.rulesOf(ctx, tenantID) },
+		func(cur store.MicrosoftRules) (next store.MicrosoftRules, err error) {
+			next, changes = c.appliedTo(cur)
+			return next, nil
+		},
+		func(next store.MicrosoftRules) error { return bs.PutMicrosoftRules(ctx, next) })
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%w: the Microsoft sign-in rules keep changing", store.ErrConflict)
+	return changes, nil
+}
+
+// appliedTo returns the rules c sets over cur, and says what changed.
+func (c MicrosoftSettingsChange) appliedTo(cur store.MicrosoftRules) (store.MicrosoftRules, []string) {
+	next := cur
+	var changes []string
+	for _, r := range []struct {
+		name string
+		set  *MicrosoftSignInRule
+		at   *store.MicrosoftRule
+	}{{"sign_in_as_administrator", c.SignInAsAdministrator, &next.Administrator}, {"sign_in_as_standard_user", c.SignInAsStandardUser, &next.StandardUser}} {
+		if r.set == nil {
+			continue
+		}
+		was := *r.at
+		*r.at = store.MicrosoftRule{Enabled: r.set.Enabled, SyncType: r.set.SyncType, SelectedUsers: slices.Clone(r.set.SelectedUsers)}
+		changes = append(changes, fmt.Sprintf("%s %s -> %s", r.name, ruleText(was), ruleText(*r.at)))
+	}
+	return next, changes
 }
 
 // ruleText is a rule in words for a log.

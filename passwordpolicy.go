@@ -163,10 +163,6 @@ func (a *Auth) merged(p store.PasswordPolicy, c PasswordPolicyChange) (store.Pas
 	return p, nil
 }
 
-// policyAttempts bounds the merges of one change that lose to concurrent
-// changes: each loss means another change was stored.
-const policyAttempts = 8
-
 // updatePolicy merges c into the tenant's policy and stores the result over
 // the version it read, merging again into a policy changed meanwhile.
 func (a *Auth) updatePolicy(ctx context.Context, tenantID string, c PasswordPolicyChange, actor string) (TenantPasswordPolicy, error) {
@@ -174,24 +170,15 @@ func (a *Auth) updatePolicy(ctx context.Context, tenantID string, c PasswordPoli
 	if ps == nil {
 		return TenantPasswordPolicy{}, errNoPolicies
 	}
-	for range policyAttempts {
-		cur, err := a.policyOf(ctx, tenantID)
-		if err != nil {
-			return TenantPasswordPolicy{}, err
-		}
-		p, err := a.merged(cur, c)
-		if err != nil {
-			return TenantPasswordPolicy{}, err
-		}
-		if err := ps.PutPasswordPolicy(ctx, p); errors.Is(err, store.ErrConflict) {
-			continue
-		} else if err != nil {
-			return TenantPasswordPolicy{}, err
-		}
-		a.emit(ctx, Event{Kind: EventPasswordPolicyChanged, UserID: actor, TenantID: tenantID})
-		return wirePolicy(p), nil
+	p, err := mergeVersioned("the password policy",
+		func() (store.PasswordPolicy, error) { return a.policyOf(ctx, tenantID) },
+		func(cur store.PasswordPolicy) (store.PasswordPolicy, error) { return a.merged(cur, c) },
+		func(p store.PasswordPolicy) error { return ps.PutPasswordPolicy(ctx, p) })
+	if err != nil {
+		return TenantPasswordPolicy{}, err
 	}
-	return TenantPasswordPolicy{}, fmt.Errorf("%w: the password policy keeps changing", store.ErrConflict)
+	a.emit(ctx, Event{Kind: EventPasswordPolicyChanged, UserID: actor, TenantID: tenantID})
+	return wirePolicy(p), nil
 }
 
 // PasswordPolicy returns the password policy of the tenant of domain, as

@@ -32,28 +32,16 @@ func (s *Store) ReplaceMS365Current(ctx context.Context, c store.MS365Credential
 	}
 	args := []any{c.TenantID, c.Current.ClientSecret, c.Current.ClientCertificate, c.Current.ClientPrivateKey,
 		micros(c.CurrentSince), c.Version + 1}
-	if c.Version > 0 {
-		n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_ms365_credentials SET current_secret = $2,
-			current_certificate = $3, current_private_key = $4, current_since = $5, confirmed = $7, version = $6
-			WHERE tenant_id = $1 AND version = $8`, append(args, false, c.Version)...))
-		if err == nil && n == 0 {
-			err = store.ErrConflict
-		}
-		return storeErr("replace Microsoft certificate", err)
-	}
-	n, err := affected(s.db.ExecContext(ctx, `INSERT INTO pbxauth_ms365_credentials (tenant_id, current_secret,
+	return s.putVersioned(ctx, "store Microsoft certificate", c.TenantID, c.Version,
+		`UPDATE pbxauth_ms365_credentials SET current_secret = $2,
+		current_certificate = $3, current_private_key = $4, current_since = $5, confirmed = $7, version = $6
+		WHERE tenant_id = $1 AND version = $8`, append(args, false, c.Version),
+		`INSERT INTO pbxauth_ms365_credentials (tenant_id, current_secret,
 		current_certificate, current_private_key, current_since, version, confirmed,
 		known_good_secret, known_good_certificate, known_good_private_key)
 		SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM pbxauth_tenants WHERE id = $1
 		ON CONFLICT (tenant_id) DO NOTHING`,
-		append(args, false, c.KnownGood.ClientSecret, c.KnownGood.ClientCertificate, c.KnownGood.ClientPrivateKey)...))
-	if err == nil && n == 0 {
-		// No tenant, or a certificate stored meanwhile.
-		if _, err = s.Tenant(ctx, c.TenantID); err == nil {
-			err = store.ErrConflict
-		}
-	}
-	return storeErr("store Microsoft certificate", err)
+		append(args, false, c.KnownGood.ClientSecret, c.KnownGood.ClientCertificate, c.KnownGood.ClientPrivateKey))
 }
 
 // ConfirmMS365Current implements store.MS365CredentialStore.

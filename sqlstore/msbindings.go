@@ -165,26 +165,14 @@ func (s *Store) PutMicrosoftRules(ctx context.Context, r store.MicrosoftRules) e
 	}
 	args := []any{r.TenantID, r.Administrator.Enabled, r.Administrator.SyncType, selected(r.Administrator.SelectedUsers),
 		r.StandardUser.Enabled, r.StandardUser.SyncType, selected(r.StandardUser.SelectedUsers), r.Version + 1}
-	if r.Version > 0 {
-		n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_ms365_rules SET admin_enabled = $2, admin_sync_type = $3,
-			admin_selected = $4, standard_enabled = $5, standard_sync_type = $6, standard_selected = $7, version = $8
-			WHERE tenant_id = $1 AND version = $9`, append(args, r.Version)...))
-		if err == nil && n == 0 {
-			err = store.ErrConflict
-		}
-		return storeErr("put Microsoft rules", err)
-	}
-	n, err := affected(s.db.ExecContext(ctx, `INSERT INTO pbxauth_ms365_rules (tenant_id, admin_enabled, admin_sync_type,
+	return s.putVersioned(ctx, "put Microsoft rules", r.TenantID, r.Version,
+		`UPDATE pbxauth_ms365_rules SET admin_enabled = $2, admin_sync_type = $3,
+		admin_selected = $4, standard_enabled = $5, standard_sync_type = $6, standard_selected = $7, version = $8
+		WHERE tenant_id = $1 AND version = $9`, append(args, r.Version),
+		`INSERT INTO pbxauth_ms365_rules (tenant_id, admin_enabled, admin_sync_type,
 		admin_selected, standard_enabled, standard_sync_type, standard_selected, version)
 		SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM pbxauth_tenants WHERE id = $1
-		ON CONFLICT (tenant_id) DO NOTHING`, args...))
-	if err == nil && n == 0 {
-		// No tenant, or rules stored meanwhile.
-		if _, err = s.Tenant(ctx, r.TenantID); err == nil {
-			err = store.ErrConflict
-		}
-	}
-	return storeErr("put Microsoft rules", err)
+		ON CONFLICT (tenant_id) DO NOTHING`, args)
 }
 
 // LinkUnbound implements store.MicrosoftBindingStore: in one transaction

@@ -31,26 +31,14 @@ func (s *Store) PutPasswordPolicy(ctx context.Context, p store.PasswordPolicy) e
 	}
 	args := []any{p.TenantID, p.MinLength, p.MaxLength, p.ContainsLetters, p.ContainsNumbers, p.ContainsSpecialLetters,
 		p.DisableSequentialCharacters, p.DisableRepeatingCharacters, p.DisableAccountInformation, p.Version + 1}
-	if p.Version > 0 {
-		n, err := affected(s.db.ExecContext(ctx, `UPDATE pbxauth_password_policies SET min_length = $2, max_length = $3,
-			contains_letters = $4, contains_numbers = $5, contains_special_letters = $6, disable_sequential_characters = $7,
-			disable_repeating_characters = $8, disable_account_information = $9, version = $10
-			WHERE tenant_id = $1 AND version = $11`, append(args, p.Version)...))
-		if err == nil && n == 0 {
-			err = store.ErrConflict
-		}
-		return storeErr("put password policy", err)
-	}
-	n, err := affected(s.db.ExecContext(ctx, `INSERT INTO pbxauth_password_policies (tenant_id, min_length, max_length,
+	return s.putVersioned(ctx, "put password policy", p.TenantID, p.Version,
+		`UPDATE pbxauth_password_policies SET min_length = $2, max_length = $3,
+		contains_letters = $4, contains_numbers = $5, contains_special_letters = $6, disable_sequential_characters = $7,
+		disable_repeating_characters = $8, disable_account_information = $9, version = $10
+		WHERE tenant_id = $1 AND version = $11`, append(args, p.Version),
+		`INSERT INTO pbxauth_password_policies (tenant_id, min_length, max_length,
 		contains_letters, contains_numbers, contains_special_letters, disable_sequential_characters,
 		disable_repeating_characters, disable_account_information, version)
 		SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM pbxauth_tenants WHERE id = $1
-		ON CONFLICT (tenant_id) DO NOTHING`, args...))
-	if err == nil && n == 0 {
-		// No tenant, or a policy stored meanwhile.
-		if _, err = s.Tenant(ctx, p.TenantID); err == nil {
-			err = store.ErrConflict
-		}
-	}
-	return storeErr("put password policy", err)
+		ON CONFLICT (tenant_id) DO NOTHING`, args)
 }
