@@ -54,10 +54,10 @@ func (a *Auth) setUserPassword(w http.ResponseWriter, r *http.Request) *apiError
 	if err != nil {
 		return errBusy
 	}
-	if err := a.setPassword(ctx, u, hash, true, origin{ip: a.clientIP(r)}); err != nil {
+	// The user's notice is one mail with what the reset did to passkeys.
+	if err := a.setPassword(ctx, u, hash, true, origin{ip: a.clientIP(r)}, "An administrator set a new password"); err != nil {
 		return a.internal(ctx, "set password", err)
 	}
-	a.mailNotice(ctx, u.ID, a.cfg.Mail.AccountChanged, func(m *MailData) { m.Change = "An administrator set a new password" })
 	if p.Role == RoleAdmin && u.Role == RoleAdmin {
 		a.mailTenantAdmins(ctx, u.TenantID, &u, "Administrator "+p.Username+" set a new password")
 	}
