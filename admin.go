@@ -166,14 +166,15 @@ func (a *Auth) SetPassword(ctx context.Context, userID, password string, forceRe
 	if err != nil {
 		return err
 	}
-	return a.setPassword(ctx, u, hash, forceReset, origin{})
+	return a.setPassword(ctx, u, hash, forceReset, origin{}, "")
 }
 
 // setPassword gives u the password of hash for SetPassword and POST
 // /users/{id}/password: every sign-in ends (each reported, from o), the
 // known devices are forgotten, PasswordForceReset is set as forceReset
-// says, and EventPasswordSet is reported.
-func (a *Auth) setPassword(ctx context.Context, u store.User, hash string, forceReset bool, o origin) error {
+// says, the user is mailed (notice, if any, with what the reset did to
+// passkeys: storeResetPassword) and EventPasswordSet is reported.
+func (a *Auth) setPassword(ctx context.Context, u store.User, hash string, forceReset bool, o origin, notice string) error {
 	// Ending the sign-ins first reports each; ResetPassword then sets the
 	// hash and the flag, revokes any sign-in made in between and deletes
 	// the devices (and the passkeys of the last 7 days), in one step: no
@@ -182,7 +183,7 @@ func (a *Auth) setPassword(ctx context.Context, u store.User, hash string, force
 	if _, err := a.endSignIns(ctx, u.ID, u.TenantID, "", o); err != nil {
 		return err
 	}
-	if err := a.storeResetPassword(ctx, u, hash, forceReset, o.ip); err != nil {
+	if err := a.storeResetPassword(ctx, u, hash, forceReset, o.ip, notice); err != nil {
 		return err
 	}
 	a.emit(ctx, Event{Kind: EventPasswordSet, UserID: u.ID, TenantID: u.TenantID, Username: u.Username, ClientIP: o.ip})

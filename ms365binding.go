@@ -95,17 +95,11 @@ var errBindingID = invalidArgument("id must be a Microsoft account's object ID (
 // included, and an unknown id are 404 alike), a SystemAdmin any tenant
 // user (a system user is 400).
 func (a *Auth) bindingTarget(r *http.Request, p *Principal) (store.User, *apiError) {
-	ctx := r.Context()
-	u, err := a.store().User(ctx, r.PathValue("id"))
-	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && p.Role != RoleSystemAdmin && u.TenantID != p.TenantID):
-		return store.User{}, errNotFound
-	case err != nil:
-		return store.User{}, a.internal(ctx, "read user", err)
-	case u.TenantID == "":
+	u, e := a.scopedUser(r, p)
+	if e == nil && u.TenantID == "" {
 		return store.User{}, errBindSystemUser
 	}
-	return u, nil
+	return u, e
 }
 
 // addUserMs365Binding serves POST /users/{id}/ms365_binding, behind

@@ -63,6 +63,9 @@ func (a *Auth) mailTenantAdmins(ctx context.Context, tenantID string, about *sto
 	a.background.Go(func() {
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
+		// Every Admin mailed, and about, are of the tenant: one read of its
+		// domain serves every notice.
+		domain := a.tenantDomain(ctx, store.User{TenantID: tenantID})
 		for after := ""; ; {
 			users, err := l.Users(ctx, tenantID, after, maxPage)
 			if err != nil {
@@ -78,7 +81,7 @@ func (a *Auth) mailTenantAdmins(ctx context.Context, tenantID string, about *sto
 					named = *about
 				}
 				msg, err := a.cfg.Mail.AccountChanged.render(admin.Email,
-					MailData{Username: named.Username, Domain: a.tenantDomain(ctx, named), Change: change})
+					MailData{Username: named.Username, Domain: domain, Change: change})
 				if err == nil {
 					err = a.mailer.Send(ctx, msg)
 				}

@@ -488,6 +488,29 @@ func TestPasskeyResetDeletesRecentPasskeys(t *testing.T) {
 	wantStatus(t, "the older passkey after the reset", e.passkeySignIn(t, old, nil), 200)
 }
 
+// TestAdminSetPasswordOneMail: an administrator's set of the password of a
+// user with passkeys mails the user once, saying who set it and what
+// became of the passkeys.
+func TestAdminSetPasswordOneMail(t *testing.T) {
+	e, _ := newPasskeyEnv(t)
+	access, _ := e.signIn(t, aliceCreds())
+	e.addPasskey(t, access, false)
+	e.receiveMail(t, "was added")
+	e.clock.Advance(8 * 24 * time.Hour)
+	admin, _ := e.signIn(t, map[string]any{"username": "admin", "password": adminPW})
+	wantStatus(t, "set alice's password", e.setPassword(admin, aliceID, "set-by-admin-123"), 200)
+	m := e.smtp.Receive(t)
+	if !strings.Contains(m.Text, "An administrator set a new password") || !strings.Contains(m.Text, "remove any you do not recognise") {
+		t.Errorf("the notice of the set: %q", m.Text)
+	}
+	e.auth.Close() // every notice is sent
+	select {
+	case m := <-e.smtp.Messages:
+		t.Errorf("a second notice: to %v: %q", m.To, m.Text)
+	default:
+	}
+}
+
 // TestPasskeySealedState: a state opened with a key rotated away is
 // unknown; one whose key is still listed opens.
 func TestPasskeySealedState(t *testing.T) {

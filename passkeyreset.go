@@ -20,12 +20,21 @@ const resetPasskeysWindow = 7 * 24 * time.Hour
 // storeResetPassword gives u the password hash in the Store's reset step:
 // every sign-in ends, the epoch advances, and with a Store that keeps
 // passkeys those added in the last 7 days go in the same step. Each
-// deleted passkey is reported (ip: the request's client, if any), and the
-// user mailed when passkeys were deleted or remain.
-func (a *Auth) storeResetPassword(ctx context.Context, u store.User, hash string, forceReset bool, ip string) error {
+// deleted passkey is reported (ip: the request's client, if any). notice
+// is the account-change mail the caller's change is mailed with ("" for
+// none): after the step the user gets one mail, notice followed by what
+// the reset did to their passkeys, or, without notice, that alone when
+// passkeys were deleted or remain.
+func (a *Auth) storeResetPassword(ctx context.Context, u store.User, hash string, forceReset bool, ip, notice string) error {
 	ps, ok := a.cfg.Store.(store.PasskeyStore) // not a.store(): its timing wrapper has no optional capability
 	if !ok {
-		return a.store().ResetPassword(ctx, u.ID, hash, forceReset)
+		if err := a.store().ResetPassword(ctx, u.ID, hash, forceReset); err != nil {
+			return err
+		}
+		if notice != "" {
+			a.mailNotice(ctx, u.ID, a.cfg.Mail.AccountChanged, func(m *MailData) { m.Change = notice })
+		}
+		return nil
 	}
 	deleted, err := ps.ResetPasswordPasskeys(ctx, u.ID, hash, forceReset, a.now().Add(-resetPasskeysWindow))
 	if err != nil {
@@ -39,15 +48,16 @@ func (a *Auth) storeResetPassword(ctx context.Context, u store.User, hash string
 	if err != nil {
 		a.log.WarnContext(ctx, "pbxauth: read passkeys after reset", "user", u.ID, "err", err)
 	}
-	if len(deleted) == 0 && len(kept) == 0 {
+	if notice == "" && len(deleted) == 0 && len(kept) == 0 {
 		return nil
 	}
-	a.mailNotice(ctx, u.ID, a.cfg.Mail.AccountChanged, func(m *MailData) { m.Change = resetPasskeysChange(deleted, kept) })
+	a.mailNotice(ctx, u.ID, a.cfg.Mail.AccountChanged, func(m *MailData) { m.Change = resetPasskeysChange(notice, deleted, kept) })
 	return nil
 }
 
-// resetPasskeysChange says in a mail what a reset did to passkeys.
-func resetPasskeysChange(deleted, kept []store.Passkey) string {
+// resetPasskeysChange says in a mail what a reset did to passkeys, after
+// notice ("Your password was reset" when "").
+func resetPasskeysChange(notice string, deleted, kept []store.Passkey) string {
 	names := func(ps []store.Passkey) string {
 		q := make([]string, len(ps))
 		for i, p := range ps {
@@ -55,7 +65,10 @@ func resetPasskeysChange(deleted, kept []store.Passkey) string {
 		}
 		return strings.Join(q, ", ")
 	}
-	s := "Your password was reset"
+	s := notice
+	if s == "" {
+		s = "Your password was reset"
+	}
 	if len(deleted) > 0 {
 		s += ". The passkeys added in the 7 days before were removed: " + names(deleted)
 	}

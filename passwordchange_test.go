@@ -10,12 +10,14 @@ package pbxauth_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/pbxauth/pbxauth"
 	"github.com/pbxauth/pbxauth/internal/apitest"
 	"github.com/pbxauth/pbxauth/memstore"
+	"github.com/pbxauth/pbxauth/store"
 )
 
 // changeBody is the body of a password change.
@@ -270,5 +272,38 @@ func TestChangePasswordConcurrentGuesses(t *testing.T) {
 	if ended > 1 || (ended == 1) != (counts[400] == 4) {
 		t.Errorf("%d sign-ins ended for guessing after %d wrong_password answers", ended, counts[400])
 	}
+	e.wantSignIn(t, alicePW, 200)
+}
+
+// changeFailsStore fails the Store step of a password change, as a
+// database that went away between the old password's check and the
+// change would.
+type changeFailsStore struct{ store.Store }
+
+func (changeFailsStore) ChangePassword(context.Context, string, int64, string, string, time.Time) ([]string, error) {
+	return nil, errOutage
+}
+
+// TestChangePasswordStoreStepFails: when the change's Store step fails the
+// answer is 503 without the Store's text, nothing is reported, and every
+// sign-in and the old password stand.
+func TestChangePasswordStoreStepFails(t *testing.T) {
+	ev := &events{}
+	st := memstore.New()
+	seed(t, st)
+	e := newEnvWith(t, changeFailsStore{st}, func(c *pbxauth.Config) { c.OnEvent, c.VolatileMail = ev.add, true })
+	caller, _ := e.signIn(t, aliceCreds())
+	other, _ := e.signIn(t, aliceCreds())
+	before := len(ev.kinds())
+	r := e.c.Do("POST", "/user/password", changeBody(alicePW, "new-alice-pw-9"), apitest.Bearer(caller)...)
+	if r.Status != 503 || strings.Contains(string(r.Body), "secret-dsn-detail") {
+		t.Fatalf("POST /user/password with the Store step failing: %d %s", r.Status, r.Body)
+	}
+	if kinds := ev.kinds()[before:]; len(kinds) != 0 {
+		t.Errorf("events %v reported for a change that failed", kinds)
+	}
+	e.wantBearer(t, "the caller's sign-in", caller, 200)
+	e.wantBearer(t, "a second sign-in of the user", other, 200)
+	e.wantSignIn(t, "new-alice-pw-9", 401)
 	e.wantSignIn(t, alicePW, 200)
 }

@@ -129,7 +129,7 @@ func (a *Auth) resetPassword(w http.ResponseWriter, r *http.Request) *apiError {
 	// One step: the new hash, every sign-in ended, and the devices that
 	// knew the old password known no more, and the passkeys of
 	// the last 7 days deleted.
-	if err := a.storeResetPassword(ctx, u, hash, false, a.clientIP(r)); errors.Is(err, store.ErrNotFound) {
+	if err := a.storeResetPassword(ctx, u, hash, false, a.clientIP(r), ""); errors.Is(err, store.ErrNotFound) {
 		return errInvalidToken
 	} else if err != nil {
 		return a.internal(ctx, "reset password", err)

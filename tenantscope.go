@@ -1,5 +1,6 @@
 // This file decides which tenant a tenant route ("More of PortSIP v22")
-// acts on, from the caller and ?domain=.
+// acts on, from the caller and ?domain=, and which user a user route
+// (/users/{id}/...) may act on.
 
 package pbxauth
 
@@ -49,6 +50,22 @@ func (a *Auth) scopedTenant(r *http.Request, p *Principal) (store.Tenant, *apiEr
 		return store.Tenant{}, a.internal(ctx, "read tenant", err)
 	}
 	return t, nil
+}
+
+// scopedUser returns the user of the path's id that p, an Admin or a
+// SystemAdmin, may act on: an Admin only users of its own tenant; any
+// other user, a system user included, and an unknown id are 404 alike, so
+// IDs are not confirmed across tenants.
+func (a *Auth) scopedUser(r *http.Request, p *Principal) (store.User, *apiError) {
+	ctx := r.Context()
+	u, err := a.store().User(ctx, r.PathValue("id"))
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && p.Role != RoleSystemAdmin && u.TenantID != p.TenantID):
+		return store.User{}, errNotFound
+	case err != nil:
+		return store.User{}, a.internal(ctx, "read user", err)
+	}
+	return u, nil
 }
 
 // adminTenant returns the caller and the tenant a tenant route that only

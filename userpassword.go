@@ -7,12 +7,7 @@
 
 package pbxauth
 
-import (
-	"errors"
-	"net/http"
-
-	"github.com/pbxauth/pbxauth/store"
-)
+import "net/http"
 
 // errOwnPassword answers an administrator naming their own account.
 var errOwnPassword = &apiError{status: http.StatusForbidden, code: CodeForbidden,
@@ -34,9 +29,7 @@ func (a *Auth) recentRequest(w http.ResponseWriter, r *http.Request, v any) (*Pr
 }
 
 // setUserPassword serves POST /users/{id}/password, behind
-// RequireRole(RoleAdmin, RoleSystemAdmin). An Admin acts only on users of
-// its own tenant; any other user, a system user included, and an unknown
-// ID are 404 alike, so IDs are not confirmed across tenants.
+// RequireRole(RoleAdmin, RoleSystemAdmin), on the user scopedUser finds.
 func (a *Auth) setUserPassword(w http.ResponseWriter, r *http.Request) *apiError {
 	var req setUserPasswordRequest
 	p, e := a.recentRequest(w, r, &req)
@@ -46,18 +39,14 @@ func (a *Auth) setUserPassword(w http.ResponseWriter, r *http.Request) *apiError
 	if e := checkPasswordField("password", req.Password); e != nil {
 		return e
 	}
-	ctx := r.Context()
-	id := r.PathValue("id")
-	if id == p.UserID {
+	if r.PathValue("id") == p.UserID {
 		return errOwnPassword
 	}
-	u, err := a.store().User(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && p.Role != RoleSystemAdmin && u.TenantID != p.TenantID) {
-		return errNotFound
+	u, e := a.scopedUser(r, p)
+	if e != nil {
+		return e
 	}
-	if err != nil {
-		return a.internal(ctx, "read user", err)
-	}
+	ctx := r.Context()
 	if e := a.checkNewPassword(ctx, u, "password", req.Password); e != nil {
 		return e
 	}
@@ -65,10 +54,10 @@ func (a *Auth) setUserPassword(w http.ResponseWriter, r *http.Request) *apiError
 	if err != nil {
 		return errBusy
 	}
-	if err := a.setPassword(ctx, u, hash, true, origin{ip: a.clientIP(r)}); err != nil {
+	// The user's notice is one mail with what the reset did to passkeys.
+	if err := a.setPassword(ctx, u, hash, true, origin{ip: a.clientIP(r)}, "An administrator set a new password"); err != nil {
 		return a.internal(ctx, "set password", err)
 	}
-	a.mailNotice(ctx, u.ID, a.cfg.Mail.AccountChanged, func(m *MailData) { m.Change = "An administrator set a new password" })
 	if p.Role == RoleAdmin && u.Role == RoleAdmin {
 		a.mailTenantAdmins(ctx, u.TenantID, &u, "Administrator "+p.Username+" set a new password")
 	}
