@@ -207,23 +207,28 @@ func TestTelemetryGlobalMeterProvider(t *testing.T) {
 	if r := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...); r.Status != 200 {
 		t.Fatalf("GET /auth/user: %d", r.Status)
 	}
-	// Set once for the test binary, as the global tracer provider is.
+	// Set once for the test binary, as the global tracer provider is; its
+	// counts add up over the binary's runs (-count), so the test compares
+	// them before and after its own request.
 	meterOnce.Do(func() { otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(globalMetrics))) })
-	if r := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...); r.Status != 200 {
-		t.Fatalf("GET /auth/user: %d", r.Status)
-	}
-	var grants uint64
-	for _, m := range metricsOf(t, globalMetrics) {
-		if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "pbxauth.store.duration" {
-			for _, dp := range h.DataPoints {
-				if op, _ := dp.Attributes.Value("pbxauth.store.operation"); op.AsString() == "Grant" {
-					grants += dp.Count
+	grants := func() (n uint64) {
+		for _, m := range metricsOf(t, globalMetrics) {
+			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "pbxauth.store.duration" {
+				for _, dp := range h.DataPoints {
+					if op, _ := dp.Attributes.Value("pbxauth.store.operation"); op.AsString() == "Grant" {
+						n += dp.Count
+					}
 				}
 			}
 		}
+		return n
 	}
-	if grants == 0 {
-		t.Error("no Store.Grant timed after otel.SetMeterProvider")
+	before := grants()
+	if r := e.c.Do("GET", "/auth/user", nil, apitest.Bearer(access)...); r.Status != 200 {
+		t.Fatalf("GET /auth/user: %d", r.Status)
+	}
+	if after := grants(); after <= before {
+		t.Errorf("Store.Grant timed %d times before a request and %d after it: none timed after otel.SetMeterProvider", before, after)
 	}
 }
 
